@@ -1,0 +1,110 @@
+/**
+ * Consul's SNI names: how a connect proxy names the service (or datacenter) it dials, and
+ * the only thing a mesh gateway reads from a connection.
+ *
+ *   service:            <service>.<namespace>.<dc>.internal.<trust-domain>
+ *   service subset:     <subset>.<service>.<namespace>.<dc>.internal.<trust-domain>
+ *   partition ≠ default: <service>.<namespace>.<partition>.<dc>.internal-v1.<trust-domain>
+ *   datacenter:         <dc>.internal.<trust-domain>   (<partition>.<dc>.internal-v1.… off the default partition)
+ */
+
+const DEFAULT = "default";
+/** DNS limits: 253 characters in a name, 63 in a label. */
+const MAX_NAME = 253;
+const LABEL = /^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/;
+
+/** What a service SNI name identifies. */
+export interface ServiceSniParts {
+  /** Service name. */
+  service: string;
+  /** Namespace. Default: `"default"`. */
+  namespace?: string;
+  /** Admin partition. Default: `"default"`. */
+  partition?: string;
+  /** Datacenter of the service. */
+  datacenter: string;
+  /** Trust domain, `<cluster-id>.consul`. */
+  trustDomain: string;
+  /** Service subset (a service-resolver subset). Default: none. */
+  subset?: string;
+}
+
+/** What a datacenter (gateway) SNI name identifies. */
+export interface GatewaySniParts {
+  /** Datacenter. */
+  datacenter: string;
+  /** Admin partition. Default: `"default"`. */
+  partition?: string;
+  /** Trust domain, `<cluster-id>.consul`. */
+  trustDomain: string;
+}
+
+/** A parsed SNI name: a service, or a whole datacenter. */
+export type ParsedSni =
+  | { kind: "service"; service: string; namespace: string; partition: string; datacenter: string; subset?: string }
+  | { kind: "gateway"; datacenter: string; partition: string };
+
+/** The SNI name a proxy sends to reach `service` in `datacenter`, exactly as Consul builds it. */
+export function serviceSni(parts: ServiceSniParts): string {
+  const namespace = parts.namespace || DEFAULT;
+  const partition = parts.partition || DEFAULT;
+  const subset = parts.subset ? `${parts.subset}.` : "";
+  const trustDomain = parts.trustDomain.toLowerCase();
+  if (partition === DEFAULT) {
+    return `${subset}${parts.service}.${namespace}.${parts.datacenter}.internal.${trustDomain}`;
+  }
+  return `${subset}${parts.service}.${namespace}.${partition}.${parts.datacenter}.internal-v1.${trustDomain}`;
+}
+
+/** The SNI name of a whole datacenter, which its mesh gateways answer to. */
+export function gatewaySni(parts: GatewaySniParts): string {
+  const partition = parts.partition || DEFAULT;
+  const trustDomain = parts.trustDomain.toLowerCase();
+  if (partition === DEFAULT) return `${parts.datacenter}.internal.${trustDomain}`;
+  return `${partition}.${parts.datacenter}.internal-v1.${trustDomain}`;
+}
+
+/**
+ * The inverse of {@link serviceSni} and {@link gatewaySni}. Returns `undefined` for a name
+ * under another trust domain, a name of another shape (prepared queries, peers, servers),
+ * invalid labels or an over-long name. Case-insensitive, as DNS names are. Never throws.
+ */
+export function parseSni(name: string, trustDomain: string): ParsedSni | undefined {
+  if (typeof name !== "string" || typeof trustDomain !== "string") return undefined;
+  if (name.length === 0 || name.length > MAX_NAME) return undefined;
+  const lowerName = name.toLowerCase();
+  const suffix = `.${trustDomain.toLowerCase()}`;
+  if (trustDomain.length === 0 || !lowerName.endsWith(suffix)) return undefined;
+  const labels = lowerName.slice(0, -suffix.length).split(".");
+  if (!labels.every((label) => LABEL.test(label))) return undefined;
+
+  const marker = labels[labels.length - 1];
+  const head = labels.slice(0, -1);
+  if (marker === "internal") {
+    // [subset.]service.namespace.dc | dc
+    if (head.length === 1) return { kind: "gateway", datacenter: head[0], partition: DEFAULT };
+    if (head.length === 3) {
+      const [service, namespace, datacenter] = head;
+      return { kind: "service", service, namespace, partition: DEFAULT, datacenter };
+    }
+    if (head.length === 4) {
+      const [subset, service, namespace, datacenter] = head;
+      return { kind: "service", service, namespace, partition: DEFAULT, datacenter, subset };
+    }
+    return undefined;
+  }
+  if (marker === "internal-v1") {
+    // [subset.]service.namespace.partition.dc | partition.dc
+    if (head.length === 2) return { kind: "gateway", partition: head[0], datacenter: head[1] };
+    if (head.length === 4) {
+      const [service, namespace, partition, datacenter] = head;
+      return { kind: "service", service, namespace, partition, datacenter };
+    }
+    if (head.length === 5) {
+      const [subset, service, namespace, partition, datacenter] = head;
+      return { kind: "service", service, namespace, partition, datacenter, subset };
+    }
+    return undefined;
+  }
+  return undefined;
+}
