@@ -9,7 +9,9 @@
  *   await mocks.settle();                        // wait for every registration
  *   mocks.byType("docker:index/container:Container")
  */
+/* eslint-disable @typescript-eslint/no-explicit-any -- the mock monitor's wire data is untyped */
 import * as pulumi from "@pulumi/pulumi";
+import * as runtimeSettings from "@pulumi/pulumi/runtime/settings";
 
 /** Pulumi's wire marker for a secret value (`{ [sigKey]: secretSig, value }`). */
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -183,7 +185,8 @@ export async function setupMocks(options: MockOptions = {}): Promise<MockHarness
     });
   };
 
-  const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+  // `waitForRPCs` is exported at runtime but marked internal in the declarations.
+  const settings = runtimeSettings as unknown as { waitForRPCs(): Promise<void> };
 
   const harness: MockHarness = {
     resources,
