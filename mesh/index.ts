@@ -6,3 +6,16 @@
 export * from "./types";
 export * from "./sni";
 export * from "./routes-file";
+export * from "./mode";
+export * from "./registration";
+export * from "./service-hcl";
+export * from "./config-entry";
+export * from "./mesh-validation-error";
+export * from "./mesh-proxies";
+export * from "./validate";
+export * from "./plan";
+export * from "./gateway-routes";
+export * from "./agent-config";
+export * from "./gateway-registration";
+export * from "./default-mesh";
+export { hclString } from "./hcl";

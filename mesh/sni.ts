@@ -108,3 +108,12 @@ export function parseSni(name: string, trustDomain: string): ParsedSni | undefin
   }
   return undefined;
 }
+
+/**
+ * Whether `label` can stand as one label of an SNI name: 1–63 characters of lower case
+ * letters, digits, `-` and `_`, starting and ending with a letter or digit. Service,
+ * namespace, partition and datacenter names must pass it for {@link parseSni} to read them back.
+ */
+export function isSniLabel(label: unknown): boolean {
+  return typeof label === "string" && LABEL.test(label);
+}

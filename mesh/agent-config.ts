@@ -1,0 +1,88 @@
+/**
+ * The Consul server agent configuration of one datacenter, as the JSON a Consul config file
+ * (`-config-file`, `/consul/config/*.json`) takes: snake_case keys, deterministic order.
+ */
+import { MeshValidationError } from "./mesh-validation-error";
+import { primaryDatacenterOf } from "./mesh-proxies";
+import type { Mesh } from "./types";
+
+/** Options of {@link renderAgentConfig}: what the model does not know about the deployment. */
+export interface AgentConfigOptions {
+  /** Addresses of other datacenters' servers to WAN join (`retry_join_wan`), in this order. Default: `[]`. */
+  retryJoinWan?: string[];
+  /** Address the HTTP, DNS and gRPC listeners bind (`client_addr`). Default: `"0.0.0.0"`. */
+  clientAddr?: string;
+  /** The web UI (`ui_config.enabled`). Default: `true`. */
+  ui?: boolean;
+  /** ACL initial management token (`acl.tokens.initial_management`), only used when the datacenter enables ACLs. Default: none. */
+  initialManagementToken?: string;
+  /** `bind_addr`. Default: not written (Consul picks the private address). */
+  bindAddr?: string;
+  /** `data_dir`. Default: not written (the official image sets `/consul/data`). */
+  dataDir?: string;
+}
+
+/** The rendered agent configuration. */
+export interface AgentConfigJson {
+  datacenter: string;
+  primary_datacenter: string;
+  server: true;
+  bootstrap_expect: number;
+  data_dir?: string;
+  bind_addr?: string;
+  client_addr: string;
+  ui_config: { enabled: boolean };
+  connect: { enabled: boolean };
+  ports: { grpc: number };
+  enable_central_service_config: boolean;
+  retry_join_wan: string[];
+  acl: {
+    enabled: boolean;
+    default_policy?: "allow" | "deny";
+    enable_token_persistence?: boolean;
+    tokens?: { initial_management: string };
+  };
+}
+
+/**
+ * The server agent configuration of `datacenter`: `datacenter`, `primary_datacenter`,
+ * `server: true`, `bootstrap_expect` (the datacenter's `servers`, default 1), `client_addr`,
+ * `ui_config`, `connect.enabled` (default true), `ports.grpc` (default 8502),
+ * `enable_central_service_config` (default true), `retry_join_wan`, and `acl`
+ * (`{ enabled: false }` when ACLs are off; else `default_policy` (default `"deny"`),
+ * `enable_token_persistence: true` and `tokens.initial_management` when given). Keys
+ * always in this order. Throws a {@link MeshValidationError} when `datacenter` is not declared.
+ * @param mesh - The mesh.
+ * @param datacenter - The datacenter whose servers this configures.
+ * @param options - Deployment details. Default: `{}`.
+ */
+export function renderAgentConfig(mesh: Mesh, datacenter: string, options: AgentConfigOptions = {}): AgentConfigJson {
+  const dc = (mesh.datacenters ?? []).find((d) => d.name === datacenter);
+  if (!dc) {
+    throw new MeshValidationError(
+      [{ path: "datacenter", message: `datacenter ${JSON.stringify(datacenter)} is not declared in the mesh` }],
+      "agent configuration",
+    );
+  }
+  const config: AgentConfigJson = {
+    datacenter: dc.name,
+    primary_datacenter: dc.primaryDatacenter ?? primaryDatacenterOf(mesh) ?? dc.name,
+    server: true,
+    bootstrap_expect: dc.servers ?? 1,
+  } as AgentConfigJson;
+  if (options.dataDir !== undefined) config.data_dir = options.dataDir;
+  if (options.bindAddr !== undefined) config.bind_addr = options.bindAddr;
+  config.client_addr = options.clientAddr ?? "0.0.0.0";
+  config.ui_config = { enabled: options.ui ?? true };
+  config.connect = { enabled: dc.connect?.enabled ?? true };
+  config.ports = { grpc: dc.ports?.grpc ?? 8502 };
+  config.enable_central_service_config = dc.enableCentralServiceConfig ?? true;
+  config.retry_join_wan = [...(options.retryJoinWan ?? [])];
+  if (dc.acl?.enabled) {
+    config.acl = { enabled: true, default_policy: dc.acl.defaultPolicy ?? "deny", enable_token_persistence: true };
+    if (options.initialManagementToken) config.acl.tokens = { initial_management: options.initialManagementToken };
+  } else {
+    config.acl = { enabled: false };
+  }
+  return config;
+}

@@ -1,0 +1,78 @@
+/**
+ * Configuration entries as the JSON body of `PUT /v1/config`, and as HCL in the form of
+ * Consul's documentation (`Kind = "proxy-defaults"` … `MeshGateway { Mode = "local" }`).
+ */
+import { attrs, renderHcl, type HclNode } from "./hcl";
+import type { ConfigEntry } from "./types";
+
+/** `proxy-defaults` as `PUT /v1/config` takes it. */
+export interface ProxyDefaultsJson {
+  Kind: "proxy-defaults";
+  Name: string;
+  /** Always present; `Mode` is `""` when unset. */
+  MeshGateway: { Mode: string };
+  /** Present only when the entry sets `config`. */
+  Config?: Record<string, unknown>;
+}
+
+/** `service-defaults` as `PUT /v1/config` takes it. */
+export interface ServiceDefaultsJson {
+  Kind: "service-defaults";
+  Name: string;
+  /** Present only when the entry sets `protocol`. */
+  Protocol?: string;
+  /** Always present; `Mode` is `""` when unset. */
+  MeshGateway: { Mode: string };
+}
+
+/** A config entry body. */
+export type ConfigEntryJson = ProxyDefaultsJson | ServiceDefaultsJson;
+
+/**
+ * The JSON body of `PUT /v1/config` for `entry`. Deterministic and complete, so that a
+ * Pulumi `configJson` never shows a spurious diff: keys always in the order
+ * `Kind, Name, [Protocol], MeshGateway, [Config]`; `MeshGateway` is always present, with
+ * `Mode: ""` when the entry sets no mode (`""` is Consul's own value for "not set", so this
+ * is what Consul stores and reads back). `Config` keys are sorted recursively. Never throws.
+ * @param entry - A `proxy-defaults` or `service-defaults` entry.
+ */
+export function toConfigEntry(entry: ConfigEntry): ConfigEntryJson {
+  const meshGateway = { Mode: entry.meshGateway?.mode ?? "" };
+  if (entry.kind === "service-defaults") {
+    const json: ServiceDefaultsJson = { Kind: "service-defaults", Name: entry.name } as ServiceDefaultsJson;
+    if (entry.protocol) json.Protocol = entry.protocol;
+    json.MeshGateway = meshGateway;
+    return json;
+  }
+  const json: ProxyDefaultsJson = { Kind: "proxy-defaults", Name: entry.name, MeshGateway: meshGateway };
+  if (entry.config) json.Config = sortKeys(entry.config) as Record<string, unknown>;
+  return json;
+}
+
+/** A copy of `value` with object keys sorted at every depth (arrays keep their order). */
+export function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) out[key] = sortKeys((value as Record<string, unknown>)[key]);
+    return out;
+  }
+  return value;
+}
+
+/**
+ * The HCL form of `entry`, as the Consul documentation writes it:
+ * `Kind = "proxy-defaults"`, `Name = "global"`, `MeshGateway { Mode = "local" }`.
+ * Unlike the JSON, an unset mode omits the `MeshGateway` block. Never throws.
+ * @param entry - A `proxy-defaults` or `service-defaults` entry.
+ */
+export function toConfigEntryHcl(entry: ConfigEntry): string {
+  const nodes: HclNode[] = attrs([
+    ["Kind", entry.kind],
+    ["Name", entry.name],
+    ["Protocol", entry.kind === "service-defaults" ? entry.protocol || undefined : undefined],
+  ]);
+  if (entry.meshGateway?.mode) nodes.push({ block: "MeshGateway", body: attrs([["Mode", entry.meshGateway.mode]]) });
+  if (entry.kind === "proxy-defaults" && entry.config) nodes.push({ attr: "Config", value: sortKeys(entry.config) });
+  return renderHcl(nodes) + "\n";
+}

@@ -1,0 +1,79 @@
+/**
+ * The registration body of a mesh gateway: exactly what `consul connect envoy
+ * -gateway=mesh -register` sends to `PUT /v1/agent/service/register`. Our gateway calls
+ * this to register itself.
+ */
+
+/** An address, and a port that defaults to the gateway's port. */
+export interface GatewayAddress {
+  /** IP address or host name. */
+  address: string;
+  /** Port. Default: the gateway's `port`. */
+  port?: number;
+}
+
+/** Input of {@link toGatewayRegistration}. */
+export interface GatewayRegistrationInput {
+  /** Service name. Default: `"mesh-gateway"`. */
+  name?: string;
+  /** Service ID. Default: the name. */
+  id?: string;
+  /** The gateway's address (`Address`). */
+  address: string;
+  /** The gateway's port (`Port`). Default: `8443`. */
+  port?: number;
+  /** LAN tagged address. Default: `address` and `port`. */
+  lanAddress?: GatewayAddress;
+  /** WAN tagged address, what other datacenters dial. Default: none (Consul then uses `Address`). */
+  wanAddress?: GatewayAddress;
+  /** Opaque `Proxy.Config`. Default: `{}`. */
+  proxyConfig?: Record<string, unknown>;
+}
+
+/** The body of `PUT /v1/agent/service/register` for a mesh gateway. */
+export interface GatewayRegistrationJson {
+  Kind: "mesh-gateway";
+  ID: string;
+  Name: string;
+  Address: string;
+  Port: number;
+  TaggedAddresses: { lan: { Address: string; Port: number }; wan?: { Address: string; Port: number } };
+  Proxy: { Config: Record<string, unknown> };
+  Check: { Name: string; TCP: string; Interval: string; DeregisterCriticalServiceAfter: string };
+}
+
+/** `host:port`, with brackets around an IPv6 address. */
+function hostPort(address: string, port: number): string {
+  return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/**
+ * The gateway's registration body: `Kind: "mesh-gateway"`, `ID`, `Name`, `Address`, `Port`,
+ * `TaggedAddresses` (`lan` always, `wan` when given), `Proxy.Config`, and a TCP check on the
+ * LAN address (`0.0.0.0`/`::` checked on loopback) every `10s`, deregistered after `6h`
+ * critical. Deterministic key order; never throws.
+ * @param input - The gateway's name, addresses and configuration.
+ */
+export function toGatewayRegistration(input: GatewayRegistrationInput): GatewayRegistrationJson {
+  const name = input.name || "mesh-gateway";
+  const port = input.port ?? 8443;
+  const lan = { Address: input.lanAddress?.address || input.address, Port: input.lanAddress?.port ?? port };
+  const tagged: GatewayRegistrationJson["TaggedAddresses"] = { lan };
+  if (input.wanAddress) tagged.wan = { Address: input.wanAddress.address, Port: input.wanAddress.port ?? port };
+  const checkHost = lan.Address === "0.0.0.0" ? "127.0.0.1" : lan.Address === "::" ? "::1" : lan.Address;
+  return {
+    Kind: "mesh-gateway",
+    ID: input.id || name,
+    Name: name,
+    Address: input.address,
+    Port: port,
+    TaggedAddresses: tagged,
+    Proxy: { Config: { ...(input.proxyConfig ?? {}) } },
+    Check: {
+      Name: "mesh-gateway listening",
+      TCP: hostPort(checkHost, lan.Port),
+      Interval: "10s",
+      DeregisterCriticalServiceAfter: "6h",
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * Where the connect proxies of a mesh are: every `kind: "connect-proxy"` service's `proxy`
+ * block and every `connect.sidecarService.proxy` block, with their field paths.
+ */
+import type { Mesh, MeshService, ProxyConfig, ServiceDefaultsEntry } from "./types";
+
+/** One connect proxy of the mesh. */
+export interface MeshProxy {
+  /** The service that declares the proxy. */
+  service: MeshService;
+  /** Index of that service in `mesh.services`. */
+  serviceIndex: number;
+  /** The proxy block. */
+  proxy: ProxyConfig;
+  /** Field path of the proxy block, e.g. `services[0].connect.sidecarService.proxy`. */
+  path: string;
+  /** Which form declares it. */
+  form: "connect-proxy" | "sidecar-service";
+  /**
+   * The downstream service whose traffic the proxy carries: the service name for a
+   * sidecar, `destinationServiceName` (else the proxy's own name) for a connect-proxy.
+   * Its `service-defaults` entry is the one that applies.
+   */
+  sourceService: string;
+}
+
+/**
+ * Every connect proxy in `mesh.services`, in declaration order. Services of other kinds
+ * with a `proxy` block (e.g. a typical service that carries one) count as connect-proxy form.
+ * @param mesh - The mesh.
+ */
+export function meshProxies(mesh: Mesh): MeshProxy[] {
+  const out: MeshProxy[] = [];
+  (mesh.services ?? []).forEach((service, serviceIndex) => {
+    if (service.kind === "mesh-gateway") return;
+    if (service.proxy) {
+      out.push({
+        service,
+        serviceIndex,
+        proxy: service.proxy,
+        path: `services[${serviceIndex}].proxy`,
+        form: "connect-proxy",
+        sourceService: service.proxy.destinationServiceName || service.name,
+      });
+    }
+    const sidecarProxy = service.connect?.sidecarService?.proxy;
+    if (sidecarProxy) {
+      out.push({
+        service,
+        serviceIndex,
+        proxy: sidecarProxy,
+        path: `services[${serviceIndex}].connect.sidecarService.proxy`,
+        form: "sidecar-service",
+        sourceService: service.name,
+      });
+    }
+  });
+  return out;
+}
+
+/** The mesh's primary datacenter: `mesh.primaryDatacenter`, else the first datacenter's name. */
+export function primaryDatacenterOf(mesh: Mesh): string | undefined {
+  return mesh.primaryDatacenter || mesh.datacenters?.[0]?.name;
+}
+
+/**
+ * The `service-defaults` entry that applies to the proxies of downstream service `name`
+ * (the first one of that name; duplicates are a validation problem).
+ */
+export function serviceDefaultsFor(mesh: Mesh, name: string): ServiceDefaultsEntry | undefined {
+  return (mesh.serviceDefaults ?? []).find((entry) => entry.name === name);
+}

@@ -1,0 +1,296 @@
+/**
+ * Validation of a whole mesh: the prerequisites the Consul documentation lists for mesh
+ * gateways, and every topology mistake that would only fail at runtime. All problems are
+ * returned at once, each naming its field path.
+ */
+import { decideMeshGatewayMode, isMode } from "./mode";
+import { meshProxies, primaryDatacenterOf, serviceDefaultsFor, type MeshProxy } from "./mesh-proxies";
+import { MeshValidationError, type MeshProblem } from "./mesh-validation-error";
+import { isSniLabel } from "./sni";
+import type { Mesh, MeshService, Mode } from "./types";
+
+const DEFAULT = "default";
+
+function isPort(value: unknown): boolean {
+  return typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= 65535;
+}
+
+/** Key of a service in the catalog of one datacenter. */
+function serviceKey(datacenter: string, partition: string, namespace: string, name: string): string {
+  return `${datacenter}\u0000${partition}\u0000${namespace}\u0000${name}`;
+}
+
+class Collector {
+  readonly problems: MeshProblem[] = [];
+  add(path: string, message: string): void {
+    this.problems.push({ path, message });
+  }
+  label(path: string, value: unknown, what: string): boolean {
+    if (isSniLabel(value)) return true;
+    this.add(
+      path,
+      `invalid ${what} ${JSON.stringify(value)}: use 1–63 lower case letters, digits, "-" or "_", starting and ending with a letter or digit (it appears in SNI names)`,
+    );
+    return false;
+  }
+  port(path: string, value: unknown, what: string): void {
+    if (!isPort(value)) this.add(path, `${what} ${JSON.stringify(value)} is out of range: use an integer from 1 to 65535`);
+  }
+  mode(path: string, value: unknown): boolean {
+    if (value === undefined || isMode(value)) return true;
+    this.add(path, `invalid mesh gateway mode ${JSON.stringify(value)}: use "local", "remote", "none" or "" (not set)`);
+    return false;
+  }
+}
+
+function checkDatacenters(mesh: Mesh, c: Collector): void {
+  const dcs = mesh.datacenters ?? [];
+  if (!Array.isArray(mesh.datacenters) || dcs.length === 0) {
+    c.add("datacenters", "declare at least one datacenter");
+    return;
+  }
+  const primary = primaryDatacenterOf(mesh);
+  const names = new Set(dcs.map((dc) => dc.name));
+  if (mesh.primaryDatacenter !== undefined && !names.has(mesh.primaryDatacenter)) {
+    c.add("primaryDatacenter", `primary datacenter ${JSON.stringify(mesh.primaryDatacenter)} is not one of the declared datacenters`);
+  }
+  if (mesh.trustDomain !== undefined) {
+    const labels = typeof mesh.trustDomain === "string" ? mesh.trustDomain.split(".") : [];
+    if (labels.length < 2 || !labels.every((l) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(l))) {
+      c.add("trustDomain", `invalid trust domain ${JSON.stringify(mesh.trustDomain)}: expected "<cluster-id>.consul" in lower case`);
+    }
+  }
+  const seen = new Map<string, number>();
+  const defaultsSetMode =
+    !!mesh.proxyDefaults?.meshGateway?.mode || (mesh.serviceDefaults ?? []).some((entry) => !!entry.meshGateway?.mode);
+  dcs.forEach((dc, i) => {
+    const at = `datacenters[${i}]`;
+    c.label(`${at}.name`, dc.name, "datacenter name");
+    const first = seen.get(dc.name);
+    if (first !== undefined) {
+      c.add(`${at}.name`, `datacenter name ${JSON.stringify(dc.name)} is already used by datacenters[${first}]: each datacenter needs a unique name`);
+    } else {
+      seen.set(dc.name, i);
+    }
+    const dcPrimary = dc.primaryDatacenter ?? primary;
+    if (dcPrimary !== primary) {
+      c.add(`${at}.primaryDatacenter`, `primary datacenter ${JSON.stringify(dcPrimary)} differs from the mesh's ${JSON.stringify(primary)}: every datacenter must name the same primary datacenter`);
+    }
+    if (dc.connect?.enabled === false) c.add(`${at}.connect.enabled`, "Connect must be enabled for mesh gateways");
+    const grpc = dc.ports?.grpc;
+    if (grpc !== undefined) {
+      if (grpc === -1 || grpc === 0) c.add(`${at}.ports.grpc`, "gRPC must be enabled for mesh gateways (ports.grpc is -1 or 0)");
+      else c.port(`${at}.ports.grpc`, grpc, "gRPC port");
+    }
+    if (defaultsSetMode && dc.enableCentralServiceConfig === false) {
+      c.add(`${at}.enableCentralServiceConfig`, "proxy-defaults or service-defaults set a mesh gateway mode: enable_central_service_config must be true");
+    }
+    if (dcs.length > 1 && dc.wanJoin === false) {
+      c.add(`${at}.wanJoin`, "datacenters of one mesh must be WAN joined");
+    }
+    if (dc.servers !== undefined && !(Number.isInteger(dc.servers) && dc.servers >= 1)) {
+      c.add(`${at}.servers`, `server count ${JSON.stringify(dc.servers)} must be an integer of at least 1`);
+    }
+    const policy = dc.acl?.defaultPolicy;
+    if (policy !== undefined && policy !== "allow" && policy !== "deny") {
+      c.add(`${at}.acl.defaultPolicy`, `invalid ACL default policy ${JSON.stringify(policy)}: use "allow" or "deny"`);
+    }
+  });
+}
+
+function checkConfigEntries(mesh: Mesh, c: Collector): void {
+  const pd = mesh.proxyDefaults;
+  if (pd) {
+    if (pd.kind !== "proxy-defaults") c.add("proxyDefaults.kind", `kind must be "proxy-defaults", not ${JSON.stringify(pd.kind)}`);
+    if (pd.name !== "global") c.add("proxyDefaults.name", `proxy-defaults must be named "global", not ${JSON.stringify(pd.name)}`);
+    c.mode("proxyDefaults.meshGateway.mode", pd.meshGateway?.mode);
+  }
+  const seen = new Map<string, number>();
+  (mesh.serviceDefaults ?? []).forEach((entry, i) => {
+    const at = `serviceDefaults[${i}]`;
+    if (entry.kind !== "service-defaults") c.add(`${at}.kind`, `kind must be "service-defaults", not ${JSON.stringify(entry.kind)}`);
+    c.label(`${at}.name`, entry.name, "service name");
+    const first = seen.get(entry.name);
+    if (first !== undefined) c.add(`${at}.name`, `service-defaults for ${JSON.stringify(entry.name)} already declared at serviceDefaults[${first}]`);
+    else seen.set(entry.name, i);
+    c.mode(`${at}.meshGateway.mode`, entry.meshGateway?.mode);
+  });
+}
+
+function checkGateways(mesh: Mesh, dcNames: Set<string>, c: Collector): void {
+  const seen = new Map<string, number>();
+  (mesh.gateways ?? []).forEach((gw, i) => {
+    const at = `gateways[${i}]`;
+    if (!dcNames.has(gw.datacenter)) c.add(`${at}.datacenter`, `unknown datacenter ${JSON.stringify(gw.datacenter)}`);
+    const name = gw.name ?? "mesh-gateway";
+    c.label(`${at}.name`, name, "gateway name");
+    if (gw.port !== undefined) c.port(`${at}.port`, gw.port, "gateway port");
+    for (const tag of ["lan", "wan"] as const) {
+      const tagged = gw.taggedAddresses?.[tag];
+      if (!tagged) continue;
+      if (typeof tagged.address !== "string" || tagged.address === "") c.add(`${at}.taggedAddresses.${tag}.address`, "address must be a non-empty string");
+      c.port(`${at}.taggedAddresses.${tag}.port`, tagged.port, "port");
+    }
+    if (gw.address !== undefined && (typeof gw.address !== "string" || gw.address === "")) {
+      c.add(`${at}.address`, "address must be a non-empty string when set");
+    }
+    const key = `${gw.datacenter}\u0000${name}`;
+    const first = seen.get(key);
+    if (first !== undefined) c.add(`${at}.name`, `gateway ${JSON.stringify(name)} in ${JSON.stringify(gw.datacenter)} already declared at gateways[${first}]`);
+    else seen.set(key, i);
+  });
+}
+
+interface Catalog {
+  /** Every declared service name per datacenter/partition/namespace. */
+  declared: Set<string>;
+  /** Those with connect endpoints (a sidecar, or a connect-proxy fronting them). */
+  connect: Set<string>;
+}
+
+function buildCatalog(services: MeshService[]): Catalog {
+  const declared = new Set<string>();
+  const connect = new Set<string>();
+  for (const s of services) {
+    const partition = s.partition || DEFAULT;
+    const namespace = s.namespace || DEFAULT;
+    declared.add(serviceKey(s.datacenter, partition, namespace, s.name));
+    if (s.connect?.sidecarService) connect.add(serviceKey(s.datacenter, partition, namespace, s.name));
+    if (s.kind === "connect-proxy" && s.proxy?.destinationServiceName) {
+      const key = serviceKey(s.datacenter, partition, namespace, s.proxy.destinationServiceName);
+      declared.add(key);
+      connect.add(key);
+    }
+  }
+  return { declared, connect };
+}
+
+function checkServices(mesh: Mesh, dcNames: Set<string>, c: Collector): void {
+  const seenIds = new Map<string, number>();
+  (mesh.services ?? []).forEach((s, i) => {
+    const at = `services[${i}]`;
+    if (!dcNames.has(s.datacenter)) c.add(`${at}.datacenter`, `unknown datacenter ${JSON.stringify(s.datacenter)}`);
+    c.label(`${at}.name`, s.name, "service name");
+    if (s.namespace !== undefined) c.label(`${at}.namespace`, s.namespace, "namespace");
+    if (s.partition !== undefined) c.label(`${at}.partition`, s.partition, "partition");
+    c.port(`${at}.port`, s.port, "port");
+    if (s.kind !== undefined && s.kind !== "connect-proxy" && s.kind !== "mesh-gateway") {
+      c.add(`${at}.kind`, `invalid kind ${JSON.stringify(s.kind)}: use "connect-proxy", or leave unset for a typical service`);
+    }
+    if (s.kind === "mesh-gateway") c.add(`${at}.kind`, "declare mesh gateways in gateways[], not in services[]");
+    if (s.kind === "connect-proxy" && !s.proxy?.destinationServiceName) {
+      c.add(`${at}.proxy.destinationServiceName`, "a connect-proxy service needs proxy.destinationServiceName (the service it fronts)");
+    }
+    if (s.kind !== "connect-proxy" && s.kind !== "mesh-gateway" && s.proxy) {
+      c.add(`${at}.proxy`, 'a proxy block needs kind "connect-proxy"; for a sidecar use connect.sidecarService.proxy');
+    }
+    if (s.connect) {
+      if (s.kind === "connect-proxy" || s.kind === "mesh-gateway") {
+        c.add(`${at}.connect.sidecarService`, `a ${s.kind} service cannot have a sidecar service`);
+      } else if (!s.connect.sidecarService) {
+        c.add(`${at}.connect.sidecarService`, "connect needs a sidecarService block");
+      }
+      const sidecarPort = s.connect.sidecarService?.port;
+      if (sidecarPort !== undefined) c.port(`${at}.connect.sidecarService.port`, sidecarPort, "sidecar port");
+      if (s.connect.sidecarService?.proxy?.destinationServiceName !== undefined && s.connect.sidecarService.proxy.destinationServiceName !== s.name) {
+        c.add(`${at}.connect.sidecarService.proxy.destinationServiceName`, `a sidecar always fronts its own service ${JSON.stringify(s.name)}: leave destinationServiceName unset`);
+      }
+    }
+    const key = `${s.datacenter}\u0000${s.partition || DEFAULT}\u0000${s.namespace || DEFAULT}\u0000${s.id ?? s.name}`;
+    const first = seenIds.get(key);
+    if (first !== undefined) c.add(`${at}.${s.id === undefined ? "name" : "id"}`, `service ID ${JSON.stringify(s.id ?? s.name)} already registered in ${JSON.stringify(s.datacenter)} by services[${first}]: give each instance a unique id`);
+    else seenIds.set(key, i);
+  });
+}
+
+function checkProxy(mesh: Mesh, p: MeshProxy, catalog: Catalog, gatewayDcs: Set<string>, dcNames: Set<string>, c: Collector): void {
+  const { proxy, path, service } = p;
+  if (proxy.localServicePort !== undefined) c.port(`${path}.localServicePort`, proxy.localServicePort, "local service port");
+  const instanceOk = c.mode(`${path}.meshGateway.mode`, proxy.meshGateway?.mode);
+  const sd = serviceDefaultsFor(mesh, p.sourceService);
+  const levelsOk =
+    instanceOk && (sd?.meshGateway?.mode === undefined || isMode(sd.meshGateway.mode)) && (mesh.proxyDefaults?.meshGateway?.mode === undefined || isMode(mesh.proxyDefaults.meshGateway.mode));
+  const binds = new Map<string, number>();
+  if (proxy.upstreams !== undefined && !Array.isArray(proxy.upstreams)) {
+    c.add(`${path}.upstreams`, "upstreams must be a list");
+    return;
+  }
+  (proxy.upstreams ?? []).forEach((up, k) => {
+    const at = `${path}.upstreams[${k}]`;
+    const nameOk = c.label(`${at}.destinationName`, up.destinationName, "destination service name");
+    if (up.destinationNamespace !== undefined) c.label(`${at}.destinationNamespace`, up.destinationNamespace, "namespace");
+    if (up.destinationPartition !== undefined) c.label(`${at}.destinationPartition`, up.destinationPartition, "partition");
+    c.port(`${at}.localBindPort`, up.localBindPort, "local bind port");
+    const bindKey = `${up.localBindAddress ?? "127.0.0.1"}:${up.localBindPort}`;
+    const first = binds.get(bindKey);
+    if (first !== undefined) c.add(`${at}.localBindPort`, `local bind port ${up.localBindPort} already used by ${path}.upstreams[${first}]`);
+    else binds.set(bindKey, k);
+    const modeOk = c.mode(`${at}.meshGateway.mode`, up.meshGateway?.mode);
+    const dc = up.datacenter || service.datacenter;
+    if (!dcNames.has(dc)) {
+      c.add(`${at}.datacenter`, `unknown datacenter ${JSON.stringify(dc)}`);
+      return;
+    }
+    if (nameOk) {
+      const key = serviceKey(dc, up.destinationPartition || service.partition || DEFAULT, up.destinationNamespace || service.namespace || DEFAULT, up.destinationName);
+      if (!catalog.declared.has(key)) {
+        c.add(`${at}.destinationName`, `service ${JSON.stringify(up.destinationName)} is not declared in datacenter ${JSON.stringify(dc)}`);
+      } else if (!catalog.connect.has(key)) {
+        c.add(`${at}.destinationName`, `service ${JSON.stringify(up.destinationName)} in ${JSON.stringify(dc)} has no connect endpoint: give it a connect.sidecarService or a connect-proxy`);
+      }
+    }
+    if (dc === service.datacenter || !modeOk || !levelsOk) return; // same datacenter: gateways are never used
+    const decision = decideMeshGatewayMode({
+      upstream: up.meshGateway?.mode as Mode | undefined,
+      instance: proxy.meshGateway?.mode,
+      serviceDefaults: sd?.meshGateway?.mode,
+      proxyDefaults: mesh.proxyDefaults?.meshGateway?.mode,
+    });
+    const why = `mode ${decision.mode} (set by ${decision.decidedBy})`;
+    if (decision.mode === "local" && !gatewayDcs.has(service.datacenter)) {
+      c.add(`${at}.meshGateway.mode`, `${why} dials a mesh gateway in ${JSON.stringify(service.datacenter)}, which has none: add one to gateways[] or use another mode`);
+    }
+    if ((decision.mode === "local" || decision.mode === "remote") && !gatewayDcs.has(dc)) {
+      c.add(`${at}.meshGateway.mode`, `${why} needs a mesh gateway in the destination datacenter ${JSON.stringify(dc)}, which has none: add one to gateways[] or use another mode`);
+    }
+  });
+}
+
+/**
+ * Every problem in `mesh`, in a stable order (datacenters, config entries, gateways,
+ * services, proxies), each naming its field path. An empty list means the mesh is valid.
+ * Checks the documented prerequisites (unique datacenter names, one shared primary
+ * datacenter that exists, Connect and gRPC enabled, central service config where defaults
+ * set a mode, WAN join) and topology mistakes (unknown datacenters and services, missing
+ * gateways for `local`/`remote` cross-datacenter upstreams, duplicate local bind ports,
+ * invalid modes, names and ports, `proxy-defaults` not named `global`, duplicate
+ * `service-defaults`, malformed connect-proxy and sidecar forms). A mode on a
+ * same-datacenter upstream is fine: gateways are never used there. Never throws.
+ * @param mesh - The mesh to check.
+ */
+export function validateMesh(mesh: Mesh): MeshProblem[] {
+  const c = new Collector();
+  if (mesh === null || typeof mesh !== "object") {
+    c.add("", "the mesh must be an object");
+    return c.problems;
+  }
+  checkDatacenters(mesh, c);
+  checkConfigEntries(mesh, c);
+  const dcNames = new Set((mesh.datacenters ?? []).map((dc) => dc.name));
+  checkGateways(mesh, dcNames, c);
+  checkServices(mesh, dcNames, c);
+  const catalog = buildCatalog(mesh.services ?? []);
+  const gatewayDcs = new Set((mesh.gateways ?? []).map((gw) => gw.datacenter));
+  for (const p of meshProxies(mesh)) checkProxy(mesh, p, catalog, gatewayDcs, dcNames, c);
+  return c.problems;
+}
+
+/**
+ * Throws a {@link MeshValidationError} (code `E_MESH_INVALID`) listing every problem of
+ * `mesh`, or returns normally when it is valid.
+ * @param mesh - The mesh to check.
+ */
+export function assertValidMesh(mesh: Mesh): void {
+  const problems = validateMesh(mesh);
+  if (problems.length > 0) throw new MeshValidationError(problems);
+}
