@@ -1,29 +1,31 @@
 #!/usr/bin/env bash
 # Builds a minimal Node.js base image from this machine's own Node.js, for machines that
 # cannot pull images (no registry): `docker import` of a root filesystem holding only
-#   - the node binary, the shared libraries `ldd` lists and the dynamic loader,
+#   - the node binary (and /usr/bin/env for `#!/usr/bin/env node` scripts), the shared
+#     libraries `ldd` lists and the dynamic loader,
 #   - CA certificates (/etc/ssl/certs/ca-certificates.crt),
 #   - /etc/passwd, /etc/group (root and a non-root user `node`, uid/gid 1000), /etc/nsswitch.conf,
 #   - /tmp (mode 1777).
-# No shell, no package manager, no npm: only `node`. Images built on it must use exec-form
+# No shell, no package manager, no npm: only `node` (and `env`). Images built on it must use exec-form
 # RUN/CMD/ENTRYPOINT/HEALTHCHECK with node.
 #
 # Usage: scripts/node-base-image.sh [TAG]     (default TAG: consul-mesh/node-base:local)
 # Env:   NODE_BIN   node binary to package (default: the `node` on PATH)
 #        FORCE=1    rebuild even when an image for this exact node binary exists
 #
-# Idempotent: the image carries a label with the sha256 of the node binary; when an image
-# with TAG and that label exists, the script prints the tag and exits at once.
+# Idempotent: the image carries a label with the sha256 of the node binary and this script;
+# when an image with TAG and that label exists, the script prints the tag and exits at once.
 set -euo pipefail
 
 TAG="${1:-consul-mesh/node-base:local}"
 NODE_BIN="$(readlink -f "${NODE_BIN:-$(command -v node)}")"
-LABEL_KEY="consul-mesh.node-sha256"
+LABEL_KEY="consul-mesh.base-sha256"
 
 command -v docker >/dev/null || { echo "node-base-image: docker CLI not found" >&2; exit 1; }
 [ -x "$NODE_BIN" ] || { echo "node-base-image: node binary not found: $NODE_BIN" >&2; exit 1; }
 
-node_sha="$(sha256sum "$NODE_BIN" | cut -d' ' -f1)"
+# What the image is made from: this script and the node binary.
+node_sha="$(cat "$NODE_BIN" "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1)"
 existing="$(docker image inspect --format "{{ index .Config.Labels \"$LABEL_KEY\" }}" "$TAG" 2>/dev/null || true)"
 if [ "$existing" = "$node_sha" ] && [ "${FORCE:-0}" != "1" ]; then
   echo "$TAG"
@@ -39,14 +41,17 @@ copy() { # copy a file into the root filesystem at the same path, following syml
   cp -L "$src" "$dst"
 }
 
-mkdir -p "$root/usr/local/bin" "$root/etc/ssl/certs" "$root/tmp" "$root/home/node" "$root/app"
+mkdir -p "$root/usr/local/bin" "$root/usr/bin" "$root/etc/ssl/certs" "$root/tmp" "$root/home/node" "$root/app"
 chmod 1777 "$root/tmp"
 cp -L "$NODE_BIN" "$root/usr/local/bin/node"
+# /usr/bin/env, so that `#!/usr/bin/env node` scripts (npm bins) run as in official images.
+ENV_BIN="$(readlink -f /usr/bin/env)"
+cp -L "$ENV_BIN" "$root/usr/bin/env"
 
-# Shared libraries and the dynamic loader, at the paths the binary asks for.
+# Shared libraries and the dynamic loader, at the paths the binaries ask for.
 while read -r lib; do
   [ -n "$lib" ] && copy "$lib"
-done < <(ldd "$NODE_BIN" | awk '/=> \// { print $3 } /^[[:space:]]*\/[^ ]+ \(/ { print $1 }' | sort -u)
+done < <(ldd "$NODE_BIN" "$ENV_BIN" | awk '/=> \// { print $3 } /^[[:space:]]*\/[^ ]+ \(/ { print $1 }' | sort -u)
 
 # Name resolution (Docker's embedded DNS via /etc/resolv.conf, which Docker mounts) needs
 # glibc's NSS modules for `files` and `dns`.
