@@ -8,7 +8,7 @@ export const HCL_INDENT = "  ";
 
 /** An HCL string literal: JSON escapes, plus `${`/`%{` escaped so nothing is interpolated. */
 export function hclString(value: string): string {
-  return JSON.stringify(value).replace(/\$\{/g, "$${").replace(/%\{/g, "%%{");
+  return JSON.stringify(value).replace(/([$%])\{/g, (_match, sigil: string) => `${sigil}${sigil}{`);
 }
 
 /** Whether `key` can be written bare (an HCL identifier); otherwise it is quoted. */
@@ -57,6 +57,10 @@ export function renderHcl(nodes: HclNode[], indent = ""): string {
       if (body) lines.push(body);
       lines.push(`${indent}}`);
     } else if ("objects" in node) {
+      if (node.objects.length === 0) {
+        lines.push(`${indent}${node.attr} = []`);
+        continue;
+      }
       const inner = indent + HCL_INDENT;
       const items = node.objects.map((body) => {
         const text = renderHcl(body, inner + HCL_INDENT);
