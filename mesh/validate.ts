@@ -274,6 +274,38 @@ export function validateMesh(mesh: Mesh): MeshProblem[] {
     c.add("", "the mesh must be an object");
     return c.problems;
   }
+  if (!checkShape(mesh, c)) return c.problems;
+  try {
+    checkAll(mesh, c);
+  } catch (error) {
+    // Only reachable with malformed input that slipped past checkShape: report, never throw.
+    c.add("", `the mesh is malformed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return c.problems;
+}
+
+/** Lists must be lists of objects, or nothing else can be checked. */
+function checkShape(mesh: Mesh, c: Collector): boolean {
+  const before = c.problems.length;
+  for (const key of ["datacenters", "services", "gateways", "serviceDefaults"] as const) {
+    const list: unknown = mesh[key];
+    if (list === undefined && key !== "datacenters") continue;
+    if (!Array.isArray(list)) {
+      c.add(key, key === "datacenters" ? "declare at least one datacenter (a list)" : "must be a list");
+      continue;
+    }
+    list.forEach((item, i) => {
+      if (item === null || typeof item !== "object" || Array.isArray(item)) c.add(`${key}[${i}]`, "must be an object");
+    });
+  }
+  for (const key of ["proxyDefaults"] as const) {
+    const value: unknown = mesh[key];
+    if (value !== undefined && (value === null || typeof value !== "object")) c.add(key, "must be an object");
+  }
+  return c.problems.length === before;
+}
+
+function checkAll(mesh: Mesh, c: Collector): void {
   checkDatacenters(mesh, c);
   checkConfigEntries(mesh, c);
   const dcNames = new Set((mesh.datacenters ?? []).map((dc) => dc.name));
@@ -282,7 +314,6 @@ export function validateMesh(mesh: Mesh): MeshProblem[] {
   const catalog = buildCatalog(mesh.services ?? []);
   const gatewayDcs = new Set((mesh.gateways ?? []).map((gw) => gw.datacenter));
   for (const p of meshProxies(mesh)) checkProxy(mesh, p, catalog, gatewayDcs, dcNames, c);
-  return c.problems;
 }
 
 /**

@@ -1,0 +1,146 @@
+import { defaultMesh, formatRoutePlan, planRoutes, serviceSni, DEFAULT_TRUST_DOMAIN, type Mesh, type MeshService } from "../../mesh";
+
+const TD = DEFAULT_TRUST_DOMAIN;
+
+describe("planRoutes on the default mesh", () => {
+  const plan = planRoutes(defaultMesh());
+
+  it("plans one route per upstream, in declaration order", () => {
+    expect(plan.trustDomain).toBe(TD);
+    expect(plan.routes.map((r) => r.destination.name)).toEqual(["api", "db", "logging"]);
+  });
+
+  it("remote: dials the destination datacenter's gateway at its WAN address", () => {
+    const r = plan.routes[0];
+    expect(r).toEqual({
+      path: "services[0].connect.sidecarService.proxy.upstreams[0]",
+      source: { service: "web", proxy: "web", datacenter: "dc1", namespace: "default", partition: "default" },
+      destination: { name: "api", namespace: "default", partition: "default", datacenter: "dc2" },
+      localBindPort: 10000,
+      mode: "remote",
+      decidedBy: "upstream",
+      usesGateway: true,
+      sni: `api.default.dc2.internal.${TD}`,
+      hops: [
+        { kind: "service", name: "web", datacenter: "dc1" },
+        { kind: "mesh-gateway", name: "mesh-gateway", datacenter: "dc2", address: "WAN" },
+        { kind: "service", name: "api", datacenter: "dc2" },
+      ],
+      text: "web (dc1) → mesh-gateway dc2 WAN → api (dc2)",
+    });
+  });
+
+  it("local: the local gateway on its LAN address, then the remote one on WAN", () => {
+    expect(plan.routes[1].text).toBe("web (dc1) → mesh-gateway dc1 LAN → mesh-gateway dc2 WAN → db (dc2)");
+    expect(plan.routes[1].hops).toHaveLength(4);
+    expect(plan.routes[1].usesGateway).toBe(true);
+  });
+
+  it("none: direct", () => {
+    expect(plan.routes[2]).toMatchObject({ mode: "none", usesGateway: false, text: "web (dc1) → logging (dc2) direct" });
+    expect(plan.routes[2].hops).toHaveLength(2);
+  });
+
+  it("the SNI is always the destination service's", () => {
+    for (const r of plan.routes) {
+      expect(r.sni).toBe(serviceSni({ service: r.destination.name, datacenter: r.destination.datacenter, trustDomain: TD }));
+    }
+  });
+});
+
+describe("planRoutes", () => {
+  const base = (): Mesh => ({
+    trustDomain: "abc.consul",
+    datacenters: [{ name: "dc1" }, { name: "dc2" }],
+    gateways: [{ datacenter: "dc1", name: "gw-east" }, { datacenter: "dc2" }],
+    services: [],
+  });
+
+  it("never uses a gateway within one datacenter, whatever the mode", () => {
+    const m = base();
+    m.proxyDefaults = { kind: "proxy-defaults", name: "global", meshGateway: { mode: "local" } };
+    m.services = [
+      { name: "web", datacenter: "dc1", port: 1, connect: { sidecarService: { proxy: { upstreams: [{ destinationName: "cache", localBindPort: 9000, meshGateway: { mode: "remote" } }] } } } },
+    ];
+    const [r] = planRoutes(m).routes;
+    expect(r).toMatchObject({ mode: "remote", decidedBy: "upstream", usesGateway: false, text: "web (dc1) → cache (dc1) direct" });
+    expect(r.destination.datacenter).toBe("dc1");
+  });
+
+  it("covers the connect-proxy form, with service-defaults of the downstream and the gateway's name", () => {
+    const m = base();
+    m.serviceDefaults = [
+      { kind: "service-defaults", name: "web-sidecar-proxy", meshGateway: { mode: "remote" } },
+      { kind: "service-defaults", name: "web", meshGateway: { mode: "local" } },
+    ];
+    m.proxyDefaults = { kind: "proxy-defaults", name: "global", meshGateway: { mode: "none" } };
+    const proxy: MeshService = {
+      name: "web-sidecar-proxy",
+      kind: "connect-proxy",
+      datacenter: "dc1",
+      port: 8181,
+      proxy: { destinationServiceName: "web", upstreams: [{ destinationName: "api", datacenter: "dc2", localBindPort: 10000 }] },
+    };
+    m.services = [proxy];
+    const [r] = planRoutes(m).routes;
+    expect(r).toMatchObject({
+      path: "services[0].proxy.upstreams[0]",
+      source: { service: "web", proxy: "web-sidecar-proxy", datacenter: "dc1" },
+      mode: "local",
+      decidedBy: "service-defaults",
+      text: "web (dc1) → gw-east dc1 LAN → mesh-gateway dc2 WAN → api (dc2)",
+    });
+  });
+
+  it("falls back through instance, proxy-defaults and the default", () => {
+    const m = base();
+    const up = (port: number) => ({ destinationName: "api", datacenter: "dc2", localBindPort: port });
+    m.services = [
+      { name: "a", datacenter: "dc1", port: 1, connect: { sidecarService: { proxy: { meshGateway: { mode: "remote" }, upstreams: [up(1)] } } } },
+      { name: "b", datacenter: "dc1", port: 1, connect: { sidecarService: { proxy: { upstreams: [up(2)] } } } },
+    ];
+    expect(planRoutes(m).routes.map((r) => [r.mode, r.decidedBy])).toEqual([
+      ["remote", "instance"],
+      ["none", "default"],
+    ]);
+    m.proxyDefaults = { kind: "proxy-defaults", name: "global", meshGateway: { mode: "local" } };
+    expect(planRoutes(m).routes.map((r) => [r.mode, r.decidedBy])).toEqual([
+      ["remote", "instance"],
+      ["local", "proxy-defaults"],
+    ]);
+  });
+
+  it("uses the partition form of the SNI and inherits the source's namespace", () => {
+    const m = base();
+    m.services = [
+      { name: "web", namespace: "team", datacenter: "dc1", port: 1, connect: { sidecarService: { proxy: { upstreams: [{ destinationName: "api", destinationPartition: "p2", datacenter: "dc2", localBindPort: 1 }] } } } },
+    ];
+    const [r] = planRoutes(m).routes;
+    expect(r.destination).toEqual({ name: "api", namespace: "team", partition: "p2", datacenter: "dc2" });
+    expect(r.sni).toBe("api.team.p2.dc2.internal-v1.abc.consul");
+  });
+
+  it("plans nothing for a mesh without upstreams, and never throws on an invalid one", () => {
+    expect(planRoutes(base()).routes).toEqual([]);
+    const m = base();
+    m.services = [{ name: "web", datacenter: "dc1", port: 1, connect: { sidecarService: { proxy: { upstreams: [{ destinationName: "x", datacenter: "dc9", localBindPort: 1, meshGateway: { mode: "remote" } }] } } } }];
+    expect(planRoutes(m).routes[0].text).toBe("web (dc1) → mesh-gateway dc9 WAN → x (dc9)");
+  });
+});
+
+describe("formatRoutePlan", () => {
+  it("prints an aligned table and the SNI names", () => {
+    const text = formatRoutePlan(planRoutes(defaultMesh()));
+    const lines = text.split("\n");
+    expect(lines[0]).toMatch(/^SOURCE\s+UPSTREAM\s+PORT\s+MODE\s+DECIDED BY\s+PATH$/);
+    expect(lines[1]).toMatch(/^web \(dc1\)\s+api \(dc2\)\s+10000\s+remote\s+upstream\s+web \(dc1\) → mesh-gateway dc2 WAN → api \(dc2\)$/);
+    expect(lines[3]).toContain("logging (dc2) direct");
+    const pathColumn = lines[0].indexOf("PATH");
+    for (const row of lines.slice(1, 4)) expect(row.indexOf("web (dc1) →")).toBe(pathColumn);
+    expect(text).toContain(`api.default.dc2.internal.${TD}`);
+  });
+
+  it("says so when there is nothing to route", () => {
+    expect(formatRoutePlan({ trustDomain: TD, routes: [] })).toBe("no upstreams: nothing to route\n");
+  });
+});
