@@ -24,22 +24,39 @@ export interface AgentConfigOptions {
 
 /** The rendered agent configuration. */
 export interface AgentConfigJson {
+  /** `datacenter`. */
   datacenter: string;
+  /** `primary_datacenter`, the same in every datacenter. */
   primary_datacenter: string;
+  /** Always a server. */
   server: true;
+  /** Number of servers to wait for (default 1). */
   bootstrap_expect: number;
+  /** Only when `options.dataDir` is given. */
   data_dir?: string;
+  /** Only when `options.bindAddr` is given. */
   bind_addr?: string;
+  /** Listener address for HTTP, DNS and gRPC (default `0.0.0.0`). */
   client_addr: string;
+  /** The web UI (default on). */
   ui_config: { enabled: boolean };
+  /** Connect (default on). */
   connect: { enabled: boolean };
+  /** gRPC port for xDS (default 8502). */
   ports: { grpc: number };
+  /** Central service config (default on). */
   enable_central_service_config: boolean;
+  /** Other datacenters' servers to WAN join. */
   retry_join_wan: string[];
+  /** ACLs: `{ enabled: false }` when off. */
   acl: {
+    /** Whether ACLs are on. */
     enabled: boolean;
+    /** Default policy when on (default `deny`). */
     default_policy?: "allow" | "deny";
+    /** Always `true` when on. */
     enable_token_persistence?: boolean;
+    /** The initial management token, when given. */
     tokens?: { initial_management: string };
   };
 }

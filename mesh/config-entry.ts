@@ -7,7 +7,9 @@ import type { ConfigEntry } from "./types";
 
 /** `proxy-defaults` as `PUT /v1/config` takes it. */
 export interface ProxyDefaultsJson {
+  /** Always `proxy-defaults`. */
   Kind: "proxy-defaults";
+  /** `global` in a valid mesh. */
   Name: string;
   /** Always present; `Mode` is `""` when unset. */
   MeshGateway: { Mode: string };
@@ -17,7 +19,9 @@ export interface ProxyDefaultsJson {
 
 /** `service-defaults` as `PUT /v1/config` takes it. */
 export interface ServiceDefaultsJson {
+  /** Always `service-defaults`. */
   Kind: "service-defaults";
+  /** The service these defaults apply to. */
   Name: string;
   /** Present only when the entry sets `protocol`. */
   Protocol?: string;

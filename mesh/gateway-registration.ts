@@ -32,13 +32,21 @@ export interface GatewayRegistrationInput {
 
 /** The body of `PUT /v1/agent/service/register` for a mesh gateway. */
 export interface GatewayRegistrationJson {
+  /** Always `mesh-gateway`. */
   Kind: "mesh-gateway";
+  /** Service ID (default: the name). */
   ID: string;
+  /** Service name (default `mesh-gateway`). */
   Name: string;
+  /** The gateway's address. */
   Address: string;
+  /** The gateway's port. */
   Port: number;
+  /** `lan` always; `wan` when given (other datacenters then dial it). */
   TaggedAddresses: { lan: { Address: string; Port: number }; wan?: { Address: string; Port: number } };
+  /** Opaque proxy configuration. */
   Proxy: { Config: Record<string, unknown> };
+  /** TCP check: name `mesh-gateway listening`, the LAN `host:port`, every `10s`, deregistered after `6h` critical. */
   Check: { Name: string; TCP: string; Interval: string; DeregisterCriticalServiceAfter: string };
 }
 

@@ -7,50 +7,78 @@ import type { ConnectConfig, MeshGatewayConfig, ProxyConfig, ServiceDefinition, 
 /** `MeshGateway` in registration JSON. */
 export interface MeshGatewayJson {
   /** `local`, `remote` or `none`. */
+  /** `local`, `remote` or `none`. */
   Mode: string;
 }
 
 /** One element of `Proxy.Upstreams`. */
 export interface UpstreamJson {
+  /** `destination_name`. */
   DestinationName: string;
+  /** `destination_namespace`; omitted when unset. */
   DestinationNamespace?: string;
+  /** `destination_partition`; omitted when unset. */
   DestinationPartition?: string;
+  /** `datacenter`; omitted when unset (the proxy's own). */
   Datacenter?: string;
+  /** `local_bind_address`; omitted when unset (Consul's 127.0.0.1). */
   LocalBindAddress?: string;
+  /** `local_bind_port`. */
   LocalBindPort: number;
+  /** `mesh_gateway`; omitted when no mode is set. */
   MeshGateway?: MeshGatewayJson;
 }
 
 /** `Proxy` of a registration (or of `Connect.SidecarService`). */
 export interface ProxyJson {
+  /** `destination_service_name`. */
   DestinationServiceName?: string;
+  /** `destination_service_id`. */
   DestinationServiceID?: string;
+  /** `local_service_port`. */
   LocalServicePort?: number;
+  /** The instance-level mode (`mesh_gateway`); omitted when no mode is set. */
   MeshGateway?: MeshGatewayJson;
+  /** `upstreams`. */
   Upstreams?: UpstreamJson[];
+  /** Opaque `config`, passed through. */
   Config?: Record<string, unknown>;
 }
 
 /** `Connect` of a registration: the inline sidecar. */
 export interface ConnectJson {
+  /** `sidecar_service`. */
   SidecarService: {
+    /** Sidecar port; omitted to let Consul assign one. */
     Port?: number;
+    /** The sidecar's proxy block. */
     Proxy?: ProxyJson;
   };
 }
 
 /** The body of `PUT /v1/agent/service/register` this model produces. */
 export interface ServiceRegistrationJson {
+  /** Service name. */
   Name: string;
+  /** Instance ID; omitted means the name. */
   ID?: string;
+  /** `connect-proxy` or `mesh-gateway`; omitted for a typical service. */
   Kind?: "connect-proxy" | "mesh-gateway";
+  /** Enterprise namespace, only when not `default`. */
   Namespace?: string;
+  /** Enterprise admin partition, only when not `default`. */
   Partition?: string;
+  /** Service (or proxy) port. */
   Port: number;
+  /** Instance address; omitted means the agent's. */
   Address?: string;
+  /** Tags. */
   Tags?: string[];
+  /** Metadata. */
   Meta?: Record<string, string>;
+  /** The proxy block of a connect-proxy. */
   Proxy?: ProxyJson;
+  /** The inline sidecar. */
   Connect?: ConnectJson;
 }
 
