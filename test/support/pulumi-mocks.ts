@@ -70,11 +70,11 @@ export interface MockOptions {
   /** Run as a preview (`pulumi preview`). Default: `false`. */
   preview?: boolean;
   /**
-   * Extra state a resource reports back (computed outputs), merged over its inputs.
-   * Default: none (the state is the inputs).
+   * Extra state a resource reports back (computed outputs), merged over its inputs and
+   * {@link defaultState}. Default: none.
    */
   state?: (args: pulumi.runtime.MockResourceArgs) => Record<string, unknown> | undefined;
-  /** Results of provider function calls. Default: echo the inputs. */
+  /** Results of provider function calls. Default: {@link defaultCall}. */
   call?: (args: pulumi.runtime.MockCallArgs) => Record<string, unknown>;
 }
 
@@ -94,6 +94,34 @@ export interface MockHarness {
   childrenOf(urn: string): RecordedResource[];
   /** Forgets every recording (e.g. between tests). */
   reset(): void;
+}
+
+/**
+ * Computed outputs the real providers would report, for the resource types this project
+ * creates: `RemoteImage.imageId`, `AclToken.accessorId`, the generated token's `value`.
+ */
+export function defaultState(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
+  switch (args.type) {
+    case "docker:index/remoteImage:RemoteImage":
+      return { imageId: `sha256:mock-image-of-${args.inputs.name}` };
+    case "consul:index/aclToken:AclToken":
+      return { accessorId: `accessor-of-${args.name}` };
+    case "pulumi-nodejs:dynamic:GeneratedToken":
+      return { value: { [SIG_KEY]: SECRET_SIG, value: `generated-secret-of-${args.name}` } };
+    default:
+      return {};
+  }
+}
+
+/**
+ * Results of the provider functions this project calls: `consul.getAclTokenSecretId`
+ * answers `secret-of-<accessorId>`; anything else echoes its inputs.
+ */
+export function defaultCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+  if (args.token === "consul:index/getAclTokenSecretId:getAclTokenSecretId") {
+    return { ...args.inputs, id: args.inputs.accessorId, secretId: `secret-of-${args.inputs.accessorId}` };
+  }
+  return { ...args.inputs };
 }
 
 /** Whether a wire value is Pulumi's secret marker. */
@@ -137,14 +165,14 @@ export async function setupMocks(options: MockOptions = {}): Promise<MockHarness
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        const extra = options.state?.(args) ?? {};
+        const extra = { ...defaultState(args), ...(options.state?.(args) ?? {}) };
         const id = args.custom === false ? undefined : `${args.name}-id`;
         // Keep secret markers in the returned state so outputs stay secret, as the engine does.
         return { id, state: { ...args.inputs, ...extra } };
       },
       call(args) {
         calls.push({ token: args.token, inputs: unwrapSecrets(args.inputs), provider: args.provider });
-        return options.call ? options.call(args) : { ...args.inputs };
+        return options.call ? options.call(args) : defaultCall(args);
       },
     },
     options.project ?? "project",

@@ -1,0 +1,148 @@
+import * as pulumi from "@pulumi/pulumi";
+import { AgentServiceRegistration, agentServiceProvider, type AgentServiceRegistrationState } from "../../components/agent-service-registration";
+import { toGatewayRegistration, toServiceRegistration } from "../../mesh";
+import { ConsulDouble } from "../support/consul-double";
+import { setupMocks } from "../support/pulumi-mocks";
+
+const sidecarForm = toServiceRegistration({
+  name: "web",
+  datacenter: "dc1",
+  port: 8181,
+  connect: {
+    sidecarService: {
+      proxy: {
+        meshGateway: { mode: "remote" },
+        upstreams: [{ destinationName: "api", datacenter: "dc2", localBindPort: 10000 }],
+      },
+    },
+  },
+}) as unknown as Record<string, unknown>;
+
+describe("dynamic provider over the agent API (against the Consul contract double)", () => {
+  let consul: ConsulDouble;
+  afterEach(async () => consul?.close());
+
+  const state = (overrides: Partial<AgentServiceRegistrationState> = {}): AgentServiceRegistrationState => ({
+    address: consul.url,
+    token: "tok-1",
+    serviceId: "web",
+    registration: sidecarForm,
+    ...overrides,
+  });
+
+  test("create registers the service and its sidecar with the token; the ID is the service ID", async () => {
+    consul = await ConsulDouble.start({ tokens: ["tok-1"], federatedDatacenters: ["dc2"] });
+    const result = await agentServiceProvider.create(state());
+    expect(result.id).toBe("web");
+    expect(result.outs.registration).toEqual(sidecarForm);
+
+    const put = consul.requests.filter((r) => r.path === "/v1/agent/service/register");
+    expect(put).toHaveLength(1);
+    expect(put[0]).toMatchObject({ method: "PUT", token: "tok-1", body: sidecarForm });
+    const services = consul.agentServices();
+    expect(Object.keys(services).sort()).toEqual(["web", "web-sidecar-proxy"]);
+    expect(services["web-sidecar-proxy"]).toMatchObject({
+      Kind: "connect-proxy",
+      Proxy: { DestinationServiceName: "web", MeshGateway: { Mode: "remote" }, Upstreams: [{ DestinationName: "api", Datacenter: "dc2", LocalBindPort: 10000 }] },
+    });
+  });
+
+  test("update re-registers with the new body; the agent holds the new definition", async () => {
+    consul = await ConsulDouble.start({ tokens: ["tok-1"] });
+    await agentServiceProvider.create(state());
+    const changed = JSON.parse(JSON.stringify(sidecarForm));
+    changed.Connect.SidecarService.Proxy.MeshGateway.Mode = "local";
+    changed.Connect.SidecarService.Proxy.Upstreams.push({ DestinationName: "db", LocalBindPort: 10001 });
+    const result = await agentServiceProvider.update("web", state(), state({ registration: changed }));
+    expect(result.outs.registration).toEqual(changed);
+    const proxy = consul.agentServices()["web-sidecar-proxy"].Proxy as Record<string, unknown>;
+    expect(proxy.MeshGateway).toEqual({ Mode: "local" });
+    expect(proxy.Upstreams).toHaveLength(2);
+    expect(consul.requests.filter((r) => r.path === "/v1/agent/service/register")).toHaveLength(2);
+  });
+
+  test("delete deregisters by ID (the sidecar goes with it) and tolerates a service already gone", async () => {
+    consul = await ConsulDouble.start({ tokens: ["tok-1"] });
+    await agentServiceProvider.create(state());
+    await agentServiceProvider.delete("web", state());
+    expect(consul.requests.at(-1)).toMatchObject({ method: "PUT", path: "/v1/agent/service/deregister/web", token: "tok-1" });
+    expect(consul.agentServices()).toEqual({});
+    await expect(agentServiceProvider.delete("web", state())).resolves.toBeUndefined();
+  });
+
+  test("a mesh gateway registration round-trips with Kind, TaggedAddresses and Proxy.Config", async () => {
+    consul = await ConsulDouble.start();
+    const body = toGatewayRegistration({
+      address: "10.250.1.20",
+      lanAddress: { address: "10.250.1.20" },
+      wanAddress: { address: "10.250.0.20" },
+      proxyConfig: { connect_timeout_ms: 5000 },
+    }) as unknown as Record<string, unknown>;
+    await agentServiceProvider.create(state({ token: undefined, serviceId: "mesh-gateway", registration: body }));
+    expect(consul.agentServices()["mesh-gateway"]).toMatchObject({
+      Kind: "mesh-gateway",
+      Port: 8443,
+      Proxy: { Config: { connect_timeout_ms: 5000 } },
+    });
+    expect(consul.requests.at(-1)?.token).toBeUndefined();
+  });
+
+  test("errors from the agent fail the operation with Consul's message", async () => {
+    consul = await ConsulDouble.start({ tokens: ["other"] });
+    await expect(agentServiceProvider.create(state())).rejects.toThrow(/HTTP 403/);
+    consul.injectFault({ method: "PUT", pathPrefix: "/v1/agent/service/deregister/", status: 500 });
+    await expect(agentServiceProvider.delete("web", state({ token: "other" }))).rejects.toThrow(/HTTP 500/);
+  });
+
+  test("diff: same body (any key order) is no change; new body or token updates; new ID or agent replaces", async () => {
+    consul = await ConsulDouble.start();
+    const reordered = Object.fromEntries(Object.entries(sidecarForm).reverse());
+    expect(await agentServiceProvider.diff("web", state(), state({ registration: reordered }))).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+    expect(await agentServiceProvider.diff("web", state(), state({ registration: { ...sidecarForm, Port: 9191 } }))).toMatchObject({ changes: true, replaces: [] });
+    expect(await agentServiceProvider.diff("web", state(), state({ token: "tok-2" }))).toMatchObject({ changes: true, replaces: [] });
+    expect(await agentServiceProvider.diff("web", state(), state({ serviceId: "web-2" }))).toMatchObject({ changes: true, replaces: ["serviceId"] });
+    expect(await agentServiceProvider.diff("web", state(), state({ address: "http://127.0.0.1:1" }))).toMatchObject({ changes: true, replaces: ["address"] });
+  });
+});
+
+describe("AgentServiceRegistration resource (Pulumi mocks)", () => {
+  test("is a dynamic resource carrying a serialized provider; the token stays secret", async () => {
+    const mocks = await setupMocks();
+    const res = new AgentServiceRegistration("reg", {
+      address: "http://127.0.0.1:8500",
+      token: "tok",
+      serviceId: "web",
+      registration: sidecarForm,
+    });
+    await mocks.settle();
+    const rec = mocks.get("reg");
+    expect(rec.type).toBe("pulumi-nodejs:dynamic:AgentServiceRegistration");
+    expect(typeof rec.inputs.__provider).toBe("string");
+    expect(rec.inputs.__provider).toContain("registerService");
+    expect(rec.inputs).toMatchObject({ address: "http://127.0.0.1:8500", serviceId: "web", registration: sidecarForm, token: "tok" });
+    expect(rec.secretInputs).toEqual(["token"]);
+    expect(rec.options.additionalSecretOutputs).toContain("token");
+    expect(await pulumi.isSecret((res as unknown as { token: pulumi.Output<string> }).token)).toBe(true);
+  });
+
+  test("the serialized provider runs on its own, as Pulumi's dynamic provider host runs it", async () => {
+    const mocks = await setupMocks();
+    new AgentServiceRegistration("reg", { address: "http://127.0.0.1:1", serviceId: "web", registration: sidecarForm });
+    await mocks.settle();
+    const text = mocks.get("reg").inputs.__provider as string;
+    const module = { exports: {} as { handler?: () => typeof agentServiceProvider } };
+    new Function("exports", "require", "module", text)(module.exports, require, module);
+    const provider = (module.exports.handler as () => typeof agentServiceProvider)();
+
+    const consul = await ConsulDouble.start({ tokens: ["tok"] });
+    try {
+      const created = await provider.create({ address: consul.url, token: "tok", serviceId: "web", registration: sidecarForm });
+      expect(created.id).toBe("web");
+      expect(Object.keys(consul.agentServices()).sort()).toEqual(["web", "web-sidecar-proxy"]);
+      await provider.delete("web", { address: consul.url, token: "tok", serviceId: "web", registration: sidecarForm });
+      expect(consul.agentServices()).toEqual({});
+    } finally {
+      await consul.close();
+    }
+  });
+});

@@ -1,0 +1,94 @@
+import { agentBaseUrl, ConsulApiError, deregisterService, readService, registerService } from "../../components/consul-agent-client";
+import { toServiceRegistration, type MeshService } from "../../mesh";
+import { ConsulDouble } from "../support/consul-double";
+
+const web: MeshService = {
+  name: "web-sidecar-proxy",
+  datacenter: "dc1",
+  kind: "connect-proxy",
+  port: 8181,
+  proxy: {
+    destinationServiceName: "web",
+    meshGateway: { mode: "remote" },
+    upstreams: [{ destinationName: "api", datacenter: "dc2", localBindPort: 10000 }],
+  },
+};
+
+describe("consul agent client against the Consul contract double", () => {
+  let consul: ConsulDouble;
+  afterEach(async () => consul?.close());
+
+  test("registers, reads and deregisters a connect proxy with its upstreams", async () => {
+    consul = await ConsulDouble.start({ federatedDatacenters: ["dc2"] });
+    const body = toServiceRegistration(web);
+    await registerService({ address: consul.url }, body);
+
+    const put = consul.requests.find((r) => r.method === "PUT" && r.path === "/v1/agent/service/register");
+    expect(put?.body).toEqual(body);
+    const held = await readService({ address: consul.url }, "web-sidecar-proxy");
+    expect(held).toMatchObject({
+      ID: "web-sidecar-proxy",
+      Service: "web-sidecar-proxy",
+      Kind: "connect-proxy",
+      Port: 8181,
+      Proxy: {
+        DestinationServiceName: "web",
+        MeshGateway: { Mode: "remote" },
+        Upstreams: [{ DestinationName: "api", Datacenter: "dc2", LocalBindPort: 10000 }],
+      },
+    });
+
+    await deregisterService({ address: consul.url }, "web-sidecar-proxy");
+    expect(consul.requests.at(-1)).toMatchObject({ method: "PUT", path: "/v1/agent/service/deregister/web-sidecar-proxy" });
+    expect(await readService({ address: consul.url }, "web-sidecar-proxy")).toBeUndefined();
+    expect(consul.agentServices()).toEqual({});
+  });
+
+  test("deregistering an unknown service counts as done (delete is idempotent)", async () => {
+    consul = await ConsulDouble.start();
+    await expect(deregisterService({ address: consul.url }, "never-registered")).resolves.toBeUndefined();
+    expect(consul.requests.at(-1)?.path).toBe("/v1/agent/service/deregister/never-registered");
+  });
+
+  test("sends X-Consul-Token; without it Consul's 403 becomes an error naming the call", async () => {
+    consul = await ConsulDouble.start({ tokens: ["s3cret"] });
+    const body = toServiceRegistration({ name: "api", datacenter: "dc1", port: 8080, connect: { sidecarService: {} } });
+    const denied = registerService({ address: consul.url }, body);
+    await expect(denied).rejects.toBeInstanceOf(ConsulApiError);
+    await expect(denied).rejects.toMatchObject({ status: 403, method: "PUT", path: "/v1/agent/service/register", code: "CONSUL_API_ERROR" });
+    await expect(denied).rejects.toThrow(/PUT \/v1\/agent\/service\/register failed with HTTP 403: Permission denied/);
+
+    await registerService({ address: consul.url, token: "s3cret" }, body);
+    expect(consul.requests.at(-1)?.token).toBe("s3cret");
+    expect(Object.keys(consul.agentServices()).sort()).toEqual(["api", "api-sidecar-proxy"]);
+  });
+
+  test("a rejected body surfaces Consul's 400 message", async () => {
+    consul = await ConsulDouble.start();
+    const bad = { Name: "web-sidecar-proxy", Kind: "connect-proxy", Port: 8181 };
+    await expect(registerService({ address: consul.url }, bad)).rejects.toThrow(/HTTP 400: .*DestinationServiceName/);
+  });
+
+  test("a silent agent fails after the time limit instead of hanging", async () => {
+    consul = await ConsulDouble.start();
+    consul.injectFault({ method: "PUT", pathPrefix: "/v1/agent/service/register", status: 0, delayMs: 600 });
+    const slow = registerService({ address: consul.url, timeoutMs: 100 }, { Name: "x", Port: 1 });
+    await expect(slow).rejects.toMatchObject({ status: 0 });
+    await expect(slow).rejects.toThrow(/no response within 100 ms/);
+    // Let the double's held request finish so nothing is left running.
+    await new Promise((resolve) => setTimeout(resolve, 650));
+  });
+
+  test("an unreachable agent is an error, not a hang", async () => {
+    consul = await ConsulDouble.start();
+    const url = consul.url;
+    await consul.close();
+    await expect(readService({ address: url }, "web")).rejects.toBeInstanceOf(ConsulApiError);
+  });
+
+  test("addresses are read like CONSUL_HTTP_ADDR", () => {
+    expect(agentBaseUrl("127.0.0.1:8500").href).toBe("http://127.0.0.1:8500/");
+    expect(agentBaseUrl("https://consul.example:8501").href).toBe("https://consul.example:8501/");
+    expect(() => agentBaseUrl("ftp://x")).toThrow(/http or https/);
+  });
+});
