@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { assertValidMesh, defaultMesh, MeshValidationError, validateMesh, type Mesh, type MeshService } from "../../mesh";
 
 /** The default mesh with `change` applied. */
@@ -167,6 +168,30 @@ describe("validateMesh", () => {
       expect(() => validateMesh(garbage as unknown as Mesh)).not.toThrow();
       expect(validateMesh(garbage as unknown as Mesh).length).toBeGreaterThan(0);
     }
+  });
+});
+
+describe("validateMesh on arbitrary input (property)", () => {
+  it("never throws and every problem names a path", () => {
+    const loose = fc.oneof(fc.anything(), fc.array(fc.anything(), { maxLength: 3 }));
+    const shaped = fc.record({
+      datacenters: fc.oneof(loose, fc.array(fc.record({ name: fc.oneof(fc.string(), fc.anything()), ports: loose, connect: loose }), { maxLength: 3 })),
+      services: fc.oneof(loose, fc.array(fc.record({ name: fc.string(), datacenter: fc.string(), port: fc.anything(), proxy: loose, connect: loose, kind: loose }), { maxLength: 3 })),
+      gateways: loose,
+      serviceDefaults: loose,
+      proxyDefaults: loose,
+    });
+    fc.assert(
+      fc.property(fc.oneof(fc.anything(), shaped), (input) => {
+        const problems = validateMesh(input as Mesh);
+        expect(Array.isArray(problems)).toBe(true);
+        for (const p of problems) {
+          expect(typeof p.path).toBe("string");
+          expect(typeof p.message).toBe("string");
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 
