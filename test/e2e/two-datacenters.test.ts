@@ -1,0 +1,261 @@
+/**
+ * End to end with real containers: the default two-datacenter mesh (`defaultMesh()`) on
+ * isolated Docker networks, its gateways running the gateway image built from this
+ * repository (on the local base image), routes rendered by `renderGatewayRoutes`, TLS
+ * services holding certificates for their Consul SNI names, and clients that verify those
+ * certificates end to end, dialling exactly what the route plan (`planRoutes`) says each
+ * upstream's proxy dials.
+ *
+ *   dc1-lan: client-dc1, mesh-gateway-dc1          wan: client-dc1, both gateways
+ *   dc2-lan: mesh-gateway-dc2, api-dc2, db-dc2, logging-dc2, client-dc2 (control)
+ *
+ * Every network is `--internal` (no route off the host). Everything created is labelled
+ * with the run's id and removed in `afterAll`, also when a test fails.
+ */
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { defaultMesh, planRoutes, renderGatewayRoutes, serviceSni, type PlannedRoute } from "../../mesh";
+import { DockerSandbox, assertDocker, describeWithDocker, docker, dockerOk, dockerStatus } from "../support/docker";
+import { makeCertificates } from "./e2e-certs";
+
+const run = promisify(execFile);
+const ROOT = path.resolve(__dirname, "..", "..");
+const BASE_IMAGE = "consul-mesh/node-base:local";
+const GATEWAY_PORT = 8443;
+const ADMIN_PORT = 19000;
+const SERVICE_PORT = 21000;
+/** `docker stop` grace period: the gateway must drain and exit 0 within it. */
+const STOP_GRACE_S = 30;
+
+const status = dockerStatus();
+
+interface ClientResult {
+  ok: boolean;
+  stage?: string;
+  error?: string;
+  replies?: { service: string; datacenter: string; servername: string | null; line: string }[];
+  peer?: string;
+}
+
+describeWithDocker(status)("two datacenters through SNI gateways in real containers", () => {
+  const sandbox = new DockerSandbox("cmg-e2e");
+  const mesh = defaultMesh();
+  const trustDomain = mesh.trustDomain as string;
+  const plan = planRoutes(mesh);
+  const started = Date.now();
+  const gatewayImage = `consul-mesh/sni-gateway:e2e-${sandbox.runId}`;
+  let work = "";
+  const figures: Record<string, string> = {};
+
+  const routeTo = (service: string): PlannedRoute => {
+    const route = plan.routes.find((r) => r.source.service === "web" && r.destination.name === service);
+    if (!route) throw new Error(`the default mesh has no upstream web → ${service}`);
+    return route;
+  };
+
+  /** Runs the TLS client inside a client container and returns its JSON result. */
+  const dial = async (client: string, host: string, port: number, servername: string, options: { ca?: string; holdMs?: number; messages?: string[] } = {}): Promise<ClientResult> => {
+    const args = ["exec", sandbox.nameOf(client), "node", "/e2e/tls-client.js", host, String(port), servername, options.ca ?? "/e2e/certs/ca.pem", String(options.holdMs ?? 0), ...(options.messages ?? ["ping"])];
+    const result = await docker(args, { timeoutMs: 60_000 });
+    const last = result.stdout.trim().split("\n").pop() ?? "";
+    try {
+      return JSON.parse(last) as ClientResult;
+    } catch {
+      throw new Error(`tls-client printed no result (exit ${result.code}): ${result.stdout} ${result.stderr}`);
+    }
+  };
+
+  const waitHealthy = async (container: string): Promise<void> => {
+    const deadline = Date.now() + 60_000;
+    let state = "";
+    while (Date.now() < deadline) {
+      state = await dockerOk(["inspect", "--format", "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}", sandbox.nameOf(container)]);
+      if (state === "running healthy") return;
+      if (!state.startsWith("running")) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const logs = await docker(["logs", "--tail", "30", sandbox.nameOf(container)]);
+    throw new Error(`${container} is not healthy (${state}); logs:\n${logs.stdout}${logs.stderr}`);
+  };
+
+  const gatewayArgs = (datacenter: string): string[] => [
+    "--datacenter", datacenter,
+    "--trust-domain", trustDomain,
+    "--listen", `0.0.0.0:${GATEWAY_PORT}`,
+    "--admin", `0.0.0.0:${ADMIN_PORT}`,
+    "--routes", `/e2e/routes-${datacenter}.json`,
+  ];
+
+  beforeAll(async () => {
+    assertDocker(status);
+    await DockerSandbox.sweepDeadRuns();
+
+    // The image from a fresh clone: compile, stage the context, build on the local base.
+    let t = Date.now();
+    await run("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: ROOT, timeout: 300_000 });
+    figures.compile = `${((Date.now() - t) / 1000).toFixed(1)} s`;
+    t = Date.now();
+    await run("bash", [path.join(ROOT, "scripts", "node-base-image.sh"), BASE_IMAGE], { timeout: 300_000 });
+    figures["base image"] = `${((Date.now() - t) / 1000).toFixed(1)} s`;
+    work = fs.mkdtempSync(path.join(os.tmpdir(), "cmg-e2e-"));
+    fs.chmodSync(work, 0o755);
+    const context = path.join(work, "image-context");
+    t = Date.now();
+    await run("bash", [path.join(ROOT, "scripts", "gateway-image-context.sh"), context], { timeout: 120_000 });
+    sandbox.trackImage(gatewayImage);
+    await dockerOk(["build", "-q", "--build-arg", `BASE_IMAGE=${BASE_IMAGE}`, ...sandbox.labelFlags(), "-t", gatewayImage, context], { timeoutMs: 300_000 });
+    figures["gateway image build"] = `${((Date.now() - t) / 1000).toFixed(1)} s`;
+    const size = async (image: string) => Number(await dockerOk(["image", "inspect", "--format", "{{.Size}}", image]));
+    const [gatewaySize, baseSize] = [await size(gatewayImage), await size(BASE_IMAGE)];
+    figures["image size"] = `${(gatewaySize / 1e6).toFixed(1)} MB, ${((gatewaySize - baseSize) / 1e6).toFixed(1)} MB over the base (${(baseSize / 1e6).toFixed(1)} MB)`;
+
+    // Files the containers read: scripts, certificates, routes.
+    for (const file of ["tls-client.js", "tls-echo-server.js"]) {
+      fs.copyFileSync(path.join(__dirname, "containers", file), path.join(work, file));
+      fs.chmodSync(path.join(work, file), 0o644);
+    }
+    const services = ["api", "db", "logging"];
+    const certs = makeCertificates(path.join(work, "certs"), services.map((service) => serviceSni({ service, datacenter: "dc2", trustDomain })));
+    makeCertificates(path.join(work, "other-ca"), []);
+    for (const datacenter of ["dc1", "dc2"]) {
+      const routes = renderGatewayRoutes(mesh, datacenter);
+      const file = path.join(work, `routes-${datacenter}.json`);
+      fs.writeFileSync(file, JSON.stringify(routes, null, 2));
+      fs.chmodSync(file, 0o644);
+    }
+    const inContainer = (hostPath: string) => `/e2e/${path.relative(work, hostPath)}`;
+    const mount = `${work}:/e2e:ro`;
+
+    t = Date.now();
+    for (const network of ["dc1-lan", "dc2-lan", "wan"]) await sandbox.network(network);
+    for (const service of services) {
+      const leaf = certs.leaves.get(serviceSni({ service, datacenter: "dc2", trustDomain }));
+      if (!leaf) throw new Error(`no certificate for ${service}`);
+      await sandbox.run({
+        image: BASE_IMAGE, name: `${service}-dc2`, networks: ["dc2-lan"], user: "node", volumes: [mount],
+        env: [`SERVICE=${service}`, "DATACENTER=dc2", `PORT=${SERVICE_PORT}`, `TLS_CERT=${inContainer(leaf.cert)}`, `TLS_KEY=${inContainer(leaf.key)}`],
+        command: ["node", "/e2e/tls-echo-server.js"],
+      });
+    }
+    const idle = ["node", "-e", "setInterval(() => {}, 1 << 30); process.on('SIGTERM', () => process.exit(0))"];
+    await sandbox.run({ image: BASE_IMAGE, name: "client-dc1", networks: ["dc1-lan", "wan"], user: "node", volumes: [mount], command: idle });
+    await sandbox.run({ image: BASE_IMAGE, name: "client-dc2", networks: ["dc2-lan"], user: "node", volumes: [mount], command: idle });
+    for (const datacenter of ["dc2", "dc1"]) {
+      await sandbox.run({
+        image: gatewayImage, name: `mesh-gateway-${datacenter}`, networks: [`${datacenter}-lan`, "wan"], volumes: [mount],
+        extra: ["--health-interval", "1s", "--stop-timeout", String(STOP_GRACE_S)],
+        command: gatewayArgs(datacenter),
+      });
+    }
+    await waitHealthy("mesh-gateway-dc1");
+    await waitHealthy("mesh-gateway-dc2");
+    figures["containers up"] = `${((Date.now() - t) / 1000).toFixed(1)} s`;
+  }, 900_000);
+
+  afterAll(async () => {
+    const errors = await sandbox.removeAll();
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+    figures.total = `${((Date.now() - started) / 1000).toFixed(1)} s`;
+    console.log(`e2e figures: ${JSON.stringify(figures)}`);
+    const left = await dockerOk(["ps", "-aq", "--filter", `label=consul-mesh.test.run=${sandbox.runId}`]);
+    const networks = await dockerOk(["network", "ls", "-q", "--filter", `label=consul-mesh.test.run=${sandbox.runId}`]);
+    const image = await docker(["image", "inspect", gatewayImage]);
+    expect({ errors, left, networks, imageGone: image.code !== 0 }).toEqual({ errors: [], left: "", networks: "", imageGone: true });
+  }, 120_000);
+
+  test("the image runs as a non-root user with sni-gateway as its entrypoint and a /healthz healthcheck", async () => {
+    const config = JSON.parse(await dockerOk(["image", "inspect", "--format", "{{json .Config}}", gatewayImage]));
+    expect(config.User).toBe("node");
+    expect(config.Entrypoint).toEqual(["sni-gateway"]);
+    expect(Object.keys(config.ExposedPorts).sort()).toEqual([`${ADMIN_PORT}/tcp`, `${GATEWAY_PORT}/tcp`]);
+    expect(config.Healthcheck.Test.join(" ")).toContain("/healthz");
+    const top = await dockerOk(["top", sandbox.nameOf("mesh-gateway-dc2"), "-o", "pid,uid,args"]);
+    expect(top).toMatch(/\b1000\b.*sni-gateway/);
+  });
+
+  test("remote: web (dc1) → mesh-gateway dc2 WAN → api (dc2), certificate verified end to end", async () => {
+    const route = routeTo("api");
+    expect(route.mode).toBe("remote");
+    expect(route.text).toBe("web (dc1) → mesh-gateway dc2 WAN → api (dc2)");
+    const result = await dial("client-dc1", "mesh-gateway-dc2", GATEWAY_PORT, route.sni, { messages: ["remote-1", "remote-2"] });
+    expect(result).toMatchObject({ ok: true, peer: `DNS:${route.sni}` });
+    expect(result.replies).toEqual([
+      { service: "api", datacenter: "dc2", servername: route.sni, line: "remote-1" },
+      { service: "api", datacenter: "dc2", servername: route.sni, line: "remote-2" },
+    ]);
+  });
+
+  test("local: web (dc1) → mesh-gateway dc1 LAN → mesh-gateway dc2 WAN → db (dc2)", async () => {
+    const route = routeTo("db");
+    expect(route.mode).toBe("local");
+    expect(route.text).toBe("web (dc1) → mesh-gateway dc1 LAN → mesh-gateway dc2 WAN → db (dc2)");
+    const result = await dial("client-dc1", "mesh-gateway-dc1", GATEWAY_PORT, route.sni, { messages: ["local-1"] });
+    expect(result).toMatchObject({ ok: true, peer: `DNS:${route.sni}` });
+    expect(result.replies).toEqual([{ service: "db", datacenter: "dc2", servername: route.sni, line: "local-1" }]);
+  });
+
+  test("none is impossible across isolated LANs: dc1 cannot dial dc2's service, dc2 itself can", async () => {
+    const route = routeTo("logging");
+    expect(route.mode).toBe("none");
+    expect(route.usesGateway).toBe(false);
+    // Control: inside dc2 the service answers its direct dial.
+    const inside = await dial("client-dc2", "logging-dc2", SERVICE_PORT, route.sni, { messages: ["control"] });
+    expect(inside).toMatchObject({ ok: true, replies: [{ service: "logging", line: "control" }] });
+    // From dc1, by name: not resolvable; by dc2's address: no route.
+    const byName = await dial("client-dc1", "logging-dc2", SERVICE_PORT, route.sni);
+    expect(byName).toMatchObject({ ok: false, stage: "connect" });
+    const ip = await dockerOk(["inspect", "--format", `{{(index .NetworkSettings.Networks "${sandbox.nameOf("dc2-lan")}").IPAddress}}`, sandbox.nameOf("logging-dc2")]);
+    expect(ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    const byAddress = await dial("client-dc1", ip, SERVICE_PORT, route.sni);
+    expect(byAddress).toMatchObject({ ok: false, stage: "connect" });
+    // The same holds for every dc2 service: only the gateways reach them.
+    for (const service of ["api", "db"]) {
+      const direct = await dial("client-dc1", `${service}-dc2`, SERVICE_PORT, serviceSni({ service, datacenter: "dc2", trustDomain }));
+      expect(direct).toMatchObject({ ok: false, stage: "connect" });
+    }
+  }, 120_000);
+
+  test("the gateway never terminates TLS: a client that trusts another CA rejects the service's certificate", async () => {
+    const route = routeTo("api");
+    const result = await dial("client-dc1", "mesh-gateway-dc2", GATEWAY_PORT, route.sni, { ca: "/e2e/other-ca/ca.pem" });
+    expect(result.ok).toBe(false);
+    expect(result.stage).toBe("tls");
+    expect(result.error).toMatch(/certificate|verify|issuer/i);
+  });
+
+  test.each([
+    ["an unknown service", "mesh-gateway-dc2", () => serviceSni({ service: "nope", datacenter: "dc2", trustDomain })],
+    ["an unknown datacenter", "mesh-gateway-dc1", () => serviceSni({ service: "api", datacenter: "dc9", trustDomain })],
+    ["a foreign trust domain", "mesh-gateway-dc2", () => serviceSni({ service: "api", datacenter: "dc2", trustDomain: "99999999-0000-0000-0000-000000000000.consul" })],
+    ["a name outside Consul's scheme", "mesh-gateway-dc1", () => "example.com"],
+  ])("%s is refused (%s)", async (_what, gateway, name) => {
+    const result = await dial("client-dc1", gateway, GATEWAY_PORT, name());
+    expect(result.ok).toBe(false);
+    expect(result.stage).toBe("tls");
+  });
+
+  test("docker stop drains an in-flight stream within the grace period; a restarted gateway serves again", async () => {
+    const route = routeTo("api");
+    const gateway = sandbox.nameOf("mesh-gateway-dc2");
+    // A stream that stays open ~4 s across the stop: it must complete through the draining gateway.
+    const inFlight = dial("client-dc1", "mesh-gateway-dc2", GATEWAY_PORT, route.sni, { holdMs: 4000, messages: ["before-stop", "during-drain"] });
+    await new Promise((r) => setTimeout(r, 2000));
+    const t = Date.now();
+    await dockerOk(["stop", "-t", String(STOP_GRACE_S), gateway], { timeoutMs: (STOP_GRACE_S + 30) * 1000 });
+    figures["docker stop with a stream in flight"] = `${((Date.now() - t) / 1000).toFixed(1)} s (grace ${STOP_GRACE_S} s)`;
+    const result = await inFlight;
+    expect(result).toMatchObject({ ok: true });
+    expect(result.replies?.map((r) => r.line)).toEqual(["before-stop", "during-drain"]);
+    // Exit code 0: the gateway drained and exited by itself (a SIGKILL after the grace gives 137).
+    expect(await dockerOk(["inspect", "--format", "{{.State.ExitCode}} {{.State.OOMKilled}}", gateway])).toBe("0 false");
+    expect(await dial("client-dc1", "mesh-gateway-dc2", GATEWAY_PORT, route.sni)).toMatchObject({ ok: false });
+
+    await dockerOk(["start", gateway]);
+    await waitHealthy("mesh-gateway-dc2");
+    const again = await dial("client-dc1", "mesh-gateway-dc2", GATEWAY_PORT, route.sni, { messages: ["after-restart"] });
+    expect(again).toMatchObject({ ok: true, replies: [{ service: "api", datacenter: "dc2", line: "after-restart" }] });
+  }, 120_000);
+});
