@@ -82,8 +82,19 @@ export interface ServiceRegistrationJson {
   Connect?: ConnectJson;
 }
 
-/** A service definition that may carry a namespace and partition (as a `MeshService` does). */
-export type RegistrableService = ServiceDefinition & { namespace?: string; partition?: string };
+/**
+ * A service definition that may carry a `MeshService`'s placement: `namespace` and
+ * `partition` (rendered when not `"default"`) and `datacenter` (never rendered: it decides
+ * which agent to call).
+ */
+export type RegistrableService = ServiceDefinition & {
+  /** Enterprise namespace. Default: `"default"`. */
+  namespace?: string;
+  /** Enterprise admin partition. Default: `"default"`. */
+  partition?: string;
+  /** Datacenter whose agent registers it; not part of the body. */
+  datacenter?: string;
+};
 
 function meshGatewayToJson(config: MeshGatewayConfig | undefined): MeshGatewayJson | undefined {
   return config?.mode ? { Mode: config.mode } : undefined;
