@@ -1,0 +1,177 @@
+import * as pulumi from "@pulumi/pulumi";
+import { AGENT_CONFIG_PATH, CONSUL_IMAGE, Datacenter } from "../../components/datacenter";
+import { MeshValidationError, renderAgentConfig } from "../../mesh";
+import { setupMocks, valueOf, type MockHarness } from "../support/pulumi-mocks";
+
+const CONTAINER = "docker:index/container:Container";
+
+function problemPaths(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(MeshValidationError);
+    return (e as MeshValidationError).problems.map((p) => p.path);
+  }
+  throw new Error("expected a MeshValidationError");
+}
+
+describe("Datacenter (Pulumi mocks)", () => {
+  let mocks: MockHarness;
+  beforeEach(async () => {
+    mocks = await setupMocks();
+  });
+
+  test("a lone datacenter: LAN network, pulled Consul image, one server with the rendered agent config, a provider", async () => {
+    const dc = new Datacenter("dc1", { datacenter: { name: "dc1" } });
+    await mocks.settle();
+    const self = mocks.get("dc1", "consul-mesh:index:Datacenter");
+
+    const network = mocks.get("dc1-lan");
+    expect(network.type).toBe("docker:index/network:Network");
+    expect(network.inputs).toMatchObject({ name: "consul-mesh-dc1-lan", ipamConfigs: [{ subnet: "10.250.1.0/24" }] });
+
+    const image = mocks.get("dc1-image");
+    expect(image.inputs).toEqual({ name: CONSUL_IMAGE, keepLocally: true });
+    expect(CONSUL_IMAGE).toMatch(/^hashicorp\/consul:\d+\.\d+\.\d+$/);
+
+    const servers = mocks.byType(CONTAINER);
+    expect(servers.map((s) => s.name)).toEqual(["dc1-server-0"]);
+    const server = servers[0].inputs;
+    expect(server.name).toBe("consul-mesh-dc1-server-0");
+    expect(server.image).toBe(`sha256:mock-image-of-${CONSUL_IMAGE}`);
+    expect(server.command).toEqual(["agent", "-node=dc1-server-0", "-advertise=10.250.1.10"]);
+    expect(server.networksAdvanced).toEqual([
+      { name: "consul-mesh-dc1-lan", ipv4Address: "10.250.1.10", aliases: ["dc1-server-0", "consul-dc1"] },
+    ]);
+    expect(server.ports).toEqual([{ internal: 8500, external: 8500, ip: "127.0.0.1", protocol: "tcp" }]);
+    expect(server.wait).toBe(true);
+    expect(server.healthcheck.tests.join(" ")).toContain("/v1/status/leader");
+
+    const expected = renderAgentConfig({ primaryDatacenter: "dc1", datacenters: [{ name: "dc1" }] }, "dc1", { retryJoinWan: [], bindAddr: "0.0.0.0" });
+    expect(server.uploads).toHaveLength(1);
+    expect(server.uploads[0].file).toBe(AGENT_CONFIG_PATH);
+    expect(JSON.parse(server.uploads[0].content)).toEqual(expected);
+    expect(expected).toMatchObject({ datacenter: "dc1", primary_datacenter: "dc1", connect: { enabled: true }, ports: { grpc: 8502 }, enable_central_service_config: true });
+
+    const provider = mocks.get("dc1-provider");
+    expect(provider.type).toBe("pulumi:providers:consul");
+    expect(provider.inputs).toMatchObject({ address: "127.0.0.1:8500", scheme: "http", datacenter: "dc1" });
+    expect(provider.inputs.token).toBeUndefined();
+    expect(provider.options.dependencies).toContain(servers[0].urn);
+
+    for (const child of [network, image, servers[0], provider]) expect(child.parent).toBe(self.urn);
+    expect(dc.httpAddress).toBe("http://127.0.0.1:8500");
+    expect(dc.lanHttpAddress).toBe("http://10.250.1.10:8500");
+    expect(dc.managementToken).toBeUndefined();
+  });
+
+  test("three servers on the WAN: advertise addresses, LAN joins, WAN joins in the agent config", async () => {
+    new Datacenter("dc2", {
+      datacenter: { name: "dc2", primaryDatacenter: "dc1", servers: 3 },
+      lanSubnet: "10.99.2.0/24",
+      httpHostPort: 8501,
+      wan: { networkName: "consul-mesh-wan", serverAddresses: ["10.250.0.30", "10.250.0.31", "10.250.0.32"], retryJoinWan: ["10.250.0.10"] },
+      pullImage: false,
+      image: "hashicorp/consul:local",
+    });
+    await mocks.settle();
+    expect(mocks.byType("docker:index/remoteImage:RemoteImage")).toHaveLength(0);
+    const servers = mocks.byType(CONTAINER).sort((a, b) => a.name.localeCompare(b.name));
+    expect(servers.map((s) => s.name)).toEqual(["dc2-server-0", "dc2-server-1", "dc2-server-2"]);
+    expect(servers[1].inputs.image).toBe("hashicorp/consul:local");
+    expect(servers[1].inputs.command).toEqual([
+      "agent",
+      "-node=dc2-server-1",
+      "-advertise=10.99.2.11",
+      "-advertise-wan=10.250.0.31",
+      "-retry-join=10.99.2.10",
+      "-retry-join=10.99.2.12",
+    ]);
+    expect(servers[1].inputs.networksAdvanced).toEqual([
+      { name: "consul-mesh-dc2-lan", ipv4Address: "10.99.2.11", aliases: ["dc2-server-1", "consul-dc2"] },
+      { name: "consul-mesh-wan", ipv4Address: "10.250.0.31", aliases: ["dc2-server-1.wan"] },
+    ]);
+    expect(servers[1].inputs.ports).toEqual([]);
+    expect(servers[0].inputs.ports).toEqual([{ internal: 8500, external: 8501, ip: "127.0.0.1", protocol: "tcp" }]);
+    const config = JSON.parse(servers[2].inputs.uploads[0].content);
+    expect(config).toMatchObject({ datacenter: "dc2", primary_datacenter: "dc1", bootstrap_expect: 3, retry_join_wan: ["10.250.0.10"], bind_addr: "0.0.0.0" });
+    expect(mocks.get("dc2-provider").options.dependencies.sort()).toEqual(servers.map((s) => s.urn).sort());
+  });
+
+  test("ACLs with a given token: the config upload, the provider token and the output stay secret", async () => {
+    const dc = new Datacenter("dc1", {
+      datacenter: { name: "dc1", acl: { enabled: true } },
+      initialManagementToken: pulumi.secret("11111111-aaaa-4bbb-8ccc-222222222222"),
+    });
+    await mocks.settle();
+    const server = mocks.byType(CONTAINER)[0];
+    expect(server.secretInputs).toContain("uploads");
+    const config = JSON.parse(server.inputs.uploads[0].content);
+    expect(config.acl).toEqual({
+      enabled: true,
+      default_policy: "deny",
+      enable_token_persistence: true,
+      tokens: { initial_management: "11111111-aaaa-4bbb-8ccc-222222222222" },
+    });
+    const provider = mocks.get("dc1-provider");
+    expect(provider.inputs.token).toBe("11111111-aaaa-4bbb-8ccc-222222222222");
+    expect(provider.secretInputs).toContain("token");
+    expect(await pulumi.isSecret(dc.managementToken as pulumi.Output<string>)).toBe(true);
+    expect(await pulumi.isSecret(dc.agentConfig)).toBe(true);
+    expect(mocks.byType("pulumi-nodejs:dynamic:GeneratedToken")).toHaveLength(0);
+  });
+
+  test("ACLs with a plain-text token still mark it secret everywhere", async () => {
+    const dc = new Datacenter("dc1", { datacenter: { name: "dc1", acl: { enabled: true } }, initialManagementToken: "plain" });
+    await mocks.settle();
+    expect(mocks.byType(CONTAINER)[0].secretInputs).toContain("uploads");
+    expect(mocks.get("dc1-provider").secretInputs).toContain("token");
+    expect(await pulumi.isSecret(dc.managementToken as pulumi.Output<string>)).toBe(true);
+  });
+
+  test("ACLs without a token: one is generated as a secret child and configures servers and provider", async () => {
+    const dc = new Datacenter("dc1", { datacenter: { name: "dc1", acl: { enabled: true, defaultPolicy: "allow" } } });
+    await mocks.settle();
+    const generated = mocks.get("dc1-management-token");
+    expect(generated.type).toBe("pulumi-nodejs:dynamic:GeneratedToken");
+    expect(generated.parent).toBe(mocks.get("dc1", "consul-mesh:index:Datacenter").urn);
+    const config = JSON.parse(mocks.byType(CONTAINER)[0].inputs.uploads[0].content);
+    expect(config.acl).toMatchObject({ enabled: true, default_policy: "allow", tokens: { initial_management: "generated-secret-of-dc1-management-token" } });
+    expect(mocks.get("dc1-provider").inputs.token).toBe("generated-secret-of-dc1-management-token");
+    expect(await valueOf(dc.managementToken as pulumi.Output<string>)).toBe("generated-secret-of-dc1-management-token");
+    expect(await pulumi.isSecret(dc.managementToken as pulumi.Output<string>)).toBe(true);
+  });
+
+  test("every invalid argument is reported at once, by field, before any resource exists", async () => {
+    const paths = problemPaths(
+      () =>
+        new Datacenter("bad", {
+          datacenter: { name: "DC 1", connect: { enabled: false }, ports: { grpc: -1 }, servers: 0, acl: { enabled: true, defaultPolicy: "maybe" as "allow" } },
+          lanSubnet: "10.0.0.5/24",
+          httpHostPort: 70000,
+        }),
+    );
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        "datacenter.name",
+        "datacenter.connect.enabled",
+        "datacenter.ports.grpc",
+        "datacenter.servers",
+        "datacenter.acl.defaultPolicy",
+        "lanSubnet",
+        "httpHostPort",
+      ]),
+    );
+    await mocks.settle();
+    expect(mocks.resources).toHaveLength(0);
+  });
+
+  test("a WAN attachment must address every server; more than 10 servers is refused", () => {
+    expect(problemPaths(() => new Datacenter("x", { datacenter: { name: "dc1", servers: 2 }, wan: { networkName: "w", serverAddresses: ["10.250.0.10"], retryJoinWan: [] } }))).toEqual(["wan.serverAddresses"]);
+    expect(problemPaths(() => new Datacenter("y", { datacenter: { name: "dc1", servers: 11 } }))).toEqual(["datacenter.servers"]);
+  });
+
+  test("the error message names each field", () => {
+    expect(() => new Datacenter("z", { datacenter: { name: "dc1", ports: { grpc: 0 } } })).toThrow(/datacenter\.ports\.grpc: gRPC must be enabled/);
+  });
+});

@@ -1,0 +1,27 @@
+import * as pulumi from "@pulumi/pulumi";
+import { GeneratedToken, generatedTokenProvider } from "../../components/generated-token";
+import { setupMocks } from "../support/pulumi-mocks";
+
+describe("generated token", () => {
+  test("create draws a fresh UUID each time; the resource ID reveals nothing of it", async () => {
+    const a = await generatedTokenProvider.create({});
+    const b = await generatedTokenProvider.create({});
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    expect(a.outs.value).toMatch(uuid);
+    expect(b.outs.value).toMatch(uuid);
+    expect(a.outs.value).not.toBe(b.outs.value);
+    expect(a.id).not.toContain(a.outs.value.slice(0, 8));
+  });
+
+  test("never changes once drawn", async () => {
+    expect(await generatedTokenProvider.diff()).toEqual({ changes: false });
+  });
+
+  test("its value is a secret output", async () => {
+    const mocks = await setupMocks();
+    const token = new GeneratedToken("t");
+    await mocks.settle();
+    expect(mocks.get("t").options.additionalSecretOutputs).toEqual(["value"]);
+    expect(await pulumi.isSecret(token.value)).toBe(true);
+  });
+});
