@@ -1,0 +1,198 @@
+/**
+ * One SNI mesh gateway, assembled: a route source, the proxy listeners, the admin server,
+ * metrics, logging and (Consul mode) self-registration. {@link startGateway} is the
+ * programmatic API; the CLI (`main.ts`) is a thin layer over it.
+ */
+import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+import type { GatewayRegistrationInput } from "../mesh/gateway-registration";
+import type { RoutesFile } from "../mesh/routes-file";
+import { AdminServer } from "./admin";
+import { ConsulClient, ConsulClientOptions } from "./consul-client";
+import { ConsulRouteSource, ConsulRouteSourceOptions } from "./consul-route-source";
+import { FileRouteSource, FileRouteSourceOptions } from "./file-route-source";
+import { HostPort } from "./host-port";
+import { createLogger, LogLevel } from "./logger";
+import { GatewayMetrics } from "./metrics";
+import { ProxyOptions, SniProxy } from "./proxy";
+import { RouteSource, RouteTable, routeTableSize, routeTableToRoutesFile } from "./route-table";
+import { SelfRegistration } from "./self-registration";
+import { StaticRouteSource } from "./static-route-source";
+
+/** Where routes come from: a file, the Consul catalog, or a table given in code. */
+export type GatewayRoutesOption =
+  | { file: string; watch?: Omit<FileRouteSourceOptions, "path" | "datacenter" | "trustDomain"> }
+  | { consul: ConsulClientOptions; watch?: Omit<ConsulRouteSourceOptions, "client" | "datacenter" | "trustDomain"> }
+  | { static: RoutesFile };
+
+/** Options of {@link startGateway}. */
+export interface GatewayOptions {
+  /** The gateway's datacenter. */
+  datacenter: string;
+  /** The mesh trust domain (`<cluster-id>.consul`). Default: the routes file's, or Consul's CA roots'. */
+  trustDomain?: string;
+  /** Addresses to accept mesh traffic on, at least one (`port: 0` picks a free port). */
+  listen: HostPort[];
+  /** Address of the admin HTTP server. Default: none (no admin server). */
+  admin?: HostPort;
+  /** The route source. */
+  routes: GatewayRoutesOption;
+  /**
+   * Consul mode only: register this gateway with the agent on start and deregister on close.
+   * `port` defaults to the first listener's bound port. Default: no registration.
+   */
+  register?: Omit<GatewayRegistrationInput, "port"> & { port?: number };
+  /** Data path timeouts and limits. */
+  proxy?: ProxyOptions;
+  /** Grace period for open connections on {@link GatewayHandle.close}, in ms. Default: `10000`. */
+  drainGraceMs?: number;
+  /** Logger. Default: pino JSON on stdout at `logLevel`. */
+  logger?: Logger;
+  /** Level of the default logger. Default: `"info"`. */
+  logLevel?: LogLevel;
+}
+
+/** A running gateway. */
+export interface GatewayHandle {
+  /** The bound mesh listener addresses, in the order given. */
+  readonly listenAddresses: AddressInfo[];
+  /** The bound admin address, when there is an admin server. */
+  readonly adminAddress: AddressInfo | undefined;
+  /** Metrics (the registry `/metrics` serves). */
+  readonly metrics: GatewayMetrics;
+  /** The logger. */
+  readonly logger: Logger;
+  /** The route source. */
+  readonly source: RouteSource;
+  /** The self-registration, in Consul mode with `register`. */
+  readonly registration: SelfRegistration | undefined;
+  /** The live table, `undefined` until loaded. */
+  table(): RouteTable | undefined;
+  /** Routes loaded, source fresh, not draining: what `/readyz` answers. */
+  ready(): boolean;
+  /** Connections open now. */
+  activeConnections(): number;
+  /**
+   * Deregisters (Consul mode), stops accepting, lets open connections finish for up to
+   * `graceMs`, closes the rest, stops the route source and the admin server. Idempotent.
+   * @param graceMs drain time, in ms. Default: the gateway's `drainGraceMs`.
+   */
+  close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Starts a gateway: loads routes (waiting for the first attempt), starts the admin server and
+ * the listeners, then registers with Consul when asked.
+ * @param options see {@link GatewayOptions}.
+ * @throws Error when a listener or the admin server cannot bind, or options are inconsistent.
+ */
+export async function startGateway(options: GatewayOptions): Promise<GatewayHandle> {
+  if (options.listen.length === 0) throw new Error("listen: at least one HOST:PORT is required");
+  const logger = options.logger ?? createLogger(options.logLevel ?? "info");
+  const metrics = new GatewayMetrics();
+  let table: RouteTable | undefined;
+  let draining = false;
+  let client: ConsulClient | undefined;
+
+  let source: RouteSource;
+  const routes = options.routes;
+  if ("file" in routes) {
+    source = new FileRouteSource({ ...routes.watch, path: routes.file, datacenter: options.datacenter, trustDomain: options.trustDomain });
+  } else if ("consul" in routes) {
+    client = new ConsulClient(routes.consul);
+    source = new ConsulRouteSource({ ...routes.watch, client, datacenter: options.datacenter, trustDomain: options.trustDomain });
+  } else {
+    if (routes.static.datacenter.toLowerCase() !== options.datacenter.toLowerCase()) {
+      throw new Error(`routes.static.datacenter: "${routes.static.datacenter}" is not the gateway's datacenter "${options.datacenter}"`);
+    }
+    source = new StaticRouteSource(routes.static);
+  }
+  if (options.register && !client) throw new Error("register: self-registration needs the Consul route source (--consul)");
+
+  await source.start({
+    onTable(next) {
+      table = next;
+      const size = routeTableSize(next);
+      metrics.tableEntries.set({ kind: "service" }, size.services);
+      metrics.tableEntries.set({ kind: "gateway" }, size.gateways);
+      metrics.lastReload.set(Date.now() / 1000);
+      logger.info({ event: "routes-loaded", source: source.kind, ...size }, "routes loaded");
+    },
+    onError(error) {
+      metrics.reloadFailures.inc({ source: source.kind });
+      logger.error({ event: "routes-error", source: source.kind, error: error.message }, "routes not updated; keeping the last good table");
+    },
+  });
+
+  const proxy = new SniProxy({ table: () => table, metrics, logger }, options.proxy);
+  let admin: AdminServer | undefined;
+  let adminAddress: AddressInfo | undefined;
+  let registration: SelfRegistration | undefined;
+  const stopAll = async () => {
+    await proxy.close(0);
+    await admin?.close();
+    await source.close();
+    client?.close();
+  };
+  try {
+    if (options.admin) {
+      admin = new AdminServer({
+        metrics,
+        source: () => ({ kind: source.kind, ...source.status() }),
+        routes: () => (table ? routeTableToRoutesFile(table) : undefined),
+        draining: () => draining,
+      });
+      adminAddress = await admin.listen(options.admin.host, options.admin.port);
+    }
+    for (const l of options.listen) await proxy.listen(l.host, l.port);
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  const listenAddresses = proxy.addresses();
+  if (options.register && client) {
+    registration = new SelfRegistration(client, { ...options.register, port: options.register.port ?? listenAddresses[0].port }, logger);
+    await registration.start();
+  }
+  logger.info(
+    {
+      event: "started",
+      datacenter: options.datacenter,
+      listen: listenAddresses.map((a) => `${a.address}:${a.port}`),
+      admin: adminAddress ? `${adminAddress.address}:${adminAddress.port}` : undefined,
+      source: source.kind,
+    },
+    "sni-gateway started",
+  );
+
+  let closing: Promise<void> | undefined;
+  return {
+    listenAddresses,
+    adminAddress,
+    metrics,
+    logger,
+    source,
+    registration,
+    table: () => table,
+    ready: () => {
+      const status = source.status();
+      return status.loaded && !status.stale && !draining;
+    },
+    activeConnections: () => proxy.activeConnections,
+    close(graceMs?: number): Promise<void> {
+      if (closing) return closing;
+      draining = true;
+      closing = (async () => {
+        const grace = graceMs ?? options.drainGraceMs ?? 10_000;
+        logger.info({ event: "draining", open: proxy.activeConnections, graceMs: grace }, "draining");
+        await registration?.stop();
+        await proxy.close(grace);
+        await source.close();
+        await admin?.close();
+        client?.close();
+        logger.info({ event: "stopped" }, "sni-gateway stopped");
+      })();
+      return closing;
+    },
+  };
+}

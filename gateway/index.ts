@@ -1,0 +1,24 @@
+/**
+ * The SNI mesh gateway as a library: start gateways in-process with {@link startGateway}, or use
+ * the parts (ClientHello reader, router, route sources) on their own.
+ */
+export { startGateway } from "./gateway";
+export type { GatewayHandle, GatewayOptions, GatewayRoutesOption } from "./gateway";
+export { ClientHelloReader, HELLO_FAILURE_REASONS, parseClientHelloBody } from "./client-hello";
+export type { ClientHelloReaderOptions, HelloFailureReason, HelloResult } from "./client-hello";
+export { route, ROUTE_REJECT_REASONS } from "./router";
+export type { RouteDecision, RouteRejectReason } from "./router";
+export { gatewayKey, routeTableFromRoutesFile, routeTableToRoutesFile, serviceKey } from "./route-table";
+export type { RouteSource, RouteSourceListener, RouteSourceStatus, RouteTable } from "./route-table";
+export { parseRoutesFile, routesFileSchema, routesJsonSchema } from "./routes-schema";
+export { FileRouteSource } from "./file-route-source";
+export type { FileRouteSourceOptions } from "./file-route-source";
+export { StaticRouteSource } from "./static-route-source";
+export { ConsulRouteSource, routesFromCatalog } from "./consul-route-source";
+export type { ConsulRouteSourceOptions } from "./consul-route-source";
+export { ConsulClient, ConsulError, consulClientOptionsFromEnv } from "./consul-client";
+export type { ConsulClientOptions } from "./consul-client";
+export { GatewayMetrics } from "./metrics";
+export type { ProxyOptions } from "./proxy";
+export { parseHostPort, formatHostPort } from "./host-port";
+export type { HostPort } from "./host-port";

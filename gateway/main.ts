@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+/**
+ * The `sni-gateway` command: parses flags and environment (see `--help`), starts the gateway,
+ * and on SIGTERM/SIGINT drains and exits 0. SIGHUP re-reads the routes file.
+ */
+import { CliError, describeOptions, HELP, parseCommandLine } from "./cli-options";
+import { FileRouteSource } from "./file-route-source";
+import { startGateway } from "./gateway";
+import { createLogger } from "./logger";
+
+/**
+ * Runs the CLI.
+ * @param argv arguments after the program name.
+ * @returns the process exit code (the process stays up while the gateway runs).
+ */
+export async function main(argv: string[]): Promise<number> {
+  let command;
+  try {
+    command = parseCommandLine(argv);
+  } catch (error) {
+    if (error instanceof CliError) {
+      process.stderr.write(`sni-gateway: ${error.message}\nRun 'sni-gateway --help' for usage.\n`);
+      return 2;
+    }
+    throw error;
+  }
+  if (command.kind === "help") {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const options = command.options;
+  const logger = createLogger(options.logLevel ?? "info");
+  logger.info({ event: "starting", ...describeOptions(options) }, "sni-gateway starting");
+  let gateway;
+  try {
+    gateway = await startGateway({ ...options, logger });
+  } catch (error) {
+    logger.fatal({ event: "start-failed", error: (error as Error).message }, "sni-gateway could not start");
+    return 1;
+  }
+  const handle = gateway;
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ event: "signal", signal }, `${signal}: draining`);
+    handle.close(options.drainGraceMs).then(
+      () => process.exit(0),
+      (error: Error) => {
+        logger.error({ event: "stop-failed", error: error.message }, "error while stopping");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGHUP", () => {
+    if (handle.source instanceof FileRouteSource) void handle.source.reload();
+  });
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code !== 0) process.exit(code);
+    },
+    (error: Error) => {
+      process.stderr.write(`sni-gateway: ${error.stack ?? error.message}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,131 @@
+/**
+ * The gateway's Prometheus metrics (prom-client), in a registry of its own so several gateways
+ * can run in one process. Hot-path counts (bytes, active connections) are plain numbers that
+ * the metrics read when scraped, so forwarding a chunk costs one addition.
+ */
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/** How a connection ended up; the `result` label of `sni_gateway_connections_total`. */
+export type ConnectionResult =
+  /** Routed and its upstream connected. */
+  | "forwarded"
+  /** Refused by the hello reader or the router (see the reason counters). */
+  | "rejected"
+  /** Routed, but no endpoint accepted the connection. */
+  | "upstream-failed"
+  /** Closed at once: the gateway was at its connection limit. */
+  | "over-limit";
+
+/** Plain counters the proxy bumps on the hot path. */
+export interface HotCounters {
+  /** Bytes forwarded client → upstream. */
+  bytesToUpstream: number;
+  /** Bytes forwarded upstream → client. */
+  bytesToClient: number;
+  /** Connections open now (accepted, not yet closed). */
+  active: number;
+}
+
+/** The metrics of one gateway. */
+export class GatewayMetrics {
+  /** The registry to scrape (`/metrics`). */
+  readonly registry: Registry;
+  /** Hot-path counters. */
+  readonly hot: HotCounters = { bytesToUpstream: 0, bytesToClient: 0, active: 0 };
+  /** `sni_gateway_connections_total{result,datacenter,service}`. */
+  readonly connections: Counter<"result" | "datacenter" | "service">;
+  /** `sni_gateway_hello_failures_total{reason}`. */
+  readonly helloFailures: Counter<"reason">;
+  /** `sni_gateway_route_rejections_total{reason}`. */
+  readonly routeRejections: Counter<"reason">;
+  /** `sni_gateway_upstream_connect_seconds{result}`. */
+  readonly connectLatency: Histogram<"result">;
+  /** `sni_gateway_upstream_connect_failures_total{datacenter,service}`: one per failed attempt. */
+  readonly connectFailures: Counter<"datacenter" | "service">;
+  /** `sni_gateway_route_table_entries{kind}`. */
+  readonly tableEntries: Gauge<"kind">;
+  /** `sni_gateway_route_table_last_reload_timestamp_seconds`. */
+  readonly lastReload: Gauge;
+  /** `sni_gateway_route_reload_failures_total{source}`. */
+  readonly reloadFailures: Counter<"source">;
+
+  /**
+   * @param prefix metric name prefix. Default: `"sni_gateway_"`.
+   */
+  constructor(prefix = "sni_gateway_") {
+    const registry = new Registry();
+    this.registry = registry;
+    const hot = this.hot;
+    const registers = [registry];
+    this.connections = new Counter({
+      name: `${prefix}connections_total`,
+      help: "Connections accepted, by result and destination datacenter and service.",
+      labelNames: ["result", "datacenter", "service"],
+      registers,
+    });
+    this.helloFailures = new Counter({
+      name: `${prefix}hello_failures_total`,
+      help: "ClientHellos refused, by reason.",
+      labelNames: ["reason"],
+      registers,
+    });
+    this.routeRejections = new Counter({
+      name: `${prefix}route_rejections_total`,
+      help: "Server names refused by the router, by reason.",
+      labelNames: ["reason"],
+      registers,
+    });
+    this.connectLatency = new Histogram({
+      name: `${prefix}upstream_connect_seconds`,
+      help: "Time to connect to an upstream endpoint, by result.",
+      labelNames: ["result"],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.connectFailures = new Counter({
+      name: `${prefix}upstream_connect_failures_total`,
+      help: "Failed upstream connect attempts (each is followed by failover to the next endpoint).",
+      labelNames: ["datacenter", "service"],
+      registers,
+    });
+    let lastUp = 0;
+    let lastDown = 0;
+    new Counter({
+      name: `${prefix}bytes_total`,
+      help: "Bytes forwarded, by direction.",
+      labelNames: ["direction"],
+      registers,
+      collect() {
+        this.inc({ direction: "client_to_upstream" }, hot.bytesToUpstream - lastUp);
+        this.inc({ direction: "upstream_to_client" }, hot.bytesToClient - lastDown);
+        lastUp = hot.bytesToUpstream;
+        lastDown = hot.bytesToClient;
+      },
+    });
+    new Gauge({
+      name: `${prefix}active_connections`,
+      help: "Client connections open now.",
+      registers,
+      collect() {
+        this.set(hot.active);
+      },
+    });
+    this.tableEntries = new Gauge({
+      name: `${prefix}route_table_entries`,
+      help: "Routes in the live table, by kind (service, gateway).",
+      labelNames: ["kind"],
+      registers,
+    });
+    this.lastReload = new Gauge({
+      name: `${prefix}route_table_last_reload_timestamp_seconds`,
+      help: "When the live route table was last replaced (Unix time).",
+      registers,
+    });
+    this.reloadFailures = new Counter({
+      name: `${prefix}route_reload_failures_total`,
+      help: "Failed attempts to load or refresh routes, by source; the last good table stays.",
+      labelNames: ["source"],
+      registers,
+    });
+  }
+}

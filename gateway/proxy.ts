@@ -1,0 +1,439 @@
+/**
+ * The data path: accept, read the ClientHello (with a timeout), route by SNI, dial an endpoint
+ * (connect timeout, failover to the next, round-robin start), write the buffered hello bytes,
+ * then copy both ways byte for byte with backpressure and half-close, until both sides are done
+ * or the idle timeout fires. TLS is never terminated.
+ *
+ * Kept lean: no `pipe()`, no per-chunk allocation of ours, no Error objects on the hot path,
+ * and `end()`/`destroy()` called only on sockets that still need it.
+ */
+import net from "node:net";
+import type { Logger } from "pino";
+import type { RouteEndpoint } from "../mesh/routes-file";
+import { ClientHelloReader, HelloFailureReason } from "./client-hello";
+import { RateLimiter } from "./logger";
+import { ConnectionResult, GatewayMetrics } from "./metrics";
+import type { RouteTable } from "./route-table";
+import { route, RouteDecision } from "./router";
+
+/** Tuning of the data path. */
+export interface ProxyOptions {
+  /** How long a client may take to send its whole ClientHello, in ms. Default: `5000`. */
+  helloTimeoutMs?: number;
+  /** Close a connection when neither side has sent anything for this long, in ms; `0` disables. Default: `3600000` (1 h, as Envoy's TCP proxy). */
+  idleTimeoutMs?: number;
+  /** How long one upstream connect attempt may take before failing over, in ms. Default: `5000`. */
+  connectTimeoutMs?: number;
+  /** Most client connections open at once; further ones are closed at once and counted. Default: `10000`. */
+  maxConnections?: number;
+  /** Largest ClientHello accepted, in bytes (handshake header included). Default: 16 KiB + 4. */
+  maxHelloLength?: number;
+  /** Most per-connection log lines (rejections, failures) per second. Default: `20`. */
+  logLinesPerSecond?: number;
+}
+
+/** What the proxy reads and reports through. */
+export interface ProxyContext {
+  /** The live route table (read once per connection, so swaps never affect connections in flight); `undefined` until routes are loaded. */
+  table(): RouteTable | undefined;
+  /** Metrics to update. */
+  metrics: GatewayMetrics;
+  /** Logger for rejected and failed connections. */
+  logger: Logger;
+}
+
+/** Default of {@link ProxyOptions.helloTimeoutMs}. */
+export const DEFAULT_HELLO_TIMEOUT_MS = 5000;
+/** Default of {@link ProxyOptions.idleTimeoutMs}. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
+/** Default of {@link ProxyOptions.connectTimeoutMs}. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+/** Default of {@link ProxyOptions.maxConnections}. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+
+type Phase = "hello" | "dial" | "pipe" | "done";
+
+/** The SNI proxy: one or more listeners sharing one connection handler. */
+export class SniProxy {
+  private readonly helloTimeoutMs: number;
+  private readonly idleTimeoutMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly maxConnections: number;
+  private readonly maxHelloLength: number | undefined;
+  private readonly servers: net.Server[] = [];
+  private readonly open = new Set<Connection>();
+  private readonly roundRobin = new Map<string, number>();
+  private readonly logLimiter: RateLimiter;
+  private readonly labelCache = new Map<string, { inc(): void }>();
+  private closing = false;
+  private drained: (() => void) | undefined;
+
+  /**
+   * @param context route table, metrics, logger.
+   * @param options timeouts and limits; see {@link ProxyOptions}.
+   */
+  constructor(
+    private readonly context: ProxyContext,
+    options: ProxyOptions = {},
+  ) {
+    this.helloTimeoutMs = options.helloTimeoutMs ?? DEFAULT_HELLO_TIMEOUT_MS;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    this.maxHelloLength = options.maxHelloLength;
+    this.logLimiter = new RateLimiter(options.logLinesPerSecond ?? 20);
+  }
+
+  /** Connections open now (admitted, not yet closed). */
+  get activeConnections(): number {
+    return this.open.size;
+  }
+
+  /**
+   * Starts a listener.
+   * @param host address to bind, e.g. `0.0.0.0` or `127.0.0.1`.
+   * @param port port to bind; `0` picks a free one.
+   * @returns the bound address.
+   */
+  listen(host: string, port: number): Promise<net.AddressInfo> {
+    const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
+    this.servers.push(server);
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error) => reject(error);
+      server.once("error", onError);
+      server.listen({ host, port, backlog: 4096 }, () => {
+        server.removeListener("error", onError);
+        server.on("error", (error) => this.context.logger.error({ err: error }, "listener error"));
+        resolve(server.address() as net.AddressInfo);
+      });
+    });
+  }
+
+  /** The bound addresses of every listener. */
+  addresses(): net.AddressInfo[] {
+    return this.servers.map((s) => s.address()).filter((a): a is net.AddressInfo => a !== null && typeof a === "object");
+  }
+
+  /**
+   * Stops accepting, waits for open connections to finish for up to `graceMs`, then closes
+   * whatever is left. Resolves when every connection is closed.
+   * @param graceMs how long to let connections drain, in ms. Default: `0`.
+   */
+  async close(graceMs = 0): Promise<void> {
+    this.closing = true;
+    const listenersClosed = Promise.all(
+      this.servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))),
+    );
+    if (this.open.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          for (const c of [...this.open]) c.destroy();
+          resolve();
+        }, graceMs);
+        this.drained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    this.drained = undefined;
+    await listenersClosed;
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.closing || this.open.size >= this.maxConnections) {
+      socket.on("error", noop);
+      socket.destroy();
+      this.count("over-limit", "", "");
+      this.log("warn", "connection-over-limit", { remote: socket.remoteAddress, limit: this.maxConnections });
+      return;
+    }
+    const connection = new Connection(this, socket);
+    this.open.add(connection);
+    this.context.metrics.hot.active = this.open.size;
+  }
+
+  /** @internal called by a connection once both of its sockets are closed. */
+  released(connection: Connection): void {
+    this.open.delete(connection);
+    this.context.metrics.hot.active = this.open.size;
+    if (this.open.size === 0 && this.drained) this.drained();
+  }
+
+  /** @internal */
+  get settings() {
+    return {
+      helloTimeoutMs: this.helloTimeoutMs,
+      idleTimeoutMs: this.idleTimeoutMs,
+      connectTimeoutMs: this.connectTimeoutMs,
+      maxHelloLength: this.maxHelloLength,
+    };
+  }
+
+  /** @internal */
+  get ctx(): ProxyContext {
+    return this.context;
+  }
+
+  /** @internal the endpoint index to start from for a destination (round-robin). */
+  nextStart(key: string, count: number): number {
+    const n = this.roundRobin.get(key) ?? 0;
+    this.roundRobin.set(key, (n + 1) % 1_000_000);
+    return n % count;
+  }
+
+  /** @internal */
+  count(result: ConnectionResult, datacenter: string, service: string): void {
+    const key = `${result}\u0000${datacenter}\u0000${service}`;
+    let child = this.labelCache.get(key);
+    if (child === undefined) {
+      child = this.context.metrics.connections.labels(result, datacenter, service);
+      if (this.labelCache.size < 10_000) this.labelCache.set(key, child);
+    }
+    child.inc();
+  }
+
+  /** @internal one rate-limited log line about a connection. */
+  log(level: "warn" | "info" | "debug", event: string, fields: Record<string, unknown>): void {
+    const logger = this.context.logger;
+    if (!logger.isLevelEnabled(level)) return;
+    const suppressed = this.logLimiter.take();
+    if (suppressed === false) return;
+    logger[level]({ event, ...fields, ...(suppressed > 0 ? { suppressed } : {}) }, event);
+  }
+}
+
+function noop(): void {}
+
+/** One client connection and, once routed, its upstream. */
+class Connection {
+  private phase: Phase = "hello";
+  private reader: ClientHelloReader | undefined;
+  private upstream: net.Socket | undefined;
+  private decision: RouteDecision | undefined;
+  private clientClosed = false;
+  private upstreamClosed = true;
+  private clientReadEnded = false;
+  private upstreamReadEnded = false;
+  private released = false;
+
+  constructor(
+    private readonly proxy: SniProxy,
+    private readonly client: net.Socket,
+  ) {
+    const settings = proxy.settings;
+    this.reader = new ClientHelloReader({ maxHelloLength: settings.maxHelloLength });
+    client.setTimeout(settings.helloTimeoutMs);
+    client.on("data", this.onHelloData);
+    client.on("end", this.onClientEnd);
+    client.on("error", this.onClientError);
+    client.on("timeout", this.onClientTimeout);
+    client.on("close", this.onClientClose);
+  }
+
+  /** Closes both sides now. */
+  destroy(): void {
+    if (!this.client.destroyed) this.client.destroy();
+    if (this.upstream && !this.upstream.destroyed) this.upstream.destroy();
+  }
+
+  private readonly onHelloData = (chunk: Buffer): void => {
+    const reader = this.reader as ClientHelloReader;
+    const result = reader.push(chunk);
+    if (result.status === "need-more") return;
+    if (result.status === "error") {
+      this.refuseHello(result.reason);
+      return;
+    }
+    this.client.pause();
+    this.client.removeListener("data", this.onHelloData);
+    const table = this.proxy.ctx.table();
+    const decision: RouteDecision = table
+      ? route(result.sni, table, table.datacenter, table.trustDomain)
+      : { kind: "reject", reason: "unknown-service" };
+    this.decision = decision;
+    if (decision.kind === "reject") {
+      this.phase = "done";
+      this.proxy.ctx.metrics.routeRejections.inc({ reason: decision.reason });
+      this.proxy.count("rejected", decision.datacenter ?? "", decision.service ?? "");
+      this.proxy.log("warn", "connection-rejected", {
+        reason: decision.reason,
+        sni: result.sni,
+        remote: this.client.remoteAddress,
+        ...(table ? {} : { detail: "no routes loaded" }),
+      });
+      this.client.destroy();
+      return;
+    }
+    this.phase = "dial";
+    this.client.setTimeout(this.proxy.settings.idleTimeoutMs);
+    const start = this.proxy.nextStart(decision.key, decision.endpoints.length);
+    this.dial(decision.endpoints, start, 0);
+  };
+
+  private refuseHello(reason: HelloFailureReason): void {
+    this.phase = "done";
+    const received = this.reader ? this.reader.bytes.length : 0;
+    this.reader = undefined;
+    this.proxy.ctx.metrics.helloFailures.inc({ reason });
+    this.proxy.count("rejected", "", "");
+    // A connect-and-close with no bytes is what TCP health checks do: keep it out of the warnings.
+    this.proxy.log(reason === "eof" && received === 0 ? "debug" : "warn", "hello-refused", {
+      reason,
+      bytes: received,
+      remote: this.client.remoteAddress,
+    });
+    if (!this.client.destroyed) this.client.destroy();
+  }
+
+  private dial(endpoints: readonly RouteEndpoint[], start: number, attempt: number): void {
+    const endpoint = endpoints[(start + attempt) % endpoints.length];
+    const settings = this.proxy.settings;
+    const began = performance.now();
+    const upstream = net.connect({ host: endpoint.address, port: endpoint.port, noDelay: true, allowHalfOpen: true });
+    this.upstream = upstream;
+    this.upstreamClosed = false;
+    let settled = false;
+    const fail = (why: string) => {
+      if (settled) return;
+      settled = true;
+      upstream.removeAllListeners("connect");
+      if (!upstream.destroyed) upstream.destroy();
+      this.upstreamClosed = true;
+      const metrics = this.proxy.ctx.metrics;
+      const decision = this.decision as Exclude<RouteDecision, { kind: "reject" }>;
+      metrics.connectLatency.observe({ result: "failure" }, (performance.now() - began) / 1000);
+      metrics.connectFailures.inc({ datacenter: decision.datacenter, service: decision.service });
+      this.proxy.log("warn", "upstream-connect-failed", {
+        reason: why,
+        upstream: `${endpoint.address}:${endpoint.port}`,
+        attempt: attempt + 1,
+        of: endpoints.length,
+        datacenter: decision.datacenter,
+        service: decision.service,
+      });
+      if (this.clientClosed) {
+        this.maybeRelease();
+        return;
+      }
+      if (attempt + 1 < endpoints.length) {
+        this.dial(endpoints, start, attempt + 1);
+        return;
+      }
+      this.phase = "done";
+      this.proxy.count("upstream-failed", decision.datacenter, decision.service);
+      this.client.destroy();
+    };
+    upstream.setTimeout(settings.connectTimeoutMs);
+    upstream.once("timeout", () => fail("timeout"));
+    upstream.once("error", (error: NodeJS.ErrnoException) => fail(error.code ?? "error"));
+    upstream.once("close", () => {
+      if (!settled) fail("closed");
+      else if (this.upstream === upstream && !this.upstreamClosed) this.onUpstreamClose();
+    });
+    upstream.once("connect", () => {
+      if (settled) return;
+      settled = true;
+      upstream.removeAllListeners("timeout");
+      upstream.removeAllListeners("error");
+      upstream.on("error", this.onUpstreamError);
+      const decision = this.decision as Exclude<RouteDecision, { kind: "reject" }>;
+      this.proxy.ctx.metrics.connectLatency.observe({ result: "success" }, (performance.now() - began) / 1000);
+      if (this.clientClosed) {
+        upstream.destroy();
+        return;
+      }
+      upstream.setTimeout(0);
+      this.proxy.count("forwarded", decision.datacenter, decision.service);
+      this.startPipe(upstream);
+    });
+  }
+
+  private startPipe(upstream: net.Socket): void {
+    this.phase = "pipe";
+    const client = this.client;
+    const hot = this.proxy.ctx.metrics.hot;
+    const hello = (this.reader as ClientHelloReader).bytes;
+    this.reader = undefined;
+    hot.bytesToUpstream += hello.length;
+    upstream.write(hello);
+
+    client.on("data", (chunk: Buffer) => {
+      hot.bytesToUpstream += chunk.length;
+      if (!upstream.write(chunk)) client.pause();
+    });
+    upstream.on("drain", () => client.resume());
+    upstream.on("data", (chunk: Buffer) => {
+      hot.bytesToClient += chunk.length;
+      if (!client.write(chunk)) upstream.pause();
+    });
+    client.on("drain", () => upstream.resume());
+    upstream.on("end", () => {
+      this.upstreamReadEnded = true;
+      if (!client.destroyed) client.end();
+    });
+    if (this.clientReadEnded) upstream.end();
+    client.resume();
+  }
+
+  private readonly onClientEnd = (): void => {
+    this.clientReadEnded = true;
+    if (this.phase === "hello") {
+      this.refuseHello("eof");
+      return;
+    }
+    if (this.phase === "pipe" && this.upstream && !this.upstream.destroyed) this.upstream.end();
+  };
+
+  private readonly onClientError = (): void => {
+    // Reset or broken pipe: 'close' follows and tears the other side down.
+    if (this.phase === "hello") this.refuseHello("eof");
+  };
+
+  private readonly onUpstreamError = (error: NodeJS.ErrnoException): void => {
+    this.proxy.log("info", "upstream-error", {
+      code: error.code,
+      remote: this.client.remoteAddress,
+    });
+  };
+
+  private readonly onClientTimeout = (): void => {
+    if (this.phase === "hello") {
+      this.refuseHello("timeout");
+      return;
+    }
+    this.proxy.log("info", "idle-timeout", { remote: this.client.remoteAddress });
+    this.destroy();
+  };
+
+  private readonly onClientClose = (): void => {
+    this.clientClosed = true;
+    if (this.phase === "hello") {
+      // Closed without 'end' (reset): counts as eof; refuseHello does not run twice.
+      this.refuseHello("eof");
+    }
+    const upstream = this.upstream;
+    if (upstream && !upstream.destroyed) {
+      // A clean close (our end() done and theirs received) lets the upstream flush what it holds.
+      const clean = this.clientReadEnded && this.upstreamReadEnded;
+      if (!clean) upstream.destroy();
+    }
+    this.maybeRelease();
+  };
+
+  private onUpstreamClose(): void {
+    this.upstreamClosed = true;
+    if (!this.client.destroyed) {
+      const clean = this.clientReadEnded && this.upstreamReadEnded;
+      if (!clean) this.client.destroy();
+    }
+    this.maybeRelease();
+  }
+
+  private maybeRelease(): void {
+    if (this.released || !this.clientClosed || !this.upstreamClosed) return;
+    this.released = true;
+    this.phase = "done";
+    this.proxy.released(this);
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * Shared helpers of the gateway tests: TLS backends that answer with their own name, TLS
+ * clients that verify the backend certificate through a gateway, hello capture, metrics.
+ */
+import { spawn } from "node:child_process";
+import http from "node:http";
+import net from "node:net";
+import tls from "node:tls";
+import { ClientHelloReader } from "../../gateway/client-hello";
+
+/** A TLS backend: replies `hello from <name>` and echoes what follows. */
+export interface TlsBackend {
+  name: string;
+  port: number;
+  host: string;
+  /** Connections accepted so far. */
+  accepted: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a TLS server on `host:0` with the given certificate. On each connection it writes
+ * `hello from <name>\n`, then echoes every byte until the client ends, then ends.
+ */
+export async function startTlsBackend(name: string, key: string, cert: string, host = "127.0.0.1"): Promise<TlsBackend> {
+  const sockets = new Set<net.Socket>();
+  const backend = { name, port: 0, host, accepted: 0 } as TlsBackend;
+  const server = tls.createServer({ key, cert, allowHalfOpen: true }, (socket) => {
+    backend.accepted++;
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => undefined);
+    socket.write(`hello from ${name}\n`);
+    socket.on("data", (d) => socket.write(d));
+    socket.on("end", () => socket.end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  backend.port = (server.address() as net.AddressInfo).port;
+  backend.close = () =>
+    new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    });
+  return backend;
+}
+
+/** The outcome of {@link tlsRequest}. */
+export type TlsOutcome = { ok: true; greeting: string; echo: string; authorized: boolean } | { ok: false; error: string };
+
+/**
+ * Connects with TLS to `host:port` sending `servername` (no SNI when `undefined`), verifying
+ * the server certificate against `ca` for `servername`; reads the greeting, sends `payload`,
+ * half-closes, and collects the echo.
+ */
+export function tlsRequest(
+  host: string,
+  port: number,
+  servername: string | undefined,
+  ca: string,
+  payload = "ping",
+  timeoutMs = 5000,
+): Promise<TlsOutcome> {
+  return new Promise((resolve) => {
+    let data = "";
+    let settled = false;
+    const done = (outcome: TlsOutcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(outcome);
+    };
+    const socket = tls.connect({
+      host,
+      port,
+      ca,
+      servername: servername ?? "",
+      checkServerIdentity: servername ? undefined : () => undefined,
+      rejectUnauthorized: true,
+    });
+    const timer = setTimeout(() => done({ ok: false, error: "timeout" }), timeoutMs);
+    socket.setEncoding("utf8");
+    socket.on("secureConnect", () => {
+      socket.write(payload);
+      socket.end();
+    });
+    socket.on("data", (d: string) => (data += d));
+    socket.on("end", () => {
+      const newline = data.indexOf("\n");
+      done({ ok: true, greeting: data.slice(0, newline), echo: data.slice(newline + 1), authorized: socket.authorized });
+    });
+    socket.on("error", (e: NodeJS.ErrnoException) => done({ ok: false, error: e.code ?? e.message }));
+    socket.on("close", () => done({ ok: false, error: "closed" }));
+  });
+}
+
+/**
+ * Runs a TLS client against a recording server and returns the ClientHello bytes it sent
+ * (everything up to the complete hello).
+ * @param connect starts the client against the given port.
+ */
+export async function captureHello(connect: (port: number) => { destroy(): void } | void): Promise<Buffer> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  try {
+    return await new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("no complete ClientHello within 5 s")), 5000);
+      server.once("connection", (socket) => {
+        const reader = new ClientHelloReader({ maxHelloLength: 1 << 20, maxBufferedBytes: 1 << 21 });
+        socket.on("error", () => undefined);
+        socket.on("data", (d) => {
+          const result = reader.push(d);
+          if (result.status === "need-more") return;
+          clearTimeout(timer);
+          resolve(Buffer.from(reader.bytes));
+          socket.destroy();
+        });
+      });
+      const client = connect(port);
+      if (client) setTimeout(() => client.destroy(), 5000).unref();
+    });
+  } finally {
+    server.close();
+  }
+}
+
+/** Runs `openssl s_client` with extra args against `port`, for hello capture. */
+export function opensslClient(port: number, args: string[]): { destroy(): void } {
+  const child = spawn("openssl", ["s_client", "-connect", `127.0.0.1:${port}`, ...args], { stdio: ["pipe", "ignore", "ignore"] });
+  child.on("error", () => undefined);
+  return { destroy: () => child.kill() };
+}
+
+/** GETs an admin URL; returns status and body. */
+export function httpGet(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (d) => (body += d));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on("error", reject);
+  });
+}
+
+/**
+ * The value of one sample in Prometheus text, e.g.
+ * `metricValue(text, 'sni_gateway_hello_failures_total', { reason: "not-tls" })`; 0 when absent.
+ */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const found: Record<string, string> = {};
+    for (const pair of (m[2] ?? "").matchAll(/([a-zA-Z_]+)="((?:[^"\\]|\\.)*)"/g)) found[pair[1]] = pair[2];
+    if (Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(m[3]);
+  }
+  return 0;
+}
+
+/** Sends raw bytes and waits for the peer to close; resolves with what came back and how it ended. */
+export function rawExchange(host: string, port: number, bytes: Buffer, timeoutMs = 5000): Promise<{ received: Buffer; closedBy: "peer" | "timeout" }> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const socket = net.connect({ host, port }, () => socket.write(bytes));
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ received: Buffer.concat(chunks), closedBy: "timeout" });
+    }, timeoutMs);
+    socket.on("data", (d) => chunks.push(d));
+    socket.on("error", () => undefined);
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve({ received: Buffer.concat(chunks), closedBy: "peer" });
+    });
+  });
+}
+
+/** Waits until `predicate` holds, polling every 20 ms, for at most `timeoutMs`. */
+export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 5000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await predicate()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
