@@ -55,8 +55,11 @@ export interface GatewayImageArgs {
 }
 
 const BUILD_FIELDS = ["imageName", "context", "dockerfile", "baseImage", "buildArgs", "platform", "skipPush", "registry", "buildOnPreview"] as const;
-/** `repository[:tag]`: lower-case path components, an optional registry host[:port], an optional tag. */
-const IMAGE_REFERENCE = /^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/;
+/**
+ * `[host[:port]/]repository[:tag]`: a first component is a registry host when it has a dot or
+ * a port or is `localhost` (as Docker reads it); path components are lower case.
+ */
+const IMAGE_REFERENCE = /^(?:(?:localhost|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+)(?::[0-9]+)?\/|[a-zA-Z0-9-]+:[0-9]+\/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/;
 
 /** The root of this package (the directory of its `package.json`), from this file's location. */
 export function packageRoot(from: string = __dirname): string {
