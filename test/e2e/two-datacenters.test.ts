@@ -19,7 +19,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { defaultMesh, planRoutes, renderGatewayRoutes, serviceSni, type PlannedRoute } from "../../mesh";
 import { DockerSandbox, assertDocker, describeWithDocker, docker, dockerOk, dockerStatus } from "../support/docker";
-import { makeCertificates } from "./e2e-certs";
+import { createTestPki, type TestPki } from "../support/tls-fixtures";
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -48,6 +48,8 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
   const started = Date.now();
   const gatewayImage = `consul-mesh/sni-gateway:e2e-${sandbox.runId}`;
   let work = "";
+  let pki: TestPki | undefined;
+  let otherPki: TestPki | undefined;
   const figures: Record<string, string> = {};
 
   const routeTo = (service: string): PlannedRoute => {
@@ -117,26 +119,33 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
       fs.copyFileSync(path.join(__dirname, "containers", file), path.join(work, file));
       fs.chmodSync(path.join(work, file), 0o644);
     }
+    // Certificates: the mesh CA with a leaf per dc2 service for its SNI name, and another CA.
     const services = ["api", "db", "logging"];
-    const certs = makeCertificates(path.join(work, "certs"), services.map((service) => serviceSni({ service, datacenter: "dc2", trustDomain })));
-    makeCertificates(path.join(work, "other-ca"), []);
+    pki = await createTestPki("cmg-e2e-pki-");
+    otherPki = await createTestPki("cmg-e2e-other-pki-");
+    fs.mkdirSync(path.join(work, "certs"), { mode: 0o755 });
+    const writePublic = (name: string, pem: string) => fs.writeFileSync(path.join(work, "certs", name), pem, { mode: 0o644 });
+    writePublic("ca.pem", pki.caCert);
+    writePublic("other-ca.pem", otherPki.caCert);
+    for (const service of services) {
+      const leaf = await pki.issue([serviceSni({ service, datacenter: "dc2", trustDomain })]);
+      writePublic(`${service}-dc2.crt`, leaf.cert);
+      writePublic(`${service}-dc2.key`, leaf.key); // test-only key, readable by the container's user
+    }
     for (const datacenter of ["dc1", "dc2"]) {
       const routes = renderGatewayRoutes(mesh, datacenter);
       const file = path.join(work, `routes-${datacenter}.json`);
       fs.writeFileSync(file, JSON.stringify(routes, null, 2));
       fs.chmodSync(file, 0o644);
     }
-    const inContainer = (hostPath: string) => `/e2e/${path.relative(work, hostPath)}`;
     const mount = `${work}:/e2e:ro`;
 
     t = Date.now();
     for (const network of ["dc1-lan", "dc2-lan", "wan"]) await sandbox.network(network);
     for (const service of services) {
-      const leaf = certs.leaves.get(serviceSni({ service, datacenter: "dc2", trustDomain }));
-      if (!leaf) throw new Error(`no certificate for ${service}`);
       await sandbox.run({
         image: BASE_IMAGE, name: `${service}-dc2`, networks: ["dc2-lan"], user: "node", volumes: [mount],
-        env: [`SERVICE=${service}`, "DATACENTER=dc2", `PORT=${SERVICE_PORT}`, `TLS_CERT=${inContainer(leaf.cert)}`, `TLS_KEY=${inContainer(leaf.key)}`],
+        env: [`SERVICE=${service}`, "DATACENTER=dc2", `PORT=${SERVICE_PORT}`, `TLS_CERT=/e2e/certs/${service}-dc2.crt`, `TLS_KEY=/e2e/certs/${service}-dc2.key`],
         command: ["node", "/e2e/tls-echo-server.js"],
       });
     }
@@ -158,6 +167,8 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
   afterAll(async () => {
     const errors = await sandbox.removeAll();
     if (work) fs.rmSync(work, { recursive: true, force: true });
+    await pki?.cleanup();
+    await otherPki?.cleanup();
     figures.total = `${((Date.now() - started) / 1000).toFixed(1)} s`;
     console.log(`e2e figures: ${JSON.stringify(figures)}`);
     const left = await dockerOk(["ps", "-aq", "--filter", `label=consul-mesh.test.run=${sandbox.runId}`]);
@@ -220,7 +231,7 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
 
   test("the gateway never terminates TLS: a client that trusts another CA rejects the service's certificate", async () => {
     const route = routeTo("api");
-    const result = await dial("client-dc1", "mesh-gateway-dc2", GATEWAY_PORT, route.sni, { ca: "/e2e/other-ca/ca.pem" });
+    const result = await dial("client-dc1", "mesh-gateway-dc2", GATEWAY_PORT, route.sni, { ca: "/e2e/certs/other-ca.pem" });
     expect(result.ok).toBe(false);
     expect(result.stage).toBe("tls");
     expect(result.error).toMatch(/certificate|verify|issuer/i);
