@@ -22,14 +22,15 @@ import { checkSubnet, DEFAULT_WAN_SUBNET, defaultLanSubnet, lanGatewayAddress, w
 import { ConnectService } from "./connect-service";
 import { Datacenter } from "./datacenter";
 import { GeneratedToken } from "./generated-token";
-import { DEFAULT_GATEWAY_IMAGE, MeshGateway } from "./mesh-gateway";
+import { DEFAULT_GATEWAY_IMAGE_NAME } from "./gateway-image";
+import { MeshGateway } from "./mesh-gateway";
 import { ProxyDefaults } from "./proxy-defaults";
 import { ServiceDefaults } from "./service-defaults";
 import { WanFederation } from "./wan-federation";
 
 /** Arguments of {@link ConsulMesh}: the mesh model (plain), and how to deploy it on Docker. */
 export interface ConsulMeshArgs extends Mesh {
-  /** Image of the gateways (e.g. `GatewayImage.imageName`). Default: `"consul-mesh/sni-gateway"`, built by the project's scripts. */
+  /** Image of the gateways (e.g. `GatewayImage.imageName`). Default: `"consul-mesh/sni-gateway:latest"` (`DEFAULT_GATEWAY_IMAGE_NAME`, what `GatewayImage` builds). */
   gatewayImage?: pulumi.Input<string>;
   /** Consul image of the servers. Default: `CONSUL_IMAGE` (`hashicorp/consul`, pinned). */
   consulImage?: pulumi.Input<string>;
@@ -77,7 +78,7 @@ function optionProblems(args: ConsulMeshArgs, names: string[]): MeshProblem[] {
     else subnet(`lanSubnets.${dc}`, value);
   }
   const ports = new Map<number, string>();
-  names.forEach((dc, i) => {
+  [...new Set(names)].forEach((dc, i) => {
     const port = args.httpHostPorts?.[dc] ?? 8500 + i;
     const first = ports.get(port);
     if (first !== undefined) problems.push({ path: `httpHostPorts.${dc}`, message: `host port ${port} is already used by ${first}` });
@@ -213,7 +214,7 @@ export class ConsulMesh extends pulumi.ComponentResource {
       );
     }
 
-    const gatewayImage = args.gatewayImage ?? DEFAULT_GATEWAY_IMAGE;
+    const gatewayImage = args.gatewayImage ?? DEFAULT_GATEWAY_IMAGE_NAME;
     this.gateways = gateways.map((gw, i) => {
       const serviceName = gw.name ?? "mesh-gateway";
       const lanAddress = gw.taggedAddresses?.lan?.address ?? gw.address;

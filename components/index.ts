@@ -9,6 +9,7 @@ export * from "./wan-federation";
 export * from "./proxy-defaults";
 export * from "./service-defaults";
 export * from "./mesh-gateway";
+export * from "./gateway-image";
 export * from "./connect-service";
 export * from "./consul-mesh";
 export * from "./agent-service-registration";

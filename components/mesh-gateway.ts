@@ -19,8 +19,6 @@ import type { WanFederation } from "./wan-federation";
 
 /** Where the routes file is uploaded in file mode. */
 export const ROUTES_FILE_PATH = "/etc/sni-gateway/routes.json";
-/** The gateway image's name when it is built locally by the project's scripts. */
-export const DEFAULT_GATEWAY_IMAGE = "consul-mesh/sni-gateway";
 
 /** Where a gateway gets its routes. */
 export type GatewayRouteSource =

@@ -1,0 +1,228 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ConsulMesh } from "../../components/consul-mesh";
+import { DEFAULT_GATEWAY_IMAGE_NAME } from "../../components/gateway-image";
+import { ROUTES_FILE_PATH } from "../../components/mesh-gateway";
+import { defaultMesh, MeshValidationError, planRoutes, renderGatewayRoutes, validateMesh, type Mesh } from "../../mesh";
+import { setupMocks, valueOf, type MockHarness, type RecordedResource } from "../support/pulumi-mocks";
+
+const T = {
+  mesh: "consul-mesh:index:ConsulMesh",
+  wan: "consul-mesh:index:WanFederation",
+  dc: "consul-mesh:index:Datacenter",
+  gateway: "consul-mesh:index:MeshGateway",
+  service: "consul-mesh:index:ConnectService",
+  proxyDefaults: "consul-mesh:index:ProxyDefaults",
+  serviceDefaults: "consul-mesh:index:ServiceDefaults",
+  container: "docker:index/container:Container",
+  network: "docker:index/network:Network",
+  entry: "consul:index/configEntry:ConfigEntry",
+  registration: "pulumi-nodejs:dynamic:AgentServiceRegistration",
+  provider: "pulumi:providers:consul",
+};
+
+function countByType(resources: RecordedResource[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of resources) out[r.type] = (out[r.type] ?? 0) + 1;
+  return out;
+}
+
+describe("ConsulMesh (Pulumi mocks)", () => {
+  let mocks: MockHarness;
+  beforeEach(async () => {
+    mocks = await setupMocks();
+  });
+
+  test("the default two-datacenter mesh: every child, parented, with the route plan as an output", async () => {
+    const mesh = new ConsulMesh("mesh", defaultMesh());
+    await mocks.settle();
+    expect(countByType(mocks.resources)).toEqual({
+      [T.mesh]: 1,
+      [T.wan]: 1,
+      [T.dc]: 2,
+      [T.gateway]: 2,
+      [T.service]: 4,
+      [T.network]: 3,
+      "docker:index/remoteImage:RemoteImage": 2,
+      [T.container]: 4,
+      [T.provider]: 2,
+      [T.registration]: 4,
+    });
+    const root = mocks.get("mesh", T.mesh);
+    expect(mocks.childrenOf(root.urn).map((r) => r.name).sort()).toEqual([
+      "mesh-dc1",
+      "mesh-dc2",
+      "mesh-gateway-dc1-mesh-gateway",
+      "mesh-gateway-dc2-mesh-gateway",
+      "mesh-service-dc1-web",
+      "mesh-service-dc2-api",
+      "mesh-service-dc2-db",
+      "mesh-service-dc2-logging",
+      "mesh-wan",
+    ]);
+    // Every other resource hangs below one of those components.
+    for (const r of mocks.resources) if (r !== root) expect(r.parent).not.toBe("");
+
+    const plan = await valueOf(mesh.routePlan);
+    expect(plan).toEqual(planRoutes(defaultMesh()));
+    expect(plan.routes.map((r) => [r.destination.name, r.mode, r.usesGateway])).toEqual([
+      ["api", "remote", true],
+      ["db", "local", true],
+      ["logging", "none", false],
+    ]);
+    expect(await valueOf(mesh.routePlanText)).toContain("web (dc1) → mesh-gateway dc1 LAN → mesh-gateway dc2 WAN → db (dc2)");
+  });
+
+  test("datacenters are WAN joined: each server's agent config lists the other's WAN address", async () => {
+    new ConsulMesh("mesh", defaultMesh());
+    await mocks.settle();
+    const config = (name: string) => JSON.parse(mocks.get(name).inputs.uploads[0].content);
+    expect(config("mesh-dc1-server-0")).toMatchObject({ datacenter: "dc1", primary_datacenter: "dc1", retry_join_wan: ["10.250.0.30"] });
+    expect(config("mesh-dc2-server-0")).toMatchObject({ datacenter: "dc2", primary_datacenter: "dc1", retry_join_wan: ["10.250.0.10"] });
+    expect(mocks.get("mesh-dc2-provider").inputs).toMatchObject({ address: "127.0.0.1:8501", datacenter: "dc2" });
+  });
+
+  test("gateways run the default image on LAN and WAN, with the model's host names as aliases (consul mode)", async () => {
+    new ConsulMesh("mesh", defaultMesh());
+    await mocks.settle();
+    const gw = mocks.get("mesh-gateway-dc2-mesh-gateway-gateway-0");
+    expect(gw.inputs.image).toBe(DEFAULT_GATEWAY_IMAGE_NAME);
+    expect(gw.inputs.networksAdvanced).toEqual([
+      { name: "consul-mesh-dc2-lan", ipv4Address: "10.250.2.20", aliases: ["mesh-gateway-dc2"] },
+      { name: "consul-mesh-wan", ipv4Address: "10.250.0.40", aliases: ["mesh-gateway-dc2"] },
+    ]);
+    expect(gw.inputs.command).toEqual(expect.arrayContaining(["--consul", "http://10.250.2.10:8500", "--lan-address", "mesh-gateway-dc2:8443", "--wan-address", "mesh-gateway-dc2:8443"]));
+    expect(gw.inputs.envs).toEqual(["CONSUL_HTTP_ADDR=http://10.250.2.10:8500"]);
+  });
+
+  test("connect services are registered with their own datacenter's agent", async () => {
+    new ConsulMesh("mesh", defaultMesh());
+    await mocks.settle();
+    const web = mocks.get("mesh-service-dc1-web-registration");
+    expect(web.inputs.address).toBe("http://127.0.0.1:8500");
+    expect(web.inputs.registration.Connect.SidecarService.Proxy.Upstreams.map((u: { MeshGateway: { Mode: string } }) => u.MeshGateway.Mode)).toEqual(["remote", "local", "none"]);
+    expect(mocks.get("mesh-service-dc2-api-registration").inputs.address).toBe("http://127.0.0.1:8501");
+  });
+
+  test("config entries go to the primary datacenter's provider", async () => {
+    new ConsulMesh("mesh", {
+      ...defaultMesh(),
+      proxyDefaults: { kind: "proxy-defaults", name: "global", meshGateway: { mode: "local" } },
+      serviceDefaults: [{ kind: "service-defaults", name: "web", meshGateway: { mode: "remote" } }],
+    });
+    await mocks.settle();
+    const entries = mocks.byType(T.entry);
+    expect(entries.map((e) => [e.inputs.kind, e.inputs.name, e.inputs.configJson])).toEqual([
+      ["proxy-defaults", "global", '{"MeshGateway":{"Mode":"local"}}'],
+      ["service-defaults", "web", '{"MeshGateway":{"Mode":"remote"}}'],
+    ]);
+    const primary = mocks.get("mesh-dc1-provider").urn;
+    for (const e of entries) expect(e.options.provider.startsWith(primary)).toBe(true);
+  });
+
+  test("file mode: each gateway gets the routes file mesh/ renders for its datacenter", async () => {
+    const model = defaultMesh();
+    const mesh = new ConsulMesh("mesh", { ...model, routeSource: "file" });
+    await mocks.settle();
+    for (const dc of ["dc1", "dc2"]) {
+      const c = mocks.get(`mesh-gateway-${dc}-mesh-gateway-gateway-0`);
+      expect(c.inputs.command).toEqual(expect.arrayContaining(["--routes", ROUTES_FILE_PATH]));
+      const uploaded = JSON.parse(c.inputs.uploads[0].content);
+      expect(uploaded).toEqual(renderGatewayRoutes(model, dc));
+    }
+    expect(mesh.routesFiles["dc1/mesh-gateway"].gateways).toEqual([{ datacenter: "dc2", partition: "default", endpoints: [{ address: "mesh-gateway-dc2", port: 8443 }] }]);
+    expect(mocks.byType(T.registration).map((r) => r.name).sort()).toEqual([
+      "mesh-gateway-dc1-mesh-gateway-registration-0",
+      "mesh-gateway-dc2-mesh-gateway-registration-0",
+      "mesh-service-dc1-web-registration",
+      "mesh-service-dc2-api-registration",
+      "mesh-service-dc2-db-registration",
+      "mesh-service-dc2-logging-registration",
+    ]);
+  });
+
+  test("file mode: gateways declared without addresses are routed at their planned WAN addresses", async () => {
+    const model = defaultMesh();
+    model.gateways = [{ datacenter: "dc1" }, { datacenter: "dc2" }];
+    const mesh = new ConsulMesh("mesh", { ...model, routeSource: "file" });
+    await mocks.settle();
+    expect(mesh.routesFiles["dc1/mesh-gateway"].gateways[0].endpoints).toEqual([{ address: "10.250.0.40", port: 8443 }]);
+    expect(mesh.routesFiles["dc2/mesh-gateway"].gateways[0].endpoints).toEqual([{ address: "10.250.0.20", port: 8443 }]);
+    expect(mocks.get("mesh-gateway-dc1-mesh-gateway-gateway-0").inputs.command.slice(-4)).toEqual(["--lan-address", "10.250.1.20:8443", "--wan-address", "10.250.0.20:8443"]);
+  });
+
+  test("ACLs: one generated management token for every datacenter; gateway tokens; all secret", async () => {
+    const model = defaultMesh();
+    model.datacenters = model.datacenters.map((dc) => ({ ...dc, acl: { enabled: true } }));
+    new ConsulMesh("mesh", model);
+    await mocks.settle();
+    expect(mocks.byType("pulumi-nodejs:dynamic:GeneratedToken").map((r) => r.name)).toEqual(["mesh-management-token"]);
+    for (const dc of ["dc1", "dc2"]) {
+      const server = mocks.get(`mesh-${dc}-server-0`);
+      expect(server.secretInputs).toContain("uploads");
+      expect(JSON.parse(server.inputs.uploads[0].content).acl.tokens.initial_management).toBe("generated-secret-of-mesh-management-token");
+      expect(mocks.get(`mesh-${dc}-provider`).secretInputs).toContain("token");
+      expect(mocks.get(`mesh-gateway-${dc}-mesh-gateway-gateway-0`).secretInputs).toContain("envs");
+    }
+    expect(mocks.byType("consul:index/aclPolicy:AclPolicy").map((p) => p.inputs.name).sort()).toEqual(["dc1-mesh-gateway", "dc2-mesh-gateway"]);
+    for (const reg of mocks.byType(T.registration)) expect(reg.secretInputs).toEqual(["token"]);
+  });
+
+  test("a given management token is used as is (and is secret)", async () => {
+    const model = defaultMesh();
+    model.datacenters[0].acl = { enabled: true };
+    const mesh = new ConsulMesh("mesh", { ...model, initialManagementToken: pulumi.secret("given") });
+    await mocks.settle();
+    expect(mocks.byType("pulumi-nodejs:dynamic:GeneratedToken")).toHaveLength(0);
+    expect(await pulumi.isSecret(mesh.datacenters.dc1.managementToken as pulumi.Output<string>)).toBe(true);
+    expect(mesh.datacenters.dc2.managementToken).toBeUndefined();
+  });
+
+  test("an invalid mesh fails with every problem in one error, before any resource exists", async () => {
+    const model: Mesh = defaultMesh();
+    model.datacenters.push({ name: "dc1" });
+    model.datacenters[1].primaryDatacenter = "dc2";
+    model.datacenters[1].ports = { grpc: -1 };
+    model.proxyDefaults = { kind: "proxy-defaults", name: "default", meshGateway: { mode: "local" } };
+    model.gateways = model.gateways?.filter((g) => g.datacenter === "dc1");
+    const web = model.services?.[0];
+    web?.connect?.sidecarService.proxy?.upstreams?.push({ destinationName: "cache", datacenter: "dc2", localBindPort: 10000 });
+    const expected = validateMesh(model).map((p) => p.path);
+    expect(expected.length).toBeGreaterThanOrEqual(6);
+
+    let error: unknown;
+    try {
+      new ConsulMesh("mesh", { ...model, lanSubnets: { dc9: "10.1.0.0/24" }, httpHostPorts: { dc1: 9000, dc2: 9000 } });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(MeshValidationError);
+    const paths = (error as MeshValidationError).problems.map((p) => p.path);
+    expect(paths).toEqual([...expected, "lanSubnets.dc9", "httpHostPorts.dc2"]);
+    for (const path of paths) expect((error as Error).message).toContain(`${path}: `);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        "datacenters[2].name",
+        "datacenters[1].primaryDatacenter",
+        "datacenters[1].ports.grpc",
+        "proxyDefaults.name",
+        "services[0].connect.sidecarService.proxy.upstreams[3].destinationName",
+        "services[0].connect.sidecarService.proxy.upstreams[3].localBindPort",
+      ]),
+    );
+    await mocks.settle();
+    expect(mocks.resources).toHaveLength(0);
+  });
+
+  test("stable previews: the same mesh gives identical resources and inputs, run after run", async () => {
+    const snapshot = async () => {
+      const m = await setupMocks({ preview: true });
+      new ConsulMesh("mesh", { ...defaultMesh(), routeSource: "file" });
+      await m.settle();
+      return m.resources.map((r) => ({ type: r.type, name: r.name, parent: r.parent, inputs: r.rawInputs })).sort((a, b) => a.name.localeCompare(b.name));
+    };
+    const first = await snapshot();
+    const second = await snapshot();
+    expect(second).toEqual(first);
+    expect(first.length).toBe(27);
+  });
+});
