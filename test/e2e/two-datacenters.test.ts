@@ -70,6 +70,26 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
     }
   };
 
+  /** The gateway's `/metrics` text, scraped from inside client-dc1 (which reaches both admin servers). */
+  const scrape = async (gateway: string): Promise<string> => {
+    const code = "require('http').get('http://' + process.argv[1] + '/metrics', (r) => r.pipe(process.stdout)).on('error', (e) => { console.error(e.message); process.exit(1); })";
+    return dockerOk(["exec", sandbox.nameOf("client-dc1"), "node", "-e", code, `${gateway}:${ADMIN_PORT}`]);
+  };
+
+  /** Sum of the samples of `metric` whose labels include `labels`. */
+  const sample = async (gateway: string, metric: string, labels: Record<string, string> = {}): Promise<number> => {
+    let sum = 0;
+    for (const line of (await scrape(gateway)).split("\n")) {
+      const m = /^([a-z_]+)(?:\{(.*)\})? ([0-9.e+-]+)$/.exec(line);
+      if (!m || m[1] !== metric) continue;
+      const have = Object.fromEntries([...(m[2] ?? "").matchAll(/([a-z_]+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+      if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[3]);
+    }
+    return sum;
+  };
+  const forwarded = (gateway: string, service: string) =>
+    sample(gateway, "sni_gateway_connections_total", { result: "forwarded", datacenter: "dc2", service });
+
   const waitHealthy = async (container: string): Promise<void> => {
     const deadline = Date.now() + 60_000;
     let state = "";
@@ -191,21 +211,29 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
     const route = routeTo("api");
     expect(route.mode).toBe("remote");
     expect(route.text).toBe("web (dc1) → mesh-gateway dc2 WAN → api (dc2)");
+    const before = { dc1: await forwarded("mesh-gateway-dc1", "api"), dc2: await forwarded("mesh-gateway-dc2", "api") };
     const result = await dial("client-dc1", "mesh-gateway-dc2", GATEWAY_PORT, route.sni, { messages: ["remote-1", "remote-2"] });
     expect(result).toMatchObject({ ok: true, peer: `DNS:${route.sni}` });
     expect(result.replies).toEqual([
       { service: "api", datacenter: "dc2", servername: route.sni, line: "remote-1" },
       { service: "api", datacenter: "dc2", servername: route.sni, line: "remote-2" },
     ]);
+    // Only dc2's gateway carried it.
+    expect(await forwarded("mesh-gateway-dc2", "api")).toBe(before.dc2 + 1);
+    expect(await forwarded("mesh-gateway-dc1", "api")).toBe(before.dc1);
   });
 
   test("local: web (dc1) → mesh-gateway dc1 LAN → mesh-gateway dc2 WAN → db (dc2)", async () => {
     const route = routeTo("db");
     expect(route.mode).toBe("local");
     expect(route.text).toBe("web (dc1) → mesh-gateway dc1 LAN → mesh-gateway dc2 WAN → db (dc2)");
+    const before = { dc1: await forwarded("mesh-gateway-dc1", "db"), dc2: await forwarded("mesh-gateway-dc2", "db") };
     const result = await dial("client-dc1", "mesh-gateway-dc1", GATEWAY_PORT, route.sni, { messages: ["local-1"] });
     expect(result).toMatchObject({ ok: true, peer: `DNS:${route.sni}` });
     expect(result.replies).toEqual([{ service: "db", datacenter: "dc2", servername: route.sni, line: "local-1" }]);
+    // Both gateways carried it: dc1's to dc2's gateways, dc2's to the service.
+    expect(await forwarded("mesh-gateway-dc1", "db")).toBe(before.dc1 + 1);
+    expect(await forwarded("mesh-gateway-dc2", "db")).toBe(before.dc2 + 1);
   });
 
   test("none is impossible across isolated LANs: dc1 cannot dial dc2's service, dc2 itself can", async () => {
@@ -242,10 +270,14 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
     ["an unknown datacenter", "mesh-gateway-dc1", () => serviceSni({ service: "api", datacenter: "dc9", trustDomain })],
     ["a foreign trust domain", "mesh-gateway-dc2", () => serviceSni({ service: "api", datacenter: "dc2", trustDomain: "99999999-0000-0000-0000-000000000000.consul" })],
     ["a name outside Consul's scheme", "mesh-gateway-dc1", () => "example.com"],
-  ])("%s is refused (%s)", async (_what, gateway, name) => {
+  ])("%s is refused and counted (%s)", async (_what, gateway, name) => {
+    const before = await sample(gateway, "sni_gateway_connections_total", { result: "rejected" });
+    const totalBefore = await sample(gateway, "sni_gateway_connections_total");
     const result = await dial("client-dc1", gateway, GATEWAY_PORT, name());
     expect(result.ok).toBe(false);
     expect(result.stage).toBe("tls");
+    expect(await sample(gateway, "sni_gateway_connections_total", { result: "rejected" })).toBe(before + 1);
+    expect(await sample(gateway, "sni_gateway_connections_total")).toBe(totalBefore + 1);
   });
 
   test("docker stop drains an in-flight stream within the grace period; a restarted gateway serves again", async () => {
