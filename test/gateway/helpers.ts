@@ -8,7 +8,11 @@ import net from "node:net";
 import tls from "node:tls";
 import { ClientHelloReader } from "../../gateway/client-hello";
 
-/** A TLS backend: replies `hello from <name>` and echoes what follows. */
+/**
+ * A TLS backend: replies `hello from <name>\n`, echoes what follows, and once the client has
+ * half-closed, sends `\nbye from <name>` 20 ms later and closes: the farewell only arrives if
+ * half-close is carried end to end.
+ */
 export interface TlsBackend {
   name: string;
   port: number;
@@ -25,15 +29,18 @@ export interface TlsBackend {
 export async function startTlsBackend(name: string, key: string, cert: string, host = "127.0.0.1"): Promise<TlsBackend> {
   const sockets = new Set<net.Socket>();
   const backend = { name, port: 0, host, accepted: 0 } as TlsBackend;
-  const server = tls.createServer({ key, cert, allowHalfOpen: true }, (socket) => {
+  const server = tls.createServer({ key, cert, allowHalfOpen: true, handshakeTimeout: 2000 }, (socket) => {
     backend.accepted++;
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => undefined);
     socket.write(`hello from ${name}\n`);
     socket.on("data", (d) => socket.write(d));
-    socket.on("end", () => socket.end());
+    socket.on("end", () => setTimeout(() => socket.end(`\nbye from ${name}`), 20));
   });
+  server.on("connection", (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  server.on("tlsClientError", () => undefined);
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   backend.port = (server.address() as net.AddressInfo).port;
   backend.close = () =>
@@ -45,12 +52,14 @@ export async function startTlsBackend(name: string, key: string, cert: string, h
 }
 
 /** The outcome of {@link tlsRequest}. */
-export type TlsOutcome = { ok: true; greeting: string; echo: string; authorized: boolean } | { ok: false; error: string };
+export type TlsOutcome =
+  | { ok: true; greeting: string; echo: string; farewell: string; authorized: boolean }
+  | { ok: false; error: string };
 
 /**
  * Connects with TLS to `host:port` sending `servername` (no SNI when `undefined`), verifying
  * the server certificate against `ca` for `servername`; reads the greeting, sends `payload`,
- * half-closes, and collects the echo.
+ * half-closes, and collects the echo and the farewell the backend sends after the half-close.
  */
 export function tlsRequest(
   host: string,
@@ -74,20 +83,29 @@ export function tlsRequest(
       host,
       port,
       ca,
-      servername: servername ?? "",
-      checkServerIdentity: servername ? undefined : () => undefined,
       rejectUnauthorized: true,
+      ...(servername ? { servername } : { servername: "", checkServerIdentity: () => undefined }),
     });
     const timer = setTimeout(() => done({ ok: false, error: "timeout" }), timeoutMs);
     socket.setEncoding("utf8");
+    let secured = false;
     socket.on("secureConnect", () => {
+      secured = true;
       socket.write(payload);
       socket.end();
     });
     socket.on("data", (d: string) => (data += d));
     socket.on("end", () => {
+      if (!secured) return done({ ok: false, error: "closed before the handshake completed" });
       const newline = data.indexOf("\n");
-      done({ ok: true, greeting: data.slice(0, newline), echo: data.slice(newline + 1), authorized: socket.authorized });
+      const last = data.lastIndexOf("\n");
+      done({
+        ok: true,
+        greeting: data.slice(0, newline),
+        echo: data.slice(newline + 1, last > newline ? last : undefined),
+        farewell: last > newline ? data.slice(last + 1) : "",
+        authorized: socket.authorized,
+      });
     });
     socket.on("error", (e: NodeJS.ErrnoException) => done({ ok: false, error: e.code ?? e.message }));
     socket.on("close", () => done({ ok: false, error: "closed" }));
