@@ -98,12 +98,15 @@ export interface MockHarness {
 
 /**
  * Computed outputs the real providers would report, for the resource types this project
- * creates: `RemoteImage.imageId`, `AclToken.accessorId`, the generated token's `value`.
+ * creates: `RemoteImage.imageId`, `Image.repoDigest` (a local build's image ID),
+ * `AclToken.accessorId`, the generated token's `value`.
  */
 export function defaultState(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
   switch (args.type) {
     case "docker:index/remoteImage:RemoteImage":
       return { imageId: `sha256:mock-image-of-${args.inputs.name}` };
+    case "docker:index/image:Image":
+      return { repoDigest: `sha256:mock-build-of-${args.inputs.imageName}` };
     case "consul:index/aclToken:AclToken":
       return { accessorId: `accessor-of-${args.name}` };
     case "pulumi-nodejs:dynamic:GeneratedToken":

@@ -1,0 +1,81 @@
+/**
+ * Enabling gateways globally: a `proxy-defaults` entry named `global` with mesh gateway
+ * mode `local`, so every connect proxy dials its own datacenter's gateway for an upstream in
+ * another datacenter (Consul's "Enabling Gateways Globally").
+ *
+ *   Kind = "proxy-defaults"
+ *   Name = "global"
+ *   MeshGateway {
+ *      Mode = "local"
+ *   }
+ *
+ * Built from the finer components, one by one, to show how they compose; `ConsulMesh` does
+ * the same in one call (see the other examples).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import {
+  assertValidMesh,
+  ConnectService,
+  Datacenter,
+  DEFAULT_GATEWAY_IMAGE_NAME,
+  defaultLanSubnet,
+  formatRoutePlan,
+  MeshGateway,
+  planRoutes,
+  ProxyDefaults,
+  WanFederation,
+  type Mesh,
+} from "consul-mesh-gateway";
+
+const config = new pulumi.Config();
+/** The gateway image to run (build it with `GatewayImage`, or the project's scripts). */
+const gatewayImage = config.get("gatewayImage") ?? DEFAULT_GATEWAY_IMAGE_NAME;
+
+/** The topology, in the model's camelCase mirror of Consul's configuration. */
+export const model: Mesh = {
+  primaryDatacenter: "dc1",
+  datacenters: [{ name: "dc1" }, { name: "dc2" }],
+  proxyDefaults: { kind: "proxy-defaults", name: "global", meshGateway: { mode: "local" } },
+  gateways: [{ datacenter: "dc1" }, { datacenter: "dc2" }],
+  services: [
+    {
+      name: "web",
+      datacenter: "dc1",
+      port: 8080,
+      address: "web-dc1",
+      connect: { sidecarService: { port: 21000, proxy: { upstreams: [{ destinationName: "api", datacenter: "dc2", localBindPort: 10000 }] } } },
+    },
+    { name: "api", datacenter: "dc2", port: 8080, address: "api-dc2", connect: { sidecarService: { port: 21000 } } },
+  ],
+};
+
+// Every prerequisite and topology rule, checked before any resource is declared.
+assertValidMesh(model);
+
+const wan = new WanFederation("wan", { datacenters: model.datacenters, primaryDatacenter: "dc1" });
+const datacenters = Object.fromEntries(
+  model.datacenters.map((spec, i) => [
+    spec.name,
+    new Datacenter(spec.name, {
+      datacenter: spec,
+      primaryDatacenter: "dc1",
+      lanSubnet: defaultLanSubnet(i),
+      httpHostPort: 8500 + i,
+      wan: wan.attachment(spec.name),
+    }),
+  ]),
+);
+
+new ProxyDefaults("global", { meshGateway: { mode: "local" }, provider: datacenters.dc1.provider });
+
+for (const gateway of model.gateways ?? []) {
+  new MeshGateway(`gateway-${gateway.datacenter}`, { datacenter: datacenters[gateway.datacenter], wan, image: gatewayImage });
+}
+for (const service of model.services ?? []) {
+  new ConnectService(`service-${service.name}`, { service, datacenter: datacenters[service.datacenter] });
+}
+
+/** Which path each upstream takes, and which configuration level decided it. */
+export const routePlan = planRoutes(model);
+/** The same, as a table. */
+export const routePlanText = formatRoutePlan(routePlan);

@@ -1,0 +1,62 @@
+/**
+ * Enabling gateways for a service instance, inline `sidecar_service` form: the same as the
+ * `connect-proxy` form, declared inside the service definition of `web` (Consul's
+ * "Enabling Gateways for a Service Instance", alternative form).
+ *
+ *   service {
+ *     name = "web"
+ *     port = 8181
+ *     connect {
+ *       sidecar_service {
+ *         proxy {
+ *           mesh_gateway {
+ *            mode = "remote"
+ *           }
+ *           upstreams = [
+ *             {
+ *               destination_name = "api"
+ *               datacenter = "secondary"
+ *               local_bind_port = 10000
+ *             }
+ *           ]
+ *         }
+ *       }
+ *     }
+ *   }
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ConsulMesh, DEFAULT_GATEWAY_IMAGE_NAME, type Mesh } from "consul-mesh-gateway";
+
+const config = new pulumi.Config();
+
+/** The topology: datacenters `primary` and `secondary`, as the documentation names them. */
+export const model: Mesh = {
+  primaryDatacenter: "primary",
+  datacenters: [{ name: "primary" }, { name: "secondary" }],
+  gateways: [{ datacenter: "primary" }, { datacenter: "secondary" }],
+  services: [
+    {
+      name: "web",
+      datacenter: "primary",
+      port: 8181,
+      address: "web-primary",
+      connect: {
+        sidecarService: {
+          port: 21000,
+          proxy: {
+            meshGateway: { mode: "remote" },
+            upstreams: [{ destinationName: "api", datacenter: "secondary", localBindPort: 10000 }],
+          },
+        },
+      },
+    },
+    { name: "api", datacenter: "secondary", port: 8080, address: "api-secondary", connect: { sidecarService: { port: 21000 } } },
+  ],
+};
+
+const mesh = new ConsulMesh("mesh", { ...model, gatewayImage: config.get("gatewayImage") ?? DEFAULT_GATEWAY_IMAGE_NAME });
+
+/** Which path each upstream takes, and which configuration level decided it. */
+export const routePlan = mesh.routePlan;
+/** The same, as a table. */
+export const routePlanText = mesh.routePlanText;

@@ -1,0 +1,40 @@
+import type { RoutePlan } from "consul-mesh-gateway";
+import { countByType, outputValue, runExample, type ExampleRun } from "./run-example";
+
+describe("example: gateways enabled globally (proxy-defaults local)", () => {
+  let run: ExampleRun;
+  beforeAll(async () => {
+    run = await runExample("global-gateways");
+  });
+
+  test("declares the federation, both datacenters, the entry, the gateways and the services", () => {
+    expect(countByType(run.mocks)).toMatchObject({
+      "consul-mesh:index:WanFederation": 1,
+      "consul-mesh:index:Datacenter": 2,
+      "consul-mesh:index:ProxyDefaults": 1,
+      "consul-mesh:index:MeshGateway": 2,
+      "consul-mesh:index:ConnectService": 2,
+      "consul:index/configEntry:ConfigEntry": 1,
+      "docker:index/container:Container": 4,
+    });
+  });
+
+  test("writes the seed's proxy-defaults entry to the primary datacenter", () => {
+    const entry = run.mocks.get("global-entry");
+    expect(entry.inputs).toEqual({ kind: "proxy-defaults", name: "global", configJson: '{"MeshGateway":{"Mode":"local"}}' });
+    expect(entry.options.provider.startsWith(run.mocks.get("dc1-provider").urn)).toBe(true);
+  });
+
+  test("web's sidecar carries no mode of its own: the entry decides", () => {
+    const reg = run.mocks.get("service-web-registration").inputs.registration;
+    expect(reg.Connect.SidecarService.Proxy).toEqual({ Upstreams: [{ DestinationName: "api", Datacenter: "dc2", LocalBindPort: 10000 }] });
+  });
+
+  test("route plan: web → api goes through the local gateway, decided by proxy-defaults", async () => {
+    const plan = await outputValue<RoutePlan>(run.outputs.routePlan);
+    expect(plan.routes).toHaveLength(1);
+    expect(plan.routes[0]).toMatchObject({ mode: "local", decidedBy: "proxy-defaults", usesGateway: true });
+    expect(plan.routes[0].text).toBe("web (dc1) → mesh-gateway dc1 LAN → mesh-gateway dc2 WAN → api (dc2)");
+    expect(await outputValue<string>(run.outputs.routePlanText)).toContain("proxy-defaults");
+  });
+});

@@ -1,0 +1,42 @@
+import type { RoutePlan } from "consul-mesh-gateway";
+import { countByType, outputValue, runExample, type ExampleRun } from "./run-example";
+
+describe("example: gateways per service instance, sidecar_service form (remote)", () => {
+  let run: ExampleRun;
+  beforeAll(async () => {
+    run = await runExample("per-service-instance-sidecar");
+  });
+
+  test("declares the same resources as the connect-proxy form", () => {
+    expect(countByType(run.mocks)).toMatchObject({
+      "consul-mesh:index:Datacenter": 2,
+      "consul-mesh:index:MeshGateway": 2,
+      "consul-mesh:index:ConnectService": 2,
+    });
+  });
+
+  test("registers web with its inline sidecar, exactly as the seed writes it", () => {
+    const reg = run.mocks.get("mesh-service-primary-web-registration");
+    expect(reg.inputs.registration).toEqual({
+      Name: "web",
+      Port: 8181,
+      Address: "web-primary",
+      Connect: {
+        SidecarService: {
+          Port: 21000,
+          Proxy: {
+            MeshGateway: { Mode: "remote" },
+            Upstreams: [{ DestinationName: "api", Datacenter: "secondary", LocalBindPort: 10000 }],
+          },
+        },
+      },
+    });
+  });
+
+  test("route plan: the same path as the connect-proxy form, decided by the instance", async () => {
+    const plan = await outputValue<RoutePlan>(run.outputs.routePlan);
+    expect(plan.routes).toHaveLength(1);
+    expect(plan.routes[0]).toMatchObject({ mode: "remote", decidedBy: "instance", usesGateway: true });
+    expect(plan.routes[0].text).toBe("web (primary) → mesh-gateway secondary WAN → api (secondary)");
+  });
+});

@@ -1,0 +1,29 @@
+import type { RoutePlan } from "consul-mesh-gateway";
+import { outputValue, runExample, type ExampleRun } from "./run-example";
+
+describe("example: gateways per upstream (api remote, db local, logging none)", () => {
+  let run: ExampleRun;
+  beforeAll(async () => {
+    run = await runExample("per-upstream");
+  });
+
+  test("registers the proxy with one mode per upstream, and the three services in dc2", () => {
+    const reg = run.mocks.get("mesh-service-dc1-web-sidecar-proxy-registration");
+    expect(reg.inputs.registration.Proxy.Upstreams).toEqual([
+      { DestinationName: "api", Datacenter: "dc2", LocalBindPort: 10000, MeshGateway: { Mode: "remote" } },
+      { DestinationName: "db", Datacenter: "dc2", LocalBindPort: 10001, MeshGateway: { Mode: "local" } },
+      { DestinationName: "logging", Datacenter: "dc2", LocalBindPort: 10002, MeshGateway: { Mode: "none" } },
+    ]);
+    const dc2 = run.mocks.byType("pulumi-nodejs:dynamic:AgentServiceRegistration").filter((r) => r.inputs.address === "http://127.0.0.1:8501");
+    expect(dc2.map((r) => r.inputs.serviceId).sort()).toEqual(["api", "db", "logging"]);
+  });
+
+  test("route plan: one path per mode, each decided by the upstream", async () => {
+    const plan = await outputValue<RoutePlan>(run.outputs.routePlan);
+    expect(plan.routes.map((r) => [r.destination.name, r.mode, r.decidedBy, r.text])).toEqual([
+      ["api", "remote", "upstream", "web (dc1) → mesh-gateway dc2 WAN → api (dc2)"],
+      ["db", "local", "upstream", "web (dc1) → mesh-gateway dc1 LAN → mesh-gateway dc2 WAN → db (dc2)"],
+      ["logging", "none", "upstream", "web (dc1) → logging (dc2) direct"],
+    ]);
+  });
+});

@@ -1,0 +1,27 @@
+import { defaultMesh, renderGatewayRoutes } from "consul-mesh-gateway";
+import { outputValue, runExample, type ExampleRun } from "./run-example";
+
+describe("example: the default stack with a published gateway image and routes files", () => {
+  let run: ExampleRun;
+  beforeAll(async () => {
+    run = await runExample("two-datacenters", { gatewayImage: "registry.example.com/sni-gateway:0.1.0", routeSource: "file" });
+  });
+
+  test("builds nothing and runs the published image", () => {
+    expect(run.mocks.byType("docker:index/image:Image")).toHaveLength(0);
+    expect(run.mocks.get("mesh-gateway-dc2-mesh-gateway-gateway-0").inputs.image).toBe("registry.example.com/sni-gateway:0.1.0");
+  });
+
+  test("each gateway reads the routes file rendered from the default mesh", () => {
+    for (const dc of ["dc1", "dc2"]) {
+      const c = run.mocks.get(`mesh-gateway-${dc}-mesh-gateway-gateway-0`);
+      expect(JSON.parse(c.inputs.uploads[0].content)).toEqual(renderGatewayRoutes(defaultMesh(), dc));
+    }
+  });
+
+  test("the route plan text shows every path", async () => {
+    const text = await outputValue<string>(run.outputs.routePlanText);
+    expect(text).toContain("web (dc1) → mesh-gateway dc2 WAN → api (dc2)");
+    expect(text).toContain("web (dc1) → logging (dc2) direct");
+  });
+});
