@@ -9,6 +9,7 @@
 #                                          `npm ci`) by Node's module resolution, without
 #                                          TypeScript sources, typings and source maps
 #   OUTDIR/rootfs/usr/local/bin/sni-gateway -> /app/dist/gateway/main.js
+#   OUTDIR/rootfs/etc/sni-gateway/         where MeshGateway uploads the routes file
 #
 # Usage: scripts/gateway-image-context.sh [OUTDIR]   (default: dist/gateway-image)
 # Then:  docker build --build-arg BASE_IMAGE=... -t TAG OUTDIR
@@ -27,7 +28,7 @@ if [ ! -d "$root/node_modules" ]; then
 fi
 
 rm -rf "$out"
-mkdir -p "$out/app" "$out/rootfs/usr/local/bin"
+mkdir -p "$out/app" "$out/rootfs/usr/local/bin" "$out/rootfs/etc/sni-gateway"
 cp "$root/gateway/Dockerfile" "$out/Dockerfile"
 cp "$root/package.json" "$out/app/package.json"
 ln -s /app/dist/gateway/main.js "$out/rootfs/usr/local/bin/sni-gateway"

@@ -172,10 +172,11 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
     const idle = ["node", "-e", "setInterval(() => {}, 1 << 30); process.on('SIGTERM', () => process.exit(0))"];
     await sandbox.run({ image: BASE_IMAGE, name: "client-dc1", networks: ["dc1-lan", "wan"], user: "node", volumes: [mount], command: idle });
     await sandbox.run({ image: BASE_IMAGE, name: "client-dc2", networks: ["dc2-lan"], user: "node", volumes: [mount], command: idle });
+    // dc1's gateway runs under `--init` (as MeshGateway runs it), dc2's with node as PID 1.
     for (const datacenter of ["dc2", "dc1"]) {
       await sandbox.run({
         image: gatewayImage, name: `mesh-gateway-${datacenter}`, networks: [`${datacenter}-lan`, "wan"], volumes: [mount],
-        extra: ["--health-interval", "1s", "--stop-timeout", String(STOP_GRACE_S)],
+        extra: ["--health-interval", "1s", "--stop-timeout", String(STOP_GRACE_S), ...(datacenter === "dc1" ? ["--init"] : [])],
         command: gatewayArgs(datacenter),
       });
     }
@@ -205,6 +206,14 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
     expect(config.Healthcheck.Test.join(" ")).toContain("/healthz");
     const top = await dockerOk(["top", sandbox.nameOf("mesh-gateway-dc2"), "-o", "pid,uid,args"]);
     expect(top).toMatch(/\b1000\b.*sni-gateway/);
+    // Healthy under --init as well: the healthcheck finds --admin behind docker-init.
+    expect(await dockerOk(["inspect", "--format", "{{.HostConfig.Init}} {{.State.Health.Status}}", sandbox.nameOf("mesh-gateway-dc1")])).toBe("true healthy");
+    const help = await docker(["run", "--rm", ...sandbox.labelFlags(), "--network", "none", gatewayImage, "--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("Usage: sni-gateway --datacenter NAME");
+    // The directory MeshGateway uploads the routes file into.
+    const etc = await docker(["run", "--rm", ...sandbox.labelFlags(), "--network", "none", "--entrypoint", "node", gatewayImage, "-e", "console.log(require('fs').statSync('/etc/sni-gateway').isDirectory())"]);
+    expect(etc.stdout.trim()).toBe("true");
   });
 
   test("remote: web (dc1) → mesh-gateway dc2 WAN → api (dc2), certificate verified end to end", async () => {
