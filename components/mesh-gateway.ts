@@ -176,9 +176,10 @@ export class MeshGateway extends pulumi.ComponentResource {
         "--listen", `0.0.0.0:${port}`,
         "--admin", `0.0.0.0:${adminPort}`,
       ];
+      // The registration flags apply to self-registration (Consul mode) only; in file mode
+      // the component registers the gateway with the agent itself.
       if (routes.source === "file") command.push("--routes", ROUTES_FILE_PATH);
-      else command.push("--consul", datacenter.lanHttpAddress);
-      command.push("--service-name", serviceName, "--lan-address", lan, "--wan-address", wan);
+      else command.push("--consul", datacenter.lanHttpAddress, "--service-name", serviceName, "--lan-address", lan, "--wan-address", wan);
 
       // Sorted by name; the whole list is secret when it holds the token.
       const envs: pulumi.Input<string>[] = [];

@@ -147,7 +147,10 @@ describe("ConsulMesh (Pulumi mocks)", () => {
     await mocks.settle();
     expect(mesh.routesFiles["dc1/mesh-gateway"].gateways[0].endpoints).toEqual([{ address: "10.250.0.40", port: 8443 }]);
     expect(mesh.routesFiles["dc2/mesh-gateway"].gateways[0].endpoints).toEqual([{ address: "10.250.0.20", port: 8443 }]);
-    expect(mocks.get("mesh-gateway-dc1-mesh-gateway-gateway-0").inputs.command.slice(-4)).toEqual(["--lan-address", "10.250.1.20:8443", "--wan-address", "10.250.0.20:8443"]);
+    expect(mocks.get("mesh-gateway-dc1-mesh-gateway-registration-0").inputs.registration.TaggedAddresses).toEqual({
+      lan: { Address: "10.250.1.20", Port: 8443 },
+      wan: { Address: "10.250.0.20", Port: 8443 },
+    });
   });
 
   test("ACLs: one generated management token for every datacenter; gateway tokens; all secret", async () => {

@@ -1,0 +1,55 @@
+/**
+ * The containers MeshGateway declares must start the real gateway: their command and
+ * environment are parsed by the gateway's own CLI parser, and their uploaded routes files
+ * validated by the gateway's own routes schema.
+ */
+import { ConsulMesh } from "../../components/consul-mesh";
+import { parseCommandLine } from "../../gateway/cli-options";
+import { parseRoutesFile } from "../../gateway/routes-schema";
+import { defaultMesh } from "../../mesh";
+import { setupMocks } from "../support/pulumi-mocks";
+
+function envObject(envs: string[]): Record<string, string> {
+  return Object.fromEntries(envs.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+}
+
+describe("MeshGateway containers against the sni-gateway contract", () => {
+  test("consul mode with ACLs: the CLI accepts the arguments; agent, token, registration come through", async () => {
+    const mocks = await setupMocks();
+    const model = defaultMesh();
+    model.datacenters = model.datacenters.map((dc) => ({ ...dc, acl: { enabled: true } }));
+    new ConsulMesh("mesh", model);
+    await mocks.settle();
+    for (const dc of ["dc1", "dc2"]) {
+      const c = mocks.get(`mesh-gateway-${dc}-mesh-gateway-gateway-0`);
+      const parsed = parseCommandLine(c.inputs.command, envObject(c.inputs.envs));
+      if (parsed.kind !== "run") throw new Error("expected a run command");
+      const o = parsed.options;
+      expect(o.datacenter).toBe(dc);
+      expect(o.trustDomain).toBe(model.trustDomain);
+      expect(o.routes).toMatchObject({ consul: { address: `http://10.250.${dc === "dc1" ? 1 : 2}.10:8500`, token: `secret-of-accessor-of-mesh-gateway-${dc}-mesh-gateway-token` } });
+      expect(o.register).toMatchObject({
+        name: "mesh-gateway",
+        address: `mesh-gateway-${dc}`,
+        lanAddress: { address: `mesh-gateway-${dc}`, port: 8443 },
+        wanAddress: { address: `mesh-gateway-${dc}`, port: 8443 },
+      });
+    }
+  });
+
+  test("file mode: the CLI reads the uploaded file's path, and the file passes the gateway's schema", async () => {
+    const mocks = await setupMocks();
+    new ConsulMesh("mesh", { ...defaultMesh(), routeSource: "file" });
+    await mocks.settle();
+    for (const dc of ["dc1", "dc2"]) {
+      const c = mocks.get(`mesh-gateway-${dc}-mesh-gateway-gateway-0`);
+      const parsed = parseCommandLine(c.inputs.command, envObject(c.inputs.envs));
+      if (parsed.kind !== "run") throw new Error("expected a run command");
+      expect(parsed.options.routes).toMatchObject({ file: c.inputs.uploads[0].file });
+      const file = parseRoutesFile(JSON.parse(c.inputs.uploads[0].content));
+      if (!file.ok) throw new Error(file.error);
+      expect(file.routes.datacenter).toBe(dc);
+      expect(file.routes.gateways.map((g) => g.datacenter)).toEqual([dc === "dc1" ? "dc2" : "dc1"]);
+    }
+  });
+});
