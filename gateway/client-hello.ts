@@ -57,8 +57,9 @@ export interface ClientHelloReaderOptions {
   /** Largest ClientHello handshake message (header included) accepted. Default: {@link DEFAULT_MAX_HELLO_LENGTH} (16 KiB + 4). */
   maxHelloLength?: number;
   /**
-   * Largest number of raw bytes buffered (record headers included) before giving up, which also
-   * bounds a hello cut into many tiny records. Default: `maxHelloLength + 1024`.
+   * Largest number of raw bytes buffered (record headers included) without a complete hello
+   * before giving up, which also bounds a hello cut into many tiny records (one chunk may go
+   * beyond it). Default: `maxHelloLength + 1024`.
    */
   maxBufferedBytes?: number;
 }
@@ -106,24 +107,13 @@ export class ClientHelloReader {
   push(chunk: Uint8Array): HelloResult {
     if (this.result.status !== "need-more") return this.result;
     if (chunk.length === 0) return this.result;
-    if (this.rawLength + chunk.length > this.maxBufferedBytes) {
-      // Keep nothing more: the reader is done, and the caller closes the connection.
-      return this.finish(this.classifyOversize(chunk));
-    }
+    // A chunk may carry bytes beyond the hello (early data): they are kept, to be forwarded.
+    // The cap applies to what is still buffered without a complete hello.
     this.append(chunk);
-    this.result = this.parse();
-    return this.result;
-  }
-
-  private finish(result: HelloResult): HelloResult {
+    let result = this.parse();
+    if (result.status === "need-more" && this.rawLength > this.maxBufferedBytes) result = ERRORS["too-large"];
     this.result = result;
     return result;
-  }
-
-  /** An over-cap push is still `not-tls` if the first bytes never looked like TLS. */
-  private classifyOversize(chunk: Uint8Array): HelloResult {
-    const first = this.rawLength > 0 && this.raw ? this.raw[0] : chunk[0];
-    return first === CONTENT_HANDSHAKE ? ERRORS["too-large"] : ERRORS["not-tls"];
   }
 
   private append(chunk: Uint8Array): void {
@@ -137,7 +127,7 @@ export class ClientHelloReader {
     if (!this.rawOwned || needed > this.raw.length) {
       let capacity = this.rawOwned ? this.raw.length : Math.max(1024, this.rawLength * 2);
       while (capacity < needed) capacity *= 2;
-      const grown = Buffer.allocUnsafe(Math.min(capacity, Math.max(needed, this.maxBufferedBytes)));
+      const grown = Buffer.allocUnsafe(Math.max(needed, Math.min(capacity, this.maxBufferedBytes)));
       this.raw.copy(grown, 0, 0, this.rawLength);
       this.raw = grown;
       this.rawOwned = true;

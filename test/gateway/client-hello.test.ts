@@ -112,6 +112,13 @@ describe("ClientHelloReader: synthetic hellos", () => {
     expect(reader.bytes.equals(bytes)).toBe(true);
   });
 
+  test("a first chunk far larger than the cap, holding a hello and data, is accepted whole", () => {
+    const bytes = Buffer.concat([frame(helloMessage({ sni: name })), Buffer.alloc(60_000, 0x17)]);
+    const reader = new ClientHelloReader();
+    expect(reader.push(bytes)).toEqual({ status: "done", sni: name });
+    expect(reader.bytes.equals(bytes)).toBe(true);
+  });
+
   test("a hello spread over many records", () => {
     const bytes = frame(helloMessage({ sni: name, extraExtensionBytes: 2000 }), Array(40).fill(50));
     expect(recordCount(bytes)).toBeGreaterThan(40);
@@ -160,7 +167,7 @@ describe("ClientHelloReader: synthetic hellos", () => {
     let result: HelloResult = { status: "need-more" };
     for (let p = 0; p < bytes.length && result.status === "need-more"; p += 1000) result = reader.push(bytes.subarray(p, p + 1000));
     expect(result).toEqual({ status: "error", reason: "too-large" });
-    expect(reader.bytes.length).toBeLessThanOrEqual(16384 + 4 + 1024);
+    expect(reader.bytes.length).toBeLessThanOrEqual(16384 + 4 + 1024 + 1000);
   });
 
   test("a hello of exactly the cap is accepted; one byte more is too-large", () => {

@@ -1,0 +1,303 @@
+/**
+ * The data path on real sockets: exact bytes both ways, backpressure, half-close, failover,
+ * connection limit, hello and idle timeouts, and route swaps that leave connections in flight alone.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import net from "node:net";
+import { startGateway, GatewayHandle } from "../../gateway";
+import { StaticRouteSource } from "../../gateway/static-route-source";
+import type { RoutesFile } from "../../mesh/routes-file";
+import { serviceSni } from "../../mesh/sni";
+import { httpGet, metricValue, rawExchange, waitFor } from "./helpers";
+
+const TD = "11111111-2222-3333-4444-555555555555.consul";
+const RAW = serviceSni({ service: "raw", datacenter: "dc1", trustDomain: TD });
+
+/** A ClientHello record with this SNI (enough for the gateway; no real TLS behind it). */
+function hello(sni: string): Buffer {
+  const name = Buffer.from(sni);
+  const sniExt = Buffer.alloc(9 + name.length);
+  sniExt.writeUInt16BE(0, 0);
+  sniExt.writeUInt16BE(5 + name.length, 2);
+  sniExt.writeUInt16BE(3 + name.length, 4);
+  sniExt.writeUInt16BE(name.length, 7);
+  name.copy(sniExt, 9);
+  const body = Buffer.concat([Buffer.from([3, 3]), Buffer.alloc(32, 9), Buffer.from([0, 0, 2, 0x13, 0x01, 1, 0]), Buffer.from([0, sniExt.length]), sniExt]);
+  const message = Buffer.concat([Buffer.from([1, 0, (body.length >> 8) & 0xff, body.length & 0xff]), body]);
+  const record = Buffer.from([0x16, 3, 1, 0, 0]);
+  record.writeUInt16BE(message.length, 3);
+  return Buffer.concat([record, message]);
+}
+
+/** A plain TCP upstream that records what it receives and can send data back. */
+interface RawUpstream {
+  port: number;
+  connections: net.Socket[];
+  received: Buffer[];
+  close(): Promise<void>;
+}
+
+async function rawUpstream(onConnection?: (socket: net.Socket, index: number) => void): Promise<RawUpstream> {
+  const up: RawUpstream = { port: 0, connections: [], received: [], close: async () => undefined };
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    const index = up.connections.length;
+    up.connections.push(socket);
+    up.received.push(Buffer.alloc(0));
+    socket.on("error", () => undefined);
+    socket.on("data", (d) => (up.received[index] = Buffer.concat([up.received[index], d])));
+    // By default, answer a FIN with a FIN; a custom handler decides for itself.
+    if (onConnection) onConnection(socket, index);
+    else socket.on("end", () => socket.end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.21", resolve));
+  up.port = (server.address() as net.AddressInfo).port;
+  up.close = () =>
+    new Promise((resolve) => {
+      for (const s of up.connections) s.destroy();
+      server.close(() => resolve());
+    });
+  return up;
+}
+
+function routes(endpoints: Array<{ address: string; port: number }>): RoutesFile {
+  return { datacenter: "dc1", trustDomain: TD, services: [{ name: "raw", endpoints }], gateways: [] };
+}
+
+async function gateway(endpoints: Array<{ address: string; port: number }>, proxy = {}): Promise<GatewayHandle> {
+  return startGateway({
+    datacenter: "dc1",
+    listen: [{ host: "127.0.0.4", port: 0 }],
+    admin: { host: "127.0.0.1", port: 0 },
+    routes: { static: routes(endpoints) },
+    proxy,
+    logLevel: "silent",
+  });
+}
+
+async function metrics(gw: GatewayHandle): Promise<string> {
+  return (await httpGet(`http://127.0.0.1:${gw.adminAddress?.port}/metrics`)).body;
+}
+
+function connect(gw: GatewayHandle): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: "127.0.0.4", port: gw.listenAddresses[0].port, allowHalfOpen: true }, () => resolve(s));
+    s.on("error", reject);
+  });
+}
+
+function closed(socket: net.Socket): Promise<void> {
+  return new Promise((resolve) => (socket.destroyed ? resolve() : socket.once("close", () => resolve())));
+}
+
+/** Resolves when the peer has closed its side (FIN) or the socket is closed. */
+function ended(socket: net.Socket): Promise<void> {
+  return new Promise((resolve) => {
+    if (socket.readableEnded || socket.destroyed) return resolve();
+    socket.once("end", () => resolve());
+    socket.once("close", () => resolve());
+    socket.resume();
+  });
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+test("the upstream receives exactly the client's bytes, in tiny and large chunks, and vice versa", async () => {
+  const up = await rawUpstream((socket) => socket.on("end", () => socket.end(Buffer.from("upstream done"))));
+  const gw = await gateway([{ address: "127.0.0.21", port: up.port }]);
+  cleanups.push(() => up.close(), () => gw.close(0));
+  const client = await connect(gw);
+  const sent = Buffer.concat([hello(RAW), randomBytes(300_000)]);
+  // The hello byte by byte, then the rest in uneven chunks.
+  for (let i = 0; i < 60; i++) client.write(sent.subarray(i, i + 1));
+  for (let p = 60; p < sent.length; p += 7777) client.write(sent.subarray(p, p + 7777));
+  const back: Buffer[] = [];
+  client.on("data", (d) => back.push(d));
+  client.end();
+  await closed(client);
+  expect(up.received[0].equals(sent)).toBe(true);
+  expect(Buffer.concat(back).toString()).toBe("upstream done");
+  const text = await metrics(gw);
+  expect(metricValue(text, "sni_gateway_bytes_total", { direction: "client_to_upstream" })).toBe(sent.length);
+  expect(metricValue(text, "sni_gateway_bytes_total", { direction: "upstream_to_client" })).toBe(13);
+});
+
+test("backpressure: 64 MiB from a fast upstream to a client that reads late arrive intact", async () => {
+  const payload = randomBytes(64 * 1024 * 1024);
+  const digest = createHash("sha256").update(payload).digest("hex");
+  const up = await rawUpstream((socket) => {
+    socket.once("data", () => socket.end(payload));
+  });
+  const gw = await gateway([{ address: "127.0.0.21", port: up.port }]);
+  cleanups.push(() => up.close(), () => gw.close(0));
+  const client = await connect(gw);
+  client.write(hello(RAW));
+  client.pause();
+  // While the client does not read, the gateway must stop reading the upstream, not buffer 64 MiB.
+  await new Promise((r) => setTimeout(r, 300));
+  const { heapUsed } = process.memoryUsage();
+  const hash = createHash("sha256");
+  let total = 0;
+  client.on("data", (d) => {
+    hash.update(d);
+    total += d.length;
+  });
+  client.resume();
+  await new Promise<void>((resolve) => client.on("end", () => resolve()));
+  client.end();
+  expect(total).toBe(payload.length);
+  expect(hash.digest("hex")).toBe(digest);
+  expect(heapUsed).toBeLessThan(payload.length * 3);
+}, 60_000);
+
+test("half-close: the client's FIN reaches the upstream, which can still answer", async () => {
+  const up = await rawUpstream((socket) => socket.on("end", () => setTimeout(() => socket.end("after your FIN"), 50)));
+  const gw = await gateway([{ address: "127.0.0.21", port: up.port }]);
+  cleanups.push(() => up.close(), () => gw.close(0));
+  const client = await connect(gw);
+  client.end(Buffer.concat([hello(RAW), Buffer.from("request")]));
+  let answer = "";
+  client.on("data", (d) => (answer += d));
+  await closed(client);
+  expect(answer).toBe("after your FIN");
+  expect(up.received[0].subarray(-7).toString()).toBe("request");
+  await waitFor(() => gw.activeConnections() === 0, 2000, "connection released");
+});
+
+test("failover: a refused endpoint is skipped, round-robin starts at each endpoint in turn", async () => {
+  const dead = net.createServer();
+  await new Promise<void>((resolve) => dead.listen(0, "127.0.0.22", resolve));
+  const deadPort = (dead.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => dead.close(() => resolve()));
+  const up = await rawUpstream((socket) => socket.end("ok"));
+  const gw = await gateway([
+    { address: "127.0.0.22", port: deadPort },
+    { address: "127.0.0.21", port: up.port },
+  ]);
+  cleanups.push(() => up.close(), () => gw.close(0));
+  for (let i = 0; i < 4; i++) {
+    const r = await rawExchange("127.0.0.4", gw.listenAddresses[0].port, hello(RAW));
+    expect(r.received.toString()).toBe("ok");
+  }
+  const text = await metrics(gw);
+  expect(metricValue(text, "sni_gateway_connections_total", { result: "forwarded", datacenter: "dc1", service: "raw" })).toBe(4);
+  // Half of the connections started at the dead endpoint and failed over.
+  expect(metricValue(text, "sni_gateway_upstream_connect_failures_total", { datacenter: "dc1", service: "raw" })).toBe(2);
+  expect(metricValue(text, "sni_gateway_upstream_connect_seconds_count", { result: "failure" })).toBe(2);
+});
+
+test("every endpoint down: the client is closed and counted as upstream-failed", async () => {
+  const gw = await gateway([{ address: "127.0.0.22", port: 1 }]);
+  cleanups.push(() => gw.close(0));
+  const r = await rawExchange("127.0.0.4", gw.listenAddresses[0].port, hello(RAW));
+  expect(r).toEqual({ received: Buffer.alloc(0), closedBy: "peer" });
+  expect(metricValue(await metrics(gw), "sni_gateway_connections_total", { result: "upstream-failed", datacenter: "dc1", service: "raw" })).toBe(1);
+});
+
+test("max connections: one more than the limit is closed at once and counted", async () => {
+  const up = await rawUpstream();
+  const gw = await gateway([{ address: "127.0.0.21", port: up.port }], { maxConnections: 2 });
+  cleanups.push(() => up.close(), () => gw.close(0));
+  const a = await connect(gw);
+  const b = await connect(gw);
+  a.write(hello(RAW));
+  b.write(hello(RAW));
+  await waitFor(() => up.connections.length === 2, 2000, "two upstream connections");
+  const r = await rawExchange("127.0.0.4", gw.listenAddresses[0].port, hello(RAW), 2000);
+  expect(r).toEqual({ received: Buffer.alloc(0), closedBy: "peer" });
+  expect(up.connections.length).toBe(2);
+  expect(metricValue(await metrics(gw), "sni_gateway_connections_total", { result: "over-limit" })).toBe(1);
+  // Closing one frees a slot.
+  a.destroy();
+  await waitFor(() => gw.activeConnections() === 1, 2000, "slot freed");
+  const c = await connect(gw);
+  c.write(hello(RAW));
+  await waitFor(() => up.connections.length === 3, 2000, "third upstream connection");
+  b.destroy();
+  c.destroy();
+});
+
+test("hello timeout: a client that sends part of a hello is closed and counted", async () => {
+  const gw = await gateway([{ address: "127.0.0.21", port: 1 }], { helloTimeoutMs: 200 });
+  cleanups.push(() => gw.close(0));
+  const started = Date.now();
+  const r = await rawExchange("127.0.0.4", gw.listenAddresses[0].port, hello(RAW).subarray(0, 20), 5000);
+  expect(r.closedBy).toBe("peer");
+  expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+  expect(metricValue(await metrics(gw), "sni_gateway_hello_failures_total", { reason: "timeout" })).toBe(1);
+});
+
+test("idle timeout: a forwarded connection with no traffic is closed on both sides", async () => {
+  const up = await rawUpstream();
+  const gw = await gateway([{ address: "127.0.0.21", port: up.port }], { idleTimeoutMs: 300 });
+  cleanups.push(() => up.close(), () => gw.close(0));
+  const client = await connect(gw);
+  client.write(hello(RAW));
+  await waitFor(() => up.connections.length === 1, 2000, "upstream connection");
+  await ended(client);
+  await ended(up.connections[0]);
+  await waitFor(() => gw.activeConnections() === 0, 2000, "connection released");
+});
+
+test("a client that connects and closes without a byte is counted as eof", async () => {
+  const gw = await gateway([{ address: "127.0.0.21", port: 1 }]);
+  cleanups.push(() => gw.close(0));
+  const s = await connect(gw);
+  s.end();
+  await closed(s);
+  await waitFor(async () => metricValue(await metrics(gw), "sni_gateway_hello_failures_total", { reason: "eof" }) === 1, 2000, "eof counted");
+});
+
+test("a route swap applies to new connections and leaves connections in flight alone", async () => {
+  const first = await rawUpstream((socket) => socket.write("first"));
+  const gw = await gateway([{ address: "127.0.0.21", port: first.port }]);
+  cleanups.push(() => first.close(), () => gw.close(0));
+  const old = await connect(gw);
+  let oldData = "";
+  old.on("data", (d) => (oldData += d));
+  old.write(hello(RAW));
+  await waitFor(() => oldData === "first", 2000, "first upstream");
+  // Swap: the service now has no endpoints.
+  (gw.source as StaticRouteSource).update({ ...routes([]), services: [{ name: "raw", endpoints: [] }] });
+  const r = await rawExchange("127.0.0.4", gw.listenAddresses[0].port, hello(RAW), 2000);
+  expect(r).toEqual({ received: Buffer.alloc(0), closedBy: "peer" });
+  expect(metricValue(await metrics(gw), "sni_gateway_route_rejections_total", { reason: "no-endpoints" })).toBe(1);
+  // The old connection still works both ways.
+  old.write("still here");
+  await waitFor(() => first.received[0].toString().endsWith("still here"), 2000, "old connection alive");
+  old.destroy();
+});
+
+test("close(grace) lets a connection in flight finish, then stops", async () => {
+  const up = await rawUpstream((socket) => socket.on("end", () => socket.end("bye")));
+  const gw = await gateway([{ address: "127.0.0.21", port: up.port }]);
+  const client = await connect(gw);
+  client.write(hello(RAW));
+  await waitFor(() => up.connections.length === 1, 2000, "upstream connection");
+  const closing = gw.close(5000);
+  // New connections are refused while draining.
+  await expect(connect(gw)).rejects.toThrow(/ECONNREFUSED/);
+  let answer = "";
+  client.on("data", (d) => (answer += d));
+  setTimeout(() => client.end(), 100);
+  await closed(client);
+  await closing;
+  expect(answer).toBe("bye");
+  await up.close();
+});
+
+test("close(grace) closes connections still open when the grace period ends", async () => {
+  const up = await rawUpstream();
+  const gw = await gateway([{ address: "127.0.0.21", port: up.port }]);
+  cleanups.push(() => up.close());
+  const client = await connect(gw);
+  client.write(hello(RAW));
+  await waitFor(() => up.connections.length === 1, 2000, "upstream connection");
+  const started = Date.now();
+  await gw.close(200);
+  expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+  await ended(client);
+  client.destroy();
+});
