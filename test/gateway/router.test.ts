@@ -1,0 +1,88 @@
+import fc from "fast-check";
+import { route } from "../../gateway/router";
+import { routeTableFromRoutesFile } from "../../gateway/route-table";
+import { gatewaySni, serviceSni } from "../../mesh/sni";
+
+const TD = "5fcd4b81-a2ca-405a-ac62-0fac602c1949.consul";
+const e = (port: number) => ({ address: "10.0.0.1", port });
+const table = routeTableFromRoutesFile({
+  datacenter: "dc1",
+  trustDomain: TD,
+  services: [
+    { name: "web", endpoints: [e(1), e(2)] },
+    { name: "web", subset: "v2", endpoints: [e(3)] },
+    { name: "billing", namespace: "finance", partition: "retail", endpoints: [e(4)] },
+    { name: "empty", endpoints: [] },
+  ],
+  gateways: [
+    { datacenter: "dc2", endpoints: [e(8443)] },
+    { datacenter: "dc3", partition: "retail", endpoints: [e(8444)] },
+    { datacenter: "dc4", endpoints: [] },
+  ],
+});
+const r = (sni: string | undefined) => route(sni, table, "dc1", TD);
+
+describe("router", () => {
+  test("a local service name → its endpoints", () => {
+    expect(r(serviceSni({ service: "web", datacenter: "dc1", trustDomain: TD }))).toEqual({
+      kind: "local",
+      key: "default/default/web/",
+      datacenter: "dc1",
+      service: "web",
+      endpoints: [e(1), e(2)],
+    });
+  });
+
+  test("a local subset and a partitioned service", () => {
+    expect(r(serviceSni({ service: "web", subset: "v2", datacenter: "dc1", trustDomain: TD }))).toMatchObject({ kind: "local", service: "web:v2", endpoints: [e(3)] });
+    expect(r(serviceSni({ service: "billing", namespace: "finance", partition: "retail", datacenter: "dc1", trustDomain: TD }))).toMatchObject({
+      kind: "local",
+      endpoints: [e(4)],
+    });
+    // The same service in the default partition is another service.
+    expect(r(serviceSni({ service: "billing", namespace: "finance", datacenter: "dc1", trustDomain: TD }))).toMatchObject({ kind: "reject", reason: "unknown-service" });
+  });
+
+  test("another datacenter's service, or its name → its gateways", () => {
+    expect(r(serviceSni({ service: "api", datacenter: "dc2", trustDomain: TD }))).toEqual({
+      kind: "remote",
+      key: "gw/dc2/default",
+      datacenter: "dc2",
+      service: "api",
+      endpoints: [e(8443)],
+    });
+    expect(r(gatewaySni({ datacenter: "dc2", trustDomain: TD }))).toMatchObject({ kind: "remote", datacenter: "dc2", service: "" });
+    expect(r(gatewaySni({ datacenter: "dc3", partition: "retail", trustDomain: TD }))).toMatchObject({ kind: "remote", endpoints: [e(8444)] });
+    expect(r(serviceSni({ service: "x", partition: "retail", datacenter: "dc3", trustDomain: TD }))).toMatchObject({ kind: "remote", endpoints: [e(8444)] });
+    // dc3 has gateways only for the retail partition.
+    expect(r(serviceSni({ service: "x", datacenter: "dc3", trustDomain: TD }))).toMatchObject({ kind: "reject", reason: "unknown-datacenter" });
+  });
+
+  test.each([
+    [undefined, "no-sni"],
+    ["", "no-sni"],
+    [`web.default.dc1.internal.0000.consul`, "foreign-trust-domain"],
+    ["example.com", "foreign-trust-domain"],
+    [`web.default.dc1.query.${TD}`, "unsupported-name"],
+    [`server.dc1.${TD}`, "unsupported-name"],
+    [`web.default.default.peer1.external.${TD}`, "unsupported-name"],
+    [`nope.default.dc1.internal.${TD}`, "unknown-service"],
+    [`empty.default.dc1.internal.${TD}`, "no-endpoints"],
+    [`api.default.dc9.internal.${TD}`, "unknown-datacenter"],
+    [`api.default.dc4.internal.${TD}`, "no-endpoints"],
+    [`dc1.internal.${TD}`, "local-datacenter"],
+  ])("%s → refused: %s", (sni, reason) => {
+    expect(r(sni)).toMatchObject({ kind: "reject", reason });
+  });
+
+  test("no open relay: whatever the name, a destination comes from the table", () => {
+    const known = new Set([...table.services.values(), ...table.gateways.values()].flatMap((x) => x.endpoints));
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.domain(), fc.constantFrom(`a.b.dc1.internal.${TD}`, `x.dc2.internal.${TD}`)), (name) => {
+        const d = r(name);
+        if (d.kind !== "reject") for (const endpoint of d.endpoints) expect(known.has(endpoint)).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
