@@ -144,7 +144,9 @@ export class MeshGateway extends pulumi.ComponentResource {
         {
           description: `mesh gateway ${serviceName} in ${dc}`,
           policies: [this.aclPolicy.name],
-          local: true,
+          // A global token: a secondary datacenter can create local tokens only with token
+          // replication on, while global ones are forwarded to the primary and resolve anywhere.
+          local: false,
         },
         { parent: this, provider: datacenter.provider },
       );

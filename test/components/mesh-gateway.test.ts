@@ -74,7 +74,7 @@ describe("MeshGateway (Pulumi mocks)", () => {
     expect(gw.token).toBeUndefined();
   });
 
-  test("ACLs: a policy with service:write on itself and read on all, a local token, its secret passed as a secret", async () => {
+  test("ACLs: a policy with service:write on itself and read on all, a global token, its secret passed as a secret", async () => {
     const { wan, dc1 } = topology(true);
     const gw = new MeshGateway("gw", { datacenter: dc1, wan, image: "gw:1", serviceName: "edge" });
     await mocks.settle();
@@ -86,7 +86,7 @@ describe("MeshGateway (Pulumi mocks)", () => {
     const dcProvider = mocks.get("dc1-provider").urn;
     expect(policy.options.provider.startsWith(dcProvider)).toBe(true);
     const token = mocks.get("gw-token");
-    expect(token.inputs).toMatchObject({ policies: ["dc1-edge"], local: true });
+    expect(token.inputs).toMatchObject({ policies: ["dc1-edge"], local: false });
     expect(token.options.provider.startsWith(dcProvider)).toBe(true);
 
     const call = mocks.calls.find((x) => x.token === "consul:index/getAclTokenSecretId:getAclTokenSecretId");
