@@ -1,0 +1,231 @@
+/**
+ * The `sni-gateway` CLI: option parsing in-process, and the real program (compiled once into a
+ * temp directory) run as a child process: help, errors, serving, and drain on SIGTERM.
+ */
+import { ChildProcess, execFile, spawn } from "node:child_process";
+import { promises as fs } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { CliError, parseCommandLine } from "../../gateway/cli-options";
+import { serviceSni } from "../../mesh/sni";
+import { httpGet, waitFor } from "./helpers";
+
+const run = promisify(execFile);
+const ROOT = path.join(__dirname, "../..");
+const TD = "5fcd4b81-a2ca-405a-ac62-0fac602c1949.consul";
+
+describe("parseCommandLine", () => {
+  const base = ["--datacenter", "dc1", "--listen", "127.0.0.1:8443"];
+
+  test("file mode with every tuning flag", () => {
+    const cmd = parseCommandLine(
+      [...base, "--listen", "[::1]:9443", "--admin", "127.0.0.1:19000", "--routes", "/etc/routes.json", "--trust-domain", TD,
+        "--hello-timeout", "3s", "--idle-timeout", "2m", "--connect-timeout", "750ms", "--max-connections", "500", "--drain-grace", "1500", "--log-level", "warn"],
+      {},
+    );
+    expect(cmd).toEqual({
+      kind: "run",
+      options: {
+        datacenter: "dc1",
+        trustDomain: TD,
+        listen: [{ host: "127.0.0.1", port: 8443 }, { host: "::1", port: 9443 }],
+        admin: { host: "127.0.0.1", port: 19000 },
+        routes: { file: "/etc/routes.json" },
+        proxy: { helloTimeoutMs: 3000, idleTimeoutMs: 120_000, connectTimeoutMs: 750, maxConnections: 500 },
+        drainGraceMs: 1500,
+        logLevel: "warn",
+      },
+    });
+  });
+
+  test("every option from the environment", () => {
+    const cmd = parseCommandLine([], {
+      SNI_GATEWAY_DATACENTER: "dc2",
+      SNI_GATEWAY_LISTEN: "0.0.0.0:8443, 127.0.0.1:8444",
+      SNI_GATEWAY_ADMIN: "127.0.0.1:19000",
+      SNI_GATEWAY_ROUTES: "/r.json",
+      SNI_GATEWAY_HELLO_TIMEOUT: "1s",
+      SNI_GATEWAY_MAX_CONNECTIONS: "7",
+    });
+    expect(cmd).toMatchObject({
+      kind: "run",
+      options: { datacenter: "dc2", listen: [{ host: "0.0.0.0", port: 8443 }, { host: "127.0.0.1", port: 8444 }], routes: { file: "/r.json" }, proxy: { helloTimeoutMs: 1000, maxConnections: 7 } },
+    });
+  });
+
+  test("Consul mode: address, token and registration from flags and CONSUL_* variables", () => {
+    const cmd = parseCommandLine(
+      [...base, "--consul", "http://127.0.0.1:8500", "--service-name", "gw-a", "--lan-address", "10.0.0.5:8443", "--wan-address", "198.51.100.7:443"],
+      { CONSUL_HTTP_TOKEN: "secret-token" },
+    );
+    expect(cmd).toMatchObject({
+      kind: "run",
+      options: {
+        routes: { consul: { address: "http://127.0.0.1:8500", token: "secret-token", ssl: false } },
+        register: { name: "gw-a", address: "10.0.0.5", port: 8443, lanAddress: { address: "10.0.0.5", port: 8443 }, wanAddress: { address: "198.51.100.7", port: 443 } },
+      },
+    });
+    const fromEnv = parseCommandLine(base, { CONSUL_HTTP_ADDR: "consul:8501", CONSUL_HTTP_SSL: "true" });
+    expect(fromEnv).toMatchObject({ options: { routes: { consul: { address: "consul:8501", ssl: true } }, register: { address: "127.0.0.1" } } });
+    expect(parseCommandLine([...base, "--consul", "c:8500", "--no-register"], {})).not.toHaveProperty("options.register");
+  });
+
+  test("--routes wins over CONSUL_HTTP_ADDR in the environment", () => {
+    expect(parseCommandLine([...base, "--routes", "/r.json"], { CONSUL_HTTP_ADDR: "c:8500" })).toMatchObject({ options: { routes: { file: "/r.json" } } });
+  });
+
+  test.each([
+    [[], "--datacenter"],
+    [["--datacenter", "dc1"], "--listen"],
+    [["--datacenter", "dc1", "--listen", "127.0.0.1:1"], "--routes"],
+    [[...base, "--routes", "a", "--consul", "b"], "--routes"],
+    [["--datacenter", "dc1", "--listen", "localhost", "--routes", "r"], "--listen"],
+    [["--datacenter", "dc1", "--listen", "127.0.0.1:70000", "--routes", "r"], "--listen"],
+    [[...base, "--routes", "r", "--hello-timeout", "soon"], "--hello-timeout"],
+    [[...base, "--routes", "r", "--max-connections", "0"], "--max-connections"],
+    [[...base, "--routes", "r", "--log-level", "loud"], "--log-level"],
+    [[...base, "--routes", "r", "--wan-address", "1.2.3.4:1"], "--wan-address"],
+    [[...base, "--routes", "r", "--bogus"], "arguments"],
+    [["--datacenter", "dc 1", "--listen", "127.0.0.1:1", "--routes", "r"], "--datacenter"],
+    [[...base, "--consul", "c:8500", "--consul-cacert", "/nonexistent/ca.pem"], "--consul-cacert"],
+  ])("%j is refused, naming %s", (argv, field) => {
+    let error: unknown;
+    try {
+      parseCommandLine(argv, {});
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as CliError).field).toBe(field);
+    expect((error as CliError).message.startsWith(`${field}: `)).toBe(true);
+  });
+});
+
+describe("the sni-gateway program", () => {
+  let outDir: string;
+  let main: string;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    outDir = await fs.mkdtemp(path.join(os.tmpdir(), "sni-gateway-cli-"));
+    await run(
+      process.execPath,
+      [path.join(ROOT, "node_modules/typescript/bin/tsc"), path.join(ROOT, "gateway/main.ts"), "--outDir", outDir, "--rootDir", ROOT,
+        "--module", "commonjs", "--target", "ES2022", "--esModuleInterop", "--skipLibCheck", "--strict", "--types", "node"],
+      { cwd: ROOT },
+    );
+    main = path.join(outDir, "gateway/main.js");
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+    await fs.rm(outDir, { recursive: true, force: true });
+  });
+
+  function start(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+    const child = spawn(process.execPath, [main, ...args], {
+      env: { PATH: process.env.PATH, NODE_PATH: path.join(ROOT, "node_modules"), ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    children.push(child);
+    let output = "";
+    child.stdout?.on("data", (d) => (output += d));
+    child.stderr?.on("data", (d) => (output += d));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    return { child, output: () => output, exited };
+  }
+
+  test("starts with #!/usr/bin/env node", async () => {
+    expect((await fs.readFile(path.join(ROOT, "gateway/main.ts"), "utf8")).startsWith("#!/usr/bin/env node\n")).toBe(true);
+  });
+
+  test("--help documents every flag and its variable, exit 0", async () => {
+    const p = start(["--help"]);
+    expect(await p.exited).toBe(0);
+    for (const word of ["--datacenter", "--trust-domain", "--listen", "--admin", "--routes", "--consul", "--service-name", "--lan-address", "--wan-address",
+      "--hello-timeout", "--idle-timeout", "--connect-timeout", "--max-connections", "--drain-grace", "--log-level",
+      "SNI_GATEWAY_DATACENTER", "CONSUL_HTTP_ADDR", "CONSUL_HTTP_TOKEN", "CONSUL_CACERT", "CONSUL_HTTP_SSL"]) {
+      expect(p.output()).toContain(word);
+    }
+  });
+
+  test("a bad flag: exit 2 and a message naming it", async () => {
+    const p = start(["--datacenter", "dc1", "--listen", "nowhere", "--routes", "r.json"]);
+    expect(await p.exited).toBe(2);
+    expect(p.output()).toContain("sni-gateway: --listen:");
+    expect(p.output()).toContain("--help");
+  });
+
+  test("a listen address already in use: exit 1 with a fatal log line", async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const port = (blocker.address() as net.AddressInfo).port;
+    const routes = path.join(outDir, "routes-busy.json");
+    await fs.writeFile(routes, JSON.stringify({ datacenter: "dc1", trustDomain: TD, services: [], gateways: [] }));
+    try {
+      const p = start(["--datacenter", "dc1", "--listen", `127.0.0.1:${port}`, "--routes", routes]);
+      expect(await p.exited).toBe(1);
+      expect(p.output()).toMatch(/"level":60.*EADDRINUSE/);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  test("SIGTERM: stops accepting, /readyz turns 503, the stream in flight finishes, exit 0", async () => {
+    // Upstream: echoes, and answers the client's FIN with "done" and its own FIN.
+    const upstream = net.createServer({ allowHalfOpen: true }, (s) => {
+      s.on("error", () => undefined);
+      s.on("data", (d) => s.write(d));
+      s.on("end", () => s.end("done"));
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.31", resolve));
+    const upPort = (upstream.address() as net.AddressInfo).port;
+    const routes = path.join(outDir, "routes.json");
+    await fs.writeFile(routes, JSON.stringify({ datacenter: "dc1", trustDomain: TD, services: [{ name: "web", endpoints: [{ address: "127.0.0.31", port: upPort }] }], gateways: [] }));
+    const p = start(["--datacenter", "dc1", "--listen", "127.0.0.32:0", "--admin", "127.0.0.1:0", "--routes", routes, "--drain-grace", "10s"]);
+    try {
+      await waitFor(() => /"event":"started"/.test(p.output()), 10_000, "gateway start");
+      const started = JSON.parse(p.output().split("\n").find((l) => l.includes('"event":"started"')) as string);
+      const [listenHost, listenPort] = [started.listen[0].split(":")[0], Number(started.listen[0].split(":")[1])];
+      const adminUrl = `http://${started.admin}`;
+      expect((await httpGet(`${adminUrl}/readyz`)).status).toBe(200);
+
+      const client = net.connect({ host: listenHost, port: listenPort, allowHalfOpen: true });
+      let received = "";
+      client.setEncoding("latin1");
+      client.on("data", (d: string) => (received += d));
+      const clientClosed = new Promise<void>((resolve) => client.on("close", () => resolve()));
+      // A minimal ClientHello for web's SNI, then a first message.
+      const name = Buffer.from(serviceSni({ service: "web", datacenter: "dc1", trustDomain: TD }));
+      const ext = Buffer.concat([Buffer.from([0, 0, 0, name.length + 5, 0, name.length + 3, 0, 0, name.length]), name]);
+      const body = Buffer.concat([Buffer.from([3, 3]), Buffer.alloc(32), Buffer.from([0, 0, 2, 0x13, 1, 1, 0, 0, ext.length]), ext]);
+      const hs = Buffer.concat([Buffer.from([1, 0, 0, body.length]), body]);
+      const helloRecord = Buffer.concat([Buffer.from([0x16, 3, 1, 0, hs.length]), hs]);
+      client.write(Buffer.concat([helloRecord, Buffer.from("one;")]));
+      await waitFor(() => received.endsWith("one;"), 5000, "first echo");
+
+      p.child.kill("SIGTERM");
+      await waitFor(async () => (await httpGet(`${adminUrl}/readyz`).catch(() => ({ status: 0 }))).status === 503, 5000, "readyz 503");
+      // New connections are refused while the old one keeps flowing.
+      const refused = await new Promise<string>((resolve) => {
+        const s = net.connect({ host: listenHost, port: listenPort }, () => resolve("connected"));
+        s.on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? "error"));
+      });
+      expect(refused).toBe("ECONNREFUSED");
+      client.write("two;");
+      await waitFor(() => received.endsWith("two;"), 5000, "echo during drain");
+      expect(p.child.exitCode).toBeNull();
+      client.end();
+      await clientClosed;
+      // The upstream echoed exactly the bytes sent (hello included), then its farewell.
+      expect(received).toBe(`${helloRecord.toString("latin1")}one;two;done`);
+      expect(await p.exited).toBe(0);
+      expect(p.output()).toMatch(/"event":"draining"/);
+      expect(p.output()).toMatch(/"event":"stopped"/);
+    } finally {
+      upstream.close();
+    }
+  }, 30_000);
+});
