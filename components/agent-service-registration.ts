@@ -11,7 +11,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { deregisterService, registerService, type AgentConnection } from "./consul-agent-client";
-import { stableJson } from "./stable-json";
+import { sortKeys } from "../mesh/config-entry";
 
 /** The plain inputs (and outputs) of the dynamic resource, as the provider sees them. */
 export interface AgentServiceRegistrationState {
@@ -41,7 +41,7 @@ export const agentServiceProvider = {
     if (olds.address !== news.address) replaces.push("address");
     const changed =
       replaces.length > 0 ||
-      stableJson(olds.registration) !== stableJson(news.registration) ||
+      JSON.stringify(sortKeys(olds.registration)) !== JSON.stringify(sortKeys(news.registration)) ||
       (olds.token ?? "") !== (news.token ?? "") ||
       (olds.caPem ?? "") !== (news.caPem ?? "");
     return { changes: changed, replaces, deleteBeforeReplace: false };
