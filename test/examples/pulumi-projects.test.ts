@@ -19,7 +19,7 @@ describe("Pulumi projects", () => {
     const project = topLevel(file);
     expect(project.name).toBe("consul-mesh-gateway");
     expect(project.description.length).toBeGreaterThan(20);
-    expect(fs.readFileSync(file, "utf8")).toMatch(/^runtime:\n  name: nodejs\n  options:\n    typescript: true$/m);
+    expect(fs.readFileSync(file, "utf8")).toMatch(/^runtime:\n {2}name: nodejs\n {2}options:\n {4}typescript: true$/m);
     expect(project.main).toBe("examples/two-datacenters/");
     expect(fs.existsSync(path.join(root, project.main, "index.ts"))).toBe(true);
   });
