@@ -14,8 +14,24 @@ export interface AgentConfigOptions {
   clientAddr?: string;
   /** The web UI (`ui_config.enabled`). Default: `true`. */
   ui?: boolean;
-  /** ACL initial management token (`acl.tokens.initial_management`), only used when the datacenter enables ACLs. Default: none. */
+  /**
+   * ACL initial management token (`acl.tokens.initial_management`), written in the primary
+   * datacenter only (Consul bootstraps ACLs there and replicates tokens to the others); only
+   * used when the datacenter enables ACLs. Default: none.
+   */
   initialManagementToken?: string;
+  /**
+   * The servers' own token (`acl.tokens.agent`), which needs `node:write`. Without it, a server
+   * with `default_policy = deny` logs "Node info update blocked by ACLs". Default: the initial
+   * management token (a lab setting; production meshes give each a token of its own).
+   */
+  agentToken?: string;
+  /**
+   * Token replication in a secondary datacenter (`acl.enable_token_replication` and
+   * `acl.tokens.replication`), so that tokens created in the primary, such as a gateway's,
+   * work here too. Default: the initial management token.
+   */
+  replicationToken?: string;
   /** `bind_addr`. Default: not written (Consul picks the private address). */
   bindAddr?: string;
   /** `data_dir`. Default: not written (the official image sets `/consul/data`). */
@@ -56,8 +72,10 @@ export interface AgentConfigJson {
     default_policy?: "allow" | "deny";
     /** Always `true` when on. */
     enable_token_persistence?: boolean;
-    /** The initial management token, when given. */
-    tokens?: { initial_management: string };
+    /** In a secondary datacenter with a replication token: `true`. */
+    enable_token_replication?: boolean;
+    /** The tokens given: initial management (primary only), agent, replication (secondaries only). */
+    tokens?: { initial_management?: string; agent?: string; replication?: string };
   };
 }
 
@@ -67,7 +85,8 @@ export interface AgentConfigJson {
  * `ui_config`, `connect.enabled` (default true), `ports.grpc` (default 8502),
  * `enable_central_service_config` (default true), `retry_join_wan`, and `acl`
  * (`{ enabled: false }` when ACLs are off; else `default_policy` (default `"deny"`),
- * `enable_token_persistence: true` and `tokens.initial_management` when given). Keys
+ * `enable_token_persistence: true`, and the tokens given: `initial_management` in the
+ * primary, `agent` everywhere, `replication` with `enable_token_replication` in the others). Keys
  * always in this order. Throws a {@link MeshValidationError} when `datacenter` is not declared.
  * @param mesh - The mesh.
  * @param datacenter - The datacenter whose servers this configures.
@@ -81,9 +100,10 @@ export function renderAgentConfig(mesh: Mesh, datacenter: string, options: Agent
       "agent configuration",
     );
   }
+  const primary = dc.primaryDatacenter ?? primaryDatacenterOf(mesh) ?? dc.name;
   const config: AgentConfigJson = {
     datacenter: dc.name,
-    primary_datacenter: dc.primaryDatacenter ?? primaryDatacenterOf(mesh) ?? dc.name,
+    primary_datacenter: primary,
     server: true,
     bootstrap_expect: dc.servers ?? 1,
   } as AgentConfigJson;
@@ -97,7 +117,18 @@ export function renderAgentConfig(mesh: Mesh, datacenter: string, options: Agent
   config.retry_join_wan = [...(options.retryJoinWan ?? [])];
   if (dc.acl?.enabled) {
     config.acl = { enabled: true, default_policy: dc.acl.defaultPolicy ?? "deny", enable_token_persistence: true };
-    if (options.initialManagementToken) config.acl.tokens = { initial_management: options.initialManagementToken };
+    const management = options.initialManagementToken;
+    const agent = options.agentToken ?? management;
+    const replication = options.replicationToken ?? management;
+    const tokens: NonNullable<AgentConfigJson["acl"]["tokens"]> = {};
+    if (dc.name === primary) {
+      if (management) tokens.initial_management = management;
+    } else if (replication) {
+      config.acl.enable_token_replication = true;
+      tokens.replication = replication;
+    }
+    if (agent) tokens.agent = agent;
+    if (Object.keys(tokens).length > 0) config.acl.tokens = tokens;
   } else {
     config.acl = { enabled: false };
   }

@@ -162,7 +162,10 @@ describe("ConsulMesh (Pulumi mocks)", () => {
     for (const dc of ["dc1", "dc2"]) {
       const server = mocks.get(`mesh-${dc}-server-0`);
       expect(server.secretInputs).toContain("uploads");
-      expect(JSON.parse(server.inputs.uploads[0].content).acl.tokens.initial_management).toBe("generated-secret-of-mesh-management-token");
+      const tokens = JSON.parse(server.inputs.uploads[0].content).acl.tokens;
+      const token = "generated-secret-of-mesh-management-token";
+      // Bootstrapped in the primary; the secondary replicates it from there.
+      expect(tokens).toEqual(dc === "dc1" ? { initial_management: token, agent: token } : { replication: token, agent: token });
       expect(mocks.get(`mesh-${dc}-provider`).secretInputs).toContain("token");
       expect(mocks.get(`mesh-gateway-${dc}-mesh-gateway-gateway-0`).secretInputs).toContain("envs");
     }

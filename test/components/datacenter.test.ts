@@ -111,7 +111,7 @@ describe("Datacenter (Pulumi mocks)", () => {
       enabled: true,
       default_policy: "deny",
       enable_token_persistence: true,
-      tokens: { initial_management: "11111111-aaaa-4bbb-8ccc-222222222222" },
+      tokens: { initial_management: "11111111-aaaa-4bbb-8ccc-222222222222", agent: "11111111-aaaa-4bbb-8ccc-222222222222" },
     });
     const provider = mocks.get("dc1-provider");
     expect(provider.inputs.token).toBe("11111111-aaaa-4bbb-8ccc-222222222222");

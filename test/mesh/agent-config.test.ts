@@ -53,10 +53,31 @@ describe("renderAgentConfig", () => {
           enabled: true,
           default_policy: "deny",
           enable_token_persistence: true,
-          tokens: { initial_management: "00000000-0000-0000-0000-000000000001" },
+          tokens: { initial_management: "00000000-0000-0000-0000-000000000001", agent: "00000000-0000-0000-0000-000000000001" },
         },
       }),
     );
+  });
+
+  it("bootstraps ACLs in the primary only and replicates tokens to the secondaries", () => {
+    const m = defaultMesh();
+    m.datacenters.forEach((d) => (d.acl = { enabled: true }));
+    const token = "00000000-0000-0000-0000-00000000000a";
+    expect(renderAgentConfig(m, "dc1", { initialManagementToken: token }).acl).toEqual({
+      enabled: true,
+      default_policy: "deny",
+      enable_token_persistence: true,
+      tokens: { initial_management: token, agent: token },
+    });
+    expect(renderAgentConfig(m, "dc2", { initialManagementToken: token }).acl).toEqual({
+      enabled: true,
+      default_policy: "deny",
+      enable_token_persistence: true,
+      enable_token_replication: true,
+      tokens: { replication: token, agent: token },
+    });
+    const separate = renderAgentConfig(m, "dc2", { initialManagementToken: token, agentToken: "agent-t", replicationToken: "repl-t" });
+    expect(separate.acl.tokens).toEqual({ replication: "repl-t", agent: "agent-t" });
   });
 
   it("writes no token when none is given, and keeps an explicit allow policy", () => {
