@@ -12,7 +12,7 @@
  * Every network is `--internal` (no route off the host). Everything created is labelled
  * with the run's id and removed in `afterAll`, also when a test fails.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -31,6 +31,33 @@ const SERVICE_PORT = 21000;
 const STOP_GRACE_S = 30;
 
 const status = dockerStatus();
+
+/**
+ * The lock-file keys (`node_modules/x`, `node_modules/x/node_modules/y`) of the package's
+ * dependencies other than `@pulumi/*` and everything they need, resolved as Node would.
+ */
+function productionClosure(): string[] {
+  const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as {
+    packages: Record<string, { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string>; peerDependencies?: Record<string, string> }>;
+  };
+  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+  const found = new Set<string>();
+  const queue = Object.keys(manifest.dependencies).filter((n) => !n.startsWith("@pulumi/")).map((name) => ({ from: "", name }));
+  while (queue.length > 0) {
+    const { from, name } = queue.shift() as { from: string; name: string };
+    let key: string | undefined;
+    for (let base = from; ; base = base.includes("/node_modules/") ? base.slice(0, base.lastIndexOf("/node_modules/")) : "") {
+      const candidate = base ? `${base}/node_modules/${name}` : `node_modules/${name}`;
+      if (lock.packages[candidate]) { key = candidate; break; }
+      if (!base) break;
+    }
+    if (!key || found.has(key)) continue;
+    found.add(key);
+    const entry = lock.packages[key];
+    for (const dep of Object.keys({ ...entry.dependencies, ...entry.optionalDependencies, ...entry.peerDependencies })) queue.push({ from: key, name: dep });
+  }
+  return [...found].sort();
+}
 
 interface ClientResult {
   ok: boolean;
@@ -68,6 +95,35 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
     } catch {
       throw new Error(`tls-client printed no result (exit ${result.code}): ${result.stdout} ${result.stderr}`);
     }
+  };
+
+  /**
+   * Like {@link dial}, streaming: `firstReply` settles when the first reply is in (the stream
+   * is open), `result` when the client exits, and `settled()` says whether it has.
+   */
+  const dialStreaming = (client: string, host: string, servername: string, holdMs: number, messages: string[]) => {
+    const child = spawn("docker", ["exec", sandbox.nameOf(client), "node", "/e2e/tls-client.js", host, String(GATEWAY_PORT), servername, "/e2e/certs/ca.pem", String(holdMs), ...messages]);
+    let stdout = "";
+    let settled = false;
+    let onFirst: () => void = () => {};
+    const firstReply = new Promise<void>((resolve, reject) => {
+      onFirst = resolve;
+      child.on("exit", () => reject(new Error(`client exited before a reply: ${stdout}`)));
+    });
+    firstReply.catch(() => {});
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => /reply 1\b/.test(String(chunk)) && onFirst());
+    const result = new Promise<ClientResult>((resolve) => {
+      child.on("exit", () => {
+        settled = true;
+        try {
+          resolve(JSON.parse(stdout.trim().split("\n").pop() ?? "") as ClientResult);
+        } catch {
+          resolve({ ok: false, stage: "exec", error: stdout });
+        }
+      });
+    });
+    return { firstReply, result, settled: () => settled };
   };
 
   /** The gateway's `/metrics` text, scraped from inside client-dc1 (which reaches both admin servers). */
@@ -211,6 +267,12 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
     const help = await docker(["run", "--rm", ...sandbox.labelFlags(), "--network", "none", gatewayImage, "--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("Usage: sni-gateway --datacenter NAME");
+    // Production dependencies only: exactly the closure of the package's non-Pulumi
+    // dependencies as package-lock.json resolves them.
+    const walk = "const fs=require('fs'),p=require('path');const out=[];const pk=(d,k)=>{for(const n of fs.readdirSync(d)){if(n.startsWith('.'))continue;if(n.startsWith('@')){for(const m of fs.readdirSync(p.join(d,n)))visit(p.join(d,n,m),k+n+'/'+m)}else visit(p.join(d,n),k+n)}};const visit=(d,k)=>{out.push(k);const nm=p.join(d,'node_modules');if(fs.existsSync(nm))pk(nm,k+'/node_modules/')};pk('/app/node_modules','node_modules/');console.log(JSON.stringify(out.sort()))";
+    const shipped = JSON.parse(await dockerOk(["run", "--rm", ...sandbox.labelFlags(), "--network", "none", "--entrypoint", "node", gatewayImage, "-e", walk]));
+    expect(shipped).toEqual(productionClosure());
+    expect(shipped).toEqual(expect.arrayContaining(["node_modules/pino", "node_modules/prom-client", "node_modules/zod"]));
     // The directory MeshGateway uploads the routes file into.
     const etc = await docker(["run", "--rm", ...sandbox.labelFlags(), "--network", "none", "--entrypoint", "node", gatewayImage, "-e", "console.log(require('fs').statSync('/etc/sni-gateway').isDirectory())"]);
     expect(etc.stdout.trim()).toBe("true");
@@ -289,16 +351,25 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
     expect(await sample(gateway, "sni_gateway_connections_total")).toBe(totalBefore + 1);
   });
 
-  test("docker stop drains an in-flight stream within the grace period; a restarted gateway serves again", async () => {
+  test("docker stop: no new connections, an in-flight stream completes, exit 0 within the grace period; a restarted gateway serves again", async () => {
     const route = routeTo("api");
     const gateway = sandbox.nameOf("mesh-gateway-dc2");
-    // A stream that stays open ~4 s across the stop: it must complete through the draining gateway.
-    const inFlight = dial("client-dc1", "mesh-gateway-dc2", GATEWAY_PORT, route.sni, { holdMs: 4000, messages: ["before-stop", "during-drain"] });
-    await new Promise((r) => setTimeout(r, 2000));
+    // A stream that stays open ~6 s across the stop: it must complete through the draining gateway.
+    const inFlight = dialStreaming("client-dc1", "mesh-gateway-dc2", route.sni, 6000, ["before-stop", "during-drain"]);
+    await inFlight.firstReply;
     const t = Date.now();
-    await dockerOk(["stop", "-t", String(STOP_GRACE_S), gateway], { timeoutMs: (STOP_GRACE_S + 30) * 1000 });
+    const stopped = dockerOk(["stop", "-t", String(STOP_GRACE_S), gateway], { timeoutMs: (STOP_GRACE_S + 30) * 1000 });
+    // New connections stop being served while the stream is still open (bounded: 20 tries).
+    let refusedWhileDraining: ClientResult | undefined;
+    for (let i = 0; i < 20 && !refusedWhileDraining && !inFlight.settled(); i++) {
+      const attempt = await dial("client-dc1", "mesh-gateway-dc2", GATEWAY_PORT, route.sni);
+      if (!attempt.ok && !inFlight.settled()) refusedWhileDraining = attempt;
+      else await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(refusedWhileDraining).toMatchObject({ ok: false });
+    await stopped;
     figures["docker stop with a stream in flight"] = `${((Date.now() - t) / 1000).toFixed(1)} s (grace ${STOP_GRACE_S} s)`;
-    const result = await inFlight;
+    const result = await inFlight.result;
     expect(result).toMatchObject({ ok: true });
     expect(result.replies?.map((r) => r.line)).toEqual(["before-stop", "during-drain"]);
     // Exit code 0: the gateway drained and exited by itself (a SIGKILL after the grace gives 137).

@@ -1,7 +1,8 @@
 // Runs inside a container of the end-to-end test (plain Node, no dependencies): dials
 // HOST:PORT with TLS, sending SERVERNAME as SNI and verifying the server's certificate
 // against the CA and that name, writes each message as a line and reads one reply line per
-// message, waiting HOLD_MS between messages. Prints one JSON line:
+// message, waiting HOLD_MS between messages. Writes `reply N` to stderr as replies arrive, and
+// prints one JSON line:
 //   {"ok":true,"replies":[...]} or {"ok":false,"stage":"connect|tls|reply","error":"..."}
 // Usage: node tls-client.js HOST PORT SERVERNAME CA_FILE [HOLD_MS] [MESSAGE...]
 "use strict";
@@ -55,6 +56,7 @@ socket.on("data", (chunk) => {
   while ((newline = buffered.indexOf("\n")) >= 0) {
     replies.push(JSON.parse(buffered.slice(0, newline)));
     buffered = buffered.slice(newline + 1);
+    process.stderr.write(`reply ${replies.length}\n`); // progress, for callers that stream stderr
     if (replies.length === messages.length) {
       socket.end();
       finish({ ok: true, replies, protocol: socket.getProtocol(), peer: socket.getPeerCertificate().subjectaltname });
