@@ -273,6 +273,10 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
     const shipped = JSON.parse(await dockerOk(["run", "--rm", ...sandbox.labelFlags(), "--network", "none", "--entrypoint", "node", gatewayImage, "-e", walk]));
     expect(shipped).toEqual(productionClosure());
     expect(shipped).toEqual(expect.arrayContaining(["node_modules/pino", "node_modules/prom-client", "node_modules/zod"]));
+    // The base script is idempotent: a second run keeps the same image.
+    const baseId = await dockerOk(["image", "inspect", "--format", "{{.Id}}", BASE_IMAGE]);
+    await run("bash", [path.join(ROOT, "scripts", "node-base-image.sh"), BASE_IMAGE], { timeout: 120_000 });
+    expect(await dockerOk(["image", "inspect", "--format", "{{.Id}}", BASE_IMAGE])).toBe(baseId);
     // The directory MeshGateway uploads the routes file into.
     const etc = await docker(["run", "--rm", ...sandbox.labelFlags(), "--network", "none", "--entrypoint", "node", gatewayImage, "-e", "console.log(require('fs').statSync('/etc/sni-gateway').isDirectory())"]);
     expect(etc.stdout.trim()).toBe("true");
