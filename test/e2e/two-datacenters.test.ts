@@ -228,11 +228,16 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
     const idle = ["node", "-e", "setInterval(() => {}, 1 << 30); process.on('SIGTERM', () => process.exit(0))"];
     await sandbox.run({ image: BASE_IMAGE, name: "client-dc1", networks: ["dc1-lan", "wan"], user: "node", volumes: [mount], command: idle });
     await sandbox.run({ image: BASE_IMAGE, name: "client-dc2", networks: ["dc2-lan"], user: "node", volumes: [mount], command: idle });
-    // dc1's gateway runs under `--init` (as MeshGateway runs it), dc2's with node as PID 1.
+    // dc1's gateway runs under `--init` (as MeshGateway runs it), dc2's with node as PID 1;
+    // both hardened: read-only root filesystem, no capabilities, no privilege gain.
     for (const datacenter of ["dc2", "dc1"]) {
       await sandbox.run({
         image: gatewayImage, name: `mesh-gateway-${datacenter}`, networks: [`${datacenter}-lan`, "wan"], volumes: [mount],
-        extra: ["--health-interval", "1s", "--stop-timeout", String(STOP_GRACE_S), ...(datacenter === "dc1" ? ["--init"] : [])],
+        extra: [
+          "--health-interval", "1s", "--stop-timeout", String(STOP_GRACE_S),
+          "--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+          ...(datacenter === "dc1" ? ["--init"] : []),
+        ],
         command: gatewayArgs(datacenter),
       });
     }
