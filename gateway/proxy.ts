@@ -30,6 +30,11 @@ export interface ProxyOptions {
   maxHelloLength?: number;
   /** Most per-connection log lines (rejections, failures) per second. Default: `20`. */
   logLinesPerSecond?: number;
+  /**
+   * Size of each of a forwarded connection's two read buffers, in bytes: the gateway reads into
+   * them and writes from them, with no allocation per chunk. Default: `32768`.
+   */
+  readBufferBytes?: number;
 }
 
 /** What the proxy reads and reports through. */
@@ -50,6 +55,54 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 /** Default of {@link ProxyOptions.maxConnections}. */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
+/** Default of {@link ProxyOptions.readBufferBytes}. */
+export const DEFAULT_READ_BUFFER_BYTES = 32 * 1024;
+
+/**
+ * Node's `onread` option (read into a caller's buffer, no allocation per read) exists for
+ * sockets we create, not for sockets a server accepts. These are the net.Socket fields behind
+ * it; when they are all present the accepted socket is switched to the same mode once its
+ * ClientHello is in, else it keeps ordinary 'data' events.
+ */
+interface UserBufferFields {
+  buffer: symbol;
+  callback: symbol;
+  generator: symbol;
+}
+
+function findUserBufferFields(): UserBufferFields | undefined {
+  const probe = new net.Socket();
+  const symbols = Object.getOwnPropertySymbols(probe);
+  const find = (name: string) => symbols.find((s) => s.description === name);
+  const buffer = find("kBuffer");
+  const callback = find("kBufferCb");
+  const generator = find("kBufferGen");
+  probe.destroy();
+  if (!buffer || !callback || !generator) return undefined;
+  return { buffer, callback, generator };
+}
+
+const USER_BUFFER_FIELDS = findUserBufferFields();
+
+/** The read callback of a socket in `onread` mode: return `false` to stop reading. */
+type ReadCallback = (bytes: number, buffer: Buffer) => boolean;
+
+/**
+ * Switches an accepted socket to reading into `buffer` (as the public `onread` option does for
+ * sockets we create). Returns `false` when this Node.js does not allow it.
+ */
+function useReadBuffer(socket: net.Socket, buffer: Buffer, callback: ReadCallback): boolean {
+  const fields = USER_BUFFER_FIELDS;
+  const handle = (socket as unknown as { _handle?: { useUserBuffer?: (b: Buffer) => void } })._handle;
+  if (!fields || !handle || typeof handle.useUserBuffer !== "function") return false;
+  const record = socket as unknown as Record<symbol, unknown>;
+  if (record[fields.buffer] !== null || record[fields.callback] !== null) return false;
+  record[fields.buffer] = buffer;
+  record[fields.callback] = callback;
+  record[fields.generator] = null;
+  handle.useUserBuffer(buffer);
+  return true;
+}
 
 type Phase = "hello" | "dial" | "pipe" | "done";
 
@@ -60,6 +113,7 @@ export class SniProxy {
   private readonly connectTimeoutMs: number;
   private readonly maxConnections: number;
   private readonly maxHelloLength: number | undefined;
+  private readonly readBufferBytes: number;
   private readonly servers: net.Server[] = [];
   private readonly open = new Set<Connection>();
   private readonly roundRobin = new Map<string, number>();
@@ -67,6 +121,8 @@ export class SniProxy {
   private readonly labelCache = new Map<string, { inc(): void }>();
   private closing = false;
   private drained: (() => void) | undefined;
+  /** Read buffers of closed connections, for reuse (no allocation per connection). */
+  private readonly freeBuffers: Buffer[] = [];
 
   /**
    * @param context route table, metrics, logger.
@@ -81,6 +137,7 @@ export class SniProxy {
     this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.maxHelloLength = options.maxHelloLength;
+    this.readBufferBytes = Math.max(1024, options.readBufferBytes ?? DEFAULT_READ_BUFFER_BYTES);
     this.logLimiter = new RateLimiter(options.logLinesPerSecond ?? 20);
   }
 
@@ -160,6 +217,16 @@ export class SniProxy {
     if (this.open.size === 0 && this.drained) this.drained();
   }
 
+  /** @internal a read buffer from the pool (or a new one). */
+  acquireBuffer(): Buffer {
+    return this.freeBuffers.pop() ?? Buffer.allocUnsafeSlow(this.readBufferBytes);
+  }
+
+  /** @internal gives back a buffer no socket reads into or writes from any more. */
+  releaseBuffer(buffer: Buffer): void {
+    if (this.freeBuffers.length < 256) this.freeBuffers.push(buffer);
+  }
+
   /** @internal */
   get settings() {
     return {
@@ -167,6 +234,7 @@ export class SniProxy {
       idleTimeoutMs: this.idleTimeoutMs,
       connectTimeoutMs: this.connectTimeoutMs,
       maxHelloLength: this.maxHelloLength,
+      readBufferBytes: this.readBufferBytes,
     };
   }
 
@@ -216,6 +284,14 @@ class Connection {
   private clientReadEnded = false;
   private upstreamReadEnded = false;
   private released = false;
+  /** Buffer the upstream is read into (taken when routed, reused by every attempt). */
+  private upstreamBuffer: Buffer | undefined;
+  /** Buffer the client is read into once forwarding. */
+  private clientBuffer: Buffer | undefined;
+  /** Reading from the client is stopped until the upstream has taken the last chunk. */
+  private clientWaiting = false;
+  /** Reading from the upstream is stopped until the client has taken the last chunk. */
+  private upstreamWaiting = false;
 
   constructor(
     private readonly proxy: SniProxy,
@@ -290,7 +366,14 @@ class Connection {
     const endpoint = endpoints[(start + attempt) % endpoints.length];
     const settings = this.proxy.settings;
     const began = performance.now();
-    const upstream = net.connect({ host: endpoint.address, port: endpoint.port, noDelay: true, allowHalfOpen: true });
+    const settingsBuffer = (this.upstreamBuffer ??= this.proxy.acquireBuffer());
+    const upstream = net.connect({
+      host: endpoint.address,
+      port: endpoint.port,
+      noDelay: true,
+      allowHalfOpen: true,
+      onread: { buffer: settingsBuffer, callback: this.onUpstreamRead },
+    });
     this.upstream = upstream;
     this.upstreamClosed = false;
     let settled = false;
@@ -358,23 +441,75 @@ class Connection {
     hot.bytesToUpstream += hello.length;
     upstream.write(hello);
 
-    client.on("data", (chunk: Buffer) => {
-      hot.bytesToUpstream += chunk.length;
-      if (!upstream.write(chunk)) client.pause();
-    });
-    upstream.on("drain", () => client.resume());
-    upstream.on("data", (chunk: Buffer) => {
-      hot.bytesToClient += chunk.length;
-      if (!client.write(chunk)) upstream.pause();
-    });
-    client.on("drain", () => upstream.resume());
     upstream.on("end", () => {
       this.upstreamReadEnded = true;
       if (!client.destroyed) client.end();
     });
+    // Client → upstream: whatever arrived while dialling first, then straight from the socket
+    // into a buffer of this connection (no allocation per read), else ordinary 'data' events.
+    for (let chunk = client.read() as Buffer | null; chunk !== null; chunk = client.read() as Buffer | null) {
+      hot.bytesToUpstream += chunk.length;
+      upstream.write(chunk);
+    }
+    const eofSeen = (client as unknown as { _readableState?: { ended?: boolean } })._readableState?.ended !== false;
+    let buffered = false;
+    if (!eofSeen) {
+      const buffer = this.proxy.acquireBuffer();
+      buffered = useReadBuffer(client, buffer, this.onClientRead);
+      if (buffered) this.clientBuffer = buffer;
+      else this.proxy.releaseBuffer(buffer);
+    }
+    if (!buffered) {
+      client.on("data", (chunk: Buffer) => {
+        hot.bytesToUpstream += chunk.length;
+        if (!upstream.write(chunk)) client.pause();
+      });
+      upstream.on("drain", () => client.resume());
+    }
     if (this.clientReadEnded) upstream.end();
     client.resume();
   }
+
+  /** A chunk read from the client into its buffer: hand it to the upstream. */
+  private readonly onClientRead = (bytes: number, buffer: Buffer): boolean => {
+    const upstream = this.upstream as net.Socket;
+    this.proxy.ctx.metrics.hot.bytesToUpstream += bytes;
+    upstream.write(buffer.subarray(0, bytes), this.afterUpstreamWrite);
+    // Still queued: the buffer is in use until written, so stop reading until then.
+    if (upstream.writableLength > 0) {
+      this.clientWaiting = true;
+      return false;
+    }
+    return true;
+  };
+
+  private readonly afterUpstreamWrite = (): void => {
+    const upstream = this.upstream;
+    if (this.clientWaiting && upstream && upstream.writableLength === 0) {
+      this.clientWaiting = false;
+      if (!this.client.destroyed) this.client.resume();
+    }
+  };
+
+  /** A chunk read from the upstream into its buffer: hand it to the client. */
+  private readonly onUpstreamRead = (bytes: number, buffer: Buffer): boolean => {
+    const client = this.client;
+    this.proxy.ctx.metrics.hot.bytesToClient += bytes;
+    client.write(buffer.subarray(0, bytes), this.afterClientWrite);
+    if (client.writableLength > 0) {
+      this.upstreamWaiting = true;
+      return false;
+    }
+    return true;
+  };
+
+  private readonly afterClientWrite = (): void => {
+    const upstream = this.upstream;
+    if (this.upstreamWaiting && this.client.writableLength === 0 && upstream) {
+      this.upstreamWaiting = false;
+      if (!upstream.destroyed) upstream.resume();
+    }
+  };
 
   private readonly onClientEnd = (): void => {
     this.clientReadEnded = true;
@@ -434,6 +569,18 @@ class Connection {
     if (this.released || !this.clientClosed || !this.upstreamClosed) return;
     this.released = true;
     this.phase = "done";
+    // Both sockets are closed: nothing reads into or writes from the buffers any more.
+    if (this.upstreamBuffer) this.proxy.releaseBuffer(this.upstreamBuffer);
+    if (this.clientBuffer) this.proxy.releaseBuffer(this.clientBuffer);
+    this.upstreamBuffer = this.clientBuffer = undefined;
     this.proxy.released(this);
   }
+}
+
+/**
+ * Whether this Node.js lets the proxy read accepted sockets into its own buffers (no allocation
+ * per read); when not, it falls back to ordinary 'data' events, which work everywhere.
+ */
+export function readBufferModeAvailable(): boolean {
+  return USER_BUFFER_FIELDS !== undefined;
 }

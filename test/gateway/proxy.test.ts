@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import net from "node:net";
 import { startGateway, GatewayHandle } from "../../gateway";
+import { readBufferModeAvailable } from "../../gateway/proxy";
 import { StaticRouteSource } from "../../gateway/static-route-source";
 import type { RoutesFile } from "../../mesh/routes-file";
 import { serviceSni } from "../../mesh/sni";
@@ -33,18 +34,20 @@ function hello(sni: string): Buffer {
 interface RawUpstream {
   port: number;
   connections: net.Socket[];
-  received: Buffer[];
+  /** Everything connection `i` has received so far. */
+  received(i: number): Buffer;
   close(): Promise<void>;
 }
 
 async function rawUpstream(onConnection?: (socket: net.Socket, index: number) => void): Promise<RawUpstream> {
-  const up: RawUpstream = { port: 0, connections: [], received: [], close: async () => undefined };
+  const chunks: Buffer[][] = [];
+  const up: RawUpstream = { port: 0, connections: [], received: (i) => Buffer.concat(chunks[i] ?? []), close: async () => undefined };
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
     const index = up.connections.length;
     up.connections.push(socket);
-    up.received.push(Buffer.alloc(0));
+    chunks.push([]);
     socket.on("error", () => undefined);
-    socket.on("data", (d) => (up.received[index] = Buffer.concat([up.received[index], d])));
+    socket.on("data", (d) => chunks[index].push(d));
     // By default, answer a FIN with a FIN; a custom handler decides for itself.
     if (onConnection) onConnection(socket, index);
     else socket.on("end", () => socket.end());
@@ -104,6 +107,10 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+test("this Node.js supports reading accepted sockets into the proxy's own buffers (the fast path these tests run)", () => {
+  expect(readBufferModeAvailable()).toBe(true);
+});
+
 test("the upstream receives exactly the client's bytes, in tiny and large chunks, and vice versa", async () => {
   const up = await rawUpstream((socket) => socket.on("end", () => socket.end(Buffer.from("upstream done"))));
   const gw = await gateway([{ address: "127.0.0.21", port: up.port }]);
@@ -117,7 +124,7 @@ test("the upstream receives exactly the client's bytes, in tiny and large chunks
   client.on("data", (d) => back.push(d));
   client.end();
   await closed(client);
-  expect(up.received[0].equals(sent)).toBe(true);
+  expect(up.received(0).equals(sent)).toBe(true);
   expect(Buffer.concat(back).toString()).toBe("upstream done");
   const text = await metrics(gw);
   expect(metricValue(text, "sni_gateway_bytes_total", { direction: "client_to_upstream" })).toBe(sent.length);
@@ -152,6 +159,58 @@ test("backpressure: 64 MiB from a fast upstream to a client that reads late arri
   expect(heapUsed).toBeLessThan(payload.length * 3);
 }, 60_000);
 
+test("backpressure the other way: 32 MiB from a fast client to an upstream that reads late arrive intact", async () => {
+  const payload = randomBytes(32 * 1024 * 1024);
+  const hash = createHash("sha256");
+  let total = 0;
+  let upstreamDone: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (upstreamDone = resolve));
+  const up = await rawUpstream((socket) => {
+    socket.pause();
+    setTimeout(() => socket.resume(), 300);
+    socket.on("data", (d) => {
+      hash.update(d);
+      total += d.length;
+    });
+    socket.on("end", () => {
+      socket.end();
+      upstreamDone();
+    });
+  });
+  const gw = await gateway([{ address: "127.0.0.21", port: up.port }]);
+  cleanups.push(() => up.close(), () => gw.close(0));
+  const client = await connect(gw);
+  const helloBytes = hello(RAW);
+  client.write(helloBytes);
+  client.end(payload);
+  await finished;
+  expect(total).toBe(helloBytes.length + payload.length);
+  expect(hash.digest("hex")).toBe(createHash("sha256").update(helloBytes).update(payload).digest("hex"));
+}, 60_000);
+
+test("20 concurrent connections, each with its own 2 MiB both ways, never mix bytes (buffers are reused)", async () => {
+  const up = await rawUpstream((socket) => {
+    socket.on("data", (d) => socket.write(d));
+    socket.on("end", () => socket.end());
+  });
+  const gw = await gateway([{ address: "127.0.0.21", port: up.port }], { readBufferBytes: 4096 });
+  cleanups.push(() => up.close(), () => gw.close(0));
+  const one = async () => {
+    const client = await connect(gw);
+    const sent = Buffer.concat([hello(RAW), randomBytes(2 * 1024 * 1024)]);
+    const back: Buffer[] = [];
+    client.on("data", (d) => back.push(d));
+    for (let p = 0; p < sent.length; p += 50_000) client.write(sent.subarray(p, p + 50_000));
+    client.end();
+    await closed(client);
+    return Buffer.concat(back).equals(sent);
+  };
+  for (let round = 0; round < 2; round++) {
+    const results = await Promise.all(Array.from({ length: 10 }, one));
+    expect(results).toEqual(Array(10).fill(true));
+  }
+}, 60_000);
+
 test("half-close: the client's FIN reaches the upstream, which can still answer", async () => {
   const up = await rawUpstream((socket) => socket.on("end", () => setTimeout(() => socket.end("after your FIN"), 50)));
   const gw = await gateway([{ address: "127.0.0.21", port: up.port }]);
@@ -162,7 +221,7 @@ test("half-close: the client's FIN reaches the upstream, which can still answer"
   client.on("data", (d) => (answer += d));
   await closed(client);
   expect(answer).toBe("after your FIN");
-  expect(up.received[0].subarray(-7).toString()).toBe("request");
+  expect(up.received(0).subarray(-7).toString()).toBe("request");
   await waitFor(() => gw.activeConnections() === 0, 2000, "connection released");
 });
 
@@ -266,7 +325,7 @@ test("a route swap applies to new connections and leaves connections in flight a
   expect(metricValue(await metrics(gw), "sni_gateway_route_rejections_total", { reason: "no-endpoints" })).toBe(1);
   // The old connection still works both ways.
   old.write("still here");
-  await waitFor(() => first.received[0].toString().endsWith("still here"), 2000, "old connection alive");
+  await waitFor(() => first.received(0).toString().endsWith("still here"), 2000, "old connection alive");
   old.destroy();
 });
 
