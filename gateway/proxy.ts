@@ -139,6 +139,8 @@ export class SniProxy {
     this.maxHelloLength = options.maxHelloLength;
     this.readBufferBytes = Math.max(1024, options.readBufferBytes ?? DEFAULT_READ_BUFFER_BYTES);
     this.logLimiter = new RateLimiter(options.logLinesPerSecond ?? 20);
+    this.connectSucceeded = context.metrics.connectLatency.labels("success");
+    this.connectFailed = context.metrics.connectLatency.labels("failure");
   }
 
   /** Connections open now (admitted, not yet closed). */
@@ -216,6 +218,11 @@ export class SniProxy {
     this.context.metrics.hot.active = this.open.size;
     if (this.open.size === 0 && this.drained) this.drained();
   }
+
+  /** @internal the connect latency histogram for successful attempts (labels resolved once). */
+  readonly connectSucceeded: { observe(seconds: number): void };
+  /** @internal the connect latency histogram for failed attempts. */
+  readonly connectFailed: { observe(seconds: number): void };
 
   /** @internal a read buffer from the pool (or a new one). */
   acquireBuffer(): Buffer {
@@ -385,7 +392,7 @@ class Connection {
       this.upstreamClosed = true;
       const metrics = this.proxy.ctx.metrics;
       const decision = this.decision as Exclude<RouteDecision, { kind: "reject" }>;
-      metrics.connectLatency.observe({ result: "failure" }, (performance.now() - began) / 1000);
+      this.proxy.connectFailed.observe((performance.now() - began) / 1000);
       metrics.connectFailures.inc({ datacenter: decision.datacenter, service: decision.service });
       this.proxy.log("warn", "upstream-connect-failed", {
         reason: why,
@@ -421,7 +428,7 @@ class Connection {
       upstream.removeAllListeners("error");
       upstream.on("error", this.onUpstreamError);
       const decision = this.decision as Exclude<RouteDecision, { kind: "reject" }>;
-      this.proxy.ctx.metrics.connectLatency.observe({ result: "success" }, (performance.now() - began) / 1000);
+      this.proxy.connectSucceeded.observe((performance.now() - began) / 1000);
       if (this.clientClosed) {
         upstream.destroy();
         return;
