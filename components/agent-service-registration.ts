@@ -8,6 +8,9 @@
  * - delete: `PUT /v1/agent/service/deregister/<id>`;
  * - diff: compares the registration as deterministic JSON; a new service ID or a new agent
  *   replaces the resource (register the new one, then deregister the old one).
+ *
+ * Calls are repeated for up to a minute after transient failures (no answer, HTTP 5xx, `ACL
+ * not found`), since the servers may have been created moments before.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { deregisterService, registerService, type AgentConnection } from "./consul-agent-client";
@@ -25,11 +28,24 @@ export interface AgentServiceRegistrationState {
   serviceId: string;
   /** The JSON body of `PUT /v1/agent/service/register`. */
   registration: Record<string, unknown>;
+  /**
+   * How long create, update and delete repeat transient failures (agent not answering yet,
+   * HTTP 5xx, a token not yet replicated), in ms. Default: {@link DEFAULT_AGENT_RETRY_MS}.
+   */
+  retryForMs?: number;
 }
+
+/** How long agent calls are retried by default: servers just created may still be electing a leader, joining the WAN or replicating tokens. */
+export const DEFAULT_AGENT_RETRY_MS = 60_000;
 
 /** The connection to the agent a state describes. */
 function connectionOf(state: AgentServiceRegistrationState): AgentConnection {
-  return { address: state.address, token: state.token || undefined, caPem: state.caPem || undefined };
+  return {
+    address: state.address,
+    token: state.token || undefined,
+    caPem: state.caPem || undefined,
+    retryForMs: state.retryForMs ?? DEFAULT_AGENT_RETRY_MS,
+  };
 }
 
 /** The provider: real create/update/delete/diff over the agent HTTP API. */

@@ -21,6 +21,13 @@ export interface AgentConnection {
   caPem?: string;
   /** Time limit of one request in milliseconds. Default: `10000`. */
   timeoutMs?: number;
+  /**
+   * How long register and deregister calls are repeated after a transient failure (see
+   * {@link isTransientFailure}), in milliseconds. Default: `0` (one attempt).
+   */
+  retryForMs?: number;
+  /** First pause between attempts in milliseconds, doubled up to 5 s. Default: `1000`. */
+  retryDelayMs?: number;
 }
 
 /** A failed call to the agent API: the request, the status and Consul's error text. */
@@ -85,6 +92,32 @@ function send(conn: AgentConnection, method: string, path: string, body?: unknow
   });
 }
 
+/**
+ * Whether a failed call may succeed if repeated: no response (agent not listening yet,
+ * restarting, time-out), an HTTP 5xx (e.g. `No cluster leader`), or `403 ACL not found`
+ * (a token created in the primary datacenter and not yet replicated here). A `403
+ * Permission denied` or a `400` is final.
+ * @param error - The failure.
+ */
+export function isTransientFailure(error: ConsulApiError): boolean {
+  return error.status === 0 || error.status >= 500 || (error.status === 403 && /ACL not found/i.test(error.body));
+}
+
+/** Runs `call`, repeating it after transient failures until `conn.retryForMs` has passed. */
+async function withRetries(conn: AgentConnection, call: () => Promise<void>): Promise<void> {
+  const deadline = Date.now() + (conn.retryForMs ?? 0);
+  let delay = conn.retryDelayMs ?? 1000;
+  for (;;) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!(error instanceof ConsulApiError) || !isTransientFailure(error) || Date.now() + delay > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, 5000);
+    }
+  }
+}
+
 /** Fails unless the status is 2xx. */
 function expectOk(method: string, path: string, res: AgentResponse): void {
   if (res.status < 200 || res.status > 299) throw new ConsulApiError(method, path, res.status, res.body);
@@ -93,22 +126,24 @@ function expectOk(method: string, path: string, res: AgentResponse): void {
 /**
  * Registers (or re-registers, replacing the definition) a service with the agent:
  * `PUT /v1/agent/service/register` with the JSON body Consul accepts (PascalCase fields).
+ * Transient failures are retried for `conn.retryForMs`.
  */
 export async function registerService(conn: AgentConnection, registration: object): Promise<void> {
   const path = "/v1/agent/service/register";
-  expectOk("PUT", path, await send(conn, "PUT", path, registration));
+  await withRetries(conn, async () => expectOk("PUT", path, await send(conn, "PUT", path, registration)));
 }
 
 /**
  * Deregisters a service (and the sidecar Consul registered with it):
  * `PUT /v1/agent/service/deregister/<id>`. A service the agent no longer knows counts as
- * deregistered, so deleting twice is safe.
+ * deregistered, so deleting twice is safe. Transient failures are retried for `conn.retryForMs`.
  */
 export async function deregisterService(conn: AgentConnection, serviceId: string): Promise<void> {
   const path = `/v1/agent/service/deregister/${encodeURIComponent(serviceId)}`;
-  const res = await send(conn, "PUT", path);
-  if (res.status === 404) return;
-  expectOk("PUT", path, res);
+  await withRetries(conn, async () => {
+    const res = await send(conn, "PUT", path);
+    if (res.status !== 404) expectOk("PUT", path, res);
+  });
 }
 
 /**

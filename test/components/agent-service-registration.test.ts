@@ -89,9 +89,20 @@ describe("dynamic provider over the agent API (against the Consul contract doubl
 
   test("errors from the agent fail the operation with Consul's message", async () => {
     consul = await ConsulDouble.start({ tokens: ["other"] });
+    // A denied token is final: one attempt, whatever the retry budget.
     await expect(agentServiceProvider.create(state())).rejects.toThrow(/HTTP 403/);
-    consul.injectFault({ method: "PUT", pathPrefix: "/v1/agent/service/deregister/", status: 500 });
-    await expect(agentServiceProvider.delete("web", state({ token: "other" }))).rejects.toThrow(/HTTP 500/);
+    expect(consul.requests.filter((r) => r.path === "/v1/agent/service/register")).toHaveLength(1);
+    consul.injectFault({ method: "PUT", pathPrefix: "/v1/agent/service/deregister/", status: 500, count: 5 });
+    await expect(agentServiceProvider.delete("web", state({ token: "other", retryForMs: 0 }))).rejects.toThrow(/HTTP 500/);
+  });
+
+  test("a transient failure (HTTP 5xx) is retried within the budget, then the call succeeds", async () => {
+    consul = await ConsulDouble.start({ tokens: ["tok-1"] });
+    consul.injectFault({ method: "PUT", pathPrefix: "/v1/agent/service/register", status: 500, count: 1 });
+    const result = await agentServiceProvider.create(state({ retryForMs: 10_000 }));
+    expect(result.id).toBe("web");
+    expect(consul.requests.filter((r) => r.path === "/v1/agent/service/register")).toHaveLength(2);
+    expect(Object.keys(consul.agentServices()).sort()).toEqual(["web", "web-sidecar-proxy"]);
   });
 
   test("diff: same body (any key order) is no change; new body or token updates; new ID or agent replaces", async () => {

@@ -1,4 +1,4 @@
-import { agentBaseUrl, ConsulApiError, deregisterService, readService, registerService } from "../../components/consul-agent-client";
+import { agentBaseUrl, ConsulApiError, deregisterService, isTransientFailure, readService, registerService } from "../../components/consul-agent-client";
 import { toServiceRegistration, type MeshService } from "../../mesh";
 import { ConsulDouble } from "../support/consul-double";
 
@@ -84,6 +84,36 @@ describe("consul agent client against the Consul contract double", () => {
     const url = consul.url;
     await consul.close();
     await expect(readService({ address: url }, "web")).rejects.toBeInstanceOf(ConsulApiError);
+  });
+
+  test("retries transient failures within the budget; a denied token is not retried", async () => {
+    consul = await ConsulDouble.start({ tokens: ["s3cret"] });
+    const body = toServiceRegistration({ name: "api", datacenter: "dc1", port: 8080 });
+    consul.injectFault({ method: "PUT", pathPrefix: "/v1/agent/service/register", status: 503, count: 3 });
+    await registerService({ address: consul.url, token: "s3cret", retryForMs: 5000, retryDelayMs: 10 }, body);
+    expect(consul.requests.filter((r) => r.path === "/v1/agent/service/register")).toHaveLength(4);
+    expect(Object.keys(consul.agentServices())).toEqual(["api"]);
+
+    const before = consul.requests.length;
+    await expect(registerService({ address: consul.url, token: "wrong", retryForMs: 5000, retryDelayMs: 10 }, body)).rejects.toMatchObject({ status: 403 });
+    expect(consul.requests.length - before).toBe(1);
+
+    consul.injectFault({ method: "PUT", pathPrefix: "/v1/agent/service/deregister/", status: 500, count: 100 });
+    const gaveUp = deregisterService({ address: consul.url, token: "s3cret", retryForMs: 200, retryDelayMs: 20 }, "api");
+    await expect(gaveUp).rejects.toMatchObject({ status: 500 });
+    const attempts = consul.requests.filter((r) => r.path === "/v1/agent/service/deregister/api").length;
+    expect(attempts).toBeGreaterThan(1);
+    expect(attempts).toBeLessThan(10);
+  });
+
+  test("transient: no answer, HTTP 5xx and ACL not found; final: permission denied, bad request", () => {
+    const error = (status: number, body: string) => new ConsulApiError("PUT", "/v1/agent/service/register", status, body);
+    expect(isTransientFailure(error(0, "connect ECONNREFUSED 127.0.0.1:8500"))).toBe(true);
+    expect(isTransientFailure(error(500, "No cluster leader"))).toBe(true);
+    expect(isTransientFailure(error(403, "ACL not found"))).toBe(true);
+    expect(isTransientFailure(error(403, "Permission denied: token with AccessorID 'x' lacks permission 'service:write' on \"web\""))).toBe(false);
+    expect(isTransientFailure(error(400, "Invalid service address"))).toBe(false);
+    expect(isTransientFailure(error(404, "Unknown service ID"))).toBe(false);
   });
 
   test("addresses are read like CONSUL_HTTP_ADDR", () => {
