@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { renderAgentConfig, type DatacenterSpec, type Mesh } from "../mesh";
 import { checkSubnet, lanServerAddress, MAX_SERVERS } from "./address-plan";
 import { datacenterProblems, throwIfProblems } from "./arg-problems";
+import { clusterIdOf } from "./cluster-id";
 import { GeneratedToken } from "./generated-token";
 
 /** The Consul image the servers run unless told otherwise (pinned). */
@@ -50,9 +51,17 @@ export interface DatacenterArgs {
   httpHostAddress?: string;
   /**
    * ACL initial management token, when the datacenter enables ACLs; configures the servers
-   * and the provider. Default: a UUID generated once and kept as a secret in the stack.
+   * and the provider. Required in a secondary datacenter with ACLs: it must be the primary
+   * datacenter's (tokens are created there and replicated). Default: a UUID generated once
+   * and kept as a secret in the stack (primary datacenter only).
    */
   initialManagementToken?: pulumi.Input<string>;
+  /**
+   * Connect trust domain to pin, `<uuid>.consul` in lower case: its UUID becomes the servers'
+   * `connect.ca_config.cluster_id` (read when the CA first starts), so the trust domain is
+   * known before the cluster exists, as routes files need. Default: none (Consul draws one).
+   */
+  trustDomain?: string;
 }
 
 /** A Consul datacenter on Docker: LAN network, server containers, and a provider for it. */
@@ -104,6 +113,20 @@ export class Datacenter extends pulumi.ComponentResource {
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
       problems.push({ path: "httpHostPort", message: `${JSON.stringify(port)} is out of range: use an integer from 1 to 65535` });
     }
+    const primary = args.primaryDatacenter ?? spec.primaryDatacenter ?? spec.name;
+    if (spec.acl?.enabled === true && spec.name !== primary && args.initialManagementToken === undefined) {
+      problems.push({
+        path: "initialManagementToken",
+        message: `datacenter ${JSON.stringify(spec.name)} is a secondary of ${JSON.stringify(primary)} with ACLs: give the primary datacenter's initial management token (tokens are created in the primary and replicated)`,
+      });
+    }
+    if (primary !== spec.name && !/^[A-Za-z0-9_-]+$/.test(primary)) {
+      problems.push({ path: "primaryDatacenter", message: `${JSON.stringify(primary)} is not a datacenter name (letters, digits, "-" and "_")` });
+    }
+    const clusterId = args.trustDomain === undefined ? undefined : clusterIdOf(args.trustDomain);
+    if (args.trustDomain !== undefined && clusterId === undefined) {
+      problems.push({ path: "trustDomain", message: `${JSON.stringify(args.trustDomain)} is not "<uuid>.consul" in lower case, so Consul cannot be made to use it` });
+    }
     throwIfProblems(problems, `Datacenter ${JSON.stringify(name)} arguments`);
 
     super("consul-mesh:index:Datacenter", name, {}, opts);
@@ -136,9 +159,14 @@ export class Datacenter extends pulumi.ComponentResource {
     }
 
     // Render once eagerly, so that a mistake fails at construction, not inside an apply.
-    const mesh: Mesh = { primaryDatacenter: args.primaryDatacenter ?? spec.primaryDatacenter ?? dc, datacenters: [spec] };
+    const mesh: Mesh = { primaryDatacenter: primary, datacenters: [spec] };
     const configOptions = { retryJoinWan: args.wan?.retryJoinWan ?? [], bindAddr: "0.0.0.0" };
-    const render = (t?: string) => JSON.stringify(renderAgentConfig(mesh, dc, { ...configOptions, initialManagementToken: t }), null, 2) + "\n";
+    const render = (t?: string) => {
+      const config = renderAgentConfig(mesh, dc, { ...configOptions, initialManagementToken: t });
+      // The pinned cluster ID sits in `connect.ca_config` (Consul reads it on the CA's first start).
+      const json = clusterId && config.connect.enabled ? { ...config, connect: { ...config.connect, ca_config: { cluster_id: clusterId } } } : config;
+      return JSON.stringify(json, null, 2) + "\n";
+    };
     render();
     this.agentConfig = token ? token.apply((t) => render(t)) : pulumi.output(render());
 
@@ -152,12 +180,20 @@ export class Datacenter extends pulumi.ComponentResource {
     this.lanHttpAddress = `http://${this.serverLanAddresses[0]}:8500`;
     this.httpAddress = `http://${hostAddress}:${port}`;
 
+    // Healthy (and so created, with `wait`) once a leader is elected; in a WAN-joined secondary,
+    // also once the primary is known over the WAN, since writes there (ACLs, global tokens)
+    // are forwarded to the primary.
+    let healthTest = "wget -q -O - http://127.0.0.1:8500/v1/status/leader | grep -q :";
+    if (args.wan && dc !== primary) healthTest += ` && wget -q -O - http://127.0.0.1:8500/v1/catalog/datacenters | grep -q '"${primary}"'`;
+
     this.servers = this.serverLanAddresses.map((lanIp, i) => {
       const node = `${dc}-server-${i}`;
       const wanIp = args.wan?.serverAddresses[i];
       const command = ["agent", `-node=${node}`, `-advertise=${lanIp}`];
       if (wanIp) command.push(`-advertise-wan=${wanIp}`);
       for (const other of this.serverLanAddresses) if (other !== lanIp) command.push(`-retry-join=${other}`);
+      // WAN joins are retried every 30 s by default; the other datacenters start at the same time.
+      if (args.wan && args.wan.retryJoinWan.length > 0) command.push("-retry-interval-wan=5s");
       const networks: docker.types.input.ContainerNetworksAdvanced[] = [
         { name: this.lanNetwork.name, ipv4Address: lanIp, aliases: [`${node}`, `consul-${dc}`] },
       ];
@@ -173,7 +209,7 @@ export class Datacenter extends pulumi.ComponentResource {
           uploads: [{ file: AGENT_CONFIG_PATH, content: this.agentConfig }],
           ports: i === 0 ? [{ internal: 8500, external: port, ip: hostAddress, protocol: "tcp" }] : [],
           healthcheck: {
-            tests: ["CMD-SHELL", "wget -q -O - http://127.0.0.1:8500/v1/status/leader | grep -q :"],
+            tests: ["CMD-SHELL", healthTest],
             interval: "2s",
             timeout: "2s",
             startPeriod: "2s",

@@ -86,7 +86,14 @@ describe("Datacenter (Pulumi mocks)", () => {
       "-advertise-wan=10.250.0.31",
       "-retry-join=10.99.2.10",
       "-retry-join=10.99.2.12",
+      "-retry-interval-wan=5s",
     ]);
+    // A secondary is healthy (so created, with `wait`) only once it sees the primary over the WAN.
+    const health = servers[1].inputs.healthcheck.tests;
+    expect(health[0]).toBe("CMD-SHELL");
+    expect(health[1]).toContain("/v1/status/leader");
+    expect(health[1]).toContain(`/v1/catalog/datacenters | grep -q '"dc1"'`);
+    expect(servers[1].inputs.wait).toBe(true);
     expect(servers[1].inputs.networksAdvanced).toEqual([
       { name: "consul-mesh-dc2-lan", ipv4Address: "10.99.2.11", aliases: ["dc2-server-1", "consul-dc2"] },
       { name: "consul-mesh-wan", ipv4Address: "10.250.0.31", aliases: ["dc2-server-1.wan"] },
@@ -140,6 +147,39 @@ describe("Datacenter (Pulumi mocks)", () => {
     expect(mocks.get("dc1-provider").inputs.token).toBe("generated-secret-of-dc1-management-token");
     expect(await valueOf(dc.managementToken as pulumi.Output<string>)).toBe("generated-secret-of-dc1-management-token");
     expect(await pulumi.isSecret(dc.managementToken as pulumi.Output<string>)).toBe(true);
+  });
+
+  test("the primary's health needs a leader only; a lone datacenter does not retry WAN joins", async () => {
+    new Datacenter("dc1", {
+      datacenter: { name: "dc1" },
+      wan: { networkName: "consul-mesh-wan", serverAddresses: ["10.250.0.10"], retryJoinWan: ["10.250.0.30"] },
+    });
+    new Datacenter("solo", { datacenter: { name: "solo" }, lanSubnet: "10.99.9.0/24", httpHostPort: 8599 });
+    await mocks.settle();
+    const primary = mocks.get("dc1-server-0").inputs;
+    expect(primary.healthcheck.tests[1]).toContain("/v1/status/leader");
+    expect(primary.healthcheck.tests[1]).not.toContain("/v1/catalog/datacenters");
+    expect(primary.command).toContain("-retry-interval-wan=5s");
+    expect(mocks.get("solo-server-0").inputs.command).toEqual(["agent", "-node=solo-server-0", "-advertise=10.99.9.10"]);
+  });
+
+  test("a trust domain pins Consul's cluster ID (connect.ca_config.cluster_id)", async () => {
+    new Datacenter("dc1", { datacenter: { name: "dc1" }, trustDomain: "5fcd4b81-a2ca-405a-ac62-0fac602c1949.consul" });
+    await mocks.settle();
+    const config = JSON.parse(mocks.get("dc1-server-0").inputs.uploads[0].content);
+    expect(config.connect).toEqual({ enabled: true, ca_config: { cluster_id: "5fcd4b81-a2ca-405a-ac62-0fac602c1949" } });
+    expect(problemPaths(() => new Datacenter("x", { datacenter: { name: "dc1" }, trustDomain: "example.consul" }))).toEqual(["trustDomain"]);
+  });
+
+  test("a secondary with ACLs needs the primary's management token (no token of its own)", async () => {
+    const spec = { name: "dc2", primaryDatacenter: "dc1", acl: { enabled: true } };
+    expect(problemPaths(() => new Datacenter("x", { datacenter: spec }))).toEqual(["initialManagementToken"]);
+    expect(() => new Datacenter("y", { datacenter: spec })).toThrow(/initialManagementToken: .*primary datacenter's initial management token/);
+    new Datacenter("dc2", { datacenter: spec, initialManagementToken: "11111111-aaaa-4bbb-8ccc-222222222222" });
+    await mocks.settle();
+    const config = JSON.parse(mocks.get("dc2-server-0").inputs.uploads[0].content);
+    expect(config.acl.tokens).toEqual({ replication: "11111111-aaaa-4bbb-8ccc-222222222222", agent: "11111111-aaaa-4bbb-8ccc-222222222222" });
+    expect(mocks.byType("pulumi-nodejs:dynamic:GeneratedToken")).toHaveLength(0);
   });
 
   test("every invalid argument is reported at once, by field, before any resource exists", async () => {
