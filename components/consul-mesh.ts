@@ -7,6 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
+  DEFAULT_TRUST_DOMAIN,
   formatRoutePlan,
   MeshValidationError,
   planRoutes,
@@ -19,6 +20,7 @@ import {
   type RoutesFile,
 } from "../mesh";
 import { checkSubnet, DEFAULT_WAN_SUBNET, defaultLanSubnet, lanGatewayAddress, wanGatewayAddress } from "./address-plan";
+import { clusterIdOf } from "./cluster-id";
 import { ConnectService } from "./connect-service";
 import { Datacenter } from "./datacenter";
 import { GeneratedToken } from "./generated-token";
@@ -89,6 +91,12 @@ function optionProblems(args: ConsulMeshArgs, names: string[]): MeshProblem[] {
   }
   if (args.routeSource !== undefined && args.routeSource !== "consul" && args.routeSource !== "file") {
     problems.push({ path: "routeSource", message: `${JSON.stringify(args.routeSource)} is not a route source: use "consul" or "file"` });
+  }
+  if (args.routeSource === "file" && typeof args.trustDomain === "string" && clusterIdOf(args.trustDomain) === undefined) {
+    problems.push({
+      path: "trustDomain",
+      message: `${JSON.stringify(args.trustDomain)} is not "<uuid>.consul": routes files name the trust domain, so the servers must be pinned to it (connect.ca_config.cluster_id)`,
+    });
   }
   return problems;
 }
@@ -171,6 +179,11 @@ export class ConsulMesh extends pulumi.ComponentResource {
       );
     }
 
+    // The servers are pinned to the model's trust domain (when it has Consul's form), so that
+    // the route plan's SNI names and the routes files are the ones Consul's proxies use.
+    const trustDomain = mesh.trustDomain ?? DEFAULT_TRUST_DOMAIN;
+    const pinnedTrustDomain = clusterIdOf(trustDomain) ? trustDomain : undefined;
+
     let token = args.initialManagementToken;
     if (token === undefined && mesh.datacenters.some((dc) => dc.acl?.enabled)) {
       token = new GeneratedToken(`${name}-management-token`, { parent: this }).value;
@@ -190,6 +203,7 @@ export class ConsulMesh extends pulumi.ComponentResource {
           wan: this.wan?.attachment(spec.name),
           httpHostPort: args.httpHostPorts?.[spec.name] ?? 8500 + i,
           initialManagementToken: spec.acl?.enabled ? token : undefined,
+          trustDomain: pinnedTrustDomain,
         },
         { parent: this },
       );
@@ -226,6 +240,7 @@ export class ConsulMesh extends pulumi.ComponentResource {
         `${name}-gateway-${dcName}-${serviceName}`,
         {
           datacenter: this.datacenters[dcName],
+          aclProvider: primaryProvider,
           wan: this.wan,
           image: gatewayImage,
           serviceName,

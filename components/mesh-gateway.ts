@@ -39,6 +39,13 @@ export type GatewayRouteSource =
 export interface MeshGatewayArgs {
   /** The datacenter the gateway serves (its LAN network, agent, provider and ACL token). */
   datacenter: Datacenter;
+  /**
+   * Provider that writes the gateway's ACL policy and token. Both are global, kept in the
+   * primary datacenter: give the primary's provider, so that the token is read back where it
+   * was written (a secondary sees it only once replication has caught up).
+   * Default: `datacenter.provider`.
+   */
+  aclProvider?: consul.Provider;
   /** The WAN federation whose network the gateway joins. Default: none (LAN only; the WAN address is the LAN one). */
   wan?: WanFederation;
   /** The gateway image (e.g. `GatewayImage.imageName`, or a published name). */
@@ -130,6 +137,7 @@ export class MeshGateway extends pulumi.ComponentResource {
     const datacenter = args.datacenter;
 
     if (datacenter.aclEnabled) {
+      const aclProvider = args.aclProvider ?? datacenter.provider;
       this.aclPolicy = new consul.AclPolicy(
         `${name}-policy`,
         {
@@ -137,7 +145,7 @@ export class MeshGateway extends pulumi.ComponentResource {
           description: `mesh gateway ${serviceName} in ${dc}: service:write on itself, service:read and node:read on all`,
           rules: gatewayAclRules(serviceName),
         },
-        { parent: this, provider: datacenter.provider },
+        { parent: this, provider: aclProvider },
       );
       this.aclToken = new consul.AclToken(
         `${name}-token`,
@@ -148,11 +156,11 @@ export class MeshGateway extends pulumi.ComponentResource {
           // replication on, while global ones are forwarded to the primary and resolve anywhere.
           local: false,
         },
-        { parent: this, provider: datacenter.provider },
+        { parent: this, provider: aclProvider },
       );
       const secretId = consul.getAclTokenSecretIdOutput(
         { accessorId: this.aclToken.accessorId },
-        { parent: this, provider: datacenter.provider },
+        { parent: this, provider: aclProvider },
       ).secretId;
       this.token = pulumi.secret(secretId);
     }

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConsulMesh } from "../../components/consul-mesh";
 import { DEFAULT_GATEWAY_IMAGE_NAME } from "../../components/gateway-image";
 import { ROUTES_FILE_PATH } from "../../components/mesh-gateway";
-import { defaultMesh, MeshValidationError, planRoutes, renderGatewayRoutes, validateMesh, type Mesh } from "../../mesh";
+import { DEFAULT_TRUST_DOMAIN, defaultMesh, MeshValidationError, planRoutes, renderGatewayRoutes, validateMesh, type Mesh } from "../../mesh";
 import { setupMocks, valueOf, type MockHarness, type RecordedResource } from "../support/pulumi-mocks";
 
 const T = {
@@ -170,7 +170,28 @@ describe("ConsulMesh (Pulumi mocks)", () => {
       expect(mocks.get(`mesh-gateway-${dc}-mesh-gateway-gateway-0`).secretInputs).toContain("envs");
     }
     expect(mocks.byType("consul:index/aclPolicy:AclPolicy").map((p) => p.inputs.name).sort()).toEqual(["dc1-mesh-gateway", "dc2-mesh-gateway"]);
+    // Policies and tokens are global: dc2's gateway's are written and read back in the
+    // primary, where they exist at once (dc2 sees them only after replication).
+    const primary = mocks.get("mesh-dc1-provider").urn;
+    for (const r of [...mocks.byType("consul:index/aclPolicy:AclPolicy"), ...mocks.byType("consul:index/aclToken:AclToken")]) {
+      expect(r.options.provider.startsWith(primary)).toBe(true);
+    }
+    const reads = mocks.calls.filter((x) => x.token === "consul:index/getAclTokenSecretId:getAclTokenSecretId");
+    expect(reads).toHaveLength(2);
+    for (const call of reads) expect(call.provider?.startsWith(primary)).toBe(true);
     for (const reg of mocks.byType(T.registration)) expect(reg.secretInputs).toEqual(["token"]);
+  });
+
+  test("the servers are pinned to the model's trust domain, so the route plan's SNI names are Consul's", async () => {
+    new ConsulMesh("mesh", defaultMesh());
+    await mocks.settle();
+    const clusterId = DEFAULT_TRUST_DOMAIN.replace(/\.consul$/, "");
+    for (const dc of ["dc1", "dc2"]) {
+      const config = JSON.parse(mocks.get(`mesh-${dc}-server-0`).inputs.uploads[0].content);
+      expect(config.connect).toEqual({ enabled: true, ca_config: { cluster_id: clusterId } });
+    }
+    // A trust domain Consul cannot be given is refused in file mode, where gateways rely on it.
+    expect(() => new ConsulMesh("file", { ...defaultMesh(), trustDomain: "example.consul", routeSource: "file" })).toThrow(/trustDomain: .*<uuid>\.consul/);
   });
 
   test("a given management token is used as is (and is secret)", async () => {
