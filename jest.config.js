@@ -11,4 +11,5 @@ module.exports = {
     "^consul-mesh-gateway/gateway$": "<rootDir>/gateway/index.ts",
   },
   testTimeout: 30000,
+  reporters: ["default", "<rootDir>/test/support/summary-reporter.js"],
 };
