@@ -13,6 +13,7 @@ import type { RouteEndpoint } from "../mesh/routes-file";
 import { ClientHelloReader, HelloFailureReason } from "./client-hello";
 import { RateLimiter } from "./logger";
 import { ConnectionResult, GatewayMetrics } from "./metrics";
+import { BufferPool, Pump } from "./pump";
 import type { RouteTable } from "./route-table";
 import { route, RouteDecision } from "./router";
 
@@ -84,23 +85,20 @@ function findUserBufferFields(): UserBufferFields | undefined {
 
 const USER_BUFFER_FIELDS = findUserBufferFields();
 
-/** The read callback of a socket in `onread` mode: return `false` to stop reading. */
-type ReadCallback = (bytes: number, buffer: Buffer) => boolean;
-
 /**
- * Switches an accepted socket to reading into `buffer` (as the public `onread` option does for
- * sockets we create). Returns `false` when this Node.js does not allow it.
+ * Switches an accepted socket to reading into the pump's buffers (as the public `onread` option
+ * does for sockets we create). Returns `false` when this Node.js does not allow it.
  */
-function useReadBuffer(socket: net.Socket, buffer: Buffer, callback: ReadCallback): boolean {
+function useReadBuffer(socket: net.Socket, pump: Pump): boolean {
   const fields = USER_BUFFER_FIELDS;
   const handle = (socket as unknown as { _handle?: { useUserBuffer?: (b: Buffer) => void } })._handle;
   if (!fields || !handle || typeof handle.useUserBuffer !== "function") return false;
   const record = socket as unknown as Record<symbol, unknown>;
   if (record[fields.buffer] !== null || record[fields.callback] !== null) return false;
-  record[fields.buffer] = buffer;
-  record[fields.callback] = callback;
-  record[fields.generator] = null;
-  handle.useUserBuffer(buffer);
+  record[fields.buffer] = pump.firstBuffer;
+  record[fields.callback] = pump.onRead;
+  record[fields.generator] = pump.nextBuffer;
+  handle.useUserBuffer(pump.firstBuffer);
   return true;
 }
 
@@ -121,8 +119,8 @@ export class SniProxy {
   private readonly labelCache = new Map<string, { inc(): void }>();
   private closing = false;
   private drained: (() => void) | undefined;
-  /** Read buffers of closed connections, for reuse (no allocation per connection). */
-  private readonly freeBuffers: Buffer[] = [];
+  /** @internal read buffers, reused across chunks and connections. */
+  readonly pool: BufferPool;
 
   /**
    * @param context route table, metrics, logger.
@@ -138,6 +136,7 @@ export class SniProxy {
     this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.maxHelloLength = options.maxHelloLength;
     this.readBufferBytes = Math.max(1024, options.readBufferBytes ?? DEFAULT_READ_BUFFER_BYTES);
+    this.pool = new BufferPool(this.readBufferBytes);
     this.logLimiter = new RateLimiter(options.logLinesPerSecond ?? 20);
     this.connectSucceeded = context.metrics.connectLatency.labels("success");
     this.connectFailed = context.metrics.connectLatency.labels("failure");
@@ -224,16 +223,6 @@ export class SniProxy {
   /** @internal the connect latency histogram for failed attempts. */
   readonly connectFailed: { observe(seconds: number): void };
 
-  /** @internal a read buffer from the pool (or a new one). */
-  acquireBuffer(): Buffer {
-    return this.freeBuffers.pop() ?? Buffer.allocUnsafeSlow(this.readBufferBytes);
-  }
-
-  /** @internal gives back a buffer no socket reads into or writes from any more. */
-  releaseBuffer(buffer: Buffer): void {
-    if (this.freeBuffers.length < 256) this.freeBuffers.push(buffer);
-  }
-
   /** @internal */
   get settings() {
     return {
@@ -291,14 +280,10 @@ class Connection {
   private clientReadEnded = false;
   private upstreamReadEnded = false;
   private released = false;
-  /** Buffer the upstream is read into (taken when routed, reused by every attempt). */
-  private upstreamBuffer: Buffer | undefined;
-  /** Buffer the client is read into once forwarding. */
-  private clientBuffer: Buffer | undefined;
-  /** Reading from the client is stopped until the upstream has taken the last chunk. */
-  private clientWaiting = false;
-  /** Reading from the upstream is stopped until the client has taken the last chunk. */
-  private upstreamWaiting = false;
+  /** Upstream → client (created when routed, shared by every connect attempt). */
+  private toClient: Pump | undefined;
+  /** Client → upstream (created when forwarding starts, if the client socket allows it). */
+  private toUpstream: Pump | undefined;
 
   constructor(
     private readonly proxy: SniProxy,
@@ -373,13 +358,14 @@ class Connection {
     const endpoint = endpoints[(start + attempt) % endpoints.length];
     const settings = this.proxy.settings;
     const began = performance.now();
-    const settingsBuffer = (this.upstreamBuffer ??= this.proxy.acquireBuffer());
+    const hot = this.proxy.ctx.metrics.hot;
+    const pump = (this.toClient ??= new Pump(this.client, this.proxy.pool, (bytes) => (hot.bytesToClient += bytes)));
     const upstream = net.connect({
       host: endpoint.address,
       port: endpoint.port,
       noDelay: true,
       allowHalfOpen: true,
-      onread: { buffer: settingsBuffer, callback: this.onUpstreamRead },
+      onread: { buffer: pump.nextBuffer, callback: pump.onRead },
     });
     this.upstream = upstream;
     this.upstreamClosed = false;
@@ -434,6 +420,7 @@ class Connection {
         return;
       }
       upstream.setTimeout(0);
+      pump.source = upstream;
       this.proxy.count("forwarded", decision.datacenter, decision.service);
       this.startPipe(upstream);
     });
@@ -461,10 +448,11 @@ class Connection {
     const eofSeen = (client as unknown as { _readableState?: { ended?: boolean } })._readableState?.ended !== false;
     let buffered = false;
     if (!eofSeen) {
-      const buffer = this.proxy.acquireBuffer();
-      buffered = useReadBuffer(client, buffer, this.onClientRead);
-      if (buffered) this.clientBuffer = buffer;
-      else this.proxy.releaseBuffer(buffer);
+      const pump = new Pump(upstream, this.proxy.pool, (bytes) => (hot.bytesToUpstream += bytes));
+      pump.source = client;
+      buffered = useReadBuffer(client, pump);
+      if (buffered) this.toUpstream = pump;
+      else pump.dispose();
     }
     if (!buffered) {
       client.on("data", (chunk: Buffer) => {
@@ -476,47 +464,6 @@ class Connection {
     if (this.clientReadEnded) upstream.end();
     client.resume();
   }
-
-  /** A chunk read from the client into its buffer: hand it to the upstream. */
-  private readonly onClientRead = (bytes: number, buffer: Buffer): boolean => {
-    const upstream = this.upstream as net.Socket;
-    this.proxy.ctx.metrics.hot.bytesToUpstream += bytes;
-    upstream.write(buffer.subarray(0, bytes), this.afterUpstreamWrite);
-    // Still queued: the buffer is in use until written, so stop reading until then.
-    if (upstream.writableLength > 0) {
-      this.clientWaiting = true;
-      return false;
-    }
-    return true;
-  };
-
-  private readonly afterUpstreamWrite = (): void => {
-    const upstream = this.upstream;
-    if (this.clientWaiting && upstream && upstream.writableLength === 0) {
-      this.clientWaiting = false;
-      if (!this.client.destroyed) this.client.resume();
-    }
-  };
-
-  /** A chunk read from the upstream into its buffer: hand it to the client. */
-  private readonly onUpstreamRead = (bytes: number, buffer: Buffer): boolean => {
-    const client = this.client;
-    this.proxy.ctx.metrics.hot.bytesToClient += bytes;
-    client.write(buffer.subarray(0, bytes), this.afterClientWrite);
-    if (client.writableLength > 0) {
-      this.upstreamWaiting = true;
-      return false;
-    }
-    return true;
-  };
-
-  private readonly afterClientWrite = (): void => {
-    const upstream = this.upstream;
-    if (this.upstreamWaiting && this.client.writableLength === 0 && upstream) {
-      this.upstreamWaiting = false;
-      if (!upstream.destroyed) upstream.resume();
-    }
-  };
 
   private readonly onClientEnd = (): void => {
     this.clientReadEnded = true;
@@ -577,9 +524,8 @@ class Connection {
     this.released = true;
     this.phase = "done";
     // Both sockets are closed: nothing reads into or writes from the buffers any more.
-    if (this.upstreamBuffer) this.proxy.releaseBuffer(this.upstreamBuffer);
-    if (this.clientBuffer) this.proxy.releaseBuffer(this.clientBuffer);
-    this.upstreamBuffer = this.clientBuffer = undefined;
+    this.toClient?.dispose();
+    this.toUpstream?.dispose();
     this.proxy.released(this);
   }
 }

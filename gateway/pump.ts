@@ -1,0 +1,115 @@
+/**
+ * Moves bytes from one socket to another through pooled buffers: the source socket reads into
+ * a buffer of ours (Node's `onread`), the chunk is written to the destination from that same
+ * buffer, and the buffer is reused once the write is done. No allocation per chunk, explicit
+ * backpressure: while `maxInFlight` writes are still queued, reading stops.
+ */
+import type net from "node:net";
+
+/** A free-list of equally sized buffers. */
+export class BufferPool {
+  private readonly free: Buffer[] = [];
+
+  /**
+   * @param size bytes per buffer.
+   * @param maxFree most buffers kept for reuse. Default: `256`.
+   */
+  constructor(
+    readonly size: number,
+    private readonly maxFree = 256,
+  ) {}
+
+  /** A buffer from the pool, or a new one. */
+  acquire(): Buffer {
+    return this.free.pop() ?? Buffer.allocUnsafeSlow(this.size);
+  }
+
+  /**
+   * Returns a buffer that nothing reads into or writes from any more.
+   * @param buffer a buffer from {@link BufferPool.acquire}.
+   */
+  release(buffer: Buffer): void {
+    if (this.free.length < this.maxFree) this.free.push(buffer);
+  }
+}
+
+/** One direction of a proxied connection. */
+export class Pump {
+  /** The buffer the source reads into next. */
+  private current: Buffer;
+  /** One entry per write not yet called back: its buffer when that write went asynchronous, else `null`. */
+  private readonly queued: Array<Buffer | null> = [];
+  private asyncWrites = 0;
+  private stopped = false;
+  private disposed = false;
+  /** The socket read from; set once it exists (the upstream is created after the pump). */
+  source: net.Socket | undefined;
+
+  /**
+   * @param destination the socket written to.
+   * @param pool where buffers come from and go back to.
+   * @param counted called with the size of each chunk (metrics).
+   * @param maxInFlight writes that may be queued before reading stops. Default: `2`.
+   */
+  constructor(
+    private readonly destination: net.Socket,
+    private readonly pool: BufferPool,
+    private readonly counted: (bytes: number) => void,
+    private readonly maxInFlight = 2,
+  ) {
+    this.current = pool.acquire();
+  }
+
+  /** The buffer to read into next (Node's `onread.buffer`, function form). */
+  readonly nextBuffer = (): Buffer => this.current;
+
+  /** The first buffer, for sockets switched to `onread` mode by hand. */
+  get firstBuffer(): Buffer {
+    return this.current;
+  }
+
+  /** Node's `onread.callback`: `bytes` were read into `buffer`; `false` stops reading. */
+  readonly onRead = (bytes: number, buffer: Buffer): boolean => {
+    if (this.disposed) return false;
+    this.counted(bytes);
+    const destination = this.destination;
+    destination.write(buffer.subarray(0, bytes), this.onWritten);
+    if (destination.writableLength === 0) {
+      // Written at once: the buffer is free for the next read.
+      this.queued.push(null);
+      return true;
+    }
+    // The write holds on to the buffer until it is called back: read into another one.
+    this.queued.push(buffer);
+    this.asyncWrites++;
+    this.current = this.pool.acquire();
+    if (this.asyncWrites >= this.maxInFlight) {
+      this.stopped = true;
+      return false;
+    }
+    return true;
+  };
+
+  private readonly onWritten = (): void => {
+    if (this.disposed) return;
+    const buffer = this.queued.shift();
+    if (buffer) {
+      this.asyncWrites--;
+      this.pool.release(buffer);
+    }
+    if (this.stopped && this.asyncWrites < this.maxInFlight) {
+      this.stopped = false;
+      const source = this.source;
+      if (source && !source.destroyed) source.resume();
+    }
+  };
+
+  /** Gives every buffer back; call only once both sockets are closed. Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.pool.release(this.current);
+    for (const buffer of this.queued) if (buffer) this.pool.release(buffer);
+    this.queued.length = 0;
+  }
+}
