@@ -16,6 +16,8 @@ import { GeneratedToken } from "./generated-token";
 export const CONSUL_IMAGE = "hashicorp/consul:1.22.3";
 /** Where the rendered agent configuration is uploaded (the image reads `/consul/config`). */
 export const AGENT_CONFIG_PATH = "/consul/config/agent.json";
+/** Consul's data directory in the image (`-data-dir` of its entrypoint), kept on a named volume per server. */
+export const DATA_PATH = "/consul/data";
 /** The prefix of Docker object names unless told otherwise. */
 export const DEFAULT_RESOURCE_PREFIX = "consul-mesh";
 
@@ -80,6 +82,8 @@ export class Datacenter extends pulumi.ComponentResource {
   readonly lanSubnet: string;
   /** The server containers. */
   readonly servers: docker.Container[];
+  /** The servers' data volumes (`<prefix>-<node>-data`, mounted at {@link DATA_PATH}), by server index. */
+  readonly dataVolumes: docker.Volume[] = [];
   /** LAN address of each server. */
   readonly serverLanAddresses: string[];
   /** HTTP API of server 0 on the LAN, for containers there (gateways): `http://<ip>:8500`. */
@@ -147,7 +151,8 @@ export class Datacenter extends pulumi.ComponentResource {
         ipamConfigs: [{ subnet: lanSubnet }],
         labels: [{ label: "consul-mesh.datacenter", value: dc }],
       },
-      { parent: this },
+      // A fixed name: the old network must go before its replacement can exist.
+      { parent: this, deleteBeforeReplace: true },
     );
     this.lanNetworkName = this.lanNetwork.name;
 
@@ -198,6 +203,13 @@ export class Datacenter extends pulumi.ComponentResource {
         { name: this.lanNetwork.name, ipv4Address: lanIp, aliases: [`${node}`, `consul-${dc}`] },
       ];
       if (args.wan && wanIp) networks.push({ name: args.wan.networkName, ipv4Address: wanIp, aliases: [`${node}.wan`] });
+      // Consul's state (raft, ACLs, config entries, agent registrations) outlives a replaced container.
+      const data = new docker.Volume(
+        `${name}-server-${i}-data`,
+        { name: `${prefix}-${node}-data`, labels: [{ label: "consul-mesh.datacenter", value: dc }] },
+        { parent: this },
+      );
+      this.dataVolumes.push(data);
       return new docker.Container(
         `${name}-server-${i}`,
         {
@@ -207,6 +219,7 @@ export class Datacenter extends pulumi.ComponentResource {
           command,
           networksAdvanced: networks,
           uploads: [{ file: AGENT_CONFIG_PATH, content: this.agentConfig }],
+          volumes: [{ volumeName: data.name, containerPath: DATA_PATH }],
           ports: i === 0 ? [{ internal: 8500, external: port, ip: hostAddress, protocol: "tcp" }] : [],
           healthcheck: {
             tests: ["CMD-SHELL", healthTest],
@@ -223,7 +236,8 @@ export class Datacenter extends pulumi.ComponentResource {
             { label: "consul-mesh.role", value: "server" },
           ],
         },
-        { parent: this },
+        // A fixed name, IP address and host port: the old container must go first.
+        { parent: this, deleteBeforeReplace: true },
       );
     });
 

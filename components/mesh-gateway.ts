@@ -222,7 +222,8 @@ export class MeshGateway extends pulumi.ComponentResource {
             { label: "consul-mesh.service", value: serviceName },
           ],
         },
-        { parent: this, dependsOn: datacenter.servers },
+        // A fixed name and IP addresses: the old container must go first.
+        { parent: this, dependsOn: datacenter.servers, deleteBeforeReplace: true },
       );
 
       if (routes.source === "file" && routes.register !== false) {

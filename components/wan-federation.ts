@@ -104,7 +104,8 @@ export class WanFederation extends pulumi.ComponentResource {
         ipamConfigs: [{ subnet }],
         labels: [{ label: "consul-mesh.role", value: "wan" }],
       },
-      { parent: this },
+      // A fixed name: the old network must go before its replacement can exist.
+      { parent: this, deleteBeforeReplace: true },
     );
     this.networkName = this.network.name;
 

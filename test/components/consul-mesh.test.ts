@@ -44,6 +44,7 @@ describe("ConsulMesh (Pulumi mocks)", () => {
       [T.network]: 3,
       "docker:index/remoteImage:RemoteImage": 2,
       [T.container]: 4,
+      "docker:index/volume:Volume": 2,
       [T.provider]: 2,
       [T.registration]: 4,
     });
@@ -250,6 +251,6 @@ describe("ConsulMesh (Pulumi mocks)", () => {
     const first = await snapshot();
     const second = await snapshot();
     expect(second).toEqual(first);
-    expect(first.length).toBe(27);
+    expect(first.length).toBe(29);
   });
 });

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { AGENT_CONFIG_PATH, CONSUL_IMAGE, Datacenter } from "../../components/datacenter";
+import { AGENT_CONFIG_PATH, CONSUL_IMAGE, DATA_PATH, Datacenter } from "../../components/datacenter";
 import { MeshValidationError, renderAgentConfig } from "../../mesh";
 import { setupMocks, valueOf, type MockHarness } from "../support/pulumi-mocks";
 
@@ -44,6 +44,12 @@ describe("Datacenter (Pulumi mocks)", () => {
       { name: "consul-mesh-dc1-lan", ipv4Address: "10.250.1.10", aliases: ["dc1-server-0", "consul-dc1"] },
     ]);
     expect(server.ports).toEqual([{ internal: 8500, external: 8500, ip: "127.0.0.1", protocol: "tcp" }]);
+    // Consul's data lives on a named volume, so a replaced container keeps the cluster's state;
+    // fixed names, addresses and ports mean the old container must go before the new one.
+    expect(mocks.get("dc1-server-0-data").inputs).toMatchObject({ name: "consul-mesh-dc1-server-0-data" });
+    expect(server.volumes).toEqual([{ volumeName: "consul-mesh-dc1-server-0-data", containerPath: DATA_PATH }]);
+    expect(servers[0].options.deleteBeforeReplace).toBe(true);
+    expect(network.options.deleteBeforeReplace).toBe(true);
     expect(server.wait).toBe(true);
     expect(server.healthcheck.tests.join(" ")).toContain("/v1/status/leader");
 
@@ -59,7 +65,7 @@ describe("Datacenter (Pulumi mocks)", () => {
     expect(provider.inputs.token).toBeUndefined();
     expect(provider.options.dependencies).toContain(servers[0].urn);
 
-    for (const child of [network, image, servers[0], provider]) expect(child.parent).toBe(self.urn);
+    for (const child of [network, image, servers[0], provider, mocks.get("dc1-server-0-data")]) expect(child.parent).toBe(self.urn);
     expect(dc.httpAddress).toBe("http://127.0.0.1:8500");
     expect(dc.lanHttpAddress).toBe("http://10.250.1.10:8500");
     expect(dc.managementToken).toBeUndefined();

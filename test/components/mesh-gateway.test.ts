@@ -112,6 +112,7 @@ describe("MeshGateway (Pulumi mocks)", () => {
     });
     await mocks.settle();
     const c = mocks.get("gw-gateway-0");
+    expect(c.options.deleteBeforeReplace).toBe(true);
     expect(c.inputs.command).toEqual(expect.arrayContaining(["--routes", ROUTES_FILE_PATH]));
     expect(c.inputs.command).not.toContain("--consul");
     expect(c.inputs.command).not.toContain("--lan-address");

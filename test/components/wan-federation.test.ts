@@ -27,6 +27,7 @@ describe("WanFederation (Pulumi mocks)", () => {
     expect(network.type).toBe("docker:index/network:Network");
     expect(network.parent).toBe(mocks.get("wan", "consul-mesh:index:WanFederation").urn);
     expect(network.inputs).toMatchObject({ name: "consul-mesh-wan", driver: "bridge", internal: false, ipamConfigs: [{ subnet: "10.250.0.0/24" }] });
+    expect(network.options.deleteBeforeReplace).toBe(true);
     expect(wan.primaryDatacenter).toBe("dc1");
 
     const dc1 = wan.attachment("dc1");
