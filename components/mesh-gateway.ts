@@ -9,7 +9,7 @@
 import * as consul from "@pulumi/consul";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_TRUST_DOMAIN, toGatewayRegistration, type MeshProblem, type RoutesFile } from "../mesh";
+import { toGatewayRegistration, type MeshProblem, type RoutesFile } from "../mesh";
 import { lanGatewayAddress, MAX_GATEWAYS } from "./address-plan";
 import { AgentServiceRegistration } from "./agent-service-registration";
 import { gatewayProblems, throwIfProblems } from "./arg-problems";
@@ -68,7 +68,11 @@ export interface MeshGatewayArgs {
   aliases?: string[];
   /** Opaque `Proxy.Config` of the registration (file mode registers it). Default: `{}`. */
   proxyConfig?: Record<string, unknown>;
-  /** Trust domain of the mesh. Default: `DEFAULT_TRUST_DOMAIN` of `mesh/`. */
+  /**
+   * Trust domain of the mesh (`--trust-domain`). Default: not passed — in Consul mode the
+   * gateway reads it from the agent's CA roots, in file mode from the routes file (a
+   * different value here would make the gateway refuse the file).
+   */
   trustDomain?: pulumi.Input<string>;
   /** Route source. Default: `{ source: "consul" }`. */
   routes?: GatewayRouteSource;
@@ -133,7 +137,6 @@ export class MeshGateway extends pulumi.ComponentResource {
     this.serviceName = serviceName;
     const prefix = args.resourcePrefix ?? "consul-mesh";
     const aliases = args.aliases ?? [`${serviceName}-${dc}`];
-    const trustDomain = args.trustDomain ?? DEFAULT_TRUST_DOMAIN;
     const datacenter = args.datacenter;
 
     if (datacenter.aclEnabled) {
@@ -180,12 +183,9 @@ export class MeshGateway extends pulumi.ComponentResource {
       this.lanAddresses.push(lan);
       this.wanAddresses.push(wan);
 
-      const command: pulumi.Input<string>[] = [
-        "--datacenter", dc,
-        "--trust-domain", trustDomain,
-        "--listen", `0.0.0.0:${port}`,
-        "--admin", `0.0.0.0:${adminPort}`,
-      ];
+      const command: pulumi.Input<string>[] = ["--datacenter", dc];
+      if (args.trustDomain !== undefined) command.push("--trust-domain", args.trustDomain);
+      command.push("--listen", `0.0.0.0:${port}`, "--admin", `0.0.0.0:${adminPort}`);
       // The registration flags apply to self-registration (Consul mode) only; in file mode
       // the component registers the gateway with the agent itself.
       if (routes.source === "file") command.push("--routes", ROUTES_FILE_PATH);

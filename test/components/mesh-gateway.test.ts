@@ -48,9 +48,9 @@ describe("MeshGateway (Pulumi mocks)", () => {
     expect(c.parent).toBe(mocks.get("gw", "consul-mesh:index:MeshGateway").urn);
     expect(c.inputs.image).toBe("consul-mesh/sni-gateway:test");
     expect(c.inputs.name).toBe("consul-mesh-dc1-mesh-gateway-0");
+    // No --trust-domain: the gateway takes Consul's own from the agent's CA roots.
     expect(c.inputs.command).toEqual([
       "--datacenter", "dc1",
-      "--trust-domain", DEFAULT_TRUST_DOMAIN,
       "--listen", "0.0.0.0:8443",
       "--admin", "0.0.0.0:19000",
       "--consul", "http://10.250.1.10:8500",
@@ -116,6 +116,8 @@ describe("MeshGateway (Pulumi mocks)", () => {
     expect(c.inputs.command).toEqual(expect.arrayContaining(["--routes", ROUTES_FILE_PATH]));
     expect(c.inputs.command).not.toContain("--consul");
     expect(c.inputs.command).not.toContain("--lan-address");
+    // The routes file names the trust domain; a flag could only contradict it.
+    expect(c.inputs.command).not.toContain("--trust-domain");
     expect(c.inputs.envs).toEqual([]);
     expect(c.inputs.uploads).toEqual([{ file: ROUTES_FILE_PATH, content: JSON.stringify(routes, null, 2) + "\n" }]);
 
