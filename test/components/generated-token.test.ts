@@ -17,6 +17,20 @@ describe("generated token", () => {
     expect(await generatedTokenProvider.diff()).toEqual({ changes: false });
   });
 
+  test("the serialized provider runs on its own, as Pulumi's dynamic provider host runs it", async () => {
+    const mocks = await setupMocks();
+    new GeneratedToken("t");
+    await mocks.settle();
+    const text = mocks.get("t").inputs.__provider as string;
+    expect(typeof text).toBe("string");
+    const module = { exports: {} as { handler?: () => typeof generatedTokenProvider } };
+    new Function("exports", "require", "module", text)(module.exports, require, module);
+    const provider = (module.exports.handler as () => typeof generatedTokenProvider)();
+    const created = await provider.create({});
+    expect(created.outs.value).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(created.id).not.toBe(created.outs.value);
+  });
+
   test("its value is a secret output", async () => {
     const mocks = await setupMocks();
     const token = new GeneratedToken("t");
