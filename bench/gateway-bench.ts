@@ -42,6 +42,9 @@ const BULK_SECS = Math.min(60, Number(flags["bulk-secs"]));
 const RATE_SECS = quick ? 3 : Math.min(30, Number(flags["rate-secs"]));
 const RATE_WORKERS = Math.min(64, Number(flags["rate-workers"]));
 const LATENCY = quick ? 1000 : Math.min(50_000, Number(flags.latency));
+/** A sample starts once the machine uses less than this many cores (others' work), or after QUIET_WAIT_MS. */
+const QUIET_CORES = 0.3;
+const QUIET_WAIT_MS = quick ? 2000 : 30_000;
 const TICK = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
 
 interface System {
@@ -112,6 +115,29 @@ function runClient(args: string[], timeoutMs: number): Promise<Record<string, nu
       }
     });
   });
+}
+
+/** CPU cores busy machine-wide over `ms` (from /proc/stat). */
+async function busyCores(ms = 500): Promise<number> {
+  const read = () => {
+    const fields = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    const idle = fields[3] + (fields[4] ?? 0);
+    const total = fields.reduce((a, b) => a + b, 0);
+    return { idle, total };
+  };
+  const a = read();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = read();
+  const cores = os.cpus().length;
+  return b.total === a.total ? 0 : (cores * (b.total - a.total - (b.idle - a.idle))) / (b.total - a.total);
+}
+
+/** Waits (at most `maxMs`) until the machine is quiet; returns the last busy reading, in cores. */
+async function quietGate(maxMs = QUIET_WAIT_MS): Promise<number> {
+  const deadline = Date.now() + maxMs;
+  let busy = await busyCores();
+  while (busy > QUIET_CORES && Date.now() < deadline) busy = await busyCores();
+  return busy;
 }
 
 function median(values: number[]): number {
@@ -189,34 +215,44 @@ async function main(): Promise<void> {
   }
 
   const caFile = pki.caFile;
-  type Sample = { rep: number; system: string; test: string; value: number; proxyCpu: number; load1: number; extra?: Record<string, unknown> };
+  type Sample = { rep: number; system: string; test: string; value: number; proxyCpu: number; load1: number; preBusy: number; extra?: Record<string, unknown> };
   const samples: Sample[] = [];
   const log = (s: string) => process.stderr.write(`${s}\n`);
   log(`bench: ${REPS} rep(s); bulk ${BULK_BYTES / 1048576} MiB ≤${BULK_SECS}s; conn rate ${RATE_SECS}s × 2 processes × ${RATE_WORKERS} workers; latency ${LATENCY} × 64 B; systems: ${systems.map((s) => s.name).join(", ")}`);
+
+  // Warm-up, not measured: lets each proxy's JIT (and caches) settle before the first sample.
+  for (const system of systems) {
+    const args = [system.host, String(system.port), NAME, caFile];
+    await runClient(["bulk", ...args, String(256 * 1024 * 1024), "10"], 40_000);
+    await runClient(["connrate", ...args, "8", "2"], 40_000);
+  }
 
   for (let rep = 0; rep < REPS; rep++) {
     const order = systems.map((_, i) => systems[(i + rep) % systems.length]);
     for (const system of order) {
       const args = [system.host, String(system.port), NAME, caFile];
       // 1. bulk, one connection, client → server.
+      let preBusy = await quietGate();
       let cpu0 = cpuSeconds(system.pid);
       const load1 = os.loadavg()[0];
       const bulk = await runClient(["bulk", ...args, String(BULK_BYTES), String(BULK_SECS)], (BULK_SECS + 30) * 1000);
       let cpu = cpuSeconds(system.pid) - cpu0;
-      samples.push({ rep, system: system.name, test: "bulk1", value: Number(bulk.gbps), proxyCpu: cpu / (Number(bulk.bytes) / 2 ** 30), load1, extra: bulk });
+      samples.push({ rep, system: system.name, test: "bulk1", value: Number(bulk.gbps), proxyCpu: cpu / (Number(bulk.bytes) / 2 ** 30), load1, preBusy, extra: bulk });
       log(`rep ${rep + 1} ${system.name} bulk: ${Number(bulk.gbps).toFixed(2)} Gbit/s, proxy ${(cpu / (Number(bulk.bytes) / 2 ** 30)).toFixed(2)} CPU-s/GiB`);
       // 2. new connections per second, 2 client processes.
+      preBusy = await quietGate();
       cpu0 = cpuSeconds(system.pid);
       const rate = await Promise.all([0, 1].map(() => runClient(["connrate", ...args, String(RATE_WORKERS), String(RATE_SECS)], (RATE_SECS + 30) * 1000)));
       cpu = cpuSeconds(system.pid) - cpu0;
       const conns = rate.reduce((n, r) => n + Number(r.conns), 0);
       const errors = rate.reduce((n, r) => n + Number(r.errors), 0);
       const perSecond = rate.reduce((n, r) => n + Number(r.rate), 0);
-      samples.push({ rep, system: system.name, test: "connrate", value: perSecond, proxyCpu: (cpu * 1000) / conns, load1: os.loadavg()[0], extra: { conns, errors } });
+      samples.push({ rep, system: system.name, test: "connrate", value: perSecond, proxyCpu: (cpu * 1000) / conns, load1: os.loadavg()[0], preBusy, extra: { conns, errors } });
       log(`rep ${rep + 1} ${system.name} conn rate: ${perSecond.toFixed(0)}/s (${errors} errors), proxy ${((cpu * 1000) / conns).toFixed(3)} CPU-ms/conn`);
       // 3. latency.
+      preBusy = await quietGate();
       const lat = await runClient(["latency", ...args, String(LATENCY)], 60_000);
-      samples.push({ rep, system: system.name, test: "latency", value: Number(lat.p50us), proxyCpu: NaN, load1: os.loadavg()[0], extra: lat });
+      samples.push({ rep, system: system.name, test: "latency", value: Number(lat.p50us), proxyCpu: NaN, load1: os.loadavg()[0], preBusy, extra: lat });
       log(`rep ${rep + 1} ${system.name} latency: p50 ${Number(lat.p50us).toFixed(0)} µs, p99 ${Number(lat.p99us).toFixed(0)} µs`);
     }
   }
@@ -231,8 +267,19 @@ async function main(): Promise<void> {
           return direct ? s.value / direct.value : NaN;
         }),
       );
+    const spread = (test: string) => {
+      const ratios = of(test)
+        .map((s) => {
+          const direct = samples.find((d) => d.system === "direct" && d.test === test && d.rep === s.rep);
+          return direct ? s.value / direct.value : NaN;
+        })
+        .filter(Number.isFinite);
+      return ratios.length ? `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}` : "n/a";
+    };
     return {
       system: system.name,
+      bulkSpread: spread("bulk1"),
+      connSpread: spread("connrate"),
       bulkGbps: median(of("bulk1").map((s) => s.value)),
       bulkRatio: ratio("bulk1"),
       connRate: median(of("connrate").map((s) => s.value)),
@@ -246,14 +293,19 @@ async function main(): Promise<void> {
   });
   const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
   const table = [
-    "| system | c→s 1 conn Gbit/s (× direct) | new TLS conn/s (× direct) | p50 / p99 µs (64 B RR) | proxy CPU s/GiB | proxy CPU ms/conn | conn errors |",
+    "| system | c→s 1 conn Gbit/s (× direct; range) | new TLS conn/s (× direct; range) | p50 / p99 µs (64 B RR) | proxy CPU s/GiB | proxy CPU ms/conn | conn errors |",
     "|---|---|---|---|---|---|---|",
-    ...rows.map((r) => `| ${r.system} | ${f(r.bulkGbps)} (${f(r.bulkRatio)}) | ${f(r.connRate, 0)} (${f(r.connRatio)}) | ${f(r.p50us, 0)} / ${f(r.p99us, 0)} | ${r.system === "direct" ? "n/a" : f(r.cpuPerGiB)} | ${r.system === "direct" ? "n/a" : f(r.cpuMsPerConn, 3)} | ${r.connErrors} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.system} | ${f(r.bulkGbps)} (${f(r.bulkRatio)}; ${r.bulkSpread}) | ${f(r.connRate, 0)} (${f(r.connRatio)}; ${r.connSpread}) | ${f(r.p50us, 0)} / ${f(r.p99us, 0)} | ${r.system === "direct" ? "n/a" : f(r.cpuPerGiB)} | ${r.system === "direct" ? "n/a" : f(r.cpuMsPerConn, 3)} | ${r.connErrors} |`,
+    ),
   ].join("\n");
+  const quiet = samples.filter((s) => s.preBusy <= QUIET_CORES).length;
+  const quietLine = `Quiet gate: ${quiet}/${samples.length} samples started with other work below ${QUIET_CORES} cores (median before a sample: ${median(samples.map((s) => s.preBusy)).toFixed(2)} cores).`;
   const facts = { date: new Date().toISOString(), node: process.version, nproc: os.cpus().length, cpu: os.cpus()[0]?.model, loadavgAtEnd: os.loadavg(), reps: REPS, bulkBytes: BULK_BYTES, rateSecs: RATE_SECS, rateWorkers: RATE_WORKERS * 2, latencyCount: LATENCY };
   mkdirSync(path.join(ROOT, "bench/results"), { recursive: true });
   writeFileSync(path.join(ROOT, "bench/results/latest.json"), `${JSON.stringify({ facts, rows, samples }, null, 2)}\n`);
-  process.stdout.write(`\n${JSON.stringify(facts)}\n\n${table}\n`);
+  process.stdout.write(`\n${JSON.stringify(facts)}\n\n${table}\n\n${quietLine}\n`);
   await pki.cleanup();
 }
 
