@@ -128,8 +128,8 @@ export class ConsulClient {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     this.agent =
       this.base.protocol === "https:"
-        ? new https.Agent({ keepAlive: true, ca: options.ca, maxSockets: 64 })
-        : new http.Agent({ keepAlive: true, maxSockets: 64 });
+        ? new https.Agent({ keepAlive: true, ca: options.ca })
+        : new http.Agent({ keepAlive: true });
   }
 
   /** The agent's base URL (no credentials). */

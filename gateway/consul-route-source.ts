@@ -5,12 +5,14 @@
  * - `GET /v1/catalog/datacenters` (polled: it does not block) lists the remote datacenters;
  * - per remote datacenter, `GET /v1/catalog/services?dc=X&filter=ServiceKind == "mesh-gateway"`
  *   names its gateways and `GET /v1/health/service/<gw>?dc=X&passing` gives their WAN addresses;
- * - `GET /v1/catalog/services?dc=D` lists the local services and
+ * - `GET /v1/catalog/services?dc=D&filter=ServiceKind == ""` lists the local services and
  *   `GET /v1/health/connect/<svc>?dc=D&passing` gives each one's healthy connect endpoints;
  * - `GET /v1/agent/connect/ca/roots` gives the trust domain (`TrustDomain`).
  *
  * When Consul is unreachable every watch keeps its last good value, so the table in force stays;
- * `status().stale` reports it.
+ * `status().stale` reports it. Each local service and each remote gateway service holds one
+ * blocking query (one HTTP connection) open: mind Consul's `http_max_conns_per_client` (default
+ * 200) for very large catalogs.
  */
 import type { RouteEndpoint, RoutesFile, RoutesFileGateway, RoutesFileService } from "../mesh/routes-file";
 import { BlockingWatch, BlockingWatchTiming } from "./blocking-watch";
@@ -166,7 +168,8 @@ export class ConsulRouteSource implements RouteSource {
     this.datacenters = this.watch<string[]>("/v1/catalog/datacenters", {}, { pollIntervalMs: this.options.datacentersIntervalMs ?? 30_000 }, (dcs) =>
       this.syncDatacenters(dcs),
     );
-    this.localServices = this.watch<Record<string, string[]>>("/v1/catalog/services", { dc: this.datacenter }, {}, (services) =>
+    // Typical services only: sidecars, gateways and other proxies are not connect destinations.
+    this.localServices = this.watch<Record<string, string[]>>("/v1/catalog/services", { dc: this.datacenter, filter: 'ServiceKind == ""' }, {}, (services) =>
       this.syncLocalServices(services),
     );
     let timer: NodeJS.Timeout | undefined;

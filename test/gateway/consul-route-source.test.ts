@@ -138,6 +138,10 @@ describe("Consul mode against the contract double", () => {
     }
     const remote = double.requests.find((r) => r.path === "/v1/catalog/services" && r.query.dc === "dc2");
     expect(remote?.query.filter).toBe('ServiceKind == "mesh-gateway"');
+    const local = double.requests.find((r) => r.path === "/v1/catalog/services" && r.query.dc === "dc1");
+    expect(local?.query.filter).toBe('ServiceKind == ""');
+    // Sidecars and gateways are not watched as destinations.
+    expect(paths).not.toContain("/v1/health/connect/web-sidecar-proxy");
     const health = double.requests.find((r) => r.path === "/v1/health/service/mesh-gateway");
     expect(health?.query).toMatchObject({ dc: "dc2", passing: "" });
     const connect = double.requests.filter((r) => r.path === "/v1/health/connect/web");
