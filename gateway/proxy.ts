@@ -32,8 +32,9 @@ export interface ProxyOptions {
   /** Most per-connection log lines (rejections, failures) per second. Default: `20`. */
   logLinesPerSecond?: number;
   /**
-   * Size of each of a forwarded connection's two read buffers, in bytes: the gateway reads into
-   * them and writes from them, with no allocation per chunk. Default: `32768`.
+   * Size of the read buffers used for bulk transfer, in bytes: the gateway reads into them and
+   * writes from them, with no allocation per chunk. Idle and interactive connections use 4 KiB
+   * buffers and move to this size when a read fills one. Default: `32768`.
    */
   readBufferBytes?: number;
 }

@@ -3,25 +3,36 @@
  * a buffer of ours (Node's `onread`), the chunk is written to the destination from that same
  * buffer, and the buffer is reused once the write is done. No allocation per chunk, explicit
  * backpressure: while `maxInFlight` writes are still queued, reading stops.
+ *
+ * Two buffer sizes: a connection starts (and idles) on a small buffer, moves to a large one
+ * when a read fills the small one (bulk transfer), and back when reads fit in the small size
+ * again, so idle connections hold little memory and bulk transfers make few system calls.
  */
 import type net from "node:net";
 
-/** A free-list of equally sized buffers. */
+/** Free-lists of read buffers in two sizes. */
 export class BufferPool {
-  private readonly free: Buffer[] = [];
+  private readonly freeSmall: Buffer[] = [];
+  private readonly freeLarge: Buffer[] = [];
 
   /**
-   * @param size bytes per buffer.
-   * @param maxFree most buffers kept for reuse. Default: `256`.
+   * @param largeSize bytes per large buffer (bulk transfer).
+   * @param smallSize bytes per small buffer (idle and interactive connections). Default: `4096` (at most `largeSize`).
+   * @param maxFree most buffers of each size kept for reuse. Default: `256`.
    */
   constructor(
-    readonly size: number,
+    readonly largeSize: number,
+    readonly smallSize = Math.min(4096, largeSize),
     private readonly maxFree = 256,
   ) {}
 
-  /** A buffer from the pool, or a new one. */
-  acquire(): Buffer {
-    return this.free.pop() ?? Buffer.allocUnsafeSlow(this.size);
+  /**
+   * A buffer from the pool, or a new one.
+   * @param large a large buffer rather than a small one.
+   */
+  acquire(large: boolean): Buffer {
+    if (large) return this.freeLarge.pop() ?? Buffer.allocUnsafeSlow(this.largeSize);
+    return this.freeSmall.pop() ?? Buffer.allocUnsafeSlow(this.smallSize);
   }
 
   /**
@@ -29,7 +40,8 @@ export class BufferPool {
    * @param buffer a buffer from {@link BufferPool.acquire}.
    */
   release(buffer: Buffer): void {
-    if (this.free.length < this.maxFree) this.free.push(buffer);
+    const free = buffer.length === this.largeSize ? this.freeLarge : this.freeSmall;
+    if (free.length < this.maxFree) free.push(buffer);
   }
 }
 
@@ -57,7 +69,7 @@ export class Pump {
     private readonly counted: (bytes: number) => void,
     private readonly maxInFlight = 2,
   ) {
-    this.current = pool.acquire();
+    this.current = pool.acquire(false);
   }
 
   /** The buffer to read into next (Node's `onread.buffer`, function form). */
@@ -74,15 +86,23 @@ export class Pump {
     this.counted(bytes);
     const destination = this.destination;
     destination.write(buffer.subarray(0, bytes), this.onWritten);
+    const pool = this.pool;
+    // A full buffer means more is waiting: go large. A read that fits the small size: go small.
+    const isLarge = buffer.length === pool.largeSize;
+    const large = bytes === buffer.length ? true : bytes <= pool.smallSize ? false : isLarge;
     if (destination.writableLength === 0) {
-      // Written at once: the buffer is free for the next read.
+      // Written at once: the buffer is free for the next read, or for the pool on a size change.
       this.queued.push(null);
+      if (large !== isLarge && pool.largeSize !== pool.smallSize) {
+        pool.release(buffer);
+        this.current = pool.acquire(large);
+      }
       return true;
     }
     // The write holds on to the buffer until it is called back: read into another one.
     this.queued.push(buffer);
     this.asyncWrites++;
-    this.current = this.pool.acquire();
+    this.current = pool.acquire(large);
     if (this.asyncWrites >= this.maxInFlight) {
       this.stopped = true;
       return false;

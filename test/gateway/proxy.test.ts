@@ -188,12 +188,15 @@ test("backpressure the other way: 32 MiB from a fast client to an upstream that 
   expect(hash.digest("hex")).toBe(createHash("sha256").update(helloBytes).update(payload).digest("hex"));
 }, 60_000);
 
-test("20 concurrent connections, each with its own 2 MiB both ways, never mix bytes (buffers are reused)", async () => {
+test.each([
+  ["one 4 KiB size", 4096],
+  ["4 KiB and 32 KiB, switching", undefined],
+])("20 concurrent connections, each with its own 2 MiB both ways, never mix bytes (buffers: %s, reused)", async (_what, readBufferBytes) => {
   const up = await rawUpstream((socket) => {
     socket.on("data", (d) => socket.write(d));
     socket.on("end", () => socket.end());
   });
-  const gw = await gateway([{ address: "127.0.0.21", port: up.port }], { readBufferBytes: 4096 });
+  const gw = await gateway([{ address: "127.0.0.21", port: up.port }], { readBufferBytes });
   cleanups.push(() => up.close(), () => gw.close(0));
   const one = async () => {
     const client = await connect(gw);
