@@ -13,73 +13,13 @@
  * not found`), since the servers may have been created moments before.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { deregisterService, registerService, type AgentConnection } from "./consul-agent-client";
-import { sortKeys } from "../mesh/config-entry";
+import { agentServiceProvider } from "./consul-agent-client";
 
-/** The plain inputs (and outputs) of the dynamic resource, as the provider sees them. */
-export interface AgentServiceRegistrationState {
-  /** Agent HTTP address (`http://host:port`). */
-  address: string;
-  /** ACL token for `X-Consul-Token`. Default: none. */
-  token?: string;
-  /** PEM CA bundle for an `https` agent. Default: Node's CAs. */
-  caPem?: string;
-  /** The service ID the registration creates (the resource's ID). */
-  serviceId: string;
-  /** The JSON body of `PUT /v1/agent/service/register`. */
-  registration: Record<string, unknown>;
-  /**
-   * How long create, update and delete repeat transient failures (agent not answering yet,
-   * HTTP 5xx, a token not yet replicated), in ms. Default: {@link DEFAULT_AGENT_RETRY_MS}.
-   */
-  retryForMs?: number;
-}
-
-/** How long agent calls are retried by default: servers just created may still be electing a leader, joining the WAN or replicating tokens. */
-export const DEFAULT_AGENT_RETRY_MS = 60_000;
-
-/** The connection to the agent a state describes. */
-function connectionOf(state: AgentServiceRegistrationState): AgentConnection {
-  return {
-    address: state.address,
-    token: state.token || undefined,
-    caPem: state.caPem || undefined,
-    retryForMs: state.retryForMs ?? DEFAULT_AGENT_RETRY_MS,
-  };
-}
-
-/** The provider: real create/update/delete/diff over the agent HTTP API. */
-export const agentServiceProvider = {
-  /** Compares old and new state; a new ID or agent means a new registration elsewhere. */
-  async diff(_id: string, olds: AgentServiceRegistrationState, news: AgentServiceRegistrationState) {
-    const replaces: string[] = [];
-    if (olds.serviceId !== news.serviceId) replaces.push("serviceId");
-    if (olds.address !== news.address) replaces.push("address");
-    const changed =
-      replaces.length > 0 ||
-      JSON.stringify(sortKeys(olds.registration)) !== JSON.stringify(sortKeys(news.registration)) ||
-      (olds.token ?? "") !== (news.token ?? "") ||
-      (olds.caPem ?? "") !== (news.caPem ?? "");
-    return { changes: changed, replaces, deleteBeforeReplace: false };
-  },
-
-  /** Registers the service; its ID becomes the resource ID. */
-  async create(inputs: AgentServiceRegistrationState) {
-    await registerService(connectionOf(inputs), inputs.registration);
-    return { id: inputs.serviceId, outs: inputs };
-  },
-
-  /** Re-registers with the new definition; the agent replaces the old one in place. */
-  async update(_id: string, _olds: AgentServiceRegistrationState, news: AgentServiceRegistrationState) {
-    await registerService(connectionOf(news), news.registration);
-    return { outs: news };
-  },
-
-  /** Deregisters the service (a service already gone counts as deleted). */
-  async delete(id: string, props: AgentServiceRegistrationState) {
-    await deregisterService(connectionOf(props), id);
-  },
-};
+// The provider lives beside the client it calls: Pulumi serializes it with everything it
+// references, and a function imported from another module of this package would be
+// serialized as `require("consul-mesh-gateway/dist/…")`, which the package's `exports` refuse
+// once it is installed from npm.
+export { agentServiceProvider, DEFAULT_AGENT_RETRY_MS, type AgentServiceRegistrationState } from "./consul-agent-client";
 
 /** Arguments of {@link AgentServiceRegistration}. */
 export interface AgentServiceRegistrationArgs {

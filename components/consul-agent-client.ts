@@ -2,8 +2,8 @@
  * A small client for the parts of Consul's agent HTTP API that Pulumi cannot reach through
  * `@pulumi/consul`: registering services with a `Kind` and a `Proxy` (connect proxies,
  * sidecars with upstreams, mesh gateways). Plain Node `http`/`https`, no Pulumi import, so
- * it is tested against a server that speaks Consul's contract and reused by the dynamic
- * provider.
+ * it is tested against a server that speaks Consul's contract. The dynamic provider that
+ * registers services through it is here too (see {@link agentServiceProvider}).
  */
 import * as http from "node:http";
 import * as https from "node:https";
@@ -30,10 +30,14 @@ export interface AgentConnection {
   retryDelayMs?: number;
 }
 
-/** A failed call to the agent API: the request, the status and Consul's error text. */
+/**
+ * A failed call to the agent API: the request, the status and Consul's error text. Every
+ * field is set in the constructor's body: Pulumi serializes the dynamic provider's copy of this
+ * class as a plain function calling `Error` (which sets no `message`) and drops class fields.
+ */
 export class ConsulApiError extends Error {
-  /** Stable error code. */
-  readonly code = "CONSUL_API_ERROR";
+  /** Stable error code: `"CONSUL_API_ERROR"`. */
+  declare readonly code: "CONSUL_API_ERROR";
   constructor(
     /** HTTP method. */
     readonly method: string,
@@ -44,8 +48,11 @@ export class ConsulApiError extends Error {
     /** Response body (Consul's error text) or the transport error's message. */
     readonly body: string,
   ) {
-    super(`Consul ${method} ${path} failed${status ? ` with HTTP ${status}` : ""}: ${body.trim() || "(empty body)"}`);
+    const message = `Consul ${method} ${path} failed${status ? ` with HTTP ${status}` : ""}: ${body.trim() || "(empty body)"}`;
+    super(message);
+    this.message = message;
     this.name = "ConsulApiError";
+    (this as { code: string }).code = "CONSUL_API_ERROR";
   }
 }
 
@@ -157,3 +164,86 @@ export async function readService(conn: AgentConnection, serviceId: string): Pro
   expectOk("GET", path, res);
   return JSON.parse(res.body) as Record<string, unknown>;
 }
+
+/** The plain inputs (and outputs) of the dynamic resource, as the provider sees them. */
+export interface AgentServiceRegistrationState {
+  /** Agent HTTP address (`http://host:port`). */
+  address: string;
+  /** ACL token for `X-Consul-Token`. Default: none. */
+  token?: string;
+  /** PEM CA bundle for an `https` agent. Default: Node's CAs. */
+  caPem?: string;
+  /** The service ID the registration creates (the resource's ID). */
+  serviceId: string;
+  /** The JSON body of `PUT /v1/agent/service/register`. */
+  registration: Record<string, unknown>;
+  /**
+   * How long create, update and delete repeat transient failures (agent not answering yet,
+   * HTTP 5xx, a token not yet replicated), in ms. Default: {@link DEFAULT_AGENT_RETRY_MS}.
+   */
+  retryForMs?: number;
+}
+
+/** The default retry budget; a module-local name, since TypeScript reads an exported `const` through `exports` (which would capture this module). */
+const AGENT_RETRY_MS = 60_000;
+/** How long agent calls are retried by default: servers just created may still be electing a leader, joining the WAN or replicating tokens. */
+export const DEFAULT_AGENT_RETRY_MS = AGENT_RETRY_MS;
+
+/** The connection to the agent a state describes. */
+function connectionOf(state: AgentServiceRegistrationState): AgentConnection {
+  return {
+    address: state.address,
+    token: state.token || undefined,
+    caPem: state.caPem || undefined,
+    retryForMs: state.retryForMs ?? AGENT_RETRY_MS,
+  };
+}
+
+/** JSON with object keys sorted at every level, so that key order never counts as a change. */
+function canonicalJson(value: unknown): string {
+  const sorted = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sorted);
+    if (v === null || typeof v !== "object") return v;
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(v).sort()) out[key] = sorted((v as Record<string, unknown>)[key]);
+    return out;
+  };
+  return JSON.stringify(sorted(value));
+}
+
+/**
+ * The dynamic provider of `AgentServiceRegistration`: create/update/delete/diff over the agent
+ * HTTP API. It is here, beside the calls it makes, because Pulumi serializes it with
+ * everything it references: it must reference nothing from other modules of this package.
+ */
+export const agentServiceProvider = {
+  /** Compares old and new state; a new ID or agent means a new registration elsewhere. */
+  async diff(_id: string, olds: AgentServiceRegistrationState, news: AgentServiceRegistrationState) {
+    const replaces: string[] = [];
+    if (olds.serviceId !== news.serviceId) replaces.push("serviceId");
+    if (olds.address !== news.address) replaces.push("address");
+    const changed =
+      replaces.length > 0 ||
+      canonicalJson(olds.registration) !== canonicalJson(news.registration) ||
+      (olds.token ?? "") !== (news.token ?? "") ||
+      (olds.caPem ?? "") !== (news.caPem ?? "");
+    return { changes: changed, replaces, deleteBeforeReplace: false };
+  },
+
+  /** Registers the service; its ID becomes the resource ID. */
+  async create(inputs: AgentServiceRegistrationState) {
+    await registerService(connectionOf(inputs), inputs.registration);
+    return { id: inputs.serviceId, outs: inputs };
+  },
+
+  /** Re-registers with the new definition; the agent replaces the old one in place. */
+  async update(_id: string, _olds: AgentServiceRegistrationState, news: AgentServiceRegistrationState) {
+    await registerService(connectionOf(news), news.registration);
+    return { outs: news };
+  },
+
+  /** Deregisters the service (a service already gone counts as deleted). */
+  async delete(id: string, props: AgentServiceRegistrationState) {
+    await deregisterService(connectionOf(props), id);
+  },
+};

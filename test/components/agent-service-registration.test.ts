@@ -136,6 +136,22 @@ describe("AgentServiceRegistration resource (Pulumi mocks)", () => {
     expect(await pulumi.isSecret((res as unknown as { token: pulumi.Output<string> }).token)).toBe(true);
   });
 
+  test("the serialized provider captures no module of this package (a package's exports forbid requiring them)", async () => {
+    // Installed from npm, this package sits in node_modules, where Pulumi serializes a captured
+    // module as require("consul-mesh-gateway/dist/…"), which the package's "exports" refuse at
+    // run time (ERR_PACKAGE_PATH_NOT_EXPORTED). So the provider and everything it calls must
+    // live in one module; TypeScript names an imported module's binding `<module>_1`.
+    const mocks = await setupMocks();
+    new AgentServiceRegistration("reg", { address: "http://127.0.0.1:1", serviceId: "web", registration: sidecarForm });
+    await mocks.settle();
+    const text = mocks.get("reg").inputs.__provider as string;
+    expect(text).not.toMatch(/\b[A-Za-z][A-Za-z0-9_]*_1\b/);
+    // Nor its own module's `exports` (how TypeScript reads an exported const).
+    expect(text).not.toMatch(/\bexports\s*:/);
+    const required = [...text.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
+    for (const name of required) expect(name).toMatch(/^(node:)?(http|https)$/);
+  });
+
   test("the serialized provider runs on its own, as Pulumi's dynamic provider host runs it", async () => {
     const mocks = await setupMocks();
     new AgentServiceRegistration("reg", { address: "http://127.0.0.1:1", serviceId: "web", registration: sidecarForm });
@@ -152,6 +168,12 @@ describe("AgentServiceRegistration resource (Pulumi mocks)", () => {
       expect(Object.keys(consul.agentServices()).sort()).toEqual(["web", "web-sidecar-proxy"]);
       await provider.delete("web", { address: consul.url, token: "tok", serviceId: "web", registration: sidecarForm });
       expect(consul.agentServices()).toEqual({});
+      // Failures keep Consul's text: the provider host reports only the error's `message`.
+      const denied = provider.create({ address: consul.url, token: "wrong", serviceId: "web", registration: sidecarForm });
+      // (The serialized class extends the host's own Error, another realm than jest's: compare fields.)
+      const failure = (await denied.catch((e: unknown) => e)) as { message?: string };
+      expect(failure.message).toMatch(/^Consul PUT \/v1\/agent\/service\/register failed with HTTP 403: Permission denied/);
+      await expect(denied).rejects.toMatchObject({ code: "CONSUL_API_ERROR", status: 403 });
     } finally {
       await consul.close();
     }
