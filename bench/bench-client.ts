@@ -6,6 +6,8 @@
  *   bulk     HOST PORT NAME CA BYTES SECS       one connection, client→server, Gbit/s
  *   connrate HOST PORT NAME CA WORKERS SECS     full handshake + 64 B echo + close, conn/s
  *   latency  HOST PORT NAME CA COUNT            sequential 64 B request/response on one connection
+ *   hold     HOST PORT NAME CA COUNT            open COUNT connections, one 64 B echo each, print
+ *                                               {"ready":true}, keep them until SIGTERM
  */
 import { readFileSync } from "node:fs";
 import tls from "node:tls";
@@ -126,7 +128,32 @@ async function latency(count: number): Promise<void> {
   out({ ok: true, count: samples.length, p50us: q(0.5), p99us: q(0.99), meanUs: samples.reduce((x, y) => x + y, 0) / samples.length });
 }
 
-const run = mode === "bulk" ? bulk(Number(a), Number(b)) : mode === "connrate" ? connrate(Number(a), Number(b)) : mode === "latency" ? latency(Number(a)) : Promise.reject(new Error(`unknown mode ${mode}`));
+async function hold(count: number): Promise<void> {
+  const sockets: tls.TLSSocket[] = [];
+  const payload = Buffer.alloc(64, 0x64);
+  for (let i = 0; i < count; i += 50) {
+    await Promise.all(
+      Array.from({ length: Math.min(50, count - i) }, async () => {
+        const s = await connect();
+        s.write("E");
+        s.write(payload);
+        await new Promise<void>((resolve) => {
+          let got = 0;
+          s.on("data", (d: Buffer) => {
+            got += d.length;
+            if (got >= 64) resolve();
+          });
+        });
+        sockets.push(s);
+      }),
+    );
+  }
+  out({ ready: true, open: sockets.length });
+  await new Promise<void>((resolve) => process.once("SIGTERM", () => resolve()));
+  for (const s of sockets) s.destroy();
+}
+
+const run = mode === "hold" ? hold(Number(a)) : mode === "bulk" ? bulk(Number(a), Number(b)) : mode === "connrate" ? connrate(Number(a), Number(b)) : mode === "latency" ? latency(Number(a)) : Promise.reject(new Error(`unknown mode ${mode}`));
 run.then(
   () => process.exit(0),
   (e: Error) => {

@@ -4,7 +4,7 @@
  * certificates verified by the client. Bounded in count and time.
  *
  *   npm run bench -- [--reps 3] [--bulk-mib 1024] [--bulk-secs 20] [--rate-secs 8]
- *                    [--rate-workers 16] [--latency 5000] [--install] [--quick] [--no-haproxy]
+ *                    [--rate-workers 16] [--latency 5000] [--idle 2000] [--install] [--quick] [--no-haproxy]
  *
  * `--install` runs `apt-get install -y haproxy` first when HAProxy is missing. Results: a table
  * on stdout and `bench/results/latest.json`.
@@ -30,6 +30,7 @@ const { values: flags } = parseArgs({
     "rate-secs": { type: "string", default: "8" },
     "rate-workers": { type: "string", default: "16" },
     latency: { type: "string", default: "5000" },
+    idle: { type: "string", default: "2000" },
     install: { type: "boolean", default: false },
     quick: { type: "boolean", default: false },
     "no-haproxy": { type: "boolean", default: false },
@@ -42,6 +43,7 @@ const BULK_SECS = Math.min(60, Number(flags["bulk-secs"]));
 const RATE_SECS = quick ? 3 : Math.min(30, Number(flags["rate-secs"]));
 const RATE_WORKERS = Math.min(64, Number(flags["rate-workers"]));
 const LATENCY = quick ? 1000 : Math.min(50_000, Number(flags.latency));
+const IDLE = quick ? 300 : Math.min(5000, Number(flags.idle));
 /** A sample starts once the machine uses less than this many cores (others' work), or after QUIET_WAIT_MS. */
 const QUIET_CORES = 0.3;
 const QUIET_WAIT_MS = quick ? 2000 : 30_000;
@@ -144,6 +146,42 @@ function median(values: number[]): number {
   const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (v.length === 0) return NaN;
   return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+}
+
+/** Resident memory of a process, in KiB. */
+function rssKiB(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Opens `count` idle connections through a system and returns the proxy's RSS growth per connection, in KiB. */
+async function idleMemory(system: System, caFile: string, count: number): Promise<number> {
+  const before = rssKiB(system.pid);
+  const child = spawn(process.execPath, [path.join(DIST, "bench/bench/bench-client.js"), "hold", system.host, String(system.port), NAME, caFile, String(count)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("idle connections not ready in 120 s")), 120_000);
+      child.stdout.on("data", (d) => {
+        if (String(d).includes('"ready":true')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.on("exit", () => reject(new Error("hold client exited")));
+    });
+    await new Promise((r) => setTimeout(r, 3000));
+    return (rssKiB(system.pid) - before) / count;
+  } finally {
+    child.kill("SIGTERM");
+    await new Promise((r) => child.once("exit", r));
+  }
 }
 
 function haproxyAvailable(): boolean {
@@ -257,6 +295,19 @@ async function main(): Promise<void> {
     }
   }
 
+  // Memory held per idle connection (once, after the other tests; RSS includes what the proxy keeps for reuse).
+  const idleKiB = new Map<string, number>();
+  for (const system of systems.filter((s) => s.pid)) {
+    await quietGate();
+    const kib = await idleMemory(system, caFile, IDLE).catch((e: Error) => {
+      log(`${system.name} idle connections: ${e.message}`);
+      return NaN;
+    });
+    idleKiB.set(system.name, kib);
+    log(`${system.name}: ${kib.toFixed(1)} KiB per idle connection (${IDLE} connections)`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+
   // Medians and per-repetition ratios to direct.
   const rows = systems.map((system) => {
     const of = (test: string) => samples.filter((s) => s.system === system.name && s.test === test);
@@ -289,20 +340,21 @@ async function main(): Promise<void> {
       cpuPerGiB: median(of("bulk1").map((s) => s.proxyCpu)),
       cpuMsPerConn: median(of("connrate").map((s) => s.proxyCpu)),
       connErrors: of("connrate").reduce((n, s) => n + Number(s.extra?.errors ?? 0), 0),
+      idleKiB: idleKiB.get(system.name) ?? NaN,
     };
   });
   const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
   const table = [
-    "| system | c→s 1 conn Gbit/s (× direct; range) | new TLS conn/s (× direct; range) | p50 / p99 µs (64 B RR) | proxy CPU s/GiB | proxy CPU ms/conn | conn errors |",
-    "|---|---|---|---|---|---|---|",
+    "| system | c→s 1 conn Gbit/s (× direct; range) | new TLS conn/s (× direct; range) | p50 / p99 µs (64 B RR) | proxy CPU s/GiB | proxy CPU ms/conn | proxy KiB/idle conn | conn errors |",
+    "|---|---|---|---|---|---|---|---|",
     ...rows.map(
       (r) =>
-        `| ${r.system} | ${f(r.bulkGbps)} (${f(r.bulkRatio)}; ${r.bulkSpread}) | ${f(r.connRate, 0)} (${f(r.connRatio)}; ${r.connSpread}) | ${f(r.p50us, 0)} / ${f(r.p99us, 0)} | ${r.system === "direct" ? "n/a" : f(r.cpuPerGiB)} | ${r.system === "direct" ? "n/a" : f(r.cpuMsPerConn, 3)} | ${r.connErrors} |`,
+        `| ${r.system} | ${f(r.bulkGbps)} (${f(r.bulkRatio)}; ${r.bulkSpread}) | ${f(r.connRate, 0)} (${f(r.connRatio)}; ${r.connSpread}) | ${f(r.p50us, 0)} / ${f(r.p99us, 0)} | ${r.system === "direct" ? "n/a" : f(r.cpuPerGiB)} | ${r.system === "direct" ? "n/a" : f(r.cpuMsPerConn, 3)} | ${r.system === "direct" ? "n/a" : f(r.idleKiB, 1)} | ${r.connErrors} |`,
     ),
   ].join("\n");
   const quiet = samples.filter((s) => s.preBusy <= QUIET_CORES).length;
   const quietLine = `Quiet gate: ${quiet}/${samples.length} samples started with other work below ${QUIET_CORES} cores (median before a sample: ${median(samples.map((s) => s.preBusy)).toFixed(2)} cores).`;
-  const facts = { date: new Date().toISOString(), node: process.version, nproc: os.cpus().length, cpu: os.cpus()[0]?.model, loadavgAtEnd: os.loadavg(), reps: REPS, bulkBytes: BULK_BYTES, rateSecs: RATE_SECS, rateWorkers: RATE_WORKERS * 2, latencyCount: LATENCY };
+  const facts = { date: new Date().toISOString(), node: process.version, nproc: os.cpus().length, cpu: os.cpus()[0]?.model, loadavgAtEnd: os.loadavg(), reps: REPS, bulkBytes: BULK_BYTES, rateSecs: RATE_SECS, rateWorkers: RATE_WORKERS * 2, latencyCount: LATENCY, idleConnections: IDLE };
   mkdirSync(path.join(ROOT, "bench/results"), { recursive: true });
   writeFileSync(path.join(ROOT, "bench/results/latest.json"), `${JSON.stringify({ facts, rows, samples }, null, 2)}\n`);
   process.stdout.write(`\n${JSON.stringify(facts)}\n\n${table}\n\n${quietLine}\n`);
