@@ -20,6 +20,7 @@ import {
   DEFAULT_GATEWAY_IMAGE_NAME,
   defaultLanSubnet,
   formatRoutePlan,
+  GatewayImage,
   MeshGateway,
   planRoutes,
   ProxyDefaults,
@@ -28,8 +29,12 @@ import {
 } from "consul-mesh-gateway";
 
 const config = new pulumi.Config();
-/** The gateway image to run (build it with `GatewayImage`, or the project's scripts). */
-const gatewayImage = config.get("gatewayImage") ?? DEFAULT_GATEWAY_IMAGE_NAME;
+/**
+ * The gateway image to run (built with the project's scripts, or published), by its ID: a
+ * local image is found, not pulled; a container given a name would differ from the ID Docker
+ * reports back, and be replaced on every `pulumi up`.
+ */
+const gatewayImage = new GatewayImage("gateway-image", { image: config.get("gatewayImage") ?? DEFAULT_GATEWAY_IMAGE_NAME, pull: true }).imageRef;
 
 /** The topology, in the model's camelCase mirror of Consul's configuration. */
 export const model: Mesh = {

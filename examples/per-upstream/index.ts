@@ -22,7 +22,7 @@
  * (`datacenter = "dc2"`), so that each mode shows its path.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ConsulMesh, DEFAULT_GATEWAY_IMAGE_NAME, type Mesh, type MeshService } from "consul-mesh-gateway";
+import { ConsulMesh, DEFAULT_GATEWAY_IMAGE_NAME, GatewayImage, type Mesh, type MeshService } from "consul-mesh-gateway";
 
 const config = new pulumi.Config();
 
@@ -61,7 +61,10 @@ export const model: Mesh = {
   ],
 };
 
-const mesh = new ConsulMesh("mesh", { ...model, gatewayImage: config.get("gatewayImage") ?? DEFAULT_GATEWAY_IMAGE_NAME });
+// The gateway image by its ID (a local image is found, not pulled): a container given a name
+// would differ from the ID Docker reports back, and be replaced on every `pulumi up`.
+const gatewayImage = new GatewayImage("gateway-image", { image: config.get("gatewayImage") ?? DEFAULT_GATEWAY_IMAGE_NAME, pull: true });
+const mesh = new ConsulMesh("mesh", { ...model, gatewayImage: gatewayImage.imageRef });
 
 /** Which path each upstream takes, and which configuration level decided it. */
 export const routePlan = mesh.routePlan;

@@ -24,7 +24,8 @@ if (routeSource !== "consul" && routeSource !== "file") {
 
 const image = new GatewayImage(
   "gateway-image",
-  published !== undefined ? { image: published } : { context: config.get("gatewayImageContext"), baseImage: config.get("gatewayBaseImage") },
+  // A published image by its ID (pulled, or found locally), so that containers are not replaced on every `pulumi up`.
+  published !== undefined ? { image: published, pull: true } : { context: config.get("gatewayImageContext"), baseImage: config.get("gatewayBaseImage") },
 );
 
 const mesh = new ConsulMesh("mesh", { ...defaultMesh(), gatewayImage: image.imageRef, routeSource });

@@ -17,6 +17,7 @@ describe("example: gateways enabled globally (proxy-defaults local)", () => {
       "consul:index/configEntry:ConfigEntry": 1,
       "docker:index/container:Container": 4,
     });
+    expect(run.mocks.get("gateway-dc2-gateway-0").inputs.image).toBe("sha256:mock-image-of-consul-mesh/sni-gateway:latest");
   });
 
   test("writes the seed's proxy-defaults entry to the primary datacenter", () => {

@@ -18,6 +18,13 @@ describe("example: gateways enabled per service (service-defaults web local)", (
     expect(run.mocks.byType("consul-mesh:index:ProxyDefaults")).toHaveLength(0);
   });
 
+  test("gateways run the gateway image by its ID (a name would differ from what Docker reports back)", () => {
+    expect(run.mocks.get("gateway-image-remote").inputs).toMatchObject({ name: "consul-mesh/sni-gateway:latest", keepLocally: true });
+    for (const dc of ["dc1", "dc2"]) {
+      expect(run.mocks.get(`mesh-gateway-${dc}-mesh-gateway-gateway-0`).inputs.image).toBe("sha256:mock-image-of-consul-mesh/sni-gateway:latest");
+    }
+  });
+
   test("writes the seed's service-defaults entry for web", () => {
     const entry = run.mocks.get("mesh-service-defaults-web-entry");
     expect(entry.inputs).toEqual({ kind: "service-defaults", name: "web", configJson: '{"MeshGateway":{"Mode":"local"}}' });
