@@ -190,6 +190,9 @@ export class Datacenter extends pulumi.ComponentResource {
     // are forwarded to the primary.
     let healthTest = "wget -q -O - http://127.0.0.1:8500/v1/status/leader | grep -q :";
     if (args.wan && dc !== primary) healthTest += ` && wget -q -O - http://127.0.0.1:8500/v1/catalog/datacenters | grep -q '"${primary}"'`;
+    // With ACLs, a leader answers before its ACL system holds the initial tokens (or, in a
+    // secondary, has them replicated); an anonymous read succeeds only once it does.
+    if (this.aclEnabled) healthTest += " && wget -q -O /dev/null http://127.0.0.1:8500/v1/catalog/services";
 
     this.servers = this.serverLanAddresses.map((lanIp, i) => {
       const node = `${dc}-server-${i}`;

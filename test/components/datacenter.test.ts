@@ -126,6 +126,8 @@ describe("Datacenter (Pulumi mocks)", () => {
       enable_token_persistence: true,
       tokens: { initial_management: "11111111-aaaa-4bbb-8ccc-222222222222", agent: "11111111-aaaa-4bbb-8ccc-222222222222" },
     });
+    // Healthy only once the ACL system answers (an anonymous read), not merely once a leader exists.
+    expect(server.inputs.healthcheck.tests[1]).toMatch(/\/v1\/status\/leader .* && wget -q -O \/dev\/null http:\/\/127\.0\.0\.1:8500\/v1\/catalog\/services$/);
     const provider = mocks.get("dc1-provider");
     expect(provider.inputs.token).toBe("11111111-aaaa-4bbb-8ccc-222222222222");
     expect(provider.secretInputs).toContain("token");
@@ -165,6 +167,7 @@ describe("Datacenter (Pulumi mocks)", () => {
     const primary = mocks.get("dc1-server-0").inputs;
     expect(primary.healthcheck.tests[1]).toContain("/v1/status/leader");
     expect(primary.healthcheck.tests[1]).not.toContain("/v1/catalog/datacenters");
+    expect(primary.healthcheck.tests[1]).not.toContain("/v1/catalog/services");
     expect(primary.command).toContain("-retry-interval-wan=5s");
     expect(mocks.get("solo-server-0").inputs.command).toEqual(["agent", "-node=solo-server-0", "-advertise=10.99.9.10"]);
   });
