@@ -7,7 +7,8 @@
  * - update: the same call with the new body (the agent replaces the definition);
  * - delete: `PUT /v1/agent/service/deregister/<id>`;
  * - diff: compares the registration as deterministic JSON; a new service ID or a new agent
- *   replaces the resource (register the new one, then deregister the old one).
+ *   address replaces the resource (a new ID is registered before the old one is
+ *   deregistered; the same ID is deregistered first, since the agent may be the same).
  *
  * Calls are repeated for up to a minute after transient failures (no answer, HTTP 5xx, `ACL
  * not found`), since the servers may have been created moments before.

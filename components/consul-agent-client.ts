@@ -227,7 +227,10 @@ export const agentServiceProvider = {
       canonicalJson(olds.registration) !== canonicalJson(news.registration) ||
       (olds.token ?? "") !== (news.token ?? "") ||
       (olds.caPem ?? "") !== (news.caPem ?? "");
-    return { changes: changed, replaces, deleteBeforeReplace: false };
+    // Same service ID: the new registration may land on the very same agent (an address
+    // written differently, a new host port), where deleting the old one afterwards would
+    // remove the new one too. So delete first then; a new ID is registered first.
+    return { changes: changed, replaces, deleteBeforeReplace: replaces.length > 0 && olds.serviceId === news.serviceId };
   },
 
   /** Registers the service; its ID becomes the resource ID. */
