@@ -7,6 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
+  clusterIdOf,
   DEFAULT_TRUST_DOMAIN,
   formatRoutePlan,
   MeshValidationError,
@@ -20,7 +21,6 @@ import {
   type RoutesFile,
 } from "../mesh";
 import { checkSubnet, DEFAULT_WAN_SUBNET, defaultLanSubnet, lanGatewayAddress, wanGatewayAddress } from "./address-plan";
-import { clusterIdOf } from "./cluster-id";
 import { ConnectService } from "./connect-service";
 import { Datacenter } from "./datacenter";
 import { GeneratedToken } from "./generated-token";

@@ -6,10 +6,9 @@
 import * as consul from "@pulumi/consul";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { renderAgentConfig, type DatacenterSpec, type Mesh } from "../mesh";
+import { clusterIdOf, renderAgentConfig, type DatacenterSpec, type Mesh } from "../mesh";
 import { checkSubnet, lanServerAddress, MAX_SERVERS } from "./address-plan";
 import { datacenterProblems, throwIfProblems } from "./arg-problems";
-import { clusterIdOf } from "./cluster-id";
 import { GeneratedToken } from "./generated-token";
 
 /** The Consul image the servers run unless told otherwise (pinned). */
@@ -165,13 +164,8 @@ export class Datacenter extends pulumi.ComponentResource {
 
     // Render once eagerly, so that a mistake fails at construction, not inside an apply.
     const mesh: Mesh = { primaryDatacenter: primary, datacenters: [spec] };
-    const configOptions = { retryJoinWan: args.wan?.retryJoinWan ?? [], bindAddr: "0.0.0.0" };
-    const render = (t?: string) => {
-      const config = renderAgentConfig(mesh, dc, { ...configOptions, initialManagementToken: t });
-      // The pinned cluster ID sits in `connect.ca_config` (Consul reads it on the CA's first start).
-      const json = clusterId && config.connect.enabled ? { ...config, connect: { ...config.connect, ca_config: { cluster_id: clusterId } } } : config;
-      return JSON.stringify(json, null, 2) + "\n";
-    };
+    const configOptions = { retryJoinWan: args.wan?.retryJoinWan ?? [], bindAddr: "0.0.0.0", clusterId };
+    const render = (t?: string) => JSON.stringify(renderAgentConfig(mesh, dc, { ...configOptions, initialManagementToken: t }), null, 2) + "\n";
     render();
     this.agentConfig = token ? token.apply((t) => render(t)) : pulumi.output(render());
 

@@ -32,6 +32,12 @@ export interface AgentConfigOptions {
    * work here too. Default: the initial management token.
    */
   replicationToken?: string;
+  /**
+   * Pins Consul's cluster ID, and so the trust domain `<cluster-id>.consul`, through
+   * `connect.ca_config.cluster_id` (read when the CA first starts; see {@link clusterIdOf}).
+   * Written only when Connect is on. Default: not written (Consul draws a random one).
+   */
+  clusterId?: string;
   /** `bind_addr`. Default: not written (Consul picks the private address). */
   bindAddr?: string;
   /** `data_dir`. Default: not written (the official image sets `/consul/data`). */
@@ -57,7 +63,7 @@ export interface AgentConfigJson {
   /** The web UI (default on). */
   ui_config: { enabled: boolean };
   /** Connect (default on). */
-  connect: { enabled: boolean };
+  connect: { enabled: boolean; ca_config?: { cluster_id: string } };
   /** gRPC port for xDS (default 8502). */
   ports: { grpc: number };
   /** Central service config (default on). */
@@ -82,7 +88,7 @@ export interface AgentConfigJson {
 /**
  * The server agent configuration of `datacenter`: `datacenter`, `primary_datacenter`,
  * `server: true`, `bootstrap_expect` (the datacenter's `servers`, default 1), `client_addr`,
- * `ui_config`, `connect.enabled` (default true), `ports.grpc` (default 8502),
+ * `ui_config`, `connect.enabled` (default true; `ca_config.cluster_id` when pinned), `ports.grpc` (default 8502),
  * `enable_central_service_config` (default true), `retry_join_wan`, and `acl`
  * (`{ enabled: false }` when ACLs are off; else `default_policy` (default `"deny"`),
  * `enable_token_persistence: true`, and the tokens given: `initial_management` in the
@@ -112,6 +118,7 @@ export function renderAgentConfig(mesh: Mesh, datacenter: string, options: Agent
   config.client_addr = options.clientAddr ?? "0.0.0.0";
   config.ui_config = { enabled: options.ui ?? true };
   config.connect = { enabled: dc.connect?.enabled ?? true };
+  if (options.clusterId && config.connect.enabled) config.connect.ca_config = { cluster_id: options.clusterId };
   config.ports = { grpc: dc.ports?.grpc ?? 8502 };
   config.enable_central_service_config = dc.enableCentralServiceConfig ?? true;
   config.retry_join_wan = [...(options.retryJoinWan ?? [])];

@@ -19,3 +19,4 @@ export * from "./agent-config";
 export * from "./gateway-registration";
 export * from "./default-mesh";
 export { hclString } from "./hcl";
+export * from "./cluster-id";

@@ -103,3 +103,14 @@ describe("renderAgentConfig", () => {
     expect(() => renderAgentConfig(defaultMesh(), "dc3")).toThrow(MeshValidationError);
   });
 });
+
+describe("renderAgentConfig cluster ID", () => {
+  it("pins the trust domain through connect.ca_config.cluster_id only when Connect is on", () => {
+    const id = "5fcd4b81-a2ca-405a-ac62-0fac602c1949";
+    const m = defaultMesh();
+    expect(renderAgentConfig(m, "dc1", { clusterId: id }).connect).toEqual({ enabled: true, ca_config: { cluster_id: id } });
+    expect(renderAgentConfig(m, "dc1").connect).toEqual({ enabled: true });
+    m.datacenters[0].connect = { enabled: false };
+    expect(renderAgentConfig(m, "dc1", { clusterId: id }).connect).toEqual({ enabled: false });
+  });
+});

@@ -1,0 +1,10 @@
+import { clusterIdOf } from "../../mesh";
+
+describe("clusterIdOf", () => {
+  it("reads the UUID of a <uuid>.consul trust domain and nothing else", () => {
+    expect(clusterIdOf("5fcd4b81-a2ca-405a-ac62-0fac602c1949.consul")).toBe("5fcd4b81-a2ca-405a-ac62-0fac602c1949");
+    expect(clusterIdOf("5FCD4B81-a2ca-405a-ac62-0fac602c1949.consul")).toBeUndefined();
+    expect(clusterIdOf("example.consul")).toBeUndefined();
+    expect(clusterIdOf("5fcd4b81-a2ca-405a-ac62-0fac602c1949.consul.evil")).toBeUndefined();
+  });
+});
