@@ -2,6 +2,7 @@
  * The data path on real sockets: exact bytes both ways, backpressure, half-close, failover,
  * connection limit, hello and idle timeouts, and route swaps that leave connections in flight alone.
  */
+import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import net from "node:net";
 import { startGateway, GatewayHandle } from "../../gateway";
@@ -248,6 +249,46 @@ test("failover: a refused endpoint is skipped, round-robin starts at each endpoi
   // Half of the connections started at the dead endpoint and failed over.
   expect(metricValue(text, "sni_gateway_upstream_connect_failures_total", { datacenter: "dc1", service: "raw" })).toBe(2);
   expect(metricValue(text, "sni_gateway_upstream_connect_seconds_count", { result: "failure" })).toBe(2);
+});
+
+test("connect timeout: an endpoint that never answers is abandoned after connectTimeoutMs, and the next one is used", async () => {
+  // A listener whose process stops accepting: once its accept queue (backlog 1) is full, the
+  // kernel drops further SYNs, so a connect neither succeeds nor fails.
+  const blocked = spawn(
+    process.execPath,
+    ["-e", "const s=require('net').createServer().listen({port:0,host:'127.0.0.23',backlog:1},()=>{console.log(s.address().port);setTimeout(()=>{const end=Date.now()+8000;while(Date.now()<end){}},50)})"],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const fillers: net.Socket[] = [];
+  cleanups.push(async () => {
+    blocked.kill("SIGKILL");
+    for (const f of fillers) f.destroy();
+  });
+  const blockedPort = await new Promise<number>((resolve) => blocked.stdout.once("data", (d) => resolve(Number(String(d).trim()))));
+  await new Promise((r) => setTimeout(r, 150));
+  for (let i = 0; i < 2; i++) {
+    const f = net.connect({ host: "127.0.0.23", port: blockedPort });
+    f.on("error", () => undefined);
+    fillers.push(f);
+    await new Promise((r) => f.once("connect", r));
+  }
+  const up = await rawUpstream((socket) => socket.end("ok"));
+  const gw = await gateway(
+    [
+      { address: "127.0.0.23", port: blockedPort },
+      { address: "127.0.0.21", port: up.port },
+    ],
+    { connectTimeoutMs: 200 },
+  );
+  cleanups.push(() => up.close(), () => gw.close(0));
+  for (let i = 0; i < 2; i++) {
+    const r = await rawExchange("127.0.0.4", gw.listenAddresses[0].port, hello(RAW), 3000);
+    expect(r.received.toString()).toBe("ok");
+  }
+  const text = await metrics(gw);
+  expect(metricValue(text, "sni_gateway_upstream_connect_failures_total", { datacenter: "dc1", service: "raw" })).toBe(1);
+  expect(metricValue(text, "sni_gateway_upstream_connect_seconds_count", { result: "failure" })).toBe(1);
+  expect(metricValue(text, "sni_gateway_upstream_connect_seconds_sum", { result: "failure" })).toBeGreaterThanOrEqual(0.19);
 });
 
 test("every endpoint down: the client is closed and counted as upstream-failed", async () => {
