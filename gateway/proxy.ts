@@ -281,6 +281,8 @@ class Connection {
   private clientReadEnded = false;
   private upstreamReadEnded = false;
   private released = false;
+  /** The hello deadline: absolute from accept, not reset by activity (a trickling client hits it too). */
+  private helloTimer: NodeJS.Timeout | undefined;
   /** Upstream → client (created when routed, shared by every connect attempt). */
   private toClient: Pump | undefined;
   /** Client → upstream (created when forwarding starts, if the client socket allows it). */
@@ -292,7 +294,7 @@ class Connection {
   ) {
     const settings = proxy.settings;
     this.reader = new ClientHelloReader({ maxHelloLength: settings.maxHelloLength });
-    client.setTimeout(settings.helloTimeoutMs);
+    this.helloTimer = setTimeout(this.onHelloTimeout, settings.helloTimeoutMs);
     client.on("data", this.onHelloData);
     client.on("end", this.onClientEnd);
     client.on("error", this.onClientError);
@@ -314,12 +316,13 @@ class Connection {
       this.refuseHello(result.reason);
       return;
     }
+    clearTimeout(this.helloTimer);
     this.client.pause();
     this.client.removeListener("data", this.onHelloData);
     const table = this.proxy.ctx.table();
     const decision: RouteDecision = table
       ? route(result.sni, table, table.datacenter, table.trustDomain)
-      : { kind: "reject", reason: "unknown-service" };
+      : { kind: "reject", reason: "no-routes" };
     this.decision = decision;
     if (decision.kind === "reject") {
       this.phase = "done";
@@ -329,7 +332,6 @@ class Connection {
         reason: decision.reason,
         sni: result.sni,
         remote: this.client.remoteAddress,
-        ...(table ? {} : { detail: "no routes loaded" }),
       });
       this.client.destroy();
       return;
@@ -340,7 +342,12 @@ class Connection {
     this.dial(decision.endpoints, start, 0);
   };
 
+  private readonly onHelloTimeout = (): void => {
+    if (this.phase === "hello") this.refuseHello("timeout");
+  };
+
   private refuseHello(reason: HelloFailureReason): void {
+    clearTimeout(this.helloTimer);
     this.phase = "done";
     const received = this.reader ? this.reader.bytes.length : 0;
     this.reader = undefined;
@@ -488,10 +495,6 @@ class Connection {
   };
 
   private readonly onClientTimeout = (): void => {
-    if (this.phase === "hello") {
-      this.refuseHello("timeout");
-      return;
-    }
     this.proxy.log("info", "idle-timeout", { remote: this.client.remoteAddress });
     this.destroy();
   };

@@ -23,6 +23,8 @@ export const ROUTE_REJECT_REASONS = [
   "local-datacenter",
   /** The destination is known but has no healthy endpoints. */
   "no-endpoints",
+  /** The gateway has no route table yet (set by the proxy, never by {@link route}). */
+  "no-routes",
 ] as const;
 
 /** One of {@link ROUTE_REJECT_REASONS}. */

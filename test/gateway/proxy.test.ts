@@ -332,6 +332,24 @@ test("hello timeout: a client that sends part of a hello is closed and counted",
   expect(metricValue(await metrics(gw), "sni_gateway_hello_failures_total", { reason: "timeout" })).toBe(1);
 });
 
+test("hello timeout is a deadline: a client trickling its hello byte by byte is closed on time", async () => {
+  const gw = await gateway([{ address: "127.0.0.21", port: 1 }], { helloTimeoutMs: 300 });
+  cleanups.push(() => gw.close(0));
+  const bytes = hello(RAW);
+  const socket = await connect(gw);
+  const started = Date.now();
+  let sent = 0;
+  const timer = setInterval(() => {
+    if (!socket.destroyed && sent < bytes.length) socket.write(bytes.subarray(sent, ++sent));
+  }, 50);
+  await ended(socket);
+  clearInterval(timer);
+  socket.destroy();
+  expect(Date.now() - started).toBeLessThan(2000);
+  expect(sent).toBeLessThan(bytes.length);
+  expect(metricValue(await metrics(gw), "sni_gateway_hello_failures_total", { reason: "timeout" })).toBe(1);
+});
+
 test("idle timeout: a forwarded connection with no traffic is closed on both sides", async () => {
   const up = await rawUpstream();
   const gw = await gateway([{ address: "127.0.0.21", port: up.port }], { idleTimeoutMs: 300 });
