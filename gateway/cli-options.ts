@@ -38,7 +38,9 @@ Required
 
 Optional
   --trust-domain TD        Connect trust domain, <cluster-id>.consul.         SNI_GATEWAY_TRUST_DOMAIN
-                           Default: the routes file's; in Consul mode, the agent's CA roots.
+                           Default: the routes file's (a file for another trust domain
+                           is refused); in Consul mode the agent's CA roots, which win
+                           over this flag once read.
   --admin HOST:PORT        Admin HTTP: /healthz /readyz /metrics /routes.     SNI_GATEWAY_ADMIN
                            Default: none.
   --hello-timeout DUR      Time allowed for a complete ClientHello.           SNI_GATEWAY_HELLO_TIMEOUT
