@@ -9,7 +9,7 @@
 import * as consul from "@pulumi/consul";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { toGatewayRegistration, type MeshProblem, type RoutesFile } from "../mesh";
+import { sortKeys, toGatewayRegistration, type MeshProblem, type RoutesFile } from "../mesh";
 import { lanGatewayAddress, MAX_GATEWAYS } from "./address-plan";
 import { AgentServiceRegistration } from "./agent-service-registration";
 import { gatewayProblems, throwIfProblems } from "./arg-problems";
@@ -66,7 +66,7 @@ export interface MeshGatewayArgs {
   wanAddress?: string;
   /** Network aliases of the containers on the LAN and WAN. Default: `["<serviceName>-<datacenter>"]`. */
   aliases?: string[];
-  /** Opaque `Proxy.Config` of the registration (file mode registers it). Default: `{}`. */
+  /** Opaque `Proxy.Config` of the registration (`--proxy-config` in Consul mode; the component registers it in file mode). Default: `{}`. */
   proxyConfig?: Record<string, unknown>;
   /**
    * Trust domain of the mesh (`--trust-domain`). Default: not passed — in Consul mode the
@@ -183,13 +183,17 @@ export class MeshGateway extends pulumi.ComponentResource {
       this.lanAddresses.push(lan);
       this.wanAddresses.push(wan);
 
+      const id = instances === 1 ? serviceName : `${serviceName}-${k}`;
       const command: pulumi.Input<string>[] = ["--datacenter", dc];
       if (args.trustDomain !== undefined) command.push("--trust-domain", args.trustDomain);
       command.push("--listen", `0.0.0.0:${port}`, "--admin", `0.0.0.0:${adminPort}`);
       // The registration flags apply to self-registration (Consul mode) only; in file mode
       // the component registers the gateway with the agent itself.
       if (routes.source === "file") command.push("--routes", ROUTES_FILE_PATH);
-      else command.push("--consul", datacenter.lanHttpAddress, "--service-name", serviceName, "--lan-address", lan, "--wan-address", wan);
+      else {
+        command.push("--consul", datacenter.lanHttpAddress, "--service-name", serviceName, "--service-id", id, "--lan-address", lan, "--wan-address", wan);
+        if (args.proxyConfig !== undefined) command.push("--proxy-config", JSON.stringify(sortKeys(args.proxyConfig)));
+      }
 
       // Sorted by name; the whole list is secret when it holds the token.
       const envs: pulumi.Input<string>[] = [];
@@ -228,7 +232,6 @@ export class MeshGateway extends pulumi.ComponentResource {
 
       if (routes.source === "file" && routes.register !== false) {
         const [lanHost, wanHost] = [args.lanAddress ?? lanIp, args.wanAddress ?? wanIp ?? args.lanAddress ?? lanIp];
-        const id = instances === 1 ? serviceName : `${serviceName}-${k}`;
         this.registrations.push(
           new AgentServiceRegistration(
             `${name}-registration-${k}`,

@@ -62,7 +62,11 @@ Consul mode (--consul)
   and node:read on all nodes. CONSUL_CACERT (a PEM file) verifies an https agent;
   CONSUL_HTTP_SSL=true selects https for a host:port address.
   --consul-cacert FILE     Same as CONSUL_CACERT.                             CONSUL_CACERT
-  --service-name NAME      Registered service name and ID. Default: mesh-gateway. SNI_GATEWAY_SERVICE_NAME
+  --service-name NAME      Registered service name. Default: mesh-gateway.    SNI_GATEWAY_SERVICE_NAME
+  --service-id ID          Registered service ID, unique on the agent (several SNI_GATEWAY_SERVICE_ID
+                           gateways on one agent need their own). Default: the service name.
+  --proxy-config JSON      Opaque Proxy.Config of the registration, a JSON    SNI_GATEWAY_PROXY_CONFIG
+                           object. Default: {}.
   --lan-address HOST:PORT  Registered address and LAN tagged address.         SNI_GATEWAY_LAN_ADDRESS
                            Default: the first --listen address.
   --wan-address HOST:PORT  WAN tagged address, what other datacenters dial.   SNI_GATEWAY_WAN_ADDRESS
@@ -135,6 +139,26 @@ const schema = z.object({
   consul: z.string().min(1).optional(),
   consulCacert: z.string().min(1).optional(),
   serviceName: dnsLabel("--service-name").optional(),
+  serviceId: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/, "--service-id: must be letters, digits, '-', '_', '.' and ':' (at most 128)")
+    .optional(),
+  proxyConfig: z
+    .string()
+    .transform((text, ctx) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        value = undefined;
+      }
+      if (!value || typeof value !== "object" || Array.isArray(value)) {
+        ctx.addIssue({ code: "custom", message: "--proxy-config: must be a JSON object, e.g. {\"envoy_mesh_gateway_no_default_bind\":true}" });
+        return z.NEVER;
+      }
+      return value as Record<string, unknown>;
+    })
+    .optional(),
   lanAddress: hostPort("--lan-address").optional(),
   wanAddress: hostPort("--wan-address").optional(),
   noRegister: z.boolean(),
@@ -173,6 +197,8 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
         consul: { type: "string" },
         "consul-cacert": { type: "string" },
         "service-name": { type: "string" },
+        "service-id": { type: "string" },
+        "proxy-config": { type: "string" },
         "lan-address": { type: "string" },
         "wan-address": { type: "string" },
         "no-register": { type: "boolean" },
@@ -214,6 +240,8 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     consul,
     consulCacert: str("consul-cacert", "CONSUL_CACERT"),
     serviceName: str("service-name", "SNI_GATEWAY_SERVICE_NAME"),
+    serviceId: str("service-id", "SNI_GATEWAY_SERVICE_ID"),
+    proxyConfig: str("proxy-config", "SNI_GATEWAY_PROXY_CONFIG"),
     lanAddress: str("lan-address", "SNI_GATEWAY_LAN_ADDRESS"),
     wanAddress: str("wan-address", "SNI_GATEWAY_WAN_ADDRESS"),
     noRegister: values["no-register"] === true || /^(1|true|yes)$/i.test(env.SNI_GATEWAY_NO_REGISTER ?? ""),
@@ -240,6 +268,8 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
   if (o.routes !== undefined) {
     for (const [flag, given] of [
       ["--service-name", o.serviceName],
+      ["--service-id", o.serviceId],
+      ["--proxy-config", o.proxyConfig],
       ["--lan-address", o.lanAddress],
       ["--wan-address", o.wanAddress],
     ] as const) {
@@ -284,6 +314,8 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
       const lan = o.lanAddress ?? o.listen[0];
       options.register = {
         name: o.serviceName,
+        ...(o.serviceId ? { id: o.serviceId } : {}),
+        ...(o.proxyConfig ? { proxyConfig: o.proxyConfig } : {}),
         address: lan.host,
         ...(o.lanAddress ? { port: lan.port } : {}),
         ...(o.lanAddress ? { lanAddress: { address: lan.host, port: lan.port } } : {}),

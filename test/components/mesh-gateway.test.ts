@@ -38,6 +38,16 @@ describe("MeshGateway (Pulumi mocks)", () => {
     return { wan, dc1 };
   }
 
+  test("consul mode: several instances register under IDs of their own, with the Proxy.Config given", async () => {
+    const { wan, dc1 } = topology();
+    new MeshGateway("gw", { datacenter: dc1, wan, image: "img", instances: 2, proxyConfig: { b: 1, a: { d: 2, c: 3 } } });
+    await mocks.settle();
+    const commands = mocks.byType(CONTAINER).filter((c) => c.name.startsWith("gw-")).map((c) => c.inputs.command as string[]);
+    const flag = (command: string[], name: string) => command[command.indexOf(name) + 1];
+    expect(commands.map((c) => flag(c, "--service-id"))).toEqual(["mesh-gateway-0", "mesh-gateway-1"]);
+    expect(commands.map((c) => flag(c, "--proxy-config"))).toEqual(['{"a":{"c":3,"d":2},"b":1}', '{"a":{"c":3,"d":2},"b":1}']);
+  });
+
   test("consul mode: the CLI contract's arguments, CONSUL_HTTP_ADDR, LAN and WAN networks", async () => {
     const { wan, dc1 } = topology();
     const gw = new MeshGateway("gw", { datacenter: dc1, wan, image: "consul-mesh/sni-gateway:test" });
@@ -55,6 +65,7 @@ describe("MeshGateway (Pulumi mocks)", () => {
       "--admin", "0.0.0.0:19000",
       "--consul", "http://10.250.1.10:8500",
       "--service-name", "mesh-gateway",
+      "--service-id", "mesh-gateway",
       "--lan-address", "10.250.1.20:8443",
       "--wan-address", "10.250.0.20:8443",
     ]);

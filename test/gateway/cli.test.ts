@@ -72,6 +72,14 @@ describe("parseCommandLine", () => {
     expect(parseCommandLine([...base, "--consul", "c:8500", "--no-register"], {})).not.toHaveProperty("options.register");
   });
 
+  test("Consul mode: a service ID of its own and an opaque Proxy.Config for the registration", () => {
+    const cmd = parseCommandLine([...base, "--consul", "c:8500", "--service-id", "mesh-gateway-1", "--proxy-config", '{"connect_timeout_ms":5000}'], {});
+    expect(cmd).toMatchObject({ options: { register: { id: "mesh-gateway-1", proxyConfig: { connect_timeout_ms: 5000 } } } });
+    const fromEnv = parseCommandLine([...base, "--consul", "c:8500"], { SNI_GATEWAY_SERVICE_ID: "gw-b", SNI_GATEWAY_PROXY_CONFIG: "{}" });
+    expect(fromEnv).toMatchObject({ options: { register: { id: "gw-b", proxyConfig: {} } } });
+    expect(parseCommandLine([...base, "--consul", "c:8500"], {})).not.toHaveProperty("options.register.id");
+  });
+
   test("--routes wins over CONSUL_HTTP_ADDR in the environment", () => {
     expect(parseCommandLine([...base, "--routes", "/r.json"], { CONSUL_HTTP_ADDR: "c:8500" })).toMatchObject({ options: { routes: { file: "/r.json" } } });
   });
@@ -90,6 +98,10 @@ describe("parseCommandLine", () => {
     [[...base, "--routes", "r", "--bogus"], "arguments"],
     [["--datacenter", "dc 1", "--listen", "127.0.0.1:1", "--routes", "r"], "--datacenter"],
     [[...base, "--consul", "c:8500", "--consul-cacert", "/nonexistent/ca.pem"], "--consul-cacert"],
+    [[...base, "--consul", "c:8500", "--proxy-config", "[1]"], "--proxy-config"],
+    [[...base, "--consul", "c:8500", "--proxy-config", "{nope"], "--proxy-config"],
+    [[...base, "--consul", "c:8500", "--service-id", "bad id"], "--service-id"],
+    [[...base, "--routes", "r", "--service-id", "gw-1"], "--service-id"],
   ])("%j is refused, naming %s", (argv, field) => {
     let error: unknown;
     try {
