@@ -15,7 +15,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { createTestPki } from "../test/support/tls-fixtures";
+import { createTestPki } from "../demo/pki";
 
 const ROOT = path.resolve(__dirname, "../../..");
 const DIST = path.join(ROOT, "dist");

@@ -6,7 +6,7 @@
 import tls from "node:tls";
 import { startGateway, type GatewayHandle } from "../gateway";
 import { planRoutes, renderGatewayRoutes, serviceSni, type Mesh, type PlannedRoute, type RouteEndpoint } from "../mesh";
-import { createTestPki } from "../test/support/tls-fixtures";
+import { createTestPki } from "./pki";
 import { startEchoServer } from "./echo-server";
 import { toLoopbackMesh } from "./loopback-mesh";
 

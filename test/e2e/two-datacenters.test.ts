@@ -19,7 +19,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { defaultMesh, planRoutes, renderGatewayRoutes, serviceSni, type PlannedRoute } from "../../mesh";
 import { DockerSandbox, assertDocker, describeWithDocker, docker, dockerOk, dockerStatus } from "../support/docker";
-import { createTestPki, type TestPki } from "../support/tls-fixtures";
+import { createTestPki, type TestPki } from "../../demo/pki";
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, "..", "..");

@@ -11,7 +11,7 @@ import { routeTableToRoutesFile } from "../../gateway/route-table";
 import { toGatewayRegistration } from "../../mesh/gateway-registration";
 import { serviceSni } from "../../mesh/sni";
 import { ConsulDouble } from "../support/consul-double";
-import { createTestPki, TestPki } from "../support/tls-fixtures";
+import { createTestPki, TestPki } from "../../demo/pki";
 import { httpGet, metricValue, startTlsBackend, TlsBackend, tlsRequest, waitFor } from "./helpers";
 
 const TOKEN = "3f0b6c1e-gateway-token";

@@ -9,7 +9,7 @@ import { startGateway } from "../../gateway";
 import { parseCommandLine } from "../../gateway/cli-options";
 import { ConsulClient } from "../../gateway/consul-client";
 import { ConsulDouble } from "../support/consul-double";
-import { createTestPki, TestPki } from "../support/tls-fixtures";
+import { createTestPki, TestPki } from "../../demo/pki";
 
 let double: ConsulDouble;
 let pki: TestPki;

@@ -10,7 +10,7 @@ import { startGateway, GatewayHandle } from "../../gateway";
 import { StaticRouteSource } from "../../gateway/static-route-source";
 import type { RoutesFile } from "../../mesh/routes-file";
 import { serviceSni, gatewaySni } from "../../mesh/sni";
-import { createTestPki, TestPki } from "../support/tls-fixtures";
+import { createTestPki, TestPki } from "../../demo/pki";
 import { httpGet, metricValue, rawExchange, startTlsBackend, TlsBackend, tlsRequest } from "./helpers";
 
 const TD = "5fcd4b81-a2ca-405a-ac62-0fac602c1949.consul";

@@ -1,6 +1,7 @@
 /**
- * Test TLS material made with the `openssl` CLI: a private CA and leaf certificates valid only
- * for the names given (e.g. Consul SNI names), written to a temporary directory.
+ * TLS material for the main job's demo services, the tests and the benchmarks, made with the
+ * `openssl` CLI: a private CA and leaf certificates valid only for the names given (e.g.
+ * Consul SNI names), written to a temporary directory.
  *
  * ```ts
  * const pki = await createTestPki();                       // CA in a new temp dir
