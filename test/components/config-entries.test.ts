@@ -2,20 +2,10 @@ import * as consul from "@pulumi/consul";
 import { configEntryJson } from "../../components/config-entry-json";
 import { ProxyDefaults } from "../../components/proxy-defaults";
 import { ServiceDefaults } from "../../components/service-defaults";
-import { MeshValidationError } from "../../mesh";
+import { problemPaths } from "../support/problem-paths";
 import { setupMocks, type MockHarness } from "../support/pulumi-mocks";
 
 const ENTRY = "consul:index/configEntry:ConfigEntry";
-
-function problemPaths(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(MeshValidationError);
-    return (e as MeshValidationError).problems.map((p) => p.path);
-  }
-  throw new Error("expected a MeshValidationError");
-}
 
 describe("ProxyDefaults and ServiceDefaults (Pulumi mocks)", () => {
   let mocks: MockHarness;

@@ -1,20 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConnectService } from "../../components/connect-service";
 import { Datacenter } from "../../components/datacenter";
-import { MeshValidationError, toServiceRegistration, type MeshService } from "../../mesh";
+import { toServiceRegistration, type MeshService } from "../../mesh";
+import { problemPaths } from "../support/problem-paths";
 import { setupMocks, type MockHarness } from "../support/pulumi-mocks";
 
 const REGISTRATION = "pulumi-nodejs:dynamic:AgentServiceRegistration";
-
-function problemPaths(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(MeshValidationError);
-    return (e as MeshValidationError).problems.map((p) => p.path);
-  }
-  throw new Error("expected a MeshValidationError");
-}
 
 /** The seed's "service instance, remote" example, connect-proxy form. */
 const connectProxy: MeshService = {

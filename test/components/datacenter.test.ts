@@ -1,19 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AGENT_CONFIG_PATH, CONSUL_IMAGE, DATA_PATH, Datacenter } from "../../components/datacenter";
-import { MeshValidationError, renderAgentConfig } from "../../mesh";
+import { renderAgentConfig } from "../../mesh";
+import { problemPaths } from "../support/problem-paths";
 import { setupMocks, valueOf, type MockHarness } from "../support/pulumi-mocks";
 
 const CONTAINER = "docker:index/container:Container";
-
-function problemPaths(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(MeshValidationError);
-    return (e as MeshValidationError).problems.map((p) => p.path);
-  }
-  throw new Error("expected a MeshValidationError");
-}
 
 describe("Datacenter (Pulumi mocks)", () => {
   let mocks: MockHarness;

@@ -3,21 +3,12 @@ import { Datacenter } from "../../components/datacenter";
 import { gatewayAclRules } from "../../components/gateway-acl-rules";
 import { MeshGateway, ROUTES_FILE_PATH } from "../../components/mesh-gateway";
 import { WanFederation } from "../../components/wan-federation";
-import { DEFAULT_TRUST_DOMAIN, MeshValidationError, toGatewayRegistration, type RoutesFile } from "../../mesh";
+import { DEFAULT_TRUST_DOMAIN, toGatewayRegistration, type RoutesFile } from "../../mesh";
+import { problemPaths } from "../support/problem-paths";
 import { setupMocks, valueOf, type MockHarness } from "../support/pulumi-mocks";
 
 const CONTAINER = "docker:index/container:Container";
 const REGISTRATION = "pulumi-nodejs:dynamic:AgentServiceRegistration";
-
-function problemPaths(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(MeshValidationError);
-    return (e as MeshValidationError).problems.map((p) => p.path);
-  }
-  throw new Error("expected a MeshValidationError");
-}
 
 const routes: RoutesFile = {
   datacenter: "dc1",
