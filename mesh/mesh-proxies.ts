@@ -2,7 +2,8 @@
  * Where the connect proxies of a mesh are: every `kind: "connect-proxy"` service's `proxy`
  * block and every `connect.sidecarService.proxy` block, with their field paths.
  */
-import type { Mesh, MeshService, ProxyConfig, ServiceDefaultsEntry } from "./types";
+import { isObject, listOf } from "./guards";
+import type { DatacenterSpec, Mesh, MeshService, ProxyConfig, ServiceDefaultsEntry } from "./types";
 
 /** One connect proxy of the mesh. */
 export interface MeshProxy {
@@ -31,9 +32,9 @@ export interface MeshProxy {
  */
 export function meshProxies(mesh: Mesh): MeshProxy[] {
   const out: MeshProxy[] = [];
-  (mesh.services ?? []).forEach((service, serviceIndex) => {
-    if (service.kind === "mesh-gateway") return;
-    if (service.proxy) {
+  listOf<MeshService>(mesh?.services).forEach((service, serviceIndex) => {
+    if (!isObject(service) || service.kind === "mesh-gateway") return;
+    if (isObject(service.proxy)) {
       out.push({
         service,
         serviceIndex,
@@ -43,8 +44,8 @@ export function meshProxies(mesh: Mesh): MeshProxy[] {
         sourceService: service.proxy.destinationServiceName || service.name,
       });
     }
-    const sidecarProxy = service.connect?.sidecarService?.proxy;
-    if (sidecarProxy) {
+    const sidecarProxy = isObject(service.connect) && isObject(service.connect.sidecarService) ? service.connect.sidecarService.proxy : undefined;
+    if (isObject(sidecarProxy)) {
       out.push({
         service,
         serviceIndex,
@@ -58,9 +59,16 @@ export function meshProxies(mesh: Mesh): MeshProxy[] {
   return out;
 }
 
-/** The mesh's primary datacenter: `mesh.primaryDatacenter`, else the first datacenter's name. */
+/**
+ * The mesh's primary datacenter: `mesh.primaryDatacenter`, else the first datacenter's
+ * `primaryDatacenter`, else the first datacenter's name. (Consul only asks that every
+ * datacenter name the same one; `validateMesh` checks that they do.)
+ */
 export function primaryDatacenterOf(mesh: Mesh): string | undefined {
-  return mesh.primaryDatacenter || mesh.datacenters?.[0]?.name;
+  if (mesh?.primaryDatacenter) return mesh.primaryDatacenter;
+  const first = listOf<DatacenterSpec>(mesh?.datacenters)[0];
+  if (!isObject(first)) return undefined;
+  return first.primaryDatacenter || first.name;
 }
 
 /**
@@ -68,5 +76,5 @@ export function primaryDatacenterOf(mesh: Mesh): string | undefined {
  * (the first one of that name; duplicates are a validation problem).
  */
 export function serviceDefaultsFor(mesh: Mesh, name: string): ServiceDefaultsEntry | undefined {
-  return (mesh.serviceDefaults ?? []).find((entry) => entry.name === name);
+  return listOf<ServiceDefaultsEntry>(mesh?.serviceDefaults).find((entry) => isObject(entry) && entry.name === name);
 }

@@ -6,7 +6,8 @@
 import { decideMeshGatewayMode, type ModeLevel } from "./mode";
 import { meshProxies, serviceDefaultsFor } from "./mesh-proxies";
 import { serviceSni } from "./sni";
-import { DEFAULT_TRUST_DOMAIN, type EffectiveMode, type Mesh, type Mode } from "./types";
+import { isObject, listOf } from "./guards";
+import { DEFAULT_TRUST_DOMAIN, type EffectiveMode, type Mesh, type MeshGatewaySpec, type Mode, type Upstream } from "./types";
 
 /** One hop of a route. */
 export type RouteHop =
@@ -67,7 +68,7 @@ function hopText(hop: RouteHop): string {
 
 /** The name of the gateways of `datacenter`: the first declared there, else `mesh-gateway`. */
 function gatewayName(mesh: Mesh, datacenter: string): string {
-  return (mesh.gateways ?? []).find((gw) => gw.datacenter === datacenter)?.name ?? "mesh-gateway";
+  return listOf<MeshGatewaySpec>(mesh.gateways).find((gw) => isObject(gw) && gw.datacenter === datacenter)?.name ?? "mesh-gateway";
 }
 
 /**
@@ -78,13 +79,15 @@ function gatewayName(mesh: Mesh, datacenter: string): string {
  * @param mesh - The mesh.
  */
 export function planRoutes(mesh: Mesh): RoutePlan {
+  if (!isObject(mesh)) return { trustDomain: DEFAULT_TRUST_DOMAIN, routes: [] };
   const trustDomain = mesh.trustDomain || DEFAULT_TRUST_DOMAIN;
   const routes: PlannedRoute[] = [];
   for (const p of meshProxies(mesh)) {
     const sd = serviceDefaultsFor(mesh, p.sourceService);
     const namespace = p.service.namespace || "default";
     const partition = p.service.partition || "default";
-    (p.proxy.upstreams ?? []).forEach((up, k) => {
+    listOf<Upstream>(p.proxy.upstreams).forEach((up, k) => {
+      if (!isObject(up)) return;
       const datacenter = up.datacenter || p.service.datacenter;
       const destination = {
         name: up.destinationName,

@@ -7,7 +7,8 @@ import { decideMeshGatewayMode, isMode } from "./mode";
 import { meshProxies, primaryDatacenterOf, serviceDefaultsFor, type MeshProxy } from "./mesh-proxies";
 import { MeshValidationError, type MeshProblem } from "./mesh-validation-error";
 import { isSniLabel } from "./sni";
-import type { Mesh, MeshService, Mode } from "./types";
+import { isObject } from "./guards";
+import type { Mesh, MeshGatewayConfig, MeshService, Mode } from "./types";
 
 const DEFAULT = "default";
 
@@ -41,6 +42,21 @@ class Collector {
     this.add(path, `invalid mesh gateway mode ${JSON.stringify(value)}: use "local", "remote", "none" or "" (not set)`);
     return false;
   }
+  /** A `meshGateway` block at `path`: missing or `null` (not set), else an object with a valid `mode`. */
+  meshGateway(path: string, value: unknown): boolean {
+    if (value === undefined || value === null) return true;
+    if (!isObject(value)) {
+      this.add(path, `meshGateway ${JSON.stringify(value)} must be an object such as { mode: "local" }`);
+      return false;
+    }
+    return this.mode(`${path}.mode`, (value as MeshGatewayConfig).mode);
+  }
+  /** A block at `path` that must be an object when set. */
+  object(path: string, value: unknown, example: string): boolean {
+    if (value === undefined || isObject(value)) return true;
+    this.add(path, `${JSON.stringify(value) ?? String(value)} must be an object such as ${example}`);
+    return false;
+  }
 }
 
 function checkDatacenters(mesh: Mesh, c: Collector): void {
@@ -51,8 +67,10 @@ function checkDatacenters(mesh: Mesh, c: Collector): void {
   }
   const primary = primaryDatacenterOf(mesh);
   const names = new Set(dcs.map((dc) => dc.name));
-  if (mesh.primaryDatacenter !== undefined && !names.has(mesh.primaryDatacenter)) {
-    c.add("primaryDatacenter", `primary datacenter ${JSON.stringify(mesh.primaryDatacenter)} is not one of the declared datacenters`);
+  if (primary !== undefined && !names.has(primary)) {
+    // The mesh's primary, else the first datacenter's own (see primaryDatacenterOf).
+    const field = mesh.primaryDatacenter ? "primaryDatacenter" : "datacenters[0].primaryDatacenter";
+    c.add(field, `primary datacenter ${JSON.stringify(primary)} is not one of the declared datacenters: name one of ${[...names].map((n) => JSON.stringify(n)).join(", ")}`);
   }
   if (mesh.trustDomain !== undefined) {
     const labels = typeof mesh.trustDomain === "string" ? mesh.trustDomain.split(".") : [];
@@ -103,7 +121,7 @@ function checkConfigEntries(mesh: Mesh, c: Collector): void {
   if (pd) {
     if (pd.kind !== "proxy-defaults") c.add("proxyDefaults.kind", `kind must be "proxy-defaults", not ${JSON.stringify(pd.kind)}`);
     if (pd.name !== "global") c.add("proxyDefaults.name", `proxy-defaults must be named "global", not ${JSON.stringify(pd.name)}`);
-    c.mode("proxyDefaults.meshGateway.mode", pd.meshGateway?.mode);
+    c.meshGateway("proxyDefaults.meshGateway", pd.meshGateway);
   }
   const seen = new Map<string, number>();
   (mesh.serviceDefaults ?? []).forEach((entry, i) => {
@@ -113,7 +131,7 @@ function checkConfigEntries(mesh: Mesh, c: Collector): void {
     const first = seen.get(entry.name);
     if (first !== undefined) c.add(`${at}.name`, `service-defaults for ${JSON.stringify(entry.name)} already declared at serviceDefaults[${first}]`);
     else seen.set(entry.name, i);
-    c.mode(`${at}.meshGateway.mode`, entry.meshGateway?.mode);
+    c.meshGateway(`${at}.meshGateway`, entry.meshGateway);
   });
 }
 
@@ -184,12 +202,14 @@ function checkServices(mesh: Mesh, dcNames: Set<string>, c: Collector): void {
     if (s.kind !== "connect-proxy" && s.kind !== "mesh-gateway" && s.proxy) {
       c.add(`${at}.proxy`, 'a proxy block needs kind "connect-proxy"; for a sidecar use connect.sidecarService.proxy');
     }
-    if (s.connect) {
+    c.object(`${at}.proxy`, s.proxy, "{ destinationServiceName, upstreams: [] }");
+    if (c.object(`${at}.connect`, s.connect, "{ sidecarService: { proxy: { upstreams: [] } } }") && s.connect) {
       if (s.kind === "connect-proxy" || s.kind === "mesh-gateway") {
         c.add(`${at}.connect.sidecarService`, `a ${s.kind} service cannot have a sidecar service`);
       } else if (!s.connect.sidecarService) {
         c.add(`${at}.connect.sidecarService`, "connect needs a sidecarService block");
       }
+      c.object(`${at}.connect.sidecarService.proxy`, s.connect.sidecarService?.proxy, "{ upstreams: [] }");
       const sidecarPort = s.connect.sidecarService?.port;
       if (sidecarPort !== undefined) c.port(`${at}.connect.sidecarService.port`, sidecarPort, "sidecar port");
       if (s.connect.sidecarService?.proxy?.destinationServiceName !== undefined && s.connect.sidecarService.proxy.destinationServiceName !== s.name) {
@@ -206,7 +226,7 @@ function checkServices(mesh: Mesh, dcNames: Set<string>, c: Collector): void {
 function checkProxy(mesh: Mesh, p: MeshProxy, catalog: Catalog, gatewayDcs: Set<string>, dcNames: Set<string>, c: Collector): void {
   const { proxy, path, service } = p;
   if (proxy.localServicePort !== undefined) c.port(`${path}.localServicePort`, proxy.localServicePort, "local service port");
-  const instanceOk = c.mode(`${path}.meshGateway.mode`, proxy.meshGateway?.mode);
+  const instanceOk = c.meshGateway(`${path}.meshGateway`, proxy.meshGateway);
   const sd = serviceDefaultsFor(mesh, p.sourceService);
   const levelsOk =
     instanceOk && (sd?.meshGateway?.mode === undefined || isMode(sd.meshGateway.mode)) && (mesh.proxyDefaults?.meshGateway?.mode === undefined || isMode(mesh.proxyDefaults.meshGateway.mode));
@@ -217,6 +237,10 @@ function checkProxy(mesh: Mesh, p: MeshProxy, catalog: Catalog, gatewayDcs: Set<
   }
   (proxy.upstreams ?? []).forEach((up, k) => {
     const at = `${path}.upstreams[${k}]`;
+    if (!isObject(up)) {
+      c.add(at, `${JSON.stringify(up) ?? String(up)} must be an object such as { destinationName, datacenter, localBindPort }`);
+      return;
+    }
     const nameOk = c.label(`${at}.destinationName`, up.destinationName, "destination service name");
     if (up.destinationNamespace !== undefined) c.label(`${at}.destinationNamespace`, up.destinationNamespace, "namespace");
     if (up.destinationPartition !== undefined) c.label(`${at}.destinationPartition`, up.destinationPartition, "partition");
@@ -225,7 +249,7 @@ function checkProxy(mesh: Mesh, p: MeshProxy, catalog: Catalog, gatewayDcs: Set<
     const first = binds.get(bindKey);
     if (first !== undefined) c.add(`${at}.localBindPort`, `local bind port ${up.localBindPort} already used by ${path}.upstreams[${first}]`);
     else binds.set(bindKey, k);
-    const modeOk = c.mode(`${at}.meshGateway.mode`, up.meshGateway?.mode);
+    const modeOk = c.meshGateway(`${at}.meshGateway`, up.meshGateway);
     const dc = up.datacenter || service.datacenter;
     if (!dcNames.has(dc)) {
       c.add(`${at}.datacenter`, `unknown datacenter ${JSON.stringify(dc)}`);

@@ -26,6 +26,7 @@ describe("primaryDatacenterOf / serviceDefaultsFor", () => {
     expect(primaryDatacenterOf({ datacenters: [{ name: "a" }, { name: "b" }] })).toBe("a");
     expect(primaryDatacenterOf({ primaryDatacenter: "b", datacenters: [{ name: "a" }, { name: "b" }] })).toBe("b");
     expect(primaryDatacenterOf({ datacenters: [] })).toBeUndefined();
+    expect(primaryDatacenterOf({ datacenters: [{ name: "a", primaryDatacenter: "b" }, { name: "b" }] })).toBe("b");
   });
   it("finds the first service-defaults of a name", () => {
     const m: Mesh = {

@@ -128,6 +128,23 @@ describe("planRoutes", () => {
   });
 });
 
+describe("planRoutes on malformed input", () => {
+  it("never throws: skips upstreams that are not objects and upstream lists that are not lists", () => {
+    const loose = (x: unknown) => x as never;
+    const m: Mesh = {
+      datacenters: [{ name: "dc1" }],
+      services: [
+        { name: "a", datacenter: "dc1", port: 1, connect: { sidecarService: { proxy: { upstreams: loose([null, 7, { destinationName: "b", localBindPort: 2 }]) } } } },
+        { name: "c", datacenter: "dc1", port: 1, connect: { sidecarService: { proxy: { upstreams: loose("x") } } } },
+        { name: "d", datacenter: "dc1", port: 1, connect: loose({ sidecarService: null }) },
+        loose(null),
+      ],
+    };
+    expect(() => planRoutes(m)).not.toThrow();
+    expect(planRoutes(m).routes.map((r) => r.path)).toEqual(["services[0].connect.sidecarService.proxy.upstreams[2]"]);
+  });
+});
+
 describe("formatRoutePlan", () => {
   it("prints an aligned table and the SNI names", () => {
     const text = formatRoutePlan(planRoutes(defaultMesh()));

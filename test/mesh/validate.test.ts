@@ -163,6 +163,56 @@ describe("validateMesh", () => {
     expect(validateMesh(m)).toEqual([]);
   });
 
+  it("accepts datacenters that all name a primary other than the first (no mesh-level primaryDatacenter)", () => {
+    const m = mesh((x) => {
+      delete x.primaryDatacenter;
+      x.datacenters.forEach((d) => (d.primaryDatacenter = "dc2"));
+    });
+    expect(validateMesh(m)).toEqual([]);
+  });
+
+  it("reports a shared primary datacenter that is not declared, at the first datacenter's field", () => {
+    const m = mesh((x) => {
+      delete x.primaryDatacenter;
+      x.datacenters.forEach((d) => (d.primaryDatacenter = "dc9"));
+    });
+    expect(validateMesh(m)).toEqual([
+      { path: "datacenters[0].primaryDatacenter", message: expect.stringMatching(/"dc9" is not one of the declared datacenters/) },
+    ]);
+  });
+
+  it("still reports datacenters that name different primaries", () => {
+    const m = mesh((x) => {
+      delete x.primaryDatacenter;
+      x.datacenters[0].primaryDatacenter = "dc2";
+      x.datacenters[1].primaryDatacenter = "dc1";
+    });
+    expect(validateMesh(m)).toEqual([
+      { path: "datacenters[1].primaryDatacenter", message: expect.stringMatching(/"dc1" differs from the mesh's "dc2"/) },
+    ]);
+  });
+
+  it("names the field of an upstream, a connect block or a meshGateway that is not an object", () => {
+    const loose = (x: unknown) => x as never;
+    const m = mesh((x) => {
+      webUpstreams(x).push(loose(null));
+      web(x).connect!.sidecarService.proxy!.meshGateway = loose("remote");
+      webUpstreams(x)[0].meshGateway = loose("local");
+      x.services![1].connect = loose(null);
+      x.proxyDefaults = { kind: "proxy-defaults", name: "global", meshGateway: loose("local") };
+      x.serviceDefaults = [{ kind: "service-defaults", name: "web", meshGateway: loose(["local"]) }];
+    });
+    const problems = validateMesh(m);
+    const at = (path: string) => problems.find((p) => p.path === path)?.message;
+    expect(at(`${UP}[3]`)).toMatch(/must be an object/);
+    expect(at("services[0].connect.sidecarService.proxy.meshGateway")).toMatch(/must be an object such as \{ mode: "local" \}/);
+    expect(at(`${UP}[0].meshGateway`)).toMatch(/must be an object such as/);
+    expect(at("services[1].connect")).toMatch(/must be an object/);
+    expect(at("proxyDefaults.meshGateway")).toMatch(/must be an object such as/);
+    expect(at("serviceDefaults[0].meshGateway")).toMatch(/must be an object such as/);
+    expect(problems.some((p) => p.path === "")).toBe(false);
+  });
+
   it("never throws, even on garbage", () => {
     for (const garbage of [null, undefined, 1, "x", {}, { datacenters: "nope" }, { datacenters: [{}], services: [{}], gateways: [{}] }]) {
       expect(() => validateMesh(garbage as unknown as Mesh)).not.toThrow();
