@@ -37,7 +37,17 @@ export interface ProxyOptions {
    * buffers and move to this size when a read fills one. Default: `32768`.
    */
   readBufferBytes?: number;
+  /**
+   * Most distinct service names of other datacenters used as the `service` label of the
+   * connection metrics. The gateway cannot check those names (the remote gateway does), so a
+   * client could otherwise create a series per name it makes up; past the limit, remote
+   * connections are counted under the service label {@link OTHER_SERVICE_LABEL}. Default: `1000`.
+   */
+  maxLabelledRemoteServices?: number;
 }
+
+/** The `service` label of remote connections past {@link ProxyOptions.maxLabelledRemoteServices}. */
+export const OTHER_SERVICE_LABEL = "_other";
 
 /** What the proxy reads and reports through. */
 export interface ProxyContext {
@@ -59,6 +69,16 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
 /** Default of {@link ProxyOptions.readBufferBytes}. */
 export const DEFAULT_READ_BUFFER_BYTES = 32 * 1024;
+/** Default of {@link ProxyOptions.maxLabelledRemoteServices}. */
+export const DEFAULT_MAX_LABELLED_REMOTE_SERVICES = 1000;
+
+/** The destination labels of a connection's metrics. */
+interface DestinationLabels {
+  datacenter: string;
+  service: string;
+}
+
+const NO_LABELS: DestinationLabels = Object.freeze({ datacenter: "", service: "" });
 
 /**
  * Node's `onread` option (read into a caller's buffer, no allocation per read) exists for
@@ -118,6 +138,8 @@ export class SniProxy {
   private readonly roundRobin = new Map<string, number>();
   private readonly logLimiter: RateLimiter;
   private readonly labelCache = new Map<string, { inc(): void }>();
+  private readonly maxLabelledRemoteServices: number;
+  private readonly remoteServiceLabels = new Set<string>();
   private closing = false;
   private drained: (() => void) | undefined;
   /** @internal read buffers, reused across chunks and connections. */
@@ -139,6 +161,7 @@ export class SniProxy {
     this.readBufferBytes = Math.max(1024, options.readBufferBytes ?? DEFAULT_READ_BUFFER_BYTES);
     this.pool = new BufferPool(this.readBufferBytes);
     this.logLimiter = new RateLimiter(options.logLinesPerSecond ?? 20);
+    this.maxLabelledRemoteServices = options.maxLabelledRemoteServices ?? DEFAULT_MAX_LABELLED_REMOTE_SERVICES;
     this.connectSucceeded = context.metrics.connectLatency.labels("success");
     this.connectFailed = context.metrics.connectLatency.labels("failure");
   }
@@ -247,6 +270,38 @@ export class SniProxy {
     return n % count;
   }
 
+  /**
+   * @internal The metric labels of a routing decision: only values the route table vouches for
+   * (its datacenters, its local services), and a bounded number of remote service names.
+   * @param decision the decision.
+   * @param localDatacenter the table's datacenter.
+   */
+  labelsOf(decision: RouteDecision, localDatacenter: string): DestinationLabels {
+    if (decision.kind === "local") return { datacenter: decision.datacenter, service: decision.service };
+    if (decision.kind === "remote") return { datacenter: decision.datacenter, service: this.remoteServiceLabel(decision.datacenter, decision.service) };
+    switch (decision.reason) {
+      case "no-endpoints": {
+        const datacenter = decision.datacenter ?? "";
+        const service = decision.service ?? "";
+        return { datacenter, service: datacenter === localDatacenter ? service : this.remoteServiceLabel(datacenter, service) };
+      }
+      case "local-datacenter":
+      case "unknown-service":
+        return { datacenter: localDatacenter, service: "" };
+      default:
+        return NO_LABELS;
+    }
+  }
+
+  private remoteServiceLabel(datacenter: string, service: string): string {
+    if (service === "") return service;
+    const key = `${datacenter}\u0000${service}`;
+    if (this.remoteServiceLabels.has(key)) return service;
+    if (this.remoteServiceLabels.size >= this.maxLabelledRemoteServices) return OTHER_SERVICE_LABEL;
+    this.remoteServiceLabels.add(key);
+    return service;
+  }
+
   /** @internal */
   count(result: ConnectionResult, datacenter: string, service: string): void {
     const key = `${result}\u0000${datacenter}\u0000${service}`;
@@ -276,6 +331,8 @@ class Connection {
   private reader: ClientHelloReader | undefined;
   private upstream: net.Socket | undefined;
   private decision: RouteDecision | undefined;
+  /** The metric labels of the decision (see {@link SniProxy.labelsOf}). */
+  private labels: DestinationLabels = NO_LABELS;
   private clientClosed = false;
   private upstreamClosed = true;
   private clientReadEnded = false;
@@ -324,10 +381,11 @@ class Connection {
       ? route(result.sni, table, table.datacenter, table.trustDomain)
       : { kind: "reject", reason: "no-routes" };
     this.decision = decision;
+    if (table) this.labels = this.proxy.labelsOf(decision, table.datacenter);
     if (decision.kind === "reject") {
       this.phase = "done";
       this.proxy.ctx.metrics.routeRejections.inc({ reason: decision.reason });
-      this.proxy.count("rejected", decision.datacenter ?? "", decision.service ?? "");
+      this.proxy.count("rejected", this.labels.datacenter, this.labels.service);
       this.proxy.log("warn", "connection-rejected", {
         reason: decision.reason,
         sni: result.sni,
@@ -387,7 +445,7 @@ class Connection {
       const metrics = this.proxy.ctx.metrics;
       const decision = this.decision as Exclude<RouteDecision, { kind: "reject" }>;
       this.proxy.connectFailed.observe((performance.now() - began) / 1000);
-      metrics.connectFailures.inc({ datacenter: decision.datacenter, service: decision.service });
+      metrics.connectFailures.inc({ datacenter: this.labels.datacenter, service: this.labels.service });
       this.proxy.log("warn", "upstream-connect-failed", {
         reason: why,
         upstream: `${endpoint.address}:${endpoint.port}`,
@@ -405,7 +463,7 @@ class Connection {
         return;
       }
       this.phase = "done";
-      this.proxy.count("upstream-failed", decision.datacenter, decision.service);
+      this.proxy.count("upstream-failed", this.labels.datacenter, this.labels.service);
       this.client.destroy();
     };
     upstream.setTimeout(settings.connectTimeoutMs);
@@ -421,7 +479,6 @@ class Connection {
       upstream.removeAllListeners("timeout");
       upstream.removeAllListeners("error");
       upstream.on("error", this.onUpstreamError);
-      const decision = this.decision as Exclude<RouteDecision, { kind: "reject" }>;
       this.proxy.connectSucceeded.observe((performance.now() - began) / 1000);
       if (this.clientClosed) {
         upstream.destroy();
@@ -429,7 +486,7 @@ class Connection {
       }
       upstream.setTimeout(0);
       pump.source = upstream;
-      this.proxy.count("forwarded", decision.datacenter, decision.service);
+      this.proxy.count("forwarded", this.labels.datacenter, this.labels.service);
       this.startPipe(upstream);
     });
   }

@@ -1,0 +1,260 @@
+/**
+ * Adversarial clients against a real gateway on loopback: names the client chooses must not
+ * become metric labels (unbounded series are a memory and scrape DoS), and no socket, timer or
+ * connection slot outlives its connection.
+ */
+import net from "node:net";
+import { startGateway, GatewayHandle } from "../../gateway";
+import type { RoutesFile } from "../../mesh/routes-file";
+import { gatewaySni, serviceSni } from "../../mesh/sni";
+import { httpGet, metricValue, waitFor } from "./helpers";
+
+const TD = "11111111-2222-3333-4444-555555555555.consul";
+
+/** A ClientHello record with this SNI (enough for the gateway; no real TLS behind it). */
+function hello(sni: string): Buffer {
+  const name = Buffer.from(sni);
+  const sniExt = Buffer.alloc(9 + name.length);
+  sniExt.writeUInt16BE(0, 0);
+  sniExt.writeUInt16BE(5 + name.length, 2);
+  sniExt.writeUInt16BE(3 + name.length, 4);
+  sniExt.writeUInt16BE(name.length, 7);
+  name.copy(sniExt, 9);
+  const body = Buffer.concat([Buffer.from([3, 3]), Buffer.alloc(32, 9), Buffer.from([0, 0, 2, 0x13, 0x01, 1, 0]), Buffer.from([0, sniExt.length]), sniExt]);
+  const message = Buffer.concat([Buffer.from([1, 0, (body.length >> 8) & 0xff, body.length & 0xff]), body]);
+  const record = Buffer.from([0x16, 3, 1, 0, 0]);
+  record.writeUInt16BE(message.length, 3);
+  return Buffer.concat([record, message]);
+}
+
+/** A TCP server standing in for a remote gateway or a sidecar: accepts, reads, answers FIN with FIN. */
+async function sink(host: string): Promise<{ port: number; accepted: () => number; close: () => Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  let accepted = 0;
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    accepted++;
+    sockets.add(socket);
+    socket.on("error", () => undefined);
+    socket.on("close", () => sockets.delete(socket));
+    socket.resume();
+    socket.on("end", () => socket.end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    accepted: () => accepted,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function routes(port: number): RoutesFile {
+  return {
+    datacenter: "dc1",
+    trustDomain: TD,
+    services: [{ name: "web", endpoints: [{ address: "127.0.0.31", port }] }],
+    gateways: [{ datacenter: "dc2", endpoints: [{ address: "127.0.0.31", port }] }],
+  };
+}
+
+async function gateway(port: number, proxy = {}): Promise<GatewayHandle> {
+  return startGateway({
+    datacenter: "dc1",
+    listen: [{ host: "127.0.0.5", port: 0 }],
+    admin: { host: "127.0.0.1", port: 0 },
+    routes: { static: routes(port) },
+    proxy,
+    logLevel: "silent",
+  });
+}
+
+async function metrics(gw: GatewayHandle): Promise<string> {
+  return (await httpGet(`http://127.0.0.1:${gw.adminAddress?.port}/metrics`)).body;
+}
+
+/** Sends `bytes`, half-closes, and resolves once the gateway has closed the connection. */
+function sendAndClose(port: number, bytes: Buffer): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: "127.0.0.5", port, allowHalfOpen: true }, () => socket.end(bytes));
+    const timer = setTimeout(() => socket.destroy(), 5000);
+    socket.on("error", () => undefined);
+    socket.resume();
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** The number of series of a metric in Prometheus text. */
+function seriesCount(text: string, name: string): number {
+  return text.split("\n").filter((line) => line.startsWith(`${name}{`)).length;
+}
+
+/** Runs `count` exchanges, `parallel` at a time. */
+async function exchanges(count: number, parallel: number, one: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < count) await one(next++);
+    }),
+  );
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+describe("metric labels never take values a client chose", () => {
+  test("random service names for a remote datacenter, unknown datacenters and unknown local services keep the series bounded", async () => {
+    const up = await sink("127.0.0.31");
+    const gw = await gateway(up.port, { maxLabelledRemoteServices: 20 });
+    cleanups.push(() => up.close(), () => gw.close(0));
+    const port = gw.listenAddresses[0].port;
+    const names = (i: number) => [
+      serviceSni({ service: `r${i}x`, datacenter: "dc2", trustDomain: TD }),
+      serviceSni({ service: `u${i}x`, datacenter: "dc1", trustDomain: TD }),
+      serviceSni({ service: "web", datacenter: `d${i}x`, trustDomain: TD }),
+      gatewaySni({ datacenter: `g${i}x`, trustDomain: TD }),
+    ];
+    await exchanges(100, 8, async (i) => {
+      for (const name of names(i)) await sendAndClose(port, hello(name));
+    });
+    // The legitimate destinations still get their own series.
+    await sendAndClose(port, hello(serviceSni({ service: "web", datacenter: "dc1", trustDomain: TD })));
+    const text = await metrics(gw);
+    expect(up.accepted()).toBe(101);
+    expect(metricValue(text, "sni_gateway_connections_total", { result: "forwarded", datacenter: "dc1", service: "web" })).toBe(1);
+    expect(metricValue(text, "sni_gateway_route_rejections_total", { reason: "unknown-service" })).toBe(100);
+    expect(metricValue(text, "sni_gateway_route_rejections_total", { reason: "unknown-datacenter" })).toBe(200);
+    // 400 names chosen by clients: at most 20 remote service labels, plus a handful of fixed ones.
+    expect(seriesCount(text, "sni_gateway_connections_total")).toBeLessThanOrEqual(20 + 5);
+    expect(text).not.toMatch(/service="u\d+x"|datacenter="[dg]\d+x"/);
+    // Remote traffic past the label budget is still counted, under one overflow label.
+    let remote = 0;
+    for (const line of text.split("\n")) {
+      if (line.startsWith('sni_gateway_connections_total{result="forwarded",datacenter="dc2"')) remote += Number(line.split(" ").pop());
+    }
+    expect(remote).toBe(100);
+  }, 60_000);
+});
+
+/** Counts of the event loop's resources by type (sockets, timers…). */
+function resources(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const type of process.getActiveResourcesInfo()) counts[type] = (counts[type] ?? 0) + 1;
+  return counts;
+}
+
+describe("no leaks", () => {
+  test("after 400 connections ending every way, no connection slot, socket or timer is left", async () => {
+    // An upstream that, by connection, echoes and ends cleanly, resets mid-stream, or ends first.
+    const sockets = new Set<net.Socket>();
+    let accepted = 0;
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+      const kind = accepted++ % 3;
+      sockets.add(socket);
+      socket.on("error", () => undefined);
+      socket.on("close", () => sockets.delete(socket));
+      if (kind === 0) {
+        socket.on("data", (d) => socket.write(d));
+        socket.on("end", () => socket.end());
+      } else if (kind === 1) {
+        socket.once("data", () => socket.destroy());
+      } else {
+        socket.resume();
+        socket.end("early");
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.31", resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const s of sockets) s.destroy();
+          server.close(() => resolve());
+        }),
+    );
+    const gw = await startGateway({
+      datacenter: "dc1",
+      listen: [{ host: "127.0.0.5", port: 0 }],
+      routes: {
+        static: {
+          datacenter: "dc1",
+          trustDomain: TD,
+          // The first endpoint refuses: every connection fails over once.
+          services: [{ name: "web", endpoints: [{ address: "127.0.0.32", port: 1 }, { address: "127.0.0.31", port }] }],
+          gateways: [],
+        },
+      },
+      proxy: { helloTimeoutMs: 300 },
+      logLevel: "silent",
+    });
+    let gwClosed = false;
+    cleanups.push(async () => {
+      if (!gwClosed) await gw.close(0);
+    });
+    const listen = gw.listenAddresses[0].port;
+    const web = hello(serviceSni({ service: "web", datacenter: "dc1", trustDomain: TD }));
+    const before = resources();
+    const stuck: number[] = [];
+
+    /** One client; `how` picks the way it behaves. */
+    const client = (how: number) =>
+      new Promise<void>((resolve) => {
+        const socket = net.connect({ host: "127.0.0.5", port: listen, allowHalfOpen: true });
+        const timer = setTimeout(() => {
+          stuck.push(how);
+          socket.destroy();
+        }, 5000);
+        socket.on("error", () => undefined);
+        socket.on("close", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        socket.resume();
+        socket.on("end", () => socket.end());
+        socket.on("connect", () => {
+          switch (how) {
+            case 0: // data both ways, clean half-close
+              socket.write(web);
+              socket.end("payload");
+              break;
+            case 1: // reset mid-stream
+              socket.write(Buffer.concat([web, Buffer.alloc(1000, 1)]));
+              setTimeout(() => socket.resetAndDestroy(), 5);
+              break;
+            case 2: // garbage
+              socket.end("GET / HTTP/1.1\r\n\r\n");
+              break;
+            case 3: // half a hello, then silence: the hello deadline closes it
+              socket.write(web.subarray(0, 20));
+              break;
+            case 4: // connect and close without a byte
+              socket.end();
+              break;
+            default: // a name nobody serves
+              socket.end(hello(serviceSni({ service: "nope", datacenter: "dc1", trustDomain: TD })));
+          }
+        });
+      });
+    await exchanges(400, 16, (i) => client(i % 6));
+    expect(stuck).toEqual([]);
+    await waitFor(() => gw.activeConnections() === 0, 5000, "every connection released");
+    await waitFor(() => sockets.size === 0, 5000, "every upstream socket closed");
+    // Give the event loop a turn to drop closed handles, then compare with the start.
+    await new Promise((r) => setTimeout(r, 50));
+    const after = resources();
+    expect(after.TCPSocketWrap ?? 0).toBeLessThanOrEqual(before.TCPSocketWrap ?? 0);
+    expect(after.Timeout ?? 0).toBeLessThanOrEqual((before.Timeout ?? 0) + 1);
+    await gw.close(0);
+    gwClosed = true;
+    await new Promise((r) => setTimeout(r, 50));
+    const closedState = resources();
+    expect(closedState.TCPServerWrap ?? 0).toBeLessThan(before.TCPServerWrap ?? 0);
+  }, 60_000);
+});
