@@ -73,7 +73,8 @@ export function primaryDatacenterOf(mesh: Mesh): string | undefined {
 
 /**
  * The `service-defaults` entry that applies to the proxies of downstream service `name`
- * (the first one of that name; duplicates are a validation problem).
+ * (the first one of that name; duplicates are a validation problem). Consul looks it up the
+ * same way for a proxy's own configuration: by the sidecar's `DestinationServiceName`.
  */
 export function serviceDefaultsFor(mesh: Mesh, name: string): ServiceDefaultsEntry | undefined {
   return listOf<ServiceDefaultsEntry>(mesh?.serviceDefaults).find((entry) => isObject(entry) && entry.name === name);

@@ -3,6 +3,16 @@
  * 1. the upstream definition, 2. the service instance (`proxy.mesh_gateway`),
  * 3. the `service-defaults` entry of the service, 4. the `proxy-defaults` entry (`global`).
  * A level that is missing or `""` is "not set"; nothing set anywhere is `"none"`.
+ *
+ * The `service-defaults` level is the entry named after the downstream service (the one
+ * whose proxy has the upstream), as the seed documents it ("enable gateways for all Connect
+ * services with the name web") and as Consul resolves a proxy's own configuration
+ * (hashicorp/consul `agent/configentry/resolve.go`, `ComputeResolvedServiceConfig`, called
+ * with `Name = Proxy.DestinationServiceName`). Two Consul behaviours are not modelled:
+ * `service-defaults` `UpstreamConfig` defaults and overrides (no such field here), and the
+ * discovery-chain fallback: when none of the four levels sets a mode, Consul's chain compiler
+ * uses the destination service's `service-defaults` `MeshGateway`, then `proxy-defaults`
+ * (`agent/consul/discoverychain/compile.go`, `getResolverNode`); this model answers `"none"`.
  */
 import type { EffectiveMode, Mode } from "./types";
 
@@ -12,7 +22,11 @@ export interface ModeLevels {
   upstream?: Mode;
   /** The service instance's `proxy.mesh_gateway.mode`. */
   instance?: Mode;
-  /** `MeshGateway.Mode` of the `service-defaults` entry named after the downstream service. */
+  /**
+   * `MeshGateway.Mode` of the `service-defaults` entry named after the downstream service
+   * (the sidecar's own service, or a connect-proxy's `destinationServiceName`), not the
+   * upstream's destination.
+   */
   serviceDefaults?: Mode;
   /** `MeshGateway.Mode` of the `proxy-defaults` entry (`global`): the lowest precedence. */
   proxyDefaults?: Mode;
@@ -40,7 +54,10 @@ function isSet(value: unknown): value is EffectiveMode {
 }
 
 /**
- * The effective mode and the level that decided it.
+ * The effective mode and the level that decided it: the first level that sets one, in the
+ * order upstream, instance, service-defaults (of the downstream service), proxy-defaults;
+ * `{ mode: "none", decidedBy: "default" }` when none does (see the module note for the
+ * destination `service-defaults` fallback that Consul adds and this model does not).
  * Values other than `local`/`remote`/`none` (including invalid strings from untyped input)
  * count as "not set"; {@link validateMesh} reports invalid ones. Never throws.
  * @param levels - The mode at each level.

@@ -73,9 +73,14 @@ function gatewayName(mesh: Mesh, datacenter: string): string {
 
 /**
  * The route plan of `mesh`: one entry per upstream of every connect proxy (both
- * `kind: "connect-proxy"` services and `connect.sidecarService` proxies). The
- * `service-defaults` that applies is the one named after the downstream service. Works on
- * any mesh (validate first for a meaningful plan); never throws.
+ * `kind: "connect-proxy"` services and `connect.sidecarService` proxies). The mode follows
+ * {@link decideMeshGatewayMode}: upstream, instance, the `service-defaults` named after the
+ * downstream service (the sidecar's service, or a connect-proxy's `destinationServiceName`),
+ * then `proxy-defaults`, as the seed documents it. An upstream with no mode at any of those
+ * levels is planned `none` (direct), although real Consul would then apply the destination
+ * service's `service-defaults` mode if it sets one (hashicorp/consul
+ * `agent/consul/discoverychain/compile.go`): set the mode on the source side to be sure.
+ * Works on any input (validate first for a meaningful plan); never throws.
  * @param mesh - The mesh.
  */
 export function planRoutes(mesh: Mesh): RoutePlan {

@@ -113,7 +113,11 @@ export interface ServiceDefaultsEntry {
   name: string;
   /** Protocol (`Protocol`): `tcp`, `http`, `http2`, `grpc`. Default: unset (Consul's `tcp`). */
   protocol?: string;
-  /** Gateway mode for the service's proxies: below the instance, above proxy-defaults. */
+  /**
+   * Gateway mode for the proxies of this service (the downstream: its sidecars and the
+   * connect-proxies fronting it): below the instance, above proxy-defaults. It does not set
+   * the mode of other services' upstreams to this service in this model (see `mode.ts`).
+   */
   meshGateway?: MeshGatewayConfig;
 }
 
@@ -134,7 +138,12 @@ export interface DatacenterSpec {
   primaryDatacenter?: string;
   /** Connect (`connect { enabled }`). Default: `true`. */
   connect?: { enabled?: boolean };
-  /** Agent ports; gRPC must be enabled for mesh gateways. Default: `{ grpc: 8502 }`; `-1` disables, as in Consul. */
+  /**
+   * Agent ports; gRPC must be enabled for mesh gateways. `grpc` is Consul's plaintext gRPC
+   * (xDS) port: since Consul 1.14 it is off unless set, and TLS gRPC is a separate port
+   * (`grpc_tls`, 8503) that needs agent TLS, which this model does not configure.
+   * Default: `{ grpc: 8502 }`; `-1` or `0` disables, as in Consul.
+   */
   ports?: { grpc?: number };
   /** `enable_central_service_config`, required when proxy-defaults or service-defaults set a mode. Default: `true`. */
   enableCentralServiceConfig?: boolean;
@@ -166,7 +175,7 @@ export interface MeshGatewaySpec {
 export interface Mesh {
   /** The Connect trust domain, `<cluster-id>.consul`. Default: {@link DEFAULT_TRUST_DOMAIN}. */
   trustDomain?: string;
-  /** The primary datacenter shared by every datacenter. Default: the first datacenter. */
+  /** The primary datacenter shared by every datacenter. Default: the first datacenter's `primaryDatacenter`, else its name. */
   primaryDatacenter?: string;
   /** The datacenters, at least one. */
   datacenters: DatacenterSpec[];

@@ -110,6 +110,18 @@ describe("planRoutes", () => {
     ]);
   });
 
+  it("takes service-defaults from the downstream only: the destination's entry does not decide (documented difference from Consul's chain fallback)", () => {
+    const m = base();
+    m.services = [
+      { name: "web", datacenter: "dc1", port: 1, connect: { sidecarService: { proxy: { upstreams: [{ destinationName: "api", datacenter: "dc2", localBindPort: 1 }] } } } },
+      { name: "api", datacenter: "dc2", port: 1, connect: { sidecarService: {} } },
+    ];
+    m.serviceDefaults = [{ kind: "service-defaults", name: "api", meshGateway: { mode: "local" } }];
+    expect(planRoutes(m).routes.map((r) => [r.mode, r.decidedBy])).toEqual([["none", "default"]]);
+    m.serviceDefaults.push({ kind: "service-defaults", name: "web", meshGateway: { mode: "remote" } });
+    expect(planRoutes(m).routes.map((r) => [r.mode, r.decidedBy])).toEqual([["remote", "service-defaults"]]);
+  });
+
   it("uses the partition form of the SNI and inherits the source's namespace", () => {
     const m = base();
     m.services = [
