@@ -10,7 +10,9 @@
  * - `GET /v1/agent/connect/ca/roots` gives the trust domain (`TrustDomain`).
  *
  * When Consul is unreachable every watch keeps its last good value, so the table in force stays;
- * `status().stale` reports it. Each local service and each remote gateway service holds one
+ * `status().stale` reports it. A failing remote datacenter (a WAN peer down) keeps its last good
+ * gateways too, and is logged and counted, but does not make the source stale: readiness follows
+ * the local catalog, so one datacenter's outage does not take every other gateway out of service. Each local service and each remote gateway service holds one
  * blocking query (one HTTP connection) open: mind Consul's `http_max_conns_per_client` (default
  * 200) for very large catalogs.
  */
@@ -141,6 +143,8 @@ export class ConsulRouteSource implements RouteSource {
   readonly kind = "consul";
   private listener: RouteSourceListener | undefined;
   private readonly watches = new Set<BlockingWatch<unknown>>();
+  /** The watches on other datacenters' catalogs: their failures do not make the source stale. */
+  private readonly remoteWatches = new WeakSet<BlockingWatch<unknown>>();
   private roots: BlockingWatch<{ TrustDomain?: string }> | undefined;
   private datacenters: BlockingWatch<string[]> | undefined;
   private localServices: BlockingWatch<Record<string, string[]>> | undefined;
@@ -179,7 +183,7 @@ export class ConsulRouteSource implements RouteSource {
 
   /** The source's health: stale when any watch's last request failed. */
   status(): RouteSourceStatus {
-    const stale = [...this.watches].some((w) => w.settled && !w.healthy);
+    const stale = [...this.watches].some((w) => w.settled && !w.healthy && !this.remoteWatches.has(w));
     return {
       loaded: this.lastJson !== undefined,
       stale,
@@ -202,8 +206,9 @@ export class ConsulRouteSource implements RouteSource {
     query: Record<string, string | undefined>,
     timing: BlockingWatchTiming = {},
     onValue?: (value: T) => void,
+    remote = false,
   ): BlockingWatch<T> {
-    const watch = new BlockingWatch<T>(
+    const watch: BlockingWatch<T> = new BlockingWatch<T>(
       this.options.client,
       path,
       query,
@@ -213,7 +218,7 @@ export class ConsulRouteSource implements RouteSource {
           this.schedule();
         },
         onError: (error: ConsulError) => {
-          this.lastError = error.message;
+          if (!remote) this.lastError = error.message;
           this.listener?.onError(error);
           this.schedule();
         },
@@ -228,6 +233,7 @@ export class ConsulRouteSource implements RouteSource {
       },
     );
     this.watches.add(watch as BlockingWatch<unknown>);
+    if (remote) this.remoteWatches.add(watch as BlockingWatch<unknown>);
     if (!this.closed) watch.start();
     return watch;
   }
@@ -254,6 +260,7 @@ export class ConsulRouteSource implements RouteSource {
         { dc, filter: 'ServiceKind == "mesh-gateway"' },
         {},
         (services) => this.syncRemoteGateways(dc, services),
+        true,
       );
       this.remoteServices.set(dc, watch);
     }
@@ -270,7 +277,7 @@ export class ConsulRouteSource implements RouteSource {
     }
     for (const name of names) {
       if (byName.has(name)) continue;
-      byName.set(name, this.watch<HealthEntry[]>(`/v1/health/service/${encodeURIComponent(name)}`, { dc, passing: "" }));
+      byName.set(name, this.watch<HealthEntry[]>(`/v1/health/service/${encodeURIComponent(name)}`, { dc, passing: "" }, {}, undefined, true));
     }
   }
 

@@ -304,3 +304,35 @@ describe("Consul unreachable", () => {
     }
   });
 });
+
+describe("another datacenter failing", () => {
+  test("a remote datacenter's catalog failing keeps its last good gateways and does not make this gateway unready", async () => {
+    const double = await ConsulDouble.start({ datacenter: "dc1", federatedDatacenters: ["dc2"], tokens: [TOKEN] });
+    await registerRemoteGateway(double, "gw-a", { Address: "127.0.0.51", Port: 9443 });
+    const gw = await startGateway({
+      datacenter: "dc1",
+      listen: [{ host: "127.0.0.63", port: 0 }],
+      admin: { host: "127.0.0.1", port: 0 },
+      routes: { consul: { address: double.url, token: TOKEN, requestTimeoutMs: 500 }, watch: FAST },
+      logLevel: "silent",
+    });
+    try {
+      const admin = `http://127.0.0.1:${gw.adminAddress?.port}`;
+      expect((await httpGet(`${admin}/readyz`)).status).toBe(200);
+      // dc2 stops answering (as Consul does when a WAN peer is down: "No path to datacenter").
+      double.injectFault({ pathPrefix: "/v1/health/service/", status: 500, count: 1000 });
+      double.setIndex("dc2", double.index("dc2") + 1);
+      await waitFor(
+        async () => metricValue((await httpGet(`${admin}/metrics`)).body, "sni_gateway_route_reload_failures_total", { source: "consul" }) >= 2,
+        3000,
+        "dc2 failures counted",
+      );
+      const ready = await httpGet(`${admin}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(gw.table()?.gateways.get("dc2/default")?.endpoints).toEqual([{ address: "127.0.0.51", port: 9443 }]);
+    } finally {
+      await gw.close(0);
+      await double.close();
+    }
+  });
+});
