@@ -36,8 +36,10 @@ export type ConfigEntryJson = ProxyDefaultsJson | ServiceDefaultsJson;
  * The JSON body of `PUT /v1/config` for `entry`. Deterministic and complete, so that a
  * Pulumi `configJson` never shows a spurious diff: keys always in the order
  * `Kind, Name, [Protocol], MeshGateway, [Config]`; `MeshGateway` is always present, with
- * `Mode: ""` when the entry sets no mode (`""` is Consul's own value for "not set", so this
- * is what Consul stores and reads back). `Config` keys are sorted recursively. Never throws.
+ * `Mode: ""` when the entry sets no mode (`""` is Consul's own value for "not set"; Consul
+ * reads the entry back as `MeshGateway: {}`, its `Mode` being `omitempty`, and the Consul
+ * provider's `config_json` diff compares decoded entries, so the two are equal). `Config`
+ * keys are sorted recursively. Never throws.
  * @param entry - A `proxy-defaults` or `service-defaults` entry.
  */
 export function toConfigEntry(entry: ConfigEntry): ConfigEntryJson {
