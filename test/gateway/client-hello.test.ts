@@ -155,6 +155,44 @@ describe("ClientHelloReader: synthetic hellos", () => {
     expect(readAll([frame(helloMessage({ sni: "web\u0000.evil" }))])).toEqual({ status: "error", reason: "malformed" });
   });
 
+  /** A server_name extension holding these (type, name bytes) entries; `listDelta` skews the list length. */
+  function serverNameExtension(entries: Array<[number, Buffer]>, listDelta = 0): Buffer {
+    const list = Buffer.concat(entries.map(([type, bytes]) => Buffer.concat([Buffer.from([type, bytes.length >> 8, bytes.length & 0xff]), bytes])));
+    const ext = Buffer.alloc(6);
+    ext.writeUInt16BE(0, 0);
+    ext.writeUInt16BE(list.length + 2, 2);
+    ext.writeUInt16BE(list.length + listDelta, 4);
+    return Buffer.concat([ext, list]);
+  }
+  const withExtension = (ext: Buffer) => readAll([frame(helloMessage({ extensions: [ext] }))]);
+
+  test.each([
+    ["two host names in one list", serverNameExtension([[0, Buffer.from(name)], [0, Buffer.from(`api.default.dc2.internal.${TD}`)]])],
+    ["an empty host name", serverNameExtension([[0, Buffer.alloc(0)]])],
+    ["a 256-byte host name", serverNameExtension([[0, Buffer.alloc(256, 0x61)]])],
+    ["a UTF-8 (non-punycode) host name", serverNameExtension([[0, Buffer.from(`wéb.default.dc1.internal.${TD}`, "utf8")]])],
+    ["a latin1 byte that lower-cases into ASCII range", serverNameExtension([[0, Buffer.from([0xc9, 0x2e, 0x61])]])],
+    ["a space", serverNameExtension([[0, Buffer.from(`web .default.dc1.internal.${TD}`)]])],
+    ["a NUL then a valid name", serverNameExtension([[0, Buffer.concat([Buffer.from(name), Buffer.from([0]), Buffer.from("x.example")])]])],
+    ["a list length one short", serverNameExtension([[0, Buffer.from(name)]], -1)],
+    ["a list length one long", serverNameExtension([[0, Buffer.from(name)]], 1)],
+  ])("server_name with %s is malformed", (_what, ext) => {
+    expect(withExtension(ext)).toEqual({ status: "error", reason: "malformed" });
+  });
+
+  test("a server_name list with only another name type has no SNI; one beside a host name is ignored", () => {
+    expect(withExtension(serverNameExtension([[1, Buffer.from("opaque")]]))).toEqual({ status: "error", reason: "no-sni" });
+    expect(withExtension(serverNameExtension([[1, Buffer.from("other.example")], [0, Buffer.from(name)]]))).toEqual({ status: "done", sni: name });
+  });
+
+  test("an alert or change_cipher_spec record in the middle of a hello is malformed", () => {
+    for (const type of [0x15, 0x14]) {
+      const bytes = frame(helloMessage({ sni: name }), [20]);
+      bytes[5 + 20] = type;
+      expect(readAll([bytes])).toEqual({ status: "error", reason: "malformed" });
+    }
+  });
+
   test("a non-handshake record in the middle of a hello is malformed", () => {
     const bytes = frame(helloMessage({ sni: name }), [20]);
     bytes[5 + 20] = 0x17;

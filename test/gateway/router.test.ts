@@ -75,6 +75,38 @@ describe("router", () => {
     expect(r(sni)).toMatchObject({ kind: "reject", reason });
   });
 
+  test.each([
+    [`retail.dc1.internal-v1.${TD}`, "local-datacenter"],
+    [`DC1.INTERNAL.${TD.toUpperCase()}`, "local-datacenter"],
+    [`web.default.dc1.internal.${TD}.`, "foreign-trust-domain"],
+    [`.web.default.dc1.internal.${TD}`, "unsupported-name"],
+    [`web..default.dc1.internal.${TD}`, "unsupported-name"],
+    [`${"a".repeat(64)}.default.dc1.internal.${TD}`, "unsupported-name"],
+    [`xn--wb-fka.default.dc1.internal.${TD}`, "unknown-service"],
+    [`web.default.dc1.internal.${TD}.evil.example`, "foreign-trust-domain"],
+    [`web.default.dc1.internal.x${TD}`, "foreign-trust-domain"],
+    [`web.default.dc2.internal.dc1.internal.${TD}`, "unsupported-name"],
+    [`api.default.dc1.internal.${TD}`, "unknown-service"],
+  ])("adversarial name %s → refused: %s", (sni, reason) => {
+    expect(r(sni)).toMatchObject({ kind: "reject", reason });
+  });
+
+  test("a table entry for the gateway's own datacenter never makes its names remote", () => {
+    const looped = routeTableFromRoutesFile({
+      datacenter: "dc1",
+      trustDomain: TD,
+      services: [],
+      gateways: [
+        { datacenter: "DC1", endpoints: [e(9999)] },
+        { datacenter: "dc1", partition: "retail", endpoints: [e(9998)] },
+      ],
+    });
+    expect(looped.gateways.size).toBe(0);
+    for (const name of [`dc1.internal.${TD}`, `retail.dc1.internal-v1.${TD}`, `x.default.dc1.internal.${TD}`, `x.default.retail.dc1.internal-v1.${TD}`]) {
+      expect(route(name, looped, "dc1", TD).kind).toBe("reject");
+    }
+  });
+
   test("no open relay: whatever the name, a destination comes from the table", () => {
     const known = new Set([...table.services.values(), ...table.gateways.values()].flatMap((x) => x.endpoints));
     fc.assert(
