@@ -39,7 +39,7 @@ export type ConfigEntryJson = ProxyDefaultsJson | ServiceDefaultsJson;
  * `Mode: ""` when the entry sets no mode (`""` is Consul's own value for "not set"; Consul
  * reads the entry back as `MeshGateway: {}`, its `Mode` being `omitempty`, and the Consul
  * provider's `config_json` diff compares decoded entries, so the two are equal). `Config`
- * keys are sorted recursively. Never throws.
+ * keys are sorted recursively. Never throws on input of the declared type.
  * @param entry - A `proxy-defaults` or `service-defaults` entry.
  */
 export function toConfigEntry(entry: ConfigEntry): ConfigEntryJson {
@@ -69,7 +69,7 @@ export function sortKeys(value: unknown): unknown {
 /**
  * The HCL form of `entry`, as the Consul documentation writes it:
  * `Kind = "proxy-defaults"`, `Name = "global"`, `MeshGateway { Mode = "local" }`.
- * Unlike the JSON, an unset mode omits the `MeshGateway` block. Never throws.
+ * Unlike the JSON, an unset mode omits the `MeshGateway` block. Never throws on input of the declared type.
  * @param entry - A `proxy-defaults` or `service-defaults` entry.
  */
 export function toConfigEntryHcl(entry: ConfigEntry): string {

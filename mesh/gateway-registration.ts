@@ -59,7 +59,7 @@ function hostPort(address: string, port: number): string {
  * The gateway's registration body: `Kind: "mesh-gateway"`, `ID`, `Name`, `Address`, `Port`,
  * `TaggedAddresses` (`lan` always, `wan` when given), `Proxy.Config`, and a TCP check on the
  * LAN address (`0.0.0.0`/`::` checked on loopback) every `10s`, deregistered after `6h`
- * critical. Deterministic key order; never throws.
+ * critical. Deterministic key order; never throws on input of the declared type.
  * @param input - The gateway's name, addresses and configuration.
  */
 export function toGatewayRegistration(input: GatewayRegistrationInput): GatewayRegistrationJson {

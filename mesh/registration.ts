@@ -7,7 +7,6 @@ import type { ConnectConfig, MeshGatewayConfig, ProxyConfig, ServiceDefinition, 
 /** `MeshGateway` in registration JSON. */
 export interface MeshGatewayJson {
   /** `local`, `remote` or `none`. */
-  /** `local`, `remote` or `none`. */
   Mode: string;
 }
 
@@ -187,7 +186,7 @@ function nonDefault(value: string | undefined): string | undefined {
  * are omitted, a mode of `""` (not set) omits its `MeshGateway`, and a `MeshService`'s
  * `namespace`/`partition` appear as `Namespace`/`Partition` only when not `"default"`
  * (its `datacenter` decides which agent to call and is not part of the body). Opaque
- * `config` objects are passed through unchanged. Pure; never throws.
+ * `config` objects are passed through unchanged. Pure; never throws on input of the declared type (check untyped input with `validateMesh` first).
  * @param def - The service definition (a `MeshService` is accepted).
  */
 export function toServiceRegistration(def: RegistrableService): ServiceRegistrationJson {

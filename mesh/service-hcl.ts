@@ -42,7 +42,7 @@ function proxyNodes(proxy: ProxyConfig): HclNode[] {
 /**
  * The HCL service definition for `def`, as Consul's agent reads it from a config file.
  * Unset fields are omitted, as is a `mesh_gateway` whose mode is `""`. A `MeshService`'s
- * `namespace`/`partition` are written only when not `"default"`. Deterministic; never throws.
+ * `namespace`/`partition` are written only when not `"default"`. Deterministic; never throws on input of the declared type (check untyped input with `validateMesh` first).
  * @param def - The service definition (a `MeshService` is accepted).
  */
 export function toServiceHcl(def: RegistrableService): string {
