@@ -337,6 +337,11 @@ export function describeOptions(options: GatewayOptions): Record<string, unknown
     trustDomain: options.trustDomain,
     listen: options.listen.map(formatHostPort),
     admin: options.admin ? formatHostPort(options.admin) : undefined,
-    routes: "file" in routes ? { file: routes.file } : "consul" in routes ? { consul: routes.consul.address, aclToken: Boolean(routes.consul.token) } : "static",
+    routes: "file" in routes ? { file: routes.file } : "consul" in routes ? { consul: withoutCredentials(routes.consul.address), aclToken: Boolean(routes.consul.token) } : "static",
   };
+}
+
+/** An agent address with any `user:password@` part masked, for logs. */
+function withoutCredentials(address: string): string {
+  return address.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^@/]*@/i, (_match, scheme: string | undefined) => `${scheme ?? ""}[redacted]@`);
 }

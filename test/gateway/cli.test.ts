@@ -8,7 +8,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { CliError, parseCommandLine } from "../../gateway/cli-options";
+import { CliError, describeOptions, parseCommandLine } from "../../gateway/cli-options";
 import { serviceSni } from "../../mesh/sni";
 import { httpGet, waitFor } from "./helpers";
 
@@ -70,6 +70,16 @@ describe("parseCommandLine", () => {
     const fromEnv = parseCommandLine(base, { CONSUL_HTTP_ADDR: "consul:8501", CONSUL_HTTP_SSL: "true" });
     expect(fromEnv).toMatchObject({ options: { routes: { consul: { address: "consul:8501", ssl: true } }, register: { address: "127.0.0.1" } } });
     expect(parseCommandLine([...base, "--consul", "c:8500", "--no-register"], {})).not.toHaveProperty("options.register");
+  });
+
+  test("the logged summary of the options carries no secret: neither the token nor credentials in the address", () => {
+    const cmd = parseCommandLine([...base, "--consul", "https://gw:hunter2@consul.example:8501"], { CONSUL_HTTP_TOKEN: "secret-token" });
+    if (cmd.kind !== "run") throw new Error("expected run");
+    const text = JSON.stringify(describeOptions(cmd.options));
+    expect(text).not.toContain("secret-token");
+    expect(text).not.toContain("hunter2");
+    expect(text).toContain("consul.example:8501");
+    expect(text).toContain('"aclToken":true');
   });
 
   test("Consul mode: a service ID of its own and an opaque Proxy.Config for the registration", () => {
