@@ -3,6 +3,8 @@
  * catalog with blocking queries, token header, index rules, faults and timeouts, and the
  * gateway's own registration and deregistration.
  */
+import { Writable } from "node:stream";
+import pino from "pino";
 import { startGateway, GatewayHandle } from "../../gateway";
 import { nextIndex } from "../../gateway/blocking-watch";
 import { ConsulClient } from "../../gateway/consul-client";
@@ -334,5 +336,47 @@ describe("another datacenter failing", () => {
       await gw.close(0);
       await double.close();
     }
+  });
+});
+
+describe("the token never leaks", () => {
+  test("not in logs (debug level, with failing requests and registration), /metrics, /routes or /readyz", async () => {
+    const double = await ConsulDouble.start({ datacenter: "dc1", federatedDatacenters: ["dc2"], tokens: [TOKEN] });
+    await registerRemoteGateway(double, "gw-a", { Address: "127.0.0.51", Port: 9443 });
+    let logs = "";
+    const logger = pino(
+      { level: "trace" },
+      new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          logs += chunk.toString("utf8");
+          cb();
+        },
+      }),
+    );
+    double.injectFault({ pathPrefix: "/v1/agent/service/register", status: 403, count: 1 });
+    const gw = await startGateway({
+      datacenter: "dc1",
+      listen: [{ host: "127.0.0.64", port: 0 }],
+      admin: { host: "127.0.0.1", port: 0 },
+      routes: { consul: { address: double.url, token: TOKEN, requestTimeoutMs: 500 }, watch: FAST },
+      register: { address: "127.0.0.64" },
+      logger,
+    });
+    try {
+      const admin = `http://127.0.0.1:${gw.adminAddress?.port}`;
+      double.injectFault({ pathPrefix: "/v1/health/service/", status: 500, count: 3 });
+      double.injectFault({ pathPrefix: "/v1/catalog/services", status: 403, count: 3 });
+      double.setIndex("dc1", double.index("dc1") + 1);
+      double.setIndex("dc2", double.index("dc2") + 1);
+      await waitFor(() => /HTTP 403/.test(logs) && /HTTP 500/.test(logs), 3000, "failures logged");
+      await waitFor(() => gw.registration?.isRegistered === true, 5000, "registered after a retry");
+      const served = await Promise.all(["/metrics", "/routes", "/readyz"].map(async (p) => (await httpGet(`${admin}${p}`)).body));
+      for (const text of [logs, ...served]) expect(text).not.toContain(TOKEN);
+    } finally {
+      await gw.close(0);
+      await double.close();
+    }
+    expect(logs).toContain('"event":"deregistered"');
+    expect(logs).not.toContain(TOKEN);
   });
 });
