@@ -258,3 +258,46 @@ describe("no leaks", () => {
     expect(closedState.TCPServerWrap ?? 0).toBeLessThan(before.TCPServerWrap ?? 0);
   }, 60_000);
 });
+
+describe("idle timeout counts traffic in either direction", () => {
+  test.each(["client to upstream", "upstream to client"])("a stream of %s only, slower than the idle timeout in total, is not cut", async (direction) => {
+    const upstreams: net.Socket[] = [];
+    let received = 0;
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+      upstreams.push(socket);
+      socket.on("error", () => undefined);
+      socket.on("data", (d) => (received += d.length));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.31", resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const s of upstreams) s.destroy();
+          server.close(() => resolve());
+        }),
+    );
+    const gw = await gateway(port, { idleTimeoutMs: 300 });
+    cleanups.push(() => gw.close(0));
+    const client = net.connect({ host: "127.0.0.5", port: gw.listenAddresses[0].port });
+    client.on("error", () => undefined);
+    let got = 0;
+    client.on("data", (d) => (got += d.length));
+    let closed = false;
+    client.on("close", () => (closed = true));
+    await new Promise((r) => client.once("connect", r));
+    client.write(hello(serviceSni({ service: "web", datacenter: "dc1", trustDomain: TD })));
+    await waitFor(() => upstreams.length === 1, 2000, "upstream connection");
+    // 12 ticks of 100 ms: 1.2 s in all, four idle timeouts long, never 300 ms without a byte.
+    for (let i = 0; i < 12 && !closed; i++) {
+      if (direction === "client to upstream") client.write(Buffer.alloc(100, 1));
+      else upstreams[0].write(Buffer.alloc(100, 1));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(closed).toBe(false);
+    if (direction === "client to upstream") await waitFor(() => received >= 1200, 2000, "bytes upstream");
+    else await waitFor(() => got >= 1200, 2000, "bytes to the client");
+    // Then silence: the idle timeout closes it.
+    await waitFor(() => closed, 3000, "closed when idle");
+  });
+});
