@@ -184,7 +184,8 @@ function buildCatalog(services: MeshService[]): Catalog {
 }
 
 function checkServices(mesh: Mesh, dcNames: Set<string>, c: Collector): void {
-  const seenIds = new Map<string, number>();
+  /** Service IDs per datacenter/partition/namespace, and the field that registers each. */
+  const seenIds = new Map<string, string>();
   (mesh.services ?? []).forEach((s, i) => {
     const at = `services[${i}]`;
     if (!dcNames.has(s.datacenter)) c.add(`${at}.datacenter`, `unknown datacenter ${JSON.stringify(s.datacenter)}`);
@@ -216,10 +217,18 @@ function checkServices(mesh: Mesh, dcNames: Set<string>, c: Collector): void {
         c.add(`${at}.connect.sidecarService.proxy.destinationServiceName`, `a sidecar always fronts its own service ${JSON.stringify(s.name)}: leave destinationServiceName unset`);
       }
     }
-    const key = `${s.datacenter}\u0000${s.partition || DEFAULT}\u0000${s.namespace || DEFAULT}\u0000${s.id ?? s.name}`;
-    const first = seenIds.get(key);
-    if (first !== undefined) c.add(`${at}.${s.id === undefined ? "name" : "id"}`, `service ID ${JSON.stringify(s.id ?? s.name)} already registered in ${JSON.stringify(s.datacenter)} by services[${first}]: give each instance a unique id`);
-    else seenIds.set(key, i);
+    const scope = `${s.datacenter}\u0000${s.partition || DEFAULT}\u0000${s.namespace || DEFAULT}\u0000`;
+    const id = s.id ?? s.name;
+    const first = seenIds.get(scope + id);
+    if (first !== undefined) c.add(`${at}.${s.id === undefined ? "name" : "id"}`, `service ID ${JSON.stringify(id)} already registered in ${JSON.stringify(s.datacenter)} by ${first}: give each instance a unique id`);
+    else seenIds.set(scope + id, `services[${i}]`);
+    if (isObject(s.connect) && isObject(s.connect.sidecarService) && s.kind === undefined) {
+      // Consul registers the sidecar under the ID `<service ID>-sidecar-proxy`.
+      const sidecarId = `${id}-sidecar-proxy`;
+      const owner = seenIds.get(scope + sidecarId);
+      if (owner !== undefined) c.add(`${at}.connect.sidecarService`, `sidecar ID ${JSON.stringify(sidecarId)} already registered in ${JSON.stringify(s.datacenter)} by ${owner}: rename that service or give this one another id`);
+      else seenIds.set(scope + sidecarId, `${at}.connect.sidecarService`);
+    }
   });
 }
 

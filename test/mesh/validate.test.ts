@@ -213,6 +213,13 @@ describe("validateMesh", () => {
     expect(problems.some((p) => p.path === "")).toBe(false);
   });
 
+  it("reports a connect-proxy whose ID is the one Consul gives another service's sidecar (<id>-sidecar-proxy)", () => {
+    const after = mesh((x) => x.services!.push(webProxy()));
+    expect(validateMesh(after)).toContainEqual({ path: "services[4].name", message: expect.stringMatching(/"web-sidecar-proxy" already registered in "dc1" by services\[0\]\.connect\.sidecarService/) });
+    const before = mesh((x) => x.services!.unshift(webProxy()));
+    expect(validateMesh(before)).toContainEqual({ path: "services[1].connect.sidecarService", message: expect.stringMatching(/sidecar ID "web-sidecar-proxy" already registered in "dc1" by services\[0\]/) });
+  });
+
   it("never throws, even on garbage", () => {
     for (const garbage of [null, undefined, 1, "x", {}, { datacenters: "nope" }, { datacenters: [{}], services: [{}], gateways: [{}] }]) {
       expect(() => validateMesh(garbage as unknown as Mesh)).not.toThrow();
