@@ -442,6 +442,11 @@ class Connection {
       upstream.removeAllListeners("connect");
       if (!upstream.destroyed) upstream.destroy();
       this.upstreamClosed = true;
+      if (this.clientClosed) {
+        // The client left (reset) while dialling and the attempt was abandoned for it: not an upstream failure.
+        this.maybeRelease();
+        return;
+      }
       const metrics = this.proxy.ctx.metrics;
       const decision = this.decision as Exclude<RouteDecision, { kind: "reject" }>;
       this.proxy.connectFailed.observe((performance.now() - began) / 1000);
@@ -454,10 +459,6 @@ class Connection {
         datacenter: decision.datacenter,
         service: decision.service,
       });
-      if (this.clientClosed) {
-        this.maybeRelease();
-        return;
-      }
       if (attempt + 1 < endpoints.length) {
         this.dial(endpoints, start, attempt + 1);
         return;

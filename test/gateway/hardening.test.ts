@@ -3,7 +3,10 @@
  * become metric labels (unbounded series are a memory and scrape DoS), and no socket, timer or
  * connection slot outlives its connection.
  */
+import { spawn } from "node:child_process";
 import net from "node:net";
+import { Writable } from "node:stream";
+import pino from "pino";
 import { startGateway, GatewayHandle } from "../../gateway";
 import type { RoutesFile } from "../../mesh/routes-file";
 import { gatewaySni, serviceSni } from "../../mesh/sni";
@@ -299,5 +302,62 @@ describe("idle timeout counts traffic in either direction", () => {
     else await waitFor(() => got >= 1200, 2000, "bytes to the client");
     // Then silence: the idle timeout closes it.
     await waitFor(() => closed, 3000, "closed when idle");
+  });
+});
+
+describe("a client leaving while its upstream connect is pending", () => {
+  test("is not an upstream failure: no connect failure counted or logged, and the slot is freed", async () => {
+    // A listener whose process stops accepting: once its accept queue (backlog 1) is full, the
+    // kernel drops further SYNs, so a connect neither succeeds nor fails.
+    const blocked = spawn(
+      process.execPath,
+      ["-e", "const s=require('net').createServer().listen({port:0,host:'127.0.0.33',backlog:1},()=>{console.log(s.address().port);setTimeout(()=>{const end=Date.now()+3000;while(Date.now()<end){}},50)})"],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    const fillers: net.Socket[] = [];
+    cleanups.push(async () => {
+      blocked.kill("SIGKILL");
+      for (const f of fillers) f.destroy();
+    });
+    const blockedPort = await new Promise<number>((resolve) => blocked.stdout.once("data", (d) => resolve(Number(String(d).trim()))));
+    await new Promise((r) => setTimeout(r, 150));
+    for (let i = 0; i < 2; i++) {
+      const f = net.connect({ host: "127.0.0.33", port: blockedPort });
+      f.on("error", () => undefined);
+      fillers.push(f);
+      await new Promise((r) => f.once("connect", r));
+    }
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino(
+      { level: "info" },
+      new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          for (const line of chunk.toString("utf8").split("\n")) if (line) lines.push(JSON.parse(line));
+          cb();
+        },
+      }),
+    );
+    const gw = await startGateway({
+      datacenter: "dc1",
+      listen: [{ host: "127.0.0.5", port: 0 }],
+      admin: { host: "127.0.0.1", port: 0 },
+      routes: { static: { ...routes(blockedPort), services: [{ name: "web", endpoints: [{ address: "127.0.0.33", port: blockedPort }] }] } },
+      proxy: { connectTimeoutMs: 5000 },
+      logger,
+    });
+    cleanups.push(() => gw.close(0));
+    const client = net.connect({ host: "127.0.0.5", port: gw.listenAddresses[0].port });
+    client.on("error", () => undefined);
+    await new Promise((r) => client.once("connect", r));
+    client.write(hello(serviceSni({ service: "web", datacenter: "dc1", trustDomain: TD })));
+    await waitFor(() => gw.activeConnections() === 1, 2000, "connection admitted");
+    await new Promise((r) => setTimeout(r, 200));
+    // A reset (a FIN would be a half-close, which the gateway rightly carries on with).
+    client.resetAndDestroy();
+    await waitFor(() => gw.activeConnections() === 0, 2000, "slot freed");
+    const text = await metrics(gw);
+    expect(metricValue(text, "sni_gateway_upstream_connect_failures_total", { datacenter: "dc1", service: "web" })).toBe(0);
+    expect(metricValue(text, "sni_gateway_upstream_connect_seconds_count", { result: "failure" })).toBe(0);
+    expect(lines.filter((l) => l.event === "upstream-connect-failed")).toEqual([]);
   });
 });
