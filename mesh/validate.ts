@@ -94,17 +94,17 @@ function checkDatacenters(mesh: Mesh, c: Collector): void {
     if (dcPrimary !== primary) {
       c.add(`${at}.primaryDatacenter`, `primary datacenter ${JSON.stringify(dcPrimary)} differs from the mesh's ${JSON.stringify(primary)}: every datacenter must name the same primary datacenter`);
     }
-    if (dc.connect?.enabled === false) c.add(`${at}.connect.enabled`, "Connect must be enabled for mesh gateways");
+    if (dc.connect?.enabled === false) c.add(`${at}.connect.enabled`, "Connect must be enabled for mesh gateways: set connect.enabled to true or leave it unset");
     const grpc = dc.ports?.grpc;
     if (grpc !== undefined) {
-      if (grpc === -1 || grpc === 0) c.add(`${at}.ports.grpc`, "gRPC must be enabled for mesh gateways (ports.grpc is -1 or 0)");
+      if (grpc === -1 || grpc === 0) c.add(`${at}.ports.grpc`, `gRPC must be enabled for mesh gateways (ports.grpc is ${grpc}, which disables it): set it to 8502, Consul's conventional port, or leave it unset`);
       else c.port(`${at}.ports.grpc`, grpc, "gRPC port");
     }
     if (defaultsSetMode && dc.enableCentralServiceConfig === false) {
-      c.add(`${at}.enableCentralServiceConfig`, "proxy-defaults or service-defaults set a mesh gateway mode: enable_central_service_config must be true");
+      c.add(`${at}.enableCentralServiceConfig`, "proxy-defaults or service-defaults set a mesh gateway mode, which Consul applies only with enable_central_service_config: set enableCentralServiceConfig to true or leave it unset");
     }
     if (dcs.length > 1 && dc.wanJoin === false) {
-      c.add(`${at}.wanJoin`, "datacenters of one mesh must be WAN joined");
+      c.add(`${at}.wanJoin`, "datacenters of one mesh must be WAN joined: set wanJoin to true or leave it unset");
     }
     if (dc.servers !== undefined && !(Number.isInteger(dc.servers) && dc.servers >= 1)) {
       c.add(`${at}.servers`, `server count ${JSON.stringify(dc.servers)} must be an integer of at least 1`);
@@ -297,7 +297,8 @@ function checkProxy(mesh: Mesh, p: MeshProxy, catalog: Catalog, gatewayDcs: Set<
  * set a mode, WAN join) and topology mistakes (unknown datacenters and services, missing
  * gateways for `local`/`remote` cross-datacenter upstreams, duplicate local bind ports,
  * invalid modes, names and ports, `proxy-defaults` not named `global`, duplicate
- * `service-defaults`, malformed connect-proxy and sidecar forms). A mode on a
+ * `service-defaults`, duplicate service IDs (a sidecar's `<id>-sidecar-proxy` included),
+ * malformed connect-proxy and sidecar forms, blocks that are not objects). A mode on a
  * same-datacenter upstream is fine: gateways are never used there. Never throws.
  * @param mesh - The mesh to check.
  */
