@@ -565,9 +565,15 @@ class Connection {
     }
     const upstream = this.upstream;
     if (upstream && !upstream.destroyed) {
-      // A clean close (our end() done and theirs received) lets the upstream flush what it holds.
+      // A clean close (our end() done and theirs received) lets the upstream flush what it holds,
+      // within the idle timeout (the client's timer is gone with the client: an upstream that
+      // never reads again must not hold the connection for ever).
       const clean = this.clientReadEnded && this.upstreamReadEnded;
       if (!clean) upstream.destroy();
+      else {
+        upstream.setTimeout(this.proxy.settings.idleTimeoutMs);
+        upstream.once("timeout", () => upstream.destroy());
+      }
     }
     this.maybeRelease();
   };

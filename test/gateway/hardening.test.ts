@@ -361,3 +361,49 @@ describe("a client leaving while its upstream connect is pending", () => {
     expect(lines.filter((l) => l.event === "upstream-connect-failed")).toEqual([]);
   });
 });
+
+describe("an upstream that stops reading after both sides have ended", () => {
+  test("does not hold the connection (and its slot) past the idle timeout once the client is gone", async () => {
+    // The upstream answers and ends at once, and never reads: what the client sends last stays
+    // queued in the gateway after the client's own side has closed cleanly.
+    const upstreams: net.Socket[] = [];
+    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
+      upstreams.push(socket);
+      socket.on("error", () => undefined);
+      socket.end("done");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.31", resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const s of upstreams) s.destroy();
+          server.close(() => resolve());
+        }),
+    );
+    const gw = await gateway(port, { idleTimeoutMs: 300 });
+    cleanups.push(() => gw.close(0));
+    const web = hello(serviceSni({ service: "web", datacenter: "dc1", trustDomain: TD }));
+    // Loopback socket buffers differ between machines: try sizes from 1 MiB to 9 MiB.
+    const payload = Buffer.alloc(9 << 20, 7);
+    const sizes = Array.from({ length: 41 }, (_, i) => (1 << 20) + i * 200 * 1024);
+    for (const size of sizes) {
+      await new Promise<void>((resolve) => {
+        const socket = net.connect({ host: "127.0.0.5", port: gw.listenAddresses[0].port, allowHalfOpen: true });
+        const timer = setTimeout(() => socket.destroy(), 5000);
+        socket.on("error", () => undefined);
+        socket.on("end", () => socket.end());
+        socket.on("close", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        socket.resume();
+        socket.on("connect", () => {
+          socket.write(web);
+          socket.end(payload.subarray(0, size));
+        });
+      });
+    }
+    await waitFor(() => gw.activeConnections() === 0, 3000, "every connection released");
+  }, 30_000);
+});
