@@ -85,7 +85,7 @@ function gatewayName(mesh: Mesh, datacenter: string): string {
  */
 export function planRoutes(mesh: Mesh): RoutePlan {
   if (!isObject(mesh)) return { trustDomain: DEFAULT_TRUST_DOMAIN, routes: [] };
-  const trustDomain = mesh.trustDomain || DEFAULT_TRUST_DOMAIN;
+  const trustDomain = typeof mesh.trustDomain === "string" && mesh.trustDomain ? mesh.trustDomain : DEFAULT_TRUST_DOMAIN;
   const routes: PlannedRoute[] = [];
   for (const p of meshProxies(mesh)) {
     const sd = serviceDefaultsFor(mesh, p.sourceService);

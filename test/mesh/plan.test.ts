@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { defaultMesh, formatRoutePlan, planRoutes, serviceSni, DEFAULT_TRUST_DOMAIN, type Mesh, type MeshService } from "../../mesh";
 
 const TD = DEFAULT_TRUST_DOMAIN;
@@ -154,6 +155,19 @@ describe("planRoutes on malformed input", () => {
     };
     expect(() => planRoutes(m)).not.toThrow();
     expect(planRoutes(m).routes.map((r) => r.path)).toEqual(["services[0].connect.sidecarService.proxy.upstreams[2]"]);
+  });
+
+  it("never throws on arbitrary input (property)", () => {
+    const loose = fc.oneof(fc.anything(), fc.array(fc.anything(), { maxLength: 3 }));
+    const proxy = fc.record({ upstreams: fc.oneof(loose, fc.array(fc.oneof(loose, fc.record({ destinationName: fc.string(), datacenter: loose, meshGateway: loose })), { maxLength: 3 })), meshGateway: loose });
+    const service = fc.record({ name: loose, datacenter: loose, kind: loose, proxy: fc.oneof(loose, proxy), connect: fc.oneof(loose, fc.record({ sidecarService: fc.oneof(loose, fc.record({ proxy: fc.oneof(loose, proxy) })) })) });
+    const shaped = fc.record({ datacenters: loose, services: fc.oneof(loose, fc.array(service, { maxLength: 3 })), gateways: loose, serviceDefaults: loose, proxyDefaults: loose, trustDomain: loose });
+    fc.assert(
+      fc.property(fc.oneof(fc.anything(), shaped), (input) => {
+        expect(Array.isArray(planRoutes(input as Mesh).routes)).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 
