@@ -407,3 +407,48 @@ describe("an upstream that stops reading after both sides have ended", () => {
     await waitFor(() => gw.activeConnections() === 0, 3000, "every connection released");
   }, 30_000);
 });
+
+describe("failover stops at the first upstream that accepts", () => {
+  test("an upstream that accepts and then resets is not replaced: the next endpoint never sees the client's bytes", async () => {
+    const accepted: Array<{ which: string; bytes: number }> = [];
+    const servers: net.Server[] = [];
+    const sockets: net.Socket[] = [];
+    const start = async (which: string, onSocket: (s: net.Socket) => void) => {
+      const server = net.createServer((socket) => {
+        sockets.push(socket);
+        const entry = { which, bytes: 0 };
+        accepted.push(entry);
+        socket.on("error", () => undefined);
+        socket.on("data", (d) => (entry.bytes += d.length));
+        onSocket(socket);
+      });
+      servers.push(server);
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.31", resolve));
+      return (server.address() as net.AddressInfo).port;
+    };
+    const first = await start("first", (s) => s.once("data", () => s.resetAndDestroy()));
+    const second = await start("second", () => undefined);
+    cleanups.push(async () => {
+      for (const s of sockets) s.destroy();
+      for (const s of servers) await new Promise<void>((resolve) => s.close(() => resolve()));
+    });
+    const gw = await startGateway({
+      datacenter: "dc1",
+      listen: [{ host: "127.0.0.5", port: 0 }],
+      routes: {
+        static: {
+          datacenter: "dc1",
+          trustDomain: TD,
+          services: [{ name: "web", endpoints: [{ address: "127.0.0.31", port: first }, { address: "127.0.0.31", port: second }] }],
+          gateways: [],
+        },
+      },
+      logLevel: "silent",
+    });
+    cleanups.push(() => gw.close(0));
+    // Round-robin starts at the first endpoint for the first connection.
+    await sendAndClose(gw.listenAddresses[0].port, Buffer.concat([hello(serviceSni({ service: "web", datacenter: "dc1", trustDomain: TD })), Buffer.alloc(5000, 1)]));
+    await waitFor(() => gw.activeConnections() === 0, 2000, "connection released");
+    expect(accepted.map((a) => a.which)).toEqual(["first"]);
+  });
+});
