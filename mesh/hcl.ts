@@ -6,9 +6,14 @@
 /** One indentation step. */
 export const HCL_INDENT = "  ";
 
-/** An HCL string literal: JSON escapes, plus `${`/`%{` escaped so nothing is interpolated. */
+/**
+ * An HCL string literal: JSON escapes, and the `$` of `${` and the `%` of `%{` written as
+ * `\u0024` and `\u0025`, so nothing is interpolated. Consul parses its config files, config
+ * entries and ACL rules with HCL1, which has no `$${` escape (it would keep both `$`) and
+ * fails on an unclosed `${`; a `\u` escape reads back as the plain character in HCL1 and HCL2.
+ */
 export function hclString(value: string): string {
-  return JSON.stringify(value).replace(/([$%])\{/g, (_match, sigil: string) => `${sigil}${sigil}{`);
+  return JSON.stringify(value).replace(/([$%])\{/g, (_match, sigil: string) => (sigil === "$" ? "\\u0024{" : "\\u0025{"));
 }
 
 /** Whether `key` can be written bare (an HCL identifier); otherwise it is quoted. */

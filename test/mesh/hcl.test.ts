@@ -1,9 +1,23 @@
+import fc from "fast-check";
 import { attrs, hclString, hclValue, renderHcl } from "../../mesh/hcl";
 
 describe("hclString", () => {
-  it("escapes like JSON and doubles interpolation sigils", () => {
+  it("escapes like JSON, and interpolation sigils as \\u escapes (HCL1, which Consul parses, has no $${ escape)", () => {
     expect(hclString('a"b\\c\n')).toBe('"a\\"b\\\\c\\n"');
-    expect(hclString("${x} %{y} $z %w")).toBe('"$${x} %%{y} $z %w"');
+    expect(hclString("${x} %{y} $z %w")).toBe('"\\u0024{x} \\u0025{y} $z %w"');
+  });
+
+  it("reads back as the same string with Go/HCL1 escapes and never opens an interpolation (property)", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme", maxLength: 40 }), fc.constantFrom("", "${", "%{", "$${", "${a}", "}"), (a, b) => {
+        const value = a + b + a;
+        const out = hclString(value);
+        // HCL1's Unquote copies a raw "${…}" verbatim and fails on an unclosed one; none may remain.
+        expect(out).not.toMatch(/[$%]\{/);
+        expect(JSON.parse(out)).toBe(value);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 

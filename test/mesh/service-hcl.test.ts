@@ -90,7 +90,7 @@ describe("toServiceHcl", () => {
   it("escapes quotes and interpolation in strings", () => {
     const hcl = toServiceHcl({ name: "web", port: 1, meta: { q: 'say "hi"', t: "${var.x} %{if}" } });
     expect(hcl).toContain('q = "say \\"hi\\""');
-    expect(hcl).toContain('t = "$${var.x} %%{if}"');
+    expect(hcl).toContain('t = "\\u0024{var.x} \\u0025{if}"');
   });
 
   it("is deterministic", () => {
