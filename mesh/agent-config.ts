@@ -64,7 +64,10 @@ export interface AgentConfigJson {
   ui_config: { enabled: boolean };
   /** Connect (default on). */
   connect: { enabled: boolean; ca_config?: { cluster_id: string } };
-  /** gRPC port for xDS (default 8502). */
+  /**
+   * Plaintext gRPC (xDS) port (default 8502). Since Consul 1.14 it is off unless set, and
+   * TLS gRPC is the separate `grpc_tls` port, which needs agent TLS; this configuration has none.
+   */
   ports: { grpc: number };
   /** Central service config (default on). */
   enable_central_service_config: boolean;
