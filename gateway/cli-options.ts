@@ -4,6 +4,7 @@
  * reading the token file named by `CONSUL_HTTP_TOKEN_FILE` and the CA file.
  */
 import { readFileSync } from "node:fs";
+import { networkInterfaces } from "node:os";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { consulClientOptionsFromEnv } from "./consul-client";
@@ -181,7 +182,11 @@ const schema = z.object({
  * @param env the environment. Default: `process.env`.
  * @throws CliError naming the flag, for anything invalid or missing.
  */
-export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = process.env): CliCommand {
+export function parseCommandLine(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  interfaces: () => ReturnType<typeof networkInterfaces> = networkInterfaces,
+): CliCommand {
   let values: Record<string, string | string[] | boolean | undefined>;
   try {
     values = parseArgs({
@@ -311,7 +316,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     }
     options.routes = { consul: consulOptions };
     if (!o.noRegister) {
-      const lan = o.lanAddress ?? o.listen[0];
+      const lan = o.lanAddress ?? advertisable(o.listen[0], interfaces);
       options.register = {
         name: o.serviceName,
         ...(o.serviceId ? { id: o.serviceId } : {}),
@@ -324,6 +329,23 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     }
   }
   return { kind: "run", options };
+}
+
+/**
+ * The address to register for a listener: itself, or for a wildcard listener (`0.0.0.0`, `::`)
+ * this host's first non-internal address, as Consul picks a private address to advertise. A
+ * registered `0.0.0.0` would send other services' traffic nowhere.
+ */
+function advertisable(listen: HostPort, interfaces: () => ReturnType<typeof networkInterfaces>): HostPort {
+  if (listen.host !== "0.0.0.0" && listen.host !== "::") return listen;
+  const addresses = Object.values(interfaces())
+    .flat()
+    .filter((a) => a !== undefined && !a.internal);
+  const chosen = addresses.find((a) => a?.family === "IPv4") ?? addresses.find((a) => a?.family === "IPv6" && !a.address.startsWith("fe80"));
+  if (!chosen) {
+    throw new CliError("--lan-address", `required: --listen ${formatHostPort(listen)} is a wildcard and this host has no other address to register`);
+  }
+  return { host: chosen.address, port: listen.port };
 }
 
 /**

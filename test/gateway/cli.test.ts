@@ -82,6 +82,19 @@ describe("parseCommandLine", () => {
     expect(text).toContain('"aclToken":true');
   });
 
+  test("Consul mode: a wildcard listener registers this host's first non-internal address, never 0.0.0.0", () => {
+    const nic = (address: string, family: "IPv4" | "IPv6", internal = false) =>
+      ({ address, family, internal, netmask: "", mac: "", cidr: null }) as unknown as import("node:os").NetworkInterfaceInfo;
+    const interfaces = () => ({ lo: [nic("127.0.0.1", "IPv4", true)], eth0: [nic("fe80::1", "IPv6"), nic("172.18.0.5", "IPv4")] });
+    const cmd = parseCommandLine(["--datacenter", "dc1", "--listen", "0.0.0.0:8443", "--consul", "c:8500"], {}, interfaces);
+    expect(cmd).toMatchObject({ options: { register: { address: "172.18.0.5" } } });
+    const explicit = parseCommandLine(["--datacenter", "dc1", "--listen", "0.0.0.0:8443", "--consul", "c:8500", "--lan-address", "10.0.0.5:8443"], {}, interfaces);
+    expect(explicit).toMatchObject({ options: { register: { address: "10.0.0.5" } } });
+    expect(() => parseCommandLine(["--datacenter", "dc1", "--listen", "0.0.0.0:8443", "--consul", "c:8500"], {}, () => ({ lo: interfaces().lo }))).toThrow(
+      /^--lan-address: required/,
+    );
+  });
+
   test("Consul mode: a service ID of its own and an opaque Proxy.Config for the registration", () => {
     const cmd = parseCommandLine([...base, "--consul", "c:8500", "--service-id", "mesh-gateway-1", "--proxy-config", '{"connect_timeout_ms":5000}'], {});
     expect(cmd).toMatchObject({ options: { register: { id: "mesh-gateway-1", proxyConfig: { connect_timeout_ms: 5000 } } } });
