@@ -69,7 +69,8 @@ Consul mode (--consul)
   --proxy-config JSON      Opaque Proxy.Config of the registration, a JSON    SNI_GATEWAY_PROXY_CONFIG
                            object. Default: {}.
   --lan-address HOST:PORT  Registered address and LAN tagged address.         SNI_GATEWAY_LAN_ADDRESS
-                           Default: the first --listen address.
+                           Default: the first --listen address; for 0.0.0.0,
+                           this host's first non-internal address.
   --wan-address HOST:PORT  WAN tagged address, what other datacenters dial.   SNI_GATEWAY_WAN_ADDRESS
                            Default: none (Consul then uses the LAN address).
   --no-register            Do not register with the agent.                    SNI_GATEWAY_NO_REGISTER=true
