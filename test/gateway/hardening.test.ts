@@ -3,14 +3,13 @@
  * become metric labels (unbounded series are a memory and scrape DoS), and no socket, timer or
  * connection slot outlives its connection.
  */
-import { spawn } from "node:child_process";
 import net from "node:net";
 import { Writable } from "node:stream";
 import pino from "pino";
 import { startGateway, GatewayHandle } from "../../gateway";
 import type { RoutesFile } from "../../mesh/routes-file";
 import { gatewaySni, serviceSni } from "../../mesh/sni";
-import { httpGet, metricValue, waitFor } from "./helpers";
+import { blackholeEndpoint, httpGet, metricValue, waitFor } from "./helpers";
 
 const TD = "11111111-2222-3333-4444-555555555555.consul";
 
@@ -307,26 +306,9 @@ describe("idle timeout counts traffic in either direction", () => {
 
 describe("a client leaving while its upstream connect is pending", () => {
   test("is not an upstream failure: no connect failure counted or logged, and the slot is freed", async () => {
-    // A listener whose process stops accepting: once its accept queue (backlog 1) is full, the
-    // kernel drops further SYNs, so a connect neither succeeds nor fails.
-    const blocked = spawn(
-      process.execPath,
-      ["-e", "const s=require('net').createServer().listen({port:0,host:'127.0.0.33',backlog:1},()=>{console.log(s.address().port);setTimeout(()=>{const end=Date.now()+3000;while(Date.now()<end){}},50)})"],
-      { stdio: ["ignore", "pipe", "inherit"] },
-    );
-    const fillers: net.Socket[] = [];
-    cleanups.push(async () => {
-      blocked.kill("SIGKILL");
-      for (const f of fillers) f.destroy();
-    });
-    const blockedPort = await new Promise<number>((resolve) => blocked.stdout.once("data", (d) => resolve(Number(String(d).trim()))));
-    await new Promise((r) => setTimeout(r, 150));
-    for (let i = 0; i < 2; i++) {
-      const f = net.connect({ host: "127.0.0.33", port: blockedPort });
-      f.on("error", () => undefined);
-      fillers.push(f);
-      await new Promise((r) => f.once("connect", r));
-    }
+    const blackhole = await blackholeEndpoint("127.0.0.33", 3000);
+    cleanups.push(async () => blackhole.close());
+    const blockedPort = blackhole.port;
     const lines: Array<Record<string, unknown>> = [];
     const logger = pino(
       { level: "info" },

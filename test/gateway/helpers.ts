@@ -207,3 +207,27 @@ export async function waitFor(predicate: () => boolean | Promise<boolean>, timeo
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/**
+ * An endpoint that never completes a TCP connect: a child process listens with backlog 1, two
+ * filler connections fill its accept queue, then it stops accepting (busy for `busyMs`), so the
+ * kernel drops further SYNs and a connect neither succeeds nor fails.
+ */
+export async function blackholeEndpoint(host: string, busyMs: number): Promise<{ port: number; close(): void }> {
+  const script = `const s=require('net').createServer().listen({port:0,host:'${host}',backlog:1},()=>{console.log(s.address().port);setTimeout(()=>{const end=Date.now()+${busyMs};while(Date.now()<end){}},50)})`;
+  const blocked = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  const fillers: net.Socket[] = [];
+  const close = () => {
+    blocked.kill("SIGKILL");
+    for (const f of fillers) f.destroy();
+  };
+  const port = await new Promise<number>((resolve) => blocked.stdout.once("data", (d) => resolve(Number(String(d).trim()))));
+  await new Promise((r) => setTimeout(r, 150));
+  for (let i = 0; i < 2; i++) {
+    const f = net.connect({ host, port });
+    f.on("error", () => undefined);
+    fillers.push(f);
+    await new Promise((r) => f.once("connect", r));
+  }
+  return { port, close };
+}

@@ -2,7 +2,6 @@
  * The data path on real sockets: exact bytes both ways, backpressure, half-close, failover,
  * connection limit, hello and idle timeouts, and route swaps that leave connections in flight alone.
  */
-import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import net from "node:net";
 import { startGateway, GatewayHandle } from "../../gateway";
@@ -10,7 +9,7 @@ import { readBufferModeAvailable } from "../../gateway/proxy";
 import { StaticRouteSource } from "../../gateway/static-route-source";
 import type { RoutesFile } from "../../mesh/routes-file";
 import { serviceSni } from "../../mesh/sni";
-import { httpGet, metricValue, rawExchange, waitFor } from "./helpers";
+import { blackholeEndpoint, httpGet, metricValue, rawExchange, waitFor } from "./helpers";
 
 const TD = "11111111-2222-3333-4444-555555555555.consul";
 const RAW = serviceSni({ service: "raw", datacenter: "dc1", trustDomain: TD });
@@ -259,26 +258,9 @@ test("failover: a refused endpoint is skipped, round-robin starts at each endpoi
 });
 
 test("connect timeout: an endpoint that never answers is abandoned after connectTimeoutMs, and the next one is used", async () => {
-  // A listener whose process stops accepting: once its accept queue (backlog 1) is full, the
-  // kernel drops further SYNs, so a connect neither succeeds nor fails.
-  const blocked = spawn(
-    process.execPath,
-    ["-e", "const s=require('net').createServer().listen({port:0,host:'127.0.0.23',backlog:1},()=>{console.log(s.address().port);setTimeout(()=>{const end=Date.now()+8000;while(Date.now()<end){}},50)})"],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  const fillers: net.Socket[] = [];
-  cleanups.push(async () => {
-    blocked.kill("SIGKILL");
-    for (const f of fillers) f.destroy();
-  });
-  const blockedPort = await new Promise<number>((resolve) => blocked.stdout.once("data", (d) => resolve(Number(String(d).trim()))));
-  await new Promise((r) => setTimeout(r, 150));
-  for (let i = 0; i < 2; i++) {
-    const f = net.connect({ host: "127.0.0.23", port: blockedPort });
-    f.on("error", () => undefined);
-    fillers.push(f);
-    await new Promise((r) => f.once("connect", r));
-  }
+  const blackhole = await blackholeEndpoint("127.0.0.23", 8000);
+  cleanups.push(async () => blackhole.close());
+  const blockedPort = blackhole.port;
   const up = await rawUpstream((socket) => socket.end("ok"));
   const gw = await gateway(
     [
