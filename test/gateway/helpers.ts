@@ -231,3 +231,19 @@ export async function blackholeEndpoint(host: string, busyMs: number): Promise<{
   }
   return { port, close };
 }
+
+/** A ClientHello record with this SNI (enough for the gateway; no real TLS behind it). */
+export function syntheticHello(sni: string): Buffer {
+  const name = Buffer.from(sni);
+  const sniExt = Buffer.alloc(9 + name.length);
+  sniExt.writeUInt16BE(0, 0);
+  sniExt.writeUInt16BE(5 + name.length, 2);
+  sniExt.writeUInt16BE(3 + name.length, 4);
+  sniExt.writeUInt16BE(name.length, 7);
+  name.copy(sniExt, 9);
+  const body = Buffer.concat([Buffer.from([3, 3]), Buffer.alloc(32, 9), Buffer.from([0, 0, 2, 0x13, 0x01, 1, 0]), Buffer.from([0, sniExt.length]), sniExt]);
+  const message = Buffer.concat([Buffer.from([1, 0, (body.length >> 8) & 0xff, body.length & 0xff]), body]);
+  const record = Buffer.from([0x16, 3, 1, 0, 0]);
+  record.writeUInt16BE(message.length, 3);
+  return Buffer.concat([record, message]);
+}

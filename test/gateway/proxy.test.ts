@@ -9,26 +9,10 @@ import { readBufferModeAvailable } from "../../gateway/proxy";
 import { StaticRouteSource } from "../../gateway/static-route-source";
 import type { RoutesFile } from "../../mesh/routes-file";
 import { serviceSni } from "../../mesh/sni";
-import { blackholeEndpoint, httpGet, metricValue, rawExchange, waitFor } from "./helpers";
+import { blackholeEndpoint, httpGet, metricValue, rawExchange, syntheticHello as hello, waitFor } from "./helpers";
 
 const TD = "11111111-2222-3333-4444-555555555555.consul";
 const RAW = serviceSni({ service: "raw", datacenter: "dc1", trustDomain: TD });
-
-/** A ClientHello record with this SNI (enough for the gateway; no real TLS behind it). */
-function hello(sni: string): Buffer {
-  const name = Buffer.from(sni);
-  const sniExt = Buffer.alloc(9 + name.length);
-  sniExt.writeUInt16BE(0, 0);
-  sniExt.writeUInt16BE(5 + name.length, 2);
-  sniExt.writeUInt16BE(3 + name.length, 4);
-  sniExt.writeUInt16BE(name.length, 7);
-  name.copy(sniExt, 9);
-  const body = Buffer.concat([Buffer.from([3, 3]), Buffer.alloc(32, 9), Buffer.from([0, 0, 2, 0x13, 0x01, 1, 0]), Buffer.from([0, sniExt.length]), sniExt]);
-  const message = Buffer.concat([Buffer.from([1, 0, (body.length >> 8) & 0xff, body.length & 0xff]), body]);
-  const record = Buffer.from([0x16, 3, 1, 0, 0]);
-  record.writeUInt16BE(message.length, 3);
-  return Buffer.concat([record, message]);
-}
 
 /** A plain TCP upstream that records what it receives and can send data back. */
 interface RawUpstream {
