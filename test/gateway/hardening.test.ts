@@ -9,32 +9,23 @@ import pino from "pino";
 import { startGateway, GatewayHandle } from "../../gateway";
 import type { RoutesFile } from "../../mesh/routes-file";
 import { gatewaySni, serviceSni } from "../../mesh/sni";
-import { blackholeEndpoint, httpGet, metricValue, syntheticHello as hello, waitFor } from "./helpers";
+import { blackholeEndpoint, httpGet, metricValue, syntheticHello as hello, tcpServer, waitFor } from "./helpers";
 
 const TD = "11111111-2222-3333-4444-555555555555.consul";
 
 /** A TCP server standing in for a remote gateway or a sidecar: accepts, reads, answers FIN with FIN. */
 async function sink(host: string): Promise<{ port: number; accepted: () => number; close: () => Promise<void> }> {
-  const sockets = new Set<net.Socket>();
   let accepted = 0;
-  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
-    accepted++;
-    sockets.add(socket);
-    socket.on("error", () => undefined);
-    socket.on("close", () => sockets.delete(socket));
-    socket.resume();
-    socket.on("end", () => socket.end());
-  });
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    accepted: () => accepted,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  const server = await tcpServer(
+    host,
+    (socket) => {
+      accepted++;
+      socket.resume();
+      socket.on("end", () => socket.end());
+    },
+    { allowHalfOpen: true },
+  );
+  return { ...server, accepted: () => accepted };
 }
 
 function routes(port: number): RoutesFile {
@@ -249,20 +240,16 @@ describe("idle timeout counts traffic in either direction", () => {
   test.each(["client to upstream", "upstream to client"])("a stream of %s only, slower than the idle timeout in total, is not cut", async (direction) => {
     const upstreams: net.Socket[] = [];
     let received = 0;
-    const server = net.createServer({ allowHalfOpen: true }, (socket) => {
-      upstreams.push(socket);
-      socket.on("error", () => undefined);
-      socket.on("data", (d) => (received += d.length));
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.31", resolve));
-    const port = (server.address() as net.AddressInfo).port;
-    cleanups.push(
-      () =>
-        new Promise<void>((resolve) => {
-          for (const s of upstreams) s.destroy();
-          server.close(() => resolve());
-        }),
+    const server = await tcpServer(
+      "127.0.0.31",
+      (socket) => {
+        upstreams.push(socket);
+        socket.on("data", (d) => (received += d.length));
+      },
+      { allowHalfOpen: true },
     );
+    cleanups.push(() => server.close());
+    const port = server.port;
     const gw = await gateway(port, { idleTimeoutMs: 300 });
     cleanups.push(() => gw.close(0));
     const client = net.connect({ host: "127.0.0.5", port: gw.listenAddresses[0].port });
@@ -332,21 +319,9 @@ describe("an upstream that stops reading after both sides have ended", () => {
   test("does not hold the connection (and its slot) past the idle timeout once the client is gone", async () => {
     // The upstream answers and ends at once, and never reads: what the client sends last stays
     // queued in the gateway after the client's own side has closed cleanly.
-    const upstreams: net.Socket[] = [];
-    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
-      upstreams.push(socket);
-      socket.on("error", () => undefined);
-      socket.end("done");
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.31", resolve));
-    const port = (server.address() as net.AddressInfo).port;
-    cleanups.push(
-      () =>
-        new Promise<void>((resolve) => {
-          for (const s of upstreams) s.destroy();
-          server.close(() => resolve());
-        }),
-    );
+    const server = await tcpServer("127.0.0.31", (socket) => socket.end("done"), { allowHalfOpen: true, pauseOnConnect: true });
+    cleanups.push(() => server.close());
+    const port = server.port;
     const gw = await gateway(port, { idleTimeoutMs: 300 });
     cleanups.push(() => gw.close(0));
     const web = hello(serviceSni({ service: "web", datacenter: "dc1", trustDomain: TD }));

@@ -247,3 +247,27 @@ export function syntheticHello(sni: string): Buffer {
   record.writeUInt16BE(message.length, 3);
   return Buffer.concat([record, message]);
 }
+
+/** A TCP server on `host` for tests: `onSocket` sees each accepted socket; `close` destroys them all. */
+export async function tcpServer(
+  host: string,
+  onSocket: (socket: net.Socket) => void,
+  options: net.ServerOpts = {},
+): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer(options, (socket) => {
+    sockets.add(socket);
+    socket.on("error", () => undefined);
+    socket.on("close", () => sockets.delete(socket));
+    onSocket(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
