@@ -2,17 +2,15 @@
  * The `sni-gateway` CLI: option parsing in-process, and the real program (compiled once into a
  * temp directory) run as a child process: help, errors, serving, and drain on SIGTERM.
  */
-import { ChildProcess, execFile, spawn } from "node:child_process";
+import { ChildProcess, spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { CliError, describeOptions, parseCommandLine } from "../../gateway/cli-options";
 import { serviceSni } from "../../mesh/sni";
+import { compileGatewayProgram, type GatewayProgram } from "../support/gateway-program";
 import { httpGet, waitFor } from "./helpers";
 
-const run = promisify(execFile);
 const ROOT = path.join(__dirname, "../..");
 const TD = "5fcd4b81-a2ca-405a-ac62-0fac602c1949.consul";
 
@@ -139,29 +137,23 @@ describe("parseCommandLine", () => {
 });
 
 describe("the sni-gateway program", () => {
-  let outDir: string;
+  let program: GatewayProgram;
   let main: string;
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
-    outDir = await fs.mkdtemp(path.join(os.tmpdir(), "sni-gateway-cli-"));
-    await run(
-      process.execPath,
-      [path.join(ROOT, "node_modules/typescript/bin/tsc"), path.join(ROOT, "gateway/main.ts"), "--outDir", outDir, "--rootDir", ROOT,
-        "--module", "commonjs", "--target", "ES2022", "--esModuleInterop", "--skipLibCheck", "--strict", "--types", "node"],
-      { cwd: ROOT },
-    );
-    main = path.join(outDir, "gateway/main.js");
+    program = await compileGatewayProgram();
+    main = program.main;
   }, 60_000);
 
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
-    await fs.rm(outDir, { recursive: true, force: true });
+    await program?.remove();
   });
 
   function start(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
     const child = spawn(process.execPath, [main, ...args], {
-      env: { PATH: process.env.PATH, NODE_PATH: path.join(ROOT, "node_modules"), ...env },
+      env: { ...program.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     children.push(child);
@@ -197,7 +189,7 @@ describe("the sni-gateway program", () => {
     const blocker = net.createServer();
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
     const port = (blocker.address() as net.AddressInfo).port;
-    const routes = path.join(outDir, "routes-busy.json");
+    const routes = path.join(program.dir, "routes-busy.json");
     await fs.writeFile(routes, JSON.stringify({ datacenter: "dc1", trustDomain: TD, services: [], gateways: [] }));
     try {
       const p = start(["--datacenter", "dc1", "--listen", `127.0.0.1:${port}`, "--routes", routes]);
@@ -217,7 +209,7 @@ describe("the sni-gateway program", () => {
     });
     await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.31", resolve));
     const upPort = (upstream.address() as net.AddressInfo).port;
-    const routes = path.join(outDir, "routes.json");
+    const routes = path.join(program.dir, "routes.json");
     await fs.writeFile(routes, JSON.stringify({ datacenter: "dc1", trustDomain: TD, services: [{ name: "web", endpoints: [{ address: "127.0.0.31", port: upPort }] }], gateways: [] }));
     const p = start(["--datacenter", "dc1", "--listen", "127.0.0.32:0", "--admin", "127.0.0.1:0", "--routes", routes, "--drain-grace", "10s"]);
     try {

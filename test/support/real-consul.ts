@@ -1,0 +1,211 @@
+/**
+ * Real Consul for tests: one server agent per datacenter, as processes on loopback, each on an
+ * address of its own (`127.X.<n>.1`) with free ports, WAN-joined, Connect and gRPC on, central
+ * service config on, optionally with ACLs. Each server reads two configuration files: the one
+ * `mesh/`'s `renderAgentConfig` produces (so the renderer meets the real agent) and a loopback
+ * overlay (addresses, ports, data directory) that a real deployment would not need.
+ *
+ * Every process is stopped by its PID in {@link RealConsul.stop}, and killed when the test
+ * process exits.
+ */
+import { randomInt, randomUUID } from "node:crypto";
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { renderAgentConfig, type Mesh } from "../../mesh";
+import { eventually, freePorts, TestProcess, toolPath } from "./processes";
+
+/** The answer of one HTTP API call. */
+export interface ApiAnswer {
+  status: number;
+  text: string;
+  /** The parsed body, when it is JSON. */
+  json: unknown;
+  /** `X-Consul-Index`, when sent. */
+  index: number | undefined;
+}
+
+/** One datacenter's server. */
+export interface RealDatacenter {
+  /** Datacenter name. */
+  name: string;
+  /** The loopback address every listener of this server binds. */
+  host: string;
+  /** Its ports. */
+  ports: { http: number; grpc: number; serfLan: number; serfWan: number; server: number };
+  /** `http://host:port` of the HTTP API. */
+  httpAddress: string;
+  /** `host:port` of the plaintext gRPC (xDS) listener. */
+  grpcAddress: string;
+  /** The server process. */
+  process: TestProcess;
+  /** The agent configuration rendered by `renderAgentConfig`, as written. */
+  renderedConfig: Record<string, unknown>;
+  /**
+   * Calls the HTTP API with the management token (when ACLs are on), or `token` when given.
+   * @param method - HTTP method.
+   * @param apiPath - Path and query, e.g. `/v1/catalog/services`.
+   * @param body - JSON body. Default: none.
+   * @param token - Token. Default: the management token; `""` sends none.
+   */
+  api(method: string, apiPath: string, body?: unknown, token?: string): Promise<ApiAnswer>;
+}
+
+/** Options of {@link RealConsul.start}. */
+export interface RealConsulOptions {
+  /** Datacenter names; the first is the primary. Default: `["dc1", "dc2"]`. */
+  datacenters?: string[];
+  /** ACLs on with `default_policy = deny` and an initial management token. Default: `false`. */
+  acl?: boolean;
+}
+
+/** Real Consul servers, one per datacenter. */
+export class RealConsul {
+  /** The datacenters, in the order given (the first is the primary). */
+  readonly datacenters: RealDatacenter[] = [];
+  /** The initial management token (ACLs on), else `undefined`. */
+  readonly managementToken: string | undefined;
+  /** The mesh whose agent configuration the servers run. */
+  readonly mesh: Mesh;
+
+  private constructor(
+    /** Folder of data directories, configuration files and logs. */
+    readonly workDir: string,
+    mesh: Mesh,
+    managementToken: string | undefined,
+  ) {
+    this.mesh = mesh;
+    this.managementToken = managementToken;
+  }
+
+  /** Starts the servers and waits until every datacenter has a leader, sees the others over the WAN and has an active Connect CA. */
+  static async start(options: RealConsulOptions = {}): Promise<RealConsul> {
+    const consul = toolPath("consul");
+    const names = options.datacenters ?? ["dc1", "dc2"];
+    const workDir = await fs.mkdtemp(path.join(os.tmpdir(), "real-consul-"));
+    const octet = randomInt(20, 240);
+    const hosts = names.map((_, i) => `127.${octet}.${i + 1}.1`);
+    const ports = await Promise.all(hosts.map(async (host) => {
+      const [http, grpc, serfLan, serfWan, server] = await freePorts(host, 5);
+      return { http, grpc, serfLan, serfWan, server };
+    }));
+    const mesh: Mesh = {
+      primaryDatacenter: names[0],
+      datacenters: names.map((name, i) => ({ name, ports: { grpc: ports[i].grpc }, acl: options.acl ? { enabled: true } : undefined })),
+    };
+    const token = options.acl ? randomUUID() : undefined;
+    const real = new RealConsul(workDir, mesh, token);
+    try {
+      for (const [i, name] of names.entries()) {
+        const host = hosts[i];
+        const dir = path.join(workDir, name);
+        await fs.mkdir(path.join(dir, "data"), { recursive: true });
+        const rendered = renderAgentConfig(mesh, name, {
+          clientAddr: host,
+          ui: false,
+          retryJoinWan: hosts.filter((_, j) => j !== i).map((h, j) => `${h}:${ports[j >= i ? j + 1 : j].serfWan}`),
+          initialManagementToken: token,
+        });
+        const overlay = {
+          node_name: `${name}-server`,
+          data_dir: path.join(dir, "data"),
+          bind_addr: host,
+          advertise_addr: host,
+          advertise_addr_wan: host,
+          ports: { http: ports[i].http, dns: -1, https: -1, grpc_tls: -1, serf_lan: ports[i].serfLan, serf_wan: ports[i].serfWan, server: ports[i].server },
+          log_level: "debug",
+          disable_update_check: true,
+          performance: { raft_multiplier: 1 },
+        };
+        await fs.writeFile(path.join(dir, "agent.json"), JSON.stringify(rendered, null, 2));
+        await fs.writeFile(path.join(dir, "loopback.json"), JSON.stringify(overlay, null, 2));
+        const process = TestProcess.start(`consul ${name}`, consul, ["agent", "-config-file", path.join(dir, "agent.json"), "-config-file", path.join(dir, "loopback.json")], {
+          logFile: path.join(dir, "consul.log"),
+        });
+        const httpAddress = `http://${host}:${ports[i].http}`;
+        real.datacenters.push({
+          name,
+          host,
+          ports: ports[i],
+          httpAddress,
+          grpcAddress: `${host}:${ports[i].grpc}`,
+          process,
+          renderedConfig: rendered as unknown as Record<string, unknown>,
+          api: (method, apiPath, body, asToken) => callApi(httpAddress, method, apiPath, body, asToken ?? token),
+        });
+      }
+      await real.waitReady();
+      return real;
+    } catch (error) {
+      await real.stop();
+      throw error;
+    }
+  }
+
+  /** The datacenter called `name`. */
+  dc(name: string): RealDatacenter {
+    const dc = this.datacenters.find((d) => d.name === name);
+    if (!dc) throw new Error(`no datacenter ${name}`);
+    return dc;
+  }
+
+  /** The trust domain (`<cluster-id>.consul`) from the primary's CA roots. */
+  async trustDomain(): Promise<string> {
+    const roots = (await this.datacenters[0].api("GET", "/v1/agent/connect/ca/roots")).json as { TrustDomain?: string };
+    if (!roots?.TrustDomain) throw new Error("no TrustDomain in the CA roots");
+    return roots.TrustDomain;
+  }
+
+  /** The end of every server's log, for failure messages. */
+  logs(lines = 20): string {
+    return this.datacenters.map((dc) => `--- ${dc.name} (${dc.process.logFile})\n${dc.process.tail(lines)}`).join("\n");
+  }
+
+  private async waitReady(): Promise<void> {
+    const names = this.datacenters.map((d) => d.name).sort();
+    for (const dc of this.datacenters) {
+      const describe = () => this.logs();
+      await eventually(`${dc.name} to elect a leader`, async () => {
+        if (!dc.process.alive) throw new Error(`consul ${dc.name} exited`);
+        const leader = await dc.api("GET", "/v1/status/leader");
+        return leader.status === 200 && typeof leader.json === "string" && leader.json !== "";
+      }, { timeoutMs: 60_000, describe });
+      await eventually(`${dc.name} to see every datacenter over the WAN`, async () => {
+        const answer = await dc.api("GET", "/v1/catalog/datacenters");
+        return answer.status === 200 && JSON.stringify([...(answer.json as string[])].sort()) === JSON.stringify(names);
+      }, { timeoutMs: 60_000, describe });
+      await eventually(`${dc.name} to have an active Connect CA`, async () => {
+        const answer = await dc.api("GET", "/v1/agent/connect/ca/roots");
+        const roots = answer.json as { ActiveRootID?: string; Roots?: unknown[] } | undefined;
+        return answer.status === 200 && !!roots?.ActiveRootID && (roots.Roots?.length ?? 0) > 0;
+      }, { timeoutMs: 60_000, describe });
+    }
+  }
+
+  /** Stops every server by its PID and removes the work folder (kept when `keep` is set, for a failed test's logs). */
+  async stop(keep = false): Promise<void> {
+    await Promise.all(this.datacenters.map((dc) => dc.process.stop("SIGTERM", 10_000)));
+    if (!keep) await fs.rm(this.workDir, { recursive: true, force: true });
+  }
+}
+
+/** One HTTP API call; never throws on a status, only on a transport failure. */
+export async function callApi(base: string, method: string, apiPath: string, body?: unknown, token?: string): Promise<ApiAnswer> {
+  const headers: Record<string, string> = {};
+  if (token) headers["X-Consul-Token"] = token;
+  const res = await fetch(`${base}${apiPath}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  const index = res.headers.get("x-consul-index");
+  return { status: res.status, text, json, index: index === null ? undefined : Number(index) };
+}
