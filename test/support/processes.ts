@@ -104,10 +104,13 @@ export class TestProcess {
   }
 }
 
+/** Thrown by an {@link eventually} check to stop waiting at once (e.g. the process has exited). */
+export class GiveUp extends Error {}
+
 /**
  * Polls `check` every `intervalMs` until it returns a value other than `undefined`/`false`, and
  * returns that value; throws `describe()`'s text after `timeoutMs`. Errors thrown by `check`
- * count as "not yet".
+ * count as "not yet", except {@link GiveUp}.
  */
 export async function eventually<T>(
   what: string,
@@ -122,6 +125,7 @@ export async function eventually<T>(
       if (value !== undefined && value !== false) return value as T;
     } catch (error) {
       last = error instanceof Error ? error.message : String(error);
+      if (error instanceof GiveUp) throw new Error(`gave up waiting for ${what}: ${last}${options.describe ? `\n${options.describe()}` : ""}`);
     }
     if (Date.now() > deadline) {
       throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last})` : ""}${options.describe ? `\n${options.describe()}` : ""}`);

