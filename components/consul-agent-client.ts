@@ -189,6 +189,13 @@ const AGENT_RETRY_MS = 60_000;
 /** How long agent calls are retried by default: servers just created may still be electing a leader, joining the WAN or replicating tokens. */
 export const DEFAULT_AGENT_RETRY_MS = AGENT_RETRY_MS;
 
+/**
+ * How long a delete keeps trying an agent that does not answer at all. Agent registrations live in
+ * the agent's own state, so an agent that is gone (its container removed, say) took them with it:
+ * after this the registration counts as deleted, and `pulumi destroy` goes on.
+ */
+const AGENT_GONE_AFTER_MS = 10_000;
+
 /** The connection to the agent a state describes. */
 function connectionOf(state: AgentServiceRegistrationState): AgentConnection {
   return {
@@ -245,8 +252,19 @@ export const agentServiceProvider = {
     return { outs: news };
   },
 
-  /** Deregisters the service (a service already gone counts as deleted). */
+  /**
+   * Deregisters the service. A service the agent no longer knows counts as deleted, and so does
+   * one whose agent has not answered for {@link AGENT_GONE_AFTER_MS}.
+   */
   async delete(id: string, props: AgentServiceRegistrationState) {
-    await deregisterService(connectionOf(props), id);
+    const conn = connectionOf(props);
+    try {
+      await deregisterService({ ...conn, retryForMs: Math.min(conn.retryForMs ?? 0, AGENT_GONE_AFTER_MS) }, id);
+    } catch (error) {
+      // `status` 0: no answer at all (refused, unreachable, timed out). Checked by field, not by
+      // class: the serialized provider has its own copy of ConsulApiError.
+      if ((error as { status?: number }).status === 0) return;
+      throw error;
+    }
   },
 };

@@ -55,6 +55,35 @@ export function toConfigEntry(entry: ConfigEntry): ConfigEntryJson {
   return json;
 }
 
+/**
+ * A config entry as Consul stores it and returns it from `GET /v1/config/<kind>/<name>`, less
+ * `CreateIndex`/`ModifyIndex` and less the fields it returns empty (`null`, `""`), which its
+ * Go API client leaves out when it encodes the entry again.
+ */
+export type StoredConfigEntryJson = Record<string, unknown> & { Kind: string; Name: string };
+
+/**
+ * The entry as Consul 1.16 reads it back after {@link toConfigEntry}'s body was written: the same
+ * fields plus the blocks Consul fills in empty (`TransparentProxy`, `Expose`, and for
+ * `proxy-defaults` `AccessLogs`), `MeshGateway` as `{}` when no mode is set, in Consul's key order.
+ * This is what the Consul provider's `config_json` holds after a read: a `configJson` written in
+ * this form decodes to the same entry, so the next `pulumi preview` shows no diff (the provider
+ * compares decoded entries, where a missing `TransparentProxy` block is not an empty one).
+ * Proven against the real agent in `test/real/consul-plumbing.test.ts`. Never throws on input of
+ * the declared type.
+ * @param entry - A `proxy-defaults` or `service-defaults` entry.
+ */
+export function toStoredConfigEntry(entry: ConfigEntry): StoredConfigEntryJson {
+  const meshGateway = entry.meshGateway?.mode ? { Mode: entry.meshGateway.mode } : {};
+  const stored: StoredConfigEntryJson = { Kind: entry.kind, Name: entry.name };
+  if (entry.kind === "service-defaults") {
+    if (entry.protocol) stored.Protocol = entry.protocol;
+    return Object.assign(stored, { TransparentProxy: {}, MeshGateway: meshGateway, Expose: {} });
+  }
+  if (entry.config) stored.Config = sortKeys(entry.config);
+  return Object.assign(stored, { TransparentProxy: {}, MeshGateway: meshGateway, Expose: {}, AccessLogs: {} });
+}
+
 /** A copy of `value` with object keys sorted at every depth (arrays keep their order). */
 export function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);

@@ -201,7 +201,7 @@ function checkServices(mesh: Mesh, dcNames: Set<string>, c: Collector): void {
       c.add(`${at}.proxy.destinationServiceName`, "a connect-proxy service needs proxy.destinationServiceName (the service it fronts)");
     }
     if (s.kind !== "connect-proxy" && s.kind !== "mesh-gateway" && s.proxy) {
-      c.add(`${at}.proxy`, 'a proxy block needs kind "connect-proxy"; for a sidecar use connect.sidecarService.proxy');
+      c.add(`${at}.proxy`, 'a proxy block needs kind "connect-proxy" (Consul accepts it without and silently drops it, upstreams and modes included); for a sidecar use connect.sidecarService.proxy');
     }
     c.object(`${at}.proxy`, s.proxy, "{ destinationServiceName, upstreams: [] }");
     if (c.object(`${at}.connect`, s.connect, "{ sidecarService: { proxy: { upstreams: [] } } }") && s.connect) {

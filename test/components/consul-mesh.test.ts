@@ -113,8 +113,8 @@ describe("ConsulMesh (Pulumi mocks)", () => {
     await mocks.settle();
     const entries = mocks.byType(T.entry);
     expect(entries.map((e) => [e.inputs.kind, e.inputs.name, e.inputs.configJson])).toEqual([
-      ["proxy-defaults", "global", '{"MeshGateway":{"Mode":"local"}}'],
-      ["service-defaults", "web", '{"MeshGateway":{"Mode":"remote"}}'],
+      ["proxy-defaults", "global", '{"TransparentProxy":{},"MeshGateway":{"Mode":"local"},"Expose":{},"AccessLogs":{}}'],
+      ["service-defaults", "web", '{"TransparentProxy":{},"MeshGateway":{"Mode":"remote"},"Expose":{}}'],
     ]);
     const primary = mocks.get("mesh-dc1-provider").urn;
     for (const e of entries) expect(e.options.provider.startsWith(primary)).toBe(true);

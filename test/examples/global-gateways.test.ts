@@ -22,7 +22,7 @@ describe("example: gateways enabled globally (proxy-defaults local)", () => {
 
   test("writes the seed's proxy-defaults entry to the primary datacenter", () => {
     const entry = run.mocks.get("global-entry");
-    expect(entry.inputs).toEqual({ kind: "proxy-defaults", name: "global", configJson: '{"MeshGateway":{"Mode":"local"}}' });
+    expect(entry.inputs).toEqual({ kind: "proxy-defaults", name: "global", configJson: '{"TransparentProxy":{},"MeshGateway":{"Mode":"local"},"Expose":{},"AccessLogs":{}}' });
     expect(entry.options.provider.startsWith(run.mocks.get("dc1-provider").urn)).toBe(true);
   });
 

@@ -27,7 +27,7 @@ describe("example: gateways enabled per service (service-defaults web local)", (
 
   test("writes the seed's service-defaults entry for web", () => {
     const entry = run.mocks.get("mesh-service-defaults-web-entry");
-    expect(entry.inputs).toEqual({ kind: "service-defaults", name: "web", configJson: '{"MeshGateway":{"Mode":"local"}}' });
+    expect(entry.inputs).toEqual({ kind: "service-defaults", name: "web", configJson: '{"TransparentProxy":{},"MeshGateway":{"Mode":"local"},"Expose":{}}' });
     expect(entry.options.provider.startsWith(run.mocks.get("mesh-dc1-provider").urn)).toBe(true);
   });
 

@@ -1,4 +1,4 @@
-import { sortKeys, toConfigEntry, toConfigEntryHcl } from "../../mesh";
+import { sortKeys, toConfigEntry, toConfigEntryHcl, toStoredConfigEntry } from "../../mesh";
 
 describe("toConfigEntry", () => {
   it("renders proxy-defaults exactly", () => {
@@ -49,6 +49,23 @@ describe("toConfigEntryHcl", () => {
   it("omits MeshGateway when no mode is set, and renders Config", () => {
     expect(toConfigEntryHcl({ kind: "proxy-defaults", name: "global", config: { protocol: "http" } })).toBe(
       'Kind = "proxy-defaults"\nName = "global"\nConfig = {\n  protocol = "http"\n}\n',
+    );
+  });
+});
+
+describe("toStoredConfigEntry (the form Consul 1.16 reads back; proven in test/real/consul-plumbing.test.ts)", () => {
+  it("adds the blocks Consul fills in empty, in Consul's key order", () => {
+    expect(JSON.stringify(toStoredConfigEntry({ kind: "proxy-defaults", name: "global", meshGateway: { mode: "local" } }))).toBe(
+      '{"Kind":"proxy-defaults","Name":"global","TransparentProxy":{},"MeshGateway":{"Mode":"local"},"Expose":{},"AccessLogs":{}}',
+    );
+    expect(JSON.stringify(toStoredConfigEntry({ kind: "service-defaults", name: "web", protocol: "http" }))).toBe(
+      '{"Kind":"service-defaults","Name":"web","Protocol":"http","TransparentProxy":{},"MeshGateway":{},"Expose":{}}',
+    );
+  });
+
+  it("keeps proxy-defaults Config with sorted keys, before the blocks", () => {
+    expect(JSON.stringify(toStoredConfigEntry({ kind: "proxy-defaults", name: "global", config: { z: 1, a: 2 } }))).toBe(
+      '{"Kind":"proxy-defaults","Name":"global","Config":{"a":2,"z":1},"TransparentProxy":{},"MeshGateway":{},"Expose":{},"AccessLogs":{}}',
     );
   });
 });

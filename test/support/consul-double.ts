@@ -44,9 +44,11 @@ export interface ConsulDoubleOptions {
   /** The agent's node name and address. Default: `node-1` at `127.0.0.1`. */
   node?: { name: string; address: string };
   /**
-   * ACL tokens that are accepted. When set, ACLs are on with `default_policy = deny`: a
-   * request without one of these tokens gets `403 Permission denied`, as Consul answers.
-   * Default: ACLs off.
+   * ACL tokens that are accepted, each with every permission. When set, ACLs are on with
+   * `default_policy = deny`, as real Consul answers them: a token not in the list gets
+   * `403 ACL not found`; a request without a token is anonymous, so lists (agent services,
+   * catalog services, health) come back empty, the datacenter list and CA roots are served,
+   * and anything else gets `403 Permission denied`. Default: ACLs off.
    */
   tokens?: string[];
 }
@@ -85,6 +87,12 @@ interface Fault {
   remaining: number;
 }
 
+/** With ACLs on, what an anonymous request may read: no ACL guards these. */
+const ANONYMOUS_ALLOWED = /^\/v1\/(catalog\/datacenters|agent\/connect\/ca\/roots)$/;
+/** Lists an anonymous token sees filtered to nothing, as objects and as arrays. */
+const ANONYMOUS_FILTERED_OBJECT = /^\/v1\/(agent\/services|catalog\/services)$/;
+const ANONYMOUS_FILTERED_LIST = /^\/v1\/health\/service\/[^/]+$/;
+
 const DEFAULT_TRUST_DOMAIN = "11111111-2222-3333-4444-555555555555.consul";
 const MAX_WAIT_MS = 10 * 60 * 1000;
 
@@ -111,6 +119,12 @@ export class ConsulDouble {
       this.datacenters.set(dc, { index: 1, nodes: new Map(), services: new Map(), configEntries: new Map() });
     }
     this.upsertNode(this.datacenter, { Node: this.node.name, Address: this.node.address });
+    // Every datacenter's servers register the `consul` service, a typical service (Kind "").
+    for (const dc of this.datacenters.keys()) {
+      const server = { Node: `${dc}-server`, Address: "127.0.0.1" };
+      this.upsertNode(dc, server);
+      this.putService(dc, server.Node, this.agentService("consul", "consul", { Port: 8300 }), "passing");
+    }
   }
 
   /** Starts a double listening on 127.0.0.1 on a free port. */
@@ -214,7 +228,16 @@ export class ConsulDouble {
       if (fault.status !== 0) return send(res, fault.status, `injected fault ${fault.status}`);
     }
     if (this.tokens && !(token && this.tokens.has(token))) {
-      return send(res, 403, "Permission denied: token with AccessorID '00000000-0000-0000-0000-000000000002' lacks permission");
+      if (token) return send(res, 403, "ACL not found");
+      if (method === "GET" && ANONYMOUS_ALLOWED.test(path)) {
+        // fall through: no ACL guards these
+      } else if (method === "GET" && ANONYMOUS_FILTERED_OBJECT.test(path)) {
+        return json(res, {}, this.dc(this.datacenter).index);
+      } else if (method === "GET" && ANONYMOUS_FILTERED_LIST.test(path)) {
+        return json(res, [], this.dc(this.datacenter).index);
+      } else {
+        return send(res, 403, "Permission denied: anonymous token lacks permission");
+      }
     }
     try {
       await this.route(method, path, query, body, req, res);
@@ -311,7 +334,7 @@ export class ConsulDouble {
     if (typeof name !== "string" || name === "") throw new HttpError(400, "Missing service name");
     const kind = (reg.Kind as string) ?? "";
     if (kind === "connect-proxy" && !(reg.Proxy as Record<string, unknown>)?.DestinationServiceName) {
-      throw new HttpError(400, "Invalid Service Meta: Proxy.DestinationServiceName must be set for Connect proxy");
+      throw new HttpError(400, "Validation failed: 1 error occurred:\n\t* Proxy.DestinationServiceName must be non-empty for Connect proxy services\n\n");
     }
     const id = (reg.ID as string) || name;
     const service = this.agentService(id, name, reg);
@@ -390,10 +413,7 @@ export class ConsulDouble {
     if (kind === "proxy-defaults" && name !== "global") {
       throw new HttpError(500, `invalid name ("${name}"), only "global" is supported`);
     }
-    const mode = (entry.MeshGateway as Record<string, unknown> | undefined)?.Mode;
-    if (mode !== undefined && !["", "local", "remote", "none"].includes(mode as string)) {
-      throw new HttpError(500, `Invalid Mesh Gateway Mode: "${String(mode)}"`);
-    }
+    // Consul 1.16 stores any MeshGateway.Mode unvalidated (an unknown one included), as here.
     const dc = this.dc(dcName);
     const key = `${kind}/${name}`;
     const previous = dc.configEntries.get(key);
@@ -421,8 +441,10 @@ export class ConsulDouble {
       TaggedAddresses: taggedAddresses,
       Weights: { Passing: 1, Warning: 1 },
       EnableTagOverride: false,
-      ...(reg.Proxy ? { Proxy: reg.Proxy } : {}),
-      ...(reg.Connect ? { Connect: reg.Connect } : {}),
+      // As Consul: a Proxy block is kept for proxies and gateways only (dropped silently on a
+      // typical service), and Connect only for a native service (a sidecar is a service of its own).
+      ...(reg.Proxy && (reg.Kind === "connect-proxy" || reg.Kind === "mesh-gateway") ? { Proxy: reg.Proxy } : {}),
+      ...((reg.Connect as { Native?: boolean } | undefined)?.Native ? { Connect: { Native: true } } : {}),
       Datacenter: this.datacenter,
     };
   }
@@ -507,13 +529,14 @@ class HttpError extends Error {
 
 /**
  * The subset of Consul's filter language (go-bexpr) these tests use: `Selector == "value"`
- * and `!=`, joined by `and`. Anything else is a 400, as Consul rejects what it cannot parse.
+ * and `!=`, joined by `and`. Anything else is refused as Consul 1.16 refuses a selector it does
+ * not know: HTTP 500, `Failed to create boolean expression evaluator: …`.
  */
 function compileFilter(filter: string | undefined): (fields: Record<string, unknown>) => boolean {
   if (!filter) return () => true;
   const clauses = filter.split(/\s+and\s+/).map((clause) => {
     const m = clause.trim().match(/^([A-Za-z.]+)\s*(==|!=)\s*"([^"]*)"$/);
-    if (!m) throw new HttpError(400, `Failed to create boolean expression evaluator: unsupported filter ${JSON.stringify(clause)}`);
+    if (!m) throw new HttpError(500, `Failed to create boolean expression evaluator: unsupported filter ${JSON.stringify(clause)}`);
     return { selector: m[1], op: m[2], value: m[3] };
   });
   return (fields) =>
