@@ -26,6 +26,8 @@ export interface BlockingWatchHandlers<T> {
   onValue(value: T): void;
   /** A failed request; the watch retries with back-off. */
   onError(error: ConsulError): void;
+  /** An answer that Consul filtered by ACLs after one that it did not (or the first one). Default: ignored. */
+  onFilteredByAcls?(): void;
 }
 
 /**
@@ -50,6 +52,8 @@ export class BlockingWatch<T> {
   value: T | undefined;
   /** The index to send next. */
   index = 0;
+  /** Whether Consul filtered the last answer by ACLs. */
+  filteredByAcls = false;
   private lastJson: string | undefined;
   private stopped = false;
   private readonly abort = new AbortController();
@@ -114,6 +118,8 @@ export class BlockingWatch<T> {
         this.healthy = true;
         this.settled = true;
         this.index = nextIndex(this.index, answer.index);
+        if (answer.filteredByAcls && !this.filteredByAcls) this.handlers.onFilteredByAcls?.();
+        this.filteredByAcls = answer.filteredByAcls;
         const json = JSON.stringify(answer.body);
         if (json !== this.lastJson) {
           this.lastJson = json;

@@ -20,7 +20,13 @@ export type ConsulErrorCode =
   /** An answer that is not the JSON expected. */
   | "CONSUL_BAD_RESPONSE"
   /** The request was cancelled by the caller. */
-  | "CONSUL_ABORTED";
+  | "CONSUL_ABORTED"
+  /**
+   * Consul answered, but left out what the token may not read
+   * (`X-Consul-Results-Filtered-By-ACLs: true`): a gateway's token lacks `service:read` or
+   * `node:read`. Reported, not thrown: the answer is still used.
+   */
+  | "CONSUL_ACL_FILTERED";
 
 /** A failed Consul API call; `message` names the method and path, never the token. */
 export class ConsulError extends Error {
@@ -62,6 +68,8 @@ export interface ConsulResponse<T> {
   body: T;
   /** `X-Consul-Index`, when the endpoint sent one. */
   index: number | undefined;
+  /** Consul left out results the token may not read (`X-Consul-Results-Filtered-By-ACLs: true`). */
+  filteredByAcls: boolean;
 }
 
 /** Blocking-query parameters of a read. */
@@ -170,7 +178,7 @@ export class ConsulClient {
     }
     const header = headers["x-consul-index"];
     const index = typeof header === "string" && /^\d+$/.test(header) ? Number(header) : undefined;
-    return { body: decoded, index };
+    return { body: decoded, index, filteredByAcls: headers["x-consul-results-filtered-by-acls"] === "true" };
   }
 
   /**

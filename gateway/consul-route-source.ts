@@ -18,7 +18,7 @@
  */
 import type { RouteEndpoint, RoutesFile, RoutesFileGateway, RoutesFileService } from "../mesh/routes-file";
 import { BlockingWatch, BlockingWatchTiming } from "./blocking-watch";
-import type { ConsulClient, ConsulError } from "./consul-client";
+import { ConsulError, type ConsulClient } from "./consul-client";
 import { RouteSource, RouteSourceListener, RouteSourceStatus, routeTableFromRoutesFile } from "./route-table";
 
 /** Options of a {@link ConsulRouteSource}. */
@@ -221,6 +221,15 @@ export class ConsulRouteSource implements RouteSource {
           if (!remote) this.lastError = error.message;
           this.listener?.onError(error);
           this.schedule();
+        },
+        onFilteredByAcls: () => {
+          const where = query.dc ? `${path}?dc=${query.dc}` : path;
+          this.listener?.onError(
+            new ConsulError(
+              "CONSUL_ACL_FILTERED",
+              `GET ${where}: Consul left out results this token may not read (X-Consul-Results-Filtered-By-ACLs), so routes are missing: a mesh gateway's token needs service:read on every service and node:read on every node`,
+            ),
+          );
         },
       },
       {

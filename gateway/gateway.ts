@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import type { GatewayRegistrationInput } from "../mesh/gateway-registration";
 import type { RoutesFile } from "../mesh/routes-file";
 import { AdminServer } from "./admin";
-import { ConsulClient, ConsulClientOptions } from "./consul-client";
+import { ConsulClient, ConsulClientOptions, type ConsulError } from "./consul-client";
 import { ConsulRouteSource, ConsulRouteSourceOptions } from "./consul-route-source";
 import { FileRouteSource, FileRouteSourceOptions } from "./file-route-source";
 import { HostPort } from "./host-port";
@@ -119,6 +119,10 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       logger.info({ event: "routes-loaded", source: source.kind, ...size }, "routes loaded");
     },
     onError(error) {
+      if ((error as ConsulError).code === "CONSUL_ACL_FILTERED") {
+        logger.error({ event: "acl-filtered", source: source.kind, error: error.message }, "the Consul token cannot read the whole catalog");
+        return;
+      }
       metrics.reloadFailures.inc({ source: source.kind });
       logger.error({ event: "routes-error", source: source.kind, error: error.message }, "routes not updated; keeping the last good table");
     },

@@ -196,14 +196,6 @@ export async function startOurGateway(
 }
 
 /**
- * Starts the mesh gateway of the kind asked for.
- * @param program - Needed for `"ours"`.
- */
-export function startGatewayOf(kind: GatewayKind, consul: RealConsul, program: GatewayProgram, dc: RealDatacenter, addresses: GatewayAddresses): Promise<RunningGateway> {
-  return kind === "ours" ? startOurGateway(consul, program, dc, addresses) : startEnvoyGateway(consul, dc, addresses);
-}
-
-/**
  * The endpoints (`host:port`) Envoy holds for one cluster, from its admin `/clusters` page
  * (lines `<cluster>::<host:port>::<stat>::<value>`). Consul names an upstream's cluster by its
  * SNI, prefixed with `<hash>~` when the upstream customizes it (a mesh gateway mode, say).

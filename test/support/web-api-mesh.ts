@@ -1,0 +1,183 @@
+/**
+ * The two-datacenter mesh the real tests run: `web` in dc1 calls `api` in dc2 through its Envoy
+ * sidecar's local bind port, with a mesh gateway (ours or Envoy) in each datacenter, on real
+ * Consul. Registrations are the bodies `mesh/` renders, sent by the components' agent client.
+ */
+import { registerService } from "../../components/consul-agent-client";
+import { toConfigEntry, toServiceRegistration, type EffectiveMode, type MeshService } from "../../mesh";
+import { compileGatewayProgram, type GatewayProgram } from "./gateway-program";
+import { eventually, freePorts } from "./processes";
+import { RealConsul, type RealDatacenter } from "./real-consul";
+import {
+  envoyClusterEndpoints,
+  gatewayAddresses,
+  httpRequest,
+  startEnvoyGateway,
+  startEnvoySidecar,
+  startOurGateway,
+  startTinyApp,
+  type GatewayKind,
+  type RunningGateway,
+  type RunningProxy,
+  type TinyApp,
+} from "./real-mesh";
+
+/** Where a mode is set, in Consul's order of precedence (lowest first). */
+export type Level = "proxy-defaults" | "service-defaults" | "service instance" | "upstream";
+/** Every level. */
+export const LEVELS: Level[] = ["proxy-defaults", "service-defaults", "service instance", "upstream"];
+
+/** Options of {@link WebApiMesh}. */
+export interface WebApiMeshOptions {
+  /** The mesh gateway of each datacenter. */
+  gateways: Record<"dc1" | "dc2", GatewayKind>;
+  /** ACLs on. Default: `false`. */
+  acl?: boolean;
+  /**
+   * The token our gateways run with, made once the servers are up. Default: the management token
+   * (none with ACLs off).
+   */
+  gatewayToken?: (consul: RealConsul) => Promise<string>;
+}
+
+/** The whole mesh. */
+export class WebApiMesh {
+  consul!: RealConsul;
+  program!: GatewayProgram;
+  dc1!: RealDatacenter;
+  dc2!: RealDatacenter;
+  web!: TinyApp;
+  api!: TinyApp;
+  webSidecar!: RunningProxy;
+  apiSidecar!: RunningProxy;
+  gateways: Record<string, RunningGateway> = {};
+  /** The token our gateways run with. */
+  gatewayToken: string | undefined;
+  /** web's sidecar listens here (127.0.0.1) for its `api` upstream. */
+  bindPort = 0;
+  ports = { webSidecar: 0, apiSidecar: 0 };
+  trustDomain = "";
+
+  constructor(readonly options: WebApiMeshOptions) {}
+
+  /** The Envoy cluster of web's `api` upstream: api's SNI name. */
+  get upstreamCluster(): string {
+    return `api.default.dc2.internal.${this.trustDomain}`;
+  }
+
+  /** The agent connection of a datacenter, with the management token. */
+  agent(dc: RealDatacenter) {
+    return { address: dc.httpAddress, token: this.consul.managementToken };
+  }
+
+  /** `web` with its sidecar, and `mode` set at `level` when given. */
+  webService(level?: Level, mode?: EffectiveMode): MeshService {
+    const upstreamMode = level === "upstream" ? { meshGateway: { mode } } : {};
+    const instanceMode = level === "service instance" ? { meshGateway: { mode } } : {};
+    return {
+      name: "web",
+      datacenter: "dc1",
+      address: this.dc1.host,
+      port: this.web.port,
+      connect: {
+        sidecarService: {
+          port: this.ports.webSidecar,
+          proxy: { ...instanceMode, upstreams: [{ destinationName: "api", datacenter: "dc2", localBindPort: this.bindPort, ...upstreamMode }] },
+        },
+      },
+    };
+  }
+
+  /** Starts Consul, the apps, their registrations, the gateways and the sidecars; waits until all are healthy. */
+  async start(): Promise<void> {
+    this.program = await compileGatewayProgram();
+    this.consul = await RealConsul.start({ acl: this.options.acl });
+    this.dc1 = this.consul.dc("dc1");
+    this.dc2 = this.consul.dc("dc2");
+    this.trustDomain = await this.consul.trustDomain();
+    this.gatewayToken = this.options.gatewayToken ? await this.options.gatewayToken(this.consul) : this.consul.managementToken;
+    [this.bindPort] = await freePorts("127.0.0.1", 1);
+    [this.ports.webSidecar] = await freePorts(this.dc1.host, 1);
+    [this.ports.apiSidecar] = await freePorts(this.dc2.host, 1);
+    this.web = await startTinyApp("web", this.dc1);
+    this.api = await startTinyApp("api", this.dc2);
+    const api: MeshService = { name: "api", datacenter: "dc2", address: this.dc2.host, port: this.api.port, connect: { sidecarService: { port: this.ports.apiSidecar } } };
+    await registerService(this.agent(this.dc2), toServiceRegistration(api));
+    await registerService(this.agent(this.dc1), toServiceRegistration(this.webService()));
+    if (this.options.acl) {
+      // With ACLs on and default_policy deny, intentions deny by default too.
+      const allow = await this.dc1.api("PUT", "/v1/config", { Kind: "service-intentions", Name: "api", Sources: [{ Name: "web", Action: "allow" }] });
+      if (allow.status !== 200) throw new Error(`allow intention: ${allow.status} ${allow.text}`);
+    }
+    for (const dc of [this.dc1, this.dc2]) this.gateways[dc.name] = await this.startGateway(dc);
+    this.apiSidecar = await startEnvoySidecar(this.consul, this.dc2, "api");
+    this.webSidecar = await startEnvoySidecar(this.consul, this.dc1, "web");
+    // Gateways and sidecars are routed to once their TCP checks pass (first run within 10 s).
+    await this.awaitHealthy(this.dc2, "/v1/health/connect/api?passing");
+    for (const dc of [this.dc1, this.dc2]) await this.awaitHealthy(dc, "/v1/health/service/mesh-gateway?passing");
+  }
+
+  /** Starts the gateway of `dc` (of the kind the options say) at new addresses. */
+  async startGateway(dc: RealDatacenter): Promise<RunningGateway> {
+    const addresses = await gatewayAddresses(dc);
+    return this.options.gateways[dc.name as "dc1" | "dc2"] === "ours"
+      ? startOurGateway(this.consul, this.program, dc, addresses, this.gatewayToken)
+      : startEnvoyGateway(this.consul, dc, addresses);
+  }
+
+  /** Waits until `path` lists at least one healthy instance. */
+  async awaitHealthy(dc: RealDatacenter, path: string): Promise<void> {
+    await eventually(`${path} in ${dc.name} to be healthy`, async () => ((await dc.api("GET", path)).json as unknown[]).length > 0, { timeoutMs: 30_000 });
+  }
+
+  /** Stops everything it started. */
+  async stop(): Promise<void> {
+    const proxies = [this.webSidecar, this.apiSidecar, ...Object.values(this.gateways)].filter(Boolean);
+    await Promise.all(proxies.map((p) => p.stop()));
+    await Promise.all([this.web?.close(), this.api?.close()]);
+    await this.consul?.stop();
+    await this.program?.remove();
+  }
+
+  /** Sets `mode` at `level` (and nowhere else); no level sets none. */
+  async setMode(level: Level | undefined, mode?: EffectiveMode): Promise<void> {
+    await registerService(this.agent(this.dc1), toServiceRegistration(this.webService(level, mode)));
+    const proxyDefaults = toConfigEntry({ kind: "proxy-defaults", name: "global", meshGateway: { mode: level === "proxy-defaults" ? mode : "" } });
+    const serviceDefaults = toConfigEntry({ kind: "service-defaults", name: "web", meshGateway: { mode: level === "service-defaults" ? mode : "" } });
+    for (const entry of [proxyDefaults, serviceDefaults]) {
+      const answer = await this.dc1.api("PUT", "/v1/config", entry);
+      if (answer.status !== 200) throw new Error(`PUT /v1/config ${JSON.stringify(entry)}: ${answer.status} ${answer.text}`);
+    }
+  }
+
+  /** Where web's sidecar must dial for `mode`: a gateway's address, or api's sidecar. */
+  expectedEndpoint(mode: EffectiveMode): string {
+    if (mode === "remote") return `${this.gateways.dc2.addresses.wan.host}:${this.gateways.dc2.addresses.wan.port}`;
+    if (mode === "local") return `${this.gateways.dc1.addresses.lan.host}:${this.gateways.dc1.addresses.lan.port}`;
+    return `${this.dc2.host}:${this.ports.apiSidecar}`;
+  }
+
+  /** Waits until web's sidecar dials where `mode` says; returns the time it took in ms. */
+  async awaitEndpoint(mode: EffectiveMode): Promise<number> {
+    const started = Date.now();
+    const want = this.expectedEndpoint(mode);
+    await eventually(`web's sidecar to dial ${want} (${mode})`, async () => {
+      const endpoints = await envoyClusterEndpoints(this.webSidecar, this.upstreamCluster);
+      return endpoints.length === 1 && endpoints[0] === want;
+    }, { timeoutMs: 30_000, describe: () => this.consul.logs(5) });
+    return Date.now() - started;
+  }
+
+  /** `count` requests through web's upstream, one after the other: their outcomes. */
+  async requests(count: number): Promise<Array<{ ok: boolean; body: string; ms: number }>> {
+    const results = [];
+    for (let i = 0; i < count; i++) results.push(await httpRequest("127.0.0.1", this.bindPort));
+    return results;
+  }
+}
+
+/** The median of `values`. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
