@@ -5,6 +5,7 @@
  */
 import net from "node:net";
 import { eventually } from "./processes";
+import { callApi } from "./real-consul";
 
 /** A Consul to run the contract against: dc1's agent, with dc2 in its WAN federation. */
 export interface ContractTarget {
@@ -19,30 +20,9 @@ export interface ContractTarget {
 /** Starts a target, with ACLs on (`default_policy = deny`) or off. */
 export type ContractTargetFactory = (options: { acl: boolean }) => Promise<ContractTarget>;
 
-interface Answer {
-  status: number;
-  index: number;
-  /** `X-Consul-Results-Filtered-By-ACLs`. */
-  filtered: string | null;
-  text: string;
-  json: unknown;
-}
-
-async function call(target: ContractTarget, method: string, path: string, body?: unknown, token = target.token): Promise<Answer> {
-  const res = await fetch(`${target.url}${path}`, {
-    method,
-    headers: token ? { "X-Consul-Token": token } : {},
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, index: Number(res.headers.get("x-consul-index")), filtered: res.headers.get("x-consul-results-filtered-by-acls"), text, json };
+/** One call as the contract's tests make it: with the target's token unless `token` is given (`""`: none). */
+function call(target: ContractTarget, method: string, path: string, body?: unknown, token = target.token) {
+  return callApi(target.url, method, path, body, token);
 }
 
 /** A TCP listener on 127.0.0.1, where Consul's default sidecar check connects. */
@@ -161,7 +141,7 @@ export function describeConsulContract(start: ContractTargetFactory): void {
     expect((await catalogRegister(target, "gw", "mesh-gateway")).status).toBe(200);
     const answer = await blocked;
     expect(Date.now() - started).toBeLessThan(10_000);
-    expect(answer.index).toBeGreaterThan(first.index);
+    expect(answer.index).toBeGreaterThan(first.index as number);
     expect(answer.json).toMatchObject([
       { Node: { Node: "n", Address: "127.0.2.9" }, Service: { Kind: "mesh-gateway", TaggedAddresses: { wan: { Address: "127.0.2.10", Port: 8443 } } } },
     ]);

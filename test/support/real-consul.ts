@@ -23,6 +23,8 @@ export interface ApiAnswer {
   json: unknown;
   /** `X-Consul-Index`, when sent. */
   index: number | undefined;
+  /** `X-Consul-Results-Filtered-By-ACLs`, when sent. */
+  filtered: string | null;
 }
 
 /** One datacenter's server. */
@@ -207,5 +209,5 @@ export async function callApi(base: string, method: string, apiPath: string, bod
     json = undefined;
   }
   const index = res.headers.get("x-consul-index");
-  return { status: res.status, text, json, index: index === null ? undefined : Number(index) };
+  return { status: res.status, text, json, index: index === null ? undefined : Number(index), filtered: res.headers.get("x-consul-results-filtered-by-acls") };
 }

@@ -70,6 +70,11 @@ export interface RunningGateway extends RunningProxy {
 /** Which mesh gateway. */
 export type GatewayKind = "ours" | "envoy";
 
+/** A started proxy process whose admin API is on `127.0.0.1:adminPort`. */
+function runningProxy(process: TestProcess, adminPort: number): RunningProxy {
+  return { name: process.name, process, adminUrl: `http://127.0.0.1:${adminPort}`, stop: () => process.stop() };
+}
+
 function logPath(consul: RealConsul, file: string): string {
   return path.join(consul.workDir, file);
 }
@@ -107,7 +112,7 @@ export async function startEnvoySidecar(consul: RealConsul, dc: RealDatacenter, 
   const process = TestProcess.start(`envoy sidecar of ${serviceId}`, toolPath("consul"), [...connectEnvoyArgs(dc, adminPort, token), "-sidecar-for", serviceId, ...ENVOY_ARGS], {
     logFile: logPath(consul, `envoy-sidecar-${dc.name}-${serviceId}.log`),
   });
-  const proxy: RunningProxy = { name: process.name, process, adminUrl: `http://127.0.0.1:${adminPort}`, stop: () => process.stop() };
+  const proxy = runningProxy(process, adminPort);
   await waitEnvoyLive(proxy);
   return proxy;
 }
@@ -138,15 +143,7 @@ export async function startEnvoyGateway(consul: RealConsul, dc: RealDatacenter, 
     ...ENVOY_ARGS,
   ];
   const process = TestProcess.start(`envoy mesh gateway of ${dc.name}`, toolPath("consul"), args, { logFile: logPath(consul, `envoy-gateway-${dc.name}.log`) });
-  const gateway: RunningGateway = {
-    kind: "envoy",
-    datacenter: dc.name,
-    addresses,
-    name: process.name,
-    process,
-    adminUrl: `http://127.0.0.1:${adminPort}`,
-    stop: () => process.stop(),
-  };
+  const gateway: RunningGateway = { ...runningProxy(process, adminPort), kind: "envoy", datacenter: dc.name, addresses };
   await waitEnvoyLive(gateway);
   return gateway;
 }
@@ -177,15 +174,7 @@ export async function startOurGateway(
     env,
     logFile: logPath(consul, `our-gateway-${dc.name}-${Date.now()}.log`),
   });
-  const gateway: RunningGateway = {
-    kind: "ours",
-    datacenter: dc.name,
-    addresses,
-    name: process.name,
-    process,
-    adminUrl: `http://127.0.0.1:${adminPort}`,
-    stop: () => process.stop(),
-  };
+  const gateway: RunningGateway = { ...runningProxy(process, adminPort), kind: "ours", datacenter: dc.name, addresses };
   if (waitReady) {
     await eventually(`${gateway.name} to be ready`, async () => {
       if (!process.alive) throw new GiveUp(`${gateway.name} exited`);
