@@ -2,9 +2,15 @@
  * The real Pulumi engine (CLI 3.248.0 built by `npm run tools`, Automation API, file backend) on
  * the parts of the library it can run here: `ConnectService`, whose dynamic provider registers
  * with a real Consul agent, through preview, up, a clean second preview and refresh, a deliberate
- * change, destroy, and destroy after the agent is gone. (The `@pulumi/consul` and
+ * change, destroy, and destroy after the agent is gone; and `ConsulMesh` refusing an invalid
+ * topology at preview, listing every problem. (The `@pulumi/consul` and
  * `@pulumi/docker` provider plugins cannot be built here: their Go modules are not served.)
  */
+import { execFile } from "node:child_process";
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { ConnectService } from "../../components";
 import type { Mode, MeshService } from "../../mesh";
@@ -12,6 +18,8 @@ import { RealConsul, type RealDatacenter } from "../support/real-consul";
 import { PulumiSandbox } from "../support/real-pulumi";
 
 jest.setTimeout(240_000);
+
+const run = promisify(execFile);
 
 const figures: string[] = [];
 afterAll(() => {
@@ -123,5 +131,31 @@ describe("the real engine: ConnectService against a real agent", () => {
     expect(destroy.summary.resourceChanges).toEqual({ delete: 3 });
     expect(tookMs).toBeLessThan(30_000);
     figures.push(`destroy with the agent gone: ${tookMs} ms`);
+  });
+});
+
+describe("the real engine: an invalid topology fails preview", () => {
+  test("every problem is listed with its field, and nothing is created", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "preview-request-"));
+    try {
+      const request = path.join(dir, "request.json");
+      await fs.writeFile(request, JSON.stringify({ module: path.join(__dirname, "programs/invalid-mesh.ts"), export: "invalidMeshProgram", project: "invalid-mesh" }));
+      const root = path.join(__dirname, "../..");
+      const { stdout } = await run(process.execPath, ["-r", "./test/support/ts-register.js", "test/support/preview-runner.ts", request], { cwd: root, timeout: 120_000 });
+      const result = JSON.parse(stdout.trim().split("\n").at(-1) as string) as { ok: boolean; message: string; resources: number };
+      expect(result.ok).toBe(false);
+      for (const field of [
+        "services[0].connect.sidecarService.proxy.upstreams[0].meshGateway.mode",
+        "services[0].connect.sidecarService.proxy.upstreams[1].meshGateway.mode",
+        "services[0].connect.sidecarService.proxy.upstreams[3].localBindPort",
+        "services[0].connect.sidecarService.proxy.upstreams[3].destinationName",
+      ]) {
+        expect(result.message).toContain(`${field}: `);
+      }
+      expect(result.message).toContain('invalid mesh of ConsulMesh "mesh": 4 problems');
+      expect(result.resources).toBe(0);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });
