@@ -2,7 +2,7 @@
  * One Consul blocking-query loop, by Consul's documented rules: pass the last `X-Consul-Index`
  * back with `wait`; a return does not mean a change (the value is compared); if the index goes
  * backwards, reset it to 0; never block on an index below 1; rate-limit the loop; back off
- * after errors and keep the last good value.
+ * after errors, keep the last good value, and read afresh (index 0) after a failure.
  */
 import { BlockingParams, ConsulClient, ConsulError } from "./consul-client";
 
@@ -134,6 +134,9 @@ export class BlockingWatch<T> {
           error instanceof ConsulError ? error : new ConsulError("CONSUL_BAD_RESPONSE", `GET ${this.path}: ${(error as Error).message}`);
         this.healthy = false;
         this.settled = true;
+        // Read afresh after a failure: a blocking query with the old index would hang on a Consul
+        // that came back with nothing new (up to `wait`, minutes), leaving the watch unhealthy.
+        this.index = 0;
         failures++;
         this.handlers.onError(consulError);
         delay = Math.min(this.timing.retryMaxMs, this.timing.retryMinMs * 2 ** Math.min(failures - 1, 16));

@@ -128,6 +128,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     },
   });
 
+  metrics.sourceStale = () => source.status().stale;
   const proxy = new SniProxy({ table: () => table, metrics, logger }, options.proxy);
   let admin: AdminServer | undefined;
   let adminAddress: AddressInfo | undefined;

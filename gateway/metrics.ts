@@ -48,6 +48,8 @@ export class GatewayMetrics {
   readonly lastReload: Gauge;
   /** `sni_gateway_route_reload_failures_total{source}`. */
   readonly reloadFailures: Counter<"source">;
+  /** Read when `sni_gateway_route_source_stale` is scraped; the gateway sets it. Default: never stale. */
+  sourceStale: () => boolean = () => false;
 
   /**
    * @param prefix metric name prefix. Default: `"sni_gateway_"`.
@@ -120,6 +122,15 @@ export class GatewayMetrics {
       name: `${prefix}route_table_last_reload_timestamp_seconds`,
       help: "When the live route table was last replaced (Unix time).",
       registers,
+    });
+    const isStale = () => this.sourceStale();
+    new Gauge({
+      name: `${prefix}route_source_stale`,
+      help: "1 while the route source cannot refresh (e.g. Consul unreachable) and the last good table stays in force, else 0.",
+      registers,
+      collect() {
+        this.set(isStale() ? 1 : 0);
+      },
     });
     this.reloadFailures = new Counter({
       name: `${prefix}route_reload_failures_total`,

@@ -216,8 +216,21 @@ describe("Consul mode against the contract double", () => {
     const body = JSON.parse((await httpGet(`${admin}/readyz`)).body);
     expect(body).toMatchObject({ ready: false, routesLoaded: true, stale: true, lastError: expect.stringContaining("HTTP 500") });
     expect(gw.table()?.services.get("default/default/web/")?.endpoints.length).toBe(1);
-    expect(metricValue((await httpGet(`${admin}/metrics`)).body, "sni_gateway_route_reload_failures_total", { source: "consul" })).toBeGreaterThan(0);
+    const metrics = (await httpGet(`${admin}/metrics`)).body;
+    expect(metricValue(metrics, "sni_gateway_route_reload_failures_total", { source: "consul" })).toBeGreaterThan(0);
+    expect(metricValue(metrics, "sni_gateway_route_source_stale")).toBe(1);
     await waitFor(async () => (await httpGet(`${admin}/readyz`)).status === 200, 5000, "fresh again");
+  });
+
+  test("after a failure the watch reads afresh (no index), so a Consul back with nothing new is seen at once", async () => {
+    // Found against real Consul: resuming the blocking query with the old index hung for `wait`
+    // on a restarted server whose index had not moved, leaving the gateway unready for minutes.
+    double.injectFault({ pathPrefix: "/v1/health/connect/web", status: 503, count: 1 });
+    const from = double.requests.length;
+    double.setIndex("dc1", double.index("dc1") + 1);
+    await waitFor(() => double.requests.slice(from).some((r) => r.path === "/v1/health/connect/web" && r.query.index === undefined), 5000, "a fresh read after the failure");
+    await waitFor(async () => (await httpGet(`${admin}/readyz`)).status === 200, 5000, "fresh again");
+    expect(metricValue((await httpGet(`${admin}/metrics`)).body, "sni_gateway_route_source_stale", {})).toBe(0);
   });
 
   test("a request that gets no answer in time fails with a timeout", async () => {

@@ -60,7 +60,7 @@ describe("our gateways with ACLs on, with the token MeshGateway declares", () =>
     expect(rules).not.toContain("node_prefix");
     const weak = await tokenWithRules(mesh.consul, "mesh-gateway-no-node-read", rules);
     const dc2: RealDatacenter = mesh.dc2;
-    const gateway = await startOurGateway(mesh.consul, mesh.program, dc2, await gatewayAddresses(dc2), weak, false);
+    const gateway = await startOurGateway(mesh.consul, mesh.program, dc2, await gatewayAddresses(dc2), { token: weak, waitReady: false, serviceId: "mesh-gateway-weak" });
     try {
       await eventually("the gateway to log that Consul filtered its reads", () => /"event":"acl-filtered"/.test(gateway.process.log()), {
         timeoutMs: 20_000,

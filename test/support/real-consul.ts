@@ -82,7 +82,7 @@ export class RealConsul {
 
   /** Starts the servers and waits until every datacenter has a leader, sees the others over the WAN and has an active Connect CA. */
   static async start(options: RealConsulOptions = {}): Promise<RealConsul> {
-    const consul = toolPath("consul");
+    toolPath("consul");
     const names = options.datacenters ?? ["dc1", "dc2"];
     const workDir = await fs.mkdtemp(path.join(os.tmpdir(), "real-consul-"));
     const octet = randomInt(20, 240);
@@ -121,9 +121,7 @@ export class RealConsul {
         };
         await fs.writeFile(path.join(dir, "agent.json"), JSON.stringify(rendered, null, 2));
         await fs.writeFile(path.join(dir, "loopback.json"), JSON.stringify(overlay, null, 2));
-        const process = TestProcess.start(`consul ${name}`, consul, ["agent", "-config-file", path.join(dir, "agent.json"), "-config-file", path.join(dir, "loopback.json")], {
-          logFile: path.join(dir, "consul.log"),
-        });
+        const process = startServer(name, dir);
         const httpAddress = `http://${host}:${ports[i].http}`;
         real.datacenters.push({
           name,
@@ -163,9 +161,21 @@ export class RealConsul {
     return this.datacenters.map((dc) => `--- ${dc.name} (${dc.process.logFile})\n${dc.process.tail(lines)}`).join("\n");
   }
 
-  private async waitReady(): Promise<void> {
+  /**
+   * Kills a datacenter's server (SIGKILL, as a crash), waits `downMs`, and starts it again on the
+   * same configuration and data; resolves once it has a leader again.
+   */
+  async crashAndRestart(name: string, downMs: number): Promise<void> {
+    const dc = this.dc(name);
+    await dc.process.stop("SIGKILL");
+    await new Promise((resolve) => setTimeout(resolve, downMs));
+    dc.process = startServer(name, path.join(this.workDir, name));
+    await this.waitReady([dc]);
+  }
+
+  private async waitReady(datacenters = this.datacenters): Promise<void> {
     const names = this.datacenters.map((d) => d.name).sort();
-    for (const dc of this.datacenters) {
+    for (const dc of datacenters) {
       const describe = () => this.logs();
       await eventually(`${dc.name} to elect a leader`, async () => {
         if (!dc.process.alive) throw new GiveUp(`consul ${dc.name} exited`);
@@ -189,6 +199,12 @@ export class RealConsul {
     await Promise.all(this.datacenters.map((dc) => dc.process.stop("SIGTERM", 10_000)));
     if (!keep) await fs.rm(this.workDir, { recursive: true, force: true });
   }
+}
+
+/** Starts the server of datacenter `name` from the configuration files in `dir`. */
+function startServer(name: string, dir: string): TestProcess {
+  const args = ["agent", "-config-file", path.join(dir, "agent.json"), "-config-file", path.join(dir, "loopback.json")];
+  return TestProcess.start(`consul ${name}`, toolPath("consul"), args, { logFile: path.join(dir, "consul.log") });
 }
 
 /** One HTTP API call; never throws on a status, only on a transport failure. */

@@ -10,7 +10,10 @@ import type { GatewayProgram } from "./gateway-program";
 import { eventually, freePorts, GiveUp, TestProcess, toolPath } from "./processes";
 import type { RealConsul, RealDatacenter } from "./real-consul";
 
-/** A tiny HTTP app answering every request with `<name> in <dc>`; it counts what it served. */
+/**
+ * A tiny HTTP app answering every request with `<name> in <dc>`, and `GET /stream?ms=N` with a
+ * line every 100 ms for N ms (at most 60 s); it counts what it served.
+ */
 export interface TinyApp {
   name: string;
   host: string;
@@ -28,7 +31,16 @@ export async function startTinyApp(name: string, dc: RealDatacenter): Promise<Ti
   const server = http.createServer((req, res) => {
     app.served++;
     res.setHeader("connection", "close");
-    res.end(`${name} in ${dc.name}\n`);
+    const stream = /^\/stream\?ms=(\d+)$/.exec(req.url ?? "");
+    if (!stream) return res.end(`${name} in ${dc.name}\n`);
+    const until = Date.now() + Math.min(Number(stream[1]), 60_000);
+    const timer = setInterval(() => {
+      if (Date.now() >= until) {
+        clearInterval(timer);
+        res.end(`${name} done\n`);
+      } else res.write("tick\n");
+    }, 100);
+    res.on("close", () => clearInterval(timer));
   });
   await new Promise<void>((resolve) => server.listen(0, app.host, resolve));
   app.port = (server.address() as net.AddressInfo).port;
@@ -148,26 +160,34 @@ export async function startEnvoyGateway(consul: RealConsul, dc: RealDatacenter, 
   return gateway;
 }
 
+/** Options of {@link startOurGateway}. */
+export interface OurGatewayOptions {
+  /** ACL token, given as `CONSUL_HTTP_TOKEN`. Default: the management token. */
+  token?: string;
+  /** Wait for `/readyz`. Default: `true`. */
+  waitReady?: boolean;
+  /** Registered service ID. Default: `mesh-gateway-ours-<dc>`. */
+  serviceId?: string;
+}
+
 /**
  * Starts our `sni-gateway` as the mesh gateway of `dc`, in Consul mode, registering itself.
  * It listens on both addresses (the LAN one and the WAN one).
  * @param program - The compiled gateway.
- * @param token - ACL token, given as `CONSUL_HTTP_TOKEN`. Default: the management token.
- * @param waitReady - Wait for `/readyz`. Default: `true`.
  */
 export async function startOurGateway(
   consul: RealConsul,
   program: GatewayProgram,
   dc: RealDatacenter,
   addresses: GatewayAddresses,
-  token = consul.managementToken,
-  waitReady = true,
+  options: OurGatewayOptions = {},
 ): Promise<RunningGateway> {
+  const token = "token" in options ? options.token : consul.managementToken;
   const [adminPort] = await freePorts("127.0.0.1", 1);
   const lan = `${addresses.lan.host}:${addresses.lan.port}`;
   const wan = `${addresses.wan.host}:${addresses.wan.port}`;
   const args = [program.main, "--datacenter", dc.name, "--listen", lan, "--listen", wan, "--admin", `127.0.0.1:${adminPort}`,
-    "--consul", dc.httpAddress, "--service-id", `mesh-gateway-ours-${dc.name}`, "--lan-address", lan, "--wan-address", wan, "--log-level", "debug"];
+    "--consul", dc.httpAddress, "--service-id", options.serviceId ?? `mesh-gateway-ours-${dc.name}`, "--lan-address", lan, "--wan-address", wan, "--log-level", "debug"];
   const env: NodeJS.ProcessEnv = { ...program.env };
   if (token) env.CONSUL_HTTP_TOKEN = token;
   const process = TestProcess.start(`our mesh gateway of ${dc.name}`, globalThis.process.execPath, args, {
@@ -175,7 +195,7 @@ export async function startOurGateway(
     logFile: logPath(consul, `our-gateway-${dc.name}-${Date.now()}.log`),
   });
   const gateway: RunningGateway = { ...runningProxy(process, adminPort), kind: "ours", datacenter: dc.name, addresses };
-  if (waitReady) {
+  if (options.waitReady ?? true) {
     await eventually(`${gateway.name} to be ready`, async () => {
       if (!process.alive) throw new GiveUp(`${gateway.name} exited`);
       return (await fetch(`${gateway.adminUrl}/readyz`, { signal: AbortSignal.timeout(2000) })).status === 200;
@@ -200,17 +220,21 @@ export async function envoyClusterEndpoints(proxy: RunningProxy, cluster: string
   return [...endpoints].sort();
 }
 
-/** One HTTP GET of `http://host:port/`; resolves with the status and body, or the error's text. */
-export function httpRequest(host: string, port: number, timeoutMs = 5000): Promise<{ ok: boolean; status?: number; body: string; ms: number }> {
+/**
+ * One HTTP GET of `http://host:port<path>`; resolves with the status and body, or the error's
+ * text (`ok` false), never rejects.
+ */
+export function httpRequest(host: string, port: number, timeoutMs = 5000, path = "/"): Promise<{ ok: boolean; status?: number; body: string; ms: number }> {
   const started = process.hrtime.bigint();
   const ms = () => Number(process.hrtime.bigint() - started) / 1e6;
   return new Promise((resolve) => {
-    const req = http.get({ host, port, path: "/", timeout: timeoutMs, agent: false }, (res) => {
+    const req = http.get({ host, port, path, timeout: timeoutMs, agent: false }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (d) => (body += d));
-      res.on("end", () => resolve({ ok: res.statusCode === 200, status: res.statusCode, body, ms: ms() }));
-      res.on("error", (error) => resolve({ ok: false, body: error.message, ms: ms() }));
+      res.on("end", () => resolve({ ok: res.statusCode === 200 && res.complete, status: res.statusCode, body, ms: ms() }));
+      res.on("error", (error) => resolve({ ok: false, body: `${body}[${error.message}]`, ms: ms() }));
+      res.on("close", () => resolve({ ok: false, body: `${body}[closed early]`, ms: ms() }));
     });
     req.on("timeout", () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
     req.on("error", (error) => resolve({ ok: false, body: error.message, ms: ms() }));

@@ -121,7 +121,7 @@ export class WebApiMesh {
   async startGateway(dc: RealDatacenter): Promise<RunningGateway> {
     const addresses = await gatewayAddresses(dc);
     return this.options.gateways[dc.name as "dc1" | "dc2"] === "ours"
-      ? startOurGateway(this.consul, this.program, dc, addresses, this.gatewayToken)
+      ? startOurGateway(this.consul, this.program, dc, addresses, { token: this.gatewayToken })
       : startEnvoyGateway(this.consul, dc, addresses);
   }
 
