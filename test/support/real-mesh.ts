@@ -5,6 +5,7 @@
  */
 import http from "node:http";
 import net from "node:net";
+import tls from "node:tls";
 import path from "node:path";
 import type { GatewayProgram } from "./gateway-program";
 import { eventually, freePorts, GiveUp, TestProcess, toolPath } from "./processes";
@@ -269,4 +270,60 @@ export async function envoyGatewayConnections(gateway: RunningGateway): Promise<
 /** Connections a gateway of either kind has accepted so far. */
 export function connectionsSeen(gateway: RunningGateway): Promise<number> {
   return gateway.kind === "ours" ? gatewayConnections(gateway, { result: "forwarded" }) : envoyGatewayConnections(gateway);
+}
+
+/** A Connect client certificate of one service, and the CA roots it trusts. */
+export interface ConnectIdentity {
+  cert: string;
+  key: string;
+  ca: string[];
+}
+
+/** The leaf certificate Consul's CA issues `service` (`/v1/agent/connect/ca/leaf/<service>`), and the roots. */
+export async function connectIdentity(dc: RealDatacenter, service: string): Promise<ConnectIdentity> {
+  const leaf = (await dc.api("GET", `/v1/agent/connect/ca/leaf/${service}`)).json as { CertPEM: string; PrivateKeyPEM: string };
+  const roots = (await dc.api("GET", "/v1/agent/connect/ca/roots")).json as { Roots: Array<{ RootCert: string }> };
+  return { cert: leaf.CertPEM, key: leaf.PrivateKeyPEM, ca: roots.Roots.map((r) => r.RootCert) };
+}
+
+/**
+ * One HTTP request over Consul Connect mTLS, made as a sidecar makes it: to `host:port` (a mesh
+ * gateway) with the destination's SNI name, presenting `identity`'s certificate, and accepting
+ * only a server certificate for `spiffeId`. Resolves with the outcome, never rejects.
+ */
+export function connectRequest(
+  host: string,
+  port: number,
+  sni: string,
+  spiffeId: string,
+  identity: ConnectIdentity,
+  timeoutMs = 5000,
+): Promise<{ ok: boolean; body: string }> {
+  return new Promise((resolve) => {
+    let data = "";
+    const done = (ok: boolean, body: string) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ ok, body });
+    };
+    const socket = tls.connect({
+      host,
+      port,
+      servername: sni,
+      cert: identity.cert,
+      key: identity.key,
+      ca: identity.ca,
+      // Connect certificates name the service by a SPIFFE URI, not a DNS name.
+      checkServerIdentity: (_name, cert) =>
+        cert.subjectaltname?.split(", ").includes(`URI:${spiffeId}`) ? undefined : new Error(`server is not ${spiffeId}: ${cert.subjectaltname}`),
+    });
+    const timer = setTimeout(() => done(false, `${data}[no answer in ${timeoutMs} ms]`), timeoutMs);
+    socket.on("secureConnect", () => socket.write("GET / HTTP/1.1\r\nHost: api\r\nConnection: close\r\n\r\n"));
+    socket.on("data", (chunk: Buffer) => (data += chunk.toString("utf8")));
+    socket.on("end", () => {
+      const [head, ...rest] = data.split("\r\n\r\n");
+      done(/^HTTP\/1\.1 200 /.test(head), rest.join("\r\n\r\n"));
+    });
+    socket.on("error", (error) => done(false, `${data}[${error.message}]`));
+  });
 }
