@@ -66,11 +66,12 @@ export type StoredConfigEntryJson = Record<string, unknown> & { Kind: string; Na
  * The entry as Consul 1.16 reads it back after {@link toConfigEntry}'s body was written: the same
  * fields plus the blocks Consul fills in empty (`TransparentProxy`, `Expose`, and for
  * `proxy-defaults` `AccessLogs`), `MeshGateway` as `{}` when no mode is set, in Consul's key order.
- * This is what the Consul provider's `config_json` holds after a read: a `configJson` written in
- * this form decodes to the same entry, so the next `pulumi preview` shows no diff (the provider
- * compares decoded entries, where a missing `TransparentProxy` block is not an empty one).
- * Proven against the real agent in `test/real/consul-plumbing.test.ts`. Never throws on input of
- * the declared type.
+ * The Consul provider reads the entry back into `config_json` and compares the two sides decoded
+ * into the Go API's structs, where a missing `TransparentProxy` block (a pointer) is not an empty
+ * one: a `configJson` in this form decodes to what Consul returns, so the next `pulumi preview`
+ * has nothing to show. The stored form is proven against the real agent in
+ * `test/real/consul-plumbing.test.ts`; the provider itself cannot be built on our machines, so its
+ * comparison is read from its source, not run. Never throws on input of the declared type.
  * @param entry - A `proxy-defaults` or `service-defaults` entry.
  */
 export function toStoredConfigEntry(entry: ConfigEntry): StoredConfigEntryJson {
