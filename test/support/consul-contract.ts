@@ -75,10 +75,13 @@ export function describeConsulContract(start: ContractTargetFactory): void {
       const connect = (await call(target, "GET", "/v1/health/connect/web")).json as Array<{ Service: { ID: string } }>;
       expect(connect.map((e) => e.Service.ID)).toEqual(["web-sidecar-proxy"]);
       // The sidecar passes its default checks once something listens on its port.
+      // (Consul runs a new TCP check first after a random part of its 10 s interval.)
+      let checks = "";
       await eventually("the sidecar to pass its checks", async () => {
+        checks = (await call(target as ContractTarget, "GET", "/v1/agent/checks")).text;
         const passing = (await call(target as ContractTarget, "GET", "/v1/health/connect/web?passing")).json as Array<{ Service: { ID: string } }>;
         return passing.length === 1 && passing[0].Service.ID === "web-sidecar-proxy";
-      }, { timeoutMs: 20_000 });
+      }, { timeoutMs: 35_000, describe: () => `checks: ${checks}` });
 
       expect((await call(target, "PUT", "/v1/agent/service/deregister/web")).status).toBe(200);
       expect((await call(target, "GET", "/v1/agent/services")).json).toEqual({});

@@ -120,6 +120,14 @@ export class WebApiMesh {
     // Gateways and sidecars are routed to once their TCP checks pass (first run within 10 s).
     await this.awaitHealthy(this.dc2, "/v1/health/connect/api?passing");
     for (const dc of [this.dc1, this.dc2]) await this.awaitHealthy(dc, "/v1/health/service/mesh-gateway?passing");
+    // Our gateways then hold the whole picture: dc1's the other datacenter's gateway (with ACLs,
+    // once the token has replicated there), dc2's api.
+    for (const gateway of Object.values(this.gateways).filter((g) => g.kind === "ours")) {
+      await eventually(`${gateway.name} to route the whole mesh`, async () => {
+        const routes = (await (await fetch(`${gateway.adminUrl}/routes`)).json()) as { services: Array<{ name: string }>; gateways: Array<{ datacenter: string }> };
+        return gateway.datacenter === "dc1" ? routes.gateways.some((g) => g.datacenter === "dc2") : routes.services.some((s) => s.name === "api");
+      }, { timeoutMs: 60_000, describe: () => gateway.process.tail(10) });
+    }
   }
 
   /** Starts the gateway of `dc` (of the kind the options say) at new addresses. */
