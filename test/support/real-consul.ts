@@ -80,7 +80,10 @@ export class RealConsul {
     this.managementToken = managementToken;
   }
 
-  /** Starts the servers and waits until every datacenter has a leader, sees the others over the WAN and has an active Connect CA. */
+  /**
+   * Starts the servers and waits until every datacenter has a leader, sees the others over the
+   * WAN, accepts the management token (ACLs on) and has an active Connect CA.
+   */
   static async start(options: RealConsulOptions = {}): Promise<RealConsul> {
     toolPath("consul");
     const names = options.datacenters ?? ["dc1", "dc2"];
@@ -186,6 +189,10 @@ export class RealConsul {
         const answer = await dc.api("GET", "/v1/catalog/datacenters");
         return answer.status === 200 && JSON.stringify([...(answer.json as string[])].sort()) === JSON.stringify(names);
       }, { timeoutMs: 60_000, describe });
+      if (this.managementToken) {
+        // In a secondary datacenter the token works once ACL replication has brought it there.
+        await eventually(`${dc.name} to accept the management token`, async () => (await dc.api("GET", "/v1/acl/token/self")).status === 200, { timeoutMs: 60_000, describe });
+      }
       await eventually(`${dc.name} to have an active Connect CA`, async () => {
         const answer = await dc.api("GET", "/v1/agent/connect/ca/roots");
         const roots = answer.json as { ActiveRootID?: string; Roots?: unknown[] } | undefined;
