@@ -50,7 +50,7 @@ step() {
 
 # A one-line reason for the usual failures.
 hint() {
-  if grep -qiE 'proxy.golang.org|GOPROXY|dial tcp|i/o timeout|no such host|connection refused|403 Forbidden|404 Not Found' "$1"; then
+  if grep -qiE 'GOPROXY|reading https:|dial tcp|i/o timeout|no such host|connection refused|403 Forbidden|404 Not Found' "$1"; then
     say "reason: the Go module proxy could not serve a module (unreachable, or it refused the version); see the log above"
   elif grep -qiE 'pypi|Could not find a version|No matching distribution|ConnectionError' "$1"; then
     say "reason: PyPI could not serve the package (unreachable, or no wheel for this platform)"
