@@ -169,15 +169,27 @@ export function httpGet(url: string): Promise<{ status: number; body: string }> 
  * `metricValue(text, 'sni_gateway_hello_failures_total', { reason: "not-tls" })`; 0 when absent.
  */
 export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  for (const value of samples(text, name, labels)) return value;
+  return 0;
+}
+
+/** The sum of every sample of `name` whose labels include `labels`; 0 when there is none. */
+export function metricSum(text: string, name: string, labels: Record<string, string> = {}): number {
+  let total = 0;
+  for (const value of samples(text, name, labels)) total += value;
+  return total;
+}
+
+/** The values of the samples of `name` whose labels include `labels`, in order. */
+function* samples(text: string, name: string, labels: Record<string, string>): Generator<number> {
   for (const line of text.split("\n")) {
     if (!line.startsWith(name)) continue;
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!m || m[1] !== name) continue;
     const found: Record<string, string> = {};
     for (const pair of (m[2] ?? "").matchAll(/([a-zA-Z_]+)="((?:[^"\\]|\\.)*)"/g)) found[pair[1]] = pair[2];
-    if (Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(m[3]);
+    if (Object.entries(labels).every(([k, v]) => found[k] === v)) yield Number(m[3]);
   }
-  return 0;
 }
 
 /** Sends raw bytes and waits for the peer to close; resolves with what came back and how it ended. */

@@ -6,7 +6,7 @@
  * gets SIGTERM with streams in flight.
  */
 import { eventually } from "../support/processes";
-import { connectIdentity, connectRequest, gatewayAddresses, httpRequest, startOurGateway, type RunningGateway } from "../support/real-mesh";
+import { connectIdentity, connectRequest, gatewayAddresses, gatewayMetric, httpRequest, startOurGateway, type RunningGateway } from "../support/real-mesh";
 import { WebApiMesh } from "../support/web-api-mesh";
 
 jest.setTimeout(240_000);
@@ -43,12 +43,6 @@ function traffic(request: Request, everyMs = 200, max = 1000) {
   };
 }
 
-async function metric(gateway: RunningGateway, name: string): Promise<number | undefined> {
-  const text = await (await fetch(`${gateway.adminUrl}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
-  return line === undefined ? undefined : Number(line.split(" ")[1]);
-}
-
 describe("faults of a real mesh (our gateways, local mode)", () => {
   const mesh = new WebApiMesh({ gateways: { dc1: "ours", dc2: "ours" } });
   beforeAll(async () => {
@@ -71,7 +65,7 @@ describe("faults of a real mesh (our gateways, local mode)", () => {
     expect(load.outcomes.length).toBeGreaterThan(0);
     expect(load.outcomes.every((o) => o.ok && o.body === "api in dc2\n")).toBe(true);
     const crash = mesh.consul.crashAndRestart("dc1", 30_000);
-    await eventually("dc1's gateway to report its source stale", async () => (await metric(gateway, "sni_gateway_route_source_stale")) === 1, { timeoutMs: 20_000 });
+    await eventually("dc1's gateway to report its source stale", async () => (await gatewayMetric(gateway, "sni_gateway_route_source_stale")) === 1, { timeoutMs: 20_000 });
     const readyz = await fetch(`${gateway.adminUrl}/readyz`);
     expect(readyz.status).toBe(503);
     expect(await readyz.json()).toMatchObject({ stale: true });
@@ -80,7 +74,7 @@ describe("faults of a real mesh (our gateways, local mode)", () => {
     let lastReadyz = "";
     await eventually("dc1's gateway to be fresh again", async () => {
       lastReadyz = await (await fetch(`${gateway.adminUrl}/readyz`)).text();
-      return (await metric(gateway, "sni_gateway_route_source_stale")) === 0;
+      return (await gatewayMetric(gateway, "sni_gateway_route_source_stale")) === 0;
     }, { timeoutMs: 60_000, describe: () => `readyz: ${lastReadyz}\n${gateway.process.tail(3)}` });
     const recoveredMs = Date.now() - restarted;
     expect((await fetch(`${gateway.adminUrl}/readyz`)).status).toBe(200);
@@ -116,7 +110,7 @@ describe("faults of a real mesh (our gateways, local mode)", () => {
       const failed = outcomes.filter((o) => !o.ok);
       expect(failed.filter((o) => o.at >= killedAt)).toEqual([]);
       expect(failed.length).toBeLessThanOrEqual(1);
-      const failovers = await metricSum(mesh.gateways.dc1, "sni_gateway_upstream_connect_failures_total");
+      const failovers = await gatewayMetric(mesh.gateways.dc1, "sni_gateway_upstream_connect_failures_total");
       figures.push(`remote gateway killed: ${outcomes.length} requests, ${failed.length} failed (in flight at the kill), ${failovers} connects failed over to the other gateway; the killed one out of the table ${droppedMs} ms after the kill`);
     } finally {
       await second.stop();
@@ -153,16 +147,9 @@ describe("faults of a real mesh (our gateways, local mode)", () => {
     expect(result.body).toContain("tick");
     expect(closedMs).toBeLessThan(5000);
     for (const gateway of [mesh.gateways.dc1, mesh.gateways.dc2]) {
-      await eventually(`${gateway.name} to hold no connection`, async () => (await metric(gateway, "sni_gateway_active_connections")) === 0, { timeoutMs: 10_000 });
+      await eventually(`${gateway.name} to hold no connection`, async () => (await gatewayMetric(gateway, "sni_gateway_active_connections")) === 0, { timeoutMs: 10_000 });
     }
     figures.push(`upstream killed mid-stream: the client saw the close ${closedMs} ms later`);
   });
 });
 
-async function metricSum(gateway: RunningGateway, name: string): Promise<number> {
-  const text = await (await fetch(`${gateway.adminUrl}/metrics`)).text();
-  return text
-    .split("\n")
-    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
-    .reduce((sum, l) => sum + Number(l.split(" ").at(-1)), 0);
-}

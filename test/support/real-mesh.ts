@@ -7,6 +7,7 @@ import http from "node:http";
 import net from "node:net";
 import tls from "node:tls";
 import path from "node:path";
+import { metricSum } from "../gateway/helpers";
 import type { GatewayProgram } from "./gateway-program";
 import { eventually, freePorts, GiveUp, TestProcess, toolPath } from "./processes";
 import type { RealConsul, RealDatacenter } from "./real-consul";
@@ -251,17 +252,10 @@ export function httpRequest(host: string, port: number, timeoutMs = 5000, path =
   });
 }
 
-/** Our gateway's `/metrics` counter `sni_gateway_connections_total` summed over the labels that match `labels`. */
-export async function gatewayConnections(gateway: RunningGateway, labels: Record<string, string> = {}): Promise<number> {
+/** One metric of our gateway's `/metrics`, summed over the samples whose labels include `labels`. */
+export async function gatewayMetric(gateway: RunningGateway, name: string, labels: Record<string, string> = {}): Promise<number> {
   const text = await (await fetch(`${gateway.adminUrl}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
-  let total = 0;
-  for (const line of text.split("\n")) {
-    const match = /^sni_gateway_connections_total\{([^}]*)\} (\S+)$/.exec(line);
-    if (!match) continue;
-    const have = Object.fromEntries([...match[1].matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) total += Number(match[2]);
-  }
-  return total;
+  return metricSum(text, name, labels);
 }
 
 /** Envoy's counter of downstream connections on all its listeners (`listener.*.downstream_cx_total`, the mesh listeners only). */
@@ -278,7 +272,7 @@ export async function envoyGatewayConnections(gateway: RunningGateway): Promise<
 
 /** Connections a gateway of either kind has accepted so far. */
 export function connectionsSeen(gateway: RunningGateway): Promise<number> {
-  return gateway.kind === "ours" ? gatewayConnections(gateway, { result: "forwarded" }) : envoyGatewayConnections(gateway);
+  return gateway.kind === "ours" ? gatewayMetric(gateway, "sni_gateway_connections_total", { result: "forwarded" }) : envoyGatewayConnections(gateway);
 }
 
 /** A Connect client certificate of one service, and the CA roots it trusts. */
