@@ -20,3 +20,4 @@ export * from "./gateway-registration";
 export * from "./default-mesh";
 export { hclString } from "./hcl";
 export * from "./cluster-id";
+export * from "./mesh-fragment";
