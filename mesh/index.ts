@@ -21,3 +21,7 @@ export * from "./default-mesh";
 export { hclString } from "./hcl";
 export * from "./cluster-id";
 export * from "./mesh-fragment";
+export * from "./consul-config";
+export * from "./merge-fragments";
+export * from "./topology-fragment";
+export * from "./route-filter";
