@@ -7,7 +7,15 @@ import { decideMeshGatewayMode, type ModeLevel } from "./mode";
 import { meshProxies, serviceDefaultsFor } from "./mesh-proxies";
 import { serviceSni } from "./sni";
 import { isObject, listOf } from "./guards";
-import { DEFAULT_TRUST_DOMAIN, type EffectiveMode, type Mesh, type MeshGatewaySpec, type Mode, type Upstream } from "./types";
+import {
+  DEFAULT_TRUST_DOMAIN,
+  type AddressPort,
+  type EffectiveMode,
+  type Mesh,
+  type MeshGatewaySpec,
+  type Mode,
+  type Upstream,
+} from "./types";
 
 /** One hop of a route. */
 export type RouteHop =
@@ -28,6 +36,13 @@ export type RouteHop =
       datacenter: string;
       /** Which of the gateway's addresses is dialled: `LAN` from its own datacenter, `WAN` from another. */
       address: "LAN" | "WAN";
+      /**
+       * `address:port` (`[address]:port` for IPv6) of every gateway of `datacenter` on the side
+       * dialled, in declaration order. `LAN`: `taggedAddresses.lan`, else `address` and `port`;
+       * `WAN`: `taggedAddresses.wan`, else the LAN one. The port defaults to the gateway's `port`,
+       * whose default is 8443. A gateway with no address is left out: `[]` when none has one.
+       */
+      endpoints: string[];
     };
 
 /** The route of one upstream. */
@@ -66,9 +81,57 @@ function hopText(hop: RouteHop): string {
   return hop.kind === "service" ? `${hop.name} (${hop.datacenter})` : `${hop.name} ${hop.datacenter} ${hop.address}`;
 }
 
-/** The name of the gateways of `datacenter`: the first declared there, else `mesh-gateway`. */
-function gatewayName(mesh: Mesh, datacenter: string): string {
-  return listOf<MeshGatewaySpec>(mesh.gateways).find((gw) => isObject(gw) && gw.datacenter === datacenter)?.name ?? "mesh-gateway";
+/** A hop as the table shows it: a gateway with the addresses dialled. */
+function hopWithAddresses(hop: RouteHop): string {
+  if (hop.kind === "service") return hopText(hop);
+  return `${hopText(hop)} (${hop.endpoints.length > 0 ? hop.endpoints.join(", ") : "no address"})`;
+}
+
+/** The hops shown one way each, joined by arrows; `direct` when no gateway carries the traffic. */
+function pathText(hops: RouteHop[], usesGateway: boolean, show: (hop: RouteHop) => string): string {
+  return hops.map(show).join(" → ") + (usesGateway ? "" : " direct");
+}
+
+/** The gateways of one datacenter, as a route's hop names and dials them. */
+interface DatacenterGateways {
+  /** The first declared there. */
+  name: string;
+  /** Their `address:port` from their own datacenter. */
+  lan: string[];
+  /** Their `address:port` from other datacenters. */
+  wan: string[];
+}
+
+const DEFAULT_GATEWAY_NAME = "mesh-gateway";
+const DEFAULT_GATEWAY_PORT = 8443;
+
+/** `address:port` of the first of `candidates` with an address; ports default to `port`. */
+function endpointOf(candidates: unknown[], port: number): string | undefined {
+  for (const candidate of candidates) {
+    if (!isObject(candidate)) continue;
+    const { address, port: ownPort } = candidate as Partial<AddressPort>;
+    if (typeof address !== "string" || address === "") continue;
+    const p = typeof ownPort === "number" ? ownPort : port;
+    return address.includes(":") ? `[${address}]:${p}` : `${address}:${p}`;
+  }
+  return undefined;
+}
+
+/** The gateways of every datacenter of `mesh` that declares one, in one pass. */
+function gatewaysByDatacenter(mesh: Mesh): Map<string, DatacenterGateways> {
+  const byDatacenter = new Map<string, DatacenterGateways>();
+  for (const gw of listOf<MeshGatewaySpec>(mesh.gateways)) {
+    if (!isObject(gw)) continue;
+    const entry = byDatacenter.get(gw.datacenter) ?? { name: gw.name ?? DEFAULT_GATEWAY_NAME, lan: [], wan: [] };
+    byDatacenter.set(gw.datacenter, entry);
+    const port = typeof gw.port === "number" ? gw.port : DEFAULT_GATEWAY_PORT;
+    const tagged: { lan?: unknown; wan?: unknown } = isObject(gw.taggedAddresses) ? gw.taggedAddresses : {};
+    const lan = endpointOf([tagged.lan, gw], port);
+    const wan = endpointOf([tagged.wan, tagged.lan, gw], port);
+    if (lan) entry.lan.push(lan);
+    if (wan) entry.wan.push(wan);
+  }
+  return byDatacenter;
 }
 
 /**
@@ -87,6 +150,12 @@ export function planRoutes(mesh: Mesh): RoutePlan {
   if (!isObject(mesh)) return { trustDomain: DEFAULT_TRUST_DOMAIN, routes: [] };
   const trustDomain = typeof mesh.trustDomain === "string" && mesh.trustDomain ? mesh.trustDomain : DEFAULT_TRUST_DOMAIN;
   const routes: PlannedRoute[] = [];
+  const gateways = gatewaysByDatacenter(mesh);
+  const gatewayHop = (datacenter: string, address: "LAN" | "WAN"): RouteHop => {
+    const gws = gateways.get(datacenter);
+    const endpoints = [...((address === "LAN" ? gws?.lan : gws?.wan) ?? [])];
+    return { kind: "mesh-gateway", name: gws?.name ?? DEFAULT_GATEWAY_NAME, datacenter, address, endpoints };
+  };
   for (const p of meshProxies(mesh)) {
     const sd = serviceDefaultsFor(mesh, p.sourceService);
     const namespace = p.service.namespace || "default";
@@ -111,12 +180,9 @@ export function planRoutes(mesh: Mesh): RoutePlan {
       const from: RouteHop = { kind: "service", name: p.sourceService, datacenter: p.service.datacenter };
       const to: RouteHop = { kind: "service", name: destination.name, datacenter };
       const hops: RouteHop[] = [from];
-      if (usesGateway && mode === "local") {
-        hops.push({ kind: "mesh-gateway", name: gatewayName(mesh, from.datacenter), datacenter: from.datacenter, address: "LAN" });
-      }
-      if (usesGateway) hops.push({ kind: "mesh-gateway", name: gatewayName(mesh, datacenter), datacenter, address: "WAN" });
+      if (usesGateway && mode === "local") hops.push(gatewayHop(from.datacenter, "LAN"));
+      if (usesGateway) hops.push(gatewayHop(datacenter, "WAN"));
       hops.push(to);
-      const text = hops.map(hopText).join(" → ") + (usesGateway ? "" : " direct");
       routes.push({
         path: `${p.path}.upstreams[${k}]`,
         source: { service: p.sourceService, proxy: p.service.name, datacenter: p.service.datacenter, namespace, partition },
@@ -127,7 +193,7 @@ export function planRoutes(mesh: Mesh): RoutePlan {
         usesGateway,
         sni: serviceSni({ service: destination.name, namespace: destination.namespace, partition: destination.partition, datacenter, trustDomain }),
         hops,
-        text,
+        text: pathText(hops, usesGateway, hopText),
       });
     });
   }
@@ -135,28 +201,34 @@ export function planRoutes(mesh: Mesh): RoutePlan {
 }
 
 /**
- * A readable text table of `plan` for the CLI: one row per route with its source, upstream,
- * local bind port, mode, deciding level, and path; the SNI names follow in a second table.
+ * The route plan as a table for people, one line per route and a header line, columns aligned:
+ * `SOURCE` (service and datacenter), `UPSTREAM`, `DATACENTER` (the upstream's), `BIND PORT`
+ * (local bind port), `MODE` (effective), `DECIDED BY` (the level), `SNI` and `HOPS` (each
+ * gateway with the addresses dialled, `no address` when none is known). The SNI name is a
+ * column rather than a second table so that a route is one line, found by `grep` from the SNI
+ * name in a gateway's log; the hops, the only cell of varying length, come last.
  * @param plan - A route plan from {@link planRoutes}.
  */
 export function formatRoutePlan(plan: RoutePlan): string {
   if (plan.routes.length === 0) return "no upstreams: nothing to route\n";
-  const header = ["SOURCE", "UPSTREAM", "PORT", "MODE", "DECIDED BY", "PATH"];
+  const header = ["SOURCE", "UPSTREAM", "DATACENTER", "BIND PORT", "MODE", "DECIDED BY", "SNI", "HOPS"];
   const rows = plan.routes.map((r) => [
     `${r.source.service} (${r.source.datacenter})`,
-    `${r.destination.name} (${r.destination.datacenter})`,
+    r.destination.name,
+    r.destination.datacenter,
     String(r.localBindPort),
     r.mode,
     r.decidedBy,
-    r.text,
+    r.sni,
+    pathText(r.hops, r.usesGateway, hopWithAddresses),
   ]);
-  const table = [header, ...rows];
-  const widths = header.map((_, col) => Math.max(...table.map((row) => row[col].length)));
-  const line = (row: string[]) =>
-    row
-      .map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col])))
-      .join("  ")
-      .trimEnd();
-  const sniRows = plan.routes.map((r) => `  ${r.source.service} (${r.source.datacenter}) → ${r.destination.name}: ${r.sni}`);
-  return [line(header), ...rows.map(line), "", `SNI names (trust domain ${plan.trustDomain}):`, ...sniRows, ""].join("\n");
+  return alignedTable([header, ...rows]);
+}
+
+/** `rows` as lines, every column but the last padded to its widest cell. */
+function alignedTable(rows: string[][]): string {
+  const widths = rows[0].map((_, col) => rows.reduce((width, row) => Math.max(width, row[col].length), 0));
+  const last = widths.length - 1;
+  const line = (row: string[]) => row.map((cell, col) => (col === last ? cell : cell.padEnd(widths[col]))).join("  ");
+  return `${rows.map(line).join("\n")}\n`;
 }

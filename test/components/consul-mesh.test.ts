@@ -70,7 +70,9 @@ describe("ConsulMesh (Pulumi mocks)", () => {
       ["db", "local", true],
       ["logging", "none", false],
     ]);
-    expect(await valueOf(mesh.routePlanText)).toContain("web (dc1) → mesh-gateway dc1 LAN → mesh-gateway dc2 WAN → db (dc2)");
+    expect(await valueOf(mesh.routePlanText)).toContain(
+      "web (dc1) → mesh-gateway dc1 LAN (mesh-gateway-dc1:8443) → mesh-gateway dc2 WAN (mesh-gateway-dc2:8443) → db (dc2)",
+    );
   });
 
   test("datacenters are WAN joined: each server's agent config lists the other's WAN address", async () => {

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { defaultMesh, formatRoutePlan, planRoutes, serviceSni, DEFAULT_TRUST_DOMAIN, type Mesh, type MeshService } from "../../mesh";
+import { defaultMesh, formatRoutePlan, planRoutes, serviceSni, DEFAULT_TRUST_DOMAIN, type Mesh, type MeshGatewaySpec, type MeshService, type RouteHop } from "../../mesh";
 
 const TD = DEFAULT_TRUST_DOMAIN;
 
@@ -24,7 +24,7 @@ describe("planRoutes on the default mesh", () => {
       sni: `api.default.dc2.internal.${TD}`,
       hops: [
         { kind: "service", name: "web", datacenter: "dc1" },
-        { kind: "mesh-gateway", name: "mesh-gateway", datacenter: "dc2", address: "WAN" },
+        { kind: "mesh-gateway", name: "mesh-gateway", datacenter: "dc2", address: "WAN", endpoints: ["mesh-gateway-dc2:8443"] },
         { kind: "service", name: "api", datacenter: "dc2" },
       ],
       text: "web (dc1) → mesh-gateway dc2 WAN → api (dc2)",
@@ -141,6 +141,58 @@ describe("planRoutes", () => {
   });
 });
 
+describe("planRoutes: the gateways' addresses", () => {
+  /** The gateway hops of web (dc1) → api (dc2) in mode local, with `gateways`. */
+  const gatewayHops = (gateways: MeshGatewaySpec[]) => {
+    const m: Mesh = {
+      datacenters: [{ name: "dc1" }, { name: "dc2" }],
+      gateways,
+      services: [
+        { name: "web", datacenter: "dc1", port: 1, connect: { sidecarService: { proxy: { upstreams: [{ destinationName: "api", datacenter: "dc2", localBindPort: 1, meshGateway: { mode: "local" } }] } } } },
+      ],
+    };
+    return planRoutes(m).routes[0].hops.filter((hop) => hop.kind === "mesh-gateway");
+  };
+
+  it("lists every gateway of the datacenter, LAN from its own and WAN from another, tagged addresses first", () => {
+    const hops = gatewayHops([
+      { datacenter: "dc1", address: "10.0.0.1" },
+      { datacenter: "dc2", name: "gw-a", address: "10.1.0.9", taggedAddresses: { lan: { address: "10.1.0.1", port: 8443 }, wan: { address: "203.0.113.1", port: 443 } } },
+      { datacenter: "dc2", name: "gw-b", address: "10.1.0.2", port: 9443 },
+    ]);
+    expect(hops).toEqual([
+      { kind: "mesh-gateway", name: "mesh-gateway", datacenter: "dc1", address: "LAN", endpoints: ["10.0.0.1:8443"] },
+      { kind: "mesh-gateway", name: "gw-a", datacenter: "dc2", address: "WAN", endpoints: ["203.0.113.1:443", "10.1.0.2:9443"] },
+    ]);
+  });
+
+  it("dials WAN at the LAN address when no WAN address is tagged, with brackets around IPv6", () => {
+    const hops = gatewayHops([
+      { datacenter: "dc1", address: "fd00::1", port: 8444 },
+      { datacenter: "dc2", address: "10.1.0.9", port: 1000, taggedAddresses: { lan: { address: "10.1.0.1", port: 8443 } } },
+    ]);
+    expect(hops.map((hop) => hop.kind === "mesh-gateway" && hop.endpoints)).toEqual([["[fd00::1]:8444"], ["10.1.0.1:8443"]]);
+  });
+
+  it("leaves out a gateway with no address: no endpoints, named in the table", () => {
+    const hops = gatewayHops([{ datacenter: "dc1" }]);
+    expect(hops.map((hop) => hop.kind === "mesh-gateway" && [hop.name, hop.endpoints])).toEqual([
+      ["mesh-gateway", []],
+      ["mesh-gateway", []],
+    ]);
+    const plan = planRoutes({ datacenters: [{ name: "dc1" }, { name: "dc2" }], services: [{ name: "web", datacenter: "dc1", port: 1, connect: { sidecarService: { proxy: { upstreams: [{ destinationName: "api", datacenter: "dc2", localBindPort: 1, meshGateway: { mode: "remote" } }] } } } }] });
+    expect(formatRoutePlan(plan)).toContain("web (dc1) → mesh-gateway dc2 WAN (no address) → api (dc2)");
+  });
+
+  it("gives each hop a list of its own, so that changing one route's changes no other", () => {
+    const [api, db] = planRoutes(defaultMesh()).routes;
+    const endpointsOf = (hop: RouteHop) => (hop.kind === "mesh-gateway" ? hop.endpoints : undefined);
+    expect(endpointsOf(api.hops[1])).toEqual(["mesh-gateway-dc2:8443"]);
+    expect(endpointsOf(db.hops[2])).toEqual(["mesh-gateway-dc2:8443"]);
+    expect(endpointsOf(api.hops[1])).not.toBe(endpointsOf(db.hops[2]));
+  });
+});
+
 describe("planRoutes on malformed input", () => {
   it("never throws: skips upstreams that are not objects and upstream lists that are not lists", () => {
     const loose = (x: unknown) => x as never;
@@ -172,15 +224,27 @@ describe("planRoutes on malformed input", () => {
 });
 
 describe("formatRoutePlan", () => {
-  it("prints an aligned table and the SNI names", () => {
-    const text = formatRoutePlan(planRoutes(defaultMesh()));
-    const lines = text.split("\n");
-    expect(lines[0]).toMatch(/^SOURCE\s+UPSTREAM\s+PORT\s+MODE\s+DECIDED BY\s+PATH$/);
-    expect(lines[1]).toMatch(/^web \(dc1\)\s+api \(dc2\)\s+10000\s+remote\s+upstream\s+web \(dc1\) → mesh-gateway dc2 WAN → api \(dc2\)$/);
-    expect(lines[3]).toContain("logging (dc2) direct");
-    const pathColumn = lines[0].indexOf("PATH");
-    for (const row of lines.slice(1, 4)) expect(row.indexOf("web (dc1) →")).toBe(pathColumn);
-    expect(text).toContain(`api.default.dc2.internal.${TD}`);
+  it("prints a header and one aligned line per route, the hops with their addresses last", () => {
+    const lines = formatRoutePlan(planRoutes(defaultMesh())).split("\n");
+    expect(lines).toHaveLength(5);
+    expect(lines[4]).toBe("");
+    expect(lines[0].split(/\s{2,}/)).toEqual(["SOURCE", "UPSTREAM", "DATACENTER", "BIND PORT", "MODE", "DECIDED BY", "SNI", "HOPS"]);
+    expect(lines[1].split(/\s{2,}/)).toEqual([
+      "web (dc1)",
+      "api",
+      "dc2",
+      "10000",
+      "remote",
+      "upstream",
+      `api.default.dc2.internal.${TD}`,
+      "web (dc1) → mesh-gateway dc2 WAN (mesh-gateway-dc2:8443) → api (dc2)",
+    ]);
+    expect(lines[2]).toContain("web (dc1) → mesh-gateway dc1 LAN (mesh-gateway-dc1:8443) → mesh-gateway dc2 WAN (mesh-gateway-dc2:8443) → db (dc2)");
+    expect(lines[3]).toMatch(/ {2}web \(dc1\) → logging \(dc2\) direct$/);
+    for (const column of ["UPSTREAM", "BIND PORT", "SNI", "HOPS"]) {
+      const at = lines[0].indexOf(column);
+      for (const row of lines.slice(1, 4)) expect([row[at - 1], row[at - 2], row[at]]).toEqual([" ", " ", expect.stringMatching(/\S/)]);
+    }
   });
 
   it("says so when there is nothing to route", () => {
