@@ -25,3 +25,5 @@ export * from "./consul-config";
 export * from "./merge-fragments";
 export * from "./topology-fragment";
 export * from "./route-filter";
+export * from "./catalog-mesh";
+export * from "./gateway-health";
