@@ -4,7 +4,7 @@
  * the answer to "which path does my traffic take" (hashicorp/consul#12623).
  */
 import { decideMeshGatewayMode, type ModeLevel } from "./mode";
-import { meshProxies, serviceDefaultsFor } from "./mesh-proxies";
+import { meshProxies, serviceDefaultsByName } from "./mesh-proxies";
 import { serviceSni } from "./sni";
 import { isObject, listOf } from "./guards";
 import {
@@ -151,13 +151,14 @@ export function planRoutes(mesh: Mesh): RoutePlan {
   const trustDomain = typeof mesh.trustDomain === "string" && mesh.trustDomain ? mesh.trustDomain : DEFAULT_TRUST_DOMAIN;
   const routes: PlannedRoute[] = [];
   const gateways = gatewaysByDatacenter(mesh);
+  const serviceDefaults = serviceDefaultsByName(mesh);
   const gatewayHop = (datacenter: string, address: "LAN" | "WAN"): RouteHop => {
     const gws = gateways.get(datacenter);
     const endpoints = [...((address === "LAN" ? gws?.lan : gws?.wan) ?? [])];
     return { kind: "mesh-gateway", name: gws?.name ?? DEFAULT_GATEWAY_NAME, datacenter, address, endpoints };
   };
   for (const p of meshProxies(mesh)) {
-    const sd = serviceDefaultsFor(mesh, p.sourceService);
+    const sd = serviceDefaults.get(p.sourceService);
     const namespace = p.service.namespace || "default";
     const partition = p.service.partition || "default";
     listOf<Upstream>(p.proxy.upstreams).forEach((up, k) => {

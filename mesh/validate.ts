@@ -4,11 +4,11 @@
  * returned at once, each naming its field path.
  */
 import { decideMeshGatewayMode, isMode } from "./mode";
-import { meshProxies, primaryDatacenterOf, serviceDefaultsFor, type MeshProxy } from "./mesh-proxies";
+import { meshProxies, primaryDatacenterOf, serviceDefaultsByName, type MeshProxy } from "./mesh-proxies";
 import { MeshValidationError, type MeshProblem } from "./mesh-validation-error";
 import { isSniLabel } from "./sni";
 import { isObject } from "./guards";
-import type { Mesh, MeshGatewayConfig, MeshService, Mode } from "./types";
+import type { Mesh, MeshGatewayConfig, MeshService, Mode, ServiceDefaultsEntry } from "./types";
 
 const DEFAULT = "default";
 
@@ -232,11 +232,24 @@ function checkServices(mesh: Mesh, dcNames: Set<string>, c: Collector): void {
   });
 }
 
-function checkProxy(mesh: Mesh, p: MeshProxy, catalog: Catalog, gatewayDcs: Set<string>, dcNames: Set<string>, c: Collector): void {
+/** What every proxy's check looks up, built once per validation. */
+interface Lookups {
+  /** The services declared, and those with connect endpoints. */
+  catalog: Catalog;
+  /** The declared datacenters. */
+  dcNames: Set<string>;
+  /** Datacenters with at least one mesh gateway. */
+  gatewayDcs: Set<string>;
+  /** The `service-defaults` entry of each service name (the first one). */
+  serviceDefaults: Map<string, ServiceDefaultsEntry>;
+}
+
+function checkProxy(mesh: Mesh, p: MeshProxy, lookups: Lookups, c: Collector): void {
   const { proxy, path, service } = p;
+  const { catalog, dcNames, gatewayDcs } = lookups;
   if (proxy.localServicePort !== undefined) c.port(`${path}.localServicePort`, proxy.localServicePort, "local service port");
   const instanceOk = c.meshGateway(`${path}.meshGateway`, proxy.meshGateway);
-  const sd = serviceDefaultsFor(mesh, p.sourceService);
+  const sd = lookups.serviceDefaults.get(p.sourceService);
   const levelsOk =
     instanceOk && (sd?.meshGateway?.mode === undefined || isMode(sd.meshGateway.mode)) && (mesh.proxyDefaults?.meshGateway?.mode === undefined || isMode(mesh.proxyDefaults.meshGateway.mode));
   const binds = new Map<string, number>();
@@ -345,9 +358,13 @@ function checkAll(mesh: Mesh, c: Collector): void {
   const dcNames = new Set((mesh.datacenters ?? []).map((dc) => dc.name));
   checkGateways(mesh, dcNames, c);
   checkServices(mesh, dcNames, c);
-  const catalog = buildCatalog(mesh.services ?? []);
-  const gatewayDcs = new Set((mesh.gateways ?? []).map((gw) => gw.datacenter));
-  for (const p of meshProxies(mesh)) checkProxy(mesh, p, catalog, gatewayDcs, dcNames, c);
+  const lookups: Lookups = {
+    catalog: buildCatalog(mesh.services ?? []),
+    dcNames,
+    gatewayDcs: new Set((mesh.gateways ?? []).map((gw) => gw.datacenter)),
+    serviceDefaults: serviceDefaultsByName(mesh),
+  };
+  for (const p of meshProxies(mesh)) checkProxy(mesh, p, lookups, c);
 }
 
 /**

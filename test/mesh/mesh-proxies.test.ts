@@ -1,4 +1,4 @@
-import { meshProxies, primaryDatacenterOf, serviceDefaultsFor, type Mesh } from "../../mesh";
+import { meshProxies, primaryDatacenterOf, serviceDefaultsByName, serviceDefaultsFor, type Mesh } from "../../mesh";
 
 describe("meshProxies", () => {
   it("finds connect-proxy and sidecar proxies with their paths and downstream service", () => {
@@ -21,7 +21,7 @@ describe("meshProxies", () => {
   });
 });
 
-describe("primaryDatacenterOf / serviceDefaultsFor", () => {
+describe("primaryDatacenterOf / serviceDefaultsFor / serviceDefaultsByName", () => {
   it("defaults the primary to the first datacenter", () => {
     expect(primaryDatacenterOf({ datacenters: [{ name: "a" }, { name: "b" }] })).toBe("a");
     expect(primaryDatacenterOf({ primaryDatacenter: "b", datacenters: [{ name: "a" }, { name: "b" }] })).toBe("b");
@@ -38,5 +38,20 @@ describe("primaryDatacenterOf / serviceDefaultsFor", () => {
     };
     expect(serviceDefaultsFor(m, "web")?.protocol).toBe("http");
     expect(serviceDefaultsFor(m, "api")).toBeUndefined();
+  });
+  it("maps every name to the entry serviceDefaultsFor finds, skipping entries that are not objects", () => {
+    const m: Mesh = {
+      datacenters: [],
+      serviceDefaults: [
+        { kind: "service-defaults", name: "web", protocol: "http" },
+        null as never,
+        { kind: "service-defaults", name: "api" },
+        { kind: "service-defaults", name: "web", protocol: "tcp" },
+      ],
+    };
+    const byName = serviceDefaultsByName(m);
+    expect([...byName.keys()]).toEqual(["web", "api"]);
+    for (const name of ["web", "api"]) expect(byName.get(name)).toBe(serviceDefaultsFor(m, name));
+    expect(serviceDefaultsByName({ datacenters: [], serviceDefaults: "x" as never }).size).toBe(0);
   });
 });
