@@ -27,3 +27,5 @@ export * from "./topology-fragment";
 export * from "./route-filter";
 export * from "./catalog-mesh";
 export * from "./gateway-health";
+export * from "./diagram-too-large-error";
+export * from "./route-diagram";

@@ -1,0 +1,28 @@
+import { defaultMesh, planRoutes, routeDiagramDot } from "../../mesh";
+import { DiagramRenderError } from "../../plan/diagram-render-error";
+import { renderDiagramSvg } from "../../plan/diagram-svg";
+
+describe("renderDiagramSvg", () => {
+  const dot = routeDiagramDot(defaultMesh(), planRoutes(defaultMesh()));
+
+  it("renders the route diagram to an SVG document with its labels, offline", async () => {
+    const svg = await renderDiagramSvg(dot);
+    expect(svg).toMatch(/^<\?xml [^>]*\?>\n<!DOCTYPE svg [^>]*>\n/);
+    expect(svg).toMatch(/<svg width="\d+pt" height="\d+pt"/);
+    expect(svg).toContain(">web</text>");
+    expect(svg).toContain(">LAN mesh&#45;gateway&#45;dc2:8443</text>");
+    expect(svg.trimEnd()).toMatch(/<\/svg>$/);
+  });
+
+  it("gives the same bytes for the same graph", async () => {
+    expect(await renderDiagramSvg(dot)).toBe(await renderDiagramSvg(dot));
+  });
+
+  it("rejects a graph Graphviz cannot read with DiagramRenderError, its messages and code", async () => {
+    const rendering = renderDiagramSvg("digraph { a -> }");
+    await expect(rendering).rejects.toBeInstanceOf(DiagramRenderError);
+    await expect(rendering).rejects.toMatchObject({ code: "E_DIAGRAM_RENDER", messages: [expect.stringContaining("syntax error")] });
+    // The instance stays usable.
+    expect(await renderDiagramSvg(dot)).toContain(">web</text>");
+  });
+});
