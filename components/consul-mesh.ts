@@ -3,23 +3,26 @@
  * (every problem in one error, before any resource exists), then creates the WAN
  * federation, the datacenters, the config entries (in the primary datacenter, from which
  * Consul replicates them), the mesh gateways and the connect services, and exports the
- * route plan: which path each upstream's traffic takes and why.
+ * route plan: which path each upstream's traffic takes and why, as data, a table and a diagram.
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
   clusterIdOf,
   DEFAULT_TRUST_DOMAIN,
+  DiagramTooLargeError,
   formatRoutePlan,
   MeshValidationError,
   planRoutes,
   primaryDatacenterOf,
   renderGatewayRoutes,
+  routeDiagramDot,
   validateMesh,
   type Mesh,
   type MeshProblem,
   type RoutePlan,
   type RoutesFile,
 } from "../mesh";
+import { renderDiagramSvg } from "../plan/diagram-svg";
 import { checkSubnet, DEFAULT_WAN_SUBNET, defaultLanSubnet, lanGatewayAddress, wanGatewayAddress } from "./address-plan";
 import { ConnectService } from "./connect-service";
 import { Datacenter } from "./datacenter";
@@ -101,6 +104,19 @@ function optionProblems(args: ConsulMeshArgs, names: string[]): MeshProblem[] {
   return problems;
 }
 
+/**
+ * The SVG of the mesh's route diagram (`routeDiagramDot`). A mesh with more routes than the diagram
+ * draws gets a picture saying so, rather than a failed deployment.
+ */
+async function routeDiagramSvg(mesh: Mesh, plan: RoutePlan): Promise<string> {
+  try {
+    return await renderDiagramSvg(routeDiagramDot(mesh, plan));
+  } catch (error) {
+    if (!(error instanceof DiagramTooLargeError)) throw error;
+    return renderDiagramSvg(`digraph { "too large" [shape=plaintext, fontname="Helvetica", label=${JSON.stringify(error.message)}]; }`);
+  }
+}
+
 /** A whole Consul mesh with gateways across datacenters, on Docker. */
 export class ConsulMesh extends pulumi.ComponentResource {
   /** The validated mesh model. */
@@ -109,6 +125,12 @@ export class ConsulMesh extends pulumi.ComponentResource {
   readonly routePlan: pulumi.Output<RoutePlan>;
   /** The route plan as a readable table. */
   readonly routePlanText: pulumi.Output<string>;
+  /**
+   * The route plan as a diagram, an SVG document: datacenters, gateways with their LAN and WAN
+   * addresses, and each upstream's path coloured by its mode (`routeDiagramDot`). For a mesh of more
+   * than `DEFAULT_MAX_ROUTES` routes, a picture of the `DiagramTooLargeError` message instead.
+   */
+  readonly routeDiagramSvg: pulumi.Output<string>;
   /** The WAN federation (more than one datacenter). */
   readonly wan?: WanFederation;
   /** The datacenters, by name. */
@@ -163,6 +185,7 @@ export class ConsulMesh extends pulumi.ComponentResource {
     const plan = planRoutes(mesh);
     this.routePlan = pulumi.output(plan);
     this.routePlanText = pulumi.output(formatRoutePlan(plan));
+    this.routeDiagramSvg = pulumi.output(routeDiagramSvg(mesh, plan));
     const prefix = args.resourcePrefix ?? "consul-mesh";
     const primary = primaryDatacenterOf(mesh) as string;
 
@@ -271,6 +294,7 @@ export class ConsulMesh extends pulumi.ComponentResource {
     this.registerOutputs({
       routePlan: this.routePlan,
       routePlanText: this.routePlanText,
+      routeDiagramSvg: this.routeDiagramSvg,
       datacenters: names,
     });
   }

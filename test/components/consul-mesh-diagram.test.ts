@@ -1,0 +1,47 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the mock monitor's wire data is untyped */
+import * as pulumi from "@pulumi/pulumi";
+import { ConsulMesh } from "../../components/consul-mesh";
+import { DEFAULT_MAX_ROUTES, defaultMesh, planRoutes, routeDiagramDot, type Mesh } from "../../mesh";
+import { renderDiagramSvg } from "../../plan/diagram-svg";
+import { setupMocks, valueOf, type MockHarness } from "../support/pulumi-mocks";
+
+/** The outputs each component registers, by URN, as the engine receives them. */
+function recordOutputs(): Map<string, Record<string, unknown>> {
+  const outputs = new Map<string, Record<string, unknown>>();
+  const monitor = pulumi.runtime.getMonitor() as any;
+  const original = monitor.registerResourceOutputs.bind(monitor);
+  monitor.registerResourceOutputs = (req: any, callback: (err: any, res: any) => void) => {
+    outputs.set(req.getUrn(), req.getOutputs().toJavaScript());
+    return original(req, callback);
+  };
+  return outputs;
+}
+
+describe("ConsulMesh route diagram (Pulumi mocks)", () => {
+  let mocks: MockHarness;
+  beforeEach(async () => {
+    mocks = await setupMocks();
+  });
+
+  test("routeDiagramSvg is the SVG of the route plan's diagram, registered as an output", async () => {
+    const outputs = recordOutputs();
+    const mesh = new ConsulMesh("mesh", defaultMesh());
+    await mocks.settle();
+    const expected = await renderDiagramSvg(routeDiagramDot(defaultMesh(), planRoutes(defaultMesh())));
+    expect(await valueOf(mesh.routeDiagramSvg)).toBe(expected);
+    expect(expected).toContain(">LAN mesh&#45;gateway&#45;dc1:8443</text>");
+    expect(outputs.get(mocks.get("mesh", "consul-mesh:index:ConsulMesh").urn)?.routeDiagramSvg).toBe(expected);
+  });
+
+  test("a mesh with more routes than the diagram draws gets a picture of the reason, not a failed deployment", async () => {
+    const many: Mesh = defaultMesh();
+    const upstreams = Array.from({ length: DEFAULT_MAX_ROUTES + 1 }, (_, i) => ({ destinationName: "api", datacenter: "dc2", localBindPort: 20000 + i }));
+    many.services![0].connect!.sidecarService.proxy!.upstreams = upstreams;
+    const mesh = new ConsulMesh("mesh", many);
+    await mocks.settle();
+    const svg = await valueOf(mesh.routeDiagramSvg);
+    expect(svg).toMatch(/^<\?xml/);
+    expect(svg).toContain(`would draw ${DEFAULT_MAX_ROUTES + 1} routes`);
+    expect(svg).toContain("&#45;&#45;service web");
+  });
+});
