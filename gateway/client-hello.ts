@@ -147,12 +147,13 @@ export class ClientHelloReader {
         return at === 0 ? ERRORS["not-tls"] : ERRORS.malformed;
       }
       if (available >= 2 && raw[at + 1] !== 3) return at === 0 ? ERRORS["not-tls"] : ERRORS.malformed;
-      if (available >= 6 && this.handshakeLength === 0 && raw[at + RECORD_HEADER] !== HANDSHAKE_CLIENT_HELLO) {
-        return ERRORS["not-client-hello"];
-      }
       if (available < RECORD_HEADER) return NEED_MORE;
       const recordLength = raw.readUInt16BE(at + 3);
       if (recordLength === 0 || recordLength > MAX_RECORD_LENGTH) return ERRORS.malformed;
+      // Only once the record header is known good: the answer must not depend on how the bytes were cut.
+      if (available > RECORD_HEADER && this.handshakeLength === 0 && raw[at + RECORD_HEADER] !== HANDSHAKE_CLIENT_HELLO) {
+        return ERRORS["not-client-hello"];
+      }
       if (available < RECORD_HEADER + recordLength) return NEED_MORE;
 
       const payload = raw.subarray(at + RECORD_HEADER, at + RECORD_HEADER + recordLength);

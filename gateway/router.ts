@@ -7,6 +7,8 @@ import type { RouteEndpoint } from "../mesh/routes-file";
 import { parseSni } from "../mesh/sni";
 import { gatewayKey, RouteTable, serviceKey } from "./route-table";
 
+const HOST_NAME = /^[A-Za-z0-9._-]+$/;
+
 /** Why a name is refused; stable values, used as metric labels. */
 export const ROUTE_REJECT_REASONS = [
   /** The ClientHello carried no server name. */
@@ -78,7 +80,9 @@ export function route(
   trustDomain: string,
 ): RouteDecision {
   if (!sni) return { kind: "reject", reason: "no-sni" };
-  const parsed = parseSni(sni, trustDomain);
+  // Host-name characters only, as a ClientHello carries them: parseSni lower-cases before it checks,
+  // and Unicode case mapping turns some letters into ASCII (U+212A KELVIN SIGN becomes "k").
+  const parsed = HOST_NAME.test(sni) ? parseSni(sni, trustDomain) : undefined;
   if (parsed === undefined) {
     const underTrustDomain = sni.toLowerCase().endsWith(`.${trustDomain.toLowerCase()}`);
     return { kind: "reject", reason: underTrustDomain ? "unsupported-name" : "foreign-trust-domain" };
