@@ -24,7 +24,10 @@ export interface ConsulConfigDocument {
 
 /** Options of {@link consulConfigFragment}. */
 export interface ConsulConfigOptions {
-  /** Datacenter of the services when no file of the group sets `datacenter`. Default: Consul's `"dc1"`. */
+  /**
+   * Datacenter of the services when no file of the group sets `datacenter` (e.g. the primary of
+   * a topology file). Default: Consul's `"dc1"`, which the fragment then declares itself.
+   */
   datacenter?: string;
 }
 
@@ -206,6 +209,10 @@ export function consulConfigFragment(documents: ConsulConfigDocument[], options:
     out.fragment.origins.datacenters.push(`${origin}: agent configuration`);
   }
   const datacenter = spec?.name ?? options.datacenter ?? "dc1";
+  if (!spec && options.datacenter === undefined && documents.length) {
+    out.fragment.mesh.datacenters.push({ name: datacenter });
+    out.fragment.origins.datacenters.push(`${documents[0].origin}: no agent configuration, so Consul's default datacenter`);
+  }
   for (const doc of documents) {
     const config = api(toApiForm(doc.content));
     if ("Kind" in config) {

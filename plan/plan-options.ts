@@ -2,7 +2,7 @@
  * The command line of `consul-mesh plan`: one table of flags, from which the `parseArgs`
  * options and the help text are both made.
  */
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 
 /** The output formats. */
 export const FORMATS = ["table", "json", "dot", "svg"] as const;
@@ -100,7 +100,7 @@ export function parsePlanOptions(argv: string[]): PlanOptions | "help" {
       args: withConsulDefault(argv),
       options: Object.fromEntries(
         FLAGS.map((flag) => [flag.name, { type: flag.value ? "string" : "boolean", multiple: flag.multiple ?? false }]),
-      ) as Parameters<typeof parseArgs>[0]["options"],
+      ) as ParseArgsConfig["options"],
       allowPositionals: false,
       strict: true,
     }));

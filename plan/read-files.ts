@@ -1,3 +1,4 @@
+/// <reference path="./js-hcl-parser.d.ts" />
 /**
  * The file sources of `consul-mesh plan`: topology files (JSON or YAML) and Consul
  * configuration (HCL or JSON files, or directories read as one agent's `-config-dir`).

@@ -24,17 +24,25 @@ export interface GatewayProgram {
 }
 
 /** Compiles `gateway/main.ts` into a new temporary folder (about 5 s). */
-export async function compileGatewayProgram(): Promise<GatewayProgram> {
-  const outDir = await fs.mkdtemp(path.join(os.tmpdir(), "sni-gateway-program-"));
+export function compileGatewayProgram(): Promise<GatewayProgram> {
+  return compileProgram("gateway/main.ts");
+}
+
+/**
+ * Compiles one of the repository's programs and what it imports into a new temporary folder.
+ * @param entry - Its entry point, relative to the repository, e.g. `plan/main.ts`.
+ */
+export async function compileProgram(entry: string): Promise<GatewayProgram> {
+  const outDir = await fs.mkdtemp(path.join(os.tmpdir(), "program-"));
   await run(
     process.execPath,
-    [path.join(ROOT, "node_modules/typescript/bin/tsc"), path.join(ROOT, "gateway/main.ts"), "--outDir", outDir, "--rootDir", ROOT,
+    [path.join(ROOT, "node_modules/typescript/bin/tsc"), path.join(ROOT, entry), "--outDir", outDir, "--rootDir", ROOT,
       "--module", "commonjs", "--target", "ES2022", "--esModuleInterop", "--skipLibCheck", "--strict", "--types", "node", "--resolveJsonModule"],
     { cwd: ROOT },
   );
   return {
     dir: outDir,
-    main: path.join(outDir, "gateway/main.js"),
+    main: path.join(outDir, entry.replace(/\.ts$/, ".js")),
     env: { PATH: process.env.PATH, NODE_PATH: path.join(ROOT, "node_modules") },
     remove: () => fs.rm(outDir, { recursive: true, force: true }),
   };
