@@ -1,3 +1,5 @@
+// The program is also compiled from its entry file alone, where tsconfig.json's include does not apply.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
 /// <reference path="./js-hcl-parser.d.ts" />
 /**
  * The file sources of `consul-mesh plan`: topology files (JSON or YAML) and Consul
