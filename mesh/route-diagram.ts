@@ -46,8 +46,9 @@ const MEANING: Record<EffectiveMode, string> = {
 };
 
 const NOTES = [
-  "Left of each gateway: the services whose upstreams these are, with each upstream's local bind port;",
-  "right: the services they reach. Dashed: no gateway (mode none, or within one datacenter).",
+  "Left of the gateways: the services whose upstreams are drawn, by local bind port.",
+  "Right of the gateways: the services those upstreams reach.",
+  "Dashed: no gateway on the way (mode none, or the same datacenter).",
 ];
 
 const DEFAULT_GATEWAY_NAME = "mesh-gateway";
@@ -180,7 +181,7 @@ function gatewayNode(gateways: MeshGatewaySpec[]): string {
   const names = gateways.length > 0 ? gateways.map((gw) => gw.name ?? DEFAULT_GATEWAY_NAME).join(", ") : "no mesh gateway";
   const row = (side: "lan" | "wan") => {
     const endpoints = gateways.map((gw) => endpoint(gw, side)).join(", ") || "none";
-    return `<TR><TD PORT="${side}" ALIGN="LEFT" BGCOLOR="#F2F2F2">${side.toUpperCase()} ${html(endpoints)}</TD></TR>`;
+    return `<TR><TD PORT="${side}" ALIGN="LEFT" BGCOLOR="#F2F2F2"><B>${side.toUpperCase()}</B> ${html(endpoints)}</TD></TR>`;
   };
   const header = `<TR><TD><B>${html(names)}</B></TD></TR>`;
   return `[shape=plain, style="", label=<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">${header}${row("lan")}${row("wan")}</TABLE>>]`;
@@ -205,7 +206,7 @@ function legend(): string {
   const gap = `<TD WIDTH="4" HEIGHT="3" FIXEDSIZE="TRUE"></TD>`;
   const sample = (mode: EffectiveMode) => {
     const cells = mode === "none" ? [1, 2, 3, 4].map(() => bar(MODE_COLOURS[mode], 6) + gap).join("") : bar(MODE_COLOURS[mode], 40);
-    return `<TD><TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>${cells}</TR></TABLE></TD>`;
+    return `<TD ALIGN="LEFT"><TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>${cells}</TR></TABLE></TD>`;
   };
   const rows = MODES.map((mode) => `<TR>${sample(mode)}<TD ALIGN="LEFT"><B>${mode}</B>: ${html(MEANING[mode])}</TD></TR>`);
   const notes = NOTES.map((note) => `<TR><TD COLSPAN="2" ALIGN="LEFT">${html(note)}</TD></TR>`);

@@ -29,7 +29,7 @@ describe("ConsulMesh route diagram (Pulumi mocks)", () => {
     await mocks.settle();
     const expected = await renderDiagramSvg(routeDiagramDot(defaultMesh(), planRoutes(defaultMesh())));
     expect(await valueOf(mesh.routeDiagramSvg)).toBe(expected);
-    expect(expected).toContain(">LAN mesh&#45;gateway&#45;dc1:8443</text>");
+    expect(expected).toContain("> mesh&#45;gateway&#45;dc1:8443</text>");
     expect(outputs.get(mocks.get("mesh", "consul-mesh:index:ConsulMesh").urn)?.routeDiagramSvg).toBe(expected);
   });
 

@@ -42,8 +42,8 @@ describe("routeDiagramDot on the default mesh", () => {
   });
 
   it("gives each gateway a LAN and a WAN side with their addresses, and each source a port per upstream", () => {
-    expect(clusterOf(dot, "dc2")).toContain('<TD PORT="lan" ALIGN="LEFT" BGCOLOR="#F2F2F2">LAN mesh-gateway-dc2:8443</TD>');
-    expect(clusterOf(dot, "dc2")).toContain('<TD PORT="wan" ALIGN="LEFT" BGCOLOR="#F2F2F2">WAN mesh-gateway-dc2:8443</TD>');
+    expect(clusterOf(dot, "dc2")).toContain('<TD PORT="lan" ALIGN="LEFT" BGCOLOR="#F2F2F2"><B>LAN</B> mesh-gateway-dc2:8443</TD>');
+    expect(clusterOf(dot, "dc2")).toContain('<TD PORT="wan" ALIGN="LEFT" BGCOLOR="#F2F2F2"><B>WAN</B> mesh-gateway-dc2:8443</TD>');
     const web = clusterOf(dot, "dc1")!.split("\n").find((line) => line.includes('"source:dc1/default/default/web"'));
     expect(web).toContain('<TD ROWSPAN="3">web</TD><TD PORT="p10000">10000</TD>');
     expect(web).toContain('<TD PORT="p10001">10001</TD>');
@@ -87,7 +87,7 @@ describe("routeDiagramDot", () => {
   it("draws a datacenter that has a gateway and no routes", () => {
     const dot = diagram(withIdleDatacenter());
     expect(clustersOf(dot)).toEqual(["dc1", "dc2", "dc3"]);
-    expect(clusterOf(dot, "dc3")).toContain("LAN mesh-gateway-dc3:8443");
+    expect(clusterOf(dot, "dc3")).toContain("<B>LAN</B> mesh-gateway-dc3:8443");
     expect(edgesOf(dot).some((edge) => edge.includes("dc3"))).toBe(false);
   });
 
@@ -99,12 +99,12 @@ describe("routeDiagramDot", () => {
       { datacenter: "dc3", name: "edge" },
     ];
     const dot = diagram({ ...mesh, gateways });
-    expect(clusterOf(dot, "dc1")).toContain("LAN 10.0.0.2:8443");
-    expect(clusterOf(dot, "dc1")).toContain("WAN 203.0.113.5:443");
-    expect(clusterOf(dot, "dc2")).toContain("LAN [fd00::2]:8443");
-    expect(clusterOf(dot, "dc2")).toContain("WAN [fd00::2]:8443");
+    expect(clusterOf(dot, "dc1")).toContain("<B>LAN</B> 10.0.0.2:8443");
+    expect(clusterOf(dot, "dc1")).toContain("<B>WAN</B> 203.0.113.5:443");
+    expect(clusterOf(dot, "dc2")).toContain("<B>LAN</B> [fd00::2]:8443");
+    expect(clusterOf(dot, "dc2")).toContain("<B>WAN</B> [fd00::2]:8443");
     expect(clusterOf(dot, "dc3")).toContain("<B>edge</B>");
-    expect(clusterOf(dot, "dc3")).toContain("LAN agent address");
+    expect(clusterOf(dot, "dc3")).toContain("<B>LAN</B> agent address");
   });
 
   it("keeps only the routes from or to the services named, and the datacenters they pass through", () => {
@@ -186,12 +186,12 @@ describe("routeDiagramDot", () => {
     expect(dot).toContain(`"source:${encodeURIComponent(dc)}/default/default/${encodeURIComponent(odd)}"`);
     expect(dot).toContain("we&quot;b &lt;&amp;&gt; \\");
     expect(dot).toContain("<B>d&quot;c&lt;1&gt;&amp;</B>");
-    expect(dot).toContain("LAN &lt;gw &quot;1&quot;&gt;:8443");
+    expect(dot).toContain("<B>LAN</B> &lt;gw &quot;1&quot;&gt;:8443");
     const svg = await renderDiagramSvg(dot);
     const entities: Record<string, string> = { quot: '"', lt: "<", gt: ">", amp: "&", "#39": "'", "#45": "-" };
     const texts = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1].replace(/&([#\w]+);/g, (_, e: string) => entities[e]));
     expect(texts.filter((t) => t === odd)).toHaveLength(2);
     expect(texts).toContain(dc);
-    expect(texts).toContain('LAN <gw "1">:8443');
+    expect(texts).toContain(' <gw "1">:8443');
   });
 });

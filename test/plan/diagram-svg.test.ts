@@ -10,7 +10,7 @@ describe("renderDiagramSvg", () => {
     expect(svg).toMatch(/^<\?xml [^>]*\?>\n<!DOCTYPE svg [^>]*>\n/);
     expect(svg).toMatch(/<svg width="\d+pt" height="\d+pt"/);
     expect(svg).toContain(">web</text>");
-    expect(svg).toContain(">LAN mesh&#45;gateway&#45;dc2:8443</text>");
+    expect(svg).toContain("> mesh&#45;gateway&#45;dc2:8443</text>");
     expect(svg.trimEnd()).toMatch(/<\/svg>$/);
   });
 
