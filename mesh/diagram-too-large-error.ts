@@ -21,10 +21,11 @@ export class DiagramTooLargeError extends Error {
     counts: { routes: number; services: number; datacenters: number; maxRoutes: number },
     example: { service?: string; datacenter?: string } = {},
   ) {
+    const { service = "NAME", datacenter = "NAME" } = example;
     super(
       `the route diagram would draw ${counts.routes} routes between ${counts.services} services in ` +
         `${counts.datacenters} datacenters, more than the ${counts.maxRoutes} it can draw readably: ` +
-        `draw part of the mesh with --service ${example.service ?? "NAME"} or --datacenter ${example.datacenter ?? "NAME"}`,
+        `draw part of the mesh with --service ${service} or --datacenter ${datacenter}`,
     );
     this.name = "DiagramTooLargeError";
     this.routes = counts.routes;

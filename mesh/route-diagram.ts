@@ -16,7 +16,10 @@ import type { AddressPort, DatacenterSpec, EffectiveMode, Mesh, MeshGatewaySpec 
  * without routes; both, when both are given; an empty or missing list keeps every route).
  */
 export interface RouteDiagramOptions extends RouteFilter {
-  /** The most routes drawn, once filtered; more throw a {@link DiagramTooLargeError}. Default: {@link DEFAULT_MAX_ROUTES}. */
+  /**
+   * The most routes drawn, once filtered; more throw a {@link DiagramTooLargeError}.
+   * Default: {@link DEFAULT_MAX_ROUTES}.
+   */
   maxRoutes?: number;
 }
 
@@ -54,9 +57,10 @@ const NOTES = [
 const DEFAULT_GATEWAY_NAME = "mesh-gateway";
 const DEFAULT_GATEWAY_PORT = 8443;
 
-/** A service drawn as a source: its datacenter and its upstreams' local bind ports. */
-interface Source {
+/** A service drawn: its datacenter, its label and, as a source, its upstreams' local bind ports. */
+interface ServiceNode {
   datacenter: string;
+  label: string;
   ports: Set<number>;
 }
 
@@ -84,23 +88,22 @@ export function routeDiagramDot(mesh: Mesh, plan: RoutePlan, options: RouteDiagr
   const named = options.datacenters ?? [];
   const filtered = (options.services ?? []).length > 0 || named.length > 0;
   const datacenters = new Set(filtered ? declared.filter((dc) => named.includes(dc)) : declared);
-  const sources = new Map<string, Source>();
-  const destinations = new Map<string, string>();
+  const sources = new Map<string, ServiceNode>();
+  const destinations = new Map<string, ServiceNode>();
   const edges = new Set<string>();
   for (const route of routes) {
     const { source, destination } = route;
-    const from = serviceId("source", source.datacenter, source.partition, source.namespace, source.service);
-    const to = serviceId("destination", destination.datacenter, destination.partition, destination.namespace, destination.name);
-    const ports = sources.get(from)?.ports ?? new Set();
-    sources.set(from, { datacenter: source.datacenter, ports: ports.add(route.localBindPort) });
-    destinations.set(to, destination.datacenter);
+    const from = serviceNode(sources, "source", { ...source, name: source.service });
+    const to = serviceNode(destinations, "destination", destination);
+    sources.get(from)?.ports.add(route.localBindPort);
     for (const hop of route.hops) datacenters.add(hop.datacenter);
     for (let i = 1; i < route.hops.length; i++) edges.add(hopEdge(route, i, from, to));
   }
 
   const gateways = new Map<string, MeshGatewaySpec[]>();
   for (const gw of listOf<MeshGatewaySpec>(mesh.gateways)) {
-    if (isObject(gw) && datacenters.has(gw.datacenter)) gateways.set(gw.datacenter, [...(gateways.get(gw.datacenter) ?? []), gw]);
+    if (!isObject(gw) || !datacenters.has(gw.datacenter)) continue;
+    gateways.set(gw.datacenter, [...(gateways.get(gw.datacenter) ?? []), gw]);
   }
   const primary = primaryDatacenterOf(mesh);
   const lines = [
@@ -111,15 +114,20 @@ export function routeDiagramDot(mesh: Mesh, plan: RoutePlan, options: RouteDiagr
     `  edge [arrowsize=0.7, penwidth=1.3];`,
   ];
   for (const dc of [...datacenters].sort(compare)) {
+    const label = `<B>${html(dc)}</B>${dc === primary ? " (primary)" : ""}`;
     lines.push(`  subgraph ${quote(`cluster_datacenter:${encodeURIComponent(dc)}`)} {`);
-    lines.push(`    label=<<B>${html(dc)}</B>${dc === primary ? " (primary)" : ""}>; labelloc=t; fontsize=13; style=rounded; color="#888888";`);
-    for (const [id, s] of sorted(sources)) if (s.datacenter === dc) lines.push(`    ${quote(id)} ${sourceNode(id, s.ports)};`);
+    lines.push(`    label=<${label}>; labelloc=t; fontsize=13; style=rounded; color="#888888";`);
+    for (const [id, s] of sorted(sources)) if (s.datacenter === dc) lines.push(`    ${quote(id)} ${sourceNode(s)};`);
     lines.push(`    ${quote(gatewayId(dc))} ${gatewayNode(gateways.get(dc) ?? [])};`);
-    for (const [id, at] of sorted(destinations)) if (at === dc) lines.push(`    ${quote(id)} [label=<${serviceLabel(id)}>];`);
+    for (const [id, s] of sorted(destinations)) {
+      if (s.datacenter === dc) lines.push(`    ${quote(id)} [label=<${s.label}>];`);
+    }
     lines.push("  }");
   }
   // Three columns whatever the routes: sources, gateways, destinations.
-  const rank = (kind: string, ids: string[]) => ids.length > 0 && lines.push(`  { rank=${kind}; ${ids.map(quote).join("; ")}; }`);
+  const rank = (kind: string, ids: string[]) => {
+    if (ids.length > 0) lines.push(`  { rank=${kind}; ${ids.map(quote).join("; ")}; }`);
+  };
   rank("min", [...sources.keys()].sort(compare));
   rank("same", [...datacenters].map(gatewayId).sort(compare));
   rank("max", [...destinations.keys()].sort(compare));
@@ -131,12 +139,12 @@ function tooLarge(routes: PlannedRoute[], maxRoutes: number): DiagramTooLargeErr
   const services = new Set<string>();
   const datacenters = new Set<string>();
   for (const { source, destination } of routes) {
-    services.add(serviceId("", source.datacenter, source.partition, source.namespace, source.service));
-    services.add(serviceId("", destination.datacenter, destination.partition, destination.namespace, destination.name));
+    services.add(serviceId("", { ...source, name: source.service })).add(serviceId("", destination));
     datacenters.add(source.datacenter).add(destination.datacenter);
   }
-  const example = { service: routes[0].source.service, datacenter: routes[0].source.datacenter };
-  return new DiagramTooLargeError({ routes: routes.length, services: services.size, datacenters: datacenters.size, maxRoutes }, example);
+  const counts = { routes: routes.length, services: services.size, datacenters: datacenters.size, maxRoutes };
+  const { service, datacenter } = routes[0].source;
+  return new DiagramTooLargeError(counts, { service, datacenter });
 }
 
 /**
@@ -148,14 +156,35 @@ function tooLarge(routes: PlannedRoute[], maxRoutes: number): DiagramTooLargeErr
 function hopEdge(route: PlannedRoute, i: number, from: string, to: string): string {
   const [a, b] = [route.hops[i - 1], route.hops[i]];
   const betweenGateways = a.kind === "mesh-gateway" && b.kind === "mesh-gateway";
-  const tail = a.kind === "service" ? `${quote(from)}:"p${route.localBindPort}":e` : `${quote(gatewayId(a.datacenter))}:${betweenGateways ? "wan:e" : "lan"}`;
-  const head = b.kind === "service" ? quote(to) : `${quote(gatewayId(b.datacenter))}:${b.address === "LAN" ? "lan" : "wan"}${betweenGateways ? ":e" : ""}`;
+  const tail =
+    a.kind === "service"
+      ? `${quote(from)}:"p${route.localBindPort}":e`
+      : `${quote(gatewayId(a.datacenter))}:${betweenGateways ? "wan:e" : "lan"}`;
+  const head =
+    b.kind === "service"
+      ? quote(to)
+      : `${quote(gatewayId(b.datacenter))}:${b.address === "LAN" ? "lan" : "wan"}${betweenGateways ? ":e" : ""}`;
   return `${tail} -> ${head} [color="${MODE_COLOURS[route.mode]}"${route.usesGateway ? "" : ", style=dashed"}]`;
 }
 
+/** A service as the routes name it. */
+interface ServiceName {
+  datacenter: string;
+  partition: string;
+  namespace: string;
+  name: string;
+}
+
+/** The id of service `s` on one side of the diagram, added to `nodes` if new. */
+function serviceNode(nodes: Map<string, ServiceNode>, side: string, s: ServiceName): string {
+  const id = serviceId(side, s);
+  if (!nodes.has(id)) nodes.set(id, { datacenter: s.datacenter, label: serviceLabel(s), ports: new Set() });
+  return id;
+}
+
 // Ids are URI-encoded, so that no name can end a quoted DOT string or start an escape sequence.
-function serviceId(side: string, datacenter: string, partition: string, namespace: string, name: string): string {
-  return `${side}:${[datacenter, partition, namespace, name].map(encodeURIComponent).join("/")}`;
+function serviceId(side: string, s: ServiceName): string {
+  return `${side}:${[s.datacenter, s.partition, s.namespace, s.name].map(encodeURIComponent).join("/")}`;
 }
 
 function gatewayId(datacenter: string): string {
@@ -163,28 +192,33 @@ function gatewayId(datacenter: string): string {
 }
 
 /** A service's name, and its partition and namespace when they are not the default ones. */
-function serviceLabel(id: string): string {
-  const [, partition, namespace, name] = id.slice(id.indexOf(":") + 1).split("/").map(decodeURIComponent);
-  const scope = [partition, namespace].filter((part) => part !== "default").join("/");
-  return html(name) + (scope ? ` <FONT POINT-SIZE="9" COLOR="#555555">${html(scope)}</FONT>` : "");
+function serviceLabel(s: ServiceName): string {
+  const scope = [s.partition, s.namespace].filter((part) => part !== "default").join("/");
+  return html(s.name) + (scope ? ` <FONT POINT-SIZE="9" COLOR="#555555">${html(scope)}</FONT>` : "");
+}
+
+const TABLE = 'BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3"';
+
+/** A table node: square cells, as the sources and the gateways are drawn. */
+function tableNode(rows: string[]): string {
+  return `[shape=plain, style="", label=<<TABLE ${TABLE}>${rows.join("")}</TABLE>>]`;
 }
 
 /** A source service: its name beside a column of its upstreams' local bind ports, one port each. */
-function sourceNode(id: string, ports: Set<number>): string {
-  const cells = [...ports].sort((a, b) => a - b).map((port) => `<TD PORT="p${port}">${port}</TD>`);
-  const rows = cells.map((cell, i) => (i === 0 ? `<TR><TD ROWSPAN="${cells.length}">${serviceLabel(id)}</TD>${cell}</TR>` : `<TR>${cell}</TR>`));
-  return `[shape=plain, style="", label=<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">${rows.join("")}</TABLE>>]`;
+function sourceNode(s: ServiceNode): string {
+  const cells = [...s.ports].sort((a, b) => a - b).map((port) => `<TD PORT="p${port}">${port}</TD>`);
+  const name = `<TD ROWSPAN="${cells.length}">${s.label}</TD>`;
+  return tableNode(cells.map((cell, i) => `<TR>${i === 0 ? name : ""}${cell}</TR>`));
 }
 
 /** The mesh gateways of one datacenter: their names, then a LAN and a WAN row, one port each. */
 function gatewayNode(gateways: MeshGatewaySpec[]): string {
-  const names = gateways.length > 0 ? gateways.map((gw) => gw.name ?? DEFAULT_GATEWAY_NAME).join(", ") : "no mesh gateway";
+  const names = gateways.map((gw) => gw.name ?? DEFAULT_GATEWAY_NAME).join(", ") || "no mesh gateway";
   const row = (side: "lan" | "wan") => {
-    const endpoints = gateways.map((gw) => endpoint(gw, side)).join(", ") || "none";
-    return `<TR><TD PORT="${side}" ALIGN="LEFT" BGCOLOR="#F2F2F2"><B>${side.toUpperCase()}</B> ${html(endpoints)}</TD></TR>`;
+    const endpoints = html(gateways.map((gw) => endpoint(gw, side)).join(", ") || "none");
+    return `<TR><TD PORT="${side}" ALIGN="LEFT" BGCOLOR="#F2F2F2"><B>${side.toUpperCase()}</B> ${endpoints}</TD></TR>`;
   };
-  const header = `<TR><TD><B>${html(names)}</B></TD></TR>`;
-  return `[shape=plain, style="", label=<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">${header}${row("lan")}${row("wan")}</TABLE>>]`;
+  return tableNode([`<TR><TD><B>${html(names)}</B></TD></TR>`, row("lan"), row("wan")]);
 }
 
 /**
@@ -202,15 +236,18 @@ function endpoint(gw: MeshGatewaySpec, side: "lan" | "wan"): string {
 
 /** The legend, as the graph's label: a sample line and the meaning of each mode, then the notes. */
 function legend(): string {
-  const bar = (colour: string, width: number) => `<TD BGCOLOR="${colour}" WIDTH="${width}" HEIGHT="3" FIXEDSIZE="TRUE"></TD>`;
-  const gap = `<TD WIDTH="4" HEIGHT="3" FIXEDSIZE="TRUE"></TD>`;
+  const cell = (width: number, colour?: string) =>
+    `<TD${colour ? ` BGCOLOR="${colour}"` : ""} WIDTH="${width}" HEIGHT="3" FIXEDSIZE="TRUE"></TD>`;
   const sample = (mode: EffectiveMode) => {
-    const cells = mode === "none" ? [1, 2, 3, 4].map(() => bar(MODE_COLOURS[mode], 6) + gap).join("") : bar(MODE_COLOURS[mode], 40);
+    const colour = MODE_COLOURS[mode];
+    const cells = mode === "none" ? [1, 2, 3, 4].map(() => cell(6, colour) + cell(4)).join("") : cell(40, colour);
     return `<TD ALIGN="LEFT"><TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>${cells}</TR></TABLE></TD>`;
   };
-  const rows = MODES.map((mode) => `<TR>${sample(mode)}<TD ALIGN="LEFT"><B>${mode}</B>: ${html(MEANING[mode])}</TD></TR>`);
-  const notes = NOTES.map((note) => `<TR><TD COLSPAN="2" ALIGN="LEFT">${html(note)}</TD></TR>`);
-  return `<<TABLE BORDER="1" COLOR="#888888" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2">${[...rows, ...notes].join("")}</TABLE>>`;
+  const rows = [
+    ...MODES.map((mode) => `<TR>${sample(mode)}<TD ALIGN="LEFT"><B>${mode}</B>: ${html(MEANING[mode])}</TD></TR>`),
+    ...NOTES.map((note) => `<TR><TD COLSPAN="2" ALIGN="LEFT">${html(note)}</TD></TR>`),
+  ];
+  return `<<TABLE BORDER="1" COLOR="#888888" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2">${rows.join("")}</TABLE>>`;
 }
 
 function quote(id: string): string {

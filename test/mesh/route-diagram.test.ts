@@ -18,7 +18,8 @@ const CLUSTER = /subgraph "cluster_datacenter:([^"]*)" \{\n([^]*?)\n {2}\}/g;
 /** The datacenters drawn, in order. */
 const clustersOf = (dot: string) => [...dot.matchAll(CLUSTER)].map((m) => decodeURIComponent(m[1]));
 /** The body of one datacenter's cluster. */
-const clusterOf = (dot: string, dc: string) => [...dot.matchAll(CLUSTER)].find((m) => decodeURIComponent(m[1]) === dc)?.[2];
+const clusterOf = (dot: string, dc: string) =>
+  [...dot.matchAll(CLUSTER)].find((m) => decodeURIComponent(m[1]) === dc)?.[2];
 
 /** The default mesh with a third datacenter that has a gateway but no routes. */
 function withIdleDatacenter(): Mesh {
@@ -37,13 +38,16 @@ describe("routeDiagramDot on the default mesh", () => {
     expect(clusterOf(dot, "dc1")).toContain("label=<<B>dc1</B> (primary)>");
     expect(clusterOf(dot, "dc1")).toContain('"source:dc1/default/default/web"');
     expect(clusterOf(dot, "dc1")).toContain('"gateway:dc1"');
-    for (const name of ["api", "db", "logging"]) expect(clusterOf(dot, "dc2")).toContain(`"destination:dc2/default/default/${name}" [label=<${name}>]`);
+    for (const name of ["api", "db", "logging"]) {
+      expect(clusterOf(dot, "dc2")).toContain(`"destination:dc2/default/default/${name}" [label=<${name}>]`);
+    }
     expect(dot).toContain('{ rank=same; "gateway:dc1"; "gateway:dc2"; }');
   });
 
   it("gives each gateway a LAN and a WAN side with their addresses, and each source a port per upstream", () => {
-    expect(clusterOf(dot, "dc2")).toContain('<TD PORT="lan" ALIGN="LEFT" BGCOLOR="#F2F2F2"><B>LAN</B> mesh-gateway-dc2:8443</TD>');
-    expect(clusterOf(dot, "dc2")).toContain('<TD PORT="wan" ALIGN="LEFT" BGCOLOR="#F2F2F2"><B>WAN</B> mesh-gateway-dc2:8443</TD>');
+    const side = (port: string, text: string) => `<TD PORT="${port}" ALIGN="LEFT" BGCOLOR="#F2F2F2">${text}</TD>`;
+    expect(clusterOf(dot, "dc2")).toContain(side("lan", "<B>LAN</B> mesh-gateway-dc2:8443"));
+    expect(clusterOf(dot, "dc2")).toContain(side("wan", "<B>WAN</B> mesh-gateway-dc2:8443"));
     const web = clusterOf(dot, "dc1")!.split("\n").find((line) => line.includes('"source:dc1/default/default/web"'));
     expect(web).toContain('<TD ROWSPAN="3">web</TD><TD PORT="p10000">10000</TD>');
     expect(web).toContain('<TD PORT="p10001">10001</TD>');
@@ -94,7 +98,11 @@ describe("routeDiagramDot", () => {
   it("shows each side's address as planRoutes dials it: tagged, else the gateway's address, IPv6 in brackets", () => {
     const mesh: Mesh = { datacenters: [{ name: "dc1" }, { name: "dc2" }, { name: "dc3" }], gateways: [] };
     const gateways: MeshGatewaySpec[] = [
-      { datacenter: "dc1", port: 9443, taggedAddresses: { lan: { address: "10.0.0.2", port: 8443 }, wan: { address: "203.0.113.5", port: 443 } } },
+      {
+        datacenter: "dc1",
+        port: 9443,
+        taggedAddresses: { lan: { address: "10.0.0.2", port: 8443 }, wan: { address: "203.0.113.5", port: 443 } },
+      },
       { datacenter: "dc2", address: "fd00::2" },
       { datacenter: "dc3", name: "edge" },
     ];
@@ -143,23 +151,30 @@ describe("routeDiagramDot", () => {
     expect(() => diagram(defaultMesh(), { maxRoutes: 2, services: ["api"] })).not.toThrow();
   });
 
-  it(`draws the 400 routes of 10 datacenters × 200 services × 2 upstreams, and refuses 600 (limit ${DEFAULT_MAX_ROUTES})`, () => {
+  it(`draws 10 datacenters × 200 services × 2 upstreams (400 routes), not × 3 (limit ${DEFAULT_MAX_ROUTES})`, () => {
     const mesh = largeMesh({ datacenters: 10, services: 200, upstreamsPerService: 2 });
     const dot = diagram(mesh);
     expect(clustersOf(dot)).toEqual(Array.from({ length: 10 }, (_, i) => `dc${i + 1}`));
     // One first hop per route: out of its own bind port.
     expect(edgesOf(dot).filter((edge) => edge.startsWith('"source:'))).toHaveLength(400);
-    expect(() => diagram(largeMesh({ datacenters: 10, services: 200, upstreamsPerService: 3 }))).toThrow(DiagramTooLargeError);
+    const larger = largeMesh({ datacenters: 10, services: 200, upstreamsPerService: 3 });
+    expect(() => diagram(larger)).toThrow(DiagramTooLargeError);
   });
 
   it("refuses the mesh of 10 datacenters × 10,000 services × 5 upstreams, suggesting a filter", () => {
     const mesh = largeMesh({ datacenters: 10, services: 10_000, upstreamsPerService: 5 });
-    expect(() => diagram(mesh)).toThrow(/50000 routes between 10000 services in 10 datacenters.*--service svc-0 or --datacenter dc1/);
+    expect(() => diagram(mesh)).toThrow(/50000 routes between 10000 services in 10 datacenters/);
+    expect(() => diagram(mesh)).toThrow(/--service svc-0 or --datacenter dc1$/);
   });
 
   it("depends on the routes, not on their order or the order of the declarations", () => {
     const mesh = withIdleDatacenter();
-    const reversed: Mesh = { ...mesh, datacenters: [...mesh.datacenters].reverse(), gateways: [...mesh.gateways!].reverse(), services: [...mesh.services!].reverse() };
+    const reversed: Mesh = {
+      ...mesh,
+      datacenters: [...mesh.datacenters].reverse(),
+      gateways: [...mesh.gateways!].reverse(),
+      services: [...mesh.services!].reverse(),
+    };
     const plan = planRoutes(reversed);
     expect(routeDiagramDot(reversed, { ...plan, routes: [...plan.routes].reverse() })).toBe(diagram(mesh));
   });
@@ -173,11 +188,17 @@ describe("routeDiagramDot", () => {
   it("escapes every name, in DOT and in the SVG Graphviz renders from it", async () => {
     const odd = 'we"b <&> \\';
     const dc = 'd"c<1>&';
+    const upstream = { destinationName: odd, datacenter: "dc2", localBindPort: 9000, meshGateway: { mode: "local" as const } };
     const mesh: Mesh = {
       datacenters: [{ name: dc }, { name: "dc2" }],
       gateways: [{ datacenter: dc, address: '<gw "1">' }, { datacenter: "dc2" }],
       services: [
-        { name: odd, datacenter: dc, port: 1, connect: { sidecarService: { proxy: { upstreams: [{ destinationName: odd, datacenter: "dc2", localBindPort: 9000, meshGateway: { mode: "local" } }] } } } },
+        {
+          name: odd,
+          datacenter: dc,
+          port: 1,
+          connect: { sidecarService: { proxy: { upstreams: [upstream] } } },
+        },
         { name: odd, datacenter: "dc2", port: 1, connect: { sidecarService: {} } },
       ],
     };
@@ -189,7 +210,9 @@ describe("routeDiagramDot", () => {
     expect(dot).toContain("<B>LAN</B> &lt;gw &quot;1&quot;&gt;:8443");
     const svg = await renderDiagramSvg(dot);
     const entities: Record<string, string> = { quot: '"', lt: "<", gt: ">", amp: "&", "#39": "'", "#45": "-" };
-    const texts = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1].replace(/&([#\w]+);/g, (_, e: string) => entities[e]));
+    const texts = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) =>
+      m[1].replace(/&([#\w]+);/g, (_, e: string) => entities[e]),
+    );
     expect(texts.filter((t) => t === odd)).toHaveLength(2);
     expect(texts).toContain(dc);
     expect(texts).toContain(' <gw "1">:8443');

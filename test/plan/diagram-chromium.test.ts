@@ -33,10 +33,11 @@ describe("the route diagram in headless Chromium", () => {
   });
 
   it("finds overlapping labels when there are some", async () => {
+    const text = (x: number, y: number, content: string) =>
+      `<text x="${x}" y="${y}" font-family="Helvetica">${content}</text>`;
     const svg =
       '<svg xmlns="http://www.w3.org/2000/svg" width="200pt" height="100pt" viewBox="0 0 200 100">' +
-      '<text x="10" y="20" font-family="Helvetica" font-size="11">svc-1</text><text x="14" y="24" font-family="Helvetica" font-size="11">svc-2</text>' +
-      '<text x="10" y="80" font-family="Helvetica" font-size="11">apart</text></svg>';
+      `${text(10, 20, "svc-1")}${text(14, 24, "svc-2")}${text(10, 80, "apart")}</svg>`;
     const layout = await measureTextOverlaps(svg);
     expect(layout.texts).toBe(3);
     expect(layout.overlaps.map((o) => o.texts)).toEqual([["svc-1", "svc-2"]]);

@@ -21,7 +21,8 @@ describe("renderDiagramSvg", () => {
   it("rejects a graph Graphviz cannot read with DiagramRenderError, its messages and code", async () => {
     const rendering = renderDiagramSvg("digraph { a -> }");
     await expect(rendering).rejects.toBeInstanceOf(DiagramRenderError);
-    await expect(rendering).rejects.toMatchObject({ code: "E_DIAGRAM_RENDER", messages: [expect.stringContaining("syntax error")] });
+    const messages = [expect.stringContaining("syntax error")];
+    await expect(rendering).rejects.toMatchObject({ code: "E_DIAGRAM_RENDER", messages });
     // The instance stays usable.
     expect(await renderDiagramSvg(dot)).toContain(">web</text>");
   });

@@ -5,7 +5,7 @@ import { defaultStackFiles } from "../../scripts/default-stack-diagram";
 const ROOT = path.join(__dirname, "../..");
 
 describe("the default stack's diagram and plan in docs/", () => {
-  it.each(["docs/default-stack.svg", "docs/default-stack.txt"])("%s is what `npm run diagram` writes today", async (file) => {
+  it.each(["docs/default-stack.svg", "docs/default-stack.txt"])("%s is what `npm run diagram` writes", async (file) => {
     const expected = (await defaultStackFiles())[file];
     let committed: string | undefined;
     try {
@@ -13,6 +13,7 @@ describe("the default stack's diagram and plan in docs/", () => {
     } catch {
       committed = undefined;
     }
-    if (committed !== expected) throw new Error(`${file} is ${committed === undefined ? "missing" : "stale"}: run \`npm run diagram\` and commit it`);
+    const state = committed === undefined ? "missing" : "stale";
+    if (committed !== expected) throw new Error(`${file} is ${state}: run \`npm run diagram\` and commit it`);
   });
 });

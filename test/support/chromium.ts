@@ -60,9 +60,9 @@ export function chromiumVersion(): string {
     const found = spawnSync("chromium", ["--version"], { encoding: "utf8", timeout: 30_000 });
     if (found.status !== 0) {
       throw new Error(
-        "headless Chromium is needed to check the diagram as a browser draws it, and `chromium --version` failed " +
-          `(${found.error?.message ?? found.stderr.trim()}): install Debian's chromium (\`apt-get install -y chromium\`, ` +
-          "as .ci/run does). These tests never skip.",
+        "headless Chromium is needed to check the diagram as a browser draws it, and `chromium --version` " +
+          `failed (${found.error?.message ?? found.stderr.trim()}): install Debian's chromium ` +
+          "(`apt-get install -y chromium`, as .ci/run does). These tests never skip.",
       );
     }
     version = found.stdout.trim();
@@ -90,22 +90,25 @@ export async function screenshotSvg(svg: string, pngFile: string): Promise<{ wid
  * @param svg - An SVG document.
  */
 export async function measureTextOverlaps(svg: string): Promise<TextLayout> {
-  const dom = await withPage(page(svg, MEASURE_SCRIPT), (html) => runChromium(["--dump-dom", "--virtual-time-budget=5000", html]));
+  const args = (html: string) => ["--dump-dom", "--virtual-time-budget=5000", html];
+  const dom = await withPage(page(svg, MEASURE_SCRIPT), (html) => runChromium(args(html)));
   const result = /<pre id="layout">([A-Za-z0-9+/=]*)<\/pre>/.exec(dom);
-  if (!result) throw new Error(`the measuring script left no result in the page; Chromium printed:\n${dom.slice(0, 2000)}`);
+  if (!result) throw new Error(`the measuring script left no result; Chromium printed:\n${dom.slice(0, 2000)}`);
   return JSON.parse(Buffer.from(result[1], "base64").toString("utf8")) as TextLayout;
 }
 
-/** The script of the measuring page: the result goes into `<pre id="layout">`, base64, so that no markup can mangle it. */
+/** The measuring page's script: the result goes into `<pre id="layout">`, base64, so that no markup can mangle it. */
 const MEASURE_SCRIPT = `
-const boxes = [...document.querySelectorAll("svg text")].map((t) => ({ text: t.textContent, box: t.getBoundingClientRect() }));
+const texts = [...document.querySelectorAll("svg text")];
+const boxes = texts.map((t) => ({ text: t.textContent, box: t.getBoundingClientRect() }));
 const overlaps = [];
 for (let i = 0; i < boxes.length; i++) {
   for (let j = i + 1; j < boxes.length; j++) {
     const a = boxes[i].box, b = boxes[j].box;
     const width = Math.min(a.right, b.right) - Math.max(a.left, b.left);
     const height = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
-    if (width > ${TOUCHING_PX} && height > ${TOUCHING_PX}) overlaps.push({ texts: [boxes[i].text, boxes[j].text], intersection: { width, height } });
+    if (width <= ${TOUCHING_PX} || height <= ${TOUCHING_PX}) continue;
+    overlaps.push({ texts: [boxes[i].text, boxes[j].text], intersection: { width, height } });
   }
 }
 const empty = boxes.filter(({ box }) => box.width === 0 || box.height === 0).length;
@@ -144,7 +147,8 @@ async function withPage<T>(html: string, use: (file: string) => Promise<T>): Pro
 function runChromium(args: string[]): Promise<string> {
   chromiumVersion();
   const profile = mkdtempSync(path.join(os.tmpdir(), "chromium-profile-"));
-  const flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", `--user-data-dir=${profile}`];
+  const flags = [`--user-data-dir=${profile}`, "--headless", "--no-sandbox", "--disable-gpu"];
+  flags.push("--disable-dev-shm-usage"); // /dev/shm is small in containers
   // A process group of its own, so that a time-out kills the browser with its renderer and GPU processes.
   const child = spawn("chromium", [...flags, ...args], { detached: true, stdio: ["ignore", "pipe", "pipe"] });
   const pid = child.pid;
@@ -156,7 +160,8 @@ function runChromium(args: string[]): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       if (pid !== undefined) killGroup(pid);
-      reject(new Error(`chromium ${args.join(" ")} did not finish in ${DEADLINE_MS / 1000} s; stderr:\n${stderr.slice(-2000)}`));
+      const what = `chromium ${args.join(" ")}`;
+      reject(new Error(`${what} did not end in ${DEADLINE_MS / 1000} s; stderr:\n${stderr.slice(-2000)}`));
     }, DEADLINE_MS);
     child.on("error", reject);
     child.on("close", (code) => {
