@@ -138,8 +138,9 @@ export function routeDiagramDot(mesh: Mesh, plan: RoutePlan, options: RouteDiagr
 function tooLarge(routes: PlannedRoute[], maxRoutes: number): DiagramTooLargeError {
   const services = new Set<string>();
   const datacenters = new Set<string>();
+  const key = (s: ServiceName) => `${s.datacenter}\u0000${s.partition}\u0000${s.namespace}\u0000${s.name}`;
   for (const { source, destination } of routes) {
-    services.add(serviceId("", { ...source, name: source.service })).add(serviceId("", destination));
+    services.add(key({ ...source, name: source.service })).add(key(destination));
     datacenters.add(source.datacenter).add(destination.datacenter);
   }
   const counts = { routes: routes.length, services: services.size, datacenters: datacenters.size, maxRoutes };
