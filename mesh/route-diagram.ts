@@ -109,14 +109,14 @@ export function routeDiagramDot(mesh: Mesh, plan: RoutePlan, options: RouteDiagr
   const lines = [
     `digraph "routes" {`,
     `  graph [rankdir=LR, newrank=true, fontname="Helvetica", fontsize=11, nodesep=0.15, ranksep=1.2];`,
-    `  graph [labelloc=b, labeljust=l, label=${legend()}];`,
+    `  graph [labelloc=t, labeljust=l, label=${legend()}];`,
     `  node [fontname="Helvetica", fontsize=11, shape=box, style=rounded, height=0.3, margin="0.12,0.04"];`,
     `  edge [arrowsize=0.7, penwidth=1.3];`,
   ];
   for (const dc of [...datacenters].sort(compare)) {
     const label = `<B>${html(dc)}</B>${dc === primary ? " (primary)" : ""}`;
     lines.push(`  subgraph ${quote(`cluster_datacenter:${encodeURIComponent(dc)}`)} {`);
-    lines.push(`    label=<${label}>; labelloc=t; fontsize=13; style=rounded; color="#888888";`);
+    lines.push(`    label=<${label}>; fontsize=13; style=rounded; color="#888888";`);
     for (const [id, s] of sorted(sources)) if (s.datacenter === dc) lines.push(`    ${quote(id)} ${sourceNode(s)};`);
     lines.push(`    ${quote(gatewayId(dc))} ${gatewayNode(gateways.get(dc) ?? [])};`);
     for (const [id, s] of sorted(destinations)) {

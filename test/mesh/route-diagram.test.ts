@@ -72,7 +72,7 @@ describe("routeDiagramDot on the default mesh", () => {
   });
 
   it("has a legend with a sample line of each mode's colour and what the mode means", () => {
-    const legend = /graph \[labelloc=b, labeljust=l, label=(<.*>)\];/.exec(dot)?.[1];
+    const legend = /graph \[labelloc=t, labeljust=l, label=(<.*>)\];/.exec(dot)?.[1];
     expect(legend).toBeDefined();
     for (const [mode, colour] of Object.entries(MODE_COLOURS)) {
       expect(legend).toContain(`BGCOLOR="${colour}"`);
