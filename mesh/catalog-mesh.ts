@@ -14,7 +14,15 @@
 import { isObject, listOf } from "./guards";
 import { emptyOrigins, type MeshFragment, type SourceProblem } from "./mesh-fragment";
 import { fromServiceRegistration, type ProxyJson, type RegistrableService, type UpstreamJson } from "./registration";
-import type { AddressPort, Mesh, MeshGatewaySpec, MeshService, Mode, ProxyDefaultsEntry, ServiceDefaultsEntry } from "./types";
+import type {
+  AddressPort,
+  Mesh,
+  MeshGatewaySpec,
+  MeshService,
+  Mode,
+  ProxyDefaultsEntry,
+  ServiceDefaultsEntry,
+} from "./types";
 
 /** One check of a health entry (`Checks[]`). */
 export interface HealthCheckJson {
@@ -174,7 +182,10 @@ const HEALTH_ORDER: GatewayHealth[] = ["passing", "warning", "critical"];
 
 /** The worst status of `checks` (critical > warning > passing); no checks is passing, as in Consul. */
 function worstStatus(checks: HealthCheckJson[]): GatewayHealth {
-  const rank = (status: string) => (HEALTH_ORDER.includes(status as GatewayHealth) ? HEALTH_ORDER.indexOf(status as GatewayHealth) : 2);
+  const rank = (status: string) => {
+    const known = HEALTH_ORDER.indexOf(status as GatewayHealth);
+    return known === -1 ? HEALTH_ORDER.length - 1 : known;
+  };
   return HEALTH_ORDER[Math.max(0, ...checks.map((check) => rank(check.Status)))];
 }
 
@@ -203,10 +214,12 @@ function centralMode(answers: ConsulCatalogAnswers, service: string | undefined)
 /** The upstream in the model's registration form, or a problem when it cannot be planned. */
 function upstreamJson(up: CatalogUpstreamJson, inherited: string): UpstreamJson | string {
   if (up.DestinationType && up.DestinationType !== "service") {
-    return `upstream ${up.DestinationType} "${up.DestinationName}" is not planned: only service upstreams have a path known in advance`;
+    const what = `upstream ${up.DestinationType} "${up.DestinationName}"`;
+    return `${what} is not planned: only service upstreams have a path known in advance`;
   }
   if (up.DestinationPeer) {
-    return `upstream "${up.DestinationName}" of cluster peer "${up.DestinationPeer}" is not planned: peering is outside the mesh model`;
+    const what = `upstream "${up.DestinationName}" of cluster peer "${up.DestinationPeer}"`;
+    return `${what} is not planned: peering is outside the mesh model`;
   }
   return {
     DestinationName: up.DestinationName,
@@ -220,7 +233,12 @@ function upstreamJson(up: CatalogUpstreamJson, inherited: string): UpstreamJson 
 }
 
 /** A connect proxy instance as a `MeshService`, with the problems of its upstreams. */
-function proxyService(answers: ConsulCatalogAnswers, datacenter: string, entry: HealthEntryJson, problems: SourceProblem[]): MeshService {
+function proxyService(
+  answers: ConsulCatalogAnswers,
+  datacenter: string,
+  entry: HealthEntryJson,
+  problems: SourceProblem[],
+): MeshService {
   const s = entry.Service;
   const proxy = s.Proxy ?? {};
   const central = centralMode(answers, proxy.DestinationServiceName);
@@ -228,8 +246,8 @@ function proxyService(answers: ConsulCatalogAnswers, datacenter: string, entry: 
   const upstreams: UpstreamJson[] = [];
   listOf<CatalogUpstreamJson>(proxy.Upstreams).forEach((up, k) => {
     const planned = upstreamJson(up, merged);
-    if (typeof planned === "string") problems.push({ origin: instanceOrigin(datacenter, entry), field: `Proxy.Upstreams[${k}]`, message: planned });
-    else upstreams.push(planned);
+    if (typeof planned !== "string") upstreams.push(planned);
+    else problems.push({ origin: instanceOrigin(datacenter, entry), field: `Proxy.Upstreams[${k}]`, message: planned });
   });
   const proxyJson: ProxyJson = {
     DestinationServiceName: proxy.DestinationServiceName,
@@ -257,7 +275,7 @@ function registered(s: CatalogServiceJson, proxy?: ProxyJson): RegistrableServic
   });
 }
 
-/** A mesh gateway instance with the addresses Consul dials (its `BestAddress`: tagged, else its own, else its node's). */
+/** A mesh gateway instance, with the addresses Consul dials (`BestAddress`: tagged, else its own, else its node's). */
 function gatewaySpec(datacenter: string, entry: HealthEntryJson): MeshGatewaySpec {
   const s = entry.Service;
   const address = s.Address || entry.Node.Address;
@@ -295,14 +313,17 @@ export function catalogMeshFragment(answers: ConsulCatalogAnswers): MeshFragment
   const gatewayHealth: GatewayHealth[] = [];
   if (answers.primaryDatacenter) mesh.primaryDatacenter = answers.primaryDatacenter;
   if (answers.trustDomain) mesh.trustDomain = answers.trustDomain;
-  if (answers.primaryDatacenter || answers.trustDomain) origins.mesh = "Consul: agent configuration and Connect CA roots";
+  if (answers.primaryDatacenter || answers.trustDomain) {
+    origins.mesh = "Consul: agent configuration and Connect CA roots";
+  }
   for (const name of listOf<string>(answers.datacenters)) {
     mesh.datacenters.push({ name });
     origins.datacenters.push(`Consul ${name}: datacenter`);
   }
   for (const { datacenter, healthEntries } of listOf<CatalogDatacenterAnswers>(answers.perDatacenter)) {
     const entries = listOf<HealthEntryJson[]>(healthEntries).flatMap((list) => listOf<HealthEntryJson>(list));
-    const fronted = new Set(entries.filter((e) => e.Service.Kind === "connect-proxy").map((e) => e.Service.Proxy?.DestinationServiceName));
+    const proxies = entries.filter((e) => e.Service.Kind === "connect-proxy");
+    const fronted = new Set(proxies.map((e) => e.Service.Proxy?.DestinationServiceName));
     for (const entry of entries) {
       const kind = entry.Service.Kind || "";
       if (kind === "mesh-gateway") {

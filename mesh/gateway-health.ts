@@ -31,17 +31,23 @@ function locate(input: GatewayHealthInput, route: PlannedRoute): { origin: strin
   return origin && match ? { origin, field: match[2] } : { origin: route.path };
 }
 
-function routeProblem(input: GatewayHealthInput, route: PlannedRoute, hop: RouteHop & { kind: "mesh-gateway" }): SourceProblem | undefined {
-  const gateways = (input.mesh.gateways ?? []).flatMap((gw, i) => (gw.datacenter === hop.datacenter ? [i] : []));
-  const health = (i: number) => input.gatewayHealth?.[i];
-  if (gateways.some((i) => health(i) !== "critical")) return undefined;
-  const through = hop.address === "LAN" ? `its own datacenter's mesh gateway in ${hop.datacenter}` : `a mesh gateway of ${hop.datacenter}`;
+/** The problem of `route` at gateway `hop`, when no gateway of its datacenter can carry the traffic. */
+function routeProblem(
+  input: GatewayHealthInput,
+  route: PlannedRoute,
+  hop: RouteHop & { kind: "mesh-gateway" },
+): SourceProblem | undefined {
+  const dc = hop.datacenter;
+  const gateways = (input.mesh.gateways ?? []).flatMap((gw, i) => (gw.datacenter === dc ? [i] : []));
+  if (gateways.some((i) => input.gatewayHealth?.[i] !== "critical")) return undefined;
+  const through = hop.address === "LAN" ? `its own datacenter's mesh gateway in ${dc}` : `a mesh gateway of ${dc}`;
+  const { destination, source } = route;
   const upstream =
-    `upstream ${route.destination.name} (${route.destination.datacenter}) of ${route.source.proxy} goes through ${through} ` +
+    `upstream ${destination.name} (${destination.datacenter}) of ${source.proxy} goes through ${through} ` +
     `(mode ${route.mode}, decided by ${route.decidedBy})`;
   const why =
     gateways.length === 0
-      ? `no mesh gateway is registered in ${hop.datacenter}, so this traffic fails: register one, or change the mode`
+      ? `no mesh gateway is registered in ${dc}, so this traffic fails: register one, or change the mode`
       : `every one is critical, so this traffic fails until one passes: ` +
         gateways.map((i) => `${input.origins.gateways[i] ?? `gateways[${i}]`} is critical`).join("; ");
   return { ...locate(input, route), message: `${upstream}, but ${why}` };
@@ -55,7 +61,10 @@ function routeProblem(input: GatewayHealthInput, route: PlannedRoute, hop: Route
  * @param input - The mesh, its origins and the gateways' health.
  * @param plan - The mesh's route plan. Default: `planRoutes(input.mesh)`.
  */
-export function gatewayHealthProblems(input: GatewayHealthInput, plan: RoutePlan = planRoutes(input.mesh)): SourceProblem[] {
+export function gatewayHealthProblems(
+  input: GatewayHealthInput,
+  plan: RoutePlan = planRoutes(input.mesh),
+): SourceProblem[] {
   return plan.routes.flatMap((route) =>
     route.hops.flatMap((hop) => (hop.kind === "mesh-gateway" ? (routeProblem(input, route, hop) ?? []) : [])),
   );

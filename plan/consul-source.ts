@@ -1,9 +1,9 @@
 /**
  * The live-Consul source of `consul-mesh plan`: what is really deployed, read from one agent's
- * HTTP API for every datacenter of its WAN federation, as a `MeshFragment`. Addresses, tokens and
- * CA certificates are taken as Consul's own CLI takes them (`CONSUL_HTTP_ADDR`,
- * `CONSUL_HTTP_SSL`, `CONSUL_HTTP_TOKEN`, `CONSUL_HTTP_TOKEN_FILE`, `CONSUL_CACERT`). The token
- * travels only in the `X-Consul-Token` header, never in a message.
+ * HTTP API for every datacenter of its WAN federation, as a `MeshFragment`. Address, token and CA
+ * certificate are taken as Consul's own CLI takes them (`CONSUL_HTTP_ADDR`, `CONSUL_HTTP_SSL`,
+ * `CONSUL_HTTP_TOKEN`, `CONSUL_HTTP_TOKEN_FILE`, `CONSUL_CACERT`). The token travels only in the
+ * `X-Consul-Token` header, never in a message.
  */
 import { readFileSync } from "node:fs";
 import http from "node:http";
@@ -16,7 +16,7 @@ import {
   type ServiceDefaultsReadJson,
   type SourceProblem,
 } from "../mesh";
-import { ConsulSourceError } from "./consul-source-error";
+import { ConsulSourceError, type ConsulSourceErrorCode } from "./consul-source-error";
 
 /** Options of {@link readLiveConsul}. */
 export interface LiveConsulOptions {
@@ -25,7 +25,10 @@ export interface LiveConsulOptions {
    * when `CONSUL_HTTP_SSL` is true, else `http`). Default: `CONSUL_HTTP_ADDR`, else `http://127.0.0.1:8500`.
    */
   address?: string;
-  /** ACL token, sent as `X-Consul-Token`. Default: the one in `CONSUL_HTTP_TOKEN_FILE`, else `CONSUL_HTTP_TOKEN`, else none. */
+  /**
+   * ACL token, sent as `X-Consul-Token`.
+   * Default: the one in `CONSUL_HTTP_TOKEN_FILE`, else `CONSUL_HTTP_TOKEN`, else none.
+   */
   token?: string;
   /** File holding the ACL token; it wins over `token`, as in Consul's CLI. Default: none. */
   tokenFile?: string;
@@ -43,6 +46,13 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 /** How many requests are in flight at once. */
 const CONCURRENCY = 8;
 
+/** The ACL rules that grant what the plan reads, for problems. */
+const GRANT = {
+  agent: 'agent_prefix "" { policy = "read" }',
+  node: 'node_prefix "" { policy = "read" }',
+  service: 'service_prefix "" { policy = "read" }',
+};
+
 /** One decoded answer. */
 interface Answer<T> {
   /** The decoded JSON. */
@@ -51,21 +61,25 @@ interface Answer<T> {
   filtered: boolean;
 }
 
-/** Whether `value` is one of the spellings of true that Go's `strconv.ParseBool` accepts, as for `CONSUL_HTTP_SSL`. */
-function isTrue(value: string | undefined): boolean {
-  return /^(1|t|true)$/i.test(value ?? "");
+/** A part of what is read, with the problems met reading it. */
+interface Part<T> {
+  /** What was read. */
+  value: T;
+  /** What ACLs hid. */
+  problems: SourceProblem[];
 }
 
-/** The address with any `user:password@` left out, for messages. */
-function withoutCredentials(address: string): string {
-  return address.replace(/\/\/[^/@]*@/, "//");
+/** Whether `value` spells true for Go's `strconv.ParseBool`, as Consul reads `CONSUL_HTTP_SSL`. */
+function isTrue(value: string | undefined): boolean {
+  return /^(1|t|true)$/i.test(value ?? "");
 }
 
 function readFile(file: string, what: string): string {
   try {
     return readFileSync(file, "utf8");
   } catch (error) {
-    throw new ConsulSourceError("E_CONSUL_CONFIG", `cannot read the ${what} ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+    const code = (error as NodeJS.ErrnoException).code ?? "error";
+    throw new ConsulSourceError("E_CONSUL_CONFIG", `cannot read the ${what} ${file} (${code})`);
   }
 }
 
@@ -74,17 +88,26 @@ function baseUrl(address: string, ssl: boolean): URL {
   const withScheme = address.includes("://") ? address : `${ssl ? "https" : "http"}://${address}`;
   const url = URL.canParse(withScheme) ? new URL(withScheme) : undefined;
   if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
-    const shown = JSON.stringify(withoutCredentials(address));
+    const shown = JSON.stringify(address.replace(/\/\/[^/@]*@/, "//")); // without user:password@
     throw new ConsulSourceError("E_CONSUL_CONFIG", `Consul address ${shown} is not http(s)://host:port or host:port`);
   }
   return url;
 }
 
-/** The token as Consul's CLI picks it: token file option, token option, `CONSUL_HTTP_TOKEN_FILE`, `CONSUL_HTTP_TOKEN`. */
+/** The token as Consul's CLI picks it: `tokenFile`, `token`, `CONSUL_HTTP_TOKEN_FILE`, `CONSUL_HTTP_TOKEN`. */
 function tokenOf(options: LiveConsulOptions, env: NodeJS.ProcessEnv): string | undefined {
   const file = options.tokenFile || (options.token ? undefined : env.CONSUL_HTTP_TOKEN_FILE);
   if (file) return readFile(file, "token file").trim() || undefined;
   return options.token || env.CONSUL_HTTP_TOKEN || undefined;
+}
+
+/** Why a connection failed, and what to check. */
+function unreachable(error: NodeJS.ErrnoException): string {
+  const code = error.code ?? error.message;
+  const check = /CERT|SIGNED|VERIFY|ALTNAME/.test(code)
+    ? "is the agent's certificate signed by the CA of CONSUL_CACERT?"
+    : "is a Consul agent listening there?";
+  return `cannot connect (${code}): ${check}`;
 }
 
 /** `GET`s of JSON from one agent's HTTP API, at most {@link CONCURRENCY} at once. */
@@ -103,24 +126,20 @@ class ConsulApi {
     this.agent = base.protocol === "https:" ? new https.Agent({ ...options, ca }) : new http.Agent(options);
   }
 
-  /** The URL of `path` and `query`, without credentials: what messages name. */
-  url(path: string, query: Record<string, string> = {}): string {
-    const search = new URLSearchParams(query).toString();
-    return `${this.base.origin}${this.base.pathname.replace(/\/$/, "")}${path}${search ? `?${search}` : ""}`;
-  }
-
   /**
    * `GET` a JSON resource whose body must pass `ok`.
    * @throws ConsulSourceError for a transport failure, a time-out, a status other than 2xx, or an unexpected body.
    */
   async get<T>(path: string, ok: (body: unknown) => boolean, query: Record<string, string> = {}): Promise<Answer<T>> {
-    const url = this.url(path, query);
+    const search = new URLSearchParams(query).toString();
+    const url = `${this.base.origin}${this.base.pathname.replace(/\/$/, "")}${path}${search ? `?${search}` : ""}`;
     if (this.running < CONCURRENCY) this.running++;
     else await new Promise<void>((resolve) => this.waiting.push(resolve));
     try {
       const answer = await this.request(url);
       if (ok(answer.body)) return answer as Answer<T>;
-      throw new ConsulSourceError("E_CONSUL_RESPONSE", `GET ${url}: not the answer Consul gives (${JSON.stringify(answer.body).slice(0, 100)})`, { url });
+      const shown = JSON.stringify(answer.body).slice(0, 100);
+      throw new ConsulSourceError("E_CONSUL_RESPONSE", `GET ${url}: not the answer Consul gives (${shown})`, { url });
     } finally {
       // Hand the slot over to the next request waiting, if any.
       const next = this.waiting.shift();
@@ -136,22 +155,30 @@ class ConsulApi {
   private request(url: string): Promise<Answer<unknown>> {
     const headers: http.OutgoingHttpHeaders = { accept: "application/json" };
     if (this.token) headers["x-consul-token"] = this.token;
-    const transport = url.startsWith("https:") ? https : http;
     const signal = AbortSignal.timeout(this.timeoutMs);
     return new Promise((resolve, reject) => {
-      const fail = (code: ConsulSourceError["code"], message: string, status?: number) =>
+      const fail = (code: ConsulSourceErrorCode, message: string, status?: number) =>
         reject(new ConsulSourceError(code, `GET ${url}: ${this.redact(message)}`, { url, status }));
-      const cutOff = () => (signal.aborted ? fail("E_CONSUL_TIMEOUT", `no complete answer within ${this.timeoutMs} ms`) : undefined);
+      // A connection that breaks once the time-out aborted it is a time-out.
+      const broken = (message: string) =>
+        signal.aborted
+          ? fail("E_CONSUL_TIMEOUT", `no complete answer within ${this.timeoutMs} ms`)
+          : fail("E_CONSUL_UNREACHABLE", message);
+      const transport = url.startsWith("https:") ? https : http;
       const req = transport.get(url, { headers, agent: this.agent, signal }, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("error", () => cutOff() ?? fail("E_CONSUL_UNREACHABLE", "the answer was cut off"));
+        res.on("error", () => broken("the answer was cut off"));
         res.on("end", () => {
           const status = res.statusCode ?? 0;
           const text = Buffer.concat(chunks).toString("utf8");
           const said = text.trim().split("\n")[0].slice(0, 300);
-          if (status === 401 || status === 403) return fail("E_CONSUL_ACL", `HTTP ${status}: ${said || "permission denied"} (check the ACL token)`, status);
-          if (status < 200 || status > 299) return fail("E_CONSUL_HTTP", `HTTP ${status}${said ? `: ${said}` : ""}`, status);
+          if (status === 401 || status === 403) {
+            return fail("E_CONSUL_ACL", `HTTP ${status}: ${said || "permission denied"} (check the ACL token)`, status);
+          }
+          if (status < 200 || status > 299) {
+            return fail("E_CONSUL_HTTP", `HTTP ${status}${said ? `: ${said}` : ""}`, status);
+          }
           try {
             resolve({ body: JSON.parse(text), filtered: res.headers["x-consul-results-filtered-by-acls"] === "true" });
           } catch {
@@ -159,7 +186,7 @@ class ConsulApi {
           }
         });
       });
-      req.on("error", (error: NodeJS.ErrnoException) => cutOff() ?? fail("E_CONSUL_UNREACHABLE", unreachable(error)));
+      req.on("error", (error: NodeJS.ErrnoException) => broken(unreachable(error)));
     });
   }
 
@@ -169,44 +196,31 @@ class ConsulApi {
   }
 }
 
-/** Why a connection failed, and what to check. */
-function unreachable(error: NodeJS.ErrnoException): string {
-  const code = error.code ?? error.message;
-  const tls = /CERT|SIGNED|VERIFY|ALTNAME/.test(code);
-  return `cannot connect (${code}): ${tls ? "is the agent's certificate signed by the CA of CONSUL_CACERT?" : "is a Consul agent listening there?"}`;
-}
-
 const isList = (body: unknown) => Array.isArray(body);
 const isMap = (body: unknown) => typeof body === "object" && body !== null && !Array.isArray(body);
-
-/** A part of the answers, with the problems met reading it. */
-interface Part<T> {
-  /** The answers. */
-  value: T;
-  /** What ACLs hid. */
-  problems: SourceProblem[];
-}
 
 /** One datacenter's services, each with its instances, nodes and checks; what ACLs hid becomes a problem. */
 async function readDatacenter(api: ConsulApi, datacenter: string): Promise<Part<HealthEntryJson[][]>> {
   const problems: SourceProblem[] = [];
-  const services = await api.get<Record<string, string[]>>("/v1/catalog/services", isMap, { dc: datacenter });
+  const query = { dc: datacenter };
+  const services = await api.get<Record<string, string[]>>("/v1/catalog/services", isMap, query);
   if (services.filtered) {
     problems.push({
       origin: `Consul ${datacenter}: GET /v1/catalog/services`,
-      message: 'the token lacks service:read on some services, which are missing from the plan: grant service_prefix "" { policy = "read" }',
+      message: `the token lacks service:read on some services, which are missing from the plan: grant ${GRANT.service}`,
     });
   }
+  const names = Object.keys(services.body);
   const answers = await Promise.all(
-    Object.keys(services.body).map((name) => api.get<HealthEntryJson[]>(`/v1/health/service/${encodeURIComponent(name)}`, isList, { dc: datacenter })),
+    names.map((name) => api.get<HealthEntryJson[]>(`/v1/health/service/${encodeURIComponent(name)}`, isList, query)),
   );
-  const hidden = Object.keys(services.body).filter((_, i) => answers[i].filtered);
+  const hidden = names.filter((_, i) => answers[i].filtered);
   if (hidden.length > 0) {
     problems.push({
       origin: `Consul ${datacenter}: GET /v1/health/service/…`,
       message:
-        `the token lacks node:read on nodes of ${hidden.join(", ")}, whose instances there are missing from the plan: ` +
-        'grant node_prefix "" { policy = "read" }',
+        `the token lacks node:read on nodes of ${hidden.join(", ")}, whose instances there are missing from ` +
+        `the plan: grant ${GRANT.node}`,
     });
   }
   return { value: answers.map((answer) => answer.body), problems };
@@ -219,18 +233,9 @@ async function readPrimaryDatacenter(api: ConsulApi): Promise<Part<string | unde
     return { value: self.body.Config?.PrimaryDatacenter || undefined, problems: [] };
   } catch (error) {
     if (!(error instanceof ConsulSourceError) || error.code !== "E_CONSUL_ACL") throw error;
-    const message = 'the token lacks agent:read, so the primary datacenter is unknown: grant agent_prefix "" { policy = "read" }';
+    const message = `the token lacks agent:read, so the primary datacenter is unknown: grant ${GRANT.agent}`;
     return { value: undefined, problems: [{ origin: "Consul: GET /v1/agent/self", message }] };
   }
-}
-
-/** The `service-defaults` entries; a problem when ACLs hid some. */
-async function readServiceDefaults(api: ConsulApi): Promise<Part<ServiceDefaultsReadJson[]>> {
-  const answer = await api.get<ServiceDefaultsReadJson[]>("/v1/config/service-defaults", isList);
-  const message =
-    "the token lacks service:read on some services, whose service-defaults (and the modes they set) are missing from the plan: " +
-    'grant service_prefix "" { policy = "read" }';
-  return { value: answer.body, problems: answer.filtered ? [{ origin: "Consul: GET /v1/config/service-defaults", message }] : [] };
 }
 
 /** The `proxy-defaults` entry, or `undefined` when there is none (404). */
@@ -243,17 +248,27 @@ async function readProxyDefaults(api: ConsulApi): Promise<ProxyDefaultsReadJson 
   }
 }
 
+/** The `service-defaults` entries; a problem when ACLs hid some. */
+async function readServiceDefaults(api: ConsulApi): Promise<Part<ServiceDefaultsReadJson[]>> {
+  const answer = await api.get<ServiceDefaultsReadJson[]>("/v1/config/service-defaults", isList);
+  if (!answer.filtered) return { value: answer.body, problems: [] };
+  const message =
+    "the token lacks service:read on some services, whose service-defaults (and the modes they set) are missing " +
+    `from the plan: grant ${GRANT.service}`;
+  return { value: answer.body, problems: [{ origin: "Consul: GET /v1/config/service-defaults", message }] };
+}
+
 /**
  * Reads what a live Consul runs: every datacenter of `/v1/catalog/datacenters`, the agent's
  * primary datacenter (`/v1/agent/self`), the trust domain (`/v1/connect/ca/roots`), in every
  * datacenter each service's instances with their nodes and checks (`/v1/catalog/services?dc=`,
- * then `/v1/health/service/<name>?dc=`, {@link CONCURRENCY} requests at a time), and the
- * `proxy-defaults` (404: none) and `service-defaults` entries, which Consul replicates to every
- * datacenter; then {@link catalogMeshFragment}. An answer filtered by ACLs, and a token without
- * `agent:read`, become problems naming the rights to grant. Gateway health is reported in the
- * fragment's `gatewayHealth`: `gatewayHealthProblems` judges it on the merged mesh.
- * @param options - Address, token, CA and time-out; each defaults to Consul's environment variable.
- * @throws ConsulSourceError with a stable code when the agent cannot be read (see its codes).
+ * then `/v1/health/service/<name>?dc=`), and the `proxy-defaults` (404: none) and
+ * `service-defaults` entries, which Consul replicates to every datacenter; at most 8 requests at
+ * a time. Then {@link catalogMeshFragment}. An answer filtered by ACLs, and a token without
+ * `agent:read`, become problems naming the rights to grant. Gateway health is in the fragment's
+ * `gatewayHealth`; `gatewayHealthProblems` judges it, on the merged mesh.
+ * @param options - Address, token, CA file and time-out; each defaults as Consul's CLI does. Default: `{}`.
+ * @throws ConsulSourceError with a stable code when the agent cannot be read.
  */
 export async function readLiveConsul(options: LiveConsulOptions = {}): Promise<MeshFragment> {
   const env = options.env ?? process.env;

@@ -19,7 +19,11 @@ const NODE = {
 } as CatalogNodeJson;
 const SERF: HealthCheckJson = { CheckID: "serfHealth", Name: "Serf Health Status", Status: "passing", ServiceID: "" };
 
-function entry(service: Partial<CatalogServiceJson> & { Service: string }, checks: HealthCheckJson[] = [SERF], node = NODE): HealthEntryJson {
+function entry(
+  service: Partial<CatalogServiceJson> & { Service: string },
+  checks: HealthCheckJson[] = [SERF],
+  node = NODE,
+): HealthEntryJson {
   return {
     Node: node,
     Service: {
@@ -40,7 +44,11 @@ function entry(service: Partial<CatalogServiceJson> & { Service: string }, check
 }
 
 /** A connect proxy as the catalog shows it: `Datacenter: ""` for a same-datacenter upstream. */
-function proxy(mode: string, upstreams: { name: string; dc?: string; mode?: string }[], id = "web-sidecar-proxy"): HealthEntryJson {
+function proxy(
+  mode: string,
+  upstreams: { name: string; dc?: string; mode?: string }[],
+  id = "web-sidecar-proxy",
+): HealthEntryJson {
   return entry({
     Kind: "connect-proxy",
     ID: id,
@@ -62,13 +70,17 @@ function proxy(mode: string, upstreams: { name: string; dc?: string; mode?: stri
   });
 }
 
-function answers(entries: HealthEntryJson[][], more: Partial<ConsulCatalogAnswers> = {}): ConsulCatalogAnswers {
-  return { datacenters: ["primary", "secondary"], perDatacenter: [{ datacenter: "primary", healthEntries: entries }], ...more };
+/** Answers with `entries` as the catalog of `datacenter`. */
+function answers(entries: HealthEntryJson[][], more: Partial<ConsulCatalogAnswers> = {}, datacenter = "primary") {
+  const perDatacenter = [{ datacenter, healthEntries: entries }];
+  const read: ConsulCatalogAnswers = { datacenters: ["primary", "secondary"], perDatacenter };
+  return { ...read, ...more };
 }
 
 /** The fields of a route the live plan must get right. */
 function decisions(a: ConsulCatalogAnswers) {
-  return planRoutes(catalogMeshFragment(a).mesh).routes.map((r) => `${r.destination.name}@${r.destination.datacenter}: ${r.mode} by ${r.decidedBy}`);
+  const { routes } = planRoutes(catalogMeshFragment(a).mesh);
+  return routes.map((r) => `${r.destination.name}@${r.destination.datacenter}: ${r.mode} by ${r.decidedBy}`);
 }
 
 const PROXY_DEFAULTS_LOCAL = { Kind: "proxy-defaults", Name: "global", Config: null, MeshGateway: { Mode: "local" } };
@@ -76,10 +88,11 @@ const WEB_DEFAULTS_REMOTE = { Kind: "service-defaults", Name: "web", MeshGateway
 
 describe("catalogMeshFragment", () => {
   it("lists every datacenter, the primary and the trust domain, each with its origin", () => {
-    const fragment = catalogMeshFragment(answers([], { primaryDatacenter: "primary", trustDomain: "d9e845bb-a70b-a03f-1d3d-08611841a86d.consul" }));
+    const trustDomain = "d9e845bb-a70b-a03f-1d3d-08611841a86d.consul";
+    const fragment = catalogMeshFragment(answers([], { primaryDatacenter: "primary", trustDomain }));
     expect(fragment.mesh).toEqual({
       primaryDatacenter: "primary",
-      trustDomain: "d9e845bb-a70b-a03f-1d3d-08611841a86d.consul",
+      trustDomain,
       datacenters: [{ name: "primary" }, { name: "secondary" }],
       services: [],
       gateways: [],
@@ -130,7 +143,8 @@ describe("catalogMeshFragment", () => {
   describe("names the level that decided, although the agent merged the modes into the registration", () => {
     it("proxy-defaults: the instance and its upstreams show its mode", () => {
       const merged = proxy("local", [{ name: "api", dc: "secondary", mode: "local" }]);
-      expect(decisions(answers([[merged]], { proxyDefaults: PROXY_DEFAULTS_LOCAL }))).toEqual(["api@secondary: local by proxy-defaults"]);
+      const a = answers([[merged]], { proxyDefaults: PROXY_DEFAULTS_LOCAL });
+      expect(decisions(a)).toEqual(["api@secondary: local by proxy-defaults"]);
     });
 
     it("service-defaults of the downstream service, over proxy-defaults", () => {
@@ -141,7 +155,8 @@ describe("catalogMeshFragment", () => {
 
     it("the instance, when it sets another mode than the entries; its upstreams inherit it", () => {
       const merged = proxy("remote", [{ name: "api", dc: "secondary", mode: "remote" }]);
-      expect(decisions(answers([[merged]], { proxyDefaults: PROXY_DEFAULTS_LOCAL }))).toEqual(["api@secondary: remote by instance"]);
+      const a = answers([[merged]], { proxyDefaults: PROXY_DEFAULTS_LOCAL });
+      expect(decisions(a)).toEqual(["api@secondary: remote by instance"]);
     });
 
     it("the upstream, when it sets another mode than the instance", () => {
@@ -158,31 +173,43 @@ describe("catalogMeshFragment", () => {
     });
 
     it("no level: none by default", () => {
-      expect(decisions(answers([[proxy("", [{ name: "api", dc: "secondary" }])]]))).toEqual(["api@secondary: none by default"]);
+      const a = answers([[proxy("", [{ name: "api", dc: "secondary" }])]]);
+      expect(decisions(a)).toEqual(["api@secondary: none by default"]);
     });
   });
 
   it("leaves out prepared-query and peered upstreams with a problem each, naming the Consul field", () => {
     const sidecar = proxy("", [{ name: "api", dc: "secondary" }]);
     sidecar.Service.Proxy!.Upstreams!.unshift(
-      { DestinationType: "prepared_query", DestinationName: "api-failover", Datacenter: "", LocalBindPort: 10007, MeshGateway: {} },
-      { DestinationType: "service", DestinationName: "billing", DestinationPeer: "partner", LocalBindPort: 10008, MeshGateway: {} },
+      { DestinationType: "prepared_query", DestinationName: "api-failover", Datacenter: "", LocalBindPort: 10007 },
+      { DestinationType: "service", DestinationName: "billing", DestinationPeer: "partner", LocalBindPort: 10008 },
     );
     const fragment = catalogMeshFragment(answers([[sidecar]]));
     expect(fragment.mesh.services![0].proxy!.upstreams!.map((u) => u.destinationName)).toEqual(["api"]);
     const origin = "Consul primary: service web-sidecar-proxy (id web-sidecar-proxy, node primary-server)";
     expect(fragment.problems).toEqual([
-      { origin, field: "Proxy.Upstreams[0]", message: expect.stringMatching(/^upstream prepared_query "api-failover" is not planned/) },
-      { origin, field: "Proxy.Upstreams[1]", message: expect.stringMatching(/^upstream "billing" of cluster peer "partner" is not planned/) },
+      {
+        origin,
+        field: "Proxy.Upstreams[0]",
+        message: expect.stringMatching(/^upstream prepared_query "api-failover" is not planned: only service/),
+      },
+      {
+        origin,
+        field: "Proxy.Upstreams[1]",
+        message: expect.stringMatching(/^upstream "billing" of cluster peer "partner" is not planned: peering/),
+      },
     ]);
   });
 
   describe("mesh gateways", () => {
-    const SECONDARY_NODE = { ...NODE, Node: "secondary-server", Address: "127.39.2.1", TaggedAddresses: { lan: "127.39.2.1", wan: "203.0.113.2" } };
-    function gateway(id: string, checks: HealthCheckJson[], tagged: CatalogServiceJson["TaggedAddresses"], address = "127.39.2.1"): HealthEntryJson {
-      return entry({ Kind: "mesh-gateway", ID: id, Service: "mesh-gateway", Address: address, Port: 9000, TaggedAddresses: tagged }, checks, SECONDARY_NODE);
+    const SECONDARY_NODE = { ...NODE, Node: "secondary-server", Address: "127.39.2.1" };
+    SECONDARY_NODE.TaggedAddresses = { lan: "127.39.2.1", wan: "203.0.113.2" };
+    type Tagged = CatalogServiceJson["TaggedAddresses"];
+    function gateway(id: string, checks: HealthCheckJson[], tagged: Tagged, address = "127.39.2.1") {
+      const service = { Kind: "mesh-gateway", ID: id, Service: "mesh-gateway", Address: address, Port: 9000 };
+      return entry({ ...service, TaggedAddresses: tagged }, checks, SECONDARY_NODE);
     }
-    const ttl = (status: string): HealthCheckJson => ({ CheckID: "service:gw", Name: "ttl", Status: status, ServiceID: "gw" });
+    const ttl = (status: string): HealthCheckJson => ({ CheckID: "service:gw", Name: "ttl", Status: status });
 
     it("take their LAN and WAN addresses from TaggedAddresses, else as Consul dials them", () => {
       const tagged = gateway("gw-1", [SERF], {
@@ -193,7 +220,7 @@ describe("catalogMeshFragment", () => {
         wan_ipv4: { Address: "127.39.2.1", Port: 9000 },
       });
       const untagged = gateway("gw-2", [SERF], null, "");
-      const fragment = catalogMeshFragment({ ...answers([]), perDatacenter: [{ datacenter: "secondary", healthEntries: [[tagged, untagged]] }] });
+      const fragment = catalogMeshFragment(answers([[tagged, untagged]], {}, "secondary"));
       expect(fragment.mesh.gateways).toEqual([
         {
           datacenter: "secondary",
@@ -217,9 +244,16 @@ describe("catalogMeshFragment", () => {
     });
 
     it("have the worst status of their node's and their own checks, index for index", () => {
-      const statuses = [[SERF, ttl("passing")], [SERF, ttl("warning")], [{ ...SERF, Status: "critical" }, ttl("passing")], [SERF, ttl("maintenance")], []];
-      const gateways = statuses.map((checks, i) => gateway(`gw-${i}`, checks, null));
-      const fragment = catalogMeshFragment({ ...answers([]), perDatacenter: [{ datacenter: "secondary", healthEntries: [gateways] }] });
+      const criticalNode = { ...SERF, Status: "critical" };
+      const checks = [
+        [SERF, ttl("passing")],
+        [SERF, ttl("warning")],
+        [criticalNode, ttl("passing")],
+        [SERF, ttl("maintenance")],
+        [],
+      ];
+      const gateways = checks.map((list, i) => gateway(`gw-${i}`, list, null));
+      const fragment = catalogMeshFragment(answers([gateways], {}, "secondary"));
       expect(fragment.gatewayHealth).toEqual(["passing", "warning", "critical", "critical", "passing"]);
     });
   });
@@ -228,15 +262,27 @@ describe("catalogMeshFragment", () => {
     const fragment = catalogMeshFragment(
       answers([], {
         proxyDefaults: { ...PROXY_DEFAULTS_LOCAL, Config: { protocol: "tcp" } },
-        serviceDefaults: [WEB_DEFAULTS_REMOTE, { Kind: "service-defaults", Name: "api", Protocol: "http", MeshGateway: {} }],
+        serviceDefaults: [
+          WEB_DEFAULTS_REMOTE,
+          { Kind: "service-defaults", Name: "api", Protocol: "http", MeshGateway: {} },
+        ],
       }),
     );
-    expect(fragment.mesh.proxyDefaults).toEqual({ kind: "proxy-defaults", name: "global", meshGateway: { mode: "local" }, config: { protocol: "tcp" } });
+    expect(fragment.mesh.proxyDefaults).toEqual({
+      kind: "proxy-defaults",
+      name: "global",
+      meshGateway: { mode: "local" },
+      config: { protocol: "tcp" },
+    });
     expect(fragment.mesh.serviceDefaults).toEqual([
       { kind: "service-defaults", name: "web", meshGateway: { mode: "remote" } },
       { kind: "service-defaults", name: "api", protocol: "http" },
     ]);
-    expect(fragment.origins).toMatchObject({ proxyDefaults: "Consul: proxy-defaults global", serviceDefaults: ["Consul: service-defaults web", "Consul: service-defaults api"] });
-    expect(catalogMeshFragment(answers([], { proxyDefaults: PROXY_DEFAULTS_LOCAL })).mesh.proxyDefaults).not.toHaveProperty("config");
+    expect(fragment.origins).toMatchObject({
+      proxyDefaults: "Consul: proxy-defaults global",
+      serviceDefaults: ["Consul: service-defaults web", "Consul: service-defaults api"],
+    });
+    const withoutConfig = catalogMeshFragment(answers([], { proxyDefaults: PROXY_DEFAULTS_LOCAL }));
+    expect(withoutConfig.mesh.proxyDefaults).not.toHaveProperty("config");
   });
 });

@@ -30,9 +30,14 @@ import { RealConsul, type RealDatacenter } from "../support/real-consul";
 
 jest.setTimeout(180_000);
 
+/** An environment without `CONSUL_*` variables, so that only the options given count. */
+const NO_ENV = {};
+
 /** The fields of each route the live plan must share with the model's. */
 function decisions(plan: RoutePlan) {
-  return plan.routes.map((r) => ({ destination: r.destination, mode: r.mode, decidedBy: r.decidedBy, sni: r.sni, usesGateway: r.usesGateway }));
+  return plan.routes.map(({ destination, mode, decidedBy, sni, usesGateway }) => {
+    return { destination, mode, decidedBy, sni, usesGateway };
+  });
 }
 
 /** Registers a mesh gateway whose health is a TTL check the test sets, with LAN and WAN addresses of its own. */
@@ -65,7 +70,7 @@ describe("consul-mesh plan's live source: the seed configurations in real Consul
   });
   afterAll(() => consul?.stop());
 
-  const live = () => readLiveConsul({ address: primary.httpAddress });
+  const live = () => readLiveConsul({ address: primary.httpAddress, env: NO_ENV });
 
   /** Registers `service` in primary, after `entry` when there is one (so the agent merges it at once). */
   async function deploy(service: ServiceDefinition, entry?: ConfigEntry): Promise<void> {
@@ -87,7 +92,7 @@ describe("consul-mesh plan's live source: the seed configurations in real Consul
     });
   }
 
-  test("reads every datacenter, the primary, the trust domain and the gateways with their addresses and health", async () => {
+  test("every datacenter, the primary, the trust domain, the gateways with their addresses and health", async () => {
     const fragment = await live();
     expect(fragment.mesh.datacenters).toEqual([{ name: "primary" }, { name: "secondary" }]);
     expect(fragment.mesh).toMatchObject({ primaryDatacenter: "primary", trustDomain });
@@ -95,7 +100,8 @@ describe("consul-mesh plan's live source: the seed configurations in real Consul
       [primary, secondary, secondary].map((dc, i) => {
         const port = [8443, 8443, 8445][i];
         const lan = { address: dc.host, port };
-        return { datacenter: dc.name, name: "mesh-gateway", port, address: dc.host, taggedAddresses: { lan, wan: { ...lan, port: port + 1 } } };
+        const taggedAddresses = { lan, wan: { ...lan, port: port + 1 } };
+        return { datacenter: dc.name, name: "mesh-gateway", port, address: dc.host, taggedAddresses };
       }),
     );
     expect(fragment.origins.gateways).toEqual([
@@ -112,12 +118,19 @@ describe("consul-mesh plan's live source: the seed configurations in real Consul
     name: "web-sidecar-proxy",
     kind: "connect-proxy",
     port: 8181,
-    proxy: { destinationServiceName: "web", upstreams: [{ destinationName: "api", datacenter: "secondary", localBindPort: 10000 }] },
+    proxy: {
+      destinationServiceName: "web",
+      upstreams: [{ destinationName: "api", datacenter: "secondary", localBindPort: 10000 }],
+    },
   };
   const cases: { name: string; service: ServiceDefinition; entry?: ConfigEntry }[] = [
     ...SEED_SERVICES.map((s) => ({ name: s.seed, service: s.model })),
-    ...SEED_CONFIG_ENTRIES.map((e) => ({ name: `${e.seed} over a proxy that sets no mode`, service: bareProxy, entry: e.model })),
-    { name: "000-instance-connect-proxy under 000-proxy-defaults", service: SEED_SERVICES[0].model, entry: SEED_CONFIG_ENTRIES[0].model },
+    ...SEED_CONFIG_ENTRIES.map((e) => ({ name: `${e.seed} over a bare proxy`, service: bareProxy, entry: e.model })),
+    {
+      name: "000-instance-connect-proxy under 000-proxy-defaults",
+      service: SEED_SERVICES[0].model,
+      entry: SEED_CONFIG_ENTRIES[0].model,
+    },
   ];
 
   test.each(cases)("$name: the plan of what Consul runs is the seed model's", async ({ service, entry }) => {
@@ -145,7 +158,7 @@ describe("consul-mesh plan's live source: the seed configurations in real Consul
     }
   });
 
-  test("remote towards a datacenter whose gateways are all critical: a problem naming the proxy and each gateway", async () => {
+  test("remote to a datacenter whose gateways are all critical: a problem naming the proxy and each one", async () => {
     const seed = SEED_SERVICES[0].model; // web-sidecar-proxy, mode remote at the instance, api in secondary
     await deploy(seed);
     try {
@@ -153,7 +166,8 @@ describe("consul-mesh plan's live source: the seed configurations in real Consul
       await eventually("the proxy to be read", async () => (await live()).mesh.services?.length === 1);
       expect(await problemsNow()).toEqual([]);
       await setGatewayCheck(secondary, "mgw-secondary-1", "fail");
-      await eventually("one critical gateway of secondary", async () => (await live()).gatewayHealth?.includes("critical"));
+      const oneCritical = async () => (await live()).gatewayHealth?.includes("critical");
+      await eventually("a critical gateway in secondary", oneCritical);
       expect(await problemsNow()).toEqual([]); // the other one still carries the traffic
       await setGatewayCheck(secondary, "mgw-secondary-2", "fail");
       const problems = await eventually("the remote-mode problem", async () => {
@@ -165,8 +179,8 @@ describe("consul-mesh plan's live source: the seed configurations in real Consul
           origin: "Consul primary: service web-sidecar-proxy (id web-sidecar-proxy, node primary-server)",
           field: "proxy.upstreams[0]",
           message:
-            "upstream api (secondary) of web-sidecar-proxy goes through a mesh gateway of secondary (mode remote, decided by instance), " +
-            "but every one is critical, so this traffic fails until one passes: " +
+            "upstream api (secondary) of web-sidecar-proxy goes through a mesh gateway of secondary " +
+            "(mode remote, decided by instance), but every one is critical, so this traffic fails until one passes: " +
             "Consul secondary: service mesh-gateway (id mgw-secondary-1, node secondary-server) is critical; " +
             "Consul secondary: service mesh-gateway (id mgw-secondary-2, node secondary-server) is critical",
         },
@@ -189,7 +203,8 @@ describe("consul-mesh plan's live source: the seed configurations in real Consul
       });
       expect(problems.map((p) => p.message)).toEqual([
         "upstream api (secondary) of web-sidecar-proxy goes through its own datacenter's mesh gateway in primary " +
-          "(mode local, decided by proxy-defaults), but every one is critical, so this traffic fails until one passes: " +
+          "(mode local, decided by proxy-defaults), but every one is critical, so this traffic fails until one " +
+          "passes: " +
           "Consul primary: service mesh-gateway (id mgw-primary, node primary-server) is critical",
       ]);
     } finally {
@@ -210,10 +225,15 @@ describe("consul-mesh plan's live source: the seed configurations in real Consul
     await new Promise<void>((resolve) => terminator.listen(0, primary.host, resolve));
     const address = `${primary.host}:${(terminator.address() as net.AddressInfo).port}`;
     try {
-      const fragment = await readLiveConsul({ env: { CONSUL_HTTP_ADDR: address, CONSUL_HTTP_SSL: "true", CONSUL_CACERT: pki.caFile } });
+      const env = { CONSUL_HTTP_ADDR: address, CONSUL_HTTP_SSL: "true" };
+      const fragment = await readLiveConsul({ env: { ...env, CONSUL_CACERT: pki.caFile } });
       expect(fragment.mesh.datacenters.map((d) => d.name)).toEqual(["primary", "secondary"]);
-      const unverified = readLiveConsul({ env: { CONSUL_HTTP_ADDR: address, CONSUL_HTTP_SSL: "true" } });
-      await expect(unverified).rejects.toMatchObject({ code: "E_CONSUL_UNREACHABLE", message: expect.stringContaining(`GET https://${address}/v1/catalog/datacenters`) });
+      await expect(readLiveConsul({ env })).rejects.toMatchObject({
+        code: "E_CONSUL_UNREACHABLE",
+        message: expect.stringMatching(
+          `^GET https://${address}/v1/catalog/datacenters: cannot connect \\(.*\\): is the agent's certificate signed`,
+        ),
+      });
     } finally {
       await new Promise((resolve) => terminator.close(resolve));
       await pki.cleanup();
@@ -231,7 +251,8 @@ describe("consul-mesh plan's live source: real Consul with ACLs", () => {
     dc = consul.dc("primary");
     workDir = await fs.mkdtemp(path.join(os.tmpdir(), "plan-live-consul-"));
     await registerGateway(dc, "mgw-primary", 8443);
-    expect((await dc.api("PUT", "/v1/agent/service/register", toServiceRegistration(SEED_SERVICES[0].model))).status).toBe(200);
+    const proxy = toServiceRegistration(SEED_SERVICES[0].model);
+    expect((await dc.api("PUT", "/v1/agent/service/register", proxy)).status).toBe(200);
     expect((await dc.api("PUT", "/v1/config", toConfigEntry(SEED_CONFIG_ENTRIES[1].model))).json).toBe(true);
   });
   afterAll(async () => {
@@ -242,39 +263,43 @@ describe("consul-mesh plan's live source: real Consul with ACLs", () => {
   /** A token with exactly `rules`. */
   async function tokenWith(name: string, rules: string): Promise<string> {
     const policy = (await dc.api("PUT", "/v1/acl/policy", { Name: name, Rules: rules })).json as { ID: string };
-    const token = (await dc.api("PUT", "/v1/acl/token", { Policies: [{ ID: policy.ID }] })).json as { SecretID: string };
-    return token.SecretID;
+    const token = await dc.api("PUT", "/v1/acl/token", { Policies: [{ ID: policy.ID }] });
+    return (token.json as { SecretID: string }).SecretID;
   }
 
   test("a token without service:read: problems naming the rights missing, and the token in no text", async () => {
     const token = await tokenWith("nodes-only", 'node_prefix "" { policy = "read" }');
-    const fragment = await readLiveConsul({ address: dc.httpAddress, token });
+    const fragment = await readLiveConsul({ address: dc.httpAddress, token, env: NO_ENV });
     expect(fragment.mesh.services).toEqual([]);
     expect(fragment.mesh.serviceDefaults).toEqual([]);
     expect(fragment.problems).toEqual([
       { origin: "Consul: GET /v1/agent/self", message: expect.stringContaining("lacks agent:read") },
-      { origin: "Consul primary: GET /v1/catalog/services", message: expect.stringContaining("lacks service:read on some services") },
-      { origin: "Consul: GET /v1/config/service-defaults", message: expect.stringContaining("lacks service:read on some services") },
+      { origin: "Consul primary: GET /v1/catalog/services", message: expect.stringContaining("lacks service:read") },
+      { origin: "Consul: GET /v1/config/service-defaults", message: expect.stringContaining("lacks service:read") },
     ]);
     expect(JSON.stringify(fragment)).not.toContain(token);
   });
 
   test("a token with service:read but not node:read: the services whose instances are hidden", async () => {
     const token = await tokenWith("services-only", 'service_prefix "" { policy = "read" }');
-    const fragment = await readLiveConsul({ address: dc.httpAddress, token });
+    const fragment = await readLiveConsul({ address: dc.httpAddress, token, env: NO_ENV });
     expect(fragment.problems).toContainEqual({
       origin: "Consul primary: GET /v1/health/service/…",
       message: expect.stringContaining("lacks node:read on nodes of consul, mesh-gateway, web-sidecar-proxy,"),
     });
-    expect(fragment.mesh.serviceDefaults).toEqual([{ kind: "service-defaults", name: "web", meshGateway: { mode: "local" } }]);
+    expect(fragment.mesh.serviceDefaults).toEqual([SEED_CONFIG_ENTRIES[1].model]);
     expect(JSON.stringify(fragment)).not.toContain(token);
   });
 
   test("a token Consul does not know: E_CONSUL_ACL naming the URL and the status, not the token", async () => {
     const token = "00000000-1111-2222-3333-444444444444";
-    const error = await readLiveConsul({ address: dc.httpAddress, token }).catch((e: unknown) => e);
+    const error = await readLiveConsul({ address: dc.httpAddress, token, env: NO_ENV }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConsulSourceError);
-    expect(error).toMatchObject({ code: "E_CONSUL_ACL", status: 403, message: expect.stringMatching(/^GET http:\/\/.*\/v1\/.*: HTTP 403: ACL not found/) });
+    expect(error).toMatchObject({
+      code: "E_CONSUL_ACL",
+      status: 403,
+      message: expect.stringMatching(/^GET http:\/\/.*\/v1\/.*: HTTP 403: ACL not found/),
+    });
     expect((error as Error).message).not.toContain(token);
   });
 
@@ -285,15 +310,17 @@ describe("consul-mesh plan's live source: real Consul with ACLs", () => {
     const fragment = await readLiveConsul({ env });
     expect(fragment.problems).toEqual([]);
     expect(fragment.mesh.primaryDatacenter).toBe("primary");
-    expect(fragment.origins.services).toEqual(["Consul primary: service web-sidecar-proxy (id web-sidecar-proxy, node primary-server)"]);
+    expect(fragment.origins.services).toEqual([
+      "Consul primary: service web-sidecar-proxy (id web-sidecar-proxy, node primary-server)",
+    ]);
     // The token file wins over CONSUL_HTTP_TOKEN, as in Consul's CLI.
     expect((await readLiveConsul({ env: { ...env, CONSUL_HTTP_TOKEN: "not-a-token" } })).problems).toEqual([]);
   });
 });
 
 describe("consul-mesh plan's live source: failures, without Consul", () => {
-  /** An HTTP server answering every request with `status` and `body`; `hang` never answers. */
-  async function server(answer: (req: http.IncomingMessage, res: http.ServerResponse) => void): Promise<{ address: string; close(): Promise<void> }> {
+  /** An HTTP server on loopback whose every request `answer` handles. */
+  async function server(answer: http.RequestListener): Promise<{ address: string; close(): Promise<void> }> {
     const s = http.createServer(answer);
     await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
     return {
@@ -307,9 +334,11 @@ describe("consul-mesh plan's live source: failures, without Consul", () => {
 
   test("nothing listening: E_CONSUL_UNREACHABLE naming the URL", async () => {
     const [port] = await freePorts("127.0.0.1", 1);
-    await expect(readLiveConsul({ address: `127.0.0.1:${port}` })).rejects.toMatchObject({
+    await expect(readLiveConsul({ address: `127.0.0.1:${port}`, env: NO_ENV })).rejects.toMatchObject({
       code: "E_CONSUL_UNREACHABLE",
-      message: `GET http://127.0.0.1:${port}/v1/catalog/datacenters: cannot connect (ECONNREFUSED): is a Consul agent listening there?`,
+      message:
+        `GET http://127.0.0.1:${port}/v1/catalog/datacenters: cannot connect (ECONNREFUSED): ` +
+        "is a Consul agent listening there?",
     });
   });
 
@@ -317,7 +346,10 @@ describe("consul-mesh plan's live source: failures, without Consul", () => {
     const silent = await server(() => undefined);
     try {
       const started = Date.now();
-      await expect(readLiveConsul({ address: silent.address, timeoutMs: 300 })).rejects.toMatchObject({ code: "E_CONSUL_TIMEOUT" });
+      await expect(readLiveConsul({ address: silent.address, timeoutMs: 300, env: NO_ENV })).rejects.toMatchObject({
+        code: "E_CONSUL_TIMEOUT",
+        message: `GET ${silent.address}/v1/catalog/datacenters: no complete answer within 300 ms`,
+      });
       expect(Date.now() - started).toBeLessThan(3000);
     } finally {
       await silent.close();
@@ -331,8 +363,12 @@ describe("consul-mesh plan's live source: failures, without Consul", () => {
       res.end(`rpc error: token ${String(req.headers["x-consul-token"])} made me fail`);
     });
     try {
-      const error = await readLiveConsul({ address: echo.address, token }).catch((e: unknown) => e);
-      expect(error).toMatchObject({ code: "E_CONSUL_HTTP", status: 500, message: expect.stringContaining("HTTP 500: rpc error: token <token> made me fail") });
+      const error = await readLiveConsul({ address: echo.address, token, env: NO_ENV }).catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: "E_CONSUL_HTTP",
+        status: 500,
+        message: `GET ${echo.address}/v1/catalog/datacenters: HTTP 500: rpc error: token <token> made me fail`,
+      });
       expect((error as Error).message).not.toContain(token);
     } finally {
       await echo.close();
@@ -340,10 +376,11 @@ describe("consul-mesh plan's live source: failures, without Consul", () => {
   });
 
   test.each([
-    ["an address of another scheme", { address: "unix:///var/run/consul.sock" }, /Consul address "unix:\/\/\/var\/run\/consul.sock" is not/],
-    ["a token file that cannot be read", { address: "127.0.0.1:1", tokenFile: "/nonexistent/token" }, /cannot read the token file \/nonexistent\/token \(ENOENT\)/],
-    ["a CA file that cannot be read", { env: { CONSUL_CACERT: "/nonexistent/ca.pem" } }, /cannot read the CA certificate file \/nonexistent\/ca.pem/],
+    ["an address of another scheme", { address: "unix:///run/consul.sock" }, 'address "unix:///run/consul.sock"'],
+    ["a token file that cannot be read", { tokenFile: "/nonexistent/token" }, "token file /nonexistent/token (ENOENT)"],
+    ["a CA file that cannot be read", { caFile: "/nonexistent/ca.pem" }, "CA certificate file /nonexistent/ca.pem"],
   ])("%s: E_CONSUL_CONFIG", async (_label, options, message) => {
-    await expect(readLiveConsul(options)).rejects.toMatchObject({ code: "E_CONSUL_CONFIG", message: expect.stringMatching(message) });
+    const failure = { code: "E_CONSUL_CONFIG", message: expect.stringContaining(message) };
+    await expect(readLiveConsul({ env: NO_ENV, ...options })).rejects.toMatchObject(failure);
   });
 });
