@@ -3,6 +3,7 @@
  * -gateway=mesh -register` sends to `PUT /v1/agent/service/register`. Our gateway calls
  * this to register itself.
  */
+import { DEFAULT_GATEWAY_NAME, DEFAULT_GATEWAY_PORT } from "./gateway-defaults";
 
 /** An address, and a port that defaults to the gateway's port. */
 export interface GatewayAddress {
@@ -63,8 +64,8 @@ function hostPort(address: string, port: number): string {
  * @param input - The gateway's name, addresses and configuration.
  */
 export function toGatewayRegistration(input: GatewayRegistrationInput): GatewayRegistrationJson {
-  const name = input.name || "mesh-gateway";
-  const port = input.port ?? 8443;
+  const name = input.name || DEFAULT_GATEWAY_NAME;
+  const port = input.port ?? DEFAULT_GATEWAY_PORT;
   const lan = { Address: input.lanAddress?.address || input.address, Port: input.lanAddress?.port ?? port };
   const tagged: GatewayRegistrationJson["TaggedAddresses"] = { lan };
   if (input.wanAddress) tagged.wan = { Address: input.wanAddress.address, Port: input.wanAddress.port ?? port };

@@ -2,6 +2,7 @@
  * Renders the routes file of one datacenter's gateway from the mesh model: its local
  * services' connect endpoints and the other datacenters' gateways at their WAN addresses.
  */
+import { DEFAULT_GATEWAY_PORT } from "./gateway-defaults";
 import { MeshValidationError, type MeshProblem } from "./mesh-validation-error";
 import type { RouteEndpoint, RoutesFile, RoutesFileGateway, RoutesFileService } from "./routes-file";
 import { DEFAULT_TRUST_DOMAIN, type Mesh, type MeshGatewaySpec, type MeshService } from "./types";
@@ -36,7 +37,6 @@ export interface GatewayRoutesOptions {
   trustDomain?: string;
 }
 
-const DEFAULT_GATEWAY_PORT = 8443;
 
 function compareEndpoints(a: RouteEndpoint, b: RouteEndpoint): number {
   return a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port;

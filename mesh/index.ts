@@ -29,3 +29,4 @@ export * from "./catalog-mesh";
 export * from "./gateway-health";
 export * from "./diagram-too-large-error";
 export * from "./route-diagram";
+export * from "./gateway-defaults";

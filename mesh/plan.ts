@@ -5,6 +5,7 @@
  */
 import { decideMeshGatewayMode, type ModeLevel } from "./mode";
 import { meshProxies, serviceDefaultsByName } from "./mesh-proxies";
+import { DEFAULT_GATEWAY_NAME, DEFAULT_GATEWAY_PORT } from "./gateway-defaults";
 import { serviceSni } from "./sni";
 import { isObject, listOf } from "./guards";
 import {
@@ -102,9 +103,6 @@ interface DatacenterGateways {
   wan: string[];
 }
 
-const DEFAULT_GATEWAY_NAME = "mesh-gateway";
-const DEFAULT_GATEWAY_PORT = 8443;
-
 /** `address:port` of the first of `candidates` with an address; ports default to `port`. */
 function endpointOf(candidates: unknown[], port: number): string | undefined {
   for (const candidate of candidates) {
@@ -117,6 +115,20 @@ function endpointOf(candidates: unknown[], port: number): string | undefined {
   return undefined;
 }
 
+/**
+ * The `address:port` a mesh gateway is dialled at on one side: LAN `taggedAddresses.lan`, else
+ * `address`; WAN `taggedAddresses.wan`, else the LAN one. Ports default to the gateway's `port`,
+ * else 8443; an IPv6 address is bracketed.
+ * @param gw - The gateway.
+ * @param side - `"lan"` (from its own datacenter) or `"wan"` (from the others).
+ * @returns The endpoint, or `undefined` when no address is declared (Consul then uses the agent's).
+ */
+export function gatewayEndpoint(gw: MeshGatewaySpec, side: "lan" | "wan"): string | undefined {
+  const port = typeof gw.port === "number" ? gw.port : DEFAULT_GATEWAY_PORT;
+  const tagged: { lan?: unknown; wan?: unknown } = isObject(gw.taggedAddresses) ? gw.taggedAddresses : {};
+  return endpointOf(side === "lan" ? [tagged.lan, gw] : [tagged.wan, tagged.lan, gw], port);
+}
+
 /** The gateways of every datacenter of `mesh` that declares one, in one pass. */
 function gatewaysByDatacenter(mesh: Mesh): Map<string, DatacenterGateways> {
   const byDatacenter = new Map<string, DatacenterGateways>();
@@ -124,10 +136,8 @@ function gatewaysByDatacenter(mesh: Mesh): Map<string, DatacenterGateways> {
     if (!isObject(gw)) continue;
     const entry = byDatacenter.get(gw.datacenter) ?? { name: gw.name ?? DEFAULT_GATEWAY_NAME, lan: [], wan: [] };
     byDatacenter.set(gw.datacenter, entry);
-    const port = typeof gw.port === "number" ? gw.port : DEFAULT_GATEWAY_PORT;
-    const tagged: { lan?: unknown; wan?: unknown } = isObject(gw.taggedAddresses) ? gw.taggedAddresses : {};
-    const lan = endpointOf([tagged.lan, gw], port);
-    const wan = endpointOf([tagged.wan, tagged.lan, gw], port);
+    const lan = gatewayEndpoint(gw, "lan");
+    const wan = gatewayEndpoint(gw, "wan");
     if (lan) entry.lan.push(lan);
     if (wan) entry.wan.push(wan);
   }

@@ -6,9 +6,10 @@
 import { DiagramTooLargeError } from "./diagram-too-large-error";
 import { isObject, listOf } from "./guards";
 import { primaryDatacenterOf } from "./mesh-proxies";
-import type { PlannedRoute, RoutePlan } from "./plan";
+import { DEFAULT_GATEWAY_NAME } from "./gateway-defaults";
+import { gatewayEndpoint, type PlannedRoute, type RoutePlan } from "./plan";
 import { filterRoutes, type RouteFilter } from "./route-filter";
-import type { AddressPort, DatacenterSpec, EffectiveMode, Mesh, MeshGatewaySpec } from "./types";
+import type { DatacenterSpec, EffectiveMode, Mesh, MeshGatewaySpec } from "./types";
 
 /**
  * What {@link routeDiagramDot} draws: the routes {@link filterRoutes} keeps (`services`: from or to
@@ -54,8 +55,6 @@ const NOTES = [
   "Dashed: no gateway on the way (mode none, or the same datacenter).",
 ];
 
-const DEFAULT_GATEWAY_NAME = "mesh-gateway";
-const DEFAULT_GATEWAY_PORT = 8443;
 
 /** A service drawn: its datacenter, its label and, as a source, its upstreams' local bind ports. */
 interface ServiceNode {
@@ -216,23 +215,10 @@ function sourceNode(s: ServiceNode): string {
 function gatewayNode(gateways: MeshGatewaySpec[]): string {
   const names = gateways.map((gw) => gw.name ?? DEFAULT_GATEWAY_NAME).join(", ") || "no mesh gateway";
   const row = (side: "lan" | "wan") => {
-    const endpoints = html(gateways.map((gw) => endpoint(gw, side)).join(", ") || "none");
+    const endpoints = html(gateways.map((gw) => gatewayEndpoint(gw, side) ?? "agent address").join(", ") || "none");
     return `<TR><TD PORT="${side}" ALIGN="LEFT" BGCOLOR="#F2F2F2"><B>${side.toUpperCase()}</B> ${endpoints}</TD></TR>`;
   };
   return tableNode([`<TR><TD><B>${html(names)}</B></TD></TR>`, row("lan"), row("wan")]);
-}
-
-/**
- * A gateway's address on one side, as `planRoutes` dials it: LAN `taggedAddresses.lan`, else
- * `address`; WAN `taggedAddresses.wan`, else the LAN one; the port defaults to the gateway's.
- */
-function endpoint(gw: MeshGatewaySpec, side: "lan" | "wan"): string {
-  const candidates: (Partial<AddressPort> | undefined)[] = [gw.taggedAddresses?.lan, { address: gw.address }];
-  if (side === "wan") candidates.unshift(gw.taggedAddresses?.wan);
-  const found = candidates.find((c) => isObject(c) && typeof c.address === "string" && c.address !== "");
-  if (!found?.address) return "agent address";
-  const port = found.port ?? gw.port ?? DEFAULT_GATEWAY_PORT;
-  return `${found.address.includes(":") ? `[${found.address}]` : found.address}:${port}`;
 }
 
 /** The legend, as the graph's label: a sample line and the meaning of each mode, then the notes. */
