@@ -78,6 +78,16 @@ function optionProblems(args: ConsulMeshArgs, names: string[]): MeshProblem[] {
     }
   };
   subnet("wanSubnet", args.wanSubnet ?? DEFAULT_WAN_SUBNET);
+  // `id` and `node` describe the instances of a running Consul (consul-mesh plan reads them);
+  // ConsulMesh runs one instance of each service and gateway, through its datacenter's agent.
+  const instanceFields = (list: { id?: string; node?: string }[] | undefined, at: string, fields: ("id" | "node")[]) =>
+    (list ?? []).forEach((item, i) => {
+      for (const field of fields) {
+        if (item?.[field] !== undefined) problems.push({ path: `${at}[${i}].${field}`, message: `ConsulMesh runs one instance, registered under its name through the datacenter's agent: remove ${field}` });
+      }
+    });
+  instanceFields(args.gateways, "gateways", ["id", "node"]);
+  instanceFields(args.services, "services", ["node"]);
   for (const [dc, value] of Object.entries(args.lanSubnets ?? {})) {
     if (!names.includes(dc)) problems.push({ path: `lanSubnets.${dc}`, message: `no datacenter named ${JSON.stringify(dc)}` });
     else subnet(`lanSubnets.${dc}`, value);

@@ -256,7 +256,7 @@ function proxyService(
     MeshGateway: ownMode(proxy.MeshGateway?.Mode, central),
     Upstreams: present(upstreams),
   };
-  return { ...registered(s, proxyJson), datacenter };
+  return { ...registered(s, proxyJson), datacenter, node: entry.Node.Node };
 }
 
 /** An instance in the model, without empty fields. */
@@ -285,6 +285,8 @@ function gatewaySpec(datacenter: string, entry: HealthEntryJson): MeshGatewaySpe
   return {
     datacenter,
     name: s.Service,
+    ...(s.ID && s.ID !== s.Service ? { id: s.ID } : {}),
+    node: entry.Node.Node,
     port: s.Port,
     address,
     taggedAddresses: {
@@ -334,7 +336,7 @@ export function catalogMeshFragment(answers: ConsulCatalogAnswers): MeshFragment
         mesh.services!.push(proxyService(answers, datacenter, entry, problems));
         origins.services.push(instanceOrigin(datacenter, entry));
       } else if (kind === "" && (fronted.has(entry.Service.Service) || entry.Service.Connect?.Native)) {
-        mesh.services!.push({ ...registered(entry.Service), datacenter });
+        mesh.services!.push({ ...registered(entry.Service), datacenter, node: entry.Node.Node });
         origins.services.push(instanceOrigin(datacenter, entry));
       }
     }

@@ -93,6 +93,12 @@ export interface MeshService extends ServiceDefinition {
   namespace?: string;
   /** Consul Enterprise admin partition. Default: `"default"`. */
   partition?: string;
+  /**
+   * The Consul node (agent) this instance is registered on, as a live Consul or an agent's
+   * `node_name` says: instance IDs are unique per node, so the same ID on two nodes is two
+   * instances, not a clash. Default: the datacenter's one agent (as `ConsulMesh` registers).
+   */
+  node?: string;
 }
 
 /** `Kind = "proxy-defaults"`: global defaults for every connect proxy. */
@@ -159,8 +165,13 @@ export interface DatacenterSpec {
 export interface MeshGatewaySpec {
   /** Datacenter the gateway serves. */
   datacenter: string;
-  /** Service name and ID. Default: `"mesh-gateway"`. */
+  /** Service name (and ID, unless `id` is set). Default: `"mesh-gateway"`. */
   name?: string;
+  /**
+   * Instance ID, as a live Consul reports it: the instances of one gateway service differ by it.
+   * Default: the name (`ConsulMesh` runs one instance per gateway, registered under its name).
+   */
+  id?: string;
   /** Port the gateway listens on. Default: `8443`. */
   port?: number;
   /** Default address of the gateway (`Address`). */
@@ -169,6 +180,12 @@ export interface MeshGatewaySpec {
   taggedAddresses?: { lan?: AddressPort; wan?: AddressPort };
   /** Opaque gateway configuration (`Proxy.Config`), passed through. Default: `{}`. */
   proxyConfig?: Record<string, unknown>;
+  /**
+   * The Consul node (agent) this instance is registered on, as a live Consul or an agent's
+   * `node_name` says: instance IDs are unique per node, so the same ID on two nodes is two
+   * instances, not a clash. Default: the datacenter's one agent (as `ConsulMesh` registers).
+   */
+  node?: string;
 }
 
 /** The whole topology a platform engineer declares. */

@@ -152,7 +152,7 @@ function checkGateways(mesh: Mesh, dcNames: Set<string>, c: Collector): void {
     if (gw.address !== undefined && (typeof gw.address !== "string" || gw.address === "")) {
       c.add(`${at}.address`, "address must be a non-empty string when set");
     }
-    const key = `${gw.datacenter}\u0000${name}`;
+    const key = `${gw.datacenter}\u0000${gw.node ?? ""}\u0000${gw.id ?? name}`;
     const first = seen.get(key);
     if (first !== undefined) c.add(`${at}.name`, `gateway ${JSON.stringify(name)} in ${JSON.stringify(gw.datacenter)} already declared at gateways[${first}]`);
     else seen.set(key, i);
@@ -217,7 +217,7 @@ function checkServices(mesh: Mesh, dcNames: Set<string>, c: Collector): void {
         c.add(`${at}.connect.sidecarService.proxy.destinationServiceName`, `a sidecar always fronts its own service ${JSON.stringify(s.name)}: leave destinationServiceName unset`);
       }
     }
-    const scope = `${s.datacenter}\u0000${s.partition || DEFAULT}\u0000${s.namespace || DEFAULT}\u0000`;
+    const scope = `${s.datacenter}\u0000${s.node ?? ""}\u0000${s.partition || DEFAULT}\u0000${s.namespace || DEFAULT}\u0000`;
     const id = s.id ?? s.name;
     const first = seenIds.get(scope + id);
     if (first !== undefined) c.add(`${at}.${s.id === undefined ? "name" : "id"}`, `service ID ${JSON.stringify(id)} already registered in ${JSON.stringify(s.datacenter)} by ${first}: give each instance a unique id`);

@@ -197,6 +197,19 @@ describe("ConsulMesh (Pulumi mocks)", () => {
     expect(() => new ConsulMesh("file", { ...defaultMesh(), trustDomain: "example.consul", routeSource: "file" })).toThrow(/trustDomain: .*<uuid>\.consul/);
   });
 
+  test("refuses the instance fields of a running Consul (id, node), which it could not honour", () => {
+    const mesh = defaultMesh();
+    mesh.gateways![0].id = "mesh-gateway-2";
+    mesh.services![0].node = "node-2";
+    let error: unknown;
+    try {
+      new ConsulMesh("instances", mesh);
+    } catch (e) {
+      error = e;
+    }
+    expect((error as MeshValidationError).problems.map((p) => p.path)).toEqual(["gateways[0].id", "services[0].node"]);
+  });
+
   test("a given management token is used as is (and is secret)", async () => {
     const model = defaultMesh();
     model.datacenters[0].acl = { enabled: true };

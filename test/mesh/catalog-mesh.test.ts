@@ -109,7 +109,7 @@ describe("catalogMeshFragment", () => {
     const sidecar = proxy("remote", [{ name: "api", dc: "secondary", mode: "remote" }, { name: "db" }]);
     const fragment = catalogMeshFragment(answers([[consul], [web], [sidecar]]));
     expect(fragment.mesh.services).toEqual([
-      { name: "web", port: 8181, datacenter: "primary" },
+      { name: "web", port: 8181, datacenter: "primary", node: "primary-server" },
       {
         name: "web-sidecar-proxy",
         kind: "connect-proxy",
@@ -123,6 +123,7 @@ describe("catalogMeshFragment", () => {
           ],
         },
         datacenter: "primary",
+        node: "primary-server",
       },
     ]);
     expect(fragment.origins.services).toEqual([
@@ -225,6 +226,8 @@ describe("catalogMeshFragment", () => {
         {
           datacenter: "secondary",
           name: "mesh-gateway",
+          id: "gw-1",
+          node: "secondary-server",
           port: 9000,
           address: "127.39.2.1",
           taggedAddresses: { lan: { address: "127.39.2.1", port: 9000 }, wan: { address: "127.39.2.1", port: 9001 } },
@@ -232,6 +235,8 @@ describe("catalogMeshFragment", () => {
         {
           datacenter: "secondary",
           name: "mesh-gateway",
+          id: "gw-2",
+          node: "secondary-server",
           port: 9000,
           address: "127.39.2.1",
           taggedAddresses: { lan: { address: "127.39.2.1", port: 9000 }, wan: { address: "203.0.113.2", port: 9000 } },

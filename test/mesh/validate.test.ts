@@ -228,6 +228,20 @@ describe("validateMesh", () => {
   });
 });
 
+describe("validateMesh: instances of a running Consul", () => {
+  it("takes gateways and services that differ by instance id or node as instances, not clashes", () => {
+    const m = mesh((x) => {
+      x.gateways!.push({ ...x.gateways![0], id: "mesh-gateway-2" }, { ...x.gateways![0], node: "node-2" });
+      x.services!.push({ ...x.services![0], node: "node-2" });
+    });
+    expect(validateMesh(m)).toEqual([]);
+    const clash = mesh((x) => {
+      x.gateways!.push({ ...x.gateways![0], id: "mesh-gateway-2", node: "node-2" }, { ...x.gateways![0], id: "mesh-gateway-2", node: "node-2" });
+    });
+    expect(validateMesh(clash).map((p) => p.path)).toEqual(["gateways[3].name"]);
+  });
+});
+
 describe("validateMesh on arbitrary input (property)", () => {
   it("never throws and every problem names a path", () => {
     const loose = fc.oneof(fc.anything(), fc.array(fc.anything(), { maxLength: 3 }));

@@ -20,6 +20,7 @@ import {
   type Mesh,
   type RoutePlan,
   type ServiceDefinition,
+  validateMesh,
 } from "../../mesh";
 import { readLiveConsul } from "../../plan/consul-source";
 import { ConsulSourceError } from "../../plan/consul-source-error";
@@ -101,9 +102,12 @@ describe("consul-mesh plan's live source: the seed configurations in real Consul
         const port = [8443, 8443, 8445][i];
         const lan = { address: dc.host, port };
         const taggedAddresses = { lan, wan: { ...lan, port: port + 1 } };
-        return { datacenter: dc.name, name: "mesh-gateway", port, address: dc.host, taggedAddresses };
+        const instance = { id: ["mgw-primary", "mgw-secondary-1", "mgw-secondary-2"][i], node: `${dc.name}-server` };
+        return { datacenter: dc.name, name: "mesh-gateway", ...instance, port, address: dc.host, taggedAddresses };
       }),
     );
+    // Two instances of one gateway service in secondary are instances, not a clash.
+    expect(validateMesh(fragment.mesh).filter((p) => p.path.startsWith("gateways"))).toEqual([]);
     expect(fragment.origins.gateways).toEqual([
       "Consul primary: service mesh-gateway (id mgw-primary, node primary-server)",
       "Consul secondary: service mesh-gateway (id mgw-secondary-1, node secondary-server)",
