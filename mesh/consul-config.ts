@@ -145,11 +145,26 @@ function gatewayOf(service: Api, datacenter: string): MeshGatewaySpec {
   };
 }
 
-function addService(raw: unknown, field: string, origin: string, datacenter: string, out: FragmentBuilder): void {
+/** Where a group's services are registered: its agent's datacenter and node (`node_name`, when set). */
+interface Placement {
+  datacenter: string;
+  node?: string;
+}
+
+/** The agent's `node_name`, from the first file of the group that sets it. */
+function nodeName(documents: ConsulConfigDocument[]): string | undefined {
+  for (const doc of documents) {
+    const name = api(toApiForm(doc.content)).NodeName;
+    if (typeof name === "string") return name;
+  }
+  return undefined;
+}
+
+function addService(raw: unknown, field: string, origin: string, placement: Placement, out: FragmentBuilder): void {
   const service = api(toApiForm(raw));
   const { mesh, origins } = out.fragment;
   if (service.Kind === "mesh-gateway") {
-    mesh.gateways!.push(gatewayOf(service, datacenter));
+    mesh.gateways!.push({ ...gatewayOf(service, placement.datacenter), ...(placement.node ? { node: placement.node } : {}) });
     origins.gateways.push(`${origin}: mesh-gateway ${String(service.ID ?? service.Name)}`);
     return;
   }
@@ -162,7 +177,7 @@ function addService(raw: unknown, field: string, origin: string, datacenter: str
     }
   });
   if (upstreams.length) proxy.Upstreams = upstreams.filter((upstream) => upstream.DestinationType !== "prepared_query");
-  mesh.services!.push({ ...fromServiceRegistration(service as unknown as ServiceRegistrationJson), datacenter });
+  mesh.services!.push({ ...fromServiceRegistration(service as unknown as ServiceRegistrationJson), ...placement });
   origins.services.push(`${origin}: service ${String(service.ID ?? service.Name)}`);
 }
 
@@ -209,6 +224,8 @@ export function consulConfigFragment(documents: ConsulConfigDocument[], options:
     out.fragment.origins.datacenters.push(`${origin}: agent configuration`);
   }
   const datacenter = spec?.name ?? options.datacenter ?? "dc1";
+  const node = nodeName(documents);
+  const placement: Placement = node ? { datacenter, node } : { datacenter };
   if (!spec && options.datacenter === undefined && documents.length) {
     out.fragment.mesh.datacenters.push({ name: datacenter });
     out.fragment.origins.datacenters.push(`${documents[0].origin}: no agent configuration, so Consul's default datacenter`);
@@ -221,9 +238,9 @@ export function consulConfigFragment(documents: ConsulConfigDocument[], options:
     }
     const one = rawField(doc.content, "service");
     (Array.isArray(one) ? one : one === undefined ? [] : [one]).forEach((raw, i, all) =>
-      addService(raw, all.length > 1 ? `service[${i}]` : "service", doc.origin, datacenter, out),
+      addService(raw, all.length > 1 ? `service[${i}]` : "service", doc.origin, placement, out),
     );
-    listOf<unknown>(rawField(doc.content, "services")).forEach((raw, i) => addService(raw, `services[${i}]`, doc.origin, datacenter, out));
+    listOf<unknown>(rawField(doc.content, "services")).forEach((raw, i) => addService(raw, `services[${i}]`, doc.origin, placement, out));
     for (const entry of listOf<unknown>(api(config.ConfigEntries).Bootstrap)) addConfigEntry(api(entry), `${doc.origin}: config_entries`, out);
   }
   return out.fragment;

@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { readConsulConfig, readTopologyFile } from "../../plan/read-files";
 import { PlanUsageError } from "../../plan/plan-options";
-import { defaultMesh } from "../../mesh";
+import { defaultMesh, mergeFragments, validateMesh } from "../../mesh";
 import { SEED_CONFIG_ENTRIES, SEED_SERVICES } from "../mesh/fixtures/seed-models";
 
 const SEEDS = path.join(__dirname, "..", "mesh", "fixtures", "seeds");
@@ -74,6 +74,15 @@ describe("readConsulConfig: agent configuration", () => {
         taggedAddresses: { lan: { address: "10.0.0.5", port: 8443 }, wan: { address: "203.0.113.5", port: 443 } },
       },
     ]);
+  });
+
+  it("places the services of two agents of one datacenter on their nodes (node_name), so one ID on both is no clash", async () => {
+    const service = JSON.stringify({ service: { name: "web", port: 8080 } });
+    const a = await readConsulConfig(scratch({ "agent.hcl": 'datacenter = "dc1"\nnode_name = "node-a"\n', "web.json": service }), undefined);
+    const b = await readConsulConfig(scratch({ "agent.hcl": 'datacenter = "dc1"\nnode_name = "node-b"\n', "web.json": service }), undefined);
+    expect([...a.mesh.services!, ...b.mesh.services!].map((s) => s.node)).toEqual(["node-a", "node-b"]);
+    const merged = mergeFragments([a, b]);
+    expect(validateMesh(merged.mesh).filter((p) => /already registered/.test(p.message))).toEqual([]);
   });
 
   it("counts gRPC as off without ports.grpc (Consul 1.14+), unless the agent has TLS for grpc_tls", async () => {
