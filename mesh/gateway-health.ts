@@ -1,8 +1,9 @@
 /**
  * Routes that the gateways' health breaks: an upstream whose traffic goes through the mesh
  * gateways of a datacenter (its destination's in mode `remote`; its own's and then the
- * destination's in mode `local`) where no gateway is registered, or every one is critical.
- * Consul's proxies still send to warning gateways, so a warning one carries traffic.
+ * destination's in mode `local`) where every one is critical. Consul's proxies still send to
+ * warning gateways, so a warning one carries traffic. A datacenter with no gateway at all is
+ * `validateMesh`'s to report, for every source.
  */
 import type { MeshFragment, MeshOrigins, SourceProblem } from "./mesh-fragment";
 import { planRoutes, type PlannedRoute, type RouteHop, type RoutePlan } from "./plan";
@@ -39,17 +40,15 @@ function routeProblem(
 ): SourceProblem | undefined {
   const dc = hop.datacenter;
   const gateways = (input.mesh.gateways ?? []).flatMap((gw, i) => (gw.datacenter === dc ? [i] : []));
-  if (gateways.some((i) => input.gatewayHealth?.[i] !== "critical")) return undefined;
+  if (gateways.length === 0 || gateways.some((i) => input.gatewayHealth?.[i] !== "critical")) return undefined;
   const through = hop.address === "LAN" ? `its own datacenter's mesh gateway in ${dc}` : `a mesh gateway of ${dc}`;
   const { destination, source } = route;
   const upstream =
     `upstream ${destination.name} (${destination.datacenter}) of ${source.proxy} goes through ${through} ` +
     `(mode ${route.mode}, decided by ${route.decidedBy})`;
   const why =
-    gateways.length === 0
-      ? `no mesh gateway is registered in ${dc}, so this traffic fails: register one, or change the mode`
-      : `every one is critical, so this traffic fails until one passes: ` +
-        gateways.map((i) => `${input.origins.gateways[i] ?? `gateways[${i}]`} is critical`).join("; ");
+    `every one is critical, so this traffic fails until one passes: ` +
+    gateways.map((i) => `${input.origins.gateways[i] ?? `gateways[${i}]`} is critical`).join("; ");
   return { ...locate(input, route), message: `${upstream}, but ${why}` };
 }
 

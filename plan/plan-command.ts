@@ -73,7 +73,7 @@ async function render(outcome: Outcome, options: PlanOptions): Promise<string> {
   const { plan, problems } = outcome;
   switch (options.format) {
     case "table":
-      return formatRoutePlan(plan) + "\n" + (problems.length ? problemLines(problems) : `valid: ${plan.routes.length} routes\n`);
+      return formatRoutePlan(plan) + "\n" + (problems.length ? problemLines(problems) : `valid: ${plan.routes.length} route${plan.routes.length === 1 ? "" : "s"}\n`);
     case "json":
       return JSON.stringify({ valid: problems.length === 0, problems, plan }, null, 2) + "\n";
     case "dot":

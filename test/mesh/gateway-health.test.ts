@@ -5,6 +5,7 @@ import {
   type MeshGatewaySpec,
   type MeshService,
   type Mode,
+  validateMesh,
 } from "../../mesh";
 
 type Health = "passing" | "warning" | "critical";
@@ -64,14 +65,10 @@ describe("gatewayHealthProblems", () => {
     expect(gatewayHealthProblems(input(webProxy("remote"), gateways))).toEqual([]);
   });
 
-  it("remote: a destination without gateways", () => {
-    expect(gatewayHealthProblems(input(webProxy("remote"), [["primary", "passing"]]))).toEqual([
-      {
-        origin: PROXY_ORIGIN,
-        field: "proxy.upstreams[0]",
-        message: expect.stringContaining("but no mesh gateway is registered in secondary, so this traffic fails"),
-      },
-    ]);
+  it("remote: a destination without gateways is validateMesh's to report, once", () => {
+    const { mesh } = input(webProxy("remote"), [["primary", "passing"]]);
+    expect(gatewayHealthProblems(input(webProxy("remote"), [["primary", "passing"]]))).toEqual([]);
+    expect(validateMesh(mesh).map((p) => p.message)).toContainEqual(expect.stringContaining("which has none"));
   });
 
   it("local: the source datacenter's gateways are needed first, then the destination's", () => {
@@ -82,10 +79,10 @@ describe("gatewayHealthProblems", () => {
         "(mode local, decided by instance), but every one is critical, so this traffic fails until one passes: " +
         "Consul primary: service mesh-gateway (id gw-0, node primary-server) is critical",
     ]);
-    const both = gatewayHealthProblems(input(webProxy("local"), [["primary", "critical"]]));
+    const both = gatewayHealthProblems(input(webProxy("local"), [["primary", "critical"], ["secondary", "critical"]]));
     expect(both.map((p) => p.message)).toEqual([
       expect.stringContaining("mesh gateway in primary (mode local"),
-      expect.stringContaining("no mesh gateway is registered in secondary"),
+      expect.stringContaining("a mesh gateway of secondary (mode local"),
     ]);
   });
 

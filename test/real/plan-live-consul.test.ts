@@ -23,6 +23,7 @@ import {
   validateMesh,
 } from "../../mesh";
 import { readLiveConsul } from "../../plan/consul-source";
+import { runPlan } from "../../plan/plan-command";
 import { ConsulSourceError } from "../../plan/consul-source-error";
 import { createTestPki, type TestPki } from "../../demo/pki";
 import { SEED_CONFIG_ENTRIES, SEED_SERVICES } from "../mesh/fixtures/seed-models";
@@ -192,6 +193,41 @@ describe("consul-mesh plan's live source: the seed configurations in real Consul
     } finally {
       await setGatewayCheck(secondary, "mgw-secondary-1", "pass");
       await setGatewayCheck(secondary, "mgw-secondary-2", "pass");
+      await undeploy(seed);
+    }
+  });
+
+  test("the command: consul-mesh plan --consul (CONSUL_HTTP_ADDR) exits 0 for the deployed seed, 1 once its gateways are critical", async () => {
+    const seed = SEED_SERVICES[0].model; // web-sidecar-proxy, mode remote at the instance, api in secondary
+    const api = { Name: "api", Port: 9090, Connect: { SidecarService: {} } };
+    await deploy(seed);
+    expect((await secondary.api("PUT", "/v1/agent/service/register", api)).status).toBe(200);
+    const run = async () => {
+      let stdout = "";
+      let stderr = "";
+      const env = { CONSUL_HTTP_ADDR: primary.httpAddress.replace(/^http:\/\//, "") };
+      const status = await runPlan(["--consul", "--format", "json"], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env });
+      return { status, body: JSON.parse(stdout), stderr };
+    };
+    try {
+      const ok = await eventually("a valid live plan with the route to api", async () => {
+        const result = await run();
+        return result.status === 0 && result.body.plan.routes.length === 1 ? result : undefined;
+      }, { timeoutMs: 20_000 });
+      expect(ok.body.plan.routes[0]).toMatchObject({ mode: "remote", decidedBy: "instance", usesGateway: true });
+      expect(ok.body.plan.routes[0].hops[1].endpoints).toEqual([`${secondary.host}:8444`, `${secondary.host}:8446`]);
+      await setGatewayCheck(secondary, "mgw-secondary-1", "fail");
+      await setGatewayCheck(secondary, "mgw-secondary-2", "fail");
+      const broken = await eventually("exit 1 with the critical gateways named", async () => {
+        const result = await run();
+        return result.status === 1 ? result : undefined;
+      });
+      expect(broken.body.valid).toBe(false);
+      expect(broken.stderr).toContain("every one is critical");
+    } finally {
+      await setGatewayCheck(secondary, "mgw-secondary-1", "pass");
+      await setGatewayCheck(secondary, "mgw-secondary-2", "pass");
+      expect((await secondary.api("PUT", "/v1/agent/service/deregister/api")).status).toBe(200);
       await undeploy(seed);
     }
   });
