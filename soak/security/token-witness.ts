@@ -1,0 +1,62 @@
+/**
+ * A gateway in Consul mode that runs with an ACL token at `--log-level trace`, through whatever
+ * the soak puts Consul through (in the full run, the real server's crash; in the quick one, a
+ * Consul that never answers), so that afterwards every place a token could leak can be read: its
+ * log lines, `/metrics`, `/routes`, `/readyz` (error messages).
+ */
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { CheckList } from "../check";
+import { SoakGateway } from "../load/soak-gateway";
+
+const HOST = "127.0.1.4";
+
+/** The token gateway. */
+export class TokenWitness {
+  private constructor(
+    private readonly gateway: SoakGateway,
+    private readonly token: string,
+  ) {}
+
+  /**
+   * Starts it.
+   * @param workDir folder for its log.
+   * @param consulUrl the agent; registers there when given. Default: an address where nothing answers (no registration).
+   */
+  static async start(workDir: string, consulUrl?: string): Promise<TokenWitness> {
+    const token = randomUUID();
+    const routes = consulUrl
+      ? ["--consul", consulUrl, "--service-id", "soak-token-witness"]
+      : ["--consul", `http://${HOST}:1`, "--no-register"];
+    const gateway = await SoakGateway.start({
+      name: "token-witness-gateway",
+      workDir,
+      host: HOST,
+      routes,
+      logLevel: "trace",
+      env: { CONSUL_HTTP_TOKEN: token },
+      waitReady: consulUrl !== undefined,
+    });
+    return new TokenWitness(gateway, token);
+  }
+
+  /**
+   * Stops it and records where the token was seen.
+   * @param list the phase's figures.
+   */
+  async check(list: CheckList): Promise<void> {
+    const pages = await Promise.all(["/metrics", "/routes", "/readyz"].map((page) => this.gateway.admin(page)));
+    await this.gateway.stop();
+    const log = readFileSync(this.gateway.logFile, "utf8");
+    const lines = log.split("\n").filter(Boolean);
+    const started = lines.some((line) => /"event":"starting"/.test(line) && /"aclToken":true/.test(line));
+    const errors = lines.filter((line) => /"level":(50|40)/.test(line)).length;
+    const leaks = [log, ...pages].filter((text) => text.includes(this.token)).length;
+    list.add(
+      "the ACL token in log lines (trace level), /metrics, /routes and /readyz error messages",
+      `${leaks} of ${lines.length} log lines and 3 pages hold it (${errors} error and warning lines; the gateway ran with the token: ${started})`,
+      "in none, with the token in use",
+      leaks === 0 && started,
+    );
+  }
+}
