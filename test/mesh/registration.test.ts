@@ -40,8 +40,8 @@ describe("toServiceRegistration", () => {
         Kind: "connect-proxy",
         Namespace: "team-a",
         Partition: "part-1",
-        Port: 21000,
         Address: "10.0.0.7",
+        Port: 21000,
         Tags: ["v1", "canary"],
         Meta: { version: "1" },
         Proxy: {
