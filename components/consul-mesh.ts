@@ -11,6 +11,8 @@ import {
   DEFAULT_TRUST_DOMAIN,
   DiagramTooLargeError,
   formatRoutePlan,
+  DEFAULT_NAMESPACE,
+  DEFAULT_PARTITION,
   MeshValidationError,
   planRoutes,
   primaryDatacenterOf,
@@ -292,7 +294,9 @@ export class ConsulMesh extends pulumi.ComponentResource {
     });
 
     this.services = (mesh.services ?? []).map((service) => {
-      const scope = [service.partition, service.namespace].filter((s) => s && s !== "default").join("-");
+      const scope = [service.partition !== DEFAULT_PARTITION && service.partition, service.namespace !== DEFAULT_NAMESPACE && service.namespace]
+        .filter(Boolean)
+        .join("-");
       const id = service.id ?? service.name;
       return new ConnectService(
         `${name}-service-${service.datacenter}-${scope ? `${scope}-` : ""}${id}`,

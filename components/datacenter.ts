@@ -6,7 +6,7 @@
 import * as consul from "@pulumi/consul";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { clusterIdOf, renderAgentConfig, type DatacenterSpec, type Mesh } from "../mesh";
+import { clusterIdOf, isPort, renderAgentConfig, type DatacenterSpec, type Mesh } from "../mesh";
 import { checkSubnet, lanServerAddress, MAX_SERVERS } from "./address-plan";
 import { datacenterProblems, throwIfProblems } from "./arg-problems";
 import { GeneratedToken } from "./generated-token";
@@ -113,7 +113,7 @@ export class Datacenter extends pulumi.ComponentResource {
       problems.push({ path: "wan.serverAddresses", message: `${servers} servers need ${servers} WAN addresses, got ${args.wan.serverAddresses.length}` });
     }
     const port = args.httpHostPort ?? 8500;
-    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    if (!isPort(port)) {
       problems.push({ path: "httpHostPort", message: `${JSON.stringify(port)} is out of range: use an integer from 1 to 65535` });
     }
     const primary = args.primaryDatacenter ?? spec.primaryDatacenter ?? spec.name;

@@ -9,7 +9,7 @@
 import * as consul from "@pulumi/consul";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { sortKeys, toGatewayRegistration, type MeshProblem, type RoutesFile } from "../mesh";
+import { isPort, sortKeys, toGatewayRegistration, type MeshProblem, type RoutesFile } from "../mesh";
 import { lanGatewayAddress, MAX_GATEWAYS } from "./address-plan";
 import { AgentServiceRegistration } from "./agent-service-registration";
 import { gatewayProblems, throwIfProblems } from "./arg-problems";
@@ -110,7 +110,7 @@ export class MeshGateway extends pulumi.ComponentResource {
       path: p.path === "args.name" ? "args.serviceName" : p.path,
       message: p.message,
     }));
-    if (!Number.isInteger(adminPort) || adminPort < 1 || adminPort > 65535 || adminPort === port) {
+    if (!isPort(adminPort) || adminPort === port) {
       problems.push({ path: "args.adminPort", message: `${JSON.stringify(adminPort)} must be a port from 1 to 65535 other than the gateway port` });
     }
     if (!Number.isInteger(instances) || instances < 1 || slot + instances > MAX_GATEWAYS) {

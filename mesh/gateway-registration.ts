@@ -3,7 +3,7 @@
  * -gateway=mesh -register` sends to `PUT /v1/agent/service/register`. Our gateway calls
  * this to register itself.
  */
-import { DEFAULT_GATEWAY_NAME, DEFAULT_GATEWAY_PORT } from "./gateway-defaults";
+import { DEFAULT_GATEWAY_NAME, DEFAULT_GATEWAY_PORT } from "./defaults";
 
 /** An address, and a port that defaults to the gateway's port. */
 export interface GatewayAddress {

@@ -2,7 +2,8 @@
  * Renders the routes file of one datacenter's gateway from the mesh model: its local
  * services' connect endpoints and the other datacenters' gateways at their WAN addresses.
  */
-import { DEFAULT_GATEWAY_PORT } from "./gateway-defaults";
+import { DEFAULT_GATEWAY_PORT, DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "./defaults";
+import { isPort } from "./port";
 import { MeshValidationError, type MeshProblem } from "./mesh-validation-error";
 import type { RouteEndpoint, RoutesFile, RoutesFileGateway, RoutesFileService } from "./routes-file";
 import { DEFAULT_TRUST_DOMAIN, type Mesh, type MeshGatewaySpec, type MeshService } from "./types";
@@ -79,7 +80,7 @@ export function renderGatewayRoutes(mesh: Mesh, datacenter: string, options: Gat
       problems.push({ path, message: "no address to route to: set it in the model or supply options.resolveAddress" });
       return undefined;
     }
-    if (!Number.isInteger(endpoint.port) || endpoint.port < 1 || endpoint.port > 65535) {
+    if (!isPort(endpoint.port)) {
       problems.push({ path: portPath, message: "no port to route to: set it in the model or supply options.resolveAddress" });
       return undefined;
     }
@@ -107,8 +108,8 @@ export function renderGatewayRoutes(mesh: Mesh, datacenter: string, options: Gat
       );
     }
     if (!name || !endpoint) return;
-    const namespace = s.namespace || "default";
-    const partition = s.partition || "default";
+    const namespace = s.namespace || DEFAULT_NAMESPACE;
+    const partition = s.partition || DEFAULT_PARTITION;
     const key = `${partition}\u0000${namespace}\u0000${name}`;
     const entry = services.get(key) ?? { name, namespace, partition, endpoints: [] };
     entry.endpoints.push(endpoint);
@@ -126,7 +127,7 @@ export function renderGatewayRoutes(mesh: Mesh, datacenter: string, options: Gat
       wan ? `gateways[${i}].taggedAddresses.wan.port` : `gateways[${i}].port`,
     );
     if (!endpoint) return;
-    const entry = gateways.get(gw.datacenter) ?? { datacenter: gw.datacenter, partition: "default", endpoints: [] };
+    const entry = gateways.get(gw.datacenter) ?? { datacenter: gw.datacenter, partition: DEFAULT_PARTITION, endpoints: [] };
     entry.endpoints.push(endpoint);
     gateways.set(gw.datacenter, entry);
   });

@@ -29,4 +29,5 @@ export * from "./catalog-mesh";
 export * from "./gateway-health";
 export * from "./diagram-too-large-error";
 export * from "./route-diagram";
-export * from "./gateway-defaults";
+export * from "./defaults";
+export * from "./port";

@@ -5,7 +5,7 @@
  */
 import { decideMeshGatewayMode, type ModeLevel } from "./mode";
 import { meshProxies, serviceDefaultsByName } from "./mesh-proxies";
-import { DEFAULT_GATEWAY_NAME, DEFAULT_GATEWAY_PORT } from "./gateway-defaults";
+import { DEFAULT_GATEWAY_NAME, DEFAULT_GATEWAY_PORT, DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "./defaults";
 import { serviceSni } from "./sni";
 import { isObject, listOf } from "./guards";
 import {
@@ -169,8 +169,8 @@ export function planRoutes(mesh: Mesh): RoutePlan {
   };
   for (const p of meshProxies(mesh)) {
     const sd = serviceDefaults.get(p.sourceService);
-    const namespace = p.service.namespace || "default";
-    const partition = p.service.partition || "default";
+    const namespace = p.service.namespace || DEFAULT_NAMESPACE;
+    const partition = p.service.partition || DEFAULT_PARTITION;
     listOf<Upstream>(p.proxy.upstreams).forEach((up, k) => {
       if (!isObject(up)) return;
       const datacenter = up.datacenter || p.service.datacenter;

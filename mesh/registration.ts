@@ -2,6 +2,7 @@
  * Service definitions as the JSON body of Consul's `PUT /v1/agent/service/register`
  * (PascalCase, unset fields omitted), and back.
  */
+import { DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "./defaults";
 import type { ConnectConfig, MeshGatewayConfig, ProxyConfig, ServiceDefinition, Upstream } from "./types";
 
 /** `MeshGateway` in registration JSON. */
@@ -176,9 +177,9 @@ function connectFromJson(json: ConnectJson): ConnectConfig {
   };
 }
 
-/** A namespace or partition worth sending: set and not `"default"`. */
-function nonDefault(value: string | undefined): string | undefined {
-  return value && value !== "default" ? value : undefined;
+/** A namespace or partition worth sending: set and not the default one. */
+function nonDefault(value: string | undefined, fallback: string): string | undefined {
+  return value && value !== fallback ? value : undefined;
 }
 
 /**
@@ -194,8 +195,8 @@ export function toServiceRegistration(def: RegistrableService): ServiceRegistrat
     ["Name", def.name],
     ["ID", def.id],
     ["Kind", def.kind],
-    ["Namespace", nonDefault(def.namespace)],
-    ["Partition", nonDefault(def.partition)],
+    ["Namespace", nonDefault(def.namespace, DEFAULT_NAMESPACE)],
+    ["Partition", nonDefault(def.partition, DEFAULT_PARTITION)],
     ["Address", def.address],
     ["Port", def.port],
     ["Tags", def.tags ? [...def.tags] : undefined],

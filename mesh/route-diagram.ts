@@ -6,7 +6,7 @@
 import { DiagramTooLargeError } from "./diagram-too-large-error";
 import { isObject, listOf } from "./guards";
 import { primaryDatacenterOf } from "./mesh-proxies";
-import { DEFAULT_GATEWAY_NAME } from "./gateway-defaults";
+import { DEFAULT_GATEWAY_NAME, DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "./defaults";
 import { gatewayEndpoint, type PlannedRoute, type RoutePlan } from "./plan";
 import { filterRoutes, type RouteFilter } from "./route-filter";
 import type { DatacenterSpec, EffectiveMode, Mesh, MeshGatewaySpec } from "./types";
@@ -193,7 +193,9 @@ function gatewayId(datacenter: string): string {
 
 /** A service's name, and its partition and namespace when they are not the default ones. */
 function serviceLabel(s: ServiceName): string {
-  const scope = [s.partition, s.namespace].filter((part) => part !== "default").join("/");
+  const scope = [s.partition !== DEFAULT_PARTITION && s.partition, s.namespace !== DEFAULT_NAMESPACE && s.namespace]
+    .filter(Boolean)
+    .join("/");
   return html(s.name) + (scope ? ` <FONT POINT-SIZE="9" COLOR="#555555">${html(scope)}</FONT>` : "");
 }
 

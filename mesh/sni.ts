@@ -7,8 +7,8 @@
  *   partition ≠ default: <service>.<namespace>.<partition>.<dc>.internal-v1.<trust-domain>
  *   datacenter:         <dc>.internal.<trust-domain>   (<partition>.<dc>.internal-v1.… off the default partition)
  */
+import { DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "./defaults";
 
-const DEFAULT = "default";
 /** DNS limits: 253 characters in a name, 63 in a label. */
 const MAX_NAME = 253;
 const LABEL = /^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/;
@@ -46,11 +46,11 @@ export type ParsedSni =
 
 /** The SNI name a proxy sends to reach `service` in `datacenter`, exactly as Consul builds it. */
 export function serviceSni(parts: ServiceSniParts): string {
-  const namespace = parts.namespace || DEFAULT;
-  const partition = parts.partition || DEFAULT;
+  const namespace = parts.namespace || DEFAULT_NAMESPACE;
+  const partition = parts.partition || DEFAULT_PARTITION;
   const subset = parts.subset ? `${parts.subset}.` : "";
   const trustDomain = parts.trustDomain.toLowerCase();
-  if (partition === DEFAULT) {
+  if (partition === DEFAULT_PARTITION) {
     return `${subset}${parts.service}.${namespace}.${parts.datacenter}.internal.${trustDomain}`;
   }
   return `${subset}${parts.service}.${namespace}.${partition}.${parts.datacenter}.internal-v1.${trustDomain}`;
@@ -58,9 +58,9 @@ export function serviceSni(parts: ServiceSniParts): string {
 
 /** The SNI name of a whole datacenter, which its mesh gateways answer to. */
 export function gatewaySni(parts: GatewaySniParts): string {
-  const partition = parts.partition || DEFAULT;
+  const partition = parts.partition || DEFAULT_PARTITION;
   const trustDomain = parts.trustDomain.toLowerCase();
-  if (partition === DEFAULT) return `${parts.datacenter}.internal.${trustDomain}`;
+  if (partition === DEFAULT_PARTITION) return `${parts.datacenter}.internal.${trustDomain}`;
   return `${partition}.${parts.datacenter}.internal-v1.${trustDomain}`;
 }
 
@@ -82,14 +82,14 @@ export function parseSni(name: string, trustDomain: string): ParsedSni | undefin
   const head = labels.slice(0, -1);
   if (marker === "internal") {
     // [subset.]service.namespace.dc | dc
-    if (head.length === 1) return { kind: "gateway", datacenter: head[0], partition: DEFAULT };
+    if (head.length === 1) return { kind: "gateway", datacenter: head[0], partition: DEFAULT_PARTITION };
     if (head.length === 3) {
       const [service, namespace, datacenter] = head;
-      return { kind: "service", service, namespace, partition: DEFAULT, datacenter };
+      return { kind: "service", service, namespace, partition: DEFAULT_PARTITION, datacenter };
     }
     if (head.length === 4) {
       const [subset, service, namespace, datacenter] = head;
-      return { kind: "service", service, namespace, partition: DEFAULT, datacenter, subset };
+      return { kind: "service", service, namespace, partition: DEFAULT_PARTITION, datacenter, subset };
     }
     return undefined;
   }

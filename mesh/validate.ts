@@ -3,21 +3,18 @@
  * gateways, and every topology mistake that would only fail at runtime. All problems are
  * returned at once, each naming its field path.
  */
+import { DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "./defaults";
 import { decideMeshGatewayMode, isMode } from "./mode";
+import { isPort } from "./port";
 import { meshProxies, primaryDatacenterOf, serviceDefaultsByName, type MeshProxy } from "./mesh-proxies";
 import { MeshValidationError, type MeshProblem } from "./mesh-validation-error";
 import { isSniLabel } from "./sni";
 import { isObject } from "./guards";
 import type { Mesh, MeshGatewayConfig, MeshService, Mode, ServiceDefaultsEntry } from "./types";
 
-const DEFAULT = "default";
-
-function isPort(value: unknown): boolean {
-  return typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= 65535;
-}
 
 /** Key of a service in the catalog of one datacenter. */
-function serviceKey(datacenter: string, partition: string, namespace: string, name: string): string {
+function catalogKey(datacenter: string, partition: string, namespace: string, name: string): string {
   return `${datacenter}\u0000${partition}\u0000${namespace}\u0000${name}`;
 }
 
@@ -170,12 +167,12 @@ function buildCatalog(services: MeshService[]): Catalog {
   const declared = new Set<string>();
   const connect = new Set<string>();
   for (const s of services) {
-    const partition = s.partition || DEFAULT;
-    const namespace = s.namespace || DEFAULT;
-    declared.add(serviceKey(s.datacenter, partition, namespace, s.name));
-    if (s.connect?.sidecarService) connect.add(serviceKey(s.datacenter, partition, namespace, s.name));
+    const partition = s.partition || DEFAULT_PARTITION;
+    const namespace = s.namespace || DEFAULT_NAMESPACE;
+    declared.add(catalogKey(s.datacenter, partition, namespace, s.name));
+    if (s.connect?.sidecarService) connect.add(catalogKey(s.datacenter, partition, namespace, s.name));
     if (s.kind === "connect-proxy" && s.proxy?.destinationServiceName) {
-      const key = serviceKey(s.datacenter, partition, namespace, s.proxy.destinationServiceName);
+      const key = catalogKey(s.datacenter, partition, namespace, s.proxy.destinationServiceName);
       declared.add(key);
       connect.add(key);
     }
@@ -217,7 +214,7 @@ function checkServices(mesh: Mesh, dcNames: Set<string>, c: Collector): void {
         c.add(`${at}.connect.sidecarService.proxy.destinationServiceName`, `a sidecar always fronts its own service ${JSON.stringify(s.name)}: leave destinationServiceName unset`);
       }
     }
-    const scope = `${s.datacenter}\u0000${s.node ?? ""}\u0000${s.partition || DEFAULT}\u0000${s.namespace || DEFAULT}\u0000`;
+    const scope = `${s.datacenter}\u0000${s.node ?? ""}\u0000${s.partition || DEFAULT_PARTITION}\u0000${s.namespace || DEFAULT_NAMESPACE}\u0000`;
     const id = s.id ?? s.name;
     const first = seenIds.get(scope + id);
     if (first !== undefined) c.add(`${at}.${s.id === undefined ? "name" : "id"}`, `service ID ${JSON.stringify(id)} already registered in ${JSON.stringify(s.datacenter)} by ${first}: give each instance a unique id`);
@@ -278,7 +275,7 @@ function checkProxy(mesh: Mesh, p: MeshProxy, lookups: Lookups, c: Collector): v
       return;
     }
     if (nameOk) {
-      const key = serviceKey(dc, up.destinationPartition || service.partition || DEFAULT, up.destinationNamespace || service.namespace || DEFAULT, up.destinationName);
+      const key = catalogKey(dc, up.destinationPartition || service.partition || DEFAULT_PARTITION, up.destinationNamespace || service.namespace || DEFAULT_NAMESPACE, up.destinationName);
       if (!catalog.declared.has(key)) {
         c.add(`${at}.destinationName`, `service ${JSON.stringify(up.destinationName)} is not declared in datacenter ${JSON.stringify(dc)}`);
       } else if (!catalog.connect.has(key)) {

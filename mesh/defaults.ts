@@ -1,0 +1,13 @@
+/** What Consul assumes when a declaration leaves a placement or a gateway field out. */
+
+/** The Consul Enterprise namespace of everything that names none (and the only one in Consul CE). */
+export const DEFAULT_NAMESPACE = "default";
+
+/** The Consul Enterprise admin partition of everything that names none (and the only one in Consul CE). */
+export const DEFAULT_PARTITION = "default";
+
+/** The service name and ID of a mesh gateway: Consul's own default for `consul connect envoy -gateway=mesh`. */
+export const DEFAULT_GATEWAY_NAME = "mesh-gateway";
+
+/** The port a mesh gateway listens on. */
+export const DEFAULT_GATEWAY_PORT = 8443;
