@@ -1,11 +1,14 @@
 /**
- * The soak's helper processes (backends, clients, the gateway host): each a compiled script of
- * `soak/` run with an IPC channel, answering requests one by one. Stopped by its own PID, on
- * request and when the soak exits.
+ * The soak's helper processes (backends, clients, the gateway host): each a script of `soak/`
+ * run from its TypeScript source with an IPC channel, answering requests one by one. Stopped by
+ * its own PID, on request and when the soak exits.
  */
 import { ChildProcess, fork } from "node:child_process";
 import { openSync } from "node:fs";
 import path from "node:path";
+
+/** The require hook that runs the soak from its sources (`soak/ts-register.js`). */
+export const TS_REGISTER = path.join(__dirname, "ts-register.js");
 
 const running = new Set<ChildProcess>();
 process.on("exit", () => {
@@ -56,9 +59,9 @@ export class SoakChild {
   }
 
   /**
-   * Starts a compiled script of the soak.
+   * Starts a script of the soak.
    * @param name a short name for messages.
-   * @param script its path relative to the compiled `soak/` folder, e.g. `load/backend.js`.
+   * @param script its path relative to `soak/`, e.g. `load/backend.ts`.
    * @param args its arguments.
    * @param logFile where its stdout and stderr go.
    * @param options Node.js flags (default: none) and more environment variables (default: none).
@@ -67,7 +70,7 @@ export class SoakChild {
     const log = openSync(logFile, "a");
     const child = fork(path.join(__dirname, script), args, {
       stdio: ["ignore", log, log, "ipc"],
-      execArgv: options.execArgv ?? [],
+      execArgv: ["-r", TS_REGISTER, ...(options.execArgv ?? [])],
       env: { ...process.env, ...options.env },
     });
     return new SoakChild(name, child);

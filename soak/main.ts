@@ -6,6 +6,7 @@
  *
  *   npm run soak -- [--quick] [--report FILE] [--seed N] [--keep]
  *
+ * It runs from its sources (`node -r ./soak/ts-register.js soak/main.ts`, after `tsc --noEmit`).
  * `--quick` (inside `npm test`): small sizes, no real Consul, no report unless `--report`.
  * The full run writes `RELIABILITY.md` (or `--report FILE`). `--keep` keeps the run's folder
  * (routes files, every process's log), which is also kept when a figure fails.

@@ -3,7 +3,7 @@
  * and all), into `soak/corpus/seeds/`. Run by hand when a client changes (the seeds are kept in
  * the repository, so the soak never needs these clients):
  *
- *   npx tsc -p soak/tsconfig.json && node dist/soak/soak/corpus/capture.js
+ *   node -r ./soak/ts-register.js soak/corpus/capture.ts
  *
  * Needs `openssl` and, for the post-quantum hello, Go ≥ 1.24 (`go` on PATH).
  */

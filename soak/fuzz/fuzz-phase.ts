@@ -6,6 +6,7 @@
  */
 import path from "node:path";
 import { Worker } from "node:worker_threads";
+import { TS_REGISTER } from "../child";
 import { checkList, formatCount, type Check } from "../check";
 import { FuzzCases, STRATEGIES } from "./cases";
 import { keepCrasher, readCorpus } from "./corpus";
@@ -38,7 +39,8 @@ function runWorker(options: Required<FuzzPhaseOptions>): Promise<FuzzRun> {
   const progress = new SharedArrayBuffer(4);
   const position = new Int32Array(progress);
   const data: FuzzWorkerData = { cases: options.cases, runSeed: options.runSeed, corpusDir: options.corpusDir, progress };
-  const worker = new Worker(path.join(__dirname, "fuzz-worker.js"), { workerData: data });
+  const script = `require(${JSON.stringify(TS_REGISTER)}); require(${JSON.stringify(path.join(__dirname, "fuzz-worker.ts"))});`;
+  const worker = new Worker(script, { eval: true, workerData: data });
   const started = Date.now();
   const run: FuzzRun = { violations: [], ms: 0 };
   return new Promise((resolve) => {

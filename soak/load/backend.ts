@@ -3,7 +3,7 @@
  * every byte and answer a half-close with one, counting what they accept and receive, by
  * endpoint. Requests: `listen {address}` → `{address, port}`; `stats` → {@link BackendStats}.
  *
- *   node backend.js   (forked by the soak, IPC only)
+ * Forked by the soak, IPC only.
  */
 import net from "node:net";
 import { serveRequests } from "../child";

@@ -1,5 +1,5 @@
 /**
- * The soak's backend process ({@link SoakChild} running `backend.js`) seen from the soak.
+ * The soak's backend process ({@link SoakChild} running `backend.ts`) seen from the soak.
  */
 import path from "node:path";
 import { SoakChild } from "../child";
@@ -22,7 +22,7 @@ export class Backends {
    * @param workDir folder for its log.
    */
   static start(workDir: string): Backends {
-    return new Backends(SoakChild.start("backends", "load/backend.js", [], path.join(workDir, "backends.log")));
+    return new Backends(SoakChild.start("backends", "load/backend.ts", [], path.join(workDir, "backends.log")));
   }
 
   /**
@@ -50,12 +50,12 @@ export class Backends {
 }
 
 /**
- * The soak's client process (`clients.js`): connections to one gateway with one server name.
+ * The soak's client process (`clients.ts`): connections to one gateway with one server name.
  * @param workDir folder for its log.
  * @param host the gateway's address.
  * @param port its data port.
  * @param sni the server name every connection sends.
  */
 export function startClients(workDir: string, host: string, port: number, sni: string): SoakChild {
-  return SoakChild.start("clients", "load/clients.js", [host, String(port), sni], path.join(workDir, `clients-${port}.log`));
+  return SoakChild.start("clients", "load/clients.ts", [host, String(port), sni], path.join(workDir, `clients-${port}.log`));
 }

@@ -11,7 +11,7 @@
  * - `startStreams {count, arrivalsPerSecond}` … `stopStreams`: long-lived streams echoing a
  *   chunk every 100 ms while new connections arrive at a steady rate.
  *
- *   node clients.js HOST PORT SNI   (forked by the soak)
+ * Forked by the soak with the gateway's address and the server name: `clients.ts HOST PORT SNI`.
  */
 import net from "node:net";
 import { syntheticHello } from "../../test/gateway/helpers";

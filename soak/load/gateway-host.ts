@@ -4,7 +4,7 @@
  * metric shows: open file descriptors, resident memory, event-loop resources (timers, sockets)
  * and the open-file limit. SIGTERM drains and exits as the command does.
  *
- *   node --expose-gc gateway-host.js <sni-gateway arguments>   (forked by the soak)
+ * Forked by the soak with `--expose-gc` and the `sni-gateway` arguments.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { main } from "../../gateway/main";

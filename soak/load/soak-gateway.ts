@@ -1,5 +1,5 @@
 /**
- * A gateway under soak: {@link SoakChild} running `gateway-host.js` (the `sni-gateway` command)
+ * A gateway under soak: {@link SoakChild} running `gateway-host.ts` (the `sni-gateway` command)
  * on a loopback address with an admin server, with its metrics and process probes at hand.
  */
 import path from "node:path";
@@ -55,7 +55,7 @@ export class SoakGateway {
     if (options.maxConnections !== undefined) args.push("--max-connections", String(options.maxConnections));
     args.push("--log-level", options.logLevel ?? "warn", ...(options.extraArgs ?? []));
     const logFile = path.join(options.workDir, `${options.name}.log`);
-    const child = SoakChild.start(options.name, "load/gateway-host.js", args, logFile, { execArgv: ["--expose-gc"], env: options.env });
+    const child = SoakChild.start(options.name, "load/gateway-host.ts", args, logFile, { execArgv: ["--expose-gc"], env: options.env });
     const gateway = new SoakGateway(child, options.host, port, `http://${options.host}:${adminPort}`, logFile);
     const page = options.waitReady === false ? "/healthz" : "/readyz";
     await eventually(`${options.name} to answer ${page}`, async () => (await fetch(`${gateway.adminUrl}${page}`)).status === 200, {

@@ -1,10 +1,12 @@
 /**
  * The quick soak (`npm run soak -- --quick`) inside `npm test`: every phase but the real mesh, at
- * small sizes (20,000 fuzz cases, 500 connections held, 2,000 in churn), compiled and run as
- * `npm run soak` runs it. The full run, with its figures in RELIABILITY.md, is `npm run soak`.
+ * small sizes (20,000 fuzz cases, 500 connections held, 2,000 in churn), run as `npm run soak`
+ * runs it, from its sources (`npm run typecheck` checks them). The full run, with its figures in
+ * RELIABILITY.md, is `npm run soak`.
  */
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 
@@ -14,17 +16,15 @@ const ROOT = path.join(__dirname, "../..");
 jest.setTimeout(180_000);
 
 describe("the quick soak", () => {
-  // Inside the repository, so that the compiled soak finds its corpus.
-  mkdirSync(path.join(ROOT, "dist"), { recursive: true });
-  const outDir = mkdtempSync(path.join(ROOT, "dist", "soak-quick-"));
-  afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+  const dir = mkdtempSync(path.join(os.tmpdir(), "soak-quick-report-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test("meets every target, and says so in its report", async () => {
-    await run(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", path.join(ROOT, "soak/tsconfig.json"), "--outDir", outDir], { cwd: ROOT });
-    const report = path.join(outDir, "RELIABILITY.md");
-    const soak = await run(process.execPath, [path.join(outDir, "soak/main.js"), "--quick", "--report", report], { cwd: ROOT, timeout: 150_000 }).catch(
-      (error: { stdout?: string; code?: number }) => ({ stdout: `${error.stdout ?? ""}\n(exit ${error.code})` }),
-    );
+    const report = path.join(dir, "RELIABILITY.md");
+    const args = ["-r", path.join(ROOT, "soak/ts-register.js"), path.join(ROOT, "soak/main.ts"), "--quick", "--report", report];
+    const soak = await run(process.execPath, args, { cwd: ROOT, timeout: 150_000 }).catch((error: { stdout?: string; code?: number }) => ({
+      stdout: `${error.stdout ?? ""}\n(exit ${error.code})`,
+    }));
     const failures = soak.stdout.split("\n").filter((line) => /^\s+FAIL\s|^soak: .* [1-9]\d* failed|^\(exit/.test(line));
     expect(failures).toEqual([]);
     expect(soak.stdout).toMatch(/^soak: (1[6-9]|[2-9]\d) passed, 0 failed$/m);
