@@ -2,7 +2,7 @@
  * The Consul server agent configuration of one datacenter, as the JSON a Consul config file
  * (`-config-file`, `/consul/config/*.json`) takes: snake_case keys, deterministic order.
  */
-import { MeshValidationError } from "./mesh-validation-error";
+import { MeshValidationError } from "./errors";
 import { primaryDatacenterOf } from "./mesh-proxies";
 import type { Mesh } from "./types";
 

@@ -4,7 +4,7 @@
  */
 import { DEFAULT_GATEWAY_PORT, DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "./defaults";
 import { isPort } from "./port";
-import { MeshValidationError, type MeshProblem } from "./mesh-validation-error";
+import { MeshValidationError, type MeshProblem } from "./errors";
 import type { RouteEndpoint, RoutesFile, RoutesFileGateway, RoutesFileService } from "./routes-file";
 import { DEFAULT_TRUST_DOMAIN, type Mesh, type MeshGatewaySpec, type MeshService } from "./types";
 

@@ -6,7 +6,7 @@
  */
 import { isObject } from "./guards";
 import { emptyOrigins, type MeshFragment, type MeshOrigins, type SourceProblem } from "./mesh-fragment";
-import type { MeshProblem } from "./mesh-validation-error";
+import type { MeshProblem } from "./errors";
 import type { DatacenterSpec, Mesh } from "./types";
 
 /** The mesh of every source together. */

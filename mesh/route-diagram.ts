@@ -3,7 +3,7 @@
  * a LAN and a WAN side, the services, and every upstream's route drawn hop by hop in the colour of
  * its mode, with a legend. Pure: `diagram-svg.ts` renders it.
  */
-import { DiagramTooLargeError } from "./diagram-too-large-error";
+import { DiagramTooLargeError } from "./errors";
 import { isObject, listOf } from "./guards";
 import { primaryDatacenterOf } from "./mesh-proxies";
 import { DEFAULT_GATEWAY_NAME, DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "./defaults";

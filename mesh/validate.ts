@@ -7,7 +7,7 @@ import { DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "./defaults";
 import { decideMeshGatewayMode, isMode } from "./mode";
 import { isPort } from "./port";
 import { meshProxies, primaryDatacenterOf, serviceDefaultsByName, type MeshProxy } from "./mesh-proxies";
-import { MeshValidationError, type MeshProblem } from "./mesh-validation-error";
+import { MeshValidationError, type MeshProblem } from "./errors";
 import { isSniLabel } from "./sni";
 import { isObject } from "./guards";
 import type { Mesh, MeshGatewayConfig, MeshService, Mode, ServiceDefaultsEntry } from "./types";

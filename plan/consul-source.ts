@@ -15,8 +15,12 @@ import {
   type ProxyDefaultsReadJson,
   type ServiceDefaultsReadJson,
   type SourceProblem,
+  consulBaseUrl,
+  consulEnvironment,
+  ConsulAddressError,
+  type ConsulEnvironment,
 } from "../mesh";
-import { ConsulSourceError, type ConsulSourceErrorCode } from "./consul-source-error";
+import { ConsulSourceError, type ConsulSourceErrorCode } from "./errors";
 
 /** Options of {@link readLiveConsul}. */
 export interface LiveConsulOptions {
@@ -69,11 +73,6 @@ interface Part<T> {
   problems: SourceProblem[];
 }
 
-/** Whether `value` spells true for Go's `strconv.ParseBool`, as Consul reads `CONSUL_HTTP_SSL`. */
-function isTrue(value: string | undefined): boolean {
-  return /^(1|t|true)$/i.test(value ?? "");
-}
-
 function readFile(file: string, what: string): string {
   try {
     return readFileSync(file, "utf8");
@@ -83,22 +82,21 @@ function readFile(file: string, what: string): string {
   }
 }
 
-/** The agent's base URL; a path after the host is a reverse-proxy prefix, as in Consul's CLI. */
+/** The agent's base URL (see `consulBaseUrl`), as a configuration error of this source. */
 function baseUrl(address: string, ssl: boolean): URL {
-  const withScheme = address.includes("://") ? address : `${ssl ? "https" : "http"}://${address}`;
-  const url = URL.canParse(withScheme) ? new URL(withScheme) : undefined;
-  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
-    const shown = JSON.stringify(address.replace(/\/\/[^/@]*@/, "//")); // without user:password@
-    throw new ConsulSourceError("E_CONSUL_CONFIG", `Consul address ${shown} is not http(s)://host:port or host:port`);
+  try {
+    return consulBaseUrl(address, ssl);
+  } catch (error) {
+    if (error instanceof ConsulAddressError) throw new ConsulSourceError("E_CONSUL_CONFIG", error.message);
+    throw error;
   }
-  return url;
 }
 
 /** The token as Consul's CLI picks it: `tokenFile`, `token`, `CONSUL_HTTP_TOKEN_FILE`, `CONSUL_HTTP_TOKEN`. */
-function tokenOf(options: LiveConsulOptions, env: NodeJS.ProcessEnv): string | undefined {
-  const file = options.tokenFile || (options.token ? undefined : env.CONSUL_HTTP_TOKEN_FILE);
+function tokenOf(options: LiveConsulOptions, env: ConsulEnvironment): string | undefined {
+  const file = options.tokenFile || (options.token ? undefined : env.tokenFile);
   if (file) return readFile(file, "token file").trim() || undefined;
-  return options.token || env.CONSUL_HTTP_TOKEN || undefined;
+  return options.token || env.token;
 }
 
 /** Why a connection failed, and what to check. */
@@ -271,9 +269,9 @@ async function readServiceDefaults(api: ConsulApi): Promise<Part<ServiceDefaults
  * @throws ConsulSourceError with a stable code when the agent cannot be read.
  */
 export async function readLiveConsul(options: LiveConsulOptions = {}): Promise<MeshFragment> {
-  const env = options.env ?? process.env;
-  const base = baseUrl(options.address || env.CONSUL_HTTP_ADDR || "http://127.0.0.1:8500", isTrue(env.CONSUL_HTTP_SSL));
-  const caFile = options.caFile || env.CONSUL_CACERT;
+  const env = consulEnvironment(options.env ?? process.env);
+  const base = baseUrl(options.address || env.address || "http://127.0.0.1:8500", env.ssl);
+  const caFile = options.caFile || env.caFile;
   const ca = caFile ? readFile(caFile, "CA certificate file") : undefined;
   const api = new ConsulApi(base, tokenOf(options, env), ca, options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
   try {

@@ -3,7 +3,7 @@
  * Graphviz install, no browser. Here rather than in `mesh/`, which imports nothing but itself.
  */
 import { instance, type Viz } from "@viz-js/viz";
-import { DiagramRenderError } from "./diagram-render-error";
+import { DiagramRenderError } from "./errors";
 
 let viz: Promise<Viz> | undefined;
 

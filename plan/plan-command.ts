@@ -20,8 +20,8 @@ import {
 } from "../mesh";
 import { readLiveConsul } from "./consul-source";
 import { renderDiagramSvg } from "./diagram-svg";
-import { ConsulSourceError } from "./consul-source-error";
-import { parsePlanOptions, PLAN_HELP, PlanUsageError, type PlanOptions } from "./plan-options";
+import { ConsulSourceError, PlanUsageError } from "./errors";
+import { parsePlanOptions, PLAN_HELP, type PlanOptions } from "./plan-options";
 import { readConsulConfig, readTopologyFile } from "./read-files";
 
 /** Where the command writes, and the environment it reads: the process's, or a test's. */

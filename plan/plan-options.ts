@@ -3,6 +3,7 @@
  * options and the help text are both made.
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { PlanUsageError } from "./errors";
 
 /** The output formats. */
 export const FORMATS = ["table", "json", "dot", "svg"] as const;
@@ -26,19 +27,6 @@ export interface PlanOptions {
   service: string[];
   /** Only routes from or to these datacenters. Default: every route. */
   datacenter: string[];
-}
-
-/** A command line that cannot be run: exit status 2. */
-export class PlanUsageError extends Error {
-  /** Stable error code. */
-  readonly code = "E_PLAN_USAGE";
-  /**
-   * @param message - What is wrong, naming the flag.
-   */
-  constructor(message: string) {
-    super(message);
-    this.name = "PlanUsageError";
-  }
 }
 
 interface Flag {

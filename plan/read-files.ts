@@ -12,7 +12,7 @@ import path from "node:path";
 import { parse as parseHcl } from "js-hcl-parser";
 import { parseDocument } from "yaml";
 import { consulConfigFragment, topologyFragment, type ConsulConfigDocument, type MeshFragment, type SourceProblem } from "../mesh";
-import { PlanUsageError } from "./plan-options";
+import { PlanUsageError } from "./errors";
 
 /** The extensions Consul reads from a configuration directory. */
 const CONFIG_EXTENSIONS = new Set([".hcl", ".json"]);

@@ -1,5 +1,5 @@
 import { defaultMesh, planRoutes, routeDiagramDot } from "../../mesh";
-import { DiagramRenderError } from "../../plan/diagram-render-error";
+import { DiagramRenderError } from "../../plan/errors";
 import { renderDiagramSvg } from "../../plan/diagram-svg";
 
 describe("renderDiagramSvg", () => {

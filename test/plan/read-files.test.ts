@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { readConsulConfig, readTopologyFile } from "../../plan/read-files";
-import { PlanUsageError } from "../../plan/plan-options";
+import { PlanUsageError } from "../../plan/errors";
 import { defaultMesh, mergeFragments, validateMesh } from "../../mesh";
 import { SEED_CONFIG_ENTRIES, SEED_SERVICES } from "../mesh/fixtures/seed-models";
 

@@ -24,7 +24,7 @@ import {
 } from "../../mesh";
 import { readLiveConsul } from "../../plan/consul-source";
 import { runPlan } from "../../plan/plan-command";
-import { ConsulSourceError } from "../../plan/consul-source-error";
+import { ConsulSourceError } from "../../plan/errors";
 import { createTestPki, type TestPki } from "../../demo/pki";
 import { SEED_CONFIG_ENTRIES, SEED_SERVICES } from "../mesh/fixtures/seed-models";
 import { eventually, freePorts } from "../support/processes";

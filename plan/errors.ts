@@ -1,4 +1,20 @@
-/** The error thrown when the live Consul cannot be read. */
+/**
+ * The errors of `consul-mesh plan`, each a class with a stable `code`. A usage error exits 2,
+ * as does a source that cannot be read; the command branches on the class, never on the message.
+ */
+
+/** A command line that cannot be run: exit status 2. */
+export class PlanUsageError extends Error {
+  /** Stable error code. */
+  readonly code = "E_PLAN_USAGE";
+  /**
+   * @param message - What is wrong, naming the flag.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "PlanUsageError";
+  }
+}
 
 /** Stable codes of {@link ConsulSourceError}. */
 export type ConsulSourceErrorCode =
@@ -38,5 +54,22 @@ export class ConsulSourceError extends Error {
     this.code = code;
     this.url = details.url;
     this.status = details.status;
+  }
+}
+
+/** Thrown by `renderDiagramSvg` when Graphviz rejects its input; `messages` are Graphviz's own. */
+export class DiagramRenderError extends Error {
+  /** Stable error code. */
+  readonly code = "E_DIAGRAM_RENDER";
+  /** What Graphviz reported, in its order. */
+  readonly messages: string[];
+
+  /**
+   * @param messages - Graphviz's error and warning messages.
+   */
+  constructor(messages: string[]) {
+    super(`Graphviz could not render the diagram: ${messages.join("; ") || "no message"}`);
+    this.name = "DiagramRenderError";
+    this.messages = messages;
   }
 }
