@@ -25,6 +25,7 @@ import {
   type RoutesFile,
 } from "../mesh";
 import { renderDiagramSvg } from "../plan/diagram-svg";
+import { InvalidArgumentError } from "./errors";
 import { checkSubnet, DEFAULT_WAN_SUBNET, defaultLanSubnet, lanGatewayAddress, wanGatewayAddress } from "./address-plan";
 import { ConnectService } from "./connect-service";
 import { Datacenter } from "./datacenter";
@@ -76,7 +77,8 @@ function optionProblems(args: ConsulMeshArgs, names: string[]): MeshProblem[] {
     try {
       checkSubnet(value, path);
     } catch (e) {
-      problems.push({ path, message: (e as Error).message.replace(`${path}: `, "") });
+      if (!(e instanceof InvalidArgumentError)) throw e;
+      problems.push({ path, message: e.reason });
     }
   };
   subnet("wanSubnet", args.wanSubnet ?? DEFAULT_WAN_SUBNET);

@@ -7,6 +7,7 @@ import * as consul from "@pulumi/consul";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { clusterIdOf, isPort, renderAgentConfig, type DatacenterSpec, type Mesh } from "../mesh";
+import { InvalidArgumentError } from "./errors";
 import { checkSubnet, lanServerAddress, MAX_SERVERS } from "./address-plan";
 import { datacenterProblems, throwIfProblems } from "./arg-problems";
 import { GeneratedToken } from "./generated-token";
@@ -104,7 +105,8 @@ export class Datacenter extends pulumi.ComponentResource {
     try {
       checkSubnet(lanSubnet, "lanSubnet");
     } catch (e) {
-      problems.push({ path: "lanSubnet", message: (e as Error).message.replace(/^lanSubnet: /, "") });
+      if (!(e instanceof InvalidArgumentError)) throw e;
+      problems.push({ path: "lanSubnet", message: e.reason });
     }
     if (Number.isInteger(servers) && servers > MAX_SERVERS) {
       problems.push({ path: "datacenter.servers", message: `at most ${MAX_SERVERS} servers per datacenter` });

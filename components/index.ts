@@ -14,6 +14,7 @@ export * from "./connect-service";
 export * from "./consul-mesh";
 export * from "./agent-service-registration";
 export * from "./generated-token";
+export { InvalidArgumentError } from "./errors";
 export { agentBaseUrl, ConsulApiError, deregisterService, readService, registerService, type AgentConnection } from "./consul-agent-client";
 export { gatewayAclRules } from "./gateway-acl-rules";
 export { configEntryJson } from "./config-entry-json";

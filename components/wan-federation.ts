@@ -7,6 +7,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { MeshProblem } from "../mesh";
+import { InvalidArgumentError } from "./errors";
 import { checkSubnet, DEFAULT_WAN_SUBNET, MAX_WAN_DATACENTERS, wanGatewayAddress, wanServerAddress } from "./address-plan";
 import { throwIfProblems } from "./arg-problems";
 import type { WanAttachment } from "./datacenter";
@@ -80,7 +81,8 @@ export class WanFederation extends pulumi.ComponentResource {
     try {
       checkSubnet(subnet, "subnet");
     } catch (e) {
-      problems.push({ path: "subnet", message: (e as Error).message.replace(/^subnet: /, "") });
+      if (!(e instanceof InvalidArgumentError)) throw e;
+      problems.push({ path: "subnet", message: e.reason });
     }
     throwIfProblems(problems, `WanFederation ${JSON.stringify(name)} arguments`);
 
@@ -119,7 +121,9 @@ export class WanFederation extends pulumi.ComponentResource {
   /** The index of a datacenter, failing with its name when it is not federated. */
   private indexOf(datacenter: string): number {
     const d = this.datacenterNames.indexOf(datacenter);
-    if (d < 0) throw new Error(`datacenter ${JSON.stringify(datacenter)} is not part of the WAN federation (${this.datacenterNames.join(", ")})`);
+    if (d < 0) {
+      throw new InvalidArgumentError("datacenter", `${JSON.stringify(datacenter)} is not part of the WAN federation (${this.datacenterNames.join(", ")})`);
+    }
     return d;
   }
 
