@@ -110,7 +110,8 @@ export class SoakChild {
 }
 
 /**
- * The helper's side: answers each request with `handle`'s result (or its error's message).
+ * The helper's side: answers each request with `handle`'s result (or its error's message), and
+ * exits when the soak goes away (its channel closes).
  * @param handle what the helper does for a request.
  */
 export function serveRequests(handle: (request: Request) => Promise<unknown>): void {

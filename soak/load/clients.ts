@@ -171,16 +171,16 @@ function refusedOne(bytes: Buffer): Promise<{ ms: number; received: number; clos
 async function refused(count: number, parallel: number, bytes: Buffer) {
   const times: number[] = [];
   let received = 0;
-  let open = 0;
+  let stillOpen = 0;
   await pool(count, parallel, async () => {
     const result = await refusedOne(bytes);
     times.push(result.ms);
     received += result.received;
-    if (!result.closed) open++;
+    if (!result.closed) stillOpen++;
     return result.closed;
   });
   times.sort((a, b) => a - b);
-  return { count, stillOpen: open, received, medianMs: times[Math.floor(times.length / 2)] ?? 0, maxMs: times.at(-1) ?? 0 };
+  return { count, stillOpen, received, medianMs: times[Math.floor(times.length / 2)] ?? 0, maxMs: times.at(-1) ?? 0 };
 }
 
 /** Streams and arrivals running until `stopStreams`. */

@@ -34,10 +34,6 @@ serveRequests(async (request) => {
   if (request.type === "probe") return probe();
   throw new Error(`unknown request ${request.type}`);
 });
-// The soak stops the gateway with SIGTERM, not by closing the channel.
-process.removeAllListeners("disconnect");
-process.on("disconnect", () => undefined);
-
 main(process.argv.slice(2)).then(
   (code) => {
     if (code !== 0) process.exit(code);

@@ -21,13 +21,12 @@ export class TokenWitness {
   /**
    * Starts it.
    * @param workDir folder for its log.
-   * @param consulUrl the agent; registers there when given. Default: an address where nothing answers (no registration).
+   * @param consulUrl the agent. Default: an address where nothing answers.
    */
   static async start(workDir: string, consulUrl?: string): Promise<TokenWitness> {
     const token = randomUUID();
-    const routes = consulUrl
-      ? ["--consul", consulUrl, "--service-id", "soak-token-witness"]
-      : ["--consul", `http://${HOST}:1`, "--no-register"];
+    // Not registered: a second mesh gateway in dc1 would change the real mesh's paths under test.
+    const routes = ["--consul", consulUrl ?? `http://${HOST}:1`, "--no-register"];
     const gateway = await SoakGateway.start({
       name: "token-witness-gateway",
       workDir,
