@@ -61,16 +61,17 @@ export class SoakChild {
   /**
    * Starts a script of the soak.
    * @param name a short name for messages.
-   * @param script its path relative to `soak/`, e.g. `load/backend.ts`.
+   * @param script its path relative to `soak/` (`load/backend.ts`, run from its source), or an absolute path of a compiled one.
    * @param args its arguments.
    * @param logFile where its stdout and stderr go.
    * @param options Node.js flags (default: none) and more environment variables (default: none).
    */
   static start(name: string, script: string, args: string[], logFile: string, options: { execArgv?: string[]; env?: NodeJS.ProcessEnv } = {}): SoakChild {
     const log = openSync(logFile, "a");
-    const child = fork(path.join(__dirname, script), args, {
+    const file = path.isAbsolute(script) ? script : path.join(__dirname, script);
+    const child = fork(file, args, {
       stdio: ["ignore", log, log, "ipc"],
-      execArgv: ["-r", TS_REGISTER, ...(options.execArgv ?? [])],
+      execArgv: [...(file.endsWith(".ts") ? ["-r", TS_REGISTER] : []), ...(options.execArgv ?? [])],
       env: { ...process.env, ...options.env },
     });
     return new SoakChild(name, child);

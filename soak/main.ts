@@ -57,13 +57,13 @@ async function main(): Promise<number> {
 
   // The real mesh and the token gateway start while the fuzzer runs: they mostly wait.
   const meshStarting: Promise<WebApiMesh | Error> | undefined = quick ? undefined : startRealMesh().catch((error: Error) => error);
-  const quickWitness = quick ? TokenWitness.start(workDir) : undefined;
+  const quickWitness = quick ? TokenWitness.start(workDir).catch((error: Error) => error) : undefined;
   const checks: Check[] = [];
   let mesh: WebApiMesh | undefined;
   try {
     checks.push(...(await phase("Bad input", () => fuzzPhase({ cases: settings.fuzzCases, runSeed: seed, corpusDir: CORPUS_DIR }))));
     checks.push(...(await phase("Load", () => loadPhase(settings))));
-    let witness: TokenWitness | undefined;
+    let witness: TokenWitness | Error | undefined;
     if (meshStarting) {
       const started = await meshStarting;
       if (started instanceof Error) {
@@ -74,7 +74,7 @@ async function main(): Promise<number> {
     checks.push(...(await phase("Route changes under load", () => routeChangePhase(settings, real && { dc: real.dc1, trustDomain: real.trustDomain }))));
     if (real) {
       // Lives through the faults (the Consul crash gives it errors to log), checked in "Security".
-      witness = await TokenWitness.start(workDir, real.dc1.httpAddress);
+      witness = await TokenWitness.start(workDir, real.dc1.httpAddress).catch((error: Error) => error);
       checks.push(...(await phase("Faults of a real mesh", () => meshFaultsPhase(real))));
     } else if (quickWitness) witness = await quickWitness;
     checks.push(...(await phase("Security", () => securityPhase(settings, witness))));

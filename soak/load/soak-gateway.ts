@@ -1,11 +1,13 @@
 /**
- * A gateway under soak: {@link SoakChild} running `gateway-host.ts` (the `sni-gateway` command)
+ * A gateway under soak: {@link SoakChild} running the compiled `gateway-host.ts` (the `sni-gateway` command)
  * on a loopback address with an admin server, with its metrics and process probes at hand.
  */
 import path from "node:path";
 import { metricSum } from "../../test/gateway/helpers";
 import { eventually, freePorts } from "../../test/support/processes";
 import { SoakChild } from "../child";
+import { REPO_ROOT } from "../paths";
+import { compiledGatewayHost } from "./compiled-host";
 import type { GatewayProbe } from "./gateway-host";
 
 /** Options of {@link SoakGateway.start}. */
@@ -55,7 +57,9 @@ export class SoakGateway {
     if (options.maxConnections !== undefined) args.push("--max-connections", String(options.maxConnections));
     args.push("--log-level", options.logLevel ?? "warn", ...(options.extraArgs ?? []));
     const logFile = path.join(options.workDir, `${options.name}.log`);
-    const child = SoakChild.start(options.name, "load/gateway-host.ts", args, logFile, { execArgv: ["--expose-gc"], env: options.env });
+    const host = await compiledGatewayHost(options.workDir);
+    const env = { NODE_PATH: path.join(REPO_ROOT, "node_modules"), ...options.env };
+    const child = SoakChild.start(options.name, host, args, logFile, { execArgv: ["--expose-gc"], env });
     const gateway = new SoakGateway(child, options.host, port, `http://${options.host}:${adminPort}`, logFile);
     const page = options.waitReady === false ? "/healthz" : "/readyz";
     await eventually(`${options.name} to answer ${page}`, async () => (await fetch(`${gateway.adminUrl}${page}`)).status === 200, {

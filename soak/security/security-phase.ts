@@ -47,9 +47,9 @@ const REFUSED: Array<[string, Buffer]> = [
 /**
  * Runs the phase.
  * @param settings the run's sizes.
- * @param witness the token gateway, started before what it must live through. Default: none.
+ * @param witness the token gateway, started before what it must live through, or why it did not start. Default: none.
  */
-export async function securityPhase(settings: SoakSettings, witness?: TokenWitness): Promise<Check[]> {
+export async function securityPhase(settings: SoakSettings, witness?: TokenWitness | Error): Promise<Check[]> {
   const list = checkList("Security");
   const backends = Backends.start(settings.workDir);
   const stops: Array<() => Promise<unknown>> = [() => backends.stop()];
@@ -84,7 +84,8 @@ export async function securityPhase(settings: SoakSettings, witness?: TokenWitne
     // The same gateway forwards what it should: the refusals above are not a dead gateway.
     const churn = await clients.call<{ ok: number }>({ type: "churn", count: 20, parallel: 5 });
     list.add("the same gateway forwards a routed name", `${churn.ok} of 20 echoed`, "20 of 20", churn.ok === 20);
-    if (witness) await witness.check(list);
+    if (witness instanceof Error) list.add("the ACL token gateway started", `no: ${witness.message.split("\n")[0]}`, "yes", false);
+    else if (witness) await witness.check(list);
   } finally {
     for (const stop of stops) await stop().catch(() => undefined);
   }
