@@ -67,7 +67,9 @@ export function loadSeed(name: string, framed: Buffer): Seed {
 type Systematic = (seeds: readonly Seed[]) => FuzzCase[];
 
 const SYSTEMATIC: Systematic[] = [
+  // Every seed cut short at every byte.
   (seeds) => seeds.flatMap((s) => Array.from({ length: s.framed.length }, (_, at) => hello("truncation", s.framed.subarray(0, at), [1 + (at % 97)]))),
+  // Every length field of every seed one off both ways, in the seed's own records and in three.
   (seeds) =>
     seeds.flatMap((s) =>
       s.layout.lengthFields.flatMap((field) =>
@@ -77,6 +79,7 @@ const SYSTEMATIC: Systematic[] = [
         ]),
       ),
     ),
+  // Every record length of every seed one off both ways.
   (seeds) =>
     seeds.flatMap((s) =>
       recordLengthOffsets(s.framed).flatMap((at) => [-1, 1].map((delta) => hello("length-off-by-one", offByOne(s.framed, at, 2, delta), [3]))),
