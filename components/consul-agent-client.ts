@@ -36,8 +36,8 @@ export interface AgentConnection {
  * class as a plain function calling `Error` (which sets no `message`) and drops class fields.
  */
 export class ConsulApiError extends Error {
-  /** Stable error code: `"CONSUL_API_ERROR"`. */
-  declare readonly code: "CONSUL_API_ERROR";
+  /** Stable error code: `"E_CONSUL_API"`. */
+  declare readonly code: "E_CONSUL_API";
   constructor(
     /** HTTP method. */
     readonly method: string,
@@ -52,7 +52,7 @@ export class ConsulApiError extends Error {
     super(message);
     this.message = message;
     this.name = "ConsulApiError";
-    (this as { code: string }).code = "CONSUL_API_ERROR";
+    (this as { code: string }).code = "E_CONSUL_API";
   }
 }
 

@@ -4,7 +4,8 @@
  * backwards, reset it to 0; never block on an index below 1; rate-limit the loop; back off
  * after errors, keep the last good value, and read afresh (index 0) after a failure.
  */
-import { BlockingParams, ConsulClient, ConsulError } from "./consul-client";
+import type { BlockingParams, ConsulClient } from "./consul-client";
+import { ConsulError } from "./errors";
 
 /** Timing of a {@link BlockingWatch}. */
 export interface BlockingWatchTiming {
@@ -131,7 +132,7 @@ export class BlockingWatch<T> {
       } catch (error) {
         if (this.stopped) return;
         const consulError =
-          error instanceof ConsulError ? error : new ConsulError("CONSUL_BAD_RESPONSE", `GET ${this.path}: ${(error as Error).message}`);
+          error instanceof ConsulError ? error : new ConsulError("E_CONSUL_BAD_RESPONSE", `GET ${this.path}: ${(error as Error).message}`);
         this.healthy = false;
         this.settled = true;
         // Read afresh after a failure: a blocking query with the old index would hang on a Consul

@@ -3,11 +3,11 @@
  * variable fallback, validated with zod into {@link GatewayOptions}. Pure: no I/O except
  * reading the token file named by `CONSUL_HTTP_TOKEN_FILE` and the CA file.
  */
-import { readFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { consulClientOptionsFromEnv } from "./consul-client";
+import { CliError, GatewayConfigError } from "./errors";
 import type { GatewayOptions } from "./gateway";
 import { formatHostPort, HostPort, parseHostPort } from "./host-port";
 import { LOG_LEVELS } from "./logger";
@@ -80,21 +80,6 @@ Consul mode (--consul)
 Signals: SIGTERM/SIGINT stop accepting, drain, deregister and exit 0; SIGHUP re-reads --routes.
 Durations: 500ms, 5s, 2m, or a number of milliseconds.
 `;
-
-/** A command line error, reported with a pointer to `--help`; `field` is the flag concerned. */
-export class CliError extends Error {
-  /**
-   * @param field the flag (e.g. `--listen`) the error is about.
-   * @param message what is wrong.
-   */
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
-    this.name = "CliError";
-  }
-}
 
 /** The parsed command line. */
 export type CliCommand =
@@ -218,7 +203,7 @@ export function parseCommandLine(
       },
     }).values;
   } catch (error) {
-    throw new CliError("arguments", (error as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ""));
+    throw new CliError("arguments", (error as Error).message);
   }
   if (values.help) return { kind: "help" };
 
@@ -301,19 +286,12 @@ export function parseCommandLine(
   if (o.routes !== undefined) {
     options.routes = { file: o.routes };
   } else {
-    let token: string | undefined = env.CONSUL_HTTP_TOKEN || undefined;
-    if (!token && env.CONSUL_HTTP_TOKEN_FILE) {
-      try {
-        token = readFileSync(env.CONSUL_HTTP_TOKEN_FILE, "utf8").trim() || undefined;
-      } catch (error) {
-        throw new CliError("CONSUL_HTTP_TOKEN_FILE", `cannot read ${env.CONSUL_HTTP_TOKEN_FILE} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
-      }
-    }
     let consulOptions;
     try {
-      consulOptions = consulClientOptionsFromEnv(env, { address: o.consul, token, caFile: o.consulCacert });
+      consulOptions = consulClientOptionsFromEnv(env, { address: o.consul, caFile: o.consulCacert });
     } catch (error) {
-      throw new CliError("--consul-cacert", (error as Error).message.replace(/^CONSUL_CACERT: /, ""));
+      if (!(error instanceof GatewayConfigError)) throw error;
+      throw new CliError(error.field === "CONSUL_CACERT" ? "--consul-cacert" : error.field, error.reason);
     }
     options.routes = { consul: consulOptions };
     if (!o.noRegister) {

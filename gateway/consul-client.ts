@@ -1,49 +1,20 @@
 /**
  * A small typed client for the few Consul HTTP API calls the gateway makes: reads with
  * blocking queries (`?index=&wait=`, `X-Consul-Index`), the agent's service register and
- * deregister. Honours `CONSUL_HTTP_ADDR`, `CONSUL_HTTP_TOKEN`, `CONSUL_CACERT` and
+ * deregister. Honours `CONSUL_HTTP_ADDR`, `CONSUL_HTTP_TOKEN(_FILE)`, `CONSUL_CACERT` and
  * `CONSUL_HTTP_SSL` (see {@link consulClientOptionsFromEnv}). The token travels only in the
  * `X-Consul-Token` header and never appears in errors or logs.
  */
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
+import { consulBaseUrl, consulEnvironment } from "../mesh/consul-address";
+import { ConsulError, GatewayConfigError } from "./errors";
 
-/** Stable error codes of {@link ConsulError}. */
-export type ConsulErrorCode =
-  /** Consul answered with a non-2xx status. */
-  | "CONSUL_HTTP_STATUS"
-  /** No complete answer in time. */
-  | "CONSUL_TIMEOUT"
-  /** Could not connect, or the connection broke. */
-  | "CONSUL_UNREACHABLE"
-  /** An answer that is not the JSON expected. */
-  | "CONSUL_BAD_RESPONSE"
-  /** The request was cancelled by the caller. */
-  | "CONSUL_ABORTED"
-  /**
-   * Consul answered, but left out what the token may not read
-   * (`X-Consul-Results-Filtered-By-ACLs: true`): a gateway's token lacks `service:read` or
-   * `node:read`. Reported, not thrown: the answer is still used.
-   */
-  | "CONSUL_ACL_FILTERED";
-
-/** A failed Consul API call; `message` names the method and path, never the token. */
-export class ConsulError extends Error {
-  /**
-   * @param code stable error code.
-   * @param message what failed.
-   * @param status HTTP status, for `CONSUL_HTTP_STATUS`.
-   */
-  constructor(
-    readonly code: ConsulErrorCode,
-    message: string,
-    readonly status?: number,
-  ) {
-    super(message);
-    this.name = "ConsulError";
-  }
-}
+/** The agent address when neither the caller nor `CONSUL_HTTP_ADDR` names one, as in Consul's CLI. */
+export const DEFAULT_CONSUL_ADDRESS = "127.0.0.1:8500";
+/** Default of {@link ConsulClientOptions.requestTimeoutMs}. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 /** Options of a {@link ConsulClient}. */
 export interface ConsulClientOptions {
@@ -58,7 +29,7 @@ export interface ConsulClientOptions {
   ca?: string;
   /** Use `https` for an address without a scheme. Default: `false`. */
   ssl?: boolean;
-  /** Time limit of a non-blocking request, in ms. Default: `10000`. */
+  /** Time limit of a non-blocking request, in ms. Default: {@link DEFAULT_REQUEST_TIMEOUT_MS} (10 s). */
   requestTimeoutMs?: number;
 }
 
@@ -80,39 +51,51 @@ export interface BlockingParams {
   waitMs: number;
 }
 
+/** Settings that win over the environment in {@link consulClientOptionsFromEnv} (e.g. from flags). */
+export interface ConsulClientOverrides {
+  /** Instead of `CONSUL_HTTP_ADDR`. Default: the variable, else {@link DEFAULT_CONSUL_ADDRESS}. */
+  address?: string;
+  /** Instead of `CONSUL_HTTP_TOKEN` and `CONSUL_HTTP_TOKEN_FILE`. Default: the variables, else none. */
+  token?: string;
+  /** A PEM file, instead of `CONSUL_CACERT`. Default: the variable, else the system roots. */
+  caFile?: string;
+  /** Instead of `CONSUL_HTTP_SSL`. Default: the variable, else `false`. */
+  ssl?: boolean;
+  /** See {@link ConsulClientOptions.requestTimeoutMs}. Default: {@link DEFAULT_REQUEST_TIMEOUT_MS}. */
+  requestTimeoutMs?: number;
+}
+
 /**
- * Builds client options from the environment, as Consul's own CLI does.
- * @param env the environment. Default: `process.env`.
- * @param overrides values that win over the environment (e.g. from flags).
- * @throws Error naming `CONSUL_CACERT` when the CA file cannot be read.
+ * Builds client options from the environment as Consul's own CLI reads it (`consulEnvironment`:
+ * `CONSUL_HTTP_ADDR`, `CONSUL_HTTP_SSL`, `CONSUL_HTTP_TOKEN`, else the content of
+ * `CONSUL_HTTP_TOKEN_FILE`, `CONSUL_CACERT`), and reads the files named. A CA file implies https.
+ * @param env - The environment. Default: `process.env`.
+ * @param overrides - Settings that win over the environment. Default: none.
+ * @throws {@link GatewayConfigError} naming `CONSUL_HTTP_TOKEN_FILE` or `CONSUL_CACERT` when its file cannot be read.
  */
 export function consulClientOptionsFromEnv(
   env: NodeJS.ProcessEnv = process.env,
-  overrides: Partial<Omit<ConsulClientOptions, "ca">> & { caFile?: string } = {},
+  overrides: ConsulClientOverrides = {},
 ): ConsulClientOptions {
-  const address = overrides.address || env.CONSUL_HTTP_ADDR || "127.0.0.1:8500";
-  const token = overrides.token || env.CONSUL_HTTP_TOKEN || undefined;
-  const caFile = overrides.caFile || env.CONSUL_CACERT || undefined;
-  const ssl = overrides.ssl ?? /^(1|true|yes)$/i.test(env.CONSUL_HTTP_SSL ?? "");
-  let ca: string | undefined;
-  if (caFile) {
-    try {
-      ca = readFileSync(caFile, "utf8");
-    } catch (error) {
-      throw new Error(`CONSUL_CACERT: cannot read ${caFile} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
-    }
-  }
-  return { address, token, ca, ssl: ssl || caFile !== undefined, requestTimeoutMs: overrides.requestTimeoutMs };
+  const consul = consulEnvironment(env);
+  const caFile = overrides.caFile || consul.caFile;
+  const tokenFile = overrides.token || consul.token ? undefined : consul.tokenFile;
+  return {
+    address: overrides.address || consul.address || DEFAULT_CONSUL_ADDRESS,
+    token: overrides.token || consul.token || (tokenFile && readSetting("CONSUL_HTTP_TOKEN_FILE", tokenFile).trim()) || undefined,
+    ca: caFile ? readSetting("CONSUL_CACERT", caFile) : undefined,
+    ssl: (overrides.ssl ?? consul.ssl) || caFile !== undefined,
+    requestTimeoutMs: overrides.requestTimeoutMs,
+  };
 }
 
-/** Parses an agent address into a base URL. */
-function baseUrl(address: string, ssl: boolean): URL {
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(address) ? address : `${ssl ? "https" : "http"}://${address}`;
-  const url = new URL(withScheme);
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new Error(`consul address: unsupported scheme ${url.protocol} (use http or https)`);
+/** The content of a file a setting names, or a {@link GatewayConfigError} naming the setting. */
+function readSetting(variable: string, file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    throw new GatewayConfigError(variable, `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
   }
-  return url;
 }
 
 /** A Consul HTTP API client. */
@@ -124,16 +107,12 @@ export class ConsulClient {
 
   /**
    * @param options address, token, TLS; see {@link ConsulClientOptions}.
-   * @throws Error naming the address when it cannot be parsed.
+   * @throws ConsulAddressError (mesh layer) when the address is not `http(s)://host:port` or `host:port`.
    */
   constructor(options: ConsulClientOptions) {
-    try {
-      this.base = baseUrl(options.address, options.ssl ?? false);
-    } catch (error) {
-      throw new Error(`consul address: ${JSON.stringify(options.address)} is not a URL or host:port (${(error as Error).message})`);
-    }
+    this.base = consulBaseUrl(options.address, options.ssl ?? false);
     this.token = options.token;
-    this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.agent =
       this.base.protocol === "https:"
         ? new https.Agent({ keepAlive: true, ca: options.ca })
@@ -174,7 +153,7 @@ export class ConsulClient {
     try {
       decoded = JSON.parse(body) as T;
     } catch {
-      throw new ConsulError("CONSUL_BAD_RESPONSE", `GET ${path}: response is not JSON`);
+      throw new ConsulError("E_CONSUL_BAD_RESPONSE", `GET ${path}: response is not JSON`);
     }
     const header = headers["x-consul-index"];
     const index = typeof header === "string" && /^\d+$/.test(header) ? Number(header) : undefined;
@@ -214,7 +193,7 @@ export class ConsulClient {
     const where = `${method} ${url.pathname}`;
     const transport = url.protocol === "https:" ? https : http;
     return new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(new ConsulError("CONSUL_ABORTED", `${where}: aborted`));
+      if (signal?.aborted) return reject(new ConsulError("E_CONSUL_ABORTED", `${where}: aborted`));
       let settled = false;
       const settle = (error: ConsulError | undefined, value?: { status: number; headers: http.IncomingHttpHeaders; body: string }) => {
         if (settled) return;
@@ -230,19 +209,19 @@ export class ConsulClient {
         res.on("end", () =>
           settle(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }),
         );
-        res.on("error", () => settle(new ConsulError("CONSUL_UNREACHABLE", `${where}: response interrupted`)));
+        res.on("error", () => settle(new ConsulError("E_CONSUL_UNREACHABLE", `${where}: response interrupted`)));
       });
       const timer = setTimeout(() => {
-        settle(new ConsulError("CONSUL_TIMEOUT", `${where}: no answer within ${Math.round(timeoutMs)} ms`));
+        settle(new ConsulError("E_CONSUL_TIMEOUT", `${where}: no answer within ${Math.round(timeoutMs)} ms`));
         req.destroy();
       }, timeoutMs);
       const onAbort = () => {
-        settle(new ConsulError("CONSUL_ABORTED", `${where}: aborted`));
+        settle(new ConsulError("E_CONSUL_ABORTED", `${where}: aborted`));
         req.destroy();
       };
       signal?.addEventListener("abort", onAbort, { once: true });
       req.on("error", (error: NodeJS.ErrnoException) =>
-        settle(new ConsulError("CONSUL_UNREACHABLE", `${where}: ${error.code ?? error.message} (${this.base.host})`)),
+        settle(new ConsulError("E_CONSUL_UNREACHABLE", `${where}: ${error.code ?? error.message} (${this.base.host})`)),
       );
       req.end(body);
     });
@@ -252,5 +231,5 @@ export class ConsulClient {
 function statusError(method: string, path: string, status: number, body: string): ConsulError {
   const detail = body.trim().split("\n")[0].slice(0, 200);
   const hint = status === 403 ? " (check the ACL token's policy: service:write on the gateway, service:read and node:read on all)" : "";
-  return new ConsulError("CONSUL_HTTP_STATUS", `${method} ${path}: HTTP ${status}${detail ? `: ${detail}` : ""}${hint}`, status);
+  return new ConsulError("E_CONSUL_HTTP_STATUS", `${method} ${path}: HTTP ${status}${detail ? `: ${detail}` : ""}${hint}`, status);
 }

@@ -18,7 +18,8 @@
  */
 import type { RouteEndpoint, RoutesFile, RoutesFileGateway, RoutesFileService } from "../mesh/routes-file";
 import { BlockingWatch, BlockingWatchTiming } from "./blocking-watch";
-import { ConsulError, type ConsulClient } from "./consul-client";
+import type { ConsulClient } from "./consul-client";
+import { ConsulError } from "./errors";
 import { RouteSource, RouteSourceListener, RouteSourceStatus, routeTableFromRoutesFile } from "./route-table";
 
 /** Options of a {@link ConsulRouteSource}. */
@@ -226,7 +227,7 @@ export class ConsulRouteSource implements RouteSource {
           const where = query.dc ? `${path}?dc=${query.dc}` : path;
           this.listener?.onError(
             new ConsulError(
-              "CONSUL_ACL_FILTERED",
+              "E_CONSUL_ACL_FILTERED",
               `GET ${where}: Consul left out results this token may not read (X-Consul-Results-Filtered-By-ACLs), so routes are missing: a mesh gateway's token needs service:read on every service and node:read on every node`,
             ),
           );

@@ -8,8 +8,9 @@ import type { Logger } from "pino";
 import type { GatewayRegistrationInput } from "../mesh/gateway-registration";
 import type { RoutesFile } from "../mesh/routes-file";
 import { AdminServer } from "./admin";
-import { ConsulClient, ConsulClientOptions, type ConsulError } from "./consul-client";
+import { ConsulClient, ConsulClientOptions } from "./consul-client";
 import { ConsulRouteSource, ConsulRouteSourceOptions } from "./consul-route-source";
+import { ConsulError, GatewayConfigError } from "./errors";
 import { FileRouteSource, FileRouteSourceOptions } from "./file-route-source";
 import { HostPort } from "./host-port";
 import { createLogger, LogLevel } from "./logger";
@@ -84,10 +85,11 @@ export interface GatewayHandle {
  * Starts a gateway: loads routes (waiting for the first attempt), starts the admin server and
  * the listeners, then registers with Consul when asked.
  * @param options see {@link GatewayOptions}.
- * @throws Error when a listener or the admin server cannot bind, or options are inconsistent.
+ * @throws GatewayConfigError naming the option when options are inconsistent; ConsulAddressError for an
+ *   unusable agent address; the system error when a listener or the admin server cannot bind.
  */
 export async function startGateway(options: GatewayOptions): Promise<GatewayHandle> {
-  if (options.listen.length === 0) throw new Error("listen: at least one HOST:PORT is required");
+  if (options.listen.length === 0) throw new GatewayConfigError("listen", "at least one HOST:PORT is required");
   const logger = options.logger ?? createLogger(options.logLevel ?? "info");
   const metrics = new GatewayMetrics();
   let table: RouteTable | undefined;
@@ -103,11 +105,12 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     source = new ConsulRouteSource({ ...routes.watch, client, datacenter: options.datacenter, trustDomain: options.trustDomain });
   } else {
     if (routes.static.datacenter.toLowerCase() !== options.datacenter.toLowerCase()) {
-      throw new Error(`routes.static.datacenter: "${routes.static.datacenter}" is not the gateway's datacenter "${options.datacenter}"`);
+      const reason = `"${routes.static.datacenter}" is not the gateway's datacenter "${options.datacenter}"`;
+      throw new GatewayConfigError("routes.static.datacenter", reason);
     }
     source = new StaticRouteSource(routes.static);
   }
-  if (options.register && !client) throw new Error("register: self-registration needs the Consul route source (--consul)");
+  if (options.register && !client) throw new GatewayConfigError("register", "self-registration needs the Consul route source (--consul)");
 
   await source.start({
     onTable(next) {
@@ -119,7 +122,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       logger.info({ event: "routes-loaded", source: source.kind, ...size }, "routes loaded");
     },
     onError(error) {
-      if ((error as ConsulError).code === "CONSUL_ACL_FILTERED") {
+      if (error instanceof ConsulError && error.code === "E_CONSUL_ACL_FILTERED") {
         logger.error({ event: "acl-filtered", source: source.kind, error: error.message }, "the Consul token cannot read the whole catalog");
         return;
       }

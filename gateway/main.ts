@@ -3,7 +3,8 @@
  * The `sni-gateway` command: parses flags and environment (see `--help`), starts the gateway,
  * and on SIGTERM/SIGINT drains and exits 0. SIGHUP re-reads the routes file.
  */
-import { CliError, describeOptions, HELP, parseCommandLine } from "./cli-options";
+import { describeOptions, HELP, parseCommandLine } from "./cli-options";
+import { CliError } from "./errors";
 import { FileRouteSource } from "./file-route-source";
 import { startGateway } from "./gateway";
 import { createLogger } from "./logger";

@@ -3,6 +3,7 @@
  * job, tests) and start gateways in-process.
  */
 import type { RoutesFile } from "../mesh/routes-file";
+import { GatewayConfigError } from "./errors";
 import { RouteSource, RouteSourceListener, RouteSourceStatus, routeTableFromRoutesFile } from "./route-table";
 import { parseRoutesFile } from "./routes-schema";
 
@@ -15,7 +16,7 @@ export class StaticRouteSource implements RouteSource {
 
   /**
    * @param routes the routes, in routes file form; validated like a file.
-   * @throws Error naming the offending field when `routes` is invalid.
+   * @throws GatewayConfigError (field `routes`) whose reason names the offending field when `routes` is invalid.
    */
   constructor(private routes: RoutesFile) {
     StaticRouteSource.check(routes);
@@ -23,7 +24,7 @@ export class StaticRouteSource implements RouteSource {
 
   private static check(routes: RoutesFile): RoutesFile {
     const parsed = parseRoutesFile(routes);
-    if (!parsed.ok) throw new Error(`routes: ${parsed.error}`);
+    if (!parsed.ok) throw new GatewayConfigError("routes", parsed.error);
     return parsed.routes;
   }
 

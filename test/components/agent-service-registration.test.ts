@@ -176,7 +176,7 @@ describe("AgentServiceRegistration resource (Pulumi mocks)", () => {
       // (The serialized class extends the host's own Error, another realm than jest's: compare fields.)
       const failure = (await denied.catch((e: unknown) => e)) as { message?: string };
       expect(failure.message).toMatch(/^Consul PUT \/v1\/agent\/service\/register failed with HTTP 403: Permission denied/);
-      await expect(denied).rejects.toMatchObject({ code: "CONSUL_API_ERROR", status: 403 });
+      await expect(denied).rejects.toMatchObject({ code: "E_CONSUL_API", status: 403 });
     } finally {
       await consul.close();
     }

@@ -55,7 +55,7 @@ describe("consul agent client against the Consul contract double", () => {
     const body = toServiceRegistration({ name: "api", datacenter: "dc1", port: 8080, connect: { sidecarService: {} } });
     const denied = registerService({ address: consul.url }, body);
     await expect(denied).rejects.toBeInstanceOf(ConsulApiError);
-    await expect(denied).rejects.toMatchObject({ status: 403, method: "PUT", path: "/v1/agent/service/register", code: "CONSUL_API_ERROR" });
+    await expect(denied).rejects.toMatchObject({ status: 403, method: "PUT", path: "/v1/agent/service/register", code: "E_CONSUL_API" });
     await expect(denied).rejects.toThrow(/PUT \/v1\/agent\/service\/register failed with HTTP 403: Permission denied/);
 
     await registerService({ address: consul.url, token: "s3cret" }, body);

@@ -5,8 +5,10 @@
 import { ChildProcess, spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
-import { CliError, describeOptions, parseCommandLine } from "../../gateway/cli-options";
+import { describeOptions, parseCommandLine } from "../../gateway/cli-options";
+import { CliError } from "../../gateway/errors";
 import { serviceSni } from "../../mesh/sni";
 import { compileGatewayProgram, type GatewayProgram } from "../support/gateway-program";
 import { httpGet, waitFor } from "./helpers";
@@ -70,6 +72,25 @@ describe("parseCommandLine", () => {
     expect(parseCommandLine([...base, "--consul", "c:8500", "--no-register"], {})).not.toHaveProperty("options.register");
   });
 
+  test("Consul mode: the token from CONSUL_HTTP_TOKEN, else CONSUL_HTTP_TOKEN_FILE's content; an unreadable file is named", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "cli-token-"));
+    try {
+      const file = path.join(dir, "token");
+      await fs.writeFile(file, "file-token\n");
+      const consul = ["--consul", "c:8500", "--no-register"];
+      expect(parseCommandLine([...base, ...consul], { CONSUL_HTTP_TOKEN_FILE: file })).toMatchObject({ options: { routes: { consul: { token: "file-token" } } } });
+      expect(parseCommandLine([...base, ...consul], { CONSUL_HTTP_TOKEN_FILE: file, CONSUL_HTTP_TOKEN: "env-token" })).toMatchObject({
+        options: { routes: { consul: { token: "env-token" } } },
+      });
+      const missing = path.join(dir, "missing");
+      expect(() => parseCommandLine([...base, ...consul], { CONSUL_HTTP_TOKEN_FILE: missing })).toThrow(
+        expect.objectContaining({ code: "E_CLI_USAGE", field: "CONSUL_HTTP_TOKEN_FILE", reason: `cannot read ${missing} (ENOENT)` }),
+      );
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test("the logged summary of the options carries no secret: neither the token nor credentials in the address", () => {
     const cmd = parseCommandLine([...base, "--consul", "https://gw:hunter2@consul.example:8501"], { CONSUL_HTTP_TOKEN: "secret-token" });
     if (cmd.kind !== "run") throw new Error("expected run");
@@ -131,8 +152,10 @@ describe("parseCommandLine", () => {
       error = e;
     }
     expect(error).toBeInstanceOf(CliError);
+    expect((error as CliError).code).toBe("E_CLI_USAGE");
     expect((error as CliError).field).toBe(field);
     expect((error as CliError).message.startsWith(`${field}: `)).toBe(true);
+    expect((error as CliError).message).toBe(`${field}: ${(error as CliError).reason}`);
   });
 });
 

@@ -236,7 +236,7 @@ describe("Consul mode against the contract double", () => {
   test("a request that gets no answer in time fails with a timeout", async () => {
     const client = new ConsulClient({ address: double.url, token: TOKEN, requestTimeoutMs: 200 });
     double.injectFault({ pathPrefix: "/v1/agent/self", status: 0, delayMs: 600 });
-    await expect(client.get("/v1/agent/self")).rejects.toMatchObject({ code: "CONSUL_TIMEOUT", message: "GET /v1/agent/self: no answer within 200 ms" });
+    await expect(client.get("/v1/agent/self")).rejects.toMatchObject({ code: "E_CONSUL_TIMEOUT", message: "GET /v1/agent/self: no answer within 200 ms" });
     client.close();
     await new Promise((r) => setTimeout(r, 500));
   });
@@ -256,7 +256,7 @@ describe("Consul mode against the contract double", () => {
   test("errors name the request and never include the token", async () => {
     const bad = new ConsulClient({ address: double.url, token: "wrong-token" });
     const error = await bad.get("/v1/catalog/services").catch((e: Error) => e);
-    expect(error).toMatchObject({ code: "CONSUL_HTTP_STATUS", status: 403 });
+    expect(error).toMatchObject({ code: "E_CONSUL_HTTP_STATUS", status: 403 });
     expect((error as Error).message).toContain("GET /v1/catalog/services: HTTP 403");
     expect((error as Error).message).toContain("node:read");
     expect((error as Error).message).not.toContain("wrong-token");

@@ -65,7 +65,7 @@ test("CONSUL_HTTP_SSL + CONSUL_CACERT: the agent's certificate is verified and r
 test("without the CA, the agent's certificate is refused", async () => {
   const client = new ConsulClient({ address: `https://127.0.0.1:${httpsPort}` });
   await expect(client.get("/v1/catalog/datacenters")).rejects.toMatchObject({
-    code: "CONSUL_UNREACHABLE",
+    code: "E_CONSUL_UNREACHABLE",
     message: expect.stringMatching(/SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/),
   });
   client.close();

@@ -1,0 +1,77 @@
+/**
+ * The errors of the gateway, each a class with a stable `code` and its subject as data: callers
+ * branch on the class or the code, and read the field from the error, never from the message.
+ * (An agent address that cannot be parsed is the mesh layer's `ConsulAddressError`.)
+ */
+
+/** A command line `sni-gateway` cannot run: reported with a pointer to `--help`, exit status 2. */
+export class CliError extends Error {
+  /** Stable error code. */
+  readonly code = "E_CLI_USAGE";
+
+  /**
+   * @param field - The flag (`--listen`), variable (`CONSUL_HTTP_TOKEN_FILE`) or `arguments` concerned.
+   * @param reason - What is wrong, without the field.
+   */
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`${field}: ${reason}`);
+    this.name = "CliError";
+  }
+}
+
+/** Options the gateway cannot start with (given in code, or files they name that cannot be read). */
+export class GatewayConfigError extends Error {
+  /** Stable error code. */
+  readonly code = "E_GATEWAY_CONFIG";
+
+  /**
+   * @param field - The option (`listen`, `routes.static.datacenter`) or variable (`CONSUL_CACERT`) concerned.
+   * @param reason - What is wrong, without the field.
+   */
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`${field}: ${reason}`);
+    this.name = "GatewayConfigError";
+  }
+}
+
+/** Stable codes of {@link ConsulError}. */
+export type ConsulErrorCode =
+  /** Consul answered with a non-2xx status. */
+  | "E_CONSUL_HTTP_STATUS"
+  /** No complete answer in time. */
+  | "E_CONSUL_TIMEOUT"
+  /** Could not connect, or the connection broke (TLS verification failures included). */
+  | "E_CONSUL_UNREACHABLE"
+  /** An answer that is not the JSON expected. */
+  | "E_CONSUL_BAD_RESPONSE"
+  /** The request was cancelled by the caller. */
+  | "E_CONSUL_ABORTED"
+  /**
+   * Consul answered, but left out what the token may not read
+   * (`X-Consul-Results-Filtered-By-ACLs: true`): a gateway's token lacks `service:read` or
+   * `node:read`. Reported, not thrown: the answer is still used.
+   */
+  | "E_CONSUL_ACL_FILTERED";
+
+/** A failed Consul API call; `message` names the method and path, never the token. */
+export class ConsulError extends Error {
+  /**
+   * @param code - Stable error code.
+   * @param message - What failed.
+   * @param status - The HTTP status, for `E_CONSUL_HTTP_STATUS`. Default: none.
+   */
+  constructor(
+    readonly code: ConsulErrorCode,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = "ConsulError";
+  }
+}
