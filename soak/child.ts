@@ -6,6 +6,7 @@
 import { ChildProcess, fork } from "node:child_process";
 import { openSync } from "node:fs";
 import path from "node:path";
+import { SoakError } from "./soak-error";
 
 /** The require hook that runs the soak from its sources (`soak/ts-register.js`). */
 export const TS_REGISTER = path.join(__dirname, "ts-register.js");
@@ -45,13 +46,13 @@ export class SoakChild {
     child.on("message", (message: Envelope) => {
       const waiter = this.pending.get(message.id);
       this.pending.delete(message.id);
-      if (message.error !== undefined) waiter?.reject(new Error(`${name}: ${message.error}`));
+      if (message.error !== undefined) waiter?.reject(new SoakError("E_SOAK_HELPER", name, message.error));
       else waiter?.resolve(message.result);
     });
     this.exited = new Promise((resolve) =>
       child.on("exit", (code, signal) => {
         running.delete(child);
-        for (const waiter of this.pending.values()) waiter.reject(new Error(`${name} exited (${code ?? signal})`));
+        for (const waiter of this.pending.values()) waiter.reject(new SoakError("E_SOAK_HELPER", name, `exited (${code ?? signal})`));
         this.pending.clear();
         resolve(code ?? signal ?? -1);
       }),

@@ -27,6 +27,7 @@ import { routeChangePhase } from "./routes/route-change-phase";
 import { securityPhase } from "./security/security-phase";
 import { TokenWitness } from "./security/token-witness";
 import { soakSettings } from "./settings";
+import { SoakError } from "./soak-error";
 
 const DEFAULT_SEED = 20261201;
 
@@ -67,7 +68,7 @@ async function main(): Promise<number> {
     if (meshStarting) {
       const started = await meshStarting;
       if (started instanceof Error) {
-        checks.push(...(await phase("Faults of a real mesh", () => Promise.reject(new Error(`the real mesh did not start: ${started.message}`)))));
+        checks.push(...(await phase("Faults of a real mesh", () => Promise.reject(new SoakError("E_SOAK_SETUP", "the real mesh", `did not start: ${started.message}`)))));
       } else mesh = started;
     }
     const real = mesh;

@@ -3,11 +3,12 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { SoakError } from "./soak-error";
 
 function repositoryRoot(from: string): string {
   for (let dir = from; ; dir = path.dirname(dir)) {
     if (existsSync(path.join(dir, "package.json")) && existsSync(path.join(dir, "soak"))) return dir;
-    if (path.dirname(dir) === dir) throw new Error(`soak: no repository above ${from}`);
+    if (path.dirname(dir) === dir) throw new SoakError("E_SOAK_SETUP", from, "no repository above it");
   }
 }
 

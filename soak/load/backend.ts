@@ -7,6 +7,7 @@
  */
 import net from "node:net";
 import { serveRequests } from "../child";
+import { SoakError } from "../soak-error";
 
 /** What the backends have seen. */
 export interface BackendStats {
@@ -46,5 +47,5 @@ function listen(address: string): Promise<{ address: string; port: number }> {
 serveRequests(async (request) => {
   if (request.type === "listen") return listen(String(request.address));
   if (request.type === "stats") return stats;
-  throw new Error(`unknown request ${request.type}`);
+  throw new SoakError("E_SOAK_HELPER", "backends", `unknown request ${request.type}`);
 });

@@ -16,6 +16,7 @@
 import net from "node:net";
 import { syntheticHello } from "../../test/gateway/helpers";
 import { serveRequests } from "../child";
+import { SoakError } from "../soak-error";
 
 const [host, portText, sni] = process.argv.slice(2);
 const port = Number(portText);
@@ -34,7 +35,7 @@ function open(payload: Buffer): Promise<net.Socket> {
     const fail = (why: string) => {
       clearTimeout(timer);
       socket.destroy();
-      reject(new Error(why));
+      reject(new SoakError("E_SOAK_CONNECTION", `${host}:${port}`, why));
     };
     const timer = setTimeout(() => fail("no echo in time"), OPERATION_MS);
     socket.on("error", (error: NodeJS.ErrnoException) => fail(error.code ?? error.message));
@@ -251,6 +252,6 @@ serveRequests(async (request) => {
     case "stopStreams":
       return stopStreams();
     default:
-      throw new Error(`unknown request ${request.type}`);
+      throw new SoakError("E_SOAK_HELPER", "clients", `unknown request ${request.type}`);
   }
 });

@@ -9,6 +9,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { main } from "../../gateway/main";
 import { serveRequests } from "../child";
+import { SoakError } from "../soak-error";
 
 /** What a probe of the gateway process reads. */
 export interface GatewayProbe {
@@ -32,7 +33,7 @@ function probe(): GatewayProbe {
 
 serveRequests(async (request) => {
   if (request.type === "probe") return probe();
-  throw new Error(`unknown request ${request.type}`);
+  throw new SoakError("E_SOAK_HELPER", "gateway host", `unknown request ${request.type}`);
 });
 main(process.argv.slice(2)).then(
   (code) => {

@@ -15,6 +15,7 @@ import type { SoakSettings } from "../settings";
 import { Backends, startClients, type Endpoint } from "../load/backends";
 import { ECHO_SNI, writeRoutes } from "../load/routes-file";
 import { SoakGateway } from "../load/soak-gateway";
+import { SoakError } from "../soak-error";
 
 const HOST = "127.0.1.2";
 /** How long after the gateway serves the new table a removed endpoint may still see a connection dialled just before. */
@@ -141,5 +142,5 @@ function registerProxy(dc: RealDatacenter, n: number, endpoint: Endpoint): Promi
 
 async function register(dc: RealDatacenter, apiPath: string, body?: unknown): Promise<void> {
   const answer = await dc.api("PUT", apiPath, body);
-  if (answer.status !== 200) throw new Error(`PUT ${apiPath}: ${answer.status} ${answer.text}`);
+  if (answer.status !== 200) throw new SoakError("E_SOAK_SETUP", `PUT ${apiPath}`, `HTTP ${answer.status} ${answer.text}`);
 }
