@@ -22,7 +22,15 @@ export interface FuzzWorkerData {
 
 /** What the worker posts. */
 export type FuzzWorkerMessage =
-  | { type: "violation"; index: number; kind: ViolationKind; detail: string }
+  | {
+      type: "violation";
+      /** The failing case's number. */
+      index: number;
+      /** What broke. */
+      kind: ViolationKind;
+      /** What was seen. */
+      detail: string;
+    }
   | {
       type: "done";
       /** Cases checked, by strategy. */

@@ -91,7 +91,10 @@ export class SoakGateway {
     return (await fetch(`${this.adminUrl}${page}`, { signal: AbortSignal.timeout(10_000) })).text();
   }
 
-  /** SIGTERM (drain), then SIGKILL after `graceMs`; resolves with the exit code. */
+  /**
+   * SIGTERM (drain), then SIGKILL after `graceMs`; resolves with the exit code.
+   * @param graceMs how long it may drain, in ms. Default: `15000`.
+   */
   stop(graceMs = 15_000): Promise<number | string> {
     return this.child.stop("SIGTERM", graceMs);
   }

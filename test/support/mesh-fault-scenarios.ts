@@ -12,7 +12,9 @@ import type { WebApiMesh } from "./web-api-mesh";
 
 /** One request's outcome, when it started and how long it took. */
 export interface Outcome {
+  /** It got the whole answer, status 200. */
   ok: boolean;
+  /** The answer's body, or what went wrong. */
   body: string;
   /** When it started (ms since the epoch). */
   at: number;
@@ -69,6 +71,7 @@ export interface ConsulCrashObserved {
  * dc1's Consul server crashes for 30 s while Connect mTLS requests flow straight to dc1's gateway
  * (as web's sidecar would send them: Envoy sidecars drop their listeners for a while when their
  * agent restarts, which is Consul's behaviour, not the gateway's).
+ * @param mesh the started mesh, in `local` mode.
  */
 export async function consulCrash(mesh: WebApiMesh): Promise<ConsulCrashObserved> {
   const identity = await connectIdentity(mesh.dc1, "web");
@@ -114,6 +117,7 @@ export interface RemoteGatewayKilledObserved {
 /**
  * With a second dc2 gateway up, the first is killed (SIGKILL) under traffic, then replaced by one
  * on a new port; resolves once dc1's gateway uses the replacement.
+ * @param mesh the started mesh, in `local` mode; its dc2 gateway is replaced.
  */
 export async function remoteGatewayKilled(mesh: WebApiMesh): Promise<RemoteGatewayKilledObserved> {
   const second = await startOurGateway(mesh.consul, mesh.program, mesh.dc2, await gatewayAddresses(mesh.dc2), { serviceId: "mesh-gateway-ours-dc2-b" });
@@ -161,6 +165,7 @@ export interface SigtermObserved {
 /**
  * dc1's gateway gets SIGTERM with `count` 3-second streams in flight; then a replacement is
  * started and requests flow again.
+ * @param mesh the started mesh, in `local` mode; its dc1 gateway is replaced.
  * @param count streams in flight. Default: `3`.
  */
 export async function sigtermWithStreams(mesh: WebApiMesh, count = 3): Promise<SigtermObserved> {
@@ -194,6 +199,7 @@ export interface UpstreamDiesObserved {
 /**
  * api's sidecar is killed (SIGKILL) while it streams to web; resolves once both gateways hold
  * no connection.
+ * @param mesh the started mesh, in `local` mode; its api sidecar stays dead.
  */
 export async function upstreamDiesMidStream(mesh: WebApiMesh): Promise<UpstreamDiesObserved> {
   const stream = httpRequest(mesh.bindHost, mesh.bindPort, 30_000, "/stream?ms=20000");
