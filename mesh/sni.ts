@@ -72,6 +72,8 @@ export function gatewaySni(parts: GatewaySniParts): string {
 export function parseSni(name: string, trustDomain: string): ParsedSni | undefined {
   if (typeof name !== "string" || typeof trustDomain !== "string") return undefined;
   if (name.length === 0 || name.length > MAX_NAME) return undefined;
+  // Before lower-casing: Unicode case mapping folds some letters into ASCII (U+212A KELVIN SIGN → "k").
+  if (!/^[\x21-\x7e]+$/.test(name)) return undefined;
   const lowerName = name.toLowerCase();
   const suffix = `.${trustDomain.toLowerCase()}`;
   if (trustDomain.length === 0 || !lowerName.endsWith(suffix)) return undefined;

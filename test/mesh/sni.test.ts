@@ -39,6 +39,13 @@ describe("gatewaySni", () => {
 });
 
 describe("parseSni", () => {
+  it("refuses names that only Unicode case mapping turns into ASCII (KELVIN SIGN is not k)", () => {
+    expect(parseSni(`api.default.dc2.internal.${TD}`, TD)).toBeDefined();
+    expect(parseSni(`\u212Aapi.default.dc2.internal.${TD}`, TD)).toBeUndefined();
+    expect(parseSni(`api.default.dc2.internal.${TD.toUpperCase()}`, TD)).toBeDefined();
+    expect(parseSni(`api.default.dc\u0130.internal.${TD}`, TD)).toBeUndefined();
+  });
+
   it("reads every service form", () => {
     expect(parseSni(`api.default.dc2.internal.${TD}`, TD)).toEqual({
       kind: "service", service: "api", namespace: "default", partition: "default", datacenter: "dc2",
