@@ -20,6 +20,9 @@ import { RouteSource, RouteTable, routeTableSize, routeTableToRoutesFile } from 
 import { SelfRegistration } from "./self-registration";
 import { StaticRouteSource } from "./static-route-source";
 
+/** Default of {@link GatewayOptions.drainGraceMs}, in ms. */
+export const DEFAULT_DRAIN_GRACE_MS = 10_000;
+
 /** Where routes come from: a file, the Consul catalog, or a table given in code. */
 export type GatewayRoutesOption =
   | { file: string; watch?: Omit<FileRouteSourceOptions, "path" | "datacenter" | "trustDomain"> }
@@ -45,11 +48,11 @@ export interface GatewayOptions {
   register?: Omit<GatewayRegistrationInput, "port"> & { port?: number };
   /** Data path timeouts and limits. */
   proxy?: ProxyOptions;
-  /** Grace period for open connections on {@link GatewayHandle.close}, in ms. Default: `10000`. */
+  /** Grace period for open connections on {@link GatewayHandle.close}, in ms. Default: {@link DEFAULT_DRAIN_GRACE_MS} (10 s). */
   drainGraceMs?: number;
   /** Logger. Default: pino JSON on stdout at `logLevel`. */
   logger?: Logger;
-  /** Level of the default logger. Default: `"info"`. */
+  /** Level of the default logger. Default: {@link DEFAULT_LOG_LEVEL} (`"info"`). */
   logLevel?: LogLevel;
 }
 
@@ -90,7 +93,7 @@ export interface GatewayHandle {
  */
 export async function startGateway(options: GatewayOptions): Promise<GatewayHandle> {
   if (options.listen.length === 0) throw new GatewayConfigError("listen", "at least one HOST:PORT is required");
-  const logger = options.logger ?? createLogger(options.logLevel ?? "info");
+  const logger = options.logger ?? createLogger(options.logLevel);
   const metrics = new GatewayMetrics();
   let table: RouteTable | undefined;
   let draining = false;
@@ -191,7 +194,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       if (closing) return closing;
       draining = true;
       closing = (async () => {
-        const grace = graceMs ?? options.drainGraceMs ?? 10_000;
+        const grace = graceMs ?? options.drainGraceMs ?? DEFAULT_DRAIN_GRACE_MS;
         logger.info({ event: "draining", open: proxy.activeConnections, graceMs: grace }, "draining");
         await registration?.stop();
         await proxy.close(grace);

@@ -11,11 +11,14 @@ export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "
 /** One of {@link LOG_LEVELS}. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** The level when none is given. */
+export const DEFAULT_LOG_LEVEL: LogLevel = "info";
+
 /**
  * The gateway's logger: JSON lines on stdout.
- * @param level minimum level. Default: `"info"`.
+ * @param level minimum level. Default: {@link DEFAULT_LOG_LEVEL}.
  */
-export function createLogger(level: LogLevel = "info"): Logger {
+export function createLogger(level: LogLevel = DEFAULT_LOG_LEVEL): Logger {
   return pino({
     name: "sni-gateway",
     level,

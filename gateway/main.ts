@@ -3,10 +3,11 @@
  * The `sni-gateway` command: parses flags and environment (see `--help`), starts the gateway,
  * and on SIGTERM/SIGINT drains and exits 0. SIGHUP re-reads the routes file.
  */
-import { describeOptions, HELP, parseCommandLine } from "./cli-options";
+import { HELP, parseCommandLine } from "./cli-options";
 import { CliError } from "./errors";
 import { FileRouteSource } from "./file-route-source";
-import { startGateway } from "./gateway";
+import { type GatewayOptions, startGateway } from "./gateway";
+import { formatHostPort } from "./host-port";
 import { createLogger } from "./logger";
 
 /**
@@ -30,7 +31,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const options = command.options;
-  const logger = createLogger(options.logLevel ?? "info");
+  const logger = createLogger(options.logLevel);
   logger.info({ event: "starting", ...describeOptions(options) }, "sni-gateway starting");
   let gateway;
   try {
@@ -59,6 +60,32 @@ export async function main(argv: string[]): Promise<number> {
     if (handle.source instanceof FileRouteSource) void handle.source.reload();
   });
   return 0;
+}
+
+/**
+ * A summary of options safe to log (no token, no credentials in the agent address).
+ * @param options - The parsed options.
+ */
+export function describeOptions(options: GatewayOptions): Record<string, unknown> {
+  const routes = options.routes;
+  return {
+    datacenter: options.datacenter,
+    trustDomain: options.trustDomain,
+    listen: options.listen.map(formatHostPort),
+    admin: options.admin ? formatHostPort(options.admin) : undefined,
+    routes:
+      "file" in routes
+        ? { file: routes.file }
+        : "consul" in routes
+          ? { consul: withoutCredentials(routes.consul.address), aclToken: Boolean(routes.consul.token) }
+          : "static",
+  };
+}
+
+/** An agent address with any `user:password@` part masked, for logs. */
+function withoutCredentials(address: string): string {
+  const userInfo = /^([a-z][a-z0-9+.-]*:\/\/)?[^@/]*@/i;
+  return address.replace(userInfo, (_match, scheme: string | undefined) => `${scheme ?? ""}[redacted]@`);
 }
 
 if (require.main === module) {

@@ -7,7 +7,9 @@ import { promises as fs } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { describeOptions, parseCommandLine } from "../../gateway/cli-options";
+import type { Flag } from "../../gateway/cli-flags";
+import { FLAGS, HELP, parseCommandLine } from "../../gateway/cli-options";
+import { describeOptions } from "../../gateway/main";
 import { CliError } from "../../gateway/errors";
 import { serviceSni } from "../../mesh/sni";
 import { compileGatewayProgram, type GatewayProgram } from "../support/gateway-program";
@@ -72,18 +74,19 @@ describe("parseCommandLine", () => {
     expect(parseCommandLine([...base, "--consul", "c:8500", "--no-register"], {})).not.toHaveProperty("options.register");
   });
 
-  test("Consul mode: the token from CONSUL_HTTP_TOKEN, else CONSUL_HTTP_TOKEN_FILE's content; an unreadable file is named", async () => {
+  test("Consul mode: the token from CONSUL_HTTP_TOKEN, else CONSUL_HTTP_TOKEN_FILE's; an unreadable file is named", async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "cli-token-"));
     try {
       const file = path.join(dir, "token");
       await fs.writeFile(file, "file-token\n");
       const consul = ["--consul", "c:8500", "--no-register"];
-      expect(parseCommandLine([...base, ...consul], { CONSUL_HTTP_TOKEN_FILE: file })).toMatchObject({ options: { routes: { consul: { token: "file-token" } } } });
-      expect(parseCommandLine([...base, ...consul], { CONSUL_HTTP_TOKEN_FILE: file, CONSUL_HTTP_TOKEN: "env-token" })).toMatchObject({
+      const token = (env: NodeJS.ProcessEnv) => parseCommandLine([...base, ...consul], env);
+      expect(token({ CONSUL_HTTP_TOKEN_FILE: file })).toMatchObject({ options: { routes: { consul: { token: "file-token" } } } });
+      expect(token({ CONSUL_HTTP_TOKEN_FILE: file, CONSUL_HTTP_TOKEN: "env-token" })).toMatchObject({
         options: { routes: { consul: { token: "env-token" } } },
       });
       const missing = path.join(dir, "missing");
-      expect(() => parseCommandLine([...base, ...consul], { CONSUL_HTTP_TOKEN_FILE: missing })).toThrow(
+      expect(() => token({ CONSUL_HTTP_TOKEN_FILE: missing })).toThrow(
         expect.objectContaining({ code: "E_CLI_USAGE", field: "CONSUL_HTTP_TOKEN_FILE", reason: `cannot read ${missing} (ENOENT)` }),
       );
     } finally {
@@ -144,6 +147,7 @@ describe("parseCommandLine", () => {
     [[...base, "--consul", "c:8500", "--proxy-config", "{nope"], "--proxy-config"],
     [[...base, "--consul", "c:8500", "--service-id", "bad id"], "--service-id"],
     [[...base, "--routes", "r", "--service-id", "gw-1"], "--service-id"],
+    [[...base, "--consul", "ftp://c:8500"], "--consul"],
   ])("%j is refused, naming %s", (argv, field) => {
     let error: unknown;
     try {
@@ -156,6 +160,62 @@ describe("parseCommandLine", () => {
     expect((error as CliError).field).toBe(field);
     expect((error as CliError).message.startsWith(`${field}: `)).toBe(true);
     expect((error as CliError).message).toBe(`${field}: ${(error as CliError).reason}`);
+  });
+});
+
+describe("the flag table", () => {
+  const flags: Array<Flag & { env: readonly string[] }> = Object.values(FLAGS);
+
+  test("flags and their variables are a contract: exactly these, in this order", () => {
+    expect(Object.values(FLAGS).map((f) => [f.flag, f.env])).toEqual([
+      ["datacenter", ["SNI_GATEWAY_DATACENTER"]],
+      ["listen", ["SNI_GATEWAY_LISTEN"]],
+      ["routes", ["SNI_GATEWAY_ROUTES"]],
+      ["consul", ["SNI_GATEWAY_CONSUL", "CONSUL_HTTP_ADDR"]],
+      ["trust-domain", ["SNI_GATEWAY_TRUST_DOMAIN"]],
+      ["admin", ["SNI_GATEWAY_ADMIN"]],
+      ["hello-timeout", ["SNI_GATEWAY_HELLO_TIMEOUT"]],
+      ["idle-timeout", ["SNI_GATEWAY_IDLE_TIMEOUT"]],
+      ["connect-timeout", ["SNI_GATEWAY_CONNECT_TIMEOUT"]],
+      ["max-connections", ["SNI_GATEWAY_MAX_CONNECTIONS"]],
+      ["drain-grace", ["SNI_GATEWAY_DRAIN_GRACE"]],
+      ["log-level", ["SNI_GATEWAY_LOG_LEVEL"]],
+      ["consul-cacert", ["CONSUL_CACERT"]],
+      ["service-name", ["SNI_GATEWAY_SERVICE_NAME"]],
+      ["service-id", ["SNI_GATEWAY_SERVICE_ID"]],
+      ["proxy-config", ["SNI_GATEWAY_PROXY_CONFIG"]],
+      ["lan-address", ["SNI_GATEWAY_LAN_ADDRESS"]],
+      ["wan-address", ["SNI_GATEWAY_WAN_ADDRESS"]],
+      ["no-register", ["SNI_GATEWAY_NO_REGISTER"]],
+    ]);
+  });
+
+  test("--help lists each flag on the line of its first variable, with the defaults the code applies", () => {
+    const lines = HELP.split("\n");
+    for (const f of flags) {
+      const line = lines.find((l) => l.startsWith(`  --${f.flag} `) || l === `  --${f.flag}`) ?? "";
+      expect(line).toContain(f.value ? f.env[0] : `${f.env[0]}=true`);
+    }
+    for (const shown of ["5s", "1h", "10000", "10s", "info", "mesh-gateway"]) expect(HELP).toContain(`Default: ${shown}.`);
+    expect(HELP.split("\n").filter((l) => l.length > 120)).toEqual([]);
+  });
+
+  const samples: Record<string, string> = {
+    datacenter: "dc1", listen: "127.0.0.1:8443", routes: "/r.json", consul: "c:8500", "trust-domain": TD,
+    admin: "127.0.0.1:19000", "hello-timeout": "2s", "idle-timeout": "3m", "connect-timeout": "400ms", "max-connections": "9",
+    "drain-grace": "4s", "log-level": "debug", "consul-cacert": __filename, "service-name": "gw", "service-id": "gw-1",
+    "proxy-config": '{"a":1}', "lan-address": "10.0.0.5:8443",
+    "wan-address": "198.51.100.7:443", "no-register": "true",
+  };
+  test.each(flags.map((f) => [f.flag, f] as const))("--%s and its variable give the same options", (_flag, f) => {
+    const required: Record<string, string> = { datacenter: "dc1", listen: "127.0.0.1:8443", consul: "c:8500" };
+    const others = Object.entries(required)
+      .filter(([flag]) => flag !== f.flag && !(f.flag === "routes" && flag === "consul"))
+      .flatMap(([flag, text]) => [`--${flag}`, text]);
+    const flag = [`--${f.flag}`, ...(f.value ? [samples[f.flag]] : [])];
+    const fromFlag = parseCommandLine([...others, ...flag], {});
+    expect(fromFlag).toHaveProperty("kind", "run");
+    expect(parseCommandLine(others, { [f.env[0]]: samples[f.flag] })).toEqual(fromFlag);
   });
 });
 

@@ -22,18 +22,31 @@ describe("error classes", () => {
 
   test("ConsulError keeps its code and status", () => {
     const error = new ConsulError("E_CONSUL_HTTP_STATUS", "GET /v1/x: HTTP 500", 500);
-    expect(error).toMatchObject({ name: "ConsulError", code: "E_CONSUL_HTTP_STATUS", status: 500, message: "GET /v1/x: HTTP 500" });
+    expect(error).toMatchObject({
+      name: "ConsulError",
+      code: "E_CONSUL_HTTP_STATUS",
+      status: 500,
+      message: "GET /v1/x: HTTP 500",
+    });
   });
 });
 
 describe("startGateway refuses inconsistent options with a GatewayConfigError naming the option", () => {
-  const base: GatewayOptions = { datacenter: "dc1", listen: [{ host: "127.0.0.1", port: 0 }], routes: { static: routes }, logLevel: "silent" };
+  const base: GatewayOptions = {
+    datacenter: "dc1",
+    listen: [{ host: "127.0.0.1", port: 0 }],
+    routes: { static: routes },
+    logLevel: "silent",
+  };
 
   test.each<[string, Partial<GatewayOptions>]>([
     ["listen", { listen: [] }],
     ["routes.static.datacenter", { routes: { static: { ...routes, datacenter: "dc2" } } }],
     ["register", { register: { address: "127.0.0.1" } }],
-    ["routes", { routes: { static: { ...routes, services: [{ name: "web", endpoints: [{ address: "a", port: 0 }] }] } } }],
+    [
+      "routes",
+      { routes: { static: { ...routes, services: [{ name: "web", endpoints: [{ address: "a", port: 0 }] }] } } },
+    ],
   ])("%s", async (field, change) => {
     const refused = startGateway({ ...base, ...change });
     await expect(refused).rejects.toBeInstanceOf(GatewayConfigError);
@@ -55,7 +68,10 @@ describe("startGateway refuses inconsistent options with a GatewayConfigError na
   test("an agent address that is not a URL or host:port: the mesh layer's ConsulAddressError, without credentials", async () => {
     const refused = startGateway({ ...base, routes: { consul: { address: "ftp://user:secret@consul:21" } } });
     await expect(refused).rejects.toBeInstanceOf(ConsulAddressError);
-    await expect(refused).rejects.toMatchObject({ code: "E_CONSUL_ADDRESS", message: expect.not.stringContaining("secret") });
+    await expect(refused).rejects.toMatchObject({
+      code: "E_CONSUL_ADDRESS",
+      message: expect.not.stringContaining("secret"),
+    });
   });
 });
 
@@ -69,11 +85,15 @@ describe("consulClientOptionsFromEnv", () => {
 
   test("the environment as Consul's CLI reads it, and overrides that win over it", () => {
     expect(consulClientOptionsFromEnv({})).toMatchObject({ address: "127.0.0.1:8500", ssl: false, token: undefined });
-    expect(consulClientOptionsFromEnv({ CONSUL_HTTP_ADDR: "c:8501", CONSUL_HTTP_SSL: "true", CONSUL_HTTP_TOKEN: "t" })).toMatchObject({
+    expect(
+      consulClientOptionsFromEnv({ CONSUL_HTTP_ADDR: "c:8501", CONSUL_HTTP_SSL: "true", CONSUL_HTTP_TOKEN: "t" }),
+    ).toMatchObject({
       address: "c:8501",
       ssl: true,
       token: "t",
     });
-    expect(consulClientOptionsFromEnv({ CONSUL_HTTP_ADDR: "c:8501" }, { address: "d:8500", token: "u" })).toMatchObject({ address: "d:8500", token: "u" });
+    expect(consulClientOptionsFromEnv({ CONSUL_HTTP_ADDR: "c:8501" }, { address: "d:8500", token: "u" })).toMatchObject(
+      { address: "d:8500", token: "u" },
+    );
   });
 });
