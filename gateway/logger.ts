@@ -35,8 +35,8 @@ export class RateLimiter {
   private used = 0;
   private suppressed = 0;
 
-  /** @param perSecond events allowed per second. Default: `20`. */
-  constructor(private readonly perSecond = 20) {}
+  /** @param perSecond events allowed per second (the proxy's: `DEFAULT_LOG_LINES_PER_SECOND`). */
+  constructor(private readonly perSecond: number) {}
 
   /**
    * Whether an event may be logged now; returns `false` when over the limit, else the number

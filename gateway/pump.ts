@@ -7,8 +7,11 @@
  * Two buffer sizes: a connection starts (and idles) on a small buffer, moves to a large one
  * when a read fills the small one (bulk transfer), and back when reads fit in the small size
  * again, so idle connections hold little memory and bulk transfers make few system calls.
+ *
+ * The Node.js internals the data path relies on live here too, each with its fallback: switching
+ * an accepted socket to this mode ({@link useReadBuffer}) and seeing a received EOF ({@link eofReceived}).
  */
-import type net from "node:net";
+import net from "node:net";
 
 /** Free-lists of read buffers in two sizes. */
 export class BufferPool {
@@ -132,4 +135,66 @@ export class Pump {
     for (const buffer of this.queued) if (buffer) this.pool.release(buffer);
     this.queued.length = 0;
   }
+}
+
+/**
+ * Node's `onread` option (read into a caller's buffer, no allocation per read) exists for
+ * sockets we create, not for sockets a server accepts. These are the net.Socket fields behind
+ * it; when they are all present an accepted socket can be switched to the same mode.
+ */
+interface UserBufferFields {
+  buffer: symbol;
+  callback: symbol;
+  generator: symbol;
+}
+
+function findUserBufferFields(): UserBufferFields | undefined {
+  const probe = new net.Socket();
+  const symbols = Object.getOwnPropertySymbols(probe);
+  const find = (name: string) => symbols.find((s) => s.description === name);
+  const buffer = find("kBuffer");
+  const callback = find("kBufferCb");
+  const generator = find("kBufferGen");
+  probe.destroy();
+  if (!buffer || !callback || !generator) return undefined;
+  return { buffer, callback, generator };
+}
+
+const USER_BUFFER_FIELDS = findUserBufferFields();
+
+/**
+ * Switches an accepted socket to reading into a pump's buffers, as the public `onread` option
+ * does for sockets we create.
+ * @param socket - An accepted socket that has not been switched yet.
+ * @param pump - The pump its reads go to.
+ * @returns `false` when this Node.js does not allow it (the socket then keeps its 'data' events).
+ */
+export function useReadBuffer(socket: net.Socket, pump: Pump): boolean {
+  const fields = USER_BUFFER_FIELDS;
+  const handle = (socket as unknown as { _handle?: { useUserBuffer?: (b: Buffer) => void } })._handle;
+  if (!fields || !handle || typeof handle.useUserBuffer !== "function") return false;
+  const record = socket as unknown as Record<symbol, unknown>;
+  if (record[fields.buffer] !== null || record[fields.callback] !== null) return false;
+  record[fields.buffer] = pump.firstBuffer;
+  record[fields.callback] = pump.onRead;
+  record[fields.generator] = pump.nextBuffer;
+  handle.useUserBuffer(pump.firstBuffer);
+  return true;
+}
+
+/**
+ * Whether this Node.js lets {@link useReadBuffer} switch accepted sockets (no allocation per
+ * read); when not, the proxy falls back to ordinary 'data' events, which work everywhere.
+ */
+export function readBufferModeAvailable(): boolean {
+  return USER_BUFFER_FIELDS !== undefined;
+}
+
+/**
+ * Whether the socket has received its peer's EOF, even if `'end'` is not emitted yet (it waits
+ * for the buffered data to be read). Assumed received when this Node.js does not say.
+ * @param socket - The socket.
+ */
+export function eofReceived(socket: net.Socket): boolean {
+  return (socket as unknown as { _readableState?: { ended?: boolean } })._readableState?.ended !== false;
 }

@@ -5,7 +5,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import net from "node:net";
 import { startGateway, GatewayHandle } from "../../gateway";
-import { readBufferModeAvailable } from "../../gateway/proxy";
+import { MIN_READ_BUFFER_BYTES, proxySettings } from "../../gateway/proxy";
+import { readBufferModeAvailable } from "../../gateway/pump";
 import { StaticRouteSource } from "../../gateway/static-route-source";
 import type { RoutesFile } from "../../mesh/routes-file";
 import { serviceSni } from "../../mesh/sni";
@@ -93,6 +94,21 @@ afterEach(async () => {
 
 test("this Node.js supports reading accepted sockets into the proxy's own buffers (the fast path these tests run)", () => {
   expect(readBufferModeAvailable()).toBe(true);
+});
+
+test("the settings are computed once, frozen, with every default and the least read buffer", () => {
+  const settings = proxySettings({ readBufferBytes: 10, helloTimeoutMs: 1 });
+  expect(Object.isFrozen(settings)).toBe(true);
+  expect(settings).toEqual({
+    helloTimeoutMs: 1,
+    idleTimeoutMs: 3_600_000,
+    connectTimeoutMs: 5000,
+    maxConnections: 10_000,
+    maxHelloLength: undefined,
+    logLinesPerSecond: 20,
+    readBufferBytes: MIN_READ_BUFFER_BYTES,
+    maxLabelledRemoteServices: 1000,
+  });
 });
 
 test("the upstream receives exactly the client's bytes, in tiny and large chunks, and vice versa", async () => {

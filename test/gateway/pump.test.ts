@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import net from "node:net";
-import { BufferPool, Pump } from "../../gateway/pump";
+import { BufferPool, eofReceived, Pump, readBufferModeAvailable, useReadBuffer } from "../../gateway/pump";
 import { waitFor } from "./helpers";
 
 /** A connected socket pair on loopback; `reader` is created with the pump's onread. */
@@ -75,4 +75,50 @@ test("a pump carries bytes exactly, moves to large buffers for bulk and back to 
   // Disposed: its buffers are back in the pool and come out again.
   const again = new Set([pool.acquire(false), pool.acquire(true)].map((b) => b.length));
   expect(again).toEqual(new Set([4096, 32 * 1024]));
+});
+
+test("an accepted socket switched to the pump's buffers (useReadBuffer) carries bytes exactly; twice is refused", async () => {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const accepted = new Promise<net.Socket>((resolve) => server.once("connection", resolve));
+  const writer = net.connect({ host: "127.0.0.1", port: (server.address() as net.AddressInfo).port });
+  const socket = await accepted;
+  const dest = await destination();
+  const pump = new Pump(dest.into, new BufferPool(32 * 1024), () => undefined);
+  pump.source = socket;
+  try {
+    expect(readBufferModeAvailable()).toBe(true);
+    expect(useReadBuffer(socket, pump)).toBe(true);
+    expect(useReadBuffer(socket, pump)).toBe(false);
+    const payload = randomBytes(1024 * 1024);
+    const chunks: Buffer[] = [];
+    dest.out.on("data", (d: Buffer) => chunks.push(d));
+    writer.write(payload);
+    await waitFor(() => Buffer.concat(chunks).length === payload.length, 5000, "payload through the pump");
+    expect(Buffer.concat(chunks).equals(payload)).toBe(true);
+  } finally {
+    writer.destroy();
+    socket.destroy();
+    dest.close();
+    server.close();
+  }
+});
+
+test("eofReceived: false while the peer is open, true once its FIN is in (before 'end' is read)", async () => {
+  const server = net.createServer({ allowHalfOpen: true });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const accepted = new Promise<net.Socket>((resolve) => server.once("connection", resolve));
+  const writer = net.connect({ host: "127.0.0.1", port: (server.address() as net.AddressInfo).port });
+  const socket = await accepted;
+  try {
+    socket.pause();
+    expect(eofReceived(socket)).toBe(false);
+    writer.end("last words");
+    await waitFor(() => eofReceived(socket), 5000, "FIN received");
+    expect(socket.readableEnded).toBe(false);
+  } finally {
+    writer.destroy();
+    socket.destroy();
+    server.close();
+  }
 });
