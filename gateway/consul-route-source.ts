@@ -16,6 +16,8 @@
  * blocking query (one HTTP connection) open: mind Consul's `http_max_conns_per_client` (default
  * 200) for very large catalogs.
  */
+import { DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "../mesh/defaults";
+import { isPort } from "../mesh/port";
 import type { RouteEndpoint, RoutesFile, RoutesFileGateway, RoutesFileService } from "../mesh/routes-file";
 import { BlockingWatch, BlockingWatchTiming } from "./blocking-watch";
 import type { ConsulClient } from "./consul-client";
@@ -54,18 +56,12 @@ export interface HealthEntry {
   };
 }
 
-const DEFAULT = "default";
-
 /** Reads a `TaggedAddresses` entry with its key matched case-insensitively. */
 function tagged(entry: HealthEntry, key: string): { Address?: string; Port?: number } | undefined {
   const addresses = entry.Service?.TaggedAddresses;
   if (!addresses || typeof addresses !== "object") return undefined;
   for (const [name, value] of Object.entries(addresses)) if (name.toLowerCase() === key && value) return value;
   return undefined;
-}
-
-function validPort(port: unknown): port is number {
-  return typeof port === "number" && Number.isInteger(port) && port > 0 && port < 65536;
 }
 
 /**
@@ -75,9 +71,9 @@ function validPort(port: unknown): port is number {
  */
 export function gatewayWanEndpoint(entry: HealthEntry): RouteEndpoint | undefined {
   const wan = tagged(entry, "wan");
-  const port = validPort(wan?.Port) ? wan?.Port : entry.Service?.Port;
+  const port = isPort(wan?.Port) ? wan?.Port : entry.Service?.Port;
   const address = wan?.Address || entry.Service?.Address || entry.Node?.Address;
-  if (!address || !validPort(port)) return undefined;
+  if (!address || !isPort(port)) return undefined;
   return { address, port };
 }
 
@@ -89,7 +85,7 @@ export function gatewayWanEndpoint(entry: HealthEntry): RouteEndpoint | undefine
 export function connectEndpoint(entry: HealthEntry): RouteEndpoint | undefined {
   const address = entry.Service?.Address || entry.Node?.Address;
   const port = entry.Service?.Port;
-  if (!address || !validPort(port)) return undefined;
+  if (!address || !isPort(port)) return undefined;
   return { address, port };
 }
 
@@ -111,8 +107,8 @@ export function routesFromCatalog(
     for (const entry of entries) {
       const endpoint = connectEndpoint(entry);
       if (!endpoint) continue;
-      const namespace = entry.Service?.Namespace || DEFAULT;
-      const partition = entry.Service?.Partition || DEFAULT;
+      const namespace = entry.Service?.Namespace || DEFAULT_NAMESPACE;
+      const partition = entry.Service?.Partition || DEFAULT_PARTITION;
       const key = `${partition}/${namespace}/${name}`;
       const service = services.get(key) ?? { name, namespace, partition, endpoints: [] };
       service.endpoints.push(endpoint);
@@ -127,7 +123,7 @@ export function routesFromCatalog(
         if (entry.Service?.Kind !== undefined && entry.Service.Kind !== "mesh-gateway") continue;
         const endpoint = gatewayWanEndpoint(entry);
         if (!endpoint) continue;
-        const partition = entry.Service?.Partition || DEFAULT;
+        const partition = entry.Service?.Partition || DEFAULT_PARTITION;
         const key = `${dc}/${partition}`;
         const gateway = gateways.get(key) ?? { datacenter: dc, partition, endpoints: [] };
         gateway.endpoints.push(endpoint);

@@ -1,4 +1,5 @@
 /** `HOST:PORT` strings, as the CLI takes them (`[::1]:8443` for IPv6). */
+import { isPort } from "../mesh/port";
 
 /** A host and port. */
 export interface HostPort {
@@ -17,7 +18,8 @@ export function parseHostPort(value: string): HostPort | { error: string } {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(value.trim());
   if (!m) return { error: `"${value}" is not HOST:PORT (IPv6 as [::1]:PORT)` };
   const port = Number(m[3]);
-  if (port > 65535) return { error: `"${value}": port ${port} is above 65535` };
+  // Port 0 is kept: a listener bound to it gets a free port.
+  if (port !== 0 && !isPort(port)) return { error: `"${value}": port ${port} is above 65535` };
   return { host: m[1] ?? m[2], port };
 }
 

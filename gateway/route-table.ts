@@ -3,9 +3,8 @@
  * Consul catalog) implements. A table is immutable: sources build a new one and the gateway
  * swaps it in, so connections in flight keep the endpoints they were routed with.
  */
+import { DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "../mesh/defaults";
 import type { RouteEndpoint, RoutesFile } from "../mesh/routes-file";
-
-const DEFAULT = "default";
 
 /** A local service (or subset) and its healthy connect endpoints. */
 export interface LocalServiceRoute {
@@ -75,8 +74,8 @@ export function routeTableFromRoutesFile(routes: RoutesFile): RouteTable {
   for (const s of routes.services) {
     const route: LocalServiceRoute = {
       service: s.name.toLowerCase(),
-      namespace: (s.namespace || DEFAULT).toLowerCase(),
-      partition: (s.partition || DEFAULT).toLowerCase(),
+      namespace: (s.namespace || DEFAULT_NAMESPACE).toLowerCase(),
+      partition: (s.partition || DEFAULT_PARTITION).toLowerCase(),
       subset: s.subset ? s.subset.toLowerCase() : undefined,
       endpoints: s.endpoints.map((e) => ({ address: e.address, port: e.port })),
     };
@@ -88,7 +87,7 @@ export function routeTableFromRoutesFile(routes: RoutesFile): RouteTable {
   for (const g of routes.gateways) {
     const route: RemoteGatewayRoute = {
       datacenter: g.datacenter.toLowerCase(),
-      partition: (g.partition || DEFAULT).toLowerCase(),
+      partition: (g.partition || DEFAULT_PARTITION).toLowerCase(),
       endpoints: g.endpoints.map((e) => ({ address: e.address, port: e.port })),
     };
     if (route.datacenter === datacenter) continue;

@@ -51,6 +51,9 @@ describe("pure pieces", () => {
     expect(gatewayWanEndpoint({ Node: node, Service: { Port: 8443, Address: "" } })).toEqual({ address: "10.0.0.1", port: 8443 });
     expect(gatewayWanEndpoint({ Node: node, Service: { Port: 0 } })).toBeUndefined();
     expect(connectEndpoint({ Node: node, Service: { Port: 21000, Address: "" } })).toEqual({ address: "10.0.0.1", port: 21000 });
+    // Ports as every layer checks them (mesh/port.ts): a WAN entry's port 0 falls back to the service's; 65536 is none.
+    expect(gatewayWanEndpoint({ Node: node, Service: { Port: 8443, TaggedAddresses: { wan: { Address: "gw", Port: 0 } } } })).toEqual({ address: "gw", port: 8443 });
+    expect(connectEndpoint({ Node: node, Service: { Port: 65536, Address: "10.0.0.2" } })).toBeUndefined();
   });
 
   test("routesFromCatalog: local connect endpoints and remote gateways; the local datacenter's own gateways are not routes", () => {
