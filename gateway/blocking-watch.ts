@@ -112,7 +112,8 @@ export class BlockingWatch<T> {
       const began = Date.now();
       let delay: number;
       try {
-        const blocking: BlockingParams | undefined = this.index > 0 ? { index: this.index, waitMs: this.timing.waitMs } : undefined;
+        const blocking: BlockingParams | undefined =
+          this.index > 0 ? { index: this.index, waitMs: this.timing.waitMs } : undefined;
         const answer = await this.client.get<T>(this.path, this.query, blocking, this.abort.signal);
         if (this.stopped) return;
         failures = 0;
@@ -128,11 +129,14 @@ export class BlockingWatch<T> {
           this.handlers.onValue(answer.body);
         }
         // Rate limit; endpoints without an index are polled.
-        delay = answer.index === undefined ? this.timing.pollIntervalMs : this.timing.minIntervalMs - (Date.now() - began);
+        delay =
+          answer.index === undefined ? this.timing.pollIntervalMs : this.timing.minIntervalMs - (Date.now() - began);
       } catch (error) {
         if (this.stopped) return;
         const consulError =
-          error instanceof ConsulError ? error : new ConsulError("E_CONSUL_BAD_RESPONSE", `GET ${this.path}: ${(error as Error).message}`);
+          error instanceof ConsulError
+            ? error
+            : new ConsulError("E_CONSUL_BAD_RESPONSE", `GET ${this.path}: ${(error as Error).message}`);
         this.healthy = false;
         this.settled = true;
         // Read afresh after a failure: a blocking query with the old index would hang on a Consul

@@ -30,9 +30,7 @@ export type HelloFailureReason = (typeof HELLO_FAILURE_REASONS)[number];
 
 /** The outcome of feeding bytes to a {@link ClientHelloReader}. */
 export type HelloResult =
-  | { status: "need-more" }
-  | { status: "done"; sni: string }
-  | { status: "error"; reason: HelloFailureReason };
+  { status: "need-more" } | { status: "done"; sni: string } | { status: "error"; reason: HelloFailureReason };
 
 /** TLS caps a record's plaintext at 2^14 bytes (RFC 8446 §5.1). */
 export const MAX_RECORD_LENGTH = 16384;
@@ -54,7 +52,7 @@ const ERRORS: Record<HelloFailureReason, HelloResult> = Object.freeze(
 
 /** Options of a {@link ClientHelloReader}. */
 export interface ClientHelloReaderOptions {
-  /** Largest ClientHello handshake message (header included) accepted. Default: {@link DEFAULT_MAX_HELLO_LENGTH} (16 KiB + 4). */
+  /** Largest ClientHello handshake message (header included) accepted. Default: {@link DEFAULT_MAX_HELLO_LENGTH}. */
   maxHelloLength?: number;
   /**
    * Largest number of raw bytes buffered (record headers included) without a complete hello
@@ -151,7 +149,11 @@ export class ClientHelloReader {
       const recordLength = raw.readUInt16BE(at + 3);
       if (recordLength === 0 || recordLength > MAX_RECORD_LENGTH) return ERRORS.malformed;
       // Only once the record header is known good: the answer must not depend on how the bytes were cut.
-      if (available > RECORD_HEADER && this.handshakeLength === 0 && raw[at + RECORD_HEADER] !== HANDSHAKE_CLIENT_HELLO) {
+      if (
+        available > RECORD_HEADER &&
+        this.handshakeLength === 0 &&
+        raw[at + RECORD_HEADER] !== HANDSHAKE_CLIENT_HELLO
+      ) {
         return ERRORS["not-client-hello"];
       }
       if (available < RECORD_HEADER + recordLength) return NEED_MORE;
@@ -163,7 +165,9 @@ export class ClientHelloReader {
       if (this.handshakeLength === 0 && payload.length >= HANDSHAKE_HEADER) {
         const messageLength = HANDSHAKE_HEADER + payload.readUIntBE(1, 3);
         if (messageLength > this.maxHelloLength) return ERRORS["too-large"];
-        if (payload.length >= messageLength) return parseClientHelloBody(payload.subarray(HANDSHAKE_HEADER, messageLength));
+        if (payload.length >= messageLength) {
+          return parseClientHelloBody(payload.subarray(HANDSHAKE_HEADER, messageLength));
+        }
       }
       const outcome = this.appendHandshake(payload);
       if (outcome !== NEED_MORE) return outcome;
@@ -257,7 +261,12 @@ function readServerName(body: Buffer, start: number, end: number): string | unde
         const c = body[i];
         // Host names are ASCII letters, digits, '-', '_' and '.'; refuse anything else.
         const ok =
-          (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0x5f;
+          (c >= 0x61 && c <= 0x7a) ||
+          (c >= 0x41 && c <= 0x5a) ||
+          (c >= 0x30 && c <= 0x39) ||
+          c === 0x2d ||
+          c === 0x2e ||
+          c === 0x5f;
         if (!ok) return null;
       }
       name = body.toString("latin1", q, q + nameLength).toLowerCase();

@@ -82,7 +82,11 @@ export function consulClientOptionsFromEnv(
   const tokenFile = overrides.token || consul.token ? undefined : consul.tokenFile;
   return {
     address: overrides.address || consul.address || DEFAULT_CONSUL_ADDRESS,
-    token: overrides.token || consul.token || (tokenFile && readSetting("CONSUL_HTTP_TOKEN_FILE", tokenFile).trim()) || undefined,
+    token:
+      overrides.token ||
+      consul.token ||
+      (tokenFile && readSetting("CONSUL_HTTP_TOKEN_FILE", tokenFile).trim()) ||
+      undefined,
     ca: caFile ? readSetting("CONSUL_CACERT", caFile) : undefined,
     ssl: (overrides.ssl ?? consul.ssl) || caFile !== undefined,
     requestTimeoutMs: overrides.requestTimeoutMs,
@@ -147,7 +151,13 @@ export class ConsulClient {
       timeoutMs = blocking.waitMs + blocking.waitMs / 16 + this.requestTimeoutMs;
     }
     const search = params.toString().replace(/=(?=&|$)/g, "");
-    const { status, headers, body } = await this.request("GET", `${path}${search ? `?${search}` : ""}`, undefined, timeoutMs, signal);
+    const { status, headers, body } = await this.request(
+      "GET",
+      `${path}${search ? `?${search}` : ""}`,
+      undefined,
+      timeoutMs,
+      signal,
+    );
     if (status < 200 || status > 299) throw statusError("GET", path, status, body);
     let decoded: T;
     try {
@@ -167,7 +177,13 @@ export class ConsulClient {
    * @param signal cancels the request.
    */
   async put(path: string, body?: unknown, signal?: AbortSignal): Promise<void> {
-    const result = await this.request("PUT", path, body === undefined ? undefined : JSON.stringify(body), this.requestTimeoutMs, signal);
+    const result = await this.request(
+      "PUT",
+      path,
+      body === undefined ? undefined : JSON.stringify(body),
+      this.requestTimeoutMs,
+      signal,
+    );
     if (result.status < 200 || result.status > 299) throw statusError("PUT", path, result.status, result.body);
   }
 
@@ -195,7 +211,10 @@ export class ConsulClient {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(new ConsulError("E_CONSUL_ABORTED", `${where}: aborted`));
       let settled = false;
-      const settle = (error: ConsulError | undefined, value?: { status: number; headers: http.IncomingHttpHeaders; body: string }) => {
+      const settle = (
+        error: ConsulError | undefined,
+        value?: { status: number; headers: http.IncomingHttpHeaders; body: string },
+      ) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
@@ -207,7 +226,11 @@ export class ConsulClient {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
         res.on("end", () =>
-          settle(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }),
+          settle(undefined, {
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString("utf8"),
+          }),
         );
         res.on("error", () => settle(new ConsulError("E_CONSUL_UNREACHABLE", `${where}: response interrupted`)));
       });
@@ -230,6 +253,13 @@ export class ConsulClient {
 
 function statusError(method: string, path: string, status: number, body: string): ConsulError {
   const detail = body.trim().split("\n")[0].slice(0, 200);
-  const hint = status === 403 ? " (check the ACL token's policy: service:write on the gateway, service:read and node:read on all)" : "";
-  return new ConsulError("E_CONSUL_HTTP_STATUS", `${method} ${path}: HTTP ${status}${detail ? `: ${detail}` : ""}${hint}`, status);
+  const hint =
+    status === 403
+      ? " (check the ACL token's policy: service:write on the gateway, service:read and node:read on all)"
+      : "";
+  return new ConsulError(
+    "E_CONSUL_HTTP_STATUS",
+    `${method} ${path}: HTTP ${status}${detail ? `: ${detail}` : ""}${hint}`,
+    status,
+  );
 }

@@ -12,9 +12,9 @@
  * When Consul is unreachable every watch keeps its last good value, so the table in force stays;
  * `status().stale` reports it. A failing remote datacenter (a WAN peer down) keeps its last good
  * gateways too, and is logged and counted, but does not make the source stale: readiness follows
- * the local catalog, so one datacenter's outage does not take every other gateway out of service. Each local service and each remote gateway service holds one
- * blocking query (one HTTP connection) open: mind Consul's `http_max_conns_per_client` (default
- * 200) for very large catalogs.
+ * the local catalog, so one datacenter's outage does not take every other gateway out of service.
+ * Each local service and each remote gateway service holds one blocking query (one HTTP
+ * connection) open: mind Consul's `http_max_conns_per_client` (default 200) for very large catalogs.
  */
 import { DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "../mesh/defaults";
 import { isPort } from "../mesh/port";
@@ -166,15 +166,24 @@ export class ConsulRouteSource implements RouteSource {
     this.listener = listener;
     const loaded = new Promise<void>((resolve) => (this.firstLoad = resolve));
     this.roots = this.watch<{ TrustDomain?: string }>("/v1/agent/connect/ca/roots", {});
-    this.datacenters = this.watch<string[]>("/v1/catalog/datacenters", {}, { pollIntervalMs: this.options.datacentersIntervalMs ?? 30_000 }, (dcs) =>
-      this.syncDatacenters(dcs),
+    this.datacenters = this.watch<string[]>(
+      "/v1/catalog/datacenters",
+      {},
+      { pollIntervalMs: this.options.datacentersIntervalMs ?? 30_000 },
+      (dcs) => this.syncDatacenters(dcs),
     );
     // Typical services only: sidecars, gateways and other proxies are not connect destinations.
-    this.localServices = this.watch<Record<string, string[]>>("/v1/catalog/services", { dc: this.datacenter, filter: 'ServiceKind == ""' }, {}, (services) =>
-      this.syncLocalServices(services),
+    this.localServices = this.watch<Record<string, string[]>>(
+      "/v1/catalog/services",
+      { dc: this.datacenter, filter: 'ServiceKind == ""' },
+      {},
+      (services) => this.syncLocalServices(services),
     );
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([loaded, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.initialLoadTimeoutMs ?? 10_000)))]);
+    await Promise.race([
+      loaded,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.initialLoadTimeoutMs ?? 10_000))),
+    ]);
     clearTimeout(timer);
   }
 
@@ -221,12 +230,11 @@ export class ConsulRouteSource implements RouteSource {
         },
         onFilteredByAcls: () => {
           const where = query.dc ? `${path}?dc=${query.dc}` : path;
-          this.listener?.onError(
-            new ConsulError(
-              "E_CONSUL_ACL_FILTERED",
-              `GET ${where}: Consul left out results this token may not read (X-Consul-Results-Filtered-By-ACLs), so routes are missing: a mesh gateway's token needs service:read on every service and node:read on every node`,
-            ),
-          );
+          const message =
+            `GET ${where}: Consul left out results this token may not read (X-Consul-Results-Filtered-By-ACLs), ` +
+            "so routes are missing: a mesh gateway's token needs service:read on every service " +
+            "and node:read on every node";
+          this.listener?.onError(new ConsulError("E_CONSUL_ACL_FILTERED", message));
         },
       },
       {
@@ -250,7 +258,9 @@ export class ConsulRouteSource implements RouteSource {
   }
 
   private syncDatacenters(list: string[]): void {
-    const wanted = new Set((Array.isArray(list) ? list : []).map((dc) => String(dc).toLowerCase()).filter((dc) => dc !== this.datacenter));
+    const wanted = new Set(
+      (Array.isArray(list) ? list : []).map((dc) => String(dc).toLowerCase()).filter((dc) => dc !== this.datacenter),
+    );
     for (const [dc, watch] of this.remoteServices) {
       if (wanted.has(dc)) continue;
       this.unwatch(watch as BlockingWatch<unknown>);
@@ -283,7 +293,16 @@ export class ConsulRouteSource implements RouteSource {
     }
     for (const name of names) {
       if (byName.has(name)) continue;
-      byName.set(name, this.watch<HealthEntry[]>(`/v1/health/service/${encodeURIComponent(name)}`, { dc, passing: "" }, {}, undefined, true));
+      byName.set(
+        name,
+        this.watch<HealthEntry[]>(
+          `/v1/health/service/${encodeURIComponent(name)}`,
+          { dc, passing: "" },
+          {},
+          undefined,
+          true,
+        ),
+      );
     }
   }
 
@@ -299,7 +318,10 @@ export class ConsulRouteSource implements RouteSource {
       if (this.localHealth.has(name)) continue;
       this.localHealth.set(
         name,
-        this.watch<HealthEntry[]>(`/v1/health/connect/${encodeURIComponent(name)}`, { dc: this.datacenter, passing: "" }),
+        this.watch<HealthEntry[]>(`/v1/health/connect/${encodeURIComponent(name)}`, {
+          dc: this.datacenter,
+          passing: "",
+        }),
       );
     }
   }

@@ -40,6 +40,24 @@ export class GatewayConfigError extends Error {
   }
 }
 
+/** A routes file that cannot be read or used; reported to the gateway, which keeps its last good table. */
+export class RoutesFileError extends Error {
+  /** Stable error code. */
+  readonly code = "E_ROUTES_FILE";
+
+  /**
+   * @param file - The file's absolute path.
+   * @param reason - What is wrong; a field of the file is named first (`services[0].endpoints[1].port: …`).
+   */
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(`routes file ${file}: ${reason}`);
+    this.name = "RoutesFileError";
+  }
+}
+
 /** Stable codes of {@link ConsulError}. */
 export type ConsulErrorCode =
   /** Consul answered with a non-2xx status. */

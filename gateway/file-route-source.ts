@@ -9,6 +9,7 @@
 import { createHash } from "node:crypto";
 import { FSWatcher, promises as fs, watch } from "node:fs";
 import path from "node:path";
+import { RoutesFileError } from "./errors";
 import { RouteSource, RouteSourceListener, RouteSourceStatus, routeTableFromRoutesFile } from "./route-table";
 import { parseRoutesFile } from "./routes-schema";
 
@@ -113,7 +114,7 @@ export class FileRouteSource implements RouteSource {
       text = await fs.readFile(this.file, "utf8");
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? "error";
-      this.fail(`routes file ${this.file}: cannot read (${code})`, `read:${code}`);
+      this.fail(`cannot read (${code})`, `read:${code}`);
       return;
     }
     if (this.closed) return;
@@ -127,21 +128,24 @@ export class FileRouteSource implements RouteSource {
     try {
       json = JSON.parse(text);
     } catch (error) {
-      this.fail(`routes file ${this.file}: invalid JSON: ${(error as Error).message}`, digest);
+      this.fail(`invalid JSON: ${(error as Error).message}`, digest);
       return;
     }
     const parsed = parseRoutesFile(json);
     if (!parsed.ok) {
-      this.fail(`routes file ${this.file}: ${parsed.error}`, digest);
+      this.fail(parsed.error, digest);
       return;
     }
     const { datacenter, trustDomain } = this.options;
     if (datacenter && parsed.routes.datacenter.toLowerCase() !== datacenter.toLowerCase()) {
-      this.fail(`routes file ${this.file}: datacenter: "${parsed.routes.datacenter}" is not the gateway's datacenter "${datacenter}"`, digest);
+      this.fail(`datacenter: "${parsed.routes.datacenter}" is not the gateway's datacenter "${datacenter}"`, digest);
       return;
     }
     if (trustDomain && parsed.routes.trustDomain.toLowerCase() !== trustDomain.toLowerCase()) {
-      this.fail(`routes file ${this.file}: trustDomain: "${parsed.routes.trustDomain}" is not the gateway's trust domain "${trustDomain}"`, digest);
+      this.fail(
+        `trustDomain: "${parsed.routes.trustDomain}" is not the gateway's trust domain "${trustDomain}"`,
+        digest,
+      );
       return;
     }
     this.lastDigest = digest;
@@ -151,13 +155,15 @@ export class FileRouteSource implements RouteSource {
   }
 
   private markFresh(): void {
-    if (this.current.stale) this.current = { loaded: this.current.loaded, stale: false, lastLoadedAt: this.current.lastLoadedAt };
+    if (!this.current.stale) return;
+    this.current = { loaded: this.current.loaded, stale: false, lastLoadedAt: this.current.lastLoadedAt };
   }
 
-  private fail(message: string, badDigest: string): void {
+  private fail(reason: string, badDigest: string): void {
     if (badDigest === this.lastBadDigest) return;
     this.lastBadDigest = badDigest;
-    this.current = { ...this.current, stale: true, lastError: message };
-    this.listener?.onError(new Error(message));
+    const error = new RoutesFileError(this.file, reason);
+    this.current = { ...this.current, stale: true, lastError: error.message };
+    this.listener?.onError(error);
   }
 }

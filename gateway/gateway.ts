@@ -48,7 +48,7 @@ export interface GatewayOptions {
   register?: Omit<GatewayRegistrationInput, "port"> & { port?: number };
   /** Data path timeouts and limits. */
   proxy?: ProxyOptions;
-  /** Grace period for open connections on {@link GatewayHandle.close}, in ms. Default: {@link DEFAULT_DRAIN_GRACE_MS} (10 s). */
+  /** Time open connections get on {@link GatewayHandle.close}, in ms. Default: {@link DEFAULT_DRAIN_GRACE_MS}. */
   drainGraceMs?: number;
   /** Logger. Default: pino JSON on stdout at `logLevel`. */
   logger?: Logger;
@@ -102,10 +102,20 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   let source: RouteSource;
   const routes = options.routes;
   if ("file" in routes) {
-    source = new FileRouteSource({ ...routes.watch, path: routes.file, datacenter: options.datacenter, trustDomain: options.trustDomain });
+    source = new FileRouteSource({
+      ...routes.watch,
+      path: routes.file,
+      datacenter: options.datacenter,
+      trustDomain: options.trustDomain,
+    });
   } else if ("consul" in routes) {
     client = new ConsulClient(routes.consul);
-    source = new ConsulRouteSource({ ...routes.watch, client, datacenter: options.datacenter, trustDomain: options.trustDomain });
+    source = new ConsulRouteSource({
+      ...routes.watch,
+      client,
+      datacenter: options.datacenter,
+      trustDomain: options.trustDomain,
+    });
   } else {
     if (routes.static.datacenter.toLowerCase() !== options.datacenter.toLowerCase()) {
       const reason = `"${routes.static.datacenter}" is not the gateway's datacenter "${options.datacenter}"`;
@@ -113,7 +123,9 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     }
     source = new StaticRouteSource(routes.static);
   }
-  if (options.register && !client) throw new GatewayConfigError("register", "self-registration needs the Consul route source (--consul)");
+  if (options.register && !client) {
+    throw new GatewayConfigError("register", "self-registration needs the Consul route source (--consul)");
+  }
 
   await source.start({
     onTable(next) {
@@ -126,11 +138,17 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     },
     onError(error) {
       if (error instanceof ConsulError && error.code === "E_CONSUL_ACL_FILTERED") {
-        logger.error({ event: "acl-filtered", source: source.kind, error: error.message }, "the Consul token cannot read the whole catalog");
+        logger.error(
+          { event: "acl-filtered", source: source.kind, error: error.message },
+          "the Consul token cannot read the whole catalog",
+        );
         return;
       }
       metrics.reloadFailures.inc({ source: source.kind });
-      logger.error({ event: "routes-error", source: source.kind, error: error.message }, "routes not updated; keeping the last good table");
+      logger.error(
+        { event: "routes-error", source: source.kind, error: error.message },
+        "routes not updated; keeping the last good table",
+      );
     },
   });
 
@@ -162,7 +180,11 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   }
   const listenAddresses = proxy.addresses();
   if (options.register && client) {
-    registration = new SelfRegistration(client, { ...options.register, port: options.register.port ?? listenAddresses[0].port }, logger);
+    registration = new SelfRegistration(
+      client,
+      { ...options.register, port: options.register.port ?? listenAddresses[0].port },
+      logger,
+    );
     await registration.start();
   }
   logger.info(

@@ -18,7 +18,7 @@ export { ConsulRouteSource, routesFromCatalog } from "./consul-route-source";
 export type { ConsulRouteSourceOptions } from "./consul-route-source";
 export { ConsulClient, consulClientOptionsFromEnv } from "./consul-client";
 export type { ConsulClientOptions, ConsulClientOverrides } from "./consul-client";
-export { CliError, ConsulError, GatewayConfigError } from "./errors";
+export { CliError, ConsulError, GatewayConfigError, RoutesFileError } from "./errors";
 export type { ConsulErrorCode } from "./errors";
 export { GatewayMetrics } from "./metrics";
 export type { ProxyOptions } from "./proxy";

@@ -126,7 +126,9 @@ export class GatewayMetrics {
     const isStale = () => this.sourceStale();
     new Gauge({
       name: `${prefix}route_source_stale`,
-      help: "1 while the route source cannot refresh (e.g. Consul unreachable) and the last good table stays in force, else 0.",
+      help:
+        "1 while the route source cannot refresh (e.g. Consul unreachable) and the last good table stays in force, " +
+        "else 0.",
       registers,
       collect() {
         this.set(isStale() ? 1 : 0);

@@ -23,9 +23,12 @@ export interface ProxyOptions {
    * Default: {@link DEFAULT_IDLE_TIMEOUT_MS} (1 h, as Envoy's TCP proxy).
    */
   idleTimeoutMs?: number;
-  /** How long one upstream connect attempt may take before failing over, in ms. Default: {@link DEFAULT_CONNECT_TIMEOUT_MS}. */
+  /**
+   * How long one upstream connect attempt may take before failing over, in ms.
+   * Default: {@link DEFAULT_CONNECT_TIMEOUT_MS}.
+   */
   connectTimeoutMs?: number;
-  /** Most client connections open at once; more are closed at once and counted. Default: {@link DEFAULT_MAX_CONNECTIONS}. */
+  /** Most client connections open at once; more are closed and counted. Default: {@link DEFAULT_MAX_CONNECTIONS}. */
   maxConnections?: number;
   /** Largest ClientHello accepted, in bytes (handshake header included). Default: 16 KiB + 4 (the reader's). */
   maxHelloLength?: number;

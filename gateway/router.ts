@@ -89,7 +89,9 @@ export function route(
   }
   const local = localDatacenter.toLowerCase();
   if (parsed.kind === "gateway") {
-    if (parsed.datacenter === local) return { kind: "reject", reason: "local-datacenter", datacenter: parsed.datacenter };
+    if (parsed.datacenter === local) {
+      return { kind: "reject", reason: "local-datacenter", datacenter: parsed.datacenter };
+    }
     return remote(table, parsed.datacenter, parsed.partition, "");
   }
   const service = parsed.subset ? `${parsed.service}:${parsed.subset}` : parsed.service;

@@ -66,9 +66,7 @@ export type ParsedRoutesFile = { ok: true; routes: RoutesFile } | { ok: false; e
 export function parseRoutesFile(json: unknown): ParsedRoutesFile {
   const result = routesFileSchema.safeParse(json);
   if (!result.success) {
-    const error = result.error.issues
-      .map((issue) => `${formatPath(issue.path)}: ${issue.message}`)
-      .join("; ");
+    const error = result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`).join("; ");
     return { ok: false, error };
   }
   const { $schema: _schema, ...routes } = result.data;

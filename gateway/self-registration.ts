@@ -51,10 +51,16 @@ export class SelfRegistration {
     this.inFlight = this.client.put("/v1/agent/service/register", this.body).then(
       () => {
         this.registered = true;
-        this.logger.info({ event: "registered", id: this.body.ID, consul: this.client.address }, "registered with Consul");
+        this.logger.info(
+          { event: "registered", id: this.body.ID, consul: this.client.address },
+          "registered with Consul",
+        );
       },
       (error: Error) => {
-        this.logger.error({ event: "register-failed", id: this.body.ID, error: error.message, retryInMs: nextDelay }, "registration failed");
+        this.logger.error(
+          { event: "register-failed", id: this.body.ID, error: error.message, retryInMs: nextDelay },
+          "registration failed",
+        );
         if (this.stopped) return;
         this.timer = setTimeout(() => void this.attempt(Math.min(nextDelay * 2, 30_000)), nextDelay);
         this.timer.unref();
@@ -74,7 +80,10 @@ export class SelfRegistration {
       this.registered = false;
       this.logger.info({ event: "deregistered", id: this.body.ID }, "deregistered from Consul");
     } catch (error) {
-      this.logger.error({ event: "deregister-failed", id: this.body.ID, error: (error as Error).message }, "deregistration failed");
+      this.logger.error(
+        { event: "deregister-failed", id: this.body.ID, error: (error as Error).message },
+        "deregistration failed",
+      );
     }
   }
 }

@@ -4,7 +4,11 @@
  */
 import { startGateway, type GatewayOptions } from "../../gateway";
 import { consulClientOptionsFromEnv } from "../../gateway/consul-client";
-import { CliError, ConsulError, GatewayConfigError } from "../../gateway/errors";
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { CliError, ConsulError, GatewayConfigError, RoutesFileError } from "../../gateway/errors";
+import { FileRouteSource } from "../../gateway/file-route-source";
 import { StaticRouteSource } from "../../gateway/static-route-source";
 import { ConsulAddressError } from "../../mesh/errors";
 
@@ -73,6 +77,29 @@ describe("startGateway refuses inconsistent options with a GatewayConfigError na
       message: expect.not.stringContaining("secret"),
     });
   });
+});
+
+test("a routes file that cannot be used: a RoutesFileError with the file and the reason as data", async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "routes-error-"));
+  const file = path.join(dir, "routes.json");
+  await fs.writeFile(file, JSON.stringify({ ...routes, datacenter: "dc2" }));
+  const source = new FileRouteSource({ path: file, datacenter: "dc1", pollIntervalMs: 0 });
+  const errors: Error[] = [];
+  try {
+    await source.start({ onTable: () => undefined, onError: (error) => errors.push(error) });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(RoutesFileError);
+    expect(errors[0]).toMatchObject({
+      code: "E_ROUTES_FILE",
+      file,
+      reason: `datacenter: "dc2" is not the gateway's datacenter "dc1"`,
+      message: `routes file ${file}: datacenter: "dc2" is not the gateway's datacenter "dc1"`,
+    });
+    expect(source.status().lastError).toBe(errors[0].message);
+  } finally {
+    await source.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  }
 });
 
 describe("consulClientOptionsFromEnv", () => {
