@@ -39,6 +39,7 @@ import {
   DEFAULT_MAX_CONNECTIONS,
 } from "./proxy";
 
+/** The drain grace `--drain-grace` defaults to; defined with the code that applies it (`gateway.ts`). */
 export { DEFAULT_DRAIN_GRACE_MS };
 
 /** A flag of the gateway; `registration` ones describe the self-registration, so need `--consul`. */
