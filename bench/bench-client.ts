@@ -55,7 +55,10 @@ async function bulk(total: number, seconds: number): Promise<void> {
     sent += chunk.length;
     if (!s.write(chunk)) await new Promise((r) => s.once("drain", r));
   }
-  const acked = await Promise.race([done.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), Math.max(0, (deadline - now()) * 1000) + 5000))]);
+  const acked = await Promise.race([
+    done.then(() => true),
+    new Promise<boolean>((r) => setTimeout(() => r(false), Math.max(0, (deadline - now()) * 1000) + 5000)),
+  ]);
   const elapsed = now() - started;
   const bytes = Math.min(acks, wantAcks) * ACK_EVERY;
   s.destroy();
@@ -125,7 +128,13 @@ async function latency(count: number): Promise<void> {
   s.destroy();
   samples.sort((x, y) => x - y);
   const q = (p: number) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))];
-  out({ ok: true, count: samples.length, p50us: q(0.5), p99us: q(0.99), meanUs: samples.reduce((x, y) => x + y, 0) / samples.length });
+  out({
+    ok: true,
+    count: samples.length,
+    p50us: q(0.5),
+    p99us: q(0.99),
+    meanUs: samples.reduce((x, y) => x + y, 0) / samples.length,
+  });
 }
 
 async function hold(count: number): Promise<void> {
@@ -153,7 +162,16 @@ async function hold(count: number): Promise<void> {
   for (const s of sockets) s.destroy();
 }
 
-const run = mode === "hold" ? hold(Number(a)) : mode === "bulk" ? bulk(Number(a), Number(b)) : mode === "connrate" ? connrate(Number(a), Number(b)) : mode === "latency" ? latency(Number(a)) : Promise.reject(new Error(`unknown mode ${mode}`));
+const run =
+  mode === "hold"
+    ? hold(Number(a))
+    : mode === "bulk"
+      ? bulk(Number(a), Number(b))
+      : mode === "connrate"
+        ? connrate(Number(a), Number(b))
+        : mode === "latency"
+          ? latency(Number(a))
+          : Promise.reject(new Error(`unknown mode ${mode}`));
 run.then(
   () => process.exit(0),
   (e: Error) => {

@@ -104,7 +104,9 @@ function startProcess(command: string, args: string[], ready: RegExp): Promise<{
 
 function runClient(args: string[], timeoutMs: number): Promise<Record<string, number | boolean | string>> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(DIST, "bench/bench/bench-client.js"), ...args], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [path.join(DIST, "bench/bench/bench-client.js"), ...args], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let output = "";
     child.stdout.on("data", (d) => (output += d));
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
@@ -162,9 +164,21 @@ function rssKiB(pid: number | undefined): number {
 /** Opens `count` idle connections through a system and returns the proxy's RSS growth per connection, in KiB. */
 async function idleMemory(system: System, caFile: string, count: number): Promise<number> {
   const before = rssKiB(system.pid);
-  const child = spawn(process.execPath, [path.join(DIST, "bench/bench/bench-client.js"), "hold", system.host, String(system.port), NAME, caFile, String(count)], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(DIST, "bench/bench/bench-client.js"),
+      "hold",
+      system.host,
+      String(system.port),
+      NAME,
+      caFile,
+      String(count),
+    ],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("idle connections not ready in 120 s")), 120_000);
@@ -196,7 +210,10 @@ function haproxyAvailable(): boolean {
 async function main(): Promise<void> {
   if (flags["no-haproxy"] !== true && flags.install === true && !haproxyAvailable()) {
     process.stderr.write("installing haproxy (apt-get install -y haproxy)…\n");
-    execFileSync("apt-get", ["install", "-y", "-q", "haproxy"], { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+    execFileSync("apt-get", ["install", "-y", "-q", "haproxy"], {
+      stdio: "inherit",
+      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+    });
   }
   const useHaproxy = flags["no-haproxy"] !== true && haproxyAvailable();
   const work = path.join(os.tmpdir(), `sni-bench-${process.pid}`);
@@ -205,13 +222,37 @@ async function main(): Promise<void> {
   const cert = await pki.issue([NAME]);
 
   // Backend (the "sidecar" of api), gateway, HAProxy: each its own process.
-  const backend = await startProcess(process.execPath, [path.join(DIST, "bench/bench/bench-backend.js"), "127.0.0.1", cert.keyFile, cert.certFile], /"port"/);
+  const backend = await startProcess(
+    process.execPath,
+    [path.join(DIST, "bench/bench/bench-backend.js"), "127.0.0.1", cert.keyFile, cert.certFile],
+    /"port"/,
+  );
   const backendPort = JSON.parse(backend.line).port as number;
   const routesFile = path.join(work, "routes.json");
-  writeFileSync(routesFile, JSON.stringify({ datacenter: "dc1", trustDomain: TD, services: [{ name: "api", endpoints: [{ address: "127.0.0.1", port: backendPort }] }], gateways: [] }));
+  writeFileSync(
+    routesFile,
+    JSON.stringify({
+      datacenter: "dc1",
+      trustDomain: TD,
+      services: [{ name: "api", endpoints: [{ address: "127.0.0.1", port: backendPort }] }],
+      gateways: [],
+    }),
+  );
   const gateway = await startProcess(
     process.execPath,
-    [path.join(DIST, "bench/gateway/main.js"), "--datacenter", "dc1", "--listen", "127.0.0.2:0", "--admin", "127.0.0.1:0", "--routes", routesFile, "--log-level", "info"],
+    [
+      path.join(DIST, "bench/gateway/main.js"),
+      "--datacenter",
+      "dc1",
+      "--listen",
+      "127.0.0.2:0",
+      "--admin",
+      "127.0.0.1:0",
+      "--routes",
+      routesFile,
+      "--log-level",
+      "info",
+    ],
     /"event":"started"/,
   );
   const gatewayPort = Number(JSON.parse(gateway.line).listen[0].split(":")[1]);
@@ -253,10 +294,21 @@ async function main(): Promise<void> {
   }
 
   const caFile = pki.caFile;
-  type Sample = { rep: number; system: string; test: string; value: number; proxyCpu: number; load1: number; preBusy: number; extra?: Record<string, unknown> };
+  type Sample = {
+    rep: number;
+    system: string;
+    test: string;
+    value: number;
+    proxyCpu: number;
+    load1: number;
+    preBusy: number;
+    extra?: Record<string, unknown>;
+  };
   const samples: Sample[] = [];
   const log = (s: string) => process.stderr.write(`${s}\n`);
-  log(`bench: ${REPS} rep(s); bulk ${BULK_BYTES / 1048576} MiB ≤${BULK_SECS}s; conn rate ${RATE_SECS}s × 2 processes × ${RATE_WORKERS} workers; latency ${LATENCY} × 64 B; systems: ${systems.map((s) => s.name).join(", ")}`);
+  log(
+    `bench: ${REPS} rep(s); bulk ${BULK_BYTES / 1048576} MiB ≤${BULK_SECS}s; conn rate ${RATE_SECS}s × 2 processes × ${RATE_WORKERS} workers; latency ${LATENCY} × 64 B; systems: ${systems.map((s) => s.name).join(", ")}`,
+  );
 
   // Warm-up, not measured: lets each proxy's JIT (and caches) settle before the first sample.
   for (const system of systems) {
@@ -275,23 +327,60 @@ async function main(): Promise<void> {
       const load1 = os.loadavg()[0];
       const bulk = await runClient(["bulk", ...args, String(BULK_BYTES), String(BULK_SECS)], (BULK_SECS + 30) * 1000);
       let cpu = cpuSeconds(system.pid) - cpu0;
-      samples.push({ rep, system: system.name, test: "bulk1", value: Number(bulk.gbps), proxyCpu: cpu / (Number(bulk.bytes) / 2 ** 30), load1, preBusy, extra: bulk });
-      log(`rep ${rep + 1} ${system.name} bulk: ${Number(bulk.gbps).toFixed(2)} Gbit/s, proxy ${(cpu / (Number(bulk.bytes) / 2 ** 30)).toFixed(2)} CPU-s/GiB`);
+      samples.push({
+        rep,
+        system: system.name,
+        test: "bulk1",
+        value: Number(bulk.gbps),
+        proxyCpu: cpu / (Number(bulk.bytes) / 2 ** 30),
+        load1,
+        preBusy,
+        extra: bulk,
+      });
+      log(
+        `rep ${rep + 1} ${system.name} bulk: ${Number(bulk.gbps).toFixed(2)} Gbit/s, proxy ${(cpu / (Number(bulk.bytes) / 2 ** 30)).toFixed(2)} CPU-s/GiB`,
+      );
       // 2. new connections per second, 2 client processes.
       preBusy = await quietGate();
       cpu0 = cpuSeconds(system.pid);
-      const rate = await Promise.all([0, 1].map(() => runClient(["connrate", ...args, String(RATE_WORKERS), String(RATE_SECS)], (RATE_SECS + 30) * 1000)));
+      const rate = await Promise.all(
+        [0, 1].map(() =>
+          runClient(["connrate", ...args, String(RATE_WORKERS), String(RATE_SECS)], (RATE_SECS + 30) * 1000),
+        ),
+      );
       cpu = cpuSeconds(system.pid) - cpu0;
       const conns = rate.reduce((n, r) => n + Number(r.conns), 0);
       const errors = rate.reduce((n, r) => n + Number(r.errors), 0);
       const perSecond = rate.reduce((n, r) => n + Number(r.rate), 0);
-      samples.push({ rep, system: system.name, test: "connrate", value: perSecond, proxyCpu: (cpu * 1000) / conns, load1: os.loadavg()[0], preBusy, extra: { conns, errors } });
-      log(`rep ${rep + 1} ${system.name} conn rate: ${perSecond.toFixed(0)}/s (${errors} errors), proxy ${((cpu * 1000) / conns).toFixed(3)} CPU-ms/conn`);
+      samples.push({
+        rep,
+        system: system.name,
+        test: "connrate",
+        value: perSecond,
+        proxyCpu: (cpu * 1000) / conns,
+        load1: os.loadavg()[0],
+        preBusy,
+        extra: { conns, errors },
+      });
+      log(
+        `rep ${rep + 1} ${system.name} conn rate: ${perSecond.toFixed(0)}/s (${errors} errors), proxy ${((cpu * 1000) / conns).toFixed(3)} CPU-ms/conn`,
+      );
       // 3. latency.
       preBusy = await quietGate();
       const lat = await runClient(["latency", ...args, String(LATENCY)], 60_000);
-      samples.push({ rep, system: system.name, test: "latency", value: Number(lat.p50us), proxyCpu: NaN, load1: os.loadavg()[0], preBusy, extra: lat });
-      log(`rep ${rep + 1} ${system.name} latency: p50 ${Number(lat.p50us).toFixed(0)} µs, p99 ${Number(lat.p99us).toFixed(0)} µs`);
+      samples.push({
+        rep,
+        system: system.name,
+        test: "latency",
+        value: Number(lat.p50us),
+        proxyCpu: NaN,
+        load1: os.loadavg()[0],
+        preBusy,
+        extra: lat,
+      });
+      log(
+        `rep ${rep + 1} ${system.name} latency: p50 ${Number(lat.p50us).toFixed(0)} µs, p99 ${Number(lat.p99us).toFixed(0)} µs`,
+      );
     }
   }
 
@@ -354,7 +443,19 @@ async function main(): Promise<void> {
   ].join("\n");
   const quiet = samples.filter((s) => s.preBusy <= QUIET_CORES).length;
   const quietLine = `Quiet gate: ${quiet}/${samples.length} samples started with other work below ${QUIET_CORES} cores (median before a sample: ${median(samples.map((s) => s.preBusy)).toFixed(2)} cores).`;
-  const facts = { date: new Date().toISOString(), node: process.version, nproc: os.cpus().length, cpu: os.cpus()[0]?.model, loadavgAtEnd: os.loadavg(), reps: REPS, bulkBytes: BULK_BYTES, rateSecs: RATE_SECS, rateWorkers: RATE_WORKERS * 2, latencyCount: LATENCY, idleConnections: IDLE };
+  const facts = {
+    date: new Date().toISOString(),
+    node: process.version,
+    nproc: os.cpus().length,
+    cpu: os.cpus()[0]?.model,
+    loadavgAtEnd: os.loadavg(),
+    reps: REPS,
+    bulkBytes: BULK_BYTES,
+    rateSecs: RATE_SECS,
+    rateWorkers: RATE_WORKERS * 2,
+    latencyCount: LATENCY,
+    idleConnections: IDLE,
+  };
   mkdirSync(path.join(ROOT, "bench/results"), { recursive: true });
   writeFileSync(path.join(ROOT, "bench/results/latest.json"), `${JSON.stringify({ facts, rows, samples }, null, 2)}\n`);
   process.stdout.write(`\n${JSON.stringify(facts)}\n\n${table}\n\n${quietLine}\n`);

@@ -28,7 +28,10 @@ function parseSubnet(cidr: string, field: string): Subnet {
   const octets = m ? m.slice(1, 5).map(Number) : [];
   const prefix = m ? Number(m[5]) : NaN;
   if (!m || octets.some((o) => o > 255) || prefix > 24 || prefix < 8) {
-    throw new InvalidArgumentError(field, `${JSON.stringify(cidr)} is not an IPv4 subnet from /8 to /24 (e.g. "10.250.1.0/24")`);
+    throw new InvalidArgumentError(
+      field,
+      `${JSON.stringify(cidr)} is not an IPv4 subnet from /8 to /24 (e.g. "10.250.1.0/24")`,
+    );
   }
   const base = ((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]) >>> 0;
   const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
@@ -64,21 +67,25 @@ export function lanServerAddress(lanSubnet: string, i: number): string {
 
 /** LAN address of gateway container `j` of a datacenter. */
 export function lanGatewayAddress(lanSubnet: string, j: number): string {
-  if (j < 0 || j >= MAX_GATEWAYS) throw new InvalidArgumentError("gateways", `at most ${MAX_GATEWAYS} containers per datacenter`);
+  if (j < 0 || j >= MAX_GATEWAYS)
+    throw new InvalidArgumentError("gateways", `at most ${MAX_GATEWAYS} containers per datacenter`);
   return hostAddress(lanSubnet, 20 + j, "lanSubnet");
 }
 
 /** WAN address of server `i` of the `d`-th datacenter. */
 export function wanServerAddress(wanSubnet: string, d: number, i: number): string {
-  if (d < 0 || d >= MAX_WAN_DATACENTERS) throw new InvalidArgumentError("datacenters", `at most ${MAX_WAN_DATACENTERS} share one WAN subnet`);
+  if (d < 0 || d >= MAX_WAN_DATACENTERS)
+    throw new InvalidArgumentError("datacenters", `at most ${MAX_WAN_DATACENTERS} share one WAN subnet`);
   if (i < 0 || i >= MAX_SERVERS) throw new InvalidArgumentError("servers", `at most ${MAX_SERVERS} per datacenter`);
   return hostAddress(wanSubnet, 10 + 20 * d + i, "wanSubnet");
 }
 
 /** WAN address of gateway container `j` of the `d`-th datacenter. */
 export function wanGatewayAddress(wanSubnet: string, d: number, j: number): string {
-  if (d < 0 || d >= MAX_WAN_DATACENTERS) throw new InvalidArgumentError("datacenters", `at most ${MAX_WAN_DATACENTERS} share one WAN subnet`);
-  if (j < 0 || j >= MAX_GATEWAYS) throw new InvalidArgumentError("gateways", `at most ${MAX_GATEWAYS} containers per datacenter`);
+  if (d < 0 || d >= MAX_WAN_DATACENTERS)
+    throw new InvalidArgumentError("datacenters", `at most ${MAX_WAN_DATACENTERS} share one WAN subnet`);
+  if (j < 0 || j >= MAX_GATEWAYS)
+    throw new InvalidArgumentError("gateways", `at most ${MAX_GATEWAYS} containers per datacenter`);
   return hostAddress(wanSubnet, 20 + 20 * d + j, "wanSubnet");
 }
 

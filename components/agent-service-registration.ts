@@ -20,7 +20,11 @@ import { agentServiceProvider } from "./consul-agent-client";
 // references, and a function imported from another module of this package would be
 // serialized as `require("consul-mesh-gateway/dist/…")`, which the package's `exports` refuse
 // once it is installed from npm.
-export { agentServiceProvider, DEFAULT_AGENT_RETRY_MS, type AgentServiceRegistrationState } from "./consul-agent-client";
+export {
+  agentServiceProvider,
+  DEFAULT_AGENT_RETRY_MS,
+  type AgentServiceRegistrationState,
+} from "./consul-agent-client";
 
 /** Arguments of {@link AgentServiceRegistration}. */
 export interface AgentServiceRegistrationArgs {

@@ -30,8 +30,15 @@ function rebase(problems: MeshProblem[], from: string, to: string): MeshProblem[
  * @param primaryDatacenter - The mesh's primary datacenter. Default: the spec's, else its own name.
  * @param field - Field name of the argument. Default: `"datacenter"`.
  */
-export function datacenterProblems(spec: DatacenterSpec, primaryDatacenter?: string, field = "datacenter"): MeshProblem[] {
-  const mesh: Mesh = { primaryDatacenter: primaryDatacenter ?? spec.primaryDatacenter ?? spec.name, datacenters: [spec] };
+export function datacenterProblems(
+  spec: DatacenterSpec,
+  primaryDatacenter?: string,
+  field = "datacenter",
+): MeshProblem[] {
+  const mesh: Mesh = {
+    primaryDatacenter: primaryDatacenter ?? spec.primaryDatacenter ?? spec.name,
+    datacenters: [spec],
+  };
   return rebase(validateMesh(mesh), "datacenters[0]", field);
 }
 
@@ -68,7 +75,9 @@ export function configEntryProblems(entry: ConfigEntry, field = "entry"): MeshPr
 export function serviceProblems(service: MeshService, field = "service"): MeshProblem[] {
   const upstreams: Upstream[] = [
     ...(Array.isArray(service.proxy?.upstreams) ? service.proxy.upstreams : []),
-    ...(Array.isArray(service.connect?.sidecarService?.proxy?.upstreams) ? service.connect.sidecarService.proxy.upstreams : []),
+    ...(Array.isArray(service.connect?.sidecarService?.proxy?.upstreams)
+      ? service.connect.sidecarService.proxy.upstreams
+      : []),
   ];
   const dcs = new Set<string>([service.datacenter]);
   const stubs: MeshService[] = upstreams.map((up) => {

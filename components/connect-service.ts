@@ -44,7 +44,10 @@ export class ConnectService extends pulumi.ComponentResource {
       });
     }
     if (!args.datacenter && args.agentAddress === undefined) {
-      problems.push({ path: "args.agentAddress", message: "give the agent address, or the datacenter whose agent registers the service" });
+      problems.push({
+        path: "args.agentAddress",
+        message: "give the agent address, or the datacenter whose agent registers the service",
+      });
     }
     throwIfProblems(problems, `ConnectService ${JSON.stringify(name)} arguments`);
 

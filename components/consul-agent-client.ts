@@ -118,7 +118,8 @@ async function withRetries(conn: AgentConnection, call: () => Promise<void>): Pr
     try {
       return await call();
     } catch (error) {
-      if (!(error instanceof ConsulApiError) || !isTransientFailure(error) || Date.now() + delay > deadline) throw error;
+      if (!(error instanceof ConsulApiError) || !isTransientFailure(error) || Date.now() + delay > deadline)
+        throw error;
       await new Promise((resolve) => setTimeout(resolve, delay));
       delay = Math.min(delay * 2, 5000);
     }
@@ -157,7 +158,10 @@ export async function deregisterService(conn: AgentConnection, serviceId: string
  * Reads one service as the agent holds it (`GET /v1/agent/service/<id>`), or `undefined`
  * when the agent does not know it.
  */
-export async function readService(conn: AgentConnection, serviceId: string): Promise<Record<string, unknown> | undefined> {
+export async function readService(
+  conn: AgentConnection,
+  serviceId: string,
+): Promise<Record<string, unknown> | undefined> {
   const path = `/v1/agent/service/${encodeURIComponent(serviceId)}`;
   const res = await send(conn, "GET", path);
   if (res.status === 404) return undefined;
@@ -237,7 +241,11 @@ export const agentServiceProvider = {
     // Same service ID: the new registration may land on the very same agent (an address
     // written differently, a new host port), where deleting the old one afterwards would
     // remove the new one too. So delete first then; a new ID is registered first.
-    return { changes: changed, replaces, deleteBeforeReplace: replaces.length > 0 && olds.serviceId === news.serviceId };
+    return {
+      changes: changed,
+      replaces,
+      deleteBeforeReplace: replaces.length > 0 && olds.serviceId === news.serviceId,
+    };
   },
 
   /** Registers the service; its ID becomes the resource ID. */

@@ -26,7 +26,13 @@ import {
 } from "../mesh";
 import { renderDiagramSvg } from "../plan/diagram-svg";
 import { InvalidArgumentError } from "./errors";
-import { checkSubnet, DEFAULT_WAN_SUBNET, defaultLanSubnet, lanGatewayAddress, wanGatewayAddress } from "./address-plan";
+import {
+  checkSubnet,
+  DEFAULT_WAN_SUBNET,
+  defaultLanSubnet,
+  lanGatewayAddress,
+  wanGatewayAddress,
+} from "./address-plan";
 import { ConnectService } from "./connect-service";
 import { Datacenter } from "./datacenter";
 import { GeneratedToken } from "./generated-token";
@@ -87,29 +93,43 @@ function optionProblems(args: ConsulMeshArgs, names: string[]): MeshProblem[] {
   const instanceFields = (list: { id?: string; node?: string }[] | undefined, at: string, fields: ("id" | "node")[]) =>
     (list ?? []).forEach((item, i) => {
       for (const field of fields) {
-        if (item?.[field] !== undefined) problems.push({ path: `${at}[${i}].${field}`, message: `ConsulMesh runs one instance, registered under its name through the datacenter's agent: remove ${field}` });
+        if (item?.[field] !== undefined)
+          problems.push({
+            path: `${at}[${i}].${field}`,
+            message: `ConsulMesh runs one instance, registered under its name through the datacenter's agent: remove ${field}`,
+          });
       }
     });
   instanceFields(args.gateways, "gateways", ["id", "node"]);
   instanceFields(args.services, "services", ["node"]);
   for (const [dc, value] of Object.entries(args.lanSubnets ?? {})) {
-    if (!names.includes(dc)) problems.push({ path: `lanSubnets.${dc}`, message: `no datacenter named ${JSON.stringify(dc)}` });
+    if (!names.includes(dc))
+      problems.push({ path: `lanSubnets.${dc}`, message: `no datacenter named ${JSON.stringify(dc)}` });
     else subnet(`lanSubnets.${dc}`, value);
   }
   const ports = new Map<number, string>();
   [...new Set(names)].forEach((dc, i) => {
     const port = args.httpHostPorts?.[dc] ?? 8500 + i;
     const first = ports.get(port);
-    if (first !== undefined) problems.push({ path: `httpHostPorts.${dc}`, message: `host port ${port} is already used by ${first}` });
+    if (first !== undefined)
+      problems.push({ path: `httpHostPorts.${dc}`, message: `host port ${port} is already used by ${first}` });
     ports.set(port, dc);
   });
   for (const dc of Object.keys(args.httpHostPorts ?? {})) {
-    if (!names.includes(dc)) problems.push({ path: `httpHostPorts.${dc}`, message: `no datacenter named ${JSON.stringify(dc)}` });
+    if (!names.includes(dc))
+      problems.push({ path: `httpHostPorts.${dc}`, message: `no datacenter named ${JSON.stringify(dc)}` });
   }
   if (args.routeSource !== undefined && args.routeSource !== "consul" && args.routeSource !== "file") {
-    problems.push({ path: "routeSource", message: `${JSON.stringify(args.routeSource)} is not a route source: use "consul" or "file"` });
+    problems.push({
+      path: "routeSource",
+      message: `${JSON.stringify(args.routeSource)} is not a route source: use "consul" or "file"`,
+    });
   }
-  if (args.routeSource === "file" && typeof args.trustDomain === "string" && clusterIdOf(args.trustDomain) === undefined) {
+  if (
+    args.routeSource === "file" &&
+    typeof args.trustDomain === "string" &&
+    clusterIdOf(args.trustDomain) === undefined
+  ) {
     problems.push({
       path: "trustDomain",
       message: `${JSON.stringify(args.trustDomain)} is not "<uuid>.consul": routes files name the trust domain, so the servers must be pinned to it (connect.ca_config.cluster_id)`,
@@ -127,7 +147,9 @@ async function routeDiagramSvg(mesh: Mesh, plan: RoutePlan): Promise<string> {
     return await renderDiagramSvg(routeDiagramDot(mesh, plan));
   } catch (error) {
     if (!(error instanceof DiagramTooLargeError)) throw error;
-    return renderDiagramSvg(`digraph { "too large" [shape=plaintext, fontname="Helvetica", label=${JSON.stringify(error.message)}]; }`);
+    return renderDiagramSvg(
+      `digraph { "too large" [shape=plaintext, fontname="Helvetica", label=${JSON.stringify(error.message)}]; }`,
+    );
   }
 }
 
@@ -189,7 +211,8 @@ export class ConsulMesh extends pulumi.ComponentResource {
             return { address, port: target.endpoint.port };
           },
         });
-        for (const gw of gateways.filter((g) => g.datacenter === dc)) routesFiles[`${dc}/${gw.name ?? "mesh-gateway"}`] = file;
+        for (const gw of gateways.filter((g) => g.datacenter === dc))
+          routesFiles[`${dc}/${gw.name ?? "mesh-gateway"}`] = file;
       }
     }
 
@@ -207,7 +230,11 @@ export class ConsulMesh extends pulumi.ComponentResource {
       this.wan = new WanFederation(
         `${name}-wan`,
         {
-          datacenters: mesh.datacenters.map((dc) => ({ name: dc.name, primaryDatacenter: dc.primaryDatacenter, servers: dc.servers })),
+          datacenters: mesh.datacenters.map((dc) => ({
+            name: dc.name,
+            primaryDatacenter: dc.primaryDatacenter,
+            servers: dc.servers,
+          })),
           primaryDatacenter: primary,
           subnet: wanSubnet,
           resourcePrefix: prefix,
@@ -270,7 +297,9 @@ export class ConsulMesh extends pulumi.ComponentResource {
       const serviceName = gw.name ?? "mesh-gateway";
       const lanAddress = gw.taggedAddresses?.lan?.address ?? gw.address;
       const wanAddress = gw.taggedAddresses?.wan?.address ?? (federated ? undefined : gw.address);
-      const hostNames = [lanAddress, wanAddress].filter((a): a is string => !!a && !/^[\d.]+$/.test(a) && !a.includes(":"));
+      const hostNames = [lanAddress, wanAddress].filter(
+        (a): a is string => !!a && !/^[\d.]+$/.test(a) && !a.includes(":"),
+      );
       const aliases = [...new Set([`${serviceName}-${gw.datacenter}`, ...hostNames])].sort();
       const dcName = gw.datacenter;
       return new MeshGateway(
@@ -288,7 +317,10 @@ export class ConsulMesh extends pulumi.ComponentResource {
           aliases,
           proxyConfig: gw.proxyConfig,
           trustDomain: mesh.trustDomain,
-          routes: routeSource === "file" ? { source: "file", routes: routesFiles[`${dcName}/${serviceName}`] } : { source: "consul" },
+          routes:
+            routeSource === "file"
+              ? { source: "file", routes: routesFiles[`${dcName}/${serviceName}`] }
+              : { source: "consul" },
           resourcePrefix: prefix,
         },
         { parent: this },
@@ -296,7 +328,10 @@ export class ConsulMesh extends pulumi.ComponentResource {
     });
 
     this.services = (mesh.services ?? []).map((service) => {
-      const scope = [service.partition !== DEFAULT_PARTITION && service.partition, service.namespace !== DEFAULT_NAMESPACE && service.namespace]
+      const scope = [
+        service.partition !== DEFAULT_PARTITION && service.partition,
+        service.namespace !== DEFAULT_NAMESPACE && service.namespace,
+      ]
         .filter(Boolean)
         .join("-");
       const id = service.id ?? service.name;

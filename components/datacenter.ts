@@ -112,11 +112,17 @@ export class Datacenter extends pulumi.ComponentResource {
       problems.push({ path: "datacenter.servers", message: `at most ${MAX_SERVERS} servers per datacenter` });
     }
     if (args.wan && args.wan.serverAddresses.length < servers) {
-      problems.push({ path: "wan.serverAddresses", message: `${servers} servers need ${servers} WAN addresses, got ${args.wan.serverAddresses.length}` });
+      problems.push({
+        path: "wan.serverAddresses",
+        message: `${servers} servers need ${servers} WAN addresses, got ${args.wan.serverAddresses.length}`,
+      });
     }
     const port = args.httpHostPort ?? 8500;
     if (!isPort(port)) {
-      problems.push({ path: "httpHostPort", message: `${JSON.stringify(port)} is out of range: use an integer from 1 to 65535` });
+      problems.push({
+        path: "httpHostPort",
+        message: `${JSON.stringify(port)} is out of range: use an integer from 1 to 65535`,
+      });
     }
     const primary = args.primaryDatacenter ?? spec.primaryDatacenter ?? spec.name;
     if (spec.acl?.enabled === true && spec.name !== primary && args.initialManagementToken === undefined) {
@@ -126,11 +132,17 @@ export class Datacenter extends pulumi.ComponentResource {
       });
     }
     if (primary !== spec.name && !/^[A-Za-z0-9_-]+$/.test(primary)) {
-      problems.push({ path: "primaryDatacenter", message: `${JSON.stringify(primary)} is not a datacenter name (letters, digits, "-" and "_")` });
+      problems.push({
+        path: "primaryDatacenter",
+        message: `${JSON.stringify(primary)} is not a datacenter name (letters, digits, "-" and "_")`,
+      });
     }
     const clusterId = args.trustDomain === undefined ? undefined : clusterIdOf(args.trustDomain);
     if (args.trustDomain !== undefined && clusterId === undefined) {
-      problems.push({ path: "trustDomain", message: `${JSON.stringify(args.trustDomain)} is not "<uuid>.consul" in lower case, so Consul cannot be made to use it` });
+      problems.push({
+        path: "trustDomain",
+        message: `${JSON.stringify(args.trustDomain)} is not "<uuid>.consul" in lower case, so Consul cannot be made to use it`,
+      });
     }
     throwIfProblems(problems, `Datacenter ${JSON.stringify(name)} arguments`);
 
@@ -160,14 +172,19 @@ export class Datacenter extends pulumi.ComponentResource {
     let token: pulumi.Output<string> | undefined;
     if (this.aclEnabled) {
       const given = args.initialManagementToken;
-      token = pulumi.secret(given !== undefined ? pulumi.output(given) : new GeneratedToken(`${name}-management-token`, { parent: this }).value);
+      token = pulumi.secret(
+        given !== undefined
+          ? pulumi.output(given)
+          : new GeneratedToken(`${name}-management-token`, { parent: this }).value,
+      );
       this.managementToken = token;
     }
 
     // Render once eagerly, so that a mistake fails at construction, not inside an apply.
     const mesh: Mesh = { primaryDatacenter: primary, datacenters: [spec] };
     const configOptions = { retryJoinWan: args.wan?.retryJoinWan ?? [], bindAddr: "0.0.0.0", clusterId };
-    const render = (t?: string) => JSON.stringify(renderAgentConfig(mesh, dc, { ...configOptions, initialManagementToken: t }), null, 2) + "\n";
+    const render = (t?: string) =>
+      JSON.stringify(renderAgentConfig(mesh, dc, { ...configOptions, initialManagementToken: t }), null, 2) + "\n";
     render();
     this.agentConfig = token ? token.apply((t) => render(t)) : pulumi.output(render());
 
@@ -185,7 +202,8 @@ export class Datacenter extends pulumi.ComponentResource {
     // also once the primary is known over the WAN, since writes there (ACLs, global tokens)
     // are forwarded to the primary.
     let healthTest = "wget -q -O - http://127.0.0.1:8500/v1/status/leader | grep -q :";
-    if (args.wan && dc !== primary) healthTest += ` && wget -q -O - http://127.0.0.1:8500/v1/catalog/datacenters | grep -q '"${primary}"'`;
+    if (args.wan && dc !== primary)
+      healthTest += ` && wget -q -O - http://127.0.0.1:8500/v1/catalog/datacenters | grep -q '"${primary}"'`;
     // With ACLs, a leader answers before its ACL system holds the initial tokens (or, in a
     // secondary, has them replicated); an anonymous read succeeds only once it does.
     if (this.aclEnabled) healthTest += " && wget -q -O /dev/null http://127.0.0.1:8500/v1/catalog/services";
@@ -201,7 +219,8 @@ export class Datacenter extends pulumi.ComponentResource {
       const networks: docker.types.input.ContainerNetworksAdvanced[] = [
         { name: this.lanNetwork.name, ipv4Address: lanIp, aliases: [`${node}`, `consul-${dc}`] },
       ];
-      if (args.wan && wanIp) networks.push({ name: args.wan.networkName, ipv4Address: wanIp, aliases: [`${node}.wan`] });
+      if (args.wan && wanIp)
+        networks.push({ name: args.wan.networkName, ipv4Address: wanIp, aliases: [`${node}.wan`] });
       // Consul's state (raft, ACLs, config entries, agent registrations) outlives a replaced container.
       const data = new docker.Volume(
         `${name}-server-${i}-data`,

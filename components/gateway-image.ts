@@ -54,18 +54,30 @@ export interface GatewayImageArgs {
   buildOnPreview?: boolean;
 }
 
-const BUILD_FIELDS = ["imageName", "context", "dockerfile", "baseImage", "buildArgs", "platform", "skipPush", "registry", "buildOnPreview"] as const;
+const BUILD_FIELDS = [
+  "imageName",
+  "context",
+  "dockerfile",
+  "baseImage",
+  "buildArgs",
+  "platform",
+  "skipPush",
+  "registry",
+  "buildOnPreview",
+] as const;
 /**
  * `[host[:port]/]repository[:tag]`: a first component is a registry host when it has a dot or
  * a port or is `localhost` (as Docker reads it); path components are lower case.
  */
-const IMAGE_REFERENCE = /^(?:(?:localhost|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+)(?::[0-9]+)?\/|[a-zA-Z0-9-]+:[0-9]+\/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/;
+const IMAGE_REFERENCE =
+  /^(?:(?:localhost|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+)(?::[0-9]+)?\/|[a-zA-Z0-9-]+:[0-9]+\/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/;
 
 /** The root of this package (the directory of its `package.json`), from this file's location. */
 export function packageRoot(from: string = __dirname): string {
   for (let dir = from; ; dir = path.dirname(dir)) {
     const manifest = path.join(dir, "package.json");
-    if (fs.existsSync(manifest) && JSON.parse(fs.readFileSync(manifest, "utf8")).name === "consul-mesh-gateway") return dir;
+    if (fs.existsSync(manifest) && JSON.parse(fs.readFileSync(manifest, "utf8")).name === "consul-mesh-gateway")
+      return dir;
     if (path.dirname(dir) === dir) return path.resolve(from, "..");
   }
 }
@@ -87,17 +99,31 @@ export function gatewayImageProblems(args: GatewayImageArgs, field = "args"): Me
   if (args.image !== undefined) {
     for (const key of BUILD_FIELDS) {
       if (args[key] !== undefined) {
-        problems.push({ path: `${field}.${key}`, message: "a published image (`image`) is used as it is: leave the build arguments unset" });
+        problems.push({
+          path: `${field}.${key}`,
+          message: "a published image (`image`) is used as it is: leave the build arguments unset",
+        });
       }
     }
-    if (typeof args.image === "string" && !IMAGE_REFERENCE.test(args.image) && !/@sha256:[0-9a-f]{64}$/.test(args.image)) {
-      problems.push({ path: `${field}.image`, message: `${JSON.stringify(args.image)} is not an image reference such as repository[:tag]` });
+    if (
+      typeof args.image === "string" &&
+      !IMAGE_REFERENCE.test(args.image) &&
+      !/@sha256:[0-9a-f]{64}$/.test(args.image)
+    ) {
+      problems.push({
+        path: `${field}.image`,
+        message: `${JSON.stringify(args.image)} is not an image reference such as repository[:tag]`,
+      });
     }
     return problems;
   }
-  if (args.pull !== undefined) problems.push({ path: `${field}.pull`, message: "`pull` applies to a published `image` only" });
+  if (args.pull !== undefined)
+    problems.push({ path: `${field}.pull`, message: "`pull` applies to a published `image` only" });
   if (args.imageName !== undefined && !IMAGE_REFERENCE.test(args.imageName)) {
-    problems.push({ path: `${field}.imageName`, message: `${JSON.stringify(args.imageName)} is not an image name such as repository[:tag]` });
+    problems.push({
+      path: `${field}.imageName`,
+      message: `${JSON.stringify(args.imageName)} is not an image name such as repository[:tag]`,
+    });
   }
   const context = args.context ?? defaultGatewayImageContext();
   if (!fs.existsSync(context) || !fs.statSync(context).isDirectory()) {
@@ -107,7 +133,8 @@ export function gatewayImageProblems(args: GatewayImageArgs, field = "args"): Me
     });
   } else {
     const dockerfile = path.resolve(context, args.dockerfile ?? "Dockerfile");
-    if (!fs.existsSync(dockerfile)) problems.push({ path: `${field}.dockerfile`, message: `Dockerfile ${dockerfile} does not exist` });
+    if (!fs.existsSync(dockerfile))
+      problems.push({ path: `${field}.dockerfile`, message: `Dockerfile ${dockerfile} does not exist` });
   }
   return problems;
 }
@@ -134,7 +161,11 @@ export class GatewayImage extends pulumi.ComponentResource {
     if (args.image !== undefined) {
       this.imageName = pulumi.output(args.image);
       if (args.pull) {
-        this.remoteImage = new docker.RemoteImage(`${name}-remote`, { name: args.image, keepLocally: true }, { parent: this });
+        this.remoteImage = new docker.RemoteImage(
+          `${name}-remote`,
+          { name: args.image, keepLocally: true },
+          { parent: this },
+        );
         this.imageRef = this.remoteImage.imageId;
       } else {
         this.imageRef = this.imageName;

@@ -34,6 +34,13 @@ export class GeneratedToken extends pulumi.dynamic.Resource {
   declare readonly value: pulumi.Output<string>;
 
   constructor(name: string, opts?: pulumi.CustomResourceOptions) {
-    super(generatedTokenProvider, name, { value: undefined }, { ...opts, additionalSecretOutputs: ["value"] }, undefined, "GeneratedToken");
+    super(
+      generatedTokenProvider,
+      name,
+      { value: undefined },
+      { ...opts, additionalSecretOutputs: ["value"] },
+      undefined,
+      "GeneratedToken",
+    );
   }
 }

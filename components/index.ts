@@ -15,7 +15,14 @@ export * from "./consul-mesh";
 export * from "./agent-service-registration";
 export * from "./generated-token";
 export { InvalidArgumentError } from "./errors";
-export { agentBaseUrl, ConsulApiError, deregisterService, readService, registerService, type AgentConnection } from "./consul-agent-client";
+export {
+  agentBaseUrl,
+  ConsulApiError,
+  deregisterService,
+  readService,
+  registerService,
+  type AgentConnection,
+} from "./consul-agent-client";
 export { gatewayAclRules } from "./gateway-acl-rules";
 export { configEntryJson } from "./config-entry-json";
 export { DEFAULT_WAN_SUBNET, defaultLanSubnet } from "./address-plan";

@@ -111,22 +111,40 @@ export class MeshGateway extends pulumi.ComponentResource {
       message: p.message,
     }));
     if (!isPort(adminPort) || adminPort === port) {
-      problems.push({ path: "args.adminPort", message: `${JSON.stringify(adminPort)} must be a port from 1 to 65535 other than the gateway port` });
+      problems.push({
+        path: "args.adminPort",
+        message: `${JSON.stringify(adminPort)} must be a port from 1 to 65535 other than the gateway port`,
+      });
     }
     if (!Number.isInteger(instances) || instances < 1 || slot + instances > MAX_GATEWAYS) {
-      problems.push({ path: "args.instances", message: `${JSON.stringify(instances)} must be an integer from 1 to ${MAX_GATEWAYS - slot} (slot ${slot})` });
+      problems.push({
+        path: "args.instances",
+        message: `${JSON.stringify(instances)} must be an integer from 1 to ${MAX_GATEWAYS - slot} (slot ${slot})`,
+      });
     }
     if (!Number.isInteger(slot) || slot < 0 || slot >= MAX_GATEWAYS) {
-      problems.push({ path: "args.slot", message: `${JSON.stringify(slot)} must be an integer from 0 to ${MAX_GATEWAYS - 1}` });
+      problems.push({
+        path: "args.slot",
+        message: `${JSON.stringify(slot)} must be an integer from 0 to ${MAX_GATEWAYS - 1}`,
+      });
     }
     if (args.wan && !args.wan.datacenterNames.includes(dc)) {
-      problems.push({ path: "args.wan", message: `datacenter ${JSON.stringify(dc)} is not part of the WAN federation` });
+      problems.push({
+        path: "args.wan",
+        message: `datacenter ${JSON.stringify(dc)} is not part of the WAN federation`,
+      });
     }
     const routes = args.routes ?? { source: "consul" };
     if (routes.source !== "consul" && routes.source !== "file") {
-      problems.push({ path: "args.routes.source", message: `${JSON.stringify((routes as { source: unknown }).source)} is not a route source: use "consul" or "file"` });
+      problems.push({
+        path: "args.routes.source",
+        message: `${JSON.stringify((routes as { source: unknown }).source)} is not a route source: use "consul" or "file"`,
+      });
     }
-    for (const [field, value] of [["args.lanAddress", args.lanAddress], ["args.wanAddress", args.wanAddress]] as const) {
+    for (const [field, value] of [
+      ["args.lanAddress", args.lanAddress],
+      ["args.wanAddress", args.wanAddress],
+    ] as const) {
       if (value !== undefined && (typeof value !== "string" || value === "" || /[\s/]/.test(value))) {
         problems.push({ path: field, message: `${JSON.stringify(value)} must be a host name or IP address` });
       }
@@ -169,7 +187,9 @@ export class MeshGateway extends pulumi.ComponentResource {
     }
 
     const routesContent =
-      routes.source === "file" ? pulumi.output(routes.routes).apply((r) => JSON.stringify(r, null, 2) + "\n") : undefined;
+      routes.source === "file"
+        ? pulumi.output(routes.routes).apply((r) => JSON.stringify(r, null, 2) + "\n")
+        : undefined;
 
     this.lanAddresses = [];
     this.wanAddresses = [];
@@ -191,7 +211,18 @@ export class MeshGateway extends pulumi.ComponentResource {
       // the component registers the gateway with the agent itself.
       if (routes.source === "file") command.push("--routes", ROUTES_FILE_PATH);
       else {
-        command.push("--consul", datacenter.lanHttpAddress, "--service-name", serviceName, "--service-id", id, "--lan-address", lan, "--wan-address", wan);
+        command.push(
+          "--consul",
+          datacenter.lanHttpAddress,
+          "--service-name",
+          serviceName,
+          "--service-id",
+          id,
+          "--lan-address",
+          lan,
+          "--wan-address",
+          wan,
+        );
         if (args.proxyConfig !== undefined) command.push("--proxy-config", JSON.stringify(sortKeys(args.proxyConfig)));
       }
 

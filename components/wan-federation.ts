@@ -8,7 +8,13 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { MeshProblem } from "../mesh";
 import { InvalidArgumentError } from "./errors";
-import { checkSubnet, DEFAULT_WAN_SUBNET, MAX_WAN_DATACENTERS, wanGatewayAddress, wanServerAddress } from "./address-plan";
+import {
+  checkSubnet,
+  DEFAULT_WAN_SUBNET,
+  MAX_WAN_DATACENTERS,
+  wanGatewayAddress,
+  wanServerAddress,
+} from "./address-plan";
 import { throwIfProblems } from "./arg-problems";
 import type { WanAttachment } from "./datacenter";
 
@@ -57,26 +63,42 @@ export class WanFederation extends pulumi.ComponentResource {
     const primary = args.primaryDatacenter ?? dcs[0]?.name;
     const problems: MeshProblem[] = [];
     if (dcs.length === 0) problems.push({ path: "datacenters", message: "declare at least one datacenter" });
-    if (dcs.length > MAX_WAN_DATACENTERS) problems.push({ path: "datacenters", message: `at most ${MAX_WAN_DATACENTERS} datacenters share one WAN subnet` });
+    if (dcs.length > MAX_WAN_DATACENTERS)
+      problems.push({
+        path: "datacenters",
+        message: `at most ${MAX_WAN_DATACENTERS} datacenters share one WAN subnet`,
+      });
     const seen = new Map<string, number>();
     dcs.forEach((dc, i) => {
       const first = seen.get(dc.name);
       if (first !== undefined) {
-        problems.push({ path: `datacenters[${i}].name`, message: `datacenter name ${JSON.stringify(dc.name)} is already used by datacenters[${first}]: each datacenter needs a unique name` });
+        problems.push({
+          path: `datacenters[${i}].name`,
+          message: `datacenter name ${JSON.stringify(dc.name)} is already used by datacenters[${first}]: each datacenter needs a unique name`,
+        });
       } else {
         seen.set(dc.name, i);
       }
       const dcPrimary = dc.primaryDatacenter ?? primary;
       if (dcPrimary !== primary) {
-        problems.push({ path: `datacenters[${i}].primaryDatacenter`, message: `primary datacenter ${JSON.stringify(dcPrimary)} differs from the federation's ${JSON.stringify(primary)}: every datacenter must name the same primary datacenter` });
+        problems.push({
+          path: `datacenters[${i}].primaryDatacenter`,
+          message: `primary datacenter ${JSON.stringify(dcPrimary)} differs from the federation's ${JSON.stringify(primary)}: every datacenter must name the same primary datacenter`,
+        });
       }
       const servers = dc.servers ?? 1;
       if (!Number.isInteger(servers) || servers < 1 || servers > 10) {
-        problems.push({ path: `datacenters[${i}].servers`, message: `server count ${JSON.stringify(dc.servers)} must be an integer from 1 to 10` });
+        problems.push({
+          path: `datacenters[${i}].servers`,
+          message: `server count ${JSON.stringify(dc.servers)} must be an integer from 1 to 10`,
+        });
       }
     });
     if (primary !== undefined && !seen.has(primary)) {
-      problems.push({ path: "primaryDatacenter", message: `primary datacenter ${JSON.stringify(primary)} is not one of the federated datacenters` });
+      problems.push({
+        path: "primaryDatacenter",
+        message: `primary datacenter ${JSON.stringify(primary)} is not one of the federated datacenters`,
+      });
     }
     try {
       checkSubnet(subnet, "subnet");
@@ -122,7 +144,10 @@ export class WanFederation extends pulumi.ComponentResource {
   private indexOf(datacenter: string): number {
     const d = this.datacenterNames.indexOf(datacenter);
     if (d < 0) {
-      throw new InvalidArgumentError("datacenter", `${JSON.stringify(datacenter)} is not part of the WAN federation (${this.datacenterNames.join(", ")})`);
+      throw new InvalidArgumentError(
+        "datacenter",
+        `${JSON.stringify(datacenter)} is not part of the WAN federation (${this.datacenterNames.join(", ")})`,
+      );
     }
     return d;
   }

@@ -21,10 +21,14 @@ export interface EchoServerOptions {
 }
 
 /** Starts an echo server; resolves once it listens. */
-export async function startEchoServer(options: EchoServerOptions): Promise<{ address: AddressInfo; close(): Promise<void> }> {
+export async function startEchoServer(
+  options: EchoServerOptions,
+): Promise<{ address: AddressInfo; close(): Promise<void> }> {
   const server = tls.createServer({ key: options.key, cert: options.cert }, (socket) => {
     socket.on("error", () => socket.destroy());
-    socket.on("data", (data) => socket.write(options.banner ? Buffer.concat([Buffer.from(options.banner), data]) : data));
+    socket.on("data", (data) =>
+      socket.write(options.banner ? Buffer.concat([Buffer.from(options.banner), data]) : data),
+    );
     socket.on("end", () => socket.end());
   });
   await new Promise<void>((resolve, reject) => {

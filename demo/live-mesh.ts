@@ -44,11 +44,22 @@ export async function runLiveMesh(model: Mesh): Promise<LiveMeshReport> {
     for (const dc of mesh.datacenters) {
       const routes = renderGatewayRoutes(mesh, dc.name);
       for (const service of routes.services) {
-        const sni = serviceSni({ ...service, service: service.name, datacenter: dc.name, trustDomain: plan.trustDomain });
+        const sni = serviceSni({
+          ...service,
+          service: service.name,
+          datacenter: dc.name,
+          trustDomain: plan.trustDomain,
+        });
         const { key, cert } = await pki.issue([sni]);
         endpoints.set(sni, service.endpoints);
         for (const endpoint of service.endpoints) {
-          const server = await startEchoServer({ host: endpoint.address, port: endpoint.port, key, cert, banner: `${service.name} (${dc.name}) got: ` });
+          const server = await startEchoServer({
+            host: endpoint.address,
+            port: endpoint.port,
+            key,
+            cert,
+            banner: `${service.name} (${dc.name}) got: `,
+          });
           closers.push(server.close);
         }
       }
@@ -56,7 +67,9 @@ export async function runLiveMesh(model: Mesh): Promise<LiveMeshReport> {
     const gateways: GatewayHandle[] = [];
     for (const gateway of mesh.gateways ?? []) {
       const { lan, wan } = gateway.taggedAddresses ?? {};
-      const listen = [lan, wan].filter((a): a is RouteEndpoint => a !== undefined).map((a) => ({ host: a.address, port: a.port }));
+      const listen = [lan, wan]
+        .filter((a): a is RouteEndpoint => a !== undefined)
+        .map((a) => ({ host: a.address, port: a.port }));
       const [adminHost, adminPort] = (adminAddress.get(gateway.datacenter) ?? "").split(":");
       const handle = await startGateway({
         datacenter: gateway.datacenter,
@@ -76,7 +89,12 @@ export async function runLiveMesh(model: Mesh): Promise<LiveMeshReport> {
       const dialled = `${target.address}:${target.port}`;
       try {
         const answer = await probe(target, route.sni, pki.caCert, `hello from ${route.source.service}`);
-        paths.push({ route, dialled, ok: answer.startsWith(`${route.destination.name} (${route.destination.datacenter})`), answer });
+        paths.push({
+          route,
+          dialled,
+          ok: answer.startsWith(`${route.destination.name} (${route.destination.datacenter})`),
+          answer,
+        });
       } catch (error) {
         paths.push({ route, dialled, ok: false, error: (error as Error).message });
       }
@@ -113,9 +131,12 @@ function firstDial(mesh: Mesh, route: PlannedRoute, endpoints: Map<string, Route
 /** One TLS round trip with full certificate verification against `servername`. */
 function probe(target: RouteEndpoint, servername: string, ca: string, message: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: target.address, port: target.port, servername, ca, timeout: PROBE_TIMEOUT_MS }, () => {
-      socket.write(message);
-    });
+    const socket = tls.connect(
+      { host: target.address, port: target.port, servername, ca, timeout: PROBE_TIMEOUT_MS },
+      () => {
+        socket.write(message);
+      },
+    );
     let answer = "";
     socket.setEncoding("utf8");
     socket.on("data", (chunk: string) => {

@@ -71,9 +71,22 @@ export async function createTestPki(prefix = "mesh-pki-"): Promise<TestPki> {
   await openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ca.key"], dir);
   await openssl(
     [
-      "req", "-x509", "-new", "-key", "ca.key", "-sha256", "-days", "2", "-subj", "/CN=Test Mesh CA",
-      "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-      "-out", "ca.crt",
+      "req",
+      "-x509",
+      "-new",
+      "-key",
+      "ca.key",
+      "-sha256",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=Test Mesh CA",
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign",
+      "-out",
+      "ca.crt",
     ],
     dir,
   );
@@ -98,14 +111,35 @@ export async function createTestPki(prefix = "mesh-pki-"): Promise<TestPki> {
       await openssl(["req", "-new", "-key", `${base}.key`, "-subj", `/CN=${cn}`, "-out", `${base}.csr`], dir);
       await openssl(
         [
-          "x509", "-req", "-in", `${base}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-set_serial", String(1000 + serial),
-          "-days", "2", "-sha256", "-extfile", `${base}.ext`, "-out", `${base}.crt`,
+          "x509",
+          "-req",
+          "-in",
+          `${base}.csr`,
+          "-CA",
+          "ca.crt",
+          "-CAkey",
+          "ca.key",
+          "-set_serial",
+          String(1000 + serial),
+          "-days",
+          "2",
+          "-sha256",
+          "-extfile",
+          `${base}.ext`,
+          "-out",
+          `${base}.crt`,
         ],
         dir,
       );
       const keyFile = path.join(dir, `${base}.key`);
       const certFile = path.join(dir, `${base}.crt`);
-      return { key: await fs.readFile(keyFile, "utf8"), cert: await fs.readFile(certFile, "utf8"), keyFile, certFile, names: [...names] };
+      return {
+        key: await fs.readFile(keyFile, "utf8"),
+        cert: await fs.readFile(certFile, "utf8"),
+        keyFile,
+        certFile,
+        names: [...names],
+      };
     },
     async cleanup(): Promise<void> {
       await fs.rm(dir, { recursive: true, force: true });

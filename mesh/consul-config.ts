@@ -34,7 +34,15 @@ export interface ConsulConfigOptions {
 type Api = Record<string, unknown>;
 
 /** Keys that make a document an agent configuration (rather than only service definitions). */
-const AGENT_KEYS = ["Datacenter", "PrimaryDatacenter", "AclDatacenter", "Connect", "Ports", "EnableCentralServiceConfig", "Acl"];
+const AGENT_KEYS = [
+  "Datacenter",
+  "PrimaryDatacenter",
+  "AclDatacenter",
+  "Connect",
+  "Ports",
+  "EnableCentralServiceConfig",
+  "Acl",
+];
 
 function api(value: unknown): Api {
   return isObject(value) && !Array.isArray(value) ? (value as Api) : {};
@@ -68,7 +76,10 @@ class FragmentBuilder {
 }
 
 /** The agent settings of a group of files, merged as Consul merges a config directory. */
-function agentSettings(documents: ConsulConfigDocument[], out: FragmentBuilder): { spec?: DatacenterSpec; origin?: string } {
+function agentSettings(
+  documents: ConsulConfigDocument[],
+  out: FragmentBuilder,
+): { spec?: DatacenterSpec; origin?: string } {
   let spec: DatacenterSpec | undefined;
   let origin: string | undefined;
   let tls = false;
@@ -81,7 +92,11 @@ function agentSettings(documents: ConsulConfigDocument[], out: FragmentBuilder):
     if (!AGENT_KEYS.some((key) => key in config)) continue;
     const name = (config.Datacenter as string | undefined) ?? spec?.name;
     if (spec?.name && config.Datacenter !== undefined && config.Datacenter !== spec.name) {
-      out.problem(doc.origin, "datacenter", `datacenter "${String(config.Datacenter)}" differs from "${spec.name}" in ${origin}: one directory is one agent`);
+      out.problem(
+        doc.origin,
+        "datacenter",
+        `datacenter "${String(config.Datacenter)}" differs from "${spec.name}" in ${origin}: one directory is one agent`,
+      );
       continue;
     }
     spec = { ...spec, name: name ?? "" };
@@ -93,10 +108,14 @@ function agentSettings(documents: ConsulConfigDocument[], out: FragmentBuilder):
     const ports = api(config.Ports);
     if (typeof ports.Grpc === "number") grpc = ports.Grpc;
     if (typeof ports.GrpcTls === "number") grpcTls = ports.GrpcTls;
-    if (typeof config.EnableCentralServiceConfig === "boolean") spec.enableCentralServiceConfig = config.EnableCentralServiceConfig;
+    if (typeof config.EnableCentralServiceConfig === "boolean")
+      spec.enableCentralServiceConfig = config.EnableCentralServiceConfig;
     const acl = api(config.Acl);
     if (typeof acl.Enabled === "boolean" || typeof acl.DefaultPolicy === "string") {
-      spec.acl = { enabled: acl.Enabled as boolean | undefined, defaultPolicy: acl.DefaultPolicy as "allow" | "deny" | undefined };
+      spec.acl = {
+        enabled: acl.Enabled as boolean | undefined,
+        defaultPolicy: acl.DefaultPolicy as "allow" | "deny" | undefined,
+      };
     }
   }
   if (!spec) return {};
@@ -117,7 +136,8 @@ function checkRoutingKeys(written: unknown, field: string, origin: string, out: 
     : [writtenField(written, "proxy"), `${field}.proxy`];
   if (proxy === undefined) return;
   const report = (keys: string[], at: string, what: string) => {
-    for (const key of keys) out.problem(origin, `${at}.${key}`, `unknown key "${key}" in ${what}: Consul refuses it ("invalid config key")`);
+    for (const key of keys)
+      out.problem(origin, `${at}.${key}`, `unknown key "${key}" in ${what}: Consul refuses it ("invalid config key")`);
   };
   report(unknownKeys(proxy, "proxy"), proxyField, "a proxy block");
   report(unknownKeys(writtenField(proxy, "mesh_gateway"), "meshGateway"), `${proxyField}.mesh_gateway`, "mesh_gateway");
@@ -132,7 +152,9 @@ function gatewayOf(service: Api, datacenter: string): MeshGatewaySpec {
   const tagged = api(service.TaggedAddresses);
   const side = (value: unknown) => {
     const block = api(value);
-    return typeof block.Address === "string" && typeof block.Port === "number" ? { address: block.Address, port: block.Port } : undefined;
+    return typeof block.Address === "string" && typeof block.Port === "number"
+      ? { address: block.Address, port: block.Port }
+      : undefined;
   };
   const lan = side(tagged.Lan);
   const wan = side(tagged.Wan);
@@ -164,7 +186,10 @@ function addService(raw: unknown, field: string, origin: string, placement: Plac
   const service = api(toApiForm(raw));
   const { mesh, origins } = out.fragment;
   if (service.Kind === "mesh-gateway") {
-    mesh.gateways!.push({ ...gatewayOf(service, placement.datacenter), ...(placement.node ? { node: placement.node } : {}) });
+    mesh.gateways!.push({
+      ...gatewayOf(service, placement.datacenter),
+      ...(placement.node ? { node: placement.node } : {}),
+    });
     origins.gateways.push(`${origin}: mesh-gateway ${String(service.ID ?? service.Name)}`);
     return;
   }
@@ -173,7 +198,11 @@ function addService(raw: unknown, field: string, origin: string, placement: Plac
   const upstreams = listOf<Api>(proxy.Upstreams);
   upstreams.forEach((upstream, k) => {
     if (upstream.DestinationType === "prepared_query") {
-      out.problem(origin, `${field}.proxy.upstreams[${k}]`, `upstream "${String(upstream.DestinationName)}" is a prepared query: its datacenter is chosen at query time, so no path can be planned; it is left out`);
+      out.problem(
+        origin,
+        `${field}.proxy.upstreams[${k}]`,
+        `upstream "${String(upstream.DestinationName)}" is a prepared query: its datacenter is chosen at query time, so no path can be planned; it is left out`,
+      );
     }
   });
   if (upstreams.length) proxy.Upstreams = upstreams.filter((upstream) => upstream.DestinationType !== "prepared_query");
@@ -189,7 +218,11 @@ function addConfigEntry(raw: Api, origin: string, out: FragmentBuilder): void {
     const entry = { kind: "proxy-defaults" as const, name: String(raw.Name), ...meshGateway };
     if (mesh.proxyDefaults) {
       if (JSON.stringify(mesh.proxyDefaults) !== JSON.stringify(entry)) {
-        out.problem(origin, "Kind", `a second, different proxy-defaults entry (the first is ${origins.proxyDefaults}): Consul keeps one`);
+        out.problem(
+          origin,
+          "Kind",
+          `a second, different proxy-defaults entry (the first is ${origins.proxyDefaults}): Consul keeps one`,
+        );
       }
       return;
     }
@@ -216,7 +249,10 @@ function addConfigEntry(raw: Api, origin: string, out: FragmentBuilder): void {
  * @param documents - The group's parsed files, in the order Consul reads them.
  * @param options - Defaults.
  */
-export function consulConfigFragment(documents: ConsulConfigDocument[], options: ConsulConfigOptions = {}): MeshFragment {
+export function consulConfigFragment(
+  documents: ConsulConfigDocument[],
+  options: ConsulConfigOptions = {},
+): MeshFragment {
   const out = new FragmentBuilder();
   const { spec, origin } = agentSettings(documents, out);
   if (spec) {
@@ -228,7 +264,9 @@ export function consulConfigFragment(documents: ConsulConfigDocument[], options:
   const placement: Placement = node ? { datacenter, node } : { datacenter };
   if (!spec && options.datacenter === undefined && documents.length) {
     out.fragment.mesh.datacenters.push({ name: datacenter });
-    out.fragment.origins.datacenters.push(`${documents[0].origin}: no agent configuration, so Consul's default datacenter`);
+    out.fragment.origins.datacenters.push(
+      `${documents[0].origin}: no agent configuration, so Consul's default datacenter`,
+    );
   }
   for (const doc of documents) {
     const config = api(toApiForm(doc.content));
@@ -240,8 +278,11 @@ export function consulConfigFragment(documents: ConsulConfigDocument[], options:
     (Array.isArray(one) ? one : one === undefined ? [] : [one]).forEach((raw, i, all) =>
       addService(raw, all.length > 1 ? `service[${i}]` : "service", doc.origin, placement, out),
     );
-    listOf<unknown>(rawField(doc.content, "services")).forEach((raw, i) => addService(raw, `services[${i}]`, doc.origin, placement, out));
-    for (const entry of listOf<unknown>(api(config.ConfigEntries).Bootstrap)) addConfigEntry(api(entry), `${doc.origin}: config_entries`, out);
+    listOf<unknown>(rawField(doc.content, "services")).forEach((raw, i) =>
+      addService(raw, `services[${i}]`, doc.origin, placement, out),
+    );
+    for (const entry of listOf<unknown>(api(config.ConfigEntries).Bootstrap))
+      addConfigEntry(api(entry), `${doc.origin}: config_entries`, out);
   }
   return out.fragment;
 }

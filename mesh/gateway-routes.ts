@@ -38,7 +38,6 @@ export interface GatewayRoutesOptions {
   trustDomain?: string;
 }
 
-
 function compareEndpoints(a: RouteEndpoint, b: RouteEndpoint): number {
   return a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port;
 }
@@ -72,7 +71,10 @@ function uniqueSorted(endpoints: RouteEndpoint[]): RouteEndpoint[] {
 export function renderGatewayRoutes(mesh: Mesh, datacenter: string, options: GatewayRoutesOptions = {}): RoutesFile {
   const problems: MeshProblem[] = [];
   if (!(mesh.datacenters ?? []).some((dc) => dc.name === datacenter)) {
-    problems.push({ path: "datacenter", message: `datacenter ${JSON.stringify(datacenter)} is not declared in the mesh` });
+    problems.push({
+      path: "datacenter",
+      message: `datacenter ${JSON.stringify(datacenter)} is not declared in the mesh`,
+    });
   }
   const resolve = (target: AddressTarget, path: string, portPath: string): RouteEndpoint | undefined => {
     const endpoint = options.resolveAddress?.(target) ?? target.endpoint;
@@ -81,7 +83,10 @@ export function renderGatewayRoutes(mesh: Mesh, datacenter: string, options: Gat
       return undefined;
     }
     if (!isPort(endpoint.port)) {
-      problems.push({ path: portPath, message: "no port to route to: set it in the model or supply options.resolveAddress" });
+      problems.push({
+        path: portPath,
+        message: "no port to route to: set it in the model or supply options.resolveAddress",
+      });
       return undefined;
     }
     return endpoint;
@@ -102,7 +107,11 @@ export function renderGatewayRoutes(mesh: Mesh, datacenter: string, options: Gat
     } else if (s.kind === undefined && s.connect?.sidecarService) {
       name = s.name;
       endpoint = resolve(
-        { kind: "service", service: s, endpoint: { address: s.address ?? "", port: s.connect.sidecarService.port ?? 0 } },
+        {
+          kind: "service",
+          service: s,
+          endpoint: { address: s.address ?? "", port: s.connect.sidecarService.port ?? 0 },
+        },
         `services[${i}].address`,
         `services[${i}].connect.sidecarService.port`,
       );
@@ -120,19 +129,26 @@ export function renderGatewayRoutes(mesh: Mesh, datacenter: string, options: Gat
   (mesh.gateways ?? []).forEach((gw, i) => {
     if (gw.datacenter === datacenter) return;
     const wan = gw.taggedAddresses?.wan;
-    const declared: RouteEndpoint = wan ? { address: wan.address, port: wan.port } : { address: gw.address ?? "", port: gw.port ?? DEFAULT_GATEWAY_PORT };
+    const declared: RouteEndpoint = wan
+      ? { address: wan.address, port: wan.port }
+      : { address: gw.address ?? "", port: gw.port ?? DEFAULT_GATEWAY_PORT };
     const endpoint = resolve(
       { kind: "gateway", gateway: gw, endpoint: declared },
       wan ? `gateways[${i}].taggedAddresses.wan.address` : `gateways[${i}].address`,
       wan ? `gateways[${i}].taggedAddresses.wan.port` : `gateways[${i}].port`,
     );
     if (!endpoint) return;
-    const entry = gateways.get(gw.datacenter) ?? { datacenter: gw.datacenter, partition: DEFAULT_PARTITION, endpoints: [] };
+    const entry = gateways.get(gw.datacenter) ?? {
+      datacenter: gw.datacenter,
+      partition: DEFAULT_PARTITION,
+      endpoints: [],
+    };
     entry.endpoints.push(endpoint);
     gateways.set(gw.datacenter, entry);
   });
 
-  if (problems.length > 0) throw new MeshValidationError(problems, `routes for datacenter ${JSON.stringify(datacenter)}`);
+  if (problems.length > 0)
+    throw new MeshValidationError(problems, `routes for datacenter ${JSON.stringify(datacenter)}`);
   const byKey = <T>(map: Map<string, T>) => [...map.keys()].sort().map((k) => map.get(k) as T);
   return {
     datacenter,

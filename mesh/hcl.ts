@@ -13,7 +13,9 @@ export const HCL_INDENT = "  ";
  * fails on an unclosed `${`; a `\u` escape reads back as the plain character in HCL1 and HCL2.
  */
 export function hclString(value: string): string {
-  return JSON.stringify(value).replace(/([$%])\{/g, (_match, sigil: string) => (sigil === "$" ? "\\u0024{" : "\\u0025{"));
+  return JSON.stringify(value).replace(/([$%])\{/g, (_match, sigil: string) =>
+    sigil === "$" ? "\\u0024{" : "\\u0025{",
+  );
 }
 
 /** Whether `key` can be written bare (an HCL identifier); otherwise it is quoted. */
@@ -48,9 +50,7 @@ export function hclValue(value: unknown, indent: string): string {
 
 /** A line of HCL output: `key = value`, a nested block `key { … }`, or raw text. */
 export type HclNode =
-  | { attr: string; value: unknown }
-  | { block: string; body: HclNode[] }
-  | { attr: string; objects: HclNode[][] };
+  { attr: string; value: unknown } | { block: string; body: HclNode[] } | { attr: string; objects: HclNode[][] };
 
 /** Renders nodes at `indent`, one per line; blocks and object lists nest. */
 export function renderHcl(nodes: HclNode[], indent = ""): string {

@@ -44,7 +44,10 @@ export function meshProxies(mesh: Mesh): MeshProxy[] {
         sourceService: service.proxy.destinationServiceName || service.name,
       });
     }
-    const sidecarProxy = isObject(service.connect) && isObject(service.connect.sidecarService) ? service.connect.sidecarService.proxy : undefined;
+    const sidecarProxy =
+      isObject(service.connect) && isObject(service.connect.sidecarService)
+        ? service.connect.sidecarService.proxy
+        : undefined;
     if (isObject(sidecarProxy)) {
       out.push({
         service,

@@ -158,7 +158,8 @@ function gatewaysByDatacenter(mesh: Mesh): Map<string, DatacenterGateways> {
  */
 export function planRoutes(mesh: Mesh): RoutePlan {
   if (!isObject(mesh)) return { trustDomain: DEFAULT_TRUST_DOMAIN, routes: [] };
-  const trustDomain = typeof mesh.trustDomain === "string" && mesh.trustDomain ? mesh.trustDomain : DEFAULT_TRUST_DOMAIN;
+  const trustDomain =
+    typeof mesh.trustDomain === "string" && mesh.trustDomain ? mesh.trustDomain : DEFAULT_TRUST_DOMAIN;
   const routes: PlannedRoute[] = [];
   const gateways = gatewaysByDatacenter(mesh);
   const serviceDefaults = serviceDefaultsByName(mesh);
@@ -196,13 +197,25 @@ export function planRoutes(mesh: Mesh): RoutePlan {
       hops.push(to);
       routes.push({
         path: `${p.path}.upstreams[${k}]`,
-        source: { service: p.sourceService, proxy: p.service.name, datacenter: p.service.datacenter, namespace, partition },
+        source: {
+          service: p.sourceService,
+          proxy: p.service.name,
+          datacenter: p.service.datacenter,
+          namespace,
+          partition,
+        },
         destination,
         localBindPort: up.localBindPort,
         mode,
         decidedBy,
         usesGateway,
-        sni: serviceSni({ service: destination.name, namespace: destination.namespace, partition: destination.partition, datacenter, trustDomain }),
+        sni: serviceSni({
+          service: destination.name,
+          namespace: destination.namespace,
+          partition: destination.partition,
+          datacenter,
+          trustDomain,
+        }),
         hops,
         text: pathText(hops, usesGateway, hopText),
       });

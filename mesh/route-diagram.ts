@@ -55,7 +55,6 @@ const NOTES = [
   "Dashed: no gateway on the way (mode none, or the same datacenter).",
 ];
 
-
 /** A service drawn: its datacenter, its label and, as a source, its upstreams' local bind ports. */
 interface ServiceNode {
   datacenter: string;
@@ -83,7 +82,9 @@ export function routeDiagramDot(mesh: Mesh, plan: RoutePlan, options: RouteDiagr
   const maxRoutes = options.maxRoutes ?? DEFAULT_MAX_ROUTES;
   if (routes.length > maxRoutes) throw tooLarge(routes, maxRoutes);
 
-  const declared = listOf<DatacenterSpec>(mesh.datacenters).filter(isObject).map((dc) => dc.name);
+  const declared = listOf<DatacenterSpec>(mesh.datacenters)
+    .filter(isObject)
+    .map((dc) => dc.name);
   const named = options.datacenters ?? [];
   const filtered = (options.services ?? []).length > 0 || named.length > 0;
   const datacenters = new Set(filtered ? declared.filter((dc) => named.includes(dc)) : declared);

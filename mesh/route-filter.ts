@@ -11,9 +11,12 @@ export interface RouteFilter {
 
 function keeps(route: PlannedRoute, filter: RouteFilter): boolean {
   const { services = [], datacenters = [] } = filter;
-  const service = !services.length || services.includes(route.source.service) || services.includes(route.destination.name);
+  const service =
+    !services.length || services.includes(route.source.service) || services.includes(route.destination.name);
   const datacenter =
-    !datacenters.length || datacenters.includes(route.source.datacenter) || datacenters.includes(route.destination.datacenter);
+    !datacenters.length ||
+    datacenters.includes(route.source.datacenter) ||
+    datacenters.includes(route.destination.datacenter);
   return service && datacenter;
 }
 

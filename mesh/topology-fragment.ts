@@ -18,7 +18,9 @@ export function topologyFragment(document: unknown, origin: string): MeshFragmen
     return {
       mesh: { datacenters: [] },
       origins: { datacenters: [], services: [], gateways: [], serviceDefaults: [] },
-      problems: [{ origin, message: "a topology file holds one object with `datacenters` (see mesh/mesh.schema.json)" }],
+      problems: [
+        { origin, message: "a topology file holds one object with `datacenters` (see mesh/mesh.schema.json)" },
+      ],
     };
   }
   const mesh = document as Mesh;

@@ -12,7 +12,6 @@ import { isSniLabel } from "./sni";
 import { isObject } from "./guards";
 import type { Mesh, MeshGatewayConfig, MeshService, Mode, ServiceDefaultsEntry } from "./types";
 
-
 /** Key of a service in the catalog of one datacenter. */
 function catalogKey(datacenter: string, partition: string, namespace: string, name: string): string {
   return `${datacenter}\u0000${partition}\u0000${namespace}\u0000${name}`;
@@ -32,7 +31,8 @@ class Collector {
     return false;
   }
   port(path: string, value: unknown, what: string): void {
-    if (!isPort(value)) this.add(path, `${what} ${JSON.stringify(value)} is out of range: use an integer from 1 to 65535`);
+    if (!isPort(value))
+      this.add(path, `${what} ${JSON.stringify(value)} is out of range: use an integer from 1 to 65535`);
   }
   mode(path: string, value: unknown): boolean {
     if (value === undefined || isMode(value)) return true;
@@ -67,12 +67,18 @@ function checkDatacenters(mesh: Mesh, c: Collector): void {
   if (primary !== undefined && !names.has(primary)) {
     // The mesh's primary, else the first datacenter's own (see primaryDatacenterOf).
     const field = mesh.primaryDatacenter ? "primaryDatacenter" : "datacenters[0].primaryDatacenter";
-    c.add(field, `primary datacenter ${JSON.stringify(primary)} is not one of the declared datacenters: name one of ${[...names].map((n) => JSON.stringify(n)).join(", ")}`);
+    c.add(
+      field,
+      `primary datacenter ${JSON.stringify(primary)} is not one of the declared datacenters: name one of ${[...names].map((n) => JSON.stringify(n)).join(", ")}`,
+    );
   }
   if (mesh.trustDomain !== undefined) {
     const labels = typeof mesh.trustDomain === "string" ? mesh.trustDomain.split(".") : [];
     if (labels.length < 2 || !labels.every((l) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(l))) {
-      c.add("trustDomain", `invalid trust domain ${JSON.stringify(mesh.trustDomain)}: expected "<cluster-id>.consul" in lower case`);
+      c.add(
+        "trustDomain",
+        `invalid trust domain ${JSON.stringify(mesh.trustDomain)}: expected "<cluster-id>.consul" in lower case`,
+      );
     }
   }
   const seen = new Map<string, number>();
@@ -83,22 +89,39 @@ function checkDatacenters(mesh: Mesh, c: Collector): void {
     c.label(`${at}.name`, dc.name, "datacenter name");
     const first = seen.get(dc.name);
     if (first !== undefined) {
-      c.add(`${at}.name`, `datacenter name ${JSON.stringify(dc.name)} is already used by datacenters[${first}]: each datacenter needs a unique name`);
+      c.add(
+        `${at}.name`,
+        `datacenter name ${JSON.stringify(dc.name)} is already used by datacenters[${first}]: each datacenter needs a unique name`,
+      );
     } else {
       seen.set(dc.name, i);
     }
     const dcPrimary = dc.primaryDatacenter ?? primary;
     if (dcPrimary !== primary) {
-      c.add(`${at}.primaryDatacenter`, `primary datacenter ${JSON.stringify(dcPrimary)} differs from the mesh's ${JSON.stringify(primary)}: every datacenter must name the same primary datacenter`);
+      c.add(
+        `${at}.primaryDatacenter`,
+        `primary datacenter ${JSON.stringify(dcPrimary)} differs from the mesh's ${JSON.stringify(primary)}: every datacenter must name the same primary datacenter`,
+      );
     }
-    if (dc.connect?.enabled === false) c.add(`${at}.connect.enabled`, "Connect must be enabled for mesh gateways: set connect.enabled to true or leave it unset");
+    if (dc.connect?.enabled === false)
+      c.add(
+        `${at}.connect.enabled`,
+        "Connect must be enabled for mesh gateways: set connect.enabled to true or leave it unset",
+      );
     const grpc = dc.ports?.grpc;
     if (grpc !== undefined) {
-      if (grpc === -1 || grpc === 0) c.add(`${at}.ports.grpc`, `gRPC must be enabled for mesh gateways (ports.grpc is ${grpc}, which disables it): set it to 8502, Consul's conventional port, or leave it unset`);
+      if (grpc === -1 || grpc === 0)
+        c.add(
+          `${at}.ports.grpc`,
+          `gRPC must be enabled for mesh gateways (ports.grpc is ${grpc}, which disables it): set it to 8502, Consul's conventional port, or leave it unset`,
+        );
       else c.port(`${at}.ports.grpc`, grpc, "gRPC port");
     }
     if (defaultsSetMode && dc.enableCentralServiceConfig === false) {
-      c.add(`${at}.enableCentralServiceConfig`, "proxy-defaults or service-defaults set a mesh gateway mode, which Consul applies only with enable_central_service_config: set enableCentralServiceConfig to true or leave it unset");
+      c.add(
+        `${at}.enableCentralServiceConfig`,
+        "proxy-defaults or service-defaults set a mesh gateway mode, which Consul applies only with enable_central_service_config: set enableCentralServiceConfig to true or leave it unset",
+      );
     }
     if (dcs.length > 1 && dc.wanJoin === false) {
       c.add(`${at}.wanJoin`, "datacenters of one mesh must be WAN joined: set wanJoin to true or leave it unset");
@@ -116,17 +139,24 @@ function checkDatacenters(mesh: Mesh, c: Collector): void {
 function checkConfigEntries(mesh: Mesh, c: Collector): void {
   const pd = mesh.proxyDefaults;
   if (pd) {
-    if (pd.kind !== "proxy-defaults") c.add("proxyDefaults.kind", `kind must be "proxy-defaults", not ${JSON.stringify(pd.kind)}`);
-    if (pd.name !== "global") c.add("proxyDefaults.name", `proxy-defaults must be named "global", not ${JSON.stringify(pd.name)}`);
+    if (pd.kind !== "proxy-defaults")
+      c.add("proxyDefaults.kind", `kind must be "proxy-defaults", not ${JSON.stringify(pd.kind)}`);
+    if (pd.name !== "global")
+      c.add("proxyDefaults.name", `proxy-defaults must be named "global", not ${JSON.stringify(pd.name)}`);
     c.meshGateway("proxyDefaults.meshGateway", pd.meshGateway);
   }
   const seen = new Map<string, number>();
   (mesh.serviceDefaults ?? []).forEach((entry, i) => {
     const at = `serviceDefaults[${i}]`;
-    if (entry.kind !== "service-defaults") c.add(`${at}.kind`, `kind must be "service-defaults", not ${JSON.stringify(entry.kind)}`);
+    if (entry.kind !== "service-defaults")
+      c.add(`${at}.kind`, `kind must be "service-defaults", not ${JSON.stringify(entry.kind)}`);
     c.label(`${at}.name`, entry.name, "service name");
     const first = seen.get(entry.name);
-    if (first !== undefined) c.add(`${at}.name`, `service-defaults for ${JSON.stringify(entry.name)} already declared at serviceDefaults[${first}]`);
+    if (first !== undefined)
+      c.add(
+        `${at}.name`,
+        `service-defaults for ${JSON.stringify(entry.name)} already declared at serviceDefaults[${first}]`,
+      );
     else seen.set(entry.name, i);
     c.meshGateway(`${at}.meshGateway`, entry.meshGateway);
   });
@@ -143,7 +173,8 @@ function checkGateways(mesh: Mesh, dcNames: Set<string>, c: Collector): void {
     for (const tag of ["lan", "wan"] as const) {
       const tagged = gw.taggedAddresses?.[tag];
       if (!tagged) continue;
-      if (typeof tagged.address !== "string" || tagged.address === "") c.add(`${at}.taggedAddresses.${tag}.address`, "address must be a non-empty string");
+      if (typeof tagged.address !== "string" || tagged.address === "")
+        c.add(`${at}.taggedAddresses.${tag}.address`, "address must be a non-empty string");
       c.port(`${at}.taggedAddresses.${tag}.port`, tagged.port, "port");
     }
     if (gw.address !== undefined && (typeof gw.address !== "string" || gw.address === "")) {
@@ -151,7 +182,11 @@ function checkGateways(mesh: Mesh, dcNames: Set<string>, c: Collector): void {
     }
     const key = `${gw.datacenter}\u0000${gw.node ?? ""}\u0000${gw.id ?? name}`;
     const first = seen.get(key);
-    if (first !== undefined) c.add(`${at}.name`, `gateway ${JSON.stringify(name)} in ${JSON.stringify(gw.datacenter)} already declared at gateways[${first}]`);
+    if (first !== undefined)
+      c.add(
+        `${at}.name`,
+        `gateway ${JSON.stringify(name)} in ${JSON.stringify(gw.datacenter)} already declared at gateways[${first}]`,
+      );
     else seen.set(key, i);
   });
 }
@@ -191,14 +226,23 @@ function checkServices(mesh: Mesh, dcNames: Set<string>, c: Collector): void {
     if (s.partition !== undefined) c.label(`${at}.partition`, s.partition, "partition");
     c.port(`${at}.port`, s.port, "port");
     if (s.kind !== undefined && s.kind !== "connect-proxy" && s.kind !== "mesh-gateway") {
-      c.add(`${at}.kind`, `invalid kind ${JSON.stringify(s.kind)}: use "connect-proxy", or leave unset for a typical service`);
+      c.add(
+        `${at}.kind`,
+        `invalid kind ${JSON.stringify(s.kind)}: use "connect-proxy", or leave unset for a typical service`,
+      );
     }
     if (s.kind === "mesh-gateway") c.add(`${at}.kind`, "declare mesh gateways in gateways[], not in services[]");
     if (s.kind === "connect-proxy" && !s.proxy?.destinationServiceName) {
-      c.add(`${at}.proxy.destinationServiceName`, "a connect-proxy service needs proxy.destinationServiceName (the service it fronts)");
+      c.add(
+        `${at}.proxy.destinationServiceName`,
+        "a connect-proxy service needs proxy.destinationServiceName (the service it fronts)",
+      );
     }
     if (s.kind !== "connect-proxy" && s.kind !== "mesh-gateway" && s.proxy) {
-      c.add(`${at}.proxy`, 'a proxy block needs kind "connect-proxy" (Consul accepts it without and silently drops it, upstreams and modes included); for a sidecar use connect.sidecarService.proxy');
+      c.add(
+        `${at}.proxy`,
+        'a proxy block needs kind "connect-proxy" (Consul accepts it without and silently drops it, upstreams and modes included); for a sidecar use connect.sidecarService.proxy',
+      );
     }
     c.object(`${at}.proxy`, s.proxy, "{ destinationServiceName, upstreams: [] }");
     if (c.object(`${at}.connect`, s.connect, "{ sidecarService: { proxy: { upstreams: [] } } }") && s.connect) {
@@ -210,20 +254,34 @@ function checkServices(mesh: Mesh, dcNames: Set<string>, c: Collector): void {
       c.object(`${at}.connect.sidecarService.proxy`, s.connect.sidecarService?.proxy, "{ upstreams: [] }");
       const sidecarPort = s.connect.sidecarService?.port;
       if (sidecarPort !== undefined) c.port(`${at}.connect.sidecarService.port`, sidecarPort, "sidecar port");
-      if (s.connect.sidecarService?.proxy?.destinationServiceName !== undefined && s.connect.sidecarService.proxy.destinationServiceName !== s.name) {
-        c.add(`${at}.connect.sidecarService.proxy.destinationServiceName`, `a sidecar always fronts its own service ${JSON.stringify(s.name)}: leave destinationServiceName unset`);
+      if (
+        s.connect.sidecarService?.proxy?.destinationServiceName !== undefined &&
+        s.connect.sidecarService.proxy.destinationServiceName !== s.name
+      ) {
+        c.add(
+          `${at}.connect.sidecarService.proxy.destinationServiceName`,
+          `a sidecar always fronts its own service ${JSON.stringify(s.name)}: leave destinationServiceName unset`,
+        );
       }
     }
     const scope = `${s.datacenter}\u0000${s.node ?? ""}\u0000${s.partition || DEFAULT_PARTITION}\u0000${s.namespace || DEFAULT_NAMESPACE}\u0000`;
     const id = s.id ?? s.name;
     const first = seenIds.get(scope + id);
-    if (first !== undefined) c.add(`${at}.${s.id === undefined ? "name" : "id"}`, `service ID ${JSON.stringify(id)} already registered in ${JSON.stringify(s.datacenter)} by ${first}: give each instance a unique id`);
+    if (first !== undefined)
+      c.add(
+        `${at}.${s.id === undefined ? "name" : "id"}`,
+        `service ID ${JSON.stringify(id)} already registered in ${JSON.stringify(s.datacenter)} by ${first}: give each instance a unique id`,
+      );
     else seenIds.set(scope + id, `services[${i}]`);
     if (isObject(s.connect) && isObject(s.connect.sidecarService) && s.kind === undefined) {
       // Consul registers the sidecar under the ID `<service ID>-sidecar-proxy`.
       const sidecarId = `${id}-sidecar-proxy`;
       const owner = seenIds.get(scope + sidecarId);
-      if (owner !== undefined) c.add(`${at}.connect.sidecarService`, `sidecar ID ${JSON.stringify(sidecarId)} already registered in ${JSON.stringify(s.datacenter)} by ${owner}: rename that service or give this one another id`);
+      if (owner !== undefined)
+        c.add(
+          `${at}.connect.sidecarService`,
+          `sidecar ID ${JSON.stringify(sidecarId)} already registered in ${JSON.stringify(s.datacenter)} by ${owner}: rename that service or give this one another id`,
+        );
       else seenIds.set(scope + sidecarId, `${at}.connect.sidecarService`);
     }
   });
@@ -244,11 +302,14 @@ interface Lookups {
 function checkProxy(mesh: Mesh, p: MeshProxy, lookups: Lookups, c: Collector): void {
   const { proxy, path, service } = p;
   const { catalog, dcNames, gatewayDcs } = lookups;
-  if (proxy.localServicePort !== undefined) c.port(`${path}.localServicePort`, proxy.localServicePort, "local service port");
+  if (proxy.localServicePort !== undefined)
+    c.port(`${path}.localServicePort`, proxy.localServicePort, "local service port");
   const instanceOk = c.meshGateway(`${path}.meshGateway`, proxy.meshGateway);
   const sd = lookups.serviceDefaults.get(p.sourceService);
   const levelsOk =
-    instanceOk && (sd?.meshGateway?.mode === undefined || isMode(sd.meshGateway.mode)) && (mesh.proxyDefaults?.meshGateway?.mode === undefined || isMode(mesh.proxyDefaults.meshGateway.mode));
+    instanceOk &&
+    (sd?.meshGateway?.mode === undefined || isMode(sd.meshGateway.mode)) &&
+    (mesh.proxyDefaults?.meshGateway?.mode === undefined || isMode(mesh.proxyDefaults.meshGateway.mode));
   const binds = new Map<string, number>();
   if (proxy.upstreams !== undefined && !Array.isArray(proxy.upstreams)) {
     c.add(`${path}.upstreams`, "upstreams must be a list");
@@ -257,16 +318,22 @@ function checkProxy(mesh: Mesh, p: MeshProxy, lookups: Lookups, c: Collector): v
   (proxy.upstreams ?? []).forEach((up, k) => {
     const at = `${path}.upstreams[${k}]`;
     if (!isObject(up)) {
-      c.add(at, `${JSON.stringify(up) ?? String(up)} must be an object such as { destinationName, datacenter, localBindPort }`);
+      c.add(
+        at,
+        `${JSON.stringify(up) ?? String(up)} must be an object such as { destinationName, datacenter, localBindPort }`,
+      );
       return;
     }
     const nameOk = c.label(`${at}.destinationName`, up.destinationName, "destination service name");
-    if (up.destinationNamespace !== undefined) c.label(`${at}.destinationNamespace`, up.destinationNamespace, "namespace");
-    if (up.destinationPartition !== undefined) c.label(`${at}.destinationPartition`, up.destinationPartition, "partition");
+    if (up.destinationNamespace !== undefined)
+      c.label(`${at}.destinationNamespace`, up.destinationNamespace, "namespace");
+    if (up.destinationPartition !== undefined)
+      c.label(`${at}.destinationPartition`, up.destinationPartition, "partition");
     c.port(`${at}.localBindPort`, up.localBindPort, "local bind port");
     const bindKey = `${up.localBindAddress ?? "127.0.0.1"}:${up.localBindPort}`;
     const first = binds.get(bindKey);
-    if (first !== undefined) c.add(`${at}.localBindPort`, `local bind port ${up.localBindPort} already used by ${path}.upstreams[${first}]`);
+    if (first !== undefined)
+      c.add(`${at}.localBindPort`, `local bind port ${up.localBindPort} already used by ${path}.upstreams[${first}]`);
     else binds.set(bindKey, k);
     const modeOk = c.meshGateway(`${at}.meshGateway`, up.meshGateway);
     const dc = up.datacenter || service.datacenter;
@@ -275,11 +342,22 @@ function checkProxy(mesh: Mesh, p: MeshProxy, lookups: Lookups, c: Collector): v
       return;
     }
     if (nameOk) {
-      const key = catalogKey(dc, up.destinationPartition || service.partition || DEFAULT_PARTITION, up.destinationNamespace || service.namespace || DEFAULT_NAMESPACE, up.destinationName);
+      const key = catalogKey(
+        dc,
+        up.destinationPartition || service.partition || DEFAULT_PARTITION,
+        up.destinationNamespace || service.namespace || DEFAULT_NAMESPACE,
+        up.destinationName,
+      );
       if (!catalog.declared.has(key)) {
-        c.add(`${at}.destinationName`, `service ${JSON.stringify(up.destinationName)} is not declared in datacenter ${JSON.stringify(dc)}`);
+        c.add(
+          `${at}.destinationName`,
+          `service ${JSON.stringify(up.destinationName)} is not declared in datacenter ${JSON.stringify(dc)}`,
+        );
       } else if (!catalog.connect.has(key)) {
-        c.add(`${at}.destinationName`, `service ${JSON.stringify(up.destinationName)} in ${JSON.stringify(dc)} has no connect endpoint: give it a connect.sidecarService or a connect-proxy`);
+        c.add(
+          `${at}.destinationName`,
+          `service ${JSON.stringify(up.destinationName)} in ${JSON.stringify(dc)} has no connect endpoint: give it a connect.sidecarService or a connect-proxy`,
+        );
       }
     }
     if (dc === service.datacenter || !modeOk || !levelsOk) return; // same datacenter: gateways are never used
@@ -291,10 +369,16 @@ function checkProxy(mesh: Mesh, p: MeshProxy, lookups: Lookups, c: Collector): v
     });
     const why = `mode ${decision.mode} (set by ${decision.decidedBy})`;
     if (decision.mode === "local" && !gatewayDcs.has(service.datacenter)) {
-      c.add(`${at}.meshGateway.mode`, `${why} dials a mesh gateway in ${JSON.stringify(service.datacenter)}, which has none: add one to gateways[] or use another mode`);
+      c.add(
+        `${at}.meshGateway.mode`,
+        `${why} dials a mesh gateway in ${JSON.stringify(service.datacenter)}, which has none: add one to gateways[] or use another mode`,
+      );
     }
     if ((decision.mode === "local" || decision.mode === "remote") && !gatewayDcs.has(dc)) {
-      c.add(`${at}.meshGateway.mode`, `${why} needs a mesh gateway in the destination datacenter ${JSON.stringify(dc)}, which has none: add one to gateways[] or use another mode`);
+      c.add(
+        `${at}.meshGateway.mode`,
+        `${why} needs a mesh gateway in the destination datacenter ${JSON.stringify(dc)}, which has none: add one to gateways[] or use another mode`,
+      );
     }
   });
 }

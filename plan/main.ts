@@ -13,12 +13,19 @@ const USAGE = `Usage: consul-mesh plan [options]   (consul-mesh plan --help for 
  */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === "plan") return runPlan(rest, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), env: process.env });
+  if (command === "plan")
+    return runPlan(rest, {
+      stdout: (t) => process.stdout.write(t),
+      stderr: (t) => process.stderr.write(t),
+      env: process.env,
+    });
   if (command === "--help" || command === "-h") {
     process.stdout.write(USAGE);
     return 0;
   }
-  process.stderr.write(`consul-mesh: ${command ? `unknown command ${JSON.stringify(command)}` : "no command"}\n${USAGE}`);
+  process.stderr.write(
+    `consul-mesh: ${command ? `unknown command ${JSON.stringify(command)}` : "no command"}\n${USAGE}`,
+  );
   return 2;
 }
 

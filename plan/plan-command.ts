@@ -46,7 +46,8 @@ async function readSources(options: PlanOptions, io: PlanIo): Promise<MeshFragme
   for (const file of options.topology) fragments.push(await readTopologyFile(file));
   const defaultDatacenter = fragments.length ? primaryDatacenterOf(mergeFragments(fragments).mesh) : undefined;
   for (const target of options.config) fragments.push(await readConsulConfig(target, defaultDatacenter));
-  if (options.consul !== undefined) fragments.push(await readLiveConsul({ address: options.consul || undefined, env: io.env }));
+  if (options.consul !== undefined)
+    fragments.push(await readLiveConsul({ address: options.consul || undefined, env: io.env }));
   return fragments;
 }
 
@@ -73,7 +74,13 @@ async function render(outcome: Outcome, options: PlanOptions): Promise<string> {
   const { plan, problems } = outcome;
   switch (options.format) {
     case "table":
-      return formatRoutePlan(plan) + "\n" + (problems.length ? problemLines(problems) : `valid: ${plan.routes.length} route${plan.routes.length === 1 ? "" : "s"}\n`);
+      return (
+        formatRoutePlan(plan) +
+        "\n" +
+        (problems.length
+          ? problemLines(problems)
+          : `valid: ${plan.routes.length} route${plan.routes.length === 1 ? "" : "s"}\n`)
+      );
     case "json":
       return JSON.stringify({ valid: problems.length === 0, problems, plan }, null, 2) + "\n";
     case "dot":
@@ -101,11 +108,18 @@ export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
     if (options.output) await fs.writeFile(options.output, text);
     else io.stdout(text);
     // Machine formats keep standard output a clean document: problems go to standard error.
-    if (outcome.problems.length && (options.format !== "table" || options.output)) io.stderr(problemLines(outcome.problems));
+    if (outcome.problems.length && (options.format !== "table" || options.output))
+      io.stderr(problemLines(outcome.problems));
     return outcome.problems.length ? 1 : 0;
   } catch (error) {
-    if (error instanceof PlanUsageError || error instanceof ConsulSourceError || error instanceof DiagramTooLargeError) {
-      io.stderr(`consul-mesh plan: ${error.message}\n${error instanceof PlanUsageError ? "Run 'consul-mesh plan --help' for usage.\n" : ""}`);
+    if (
+      error instanceof PlanUsageError ||
+      error instanceof ConsulSourceError ||
+      error instanceof DiagramTooLargeError
+    ) {
+      io.stderr(
+        `consul-mesh plan: ${error.message}\n${error instanceof PlanUsageError ? "Run 'consul-mesh plan --help' for usage.\n" : ""}`,
+      );
       return 2;
     }
     throw error;

@@ -37,9 +37,23 @@ interface Flag {
 }
 
 const FLAGS: Flag[] = [
-  { name: "topology", value: "FILE", multiple: true, help: "a topology file (JSON or YAML, schema: mesh/mesh.schema.json)" },
-  { name: "config", value: "PATH", multiple: true, help: "Consul agent config, service definitions or config entries (HCL or JSON):\na file, or a directory read as one agent's -config-dir; may repeat" },
-  { name: "consul", value: "URL", help: "a live Consul; without URL: CONSUL_HTTP_ADDR, else http://127.0.0.1:8500\n(CONSUL_HTTP_TOKEN, CONSUL_HTTP_TOKEN_FILE and CONSUL_CACERT are honoured)" },
+  {
+    name: "topology",
+    value: "FILE",
+    multiple: true,
+    help: "a topology file (JSON or YAML, schema: mesh/mesh.schema.json)",
+  },
+  {
+    name: "config",
+    value: "PATH",
+    multiple: true,
+    help: "Consul agent config, service definitions or config entries (HCL or JSON):\na file, or a directory read as one agent's -config-dir; may repeat",
+  },
+  {
+    name: "consul",
+    value: "URL",
+    help: "a live Consul; without URL: CONSUL_HTTP_ADDR, else http://127.0.0.1:8500\n(CONSUL_HTTP_TOKEN, CONSUL_HTTP_TOKEN_FILE and CONSUL_CACERT are honoured)",
+  },
   { name: "format", value: "FORMAT", help: `${FORMATS.join(" | ")} (default: table)` },
   { name: "output", value: "FILE", help: "write the output to FILE instead of standard output" },
   { name: "service", value: "NAME", multiple: true, help: "only routes from or to this service; may repeat" },
@@ -72,7 +86,9 @@ Examples:
 
 /** `--consul` given without a value (last, or before another flag) means the environment's address. */
 function withConsulDefault(argv: string[]): string[] {
-  return argv.flatMap((arg, i) => (arg === "--consul" && (i === argv.length - 1 || argv[i + 1].startsWith("-")) ? [arg, ""] : [arg]));
+  return argv.flatMap((arg, i) =>
+    arg === "--consul" && (i === argv.length - 1 || argv[i + 1].startsWith("-")) ? [arg, ""] : [arg],
+  );
 }
 
 /**
@@ -110,7 +126,9 @@ export function parsePlanOptions(argv: string[]): PlanOptions | "help" {
     ...(values.output !== undefined ? { output: values.output as string } : {}),
   };
   if (!options.topology.length && !options.config.length && options.consul === undefined) {
-    throw new PlanUsageError("nothing to plan: give a topology file (--topology FILE), Consul configuration (--config PATH) or a live Consul (--consul URL)");
+    throw new PlanUsageError(
+      "nothing to plan: give a topology file (--topology FILE), Consul configuration (--config PATH) or a live Consul (--consul URL)",
+    );
   }
   return options;
 }

@@ -11,7 +11,13 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { parse as parseHcl } from "js-hcl-parser";
 import { parseDocument } from "yaml";
-import { consulConfigFragment, topologyFragment, type ConsulConfigDocument, type MeshFragment, type SourceProblem } from "../mesh";
+import {
+  consulConfigFragment,
+  topologyFragment,
+  type ConsulConfigDocument,
+  type MeshFragment,
+  type SourceProblem,
+} from "../mesh";
 import { PlanUsageError } from "./errors";
 
 /** The extensions Consul reads from a configuration directory. */
@@ -21,13 +27,19 @@ async function readText(file: string, flag: string): Promise<string> {
   try {
     return await fs.readFile(file, "utf8");
   } catch (error) {
-    throw new PlanUsageError(`${flag} ${file}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`);
+    throw new PlanUsageError(
+      `${flag} ${file}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`,
+    );
   }
 }
 
 /** A fragment that holds nothing but one problem. */
 function problemOnly(problem: SourceProblem): MeshFragment {
-  return { mesh: { datacenters: [] }, origins: { datacenters: [], services: [], gateways: [], serviceDefaults: [] }, problems: [problem] };
+  return {
+    mesh: { datacenters: [] },
+    origins: { datacenters: [], services: [], gateways: [], serviceDefaults: [] },
+    problems: [problem],
+  };
 }
 
 /**
@@ -47,7 +59,11 @@ export async function readTopologyFile(file: string): Promise<MeshFragment> {
   if (document.errors.length) {
     const [first] = document.errors;
     const at = first.linePos?.[0];
-    return problemOnly({ origin: file, ...(at ? { field: `line ${at.line}, column ${at.col}` } : {}), message: `not valid YAML: ${first.code}` });
+    return problemOnly({
+      origin: file,
+      ...(at ? { field: `line ${at.line}, column ${at.col}` } : {}),
+      message: `not valid YAML: ${first.code}`,
+    });
   }
   return topologyFragment(document.toJS(), file);
 }
@@ -67,7 +83,11 @@ function parseConfig(file: string, text: string): ConsulConfigDocument | SourceP
   } catch {
     // The parser returns its error message instead of JSON, e.g. "unable to parse JSON: At 3:2: …".
     const at = /At (\d+):(\d+): (.*)$/s.exec(json);
-    return { origin: file, ...(at ? { field: `line ${at[1]}, column ${at[2]}` } : {}), message: `not valid HCL: ${at ? at[3] : json}` };
+    return {
+      origin: file,
+      ...(at ? { field: `line ${at[1]}, column ${at[2]}` } : {}),
+      message: `not valid HCL: ${at ? at[3] : json}`,
+    };
   }
 }
 
@@ -88,7 +108,9 @@ export async function readConsulConfig(target: string, datacenter: string | unde
           .map((name) => path.join(target, name))
       : [target];
   } catch (error) {
-    throw new PlanUsageError(`--config ${target}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (error as Error).message}`);
+    throw new PlanUsageError(
+      `--config ${target}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (error as Error).message}`,
+    );
   }
   const documents: ConsulConfigDocument[] = [];
   const problems: SourceProblem[] = [];

@@ -36,12 +36,21 @@ export interface CheckList {
  * @param phase the phase's name.
  * @param print where progress lines go. Default: standard output.
  */
-export function checkList(phase: string, print: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): CheckList {
+export function checkList(
+  phase: string,
+  print: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): CheckList {
   const checks: Check[] = [];
   return {
     checks,
     add(name, measured, target, pass) {
-      const check = { phase, name, measured: typeof measured === "number" ? formatCount(measured) : measured, target, pass };
+      const check = {
+        phase,
+        name,
+        measured: typeof measured === "number" ? formatCount(measured) : measured,
+        target,
+        pass,
+      };
       checks.push(check);
       print(`  ${pass ? "PASS" : "FAIL"}  ${name}: ${check.measured} (target ${target})`);
     },

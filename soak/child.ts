@@ -52,7 +52,8 @@ export class SoakChild {
     this.exited = new Promise((resolve) =>
       child.on("exit", (code, signal) => {
         running.delete(child);
-        for (const waiter of this.pending.values()) waiter.reject(new SoakError("E_SOAK_HELPER", name, `exited (${code ?? signal})`));
+        for (const waiter of this.pending.values())
+          waiter.reject(new SoakError("E_SOAK_HELPER", name, `exited (${code ?? signal})`));
         this.pending.clear();
         resolve(code ?? signal ?? -1);
       }),
@@ -67,7 +68,13 @@ export class SoakChild {
    * @param logFile where its stdout and stderr go.
    * @param options Node.js flags (default: none) and more environment variables (default: none).
    */
-  static start(name: string, script: string, args: string[], logFile: string, options: { execArgv?: string[]; env?: NodeJS.ProcessEnv } = {}): SoakChild {
+  static start(
+    name: string,
+    script: string,
+    args: string[],
+    logFile: string,
+    options: { execArgv?: string[]; env?: NodeJS.ProcessEnv } = {},
+  ): SoakChild {
     const log = openSync(logFile, "a");
     const file = path.isAbsolute(script) ? script : path.join(__dirname, script);
     const child = fork(file, args, {

@@ -45,7 +45,12 @@ async function phase(name: string, run: () => Promise<Check[]>): Promise<Check[]
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { quick: { type: "boolean", default: false }, report: { type: "string" }, seed: { type: "string" }, keep: { type: "boolean", default: false } },
+    options: {
+      quick: { type: "boolean", default: false },
+      report: { type: "string" },
+      seed: { type: "string" },
+      keep: { type: "boolean", default: false },
+    },
   });
   const quick = values.quick === true;
   const seed = values.seed !== undefined ? Number(values.seed) : DEFAULT_SEED;
@@ -54,25 +59,41 @@ async function main(): Promise<number> {
   const machine = machineFacts();
   const workDir = mkdtempSync(path.join(os.tmpdir(), "soak-"));
   const settings = soakSettings(quick, workDir);
-  process.stdout.write(`soak${quick ? " --quick" : ""}: ${machine.cores} cores, Node.js ${machine.node}, open files ${machine.openFiles.soft}; files in ${workDir}\n`);
+  process.stdout.write(
+    `soak${quick ? " --quick" : ""}: ${machine.cores} cores, Node.js ${machine.node}, open files ${machine.openFiles.soft}; files in ${workDir}\n`,
+  );
 
   // The real mesh and the token gateway start while the fuzzer runs: they mostly wait.
-  const meshStarting: Promise<WebApiMesh | Error> | undefined = quick ? undefined : startRealMesh().catch((error: Error) => error);
+  const meshStarting: Promise<WebApiMesh | Error> | undefined = quick
+    ? undefined
+    : startRealMesh().catch((error: Error) => error);
   const quickWitness = quick ? TokenWitness.start(workDir).catch((error: Error) => error) : undefined;
   const checks: Check[] = [];
   let mesh: WebApiMesh | undefined;
   try {
-    checks.push(...(await phase("Bad input", () => fuzzPhase({ cases: settings.fuzzCases, runSeed: seed, corpusDir: CORPUS_DIR }))));
+    checks.push(
+      ...(await phase("Bad input", () =>
+        fuzzPhase({ cases: settings.fuzzCases, runSeed: seed, corpusDir: CORPUS_DIR }),
+      )),
+    );
     checks.push(...(await phase("Load", () => loadPhase(settings))));
     let witness: TokenWitness | Error | undefined;
     if (meshStarting) {
       const started = await meshStarting;
       if (started instanceof Error) {
-        checks.push(...(await phase("Faults of a real mesh", () => Promise.reject(new SoakError("E_SOAK_SETUP", "the real mesh", `did not start: ${started.message}`)))));
+        checks.push(
+          ...(await phase("Faults of a real mesh", () =>
+            Promise.reject(new SoakError("E_SOAK_SETUP", "the real mesh", `did not start: ${started.message}`)),
+          )),
+        );
       } else mesh = started;
     }
     const real = mesh;
-    checks.push(...(await phase("Route changes under load", () => routeChangePhase(settings, real && { dc: real.dc1, trustDomain: real.trustDomain }))));
+    checks.push(
+      ...(await phase("Route changes under load", () =>
+        routeChangePhase(settings, real && { dc: real.dc1, trustDomain: real.trustDomain }),
+      )),
+    );
     if (real) {
       // Lives through the faults (the Consul crash gives it errors to log), checked in "Security".
       witness = await TokenWitness.start(workDir, real.dc1.httpAddress).catch((error: Error) => error);
@@ -84,7 +105,10 @@ async function main(): Promise<number> {
   }
   const failed = checks.some((c) => !c.pass);
   if (report) {
-    writeFileSync(report, renderReport({ started, durationMs: Date.now() - started.getTime(), quick, seed, machine, checks }));
+    writeFileSync(
+      report,
+      renderReport({ started, durationMs: Date.now() - started.getTime(), quick, seed, machine, checks }),
+    );
     process.stdout.write(`report: ${path.relative(process.cwd(), report) || report}\n`);
   }
   if (failed || values.keep) process.stdout.write(`kept: ${workDir}\n`);

@@ -86,7 +86,10 @@ export function renderReport(run: SoakRun): string {
     "",
     "## Defects the soak found, and their fixes",
     "",
-    ...FINDINGS.flatMap((f, i) => [`${i + 1}. **${f.phase}.** ${f.defect}`, `   *Fix:* ${f.fix} *Regression:* ${f.regression}.`]),
+    ...FINDINGS.flatMap((f, i) => [
+      `${i + 1}. **${f.phase}.** ${f.defect}`,
+      `   *Fix:* ${f.fix} *Regression:* ${f.regression}.`,
+    ]),
     "",
   );
   return lines.join("\n");

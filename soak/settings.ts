@@ -28,6 +28,22 @@ export interface SoakSettings {
  */
 export function soakSettings(quick: boolean, workDir: string): SoakSettings {
   return quick
-    ? { quick, workDir, fuzzCases: 20_000, concurrent: 500, churn: 2_000, overflow: { limit: 100, over: 200 }, routeChange: { streams: 50, arrivalsPerSecond: 20 } }
-    : { quick, workDir, fuzzCases: 1_000_000, concurrent: "fd-limit", churn: 100_000, overflow: { limit: 1_000, over: 2_000 }, routeChange: { streams: 200, arrivalsPerSecond: 50 } };
+    ? {
+        quick,
+        workDir,
+        fuzzCases: 20_000,
+        concurrent: 500,
+        churn: 2_000,
+        overflow: { limit: 100, over: 200 },
+        routeChange: { streams: 50, arrivalsPerSecond: 20 },
+      }
+    : {
+        quick,
+        workDir,
+        fuzzCases: 1_000_000,
+        concurrent: "fd-limit",
+        churn: 100_000,
+        overflow: { limit: 1_000, over: 2_000 },
+        routeChange: { streams: 200, arrivalsPerSecond: 50 },
+      };
 }

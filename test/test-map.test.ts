@@ -14,7 +14,9 @@ describe("test/README.md", () => {
   });
 
   it("names only suites that exist", () => {
-    const suites = [...map.matchAll(/`((?:mesh|components|gateway|plan|scripts|support|soak|demo|examples)\/[a-z0-9-]+)`/g)].map((m) => m[1]);
+    const suites = [
+      ...map.matchAll(/`((?:mesh|components|gateway|plan|scripts|support|soak|demo|examples)\/[a-z0-9-]+)`/g),
+    ].map((m) => m[1]);
     expect(suites.length).toBeGreaterThan(40);
     const absent = suites.filter((suite) => {
       try {

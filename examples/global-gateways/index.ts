@@ -34,7 +34,10 @@ const config = new pulumi.Config();
  * local image is found, not pulled; a container given a name would differ from the ID Docker
  * reports back, and be replaced on every `pulumi up`.
  */
-const gatewayImage = new GatewayImage("gateway-image", { image: config.get("gatewayImage") ?? DEFAULT_GATEWAY_IMAGE_NAME, pull: true }).imageRef;
+const gatewayImage = new GatewayImage("gateway-image", {
+  image: config.get("gatewayImage") ?? DEFAULT_GATEWAY_IMAGE_NAME,
+  pull: true,
+}).imageRef;
 
 /** The topology, in the model's camelCase mirror of Consul's configuration. */
 export const model: Mesh = {
@@ -48,7 +51,12 @@ export const model: Mesh = {
       datacenter: "dc1",
       port: 8080,
       address: "web-dc1",
-      connect: { sidecarService: { port: 21000, proxy: { upstreams: [{ destinationName: "api", datacenter: "dc2", localBindPort: 10000 }] } } },
+      connect: {
+        sidecarService: {
+          port: 21000,
+          proxy: { upstreams: [{ destinationName: "api", datacenter: "dc2", localBindPort: 10000 }] },
+        },
+      },
     },
     { name: "api", datacenter: "dc2", port: 8080, address: "api-dc2", connect: { sidecarService: { port: 21000 } } },
   ],
@@ -74,7 +82,11 @@ const datacenters = Object.fromEntries(
 new ProxyDefaults("global", { meshGateway: { mode: "local" }, provider: datacenters.dc1.provider });
 
 for (const gateway of model.gateways ?? []) {
-  new MeshGateway(`gateway-${gateway.datacenter}`, { datacenter: datacenters[gateway.datacenter], wan, image: gatewayImage });
+  new MeshGateway(`gateway-${gateway.datacenter}`, {
+    datacenter: datacenters[gateway.datacenter],
+    wan,
+    image: gatewayImage,
+  });
 }
 for (const service of model.services ?? []) {
   new ConnectService(`service-${service.name}`, { service, datacenter: datacenters[service.datacenter] });

@@ -46,13 +46,22 @@ export const model: Mesh = {
         upstreams: [{ destinationName: "api", datacenter: "secondary", localBindPort: 10000 }],
       },
     },
-    { name: "api", datacenter: "secondary", port: 8080, address: "api-secondary", connect: { sidecarService: { port: 21000 } } },
+    {
+      name: "api",
+      datacenter: "secondary",
+      port: 8080,
+      address: "api-secondary",
+      connect: { sidecarService: { port: 21000 } },
+    },
   ],
 };
 
 // The gateway image by its ID (a local image is found, not pulled): a container given a name
 // would differ from the ID Docker reports back, and be replaced on every `pulumi up`.
-const gatewayImage = new GatewayImage("gateway-image", { image: config.get("gatewayImage") ?? DEFAULT_GATEWAY_IMAGE_NAME, pull: true });
+const gatewayImage = new GatewayImage("gateway-image", {
+  image: config.get("gatewayImage") ?? DEFAULT_GATEWAY_IMAGE_NAME,
+  pull: true,
+});
 const mesh = new ConsulMesh("mesh", { ...model, gatewayImage: gatewayImage.imageRef });
 
 /** Which path each upstream takes, and which configuration level decided it. */

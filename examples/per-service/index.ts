@@ -27,14 +27,24 @@ export const model: Mesh = {
       datacenter: "dc1",
       port: 8080,
       address: "web-dc1",
-      connect: { sidecarService: { port: 21000, proxy: { upstreams: [{ destinationName: "api", datacenter: "dc2", localBindPort: 10000 }] } } },
+      connect: {
+        sidecarService: {
+          port: 21000,
+          proxy: { upstreams: [{ destinationName: "api", datacenter: "dc2", localBindPort: 10000 }] },
+        },
+      },
     },
     {
       name: "admin",
       datacenter: "dc1",
       port: 8081,
       address: "admin-dc1",
-      connect: { sidecarService: { port: 21001, proxy: { upstreams: [{ destinationName: "api", datacenter: "dc2", localBindPort: 10000 }] } } },
+      connect: {
+        sidecarService: {
+          port: 21001,
+          proxy: { upstreams: [{ destinationName: "api", datacenter: "dc2", localBindPort: 10000 }] },
+        },
+      },
     },
     { name: "api", datacenter: "dc2", port: 8080, address: "api-dc2", connect: { sidecarService: { port: 21000 } } },
   ],
@@ -42,7 +52,10 @@ export const model: Mesh = {
 
 // The gateway image by its ID (a local image is found, not pulled): a container given a name
 // would differ from the ID Docker reports back, and be replaced on every `pulumi up`.
-const gatewayImage = new GatewayImage("gateway-image", { image: config.get("gatewayImage") ?? DEFAULT_GATEWAY_IMAGE_NAME, pull: true });
+const gatewayImage = new GatewayImage("gateway-image", {
+  image: config.get("gatewayImage") ?? DEFAULT_GATEWAY_IMAGE_NAME,
+  pull: true,
+});
 const mesh = new ConsulMesh("mesh", { ...model, gatewayImage: gatewayImage.imageRef });
 
 /** Which path each upstream takes, and which configuration level decided it. */

@@ -63,7 +63,10 @@ export const model: Mesh = {
 
 // The gateway image by its ID (a local image is found, not pulled): a container given a name
 // would differ from the ID Docker reports back, and be replaced on every `pulumi up`.
-const gatewayImage = new GatewayImage("gateway-image", { image: config.get("gatewayImage") ?? DEFAULT_GATEWAY_IMAGE_NAME, pull: true });
+const gatewayImage = new GatewayImage("gateway-image", {
+  image: config.get("gatewayImage") ?? DEFAULT_GATEWAY_IMAGE_NAME,
+  pull: true,
+});
 const mesh = new ConsulMesh("mesh", { ...model, gatewayImage: gatewayImage.imageRef });
 
 /** Which path each upstream takes, and which configuration level decided it. */

@@ -25,7 +25,9 @@ if (routeSource !== "consul" && routeSource !== "file") {
 const image = new GatewayImage(
   "gateway-image",
   // A published image by its ID (pulled, or found locally), so that containers are not replaced on every `pulumi up`.
-  published !== undefined ? { image: published, pull: true } : { context: config.get("gatewayImageContext"), baseImage: config.get("gatewayBaseImage") },
+  published !== undefined
+    ? { image: published, pull: true }
+    : { context: config.get("gatewayImageContext"), baseImage: config.get("gatewayBaseImage") },
 );
 
 const mesh = new ConsulMesh("mesh", { ...defaultMesh(), gatewayImage: image.imageRef, routeSource });
@@ -35,4 +37,6 @@ export const routePlan = mesh.routePlan;
 /** The same, as a table. */
 export const routePlanText = mesh.routePlanText;
 /** Consul's HTTP API of each datacenter, on this host. */
-export const consulAddresses = Object.fromEntries(Object.entries(mesh.datacenters).map(([name, dc]) => [name, dc.httpAddress]));
+export const consulAddresses = Object.fromEntries(
+  Object.entries(mesh.datacenters).map(([name, dc]) => [name, dc.httpAddress]),
+);

@@ -4,7 +4,15 @@
  * regression input), then random mutations of the seeds. A case that fails can therefore be
  * regenerated from its number alone, in any process.
  */
-import { extension, frame, layoutOf, serverNameExtension, unframe, withExtensions, type HelloLayout } from "./hello-layout";
+import {
+  extension,
+  frame,
+  layoutOf,
+  serverNameExtension,
+  unframe,
+  withExtensions,
+  type HelloLayout,
+} from "./hello-layout";
 import { fuzzName } from "./names";
 import { Prng } from "./prng";
 
@@ -68,7 +76,12 @@ type Systematic = (seeds: readonly Seed[]) => FuzzCase[];
 
 const SYSTEMATIC: Systematic[] = [
   // Every seed cut short at every byte.
-  (seeds) => seeds.flatMap((s) => Array.from({ length: s.framed.length }, (_, at) => hello("truncation", s.framed.subarray(0, at), [1 + (at % 97)]))),
+  (seeds) =>
+    seeds.flatMap((s) =>
+      Array.from({ length: s.framed.length }, (_, at) =>
+        hello("truncation", s.framed.subarray(0, at), [1 + (at % 97)]),
+      ),
+    ),
   // Every length field of every seed one off both ways, in the seed's own records and in three.
   (seeds) =>
     seeds.flatMap((s) =>
@@ -82,7 +95,9 @@ const SYSTEMATIC: Systematic[] = [
   // Every record length of every seed one off both ways.
   (seeds) =>
     seeds.flatMap((s) =>
-      recordLengthOffsets(s.framed).flatMap((at) => [-1, 1].map((delta) => hello("length-off-by-one", offByOne(s.framed, at, 2, delta), [3]))),
+      recordLengthOffsets(s.framed).flatMap((at) =>
+        [-1, 1].map((delta) => hello("length-off-by-one", offByOne(s.framed, at, 2, delta), [3])),
+      ),
     ),
 ];
 
@@ -110,40 +125,79 @@ const INTERESTING = [0x00, 0x01, 0x02, 0x03, 0x16, 0x7f, 0x80, 0xfe, 0xff];
 
 /** Random mutators with their weights (out of 100). */
 const MUTATORS: Array<[number, Mutator]> = [
-  [30, (seed, prng) => hello("havoc", havoc(prng.chance(0.5) ? seed.framed : frame(seed.message, randomSizes(prng)), prng), chunking(prng))],
-  [8, (seed, prng) => {
-    const field = prng.pick(seed.layout.lengthFields);
-    const message = offByOne(seed.message, field.at, field.width, prng.pick([-1, 1, -2, 2, 0x100, -0x100]));
-    return hello("length-off-by-one", frame(message, randomSizes(prng)), chunking(prng));
-  }],
-  [4, (seed, prng) => hello("truncation", frame(seed.message, randomSizes(prng)).subarray(0, prng.below(seed.framed.length + 40)), chunking(prng))],
-  [10, (seed, prng) => {
-    const extensions = seed.layout.extensions.map((e) => e.bytes);
-    const copy = extensions.length > 0 ? prng.pick(extensions) : serverNameExtension([[0, Buffer.from("a")]]);
-    extensions.splice(prng.below(extensions.length + 1), 0, copy);
-    return hello("duplicate-extension", frame(withExtensions(seed.layout, extensions), randomSizes(prng)), chunking(prng));
-  }],
-  [10, (seed, prng) => {
-    const extensions = seed.layout.extensions.map((e) => e.bytes);
-    const size = prng.pick([0, 1, 255, 256, 4096, 16_000, 16_300, 16_400, 17_000, 65_535]);
-    const oversized = prng.chance(0.5)
-      ? extension(prng.pick([21, 0xfe0d, 0x4a4a, 41, 10]), Buffer.alloc(size, prng.below(256)))
-      : lyingLength(extension(prng.pick([0, 21, 43]), prng.bytes(prng.below(64))), prng);
-    extensions.splice(prng.below(extensions.length + 1), 0, oversized);
-    return hello("oversized-extension", frame(withExtensions(seed.layout, extensions), randomSizes(prng)), chunking(prng));
-  }],
-  [15, (seed, prng) => {
-    const extensions = seed.layout.extensions.filter((e) => e.type !== 0).map((e) => e.bytes);
-    extensions.splice(prng.below(extensions.length + 1), 0, serverNameExtension(nameEntries(prng)));
-    return hello("server-name", frame(withExtensions(seed.layout, extensions), randomSizes(prng)), chunking(prng));
-  }],
+  [
+    30,
+    (seed, prng) =>
+      hello(
+        "havoc",
+        havoc(prng.chance(0.5) ? seed.framed : frame(seed.message, randomSizes(prng)), prng),
+        chunking(prng),
+      ),
+  ],
+  [
+    8,
+    (seed, prng) => {
+      const field = prng.pick(seed.layout.lengthFields);
+      const message = offByOne(seed.message, field.at, field.width, prng.pick([-1, 1, -2, 2, 0x100, -0x100]));
+      return hello("length-off-by-one", frame(message, randomSizes(prng)), chunking(prng));
+    },
+  ],
+  [
+    4,
+    (seed, prng) =>
+      hello(
+        "truncation",
+        frame(seed.message, randomSizes(prng)).subarray(0, prng.below(seed.framed.length + 40)),
+        chunking(prng),
+      ),
+  ],
+  [
+    10,
+    (seed, prng) => {
+      const extensions = seed.layout.extensions.map((e) => e.bytes);
+      const copy = extensions.length > 0 ? prng.pick(extensions) : serverNameExtension([[0, Buffer.from("a")]]);
+      extensions.splice(prng.below(extensions.length + 1), 0, copy);
+      return hello(
+        "duplicate-extension",
+        frame(withExtensions(seed.layout, extensions), randomSizes(prng)),
+        chunking(prng),
+      );
+    },
+  ],
+  [
+    10,
+    (seed, prng) => {
+      const extensions = seed.layout.extensions.map((e) => e.bytes);
+      const size = prng.pick([0, 1, 255, 256, 4096, 16_000, 16_300, 16_400, 17_000, 65_535]);
+      const oversized = prng.chance(0.5)
+        ? extension(prng.pick([21, 0xfe0d, 0x4a4a, 41, 10]), Buffer.alloc(size, prng.below(256)))
+        : lyingLength(extension(prng.pick([0, 21, 43]), prng.bytes(prng.below(64))), prng);
+      extensions.splice(prng.below(extensions.length + 1), 0, oversized);
+      return hello(
+        "oversized-extension",
+        frame(withExtensions(seed.layout, extensions), randomSizes(prng)),
+        chunking(prng),
+      );
+    },
+  ],
+  [
+    15,
+    (seed, prng) => {
+      const extensions = seed.layout.extensions.filter((e) => e.type !== 0).map((e) => e.bytes);
+      extensions.splice(prng.below(extensions.length + 1), 0, serverNameExtension(nameEntries(prng)));
+      return hello("server-name", frame(withExtensions(seed.layout, extensions), randomSizes(prng)), chunking(prng));
+    },
+  ],
   [5, (seed, prng) => hello("reframed", frame(seed.message, randomSizes(prng)), chunking(prng))],
-  [6, (_seed, prng) => {
-    const head = Buffer.from([0x16, 0x03, prng.below(5), 0, 0, 0x01, 0, 0, 0]);
-    head.writeUInt16BE(prng.chance(0.5) ? prng.below(0x4100) : prng.between(1, 64), 3);
-    head.writeUIntBE(prng.chance(0.5) ? prng.below(0x1000000) : prng.between(0, 600), 6, 3);
-    return hello("garbage", Buffer.concat([head, prng.bytes(prng.below(700))]), chunking(prng));
-  }],
+  [
+    6,
+    (_seed, prng) => {
+      const head = Buffer.from([0x16, 0x03, prng.below(5), 0, 0, 0x01, 0, 0, 0]);
+      head.writeUInt16BE(prng.chance(0.5) ? prng.below(0x4100) : prng.between(1, 64), 3);
+      head.writeUIntBE(prng.chance(0.5) ? prng.below(0x1000000) : prng.between(0, 600), 6, 3);
+      return hello("garbage", Buffer.concat([head, prng.bytes(prng.below(700))]), chunking(prng));
+    },
+  ],
   [12, (_seed, prng) => ({ strategy: "router-name", name: fuzzName(prng) })],
 ];
 const WEIGHT = MUTATORS.reduce((sum, [weight]) => sum + weight, 0);
@@ -167,11 +221,18 @@ function havoc(input: Buffer, prng: Prng): Buffer {
         bytes = Buffer.concat([bytes.subarray(0, at), prng.bytes(prng.between(1, 16)), bytes.subarray(at)]);
         break;
       case 4:
-        bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(Math.min(bytes.length, at + prng.between(1, 32)))]);
+        bytes = Buffer.concat([
+          bytes.subarray(0, at),
+          bytes.subarray(Math.min(bytes.length, at + prng.between(1, 32))),
+        ]);
         break;
       default: {
         const from = prng.below(bytes.length);
-        bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(from, from + prng.between(1, 64)), bytes.subarray(at)]);
+        bytes = Buffer.concat([
+          bytes.subarray(0, at),
+          bytes.subarray(from, from + prng.between(1, 64)),
+          bytes.subarray(at),
+        ]);
       }
     }
   }

@@ -45,8 +45,12 @@ export function readCorpus(dir: string): Corpus {
  * @returns the file's path, relative to the corpus folder.
  */
 export function keepCrasher(dir: string, kind: string, fuzzCase: FuzzCase): string {
-  const [content, ext] = fuzzCase.strategy === "router-name" ? [Buffer.from(fuzzCase.name, "utf8"), "name"] : [fuzzCase.input, "bin"];
-  const file = path.join("crashers", `${kind}-${createHash("sha256").update(content).digest("hex").slice(0, 12)}.${ext}`);
+  const [content, ext] =
+    fuzzCase.strategy === "router-name" ? [Buffer.from(fuzzCase.name, "utf8"), "name"] : [fuzzCase.input, "bin"];
+  const file = path.join(
+    "crashers",
+    `${kind}-${createHash("sha256").update(content).digest("hex").slice(0, 12)}.${ext}`,
+  );
   mkdirSync(path.join(dir, "crashers"), { recursive: true });
   writeFileSync(path.join(dir, file), content);
   return file;

@@ -38,7 +38,12 @@ interface FuzzRun {
 function runWorker(options: Required<FuzzPhaseOptions>): Promise<FuzzRun> {
   const progress = new SharedArrayBuffer(4);
   const position = new Int32Array(progress);
-  const data: FuzzWorkerData = { cases: options.cases, runSeed: options.runSeed, corpusDir: options.corpusDir, progress };
+  const data: FuzzWorkerData = {
+    cases: options.cases,
+    runSeed: options.runSeed,
+    corpusDir: options.corpusDir,
+    progress,
+  };
   const script = `require(${JSON.stringify(TS_REGISTER)}); require(${JSON.stringify(path.join(__dirname, "fuzz-worker.ts"))});`;
   const worker = new Worker(script, { eval: true, workerData: data });
   const started = Date.now();
@@ -46,19 +51,24 @@ function runWorker(options: Required<FuzzPhaseOptions>): Promise<FuzzRun> {
   return new Promise((resolve) => {
     let last = -1;
     let since = Date.now();
-    const watchdog = setInterval(() => {
-      const now = Atomics.load(position, 0);
-      if (now !== last) [last, since] = [now, Date.now()];
-      else if (Date.now() - since > options.hangMs) {
-        run.hang = now;
-        void worker.terminate();
-      }
-    }, Math.max(50, options.hangMs / 4));
+    const watchdog = setInterval(
+      () => {
+        const now = Atomics.load(position, 0);
+        if (now !== last) [last, since] = [now, Date.now()];
+        else if (Date.now() - since > options.hangMs) {
+          run.hang = now;
+          void worker.terminate();
+        }
+      },
+      Math.max(50, options.hangMs / 4),
+    );
     worker.on("message", (message: FuzzWorkerMessage) => {
       if (message.type === "done") run.done = message;
       else run.violations.push(message);
     });
-    worker.on("error", (error) => run.violations.push({ index: Atomics.load(position, 0), kind: "crash", detail: error.stack ?? error.message }));
+    worker.on("error", (error) =>
+      run.violations.push({ index: Atomics.load(position, 0), kind: "crash", detail: error.stack ?? error.message }),
+    );
     worker.on("exit", () => {
       clearInterval(watchdog);
       run.ms = Date.now() - started;
@@ -76,19 +86,28 @@ export async function fuzzPhase(options: FuzzPhaseOptions): Promise<Check[]> {
   const list = checkList("Bad input");
   const run = await runWorker(settings);
   const corpus = readCorpus(settings.corpusDir);
-  const cases = new FuzzCases(corpus.seeds, { bytes: corpus.crasherBytes, names: corpus.crasherNames }, settings.runSeed);
+  const cases = new FuzzCases(
+    corpus.seeds,
+    { bytes: corpus.crasherBytes, names: corpus.crasherNames },
+    settings.runSeed,
+  );
   const kept: string[] = [];
   const keep = (kind: string, index: number) => {
     if (kept.length < settings.maxKept) kept.push(keepCrasher(settings.corpusDir, kind, cases.at(index)));
   };
   for (const v of run.violations) {
     keep(v.kind, v.index);
-    if (kept.length <= 3) process.stdout.write(`    case ${v.index} (${cases.at(v.index).strategy}): ${v.kind}: ${v.detail.split("\n")[0]}\n`);
+    if (kept.length <= 3)
+      process.stdout.write(
+        `    case ${v.index} (${cases.at(v.index).strategy}): ${v.kind}: ${v.detail.split("\n")[0]}\n`,
+      );
   }
   if (run.hang !== undefined) keep("hang", run.hang);
 
   const checked = run.done ? Object.values(run.done.byStrategy).reduce((a, b) => a + b, 0) : 0;
-  const byStrategy = run.done ? STRATEGIES.filter((s) => run.done?.byStrategy[s]).map((s) => `${s} ${formatCount(run.done?.byStrategy[s] ?? 0)}`) : [];
+  const byStrategy = run.done
+    ? STRATEGIES.filter((s) => run.done?.byStrategy[s]).map((s) => `${s} ${formatCount(run.done?.byStrategy[s] ?? 0)}`)
+    : [];
   list.add(
     "fuzz cases run (ClientHello reader and router)",
     `${formatCount(checked)} in ${(run.ms / 1000).toFixed(1)} s, seed ${settings.runSeed}, ${corpus.seeds.length} captured seeds; ${byStrategy.join(", ")}`,
@@ -103,12 +122,22 @@ export async function fuzzPhase(options: FuzzPhaseOptions): Promise<Check[]> {
     `0 over ${settings.hangMs} ms`,
     run.hang === undefined,
   );
-  list.add("names routed that parseSni refuses", count("accepted-name-parse-sni-rejects"), "0", count("accepted-name-parse-sni-rejects") === 0);
+  list.add(
+    "names routed that parseSni refuses",
+    count("accepted-name-parse-sni-rejects"),
+    "0",
+    count("accepted-name-parse-sni-rejects") === 0,
+  );
   const others = VIOLATIONS.filter((k) => k !== "crash" && k !== "accepted-name-parse-sni-rejects");
   const otherCount = others.reduce((sum, k) => sum + count(k), 0);
   list.add(
     "other oracle violations (model reader disagrees, answer depends on cutting, bytes not kept, non-host name routed, case changes route)",
-    otherCount === 0 ? "0" : others.filter((k) => count(k)).map((k) => `${k} ${count(k)}`).join(", "),
+    otherCount === 0
+      ? "0"
+      : others
+          .filter((k) => count(k))
+          .map((k) => `${k} ${count(k)}`)
+          .join(", "),
     "0",
     otherCount === 0,
   );

@@ -59,7 +59,13 @@ function run(data: FuzzWorkerData): void {
     byStrategy[fuzzCase.strategy]++;
     if (violation) parentPort?.postMessage({ type: "violation", index, ...violation } satisfies FuzzWorkerMessage);
   }
-  parentPort?.postMessage({ type: "done", byStrategy, systematic: cases.systematicCount, slowestMs, slowestIndex } satisfies FuzzWorkerMessage);
+  parentPort?.postMessage({
+    type: "done",
+    byStrategy,
+    systematic: cases.systematicCount,
+    slowestMs,
+    slowestIndex,
+  } satisfies FuzzWorkerMessage);
 }
 
 run(workerData as FuzzWorkerData);

@@ -47,7 +47,7 @@ export interface HelloLayout {
  */
 export function unframe(framed: Buffer): { message: Buffer; recordSizes: number[] } {
   const payloads: Buffer[] = [];
-  for (let p = 0; p + 5 <= framed.length; ) {
+  for (let p = 0; p + 5 <= framed.length;) {
     const length = framed.readUInt16BE(p + 3);
     payloads.push(framed.subarray(p + 5, p + 5 + length));
     p += 5 + length;
@@ -137,7 +137,9 @@ export function extension(type: number, data: Buffer): Buffer {
  * @param entries each entry's name type (0 is host_name) and name bytes.
  */
 export function serverNameExtension(entries: ReadonlyArray<readonly [number, Buffer]>): Buffer {
-  const list = Buffer.concat(entries.map(([type, name]) => Buffer.concat([Buffer.from([type, name.length >> 8, name.length & 0xff]), name])));
+  const list = Buffer.concat(
+    entries.map(([type, name]) => Buffer.concat([Buffer.from([type, name.length >> 8, name.length & 0xff]), name])),
+  );
   const length = Buffer.alloc(2);
   length.writeUInt16BE(list.length);
   return extension(EXTENSION_SERVER_NAME, Buffer.concat([length, list]));

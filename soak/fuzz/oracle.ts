@@ -5,7 +5,12 @@
  * name given to the router directly: the router never throws, and never routes a name that
  * `parseSni` refuses, nor routes it anywhere but where the parsed name says.
  */
-import { ClientHelloReader, DEFAULT_MAX_HELLO_LENGTH, HELLO_FAILURE_REASONS, type HelloResult } from "../../gateway/client-hello";
+import {
+  ClientHelloReader,
+  DEFAULT_MAX_HELLO_LENGTH,
+  HELLO_FAILURE_REASONS,
+  type HelloResult,
+} from "../../gateway/client-hello";
 import { route, ROUTE_REJECT_REASONS, type RouteDecision } from "../../gateway/router";
 import { gatewayKey, serviceKey } from "../../gateway/route-table";
 import { parseSni } from "../../mesh/sni";
@@ -66,10 +71,13 @@ function checkBytes(input: Buffer, chunks: readonly number[]): Violation | undef
   const answer = input.length > 0 ? reader.push(input) : reader.state;
   const bad = badAnswer(answer);
   if (bad) return bad;
-  if (!reader.bytes.equals(input)) return { kind: "bytes-not-kept", detail: `kept ${reader.bytes.length} of ${input.length} bytes` };
+  if (!reader.bytes.equals(input))
+    return { kind: "bytes-not-kept", detail: `kept ${reader.bytes.length} of ${input.length} bytes` };
   const model = modelAnswer(input);
-  const agrees = answer.status === "error" ? model.status === "refused" : JSON.stringify(answer) === JSON.stringify(model);
-  if (!agrees) return { kind: "model-disagrees", detail: `reader ${JSON.stringify(answer)}, model ${JSON.stringify(model)}` };
+  const agrees =
+    answer.status === "error" ? model.status === "refused" : JSON.stringify(answer) === JSON.stringify(model);
+  if (!agrees)
+    return { kind: "model-disagrees", detail: `reader ${JSON.stringify(answer)}, model ${JSON.stringify(model)}` };
   const cuts = chunks.length > 0 ? [chunks] : Array.from({ length: input.length - 1 }, (_, i) => [i + 1, input.length]);
   for (const sizes of cuts) {
     const violation = checkCut(input, sizes, answer);
@@ -90,11 +98,18 @@ function checkCut(input: Buffer, sizes: readonly number[], whole: HelloResult): 
   }
   const bad = badAnswer(answer);
   if (bad) return bad;
-  if (!reader.bytes.equals(input.subarray(0, pushed))) return { kind: "bytes-not-kept", detail: `pushes of ${sizes.join(",")}: kept ${reader.bytes.length} of ${pushed} bytes` };
+  if (!reader.bytes.equals(input.subarray(0, pushed)))
+    return {
+      kind: "bytes-not-kept",
+      detail: `pushes of ${sizes.join(",")}: kept ${reader.bytes.length} of ${pushed} bytes`,
+    };
   // Pushed in pieces, a hello over the buffer cap may be refused before a single push of it would be read.
   const comparable = input.length <= MAX_BUFFERED || answer.status === "done";
   if (comparable && JSON.stringify(answer) !== JSON.stringify(whole)) {
-    return { kind: "chunking-changes-answer", detail: `one push: ${JSON.stringify(whole)}; pushes of ${sizes.slice(0, 12).join(",")}: ${JSON.stringify(answer)}` };
+    return {
+      kind: "chunking-changes-answer",
+      detail: `one push: ${JSON.stringify(whole)}; pushes of ${sizes.slice(0, 12).join(",")}: ${JSON.stringify(answer)}`,
+    };
   }
   return undefined;
 }
@@ -110,14 +125,17 @@ function badAnswer(answer: HelloResult): Violation | undefined {
 function checkName(name: string): Violation | undefined {
   const decision = route(name, FUZZ_TABLE, FUZZ_DATACENTER, FUZZ_TRUST_DOMAIN);
   if (decision.kind === "reject") {
-    return (ROUTE_REJECT_REASONS as readonly string[]).includes(decision.reason) ? undefined : { kind: "bad-answer", detail: JSON.stringify(decision) };
+    return (ROUTE_REJECT_REASONS as readonly string[]).includes(decision.reason)
+      ? undefined
+      : { kind: "bad-answer", detail: JSON.stringify(decision) };
   }
   if (!/^[A-Za-z0-9._-]+$/.test(name)) return { kind: "routed-non-host-name", detail: JSON.stringify(name) };
   const wrong = misrouted(name, decision);
   if (wrong) return { kind: "accepted-name-parse-sni-rejects", detail: `${JSON.stringify(name)}: ${wrong}` };
   if (ASCII.test(name)) {
     const upper = route(name.toUpperCase(), FUZZ_TABLE, FUZZ_DATACENTER, FUZZ_TRUST_DOMAIN);
-    if (JSON.stringify(upper) !== JSON.stringify(decision)) return { kind: "case-changes-route", detail: JSON.stringify(name) };
+    if (JSON.stringify(upper) !== JSON.stringify(decision))
+      return { kind: "case-changes-route", detail: JSON.stringify(name) };
   }
   return undefined;
 }
@@ -128,10 +146,14 @@ function misrouted(name: string, decision: Exclude<RouteDecision, { kind: "rejec
   if (parsed === undefined) return "routed, but parseSni refuses it";
   if (parsed.datacenter !== decision.datacenter) return `routed to ${decision.datacenter}, named ${parsed.datacenter}`;
   if (decision.kind === "local") {
-    if (parsed.kind !== "service" || parsed.datacenter !== FUZZ_DATACENTER) return "routed locally, not a local service name";
-    if (!FUZZ_TABLE.services.has(serviceKey(parsed.partition, parsed.namespace, parsed.service, parsed.subset))) return "routed to a service the table lacks";
+    if (parsed.kind !== "service" || parsed.datacenter !== FUZZ_DATACENTER)
+      return "routed locally, not a local service name";
+    if (!FUZZ_TABLE.services.has(serviceKey(parsed.partition, parsed.namespace, parsed.service, parsed.subset)))
+      return "routed to a service the table lacks";
     return undefined;
   }
   if (parsed.datacenter === FUZZ_DATACENTER) return "routed to a remote gateway, named the local datacenter";
-  return FUZZ_TABLE.gateways.has(gatewayKey(parsed.datacenter, parsed.partition)) ? undefined : "routed to a datacenter the table lacks";
+  return FUZZ_TABLE.gateways.has(gatewayKey(parsed.datacenter, parsed.partition))
+    ? undefined
+    : "routed to a datacenter the table lacks";
 }

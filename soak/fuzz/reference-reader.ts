@@ -60,11 +60,15 @@ class Cursor {
  * @param maxHelloLength largest handshake message accepted. Default: the gateway's default.
  * @param maxBufferedBytes most bytes held without a complete hello. Default: `maxHelloLength + 1024`.
  */
-export function modelAnswer(input: Buffer, maxHelloLength = DEFAULT_MAX_HELLO_LENGTH, maxBufferedBytes = maxHelloLength + 1024): ModelAnswer {
+export function modelAnswer(
+  input: Buffer,
+  maxHelloLength = DEFAULT_MAX_HELLO_LENGTH,
+  maxBufferedBytes = maxHelloLength + 1024,
+): ModelAnswer {
   const payloads: Buffer[] = [];
   let received = 0;
   let size = 0; // of the whole message, once its header is in
-  for (let p = 0; p < input.length; ) {
+  for (let p = 0; p < input.length;) {
     if (input[p] !== 0x16) return REFUSED; // a handshake record, nothing else
     if (p + 1 < input.length && input[p + 1] !== 3) return REFUSED;
     if (p + 5 > input.length) break;

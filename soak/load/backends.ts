@@ -57,5 +57,10 @@ export class Backends {
  * @param sni the server name every connection sends.
  */
 export function startClients(workDir: string, host: string, port: number, sni: string): SoakChild {
-  return SoakChild.start("clients", "load/clients.ts", [host, String(port), sni], path.join(workDir, `clients-${port}.log`));
+  return SoakChild.start(
+    "clients",
+    "load/clients.ts",
+    [host, String(port), sni],
+    path.join(workDir, `clients-${port}.log`),
+  );
 }

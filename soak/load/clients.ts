@@ -29,7 +29,13 @@ let nextSource = 0;
 /** Opens a connection, sends the hello and `payload`, and resolves once all of it has come back. */
 function open(payload: Buffer): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port, localAddress: SOURCES[nextSource++ % SOURCES.length], allowHalfOpen: true, noDelay: true });
+    const socket = net.connect({
+      host,
+      port,
+      localAddress: SOURCES[nextSource++ % SOURCES.length],
+      allowHalfOpen: true,
+      noDelay: true,
+    });
     const expected = HELLO.length + payload.length;
     let received = 0;
     const fail = (why: string) => {
@@ -185,10 +191,26 @@ async function refused(count: number, parallel: number, bytes: Buffer) {
 }
 
 /** Streams and arrivals running until `stopStreams`. */
-const streaming = { running: false, streams: 0, broken: 0, echoes: 0, arrivals: 0, arrivalFailures: 0, done: [] as Promise<void>[] };
+const streaming = {
+  running: false,
+  streams: 0,
+  broken: 0,
+  echoes: 0,
+  arrivals: 0,
+  arrivalFailures: 0,
+  done: [] as Promise<void>[],
+};
 
 async function startStreams(count: number, arrivalsPerSecond: number) {
-  Object.assign(streaming, { running: true, streams: 0, broken: 0, echoes: 0, arrivals: 0, arrivalFailures: 0, done: [] });
+  Object.assign(streaming, {
+    running: true,
+    streams: 0,
+    broken: 0,
+    echoes: 0,
+    arrivals: 0,
+    arrivalFailures: 0,
+    done: [],
+  });
   const sockets = await Promise.all(Array.from({ length: count }, () => open(PING).catch(() => undefined)));
   streaming.broken += sockets.filter((s) => s === undefined).length;
   for (const [i, socket] of sockets.entries()) {

@@ -19,8 +19,26 @@ export function compiledGatewayHost(workDir: string): Promise<string> {
   compiled ??= (async () => {
     const outDir = path.join(workDir, "gateway-host");
     const tsc = path.join(REPO_ROOT, "node_modules/typescript/bin/tsc");
-    const options = ["--outDir", outDir, "--rootDir", REPO_ROOT, "--module", "commonjs", "--target", "ES2022", "--esModuleInterop", "--skipLibCheck", "--strict", "--types", "node"];
-    await run(process.execPath, [tsc, path.join(REPO_ROOT, "soak/load/gateway-host.ts"), ...options, "--resolveJsonModule"], { cwd: REPO_ROOT });
+    const options = [
+      "--outDir",
+      outDir,
+      "--rootDir",
+      REPO_ROOT,
+      "--module",
+      "commonjs",
+      "--target",
+      "ES2022",
+      "--esModuleInterop",
+      "--skipLibCheck",
+      "--strict",
+      "--types",
+      "node",
+    ];
+    await run(
+      process.execPath,
+      [tsc, path.join(REPO_ROOT, "soak/load/gateway-host.ts"), ...options, "--resolveJsonModule"],
+      { cwd: REPO_ROOT },
+    );
     return path.join(outDir, "soak/load/gateway-host.js");
   })();
   return compiled;

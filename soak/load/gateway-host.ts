@@ -28,7 +28,12 @@ function probe(): GatewayProbe {
   const resources: Record<string, number> = {};
   for (const type of process.getActiveResourcesInfo()) resources[type] = (resources[type] ?? 0) + 1;
   const limit = /^Max open files\s+(\d+)/m.exec(readFileSync("/proc/self/limits", "utf8"));
-  return { fds: readdirSync("/proc/self/fd").length, fdLimit: limit ? Number(limit[1]) : NaN, rssBytes: process.memoryUsage.rss(), resources };
+  return {
+    fds: readdirSync("/proc/self/fd").length,
+    fdLimit: limit ? Number(limit[1]) : NaN,
+    rssBytes: process.memoryUsage.rss(),
+    resources,
+  };
 }
 
 serveRequests(async (request) => {

@@ -38,7 +38,13 @@ export async function loadPhase(settings: SoakSettings): Promise<Check[]> {
     const routesFile = path.join(settings.workDir, "load-routes.json");
     writeRoutes(routesFile, endpoints);
     const start = (name: string, maxConnections: number) =>
-      SoakGateway.start({ name, workDir: settings.workDir, host: HOST, routes: ["--routes", routesFile], maxConnections });
+      SoakGateway.start({
+        name,
+        workDir: settings.workDir,
+        host: HOST,
+        routes: ["--routes", routesFile],
+        maxConnections,
+      });
 
     // Held at once: start with a limit above what the descriptors allow, so that they are the bound.
     let gateway = await start("load-gateway", 30_000);
@@ -47,14 +53,21 @@ export async function loadPhase(settings: SoakSettings): Promise<Check[]> {
     stops.unshift(() => clients.stop());
     await clients.call({ type: "churn", count: 200, parallel: 20 }); // warm-up
     const base = await settled(gateway);
-    const concurrent = settings.concurrent === "fd-limit" ? Math.floor((base.fdLimit - base.fds - FD_HEADROOM) / 2) : settings.concurrent;
+    const concurrent =
+      settings.concurrent === "fd-limit"
+        ? Math.floor((base.fdLimit - base.fds - FD_HEADROOM) / 2)
+        : settings.concurrent;
     await gateway.stop();
     gateway = await start("load-gateway", concurrent + 1000);
     await clients.stop();
     clients = startClients(settings.workDir, HOST, gateway.port, SNI);
     await clients.call({ type: "churn", count: 200, parallel: 20 });
     const before = await settled(gateway);
-    const held = await clients.call<{ established: number; failed: number; ms: number }>({ type: "hold", count: concurrent, parallel: 200 });
+    const held = await clients.call<{ established: number; failed: number; ms: number }>({
+      type: "hold",
+      count: concurrent,
+      parallel: 200,
+    });
     const ping = await clients.call<{ alive: number; dead: number; ms: number }>({ type: "ping" });
     const atPeak = await gateway.probe();
     const gauge = await gateway.metric("sni_gateway_active_connections");
@@ -62,7 +75,9 @@ export async function loadPhase(settings: SoakSettings): Promise<Check[]> {
       "concurrent established connections through one gateway",
       `${formatCount(held.established)} opened in ${(held.ms / 1000).toFixed(1)} s (${held.failed} failed), ${formatCount(ping.alive)} answered an echo (${ping.dead} did not); ` +
         `gateway at ${formatCount(atPeak.fds)} of its ${formatCount(atPeak.fdLimit)} open files, --max-connections ${formatCount(concurrent + 1000)}`,
-      settings.concurrent === "fd-limit" ? `all that the open-file limit allows (${formatCount(concurrent)})` : `${formatCount(concurrent)}`,
+      settings.concurrent === "fd-limit"
+        ? `all that the open-file limit allows (${formatCount(concurrent)})`
+        : `${formatCount(concurrent)}`,
       held.established === concurrent && ping.alive === concurrent && gauge === concurrent,
     );
     const perConnection = (atPeak.rssBytes - before.rssBytes) / concurrent;
@@ -75,7 +90,11 @@ export async function loadPhase(settings: SoakSettings): Promise<Check[]> {
     await clients.call({ type: "release" });
 
     // Churn, then everything back where it was.
-    const churn = await clients.call<{ ok: number; failed: number; ms: number }>({ type: "churn", count: settings.churn, parallel: 100 });
+    const churn = await clients.call<{ ok: number; failed: number; ms: number }>({
+      type: "churn",
+      count: settings.churn,
+      parallel: 100,
+    });
     list.add(
       "connections opened, echoed and closed in churn",
       `${formatCount(churn.ok)} in ${(churn.ms / 1000).toFixed(1)} s (${formatCount(churn.ok / (churn.ms / 1000))}/s), ${churn.failed} failed`,
@@ -88,7 +107,10 @@ export async function loadPhase(settings: SoakSettings): Promise<Check[]> {
       "after churn: open files, timers, sockets and the active-connection gauge",
       `files ${before.fds} → ${after.fds}, timers ${timers(before)} → ${timers(after)}, sockets ${sockets(before)} → ${sockets(after)}, gauge ${afterGauge}`,
       "back at their starting values",
-      after.fds === before.fds && timers(after) <= timers(before) && sockets(after) === sockets(before) && afterGauge === 0,
+      after.fds === before.fds &&
+        timers(after) <= timers(before) &&
+        sockets(after) === sockets(before) &&
+        afterGauge === 0,
     );
 
     // Over the connection limit.
@@ -114,7 +136,11 @@ export async function loadPhase(settings: SoakSettings): Promise<Check[]> {
       `${formatCount(over - refused.stillOpen)} of ${formatCount(over)} closed (median ${refused.medianMs.toFixed(1)} ms, slowest ${refused.maxMs.toFixed(0)} ms), ` +
         `${refused.received} bytes back, ${formatCount(counted)} counted over-limit, ${reachedBackends} reached a backend`,
       `all closed within 1 s, 0 bytes, all counted, none reach a backend`,
-      refused.stillOpen === 0 && refused.maxMs < 1000 && refused.received === 0 && counted === over && reachedBackends === 0,
+      refused.stillOpen === 0 &&
+        refused.maxMs < 1000 &&
+        refused.received === 0 &&
+        counted === over &&
+        reachedBackends === 0,
     );
     list.add(
       "admin server during the overflow (/healthz every 50 ms)",

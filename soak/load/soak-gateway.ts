@@ -53,7 +53,15 @@ export class SoakGateway {
    */
   static async start(options: SoakGatewayOptions): Promise<SoakGateway> {
     const [port, adminPort] = await freePorts(options.host, 2);
-    const args = ["--datacenter", "dc1", "--listen", `${options.host}:${port}`, "--admin", `${options.host}:${adminPort}`, ...options.routes];
+    const args = [
+      "--datacenter",
+      "dc1",
+      "--listen",
+      `${options.host}:${port}`,
+      "--admin",
+      `${options.host}:${adminPort}`,
+      ...options.routes,
+    ];
     if (options.maxConnections !== undefined) args.push("--max-connections", String(options.maxConnections));
     args.push("--log-level", options.logLevel ?? "warn", ...(options.extraArgs ?? []));
     const logFile = path.join(options.workDir, `${options.name}.log`);
@@ -62,10 +70,14 @@ export class SoakGateway {
     const child = SoakChild.start(options.name, host, args, logFile, { execArgv: ["--expose-gc"], env });
     const gateway = new SoakGateway(child, options.host, port, `http://${options.host}:${adminPort}`, logFile);
     const page = options.waitReady === false ? "/healthz" : "/readyz";
-    await eventually(`${options.name} to answer ${page}`, async () => (await fetch(`${gateway.adminUrl}${page}`)).status === 200, {
-      timeoutMs: 30_000,
-      intervalMs: 100,
-    });
+    await eventually(
+      `${options.name} to answer ${page}`,
+      async () => (await fetch(`${gateway.adminUrl}${page}`)).status === 200,
+      {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+      },
+    );
     return gateway;
   }
 

@@ -25,7 +25,9 @@ const key = (e: Endpoint) => `${e.address}:${e.port}`;
 
 /** Whether the gateway's `/routes` lists exactly these endpoints for `echo`. */
 async function serves(gateway: SoakGateway, endpoints: readonly Endpoint[]): Promise<boolean> {
-  const routes = JSON.parse(await gateway.admin("/routes")) as { services: Array<{ name: string; endpoints: Endpoint[] }> };
+  const routes = JSON.parse(await gateway.admin("/routes")) as {
+    services: Array<{ name: string; endpoints: Endpoint[] }>;
+  };
   const listed = (routes.services.find((s) => s.name === "echo")?.endpoints ?? []).map(key).sort();
   return JSON.stringify(listed) === JSON.stringify(endpoints.map(key).sort());
 }
@@ -48,14 +50,23 @@ async function underLoad(
   await new Promise((resolve) => setTimeout(resolve, 2000));
   const applied = Date.now();
   await change.apply();
-  await eventually(`the gateway to serve the new ${what} routes`, () => serves(gateway, change.after), { timeoutMs: 20_000, intervalMs: 50 });
+  await eventually(`the gateway to serve the new ${what} routes`, () => serves(gateway, change.after), {
+    timeoutMs: 20_000,
+    intervalMs: 50,
+  });
   const swapMs = Date.now() - applied;
   await new Promise((resolve) => setTimeout(resolve, SWAP_GRACE_MS));
   const removed = change.before.filter((e) => !change.after.some((a) => key(a) === key(e)));
   const added = change.after.filter((e) => !change.before.some((b) => key(b) === key(e)));
   const atSwap = (await backends.stats()).accepted;
   await new Promise((resolve) => setTimeout(resolve, 3000));
-  const result = await clients.call<{ streams: number; broken: number; echoes: number; arrivals: number; arrivalFailures: number }>({ type: "stopStreams" });
+  const result = await clients.call<{
+    streams: number;
+    broken: number;
+    echoes: number;
+    arrivals: number;
+    arrivalFailures: number;
+  }>({ type: "stopStreams" });
   const atEnd = (await backends.stats()).accepted;
   const toRemoved = removed.reduce((sum, e) => sum + (atEnd[key(e)] ?? 0) - (atSwap[key(e)] ?? 0), 0);
   const toAdded = added.reduce((sum, e) => sum + (atEnd[key(e)] ?? 0), 0);
@@ -79,7 +90,10 @@ async function underLoad(
  * @param settings the run's sizes.
  * @param consul real Consul's `dc1`, whose catalog gets the service. Default: none (file only).
  */
-export async function routeChangePhase(settings: SoakSettings, consul?: { dc: RealDatacenter; trustDomain: string }): Promise<Check[]> {
+export async function routeChangePhase(
+  settings: SoakSettings,
+  consul?: { dc: RealDatacenter; trustDomain: string },
+): Promise<Check[]> {
   const list = checkList("Route changes under load");
   const backends = Backends.start(settings.workDir);
   const stops: Array<() => Promise<unknown>> = [() => backends.stop()];
@@ -87,7 +101,12 @@ export async function routeChangePhase(settings: SoakSettings, consul?: { dc: Re
     const endpoints = await Promise.all([1, 2, 3, 4, 5].map((i) => backends.listen(`127.0.4.${i}`)));
     const routesFile = path.join(settings.workDir, "route-change.json");
     writeRoutes(routesFile, endpoints.slice(0, 4));
-    const fileGateway = await SoakGateway.start({ name: "route-change-file-gateway", workDir: settings.workDir, host: HOST, routes: ["--routes", routesFile] });
+    const fileGateway = await SoakGateway.start({
+      name: "route-change-file-gateway",
+      workDir: settings.workDir,
+      host: HOST,
+      routes: ["--routes", routesFile],
+    });
     stops.unshift(() => fileGateway.stop());
     const fileClients = startClients(settings.workDir, HOST, fileGateway.port, ECHO_SNI);
     stops.unshift(() => fileClients.stop());
@@ -99,7 +118,12 @@ export async function routeChangePhase(settings: SoakSettings, consul?: { dc: Re
     if (consul) {
       const { dc, trustDomain } = consul;
       for (const [i, e] of endpoints.slice(0, 4).entries()) await registerProxy(dc, i + 1, e);
-      await register(dc, "/v1/agent/service/register", { Name: "echo", ID: "echo", Address: endpoints[0].address, Port: endpoints[0].port });
+      await register(dc, "/v1/agent/service/register", {
+        Name: "echo",
+        ID: "echo",
+        Address: endpoints[0].address,
+        Port: endpoints[0].port,
+      });
       const consulGateway = await SoakGateway.start({
         name: "route-change-consul-gateway",
         workDir: settings.workDir,
@@ -107,8 +131,17 @@ export async function routeChangePhase(settings: SoakSettings, consul?: { dc: Re
         routes: ["--consul", dc.httpAddress, "--no-register"],
       });
       stops.unshift(() => consulGateway.stop());
-      await eventually("the Consul-mode gateway to route echo's four proxies", () => serves(consulGateway, endpoints.slice(0, 4)), { timeoutMs: 30_000 });
-      const consulClients = startClients(settings.workDir, HOST, consulGateway.port, serviceSni({ service: "echo", datacenter: "dc1", trustDomain }));
+      await eventually(
+        "the Consul-mode gateway to route echo's four proxies",
+        () => serves(consulGateway, endpoints.slice(0, 4)),
+        { timeoutMs: 30_000 },
+      );
+      const consulClients = startClients(
+        settings.workDir,
+        HOST,
+        consulGateway.port,
+        serviceSni({ service: "echo", datacenter: "dc1", trustDomain }),
+      );
       stops.unshift(() => consulClients.stop());
       await underLoad(list, "Consul catalog", settings, consulGateway, consulClients, backends, {
         before: endpoints.slice(0, 4),
@@ -119,7 +152,8 @@ export async function routeChangePhase(settings: SoakSettings, consul?: { dc: Re
         },
       });
       stops.push(async () => {
-        for (const id of ["echo", ...[2, 3, 4, 5].map((i) => `echo-proxy-${i}`)]) await register(dc, `/v1/agent/service/deregister/${id}`);
+        for (const id of ["echo", ...[2, 3, 4, 5].map((i) => `echo-proxy-${i}`)])
+          await register(dc, `/v1/agent/service/deregister/${id}`);
       });
     }
   } finally {
@@ -142,5 +176,6 @@ function registerProxy(dc: RealDatacenter, n: number, endpoint: Endpoint): Promi
 
 async function register(dc: RealDatacenter, apiPath: string, body?: unknown): Promise<void> {
   const answer = await dc.api("PUT", apiPath, body);
-  if (answer.status !== 200) throw new SoakError("E_SOAK_SETUP", `PUT ${apiPath}`, `HTTP ${answer.status} ${answer.text}`);
+  if (answer.status !== 200)
+    throw new SoakError("E_SOAK_SETUP", `PUT ${apiPath}`, `HTTP ${answer.status} ${answer.text}`);
 }

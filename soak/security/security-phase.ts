@@ -34,7 +34,12 @@ function helloWithoutSni(): Buffer {
 const REFUSED: Array<[string, Buffer]> = [
   ["unknown service", syntheticHello(serviceSni({ service: "nope", datacenter: "dc1", trustDomain: TD }))],
   ["unknown datacenter", syntheticHello(serviceSni({ service: "echo", datacenter: "dc9", trustDomain: TD }))],
-  ["foreign trust domain", syntheticHello(serviceSni({ service: "echo", datacenter: "dc1", trustDomain: "11111111-2222-3333-4444-555555555555.consul" }))],
+  [
+    "foreign trust domain",
+    syntheticHello(
+      serviceSni({ service: "echo", datacenter: "dc1", trustDomain: "11111111-2222-3333-4444-555555555555.consul" }),
+    ),
+  ],
   ["the gateway's own datacenter", syntheticHello(gatewaySni({ datacenter: "dc1", trustDomain: TD }))],
   ["a peered service", syntheticHello(`echo.default.default.peer1.external.${TD}`)],
   ["a prepared query", syntheticHello(`echo.default.dc1.query.${TD}`)],
@@ -56,10 +61,20 @@ export async function securityPhase(settings: SoakSettings, witness?: TokenWitne
   try {
     const [local, remote] = await Promise.all([backends.listen("127.0.5.1"), backends.listen("127.0.5.2")]);
     const routesFile = path.join(settings.workDir, "security-routes.json");
-    const routes = { datacenter: "dc1", trustDomain: TD, services: [{ name: "echo", endpoints: [local] }], gateways: [{ datacenter: "dc2", endpoints: [remote] }] };
+    const routes = {
+      datacenter: "dc1",
+      trustDomain: TD,
+      services: [{ name: "echo", endpoints: [local] }],
+      gateways: [{ datacenter: "dc2", endpoints: [remote] }],
+    };
     writeFileSync(`${routesFile}.next`, JSON.stringify(routes));
     renameSync(`${routesFile}.next`, routesFile);
-    const gateway = await SoakGateway.start({ name: "security-gateway", workDir: settings.workDir, host: HOST, routes: ["--routes", routesFile] });
+    const gateway = await SoakGateway.start({
+      name: "security-gateway",
+      workDir: settings.workDir,
+      host: HOST,
+      routes: ["--routes", routesFile],
+    });
     stops.unshift(() => gateway.stop());
     const clients = startClients(settings.workDir, HOST, gateway.port, ECHO_SNI);
     stops.unshift(() => clients.stop());
@@ -68,7 +83,12 @@ export async function securityPhase(settings: SoakSettings, witness?: TokenWitne
     let allClosed = true;
     let returned = 0;
     for (const [what, bytes] of REFUSED) {
-      const r = await clients.call<{ stillOpen: number; received: number; maxMs: number }>({ type: "refused", count: each, parallel: 50, bytes: bytes.toString("base64") });
+      const r = await clients.call<{ stillOpen: number; received: number; maxMs: number }>({
+        type: "refused",
+        count: each,
+        parallel: 50,
+        bytes: bytes.toString("base64"),
+      });
       allClosed &&= r.stillOpen === 0;
       returned += r.received;
       results.push(`${what} ${r.stillOpen === 0 ? "closed" : `${r.stillOpen} left open`}`);
@@ -84,7 +104,8 @@ export async function securityPhase(settings: SoakSettings, witness?: TokenWitne
     // The same gateway forwards what it should: the refusals above are not a dead gateway.
     const churn = await clients.call<{ ok: number }>({ type: "churn", count: 20, parallel: 5 });
     list.add("the same gateway forwards a routed name", `${churn.ok} of 20 echoed`, "20 of 20", churn.ok === 20);
-    if (witness instanceof Error) list.add("the ACL token gateway started", `no: ${witness.message.split("\n")[0]}`, "yes", false);
+    if (witness instanceof Error)
+      list.add("the ACL token gateway started", `no: ${witness.message.split("\n")[0]}`, "yes", false);
     else if (witness) await witness.check(list);
   } finally {
     for (const stop of stops) await stop().catch(() => undefined);

@@ -1,5 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import { AgentServiceRegistration, agentServiceProvider, type AgentServiceRegistrationState } from "../../components/agent-service-registration";
+import {
+  AgentServiceRegistration,
+  agentServiceProvider,
+  type AgentServiceRegistrationState,
+} from "../../components/agent-service-registration";
 import { toGatewayRegistration, toServiceRegistration } from "../../mesh";
 import { ConsulDouble } from "../support/consul-double";
 import { setupMocks } from "../support/pulumi-mocks";
@@ -43,7 +47,11 @@ describe("dynamic provider over the agent API (against the Consul contract doubl
     expect(Object.keys(services).sort()).toEqual(["web", "web-sidecar-proxy"]);
     expect(services["web-sidecar-proxy"]).toMatchObject({
       Kind: "connect-proxy",
-      Proxy: { DestinationServiceName: "web", MeshGateway: { Mode: "remote" }, Upstreams: [{ DestinationName: "api", Datacenter: "dc2", LocalBindPort: 10000 }] },
+      Proxy: {
+        DestinationServiceName: "web",
+        MeshGateway: { Mode: "remote" },
+        Upstreams: [{ DestinationName: "api", Datacenter: "dc2", LocalBindPort: 10000 }],
+      },
     });
   });
 
@@ -65,7 +73,11 @@ describe("dynamic provider over the agent API (against the Consul contract doubl
     consul = await ConsulDouble.start({ tokens: ["tok-1"] });
     await agentServiceProvider.create(state());
     await agentServiceProvider.delete("web", state());
-    expect(consul.requests.at(-1)).toMatchObject({ method: "PUT", path: "/v1/agent/service/deregister/web", token: "tok-1" });
+    expect(consul.requests.at(-1)).toMatchObject({
+      method: "PUT",
+      path: "/v1/agent/service/deregister/web",
+      token: "tok-1",
+    });
     expect(consul.agentServices()).toEqual({});
     await expect(agentServiceProvider.delete("web", state())).resolves.toBeUndefined();
   });
@@ -93,7 +105,9 @@ describe("dynamic provider over the agent API (against the Consul contract doubl
     await expect(agentServiceProvider.create(state({ token: "" }))).rejects.toThrow(/HTTP 403: Permission denied/);
     expect(consul.requests.filter((r) => r.path === "/v1/agent/service/register")).toHaveLength(1);
     consul.injectFault({ method: "PUT", pathPrefix: "/v1/agent/service/deregister/", status: 500, count: 5 });
-    await expect(agentServiceProvider.delete("web", state({ token: "other", retryForMs: 0 }))).rejects.toThrow(/HTTP 500/);
+    await expect(agentServiceProvider.delete("web", state({ token: "other", retryForMs: 0 }))).rejects.toThrow(
+      /HTTP 500/,
+    );
   });
 
   test("a transient failure (HTTP 5xx) is retried within the budget, then the call succeeds", async () => {
@@ -108,13 +122,30 @@ describe("dynamic provider over the agent API (against the Consul contract doubl
   test("diff: same body (any key order) is no change; new body or token updates; new ID or agent replaces", async () => {
     consul = await ConsulDouble.start();
     const reordered = Object.fromEntries(Object.entries(sidecarForm).reverse());
-    expect(await agentServiceProvider.diff("web", state(), state({ registration: reordered }))).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
-    expect(await agentServiceProvider.diff("web", state(), state({ registration: { ...sidecarForm, Port: 9191 } }))).toMatchObject({ changes: true, replaces: [] });
-    expect(await agentServiceProvider.diff("web", state(), state({ token: "tok-2" }))).toMatchObject({ changes: true, replaces: [] });
+    expect(await agentServiceProvider.diff("web", state(), state({ registration: reordered }))).toEqual({
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+    expect(
+      await agentServiceProvider.diff("web", state(), state({ registration: { ...sidecarForm, Port: 9191 } })),
+    ).toMatchObject({ changes: true, replaces: [] });
+    expect(await agentServiceProvider.diff("web", state(), state({ token: "tok-2" }))).toMatchObject({
+      changes: true,
+      replaces: [],
+    });
     // A new ID is registered before the old one goes; the same ID (perhaps on the same agent,
     // reached by another address) is deregistered first, or the deletion would remove the new one.
-    expect(await agentServiceProvider.diff("web", state(), state({ serviceId: "web-2" }))).toEqual({ changes: true, replaces: ["serviceId"], deleteBeforeReplace: false });
-    expect(await agentServiceProvider.diff("web", state(), state({ address: "http://127.0.0.1:1" }))).toEqual({ changes: true, replaces: ["address"], deleteBeforeReplace: true });
+    expect(await agentServiceProvider.diff("web", state(), state({ serviceId: "web-2" }))).toEqual({
+      changes: true,
+      replaces: ["serviceId"],
+      deleteBeforeReplace: false,
+    });
+    expect(await agentServiceProvider.diff("web", state(), state({ address: "http://127.0.0.1:1" }))).toEqual({
+      changes: true,
+      replaces: ["address"],
+      deleteBeforeReplace: true,
+    });
   });
 });
 
@@ -132,7 +163,12 @@ describe("AgentServiceRegistration resource (Pulumi mocks)", () => {
     expect(rec.type).toBe("pulumi-nodejs:dynamic:AgentServiceRegistration");
     expect(typeof rec.inputs.__provider).toBe("string");
     expect(rec.inputs.__provider).toContain("registerService");
-    expect(rec.inputs).toMatchObject({ address: "http://127.0.0.1:8500", serviceId: "web", registration: sidecarForm, token: "tok" });
+    expect(rec.inputs).toMatchObject({
+      address: "http://127.0.0.1:8500",
+      serviceId: "web",
+      registration: sidecarForm,
+      token: "tok",
+    });
     expect(rec.secretInputs).toEqual(["token"]);
     expect(rec.options.additionalSecretOutputs).toContain("token");
     expect(await pulumi.isSecret((res as unknown as { token: pulumi.Output<string> }).token)).toBe(true);
@@ -165,7 +201,12 @@ describe("AgentServiceRegistration resource (Pulumi mocks)", () => {
 
     const consul = await ConsulDouble.start({ tokens: ["tok"] });
     try {
-      const created = await provider.create({ address: consul.url, token: "tok", serviceId: "web", registration: sidecarForm });
+      const created = await provider.create({
+        address: consul.url,
+        token: "tok",
+        serviceId: "web",
+        registration: sidecarForm,
+      });
       expect(created.id).toBe("web");
       expect(Object.keys(consul.agentServices()).sort()).toEqual(["web", "web-sidecar-proxy"]);
       await provider.delete("web", { address: consul.url, token: "tok", serviceId: "web", registration: sidecarForm });
@@ -175,7 +216,9 @@ describe("AgentServiceRegistration resource (Pulumi mocks)", () => {
       const denied = provider.create({ address: consul.url, token: "", serviceId: "web", registration: sidecarForm });
       // (The serialized class extends the host's own Error, another realm than jest's: compare fields.)
       const failure = (await denied.catch((e: unknown) => e)) as { message?: string };
-      expect(failure.message).toMatch(/^Consul PUT \/v1\/agent\/service\/register failed with HTTP 403: Permission denied/);
+      expect(failure.message).toMatch(
+        /^Consul PUT \/v1\/agent\/service\/register failed with HTTP 403: Permission denied/,
+      );
       await expect(denied).rejects.toMatchObject({ code: "E_CONSUL_API", status: 403 });
     } finally {
       await consul.close();

@@ -1,4 +1,10 @@
-import { configEntryProblems, datacenterProblems, gatewayProblems, serviceProblems, throwIfProblems } from "../../components/arg-problems";
+import {
+  configEntryProblems,
+  datacenterProblems,
+  gatewayProblems,
+  serviceProblems,
+  throwIfProblems,
+} from "../../components/arg-problems";
 import { MeshValidationError } from "../../mesh";
 
 describe("component argument validation with the mesh model's rules", () => {
@@ -11,7 +17,15 @@ describe("component argument validation with the mesh model's rules", () => {
         name: "web",
         datacenter: "dc1",
         port: 8080,
-        connect: { sidecarService: { proxy: { upstreams: [{ destinationName: "api", datacenter: "dc2", localBindPort: 10000, meshGateway: { mode: "remote" } }] } } },
+        connect: {
+          sidecarService: {
+            proxy: {
+              upstreams: [
+                { destinationName: "api", datacenter: "dc2", localBindPort: 10000, meshGateway: { mode: "remote" } },
+              ],
+            },
+          },
+        },
       }),
     ).toEqual([]);
   });
@@ -21,7 +35,11 @@ describe("component argument validation with the mesh model's rules", () => {
       { path: "args.datacenter.ports.grpc", message: expect.stringMatching(/gRPC must be enabled/) },
     ]);
     expect(gatewayProblems({ datacenter: "dc1", port: 0 }).map((p) => p.path)).toEqual(["gateway.port"]);
-    expect(configEntryProblems({ kind: "service-defaults", name: "web", meshGateway: { mode: "x" as "local" } }).map((p) => p.path)).toEqual(["entry.meshGateway.mode"]);
+    expect(
+      configEntryProblems({ kind: "service-defaults", name: "web", meshGateway: { mode: "x" as "local" } }).map(
+        (p) => p.path,
+      ),
+    ).toEqual(["entry.meshGateway.mode"]);
   });
 
   test("a service is judged on its own fields: its upstreams' destinations are assumed to exist", () => {
@@ -43,8 +61,22 @@ describe("component argument validation with the mesh model's rules", () => {
 
   test("throwIfProblems throws one MeshValidationError listing them all, or nothing", () => {
     expect(() => throwIfProblems([], "x")).not.toThrow();
-    expect(() => throwIfProblems([{ path: "a", message: "m1" }, { path: "b.c", message: "m2" }], "Thing \"t\" arguments")).toThrow(
-      new MeshValidationError([{ path: "a", message: "m1" }, { path: "b.c", message: "m2" }], 'Thing "t" arguments'),
+    expect(() =>
+      throwIfProblems(
+        [
+          { path: "a", message: "m1" },
+          { path: "b.c", message: "m2" },
+        ],
+        'Thing "t" arguments',
+      ),
+    ).toThrow(
+      new MeshValidationError(
+        [
+          { path: "a", message: "m1" },
+          { path: "b.c", message: "m2" },
+        ],
+        'Thing "t" arguments',
+      ),
     );
   });
 });

@@ -52,7 +52,10 @@ describe("ConnectService (Pulumi mocks)", () => {
   });
 
   test("with ACLs the datacenter's management token is used, and stays secret", async () => {
-    const dc = new Datacenter("primary", { datacenter: { name: "primary", acl: { enabled: true } }, initialManagementToken: "mgmt" });
+    const dc = new Datacenter("primary", {
+      datacenter: { name: "primary", acl: { enabled: true } },
+      initialManagementToken: "mgmt",
+    });
     new ConnectService("web", { service: { ...connectProxy, id: "web-proxy-1" }, datacenter: dc });
     await mocks.settle();
     const reg = mocks.get("web-registration");
@@ -109,7 +112,9 @@ describe("ConnectService (Pulumi mocks)", () => {
         "args.service.datacenter",
       ]),
     );
-    expect(() => new ConnectService("lost", { service: connectProxy })).toThrow(/args\.agentAddress: give the agent address/);
+    expect(() => new ConnectService("lost", { service: connectProxy })).toThrow(
+      /args\.agentAddress: give the agent address/,
+    );
     await mocks.settle();
     expect(mocks.resources).toHaveLength(before);
   });

@@ -1,4 +1,11 @@
-import { agentBaseUrl, ConsulApiError, deregisterService, isTransientFailure, readService, registerService } from "../../components/consul-agent-client";
+import {
+  agentBaseUrl,
+  ConsulApiError,
+  deregisterService,
+  isTransientFailure,
+  readService,
+  registerService,
+} from "../../components/consul-agent-client";
 import { toServiceRegistration, type MeshService } from "../../mesh";
 import { ConsulDouble } from "../support/consul-double";
 
@@ -39,7 +46,10 @@ describe("consul agent client against the Consul contract double", () => {
     });
 
     await deregisterService({ address: consul.url }, "web-sidecar-proxy");
-    expect(consul.requests.at(-1)).toMatchObject({ method: "PUT", path: "/v1/agent/service/deregister/web-sidecar-proxy" });
+    expect(consul.requests.at(-1)).toMatchObject({
+      method: "PUT",
+      path: "/v1/agent/service/deregister/web-sidecar-proxy",
+    });
     expect(await readService({ address: consul.url }, "web-sidecar-proxy")).toBeUndefined();
     expect(consul.agentServices()).toEqual({});
   });
@@ -55,7 +65,12 @@ describe("consul agent client against the Consul contract double", () => {
     const body = toServiceRegistration({ name: "api", datacenter: "dc1", port: 8080, connect: { sidecarService: {} } });
     const denied = registerService({ address: consul.url }, body);
     await expect(denied).rejects.toBeInstanceOf(ConsulApiError);
-    await expect(denied).rejects.toMatchObject({ status: 403, method: "PUT", path: "/v1/agent/service/register", code: "E_CONSUL_API" });
+    await expect(denied).rejects.toMatchObject({
+      status: 403,
+      method: "PUT",
+      path: "/v1/agent/service/register",
+      code: "E_CONSUL_API",
+    });
     await expect(denied).rejects.toThrow(/PUT \/v1\/agent\/service\/register failed with HTTP 403: Permission denied/);
 
     await registerService({ address: consul.url, token: "s3cret" }, body);
@@ -66,7 +81,9 @@ describe("consul agent client against the Consul contract double", () => {
   test("a rejected body surfaces Consul's 400 message", async () => {
     consul = await ConsulDouble.start();
     const bad = { Name: "web-sidecar-proxy", Kind: "connect-proxy", Port: 8181 };
-    await expect(registerService({ address: consul.url }, bad)).rejects.toThrow(/HTTP 400: [\s\S]*DestinationServiceName/);
+    await expect(registerService({ address: consul.url }, bad)).rejects.toThrow(
+      /HTTP 400: [\s\S]*DestinationServiceName/,
+    );
   });
 
   test("a silent agent fails after the time limit instead of hanging", async () => {
@@ -96,11 +113,16 @@ describe("consul agent client against the Consul contract double", () => {
 
     const before = consul.requests.length;
     // Anonymous, so Permission denied (an unknown token is "ACL not found", retried as not yet replicated).
-    await expect(registerService({ address: consul.url, retryForMs: 5000, retryDelayMs: 10 }, body)).rejects.toMatchObject({ status: 403 });
+    await expect(
+      registerService({ address: consul.url, retryForMs: 5000, retryDelayMs: 10 }, body),
+    ).rejects.toMatchObject({ status: 403 });
     expect(consul.requests.length - before).toBe(1);
 
     consul.injectFault({ method: "PUT", pathPrefix: "/v1/agent/service/deregister/", status: 500, count: 100 });
-    const gaveUp = deregisterService({ address: consul.url, token: "s3cret", retryForMs: 200, retryDelayMs: 20 }, "api");
+    const gaveUp = deregisterService(
+      { address: consul.url, token: "s3cret", retryForMs: 200, retryDelayMs: 20 },
+      "api",
+    );
     await expect(gaveUp).rejects.toMatchObject({ status: 500 });
     const attempts = consul.requests.filter((r) => r.path === "/v1/agent/service/deregister/api").length;
     expect(attempts).toBeGreaterThan(1);
@@ -108,11 +130,16 @@ describe("consul agent client against the Consul contract double", () => {
   });
 
   test("transient: no answer, HTTP 5xx and ACL not found; final: permission denied, bad request", () => {
-    const error = (status: number, body: string) => new ConsulApiError("PUT", "/v1/agent/service/register", status, body);
+    const error = (status: number, body: string) =>
+      new ConsulApiError("PUT", "/v1/agent/service/register", status, body);
     expect(isTransientFailure(error(0, "connect ECONNREFUSED 127.0.0.1:8500"))).toBe(true);
     expect(isTransientFailure(error(500, "No cluster leader"))).toBe(true);
     expect(isTransientFailure(error(403, "ACL not found"))).toBe(true);
-    expect(isTransientFailure(error(403, "Permission denied: token with AccessorID 'x' lacks permission 'service:write' on \"web\""))).toBe(false);
+    expect(
+      isTransientFailure(
+        error(403, "Permission denied: token with AccessorID 'x' lacks permission 'service:write' on \"web\""),
+      ),
+    ).toBe(false);
     expect(isTransientFailure(error(400, "Invalid service address"))).toBe(false);
     expect(isTransientFailure(error(404, "Unknown service ID"))).toBe(false);
   });

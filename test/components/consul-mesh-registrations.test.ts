@@ -45,23 +45,48 @@ describe("ConsulMesh registrations against the Consul contract double", () => {
 
     const [dc1, dc2] = [agents["http://127.0.0.1:8500"], agents["http://127.0.0.1:8501"]];
     expect(Object.keys(dc1.agentServices()).sort()).toEqual(["mesh-gateway", "web", "web-sidecar-proxy"]);
-    expect(Object.keys(dc2.agentServices()).sort()).toEqual(["api", "api-sidecar-proxy", "db", "db-sidecar-proxy", "logging", "logging-sidecar-proxy", "mesh-gateway"]);
+    expect(Object.keys(dc2.agentServices()).sort()).toEqual([
+      "api",
+      "api-sidecar-proxy",
+      "db",
+      "db-sidecar-proxy",
+      "logging",
+      "logging-sidecar-proxy",
+      "mesh-gateway",
+    ]);
 
     // Remote gateways, as the gateway's Consul route source finds them.
-    const gateways = await getJson(`${dc2.url}/v1/catalog/services?filter=${encodeURIComponent('ServiceKind == "mesh-gateway"')}`);
+    const gateways = await getJson(
+      `${dc2.url}/v1/catalog/services?filter=${encodeURIComponent('ServiceKind == "mesh-gateway"')}`,
+    );
     expect(Object.keys(gateways as object)).toEqual(["mesh-gateway"]);
-    const [gw] = (await getJson(`${dc2.url}/v1/health/service/mesh-gateway?passing`)) as { Service: Record<string, unknown> }[];
+    const [gw] = (await getJson(`${dc2.url}/v1/health/service/mesh-gateway?passing`)) as {
+      Service: Record<string, unknown>;
+    }[];
     expect(gw.Service).toMatchObject({
       Kind: "mesh-gateway",
       Port: 8443,
-      TaggedAddresses: { lan: { Address: "mesh-gateway-dc2", Port: 8443 }, wan: { Address: "mesh-gateway-dc2", Port: 8443 } },
+      TaggedAddresses: {
+        lan: { Address: "mesh-gateway-dc2", Port: 8443 },
+        wan: { Address: "mesh-gateway-dc2", Port: 8443 },
+      },
     });
 
     // Local connect endpoints: api's sidecar, with web's upstream modes on web's sidecar.
     const api = (await getJson(`${dc2.url}/v1/health/connect/api?passing`)) as { Service: Record<string, unknown> }[];
     expect(api).toHaveLength(1);
-    expect(api[0].Service).toMatchObject({ Kind: "connect-proxy", Port: 21000, Proxy: { DestinationServiceName: "api" } });
-    const web = dc1.agentServices()["web-sidecar-proxy"] as { Proxy: { Upstreams: { DestinationName: string; MeshGateway: { Mode: string } }[] } };
-    expect(web.Proxy.Upstreams.map((u) => `${u.DestinationName}:${u.MeshGateway.Mode}`)).toEqual(["api:remote", "db:local", "logging:none"]);
+    expect(api[0].Service).toMatchObject({
+      Kind: "connect-proxy",
+      Port: 21000,
+      Proxy: { DestinationServiceName: "api" },
+    });
+    const web = dc1.agentServices()["web-sidecar-proxy"] as {
+      Proxy: { Upstreams: { DestinationName: string; MeshGateway: { Mode: string } }[] };
+    };
+    expect(web.Proxy.Upstreams.map((u) => `${u.DestinationName}:${u.MeshGateway.Mode}`)).toEqual([
+      "api:remote",
+      "db:local",
+      "logging:none",
+    ]);
   });
 });

@@ -2,7 +2,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConsulMesh } from "../../components/consul-mesh";
 import { DEFAULT_GATEWAY_IMAGE_NAME } from "../../components/gateway-image";
 import { ROUTES_FILE_PATH } from "../../components/mesh-gateway";
-import { DEFAULT_TRUST_DOMAIN, defaultMesh, MeshValidationError, planRoutes, renderGatewayRoutes, validateMesh, type Mesh } from "../../mesh";
+import {
+  DEFAULT_TRUST_DOMAIN,
+  defaultMesh,
+  MeshValidationError,
+  planRoutes,
+  renderGatewayRoutes,
+  validateMesh,
+  type Mesh,
+} from "../../mesh";
 import { setupMocks, valueOf, type MockHarness, type RecordedResource } from "../support/pulumi-mocks";
 
 const T = {
@@ -49,7 +57,12 @@ describe("ConsulMesh (Pulumi mocks)", () => {
       [T.registration]: 4,
     });
     const root = mocks.get("mesh", T.mesh);
-    expect(mocks.childrenOf(root.urn).map((r) => r.name).sort()).toEqual([
+    expect(
+      mocks
+        .childrenOf(root.urn)
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual([
       "mesh-dc1",
       "mesh-dc2",
       "mesh-gateway-dc1-mesh-gateway",
@@ -79,8 +92,16 @@ describe("ConsulMesh (Pulumi mocks)", () => {
     new ConsulMesh("mesh", defaultMesh());
     await mocks.settle();
     const config = (name: string) => JSON.parse(mocks.get(name).inputs.uploads[0].content);
-    expect(config("mesh-dc1-server-0")).toMatchObject({ datacenter: "dc1", primary_datacenter: "dc1", retry_join_wan: ["10.250.0.30"] });
-    expect(config("mesh-dc2-server-0")).toMatchObject({ datacenter: "dc2", primary_datacenter: "dc1", retry_join_wan: ["10.250.0.10"] });
+    expect(config("mesh-dc1-server-0")).toMatchObject({
+      datacenter: "dc1",
+      primary_datacenter: "dc1",
+      retry_join_wan: ["10.250.0.30"],
+    });
+    expect(config("mesh-dc2-server-0")).toMatchObject({
+      datacenter: "dc2",
+      primary_datacenter: "dc1",
+      retry_join_wan: ["10.250.0.10"],
+    });
     expect(mocks.get("mesh-dc2-provider").inputs).toMatchObject({ address: "127.0.0.1:8501", datacenter: "dc2" });
   });
 
@@ -93,7 +114,16 @@ describe("ConsulMesh (Pulumi mocks)", () => {
       { name: "consul-mesh-dc2-lan", ipv4Address: "10.250.2.20", aliases: ["mesh-gateway-dc2"] },
       { name: "consul-mesh-wan", ipv4Address: "10.250.0.40", aliases: ["mesh-gateway-dc2"] },
     ]);
-    expect(gw.inputs.command).toEqual(expect.arrayContaining(["--consul", "http://10.250.2.10:8500", "--lan-address", "mesh-gateway-dc2:8443", "--wan-address", "mesh-gateway-dc2:8443"]));
+    expect(gw.inputs.command).toEqual(
+      expect.arrayContaining([
+        "--consul",
+        "http://10.250.2.10:8500",
+        "--lan-address",
+        "mesh-gateway-dc2:8443",
+        "--wan-address",
+        "mesh-gateway-dc2:8443",
+      ]),
+    );
     expect(gw.inputs.envs).toEqual(["CONSUL_HTTP_ADDR=http://10.250.2.10:8500"]);
   });
 
@@ -102,7 +132,11 @@ describe("ConsulMesh (Pulumi mocks)", () => {
     await mocks.settle();
     const web = mocks.get("mesh-service-dc1-web-registration");
     expect(web.inputs.address).toBe("http://127.0.0.1:8500");
-    expect(web.inputs.registration.Connect.SidecarService.Proxy.Upstreams.map((u: { MeshGateway: { Mode: string } }) => u.MeshGateway.Mode)).toEqual(["remote", "local", "none"]);
+    expect(
+      web.inputs.registration.Connect.SidecarService.Proxy.Upstreams.map(
+        (u: { MeshGateway: { Mode: string } }) => u.MeshGateway.Mode,
+      ),
+    ).toEqual(["remote", "local", "none"]);
     expect(mocks.get("mesh-service-dc2-api-registration").inputs.address).toBe("http://127.0.0.1:8501");
   });
 
@@ -115,7 +149,11 @@ describe("ConsulMesh (Pulumi mocks)", () => {
     await mocks.settle();
     const entries = mocks.byType(T.entry);
     expect(entries.map((e) => [e.inputs.kind, e.inputs.name, e.inputs.configJson])).toEqual([
-      ["proxy-defaults", "global", '{"TransparentProxy":{},"MeshGateway":{"Mode":"local"},"Expose":{},"AccessLogs":{}}'],
+      [
+        "proxy-defaults",
+        "global",
+        '{"TransparentProxy":{},"MeshGateway":{"Mode":"local"},"Expose":{},"AccessLogs":{}}',
+      ],
       ["service-defaults", "web", '{"TransparentProxy":{},"MeshGateway":{"Mode":"remote"},"Expose":{}}'],
     ]);
     const primary = mocks.get("mesh-dc1-provider").urn;
@@ -132,8 +170,15 @@ describe("ConsulMesh (Pulumi mocks)", () => {
       const uploaded = JSON.parse(c.inputs.uploads[0].content);
       expect(uploaded).toEqual(renderGatewayRoutes(model, dc));
     }
-    expect(mesh.routesFiles["dc1/mesh-gateway"].gateways).toEqual([{ datacenter: "dc2", partition: "default", endpoints: [{ address: "mesh-gateway-dc2", port: 8443 }] }]);
-    expect(mocks.byType(T.registration).map((r) => r.name).sort()).toEqual([
+    expect(mesh.routesFiles["dc1/mesh-gateway"].gateways).toEqual([
+      { datacenter: "dc2", partition: "default", endpoints: [{ address: "mesh-gateway-dc2", port: 8443 }] },
+    ]);
+    expect(
+      mocks
+        .byType(T.registration)
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual([
       "mesh-gateway-dc1-mesh-gateway-registration-0",
       "mesh-gateway-dc2-mesh-gateway-registration-0",
       "mesh-service-dc1-web-registration",
@@ -148,8 +193,12 @@ describe("ConsulMesh (Pulumi mocks)", () => {
     model.gateways = [{ datacenter: "dc1" }, { datacenter: "dc2" }];
     const mesh = new ConsulMesh("mesh", { ...model, routeSource: "file" });
     await mocks.settle();
-    expect(mesh.routesFiles["dc1/mesh-gateway"].gateways[0].endpoints).toEqual([{ address: "10.250.0.40", port: 8443 }]);
-    expect(mesh.routesFiles["dc2/mesh-gateway"].gateways[0].endpoints).toEqual([{ address: "10.250.0.20", port: 8443 }]);
+    expect(mesh.routesFiles["dc1/mesh-gateway"].gateways[0].endpoints).toEqual([
+      { address: "10.250.0.40", port: 8443 },
+    ]);
+    expect(mesh.routesFiles["dc2/mesh-gateway"].gateways[0].endpoints).toEqual([
+      { address: "10.250.0.20", port: 8443 },
+    ]);
     expect(mocks.get("mesh-gateway-dc1-mesh-gateway-registration-0").inputs.registration.TaggedAddresses).toEqual({
       lan: { Address: "10.250.1.20", Port: 8443 },
       wan: { Address: "10.250.0.20", Port: 8443 },
@@ -168,15 +217,25 @@ describe("ConsulMesh (Pulumi mocks)", () => {
       const tokens = JSON.parse(server.inputs.uploads[0].content).acl.tokens;
       const token = "generated-secret-of-mesh-management-token";
       // Bootstrapped in the primary; the secondary replicates it from there.
-      expect(tokens).toEqual(dc === "dc1" ? { initial_management: token, agent: token } : { replication: token, agent: token });
+      expect(tokens).toEqual(
+        dc === "dc1" ? { initial_management: token, agent: token } : { replication: token, agent: token },
+      );
       expect(mocks.get(`mesh-${dc}-provider`).secretInputs).toContain("token");
       expect(mocks.get(`mesh-gateway-${dc}-mesh-gateway-gateway-0`).secretInputs).toContain("envs");
     }
-    expect(mocks.byType("consul:index/aclPolicy:AclPolicy").map((p) => p.inputs.name).sort()).toEqual(["dc1-mesh-gateway", "dc2-mesh-gateway"]);
+    expect(
+      mocks
+        .byType("consul:index/aclPolicy:AclPolicy")
+        .map((p) => p.inputs.name)
+        .sort(),
+    ).toEqual(["dc1-mesh-gateway", "dc2-mesh-gateway"]);
     // Policies and tokens are global: dc2's gateway's are written and read back in the
     // primary, where they exist at once (dc2 sees them only after replication).
     const primary = mocks.get("mesh-dc1-provider").urn;
-    for (const r of [...mocks.byType("consul:index/aclPolicy:AclPolicy"), ...mocks.byType("consul:index/aclToken:AclToken")]) {
+    for (const r of [
+      ...mocks.byType("consul:index/aclPolicy:AclPolicy"),
+      ...mocks.byType("consul:index/aclToken:AclToken"),
+    ]) {
       expect(r.options.provider.startsWith(primary)).toBe(true);
     }
     const reads = mocks.calls.filter((x) => x.token === "consul:index/getAclTokenSecretId:getAclTokenSecretId");
@@ -194,7 +253,9 @@ describe("ConsulMesh (Pulumi mocks)", () => {
       expect(config.connect).toEqual({ enabled: true, ca_config: { cluster_id: clusterId } });
     }
     // A trust domain Consul cannot be given is refused in file mode, where gateways rely on it.
-    expect(() => new ConsulMesh("file", { ...defaultMesh(), trustDomain: "example.consul", routeSource: "file" })).toThrow(/trustDomain: .*<uuid>\.consul/);
+    expect(
+      () => new ConsulMesh("file", { ...defaultMesh(), trustDomain: "example.consul", routeSource: "file" }),
+    ).toThrow(/trustDomain: .*<uuid>\.consul/);
   });
 
   test("refuses the instance fields of a running Consul (id, node), which it could not honour", () => {
@@ -228,7 +289,11 @@ describe("ConsulMesh (Pulumi mocks)", () => {
     model.proxyDefaults = { kind: "proxy-defaults", name: "default", meshGateway: { mode: "local" } };
     model.gateways = model.gateways?.filter((g) => g.datacenter === "dc1");
     const web = model.services?.[0];
-    web?.connect?.sidecarService.proxy?.upstreams?.push({ destinationName: "cache", datacenter: "dc2", localBindPort: 10000 });
+    web?.connect?.sidecarService.proxy?.upstreams?.push({
+      destinationName: "cache",
+      datacenter: "dc2",
+      localBindPort: 10000,
+    });
     const expected = validateMesh(model).map((p) => p.path);
     expect(expected.length).toBeGreaterThanOrEqual(6);
 
@@ -261,7 +326,9 @@ describe("ConsulMesh (Pulumi mocks)", () => {
       const m = await setupMocks({ preview: true });
       new ConsulMesh("mesh", { ...defaultMesh(), routeSource: "file" });
       await m.settle();
-      return m.resources.map((r) => ({ type: r.type, name: r.name, parent: r.parent, inputs: r.rawInputs })).sort((a, b) => a.name.localeCompare(b.name));
+      return m.resources
+        .map((r) => ({ type: r.type, name: r.name, parent: r.parent, inputs: r.rawInputs }))
+        .sort((a, b) => a.name.localeCompare(b.name));
     };
     const first = await snapshot();
     const second = await snapshot();

@@ -44,11 +44,20 @@ describe("Datacenter (Pulumi mocks)", () => {
     expect(server.wait).toBe(true);
     expect(server.healthcheck.tests.join(" ")).toContain("/v1/status/leader");
 
-    const expected = renderAgentConfig({ primaryDatacenter: "dc1", datacenters: [{ name: "dc1" }] }, "dc1", { retryJoinWan: [], bindAddr: "0.0.0.0" });
+    const expected = renderAgentConfig({ primaryDatacenter: "dc1", datacenters: [{ name: "dc1" }] }, "dc1", {
+      retryJoinWan: [],
+      bindAddr: "0.0.0.0",
+    });
     expect(server.uploads).toHaveLength(1);
     expect(server.uploads[0].file).toBe(AGENT_CONFIG_PATH);
     expect(JSON.parse(server.uploads[0].content)).toEqual(expected);
-    expect(expected).toMatchObject({ datacenter: "dc1", primary_datacenter: "dc1", connect: { enabled: true }, ports: { grpc: 8502 }, enable_central_service_config: true });
+    expect(expected).toMatchObject({
+      datacenter: "dc1",
+      primary_datacenter: "dc1",
+      connect: { enabled: true },
+      ports: { grpc: 8502 },
+      enable_central_service_config: true,
+    });
 
     const provider = mocks.get("dc1-provider");
     expect(provider.type).toBe("pulumi:providers:consul");
@@ -56,7 +65,8 @@ describe("Datacenter (Pulumi mocks)", () => {
     expect(provider.inputs.token).toBeUndefined();
     expect(provider.options.dependencies).toContain(servers[0].urn);
 
-    for (const child of [network, image, servers[0], provider, mocks.get("dc1-server-0-data")]) expect(child.parent).toBe(self.urn);
+    for (const child of [network, image, servers[0], provider, mocks.get("dc1-server-0-data")])
+      expect(child.parent).toBe(self.urn);
     expect(dc.httpAddress).toBe("http://127.0.0.1:8500");
     expect(dc.lanHttpAddress).toBe("http://10.250.1.10:8500");
     expect(dc.managementToken).toBeUndefined();
@@ -67,7 +77,11 @@ describe("Datacenter (Pulumi mocks)", () => {
       datacenter: { name: "dc2", primaryDatacenter: "dc1", servers: 3 },
       lanSubnet: "10.99.2.0/24",
       httpHostPort: 8501,
-      wan: { networkName: "consul-mesh-wan", serverAddresses: ["10.250.0.30", "10.250.0.31", "10.250.0.32"], retryJoinWan: ["10.250.0.10"] },
+      wan: {
+        networkName: "consul-mesh-wan",
+        serverAddresses: ["10.250.0.30", "10.250.0.31", "10.250.0.32"],
+        retryJoinWan: ["10.250.0.10"],
+      },
       pullImage: false,
       image: "hashicorp/consul:local",
     });
@@ -98,7 +112,13 @@ describe("Datacenter (Pulumi mocks)", () => {
     expect(servers[1].inputs.ports).toEqual([]);
     expect(servers[0].inputs.ports).toEqual([{ internal: 8500, external: 8501, ip: "127.0.0.1", protocol: "tcp" }]);
     const config = JSON.parse(servers[2].inputs.uploads[0].content);
-    expect(config).toMatchObject({ datacenter: "dc2", primary_datacenter: "dc1", bootstrap_expect: 3, retry_join_wan: ["10.250.0.10"], bind_addr: "0.0.0.0" });
+    expect(config).toMatchObject({
+      datacenter: "dc2",
+      primary_datacenter: "dc1",
+      bootstrap_expect: 3,
+      retry_join_wan: ["10.250.0.10"],
+      bind_addr: "0.0.0.0",
+    });
     expect(mocks.get("dc2-provider").options.dependencies.sort()).toEqual(servers.map((s) => s.urn).sort());
   });
 
@@ -115,10 +135,15 @@ describe("Datacenter (Pulumi mocks)", () => {
       enabled: true,
       default_policy: "deny",
       enable_token_persistence: true,
-      tokens: { initial_management: "11111111-aaaa-4bbb-8ccc-222222222222", agent: "11111111-aaaa-4bbb-8ccc-222222222222" },
+      tokens: {
+        initial_management: "11111111-aaaa-4bbb-8ccc-222222222222",
+        agent: "11111111-aaaa-4bbb-8ccc-222222222222",
+      },
     });
     // Healthy only once the ACL system answers (an anonymous read), not merely once a leader exists.
-    expect(server.inputs.healthcheck.tests[1]).toMatch(/\/v1\/status\/leader .* && wget -q -O \/dev\/null http:\/\/127\.0\.0\.1:8500\/v1\/catalog\/services$/);
+    expect(server.inputs.healthcheck.tests[1]).toMatch(
+      /\/v1\/status\/leader .* && wget -q -O \/dev\/null http:\/\/127\.0\.0\.1:8500\/v1\/catalog\/services$/,
+    );
     const provider = mocks.get("dc1-provider");
     expect(provider.inputs.token).toBe("11111111-aaaa-4bbb-8ccc-222222222222");
     expect(provider.secretInputs).toContain("token");
@@ -128,7 +153,10 @@ describe("Datacenter (Pulumi mocks)", () => {
   });
 
   test("ACLs with a plain-text token still mark it secret everywhere", async () => {
-    const dc = new Datacenter("dc1", { datacenter: { name: "dc1", acl: { enabled: true } }, initialManagementToken: "plain" });
+    const dc = new Datacenter("dc1", {
+      datacenter: { name: "dc1", acl: { enabled: true } },
+      initialManagementToken: "plain",
+    });
     await mocks.settle();
     expect(mocks.byType(CONTAINER)[0].secretInputs).toContain("uploads");
     expect(mocks.get("dc1-provider").secretInputs).toContain("token");
@@ -142,7 +170,11 @@ describe("Datacenter (Pulumi mocks)", () => {
     expect(generated.type).toBe("pulumi-nodejs:dynamic:GeneratedToken");
     expect(generated.parent).toBe(mocks.get("dc1", "consul-mesh:index:Datacenter").urn);
     const config = JSON.parse(mocks.byType(CONTAINER)[0].inputs.uploads[0].content);
-    expect(config.acl).toMatchObject({ enabled: true, default_policy: "allow", tokens: { initial_management: "generated-secret-of-dc1-management-token" } });
+    expect(config.acl).toMatchObject({
+      enabled: true,
+      default_policy: "allow",
+      tokens: { initial_management: "generated-secret-of-dc1-management-token" },
+    });
     expect(mocks.get("dc1-provider").inputs.token).toBe("generated-secret-of-dc1-management-token");
     expect(await valueOf(dc.managementToken as pulumi.Output<string>)).toBe("generated-secret-of-dc1-management-token");
     expect(await pulumi.isSecret(dc.managementToken as pulumi.Output<string>)).toBe(true);
@@ -160,25 +192,39 @@ describe("Datacenter (Pulumi mocks)", () => {
     expect(primary.healthcheck.tests[1]).not.toContain("/v1/catalog/datacenters");
     expect(primary.healthcheck.tests[1]).not.toContain("/v1/catalog/services");
     expect(primary.command).toContain("-retry-interval-wan=5s");
-    expect(mocks.get("solo-server-0").inputs.command).toEqual(["agent", "-node=solo-server-0", "-advertise=10.99.9.10"]);
+    expect(mocks.get("solo-server-0").inputs.command).toEqual([
+      "agent",
+      "-node=solo-server-0",
+      "-advertise=10.99.9.10",
+    ]);
   });
 
   test("a trust domain pins Consul's cluster ID (connect.ca_config.cluster_id)", async () => {
     new Datacenter("dc1", { datacenter: { name: "dc1" }, trustDomain: "5fcd4b81-a2ca-405a-ac62-0fac602c1949.consul" });
     await mocks.settle();
     const config = JSON.parse(mocks.get("dc1-server-0").inputs.uploads[0].content);
-    expect(config.connect).toEqual({ enabled: true, ca_config: { cluster_id: "5fcd4b81-a2ca-405a-ac62-0fac602c1949" } });
-    expect(problemPaths(() => new Datacenter("x", { datacenter: { name: "dc1" }, trustDomain: "example.consul" }))).toEqual(["trustDomain"]);
+    expect(config.connect).toEqual({
+      enabled: true,
+      ca_config: { cluster_id: "5fcd4b81-a2ca-405a-ac62-0fac602c1949" },
+    });
+    expect(
+      problemPaths(() => new Datacenter("x", { datacenter: { name: "dc1" }, trustDomain: "example.consul" })),
+    ).toEqual(["trustDomain"]);
   });
 
   test("a secondary with ACLs needs the primary's management token (no token of its own)", async () => {
     const spec = { name: "dc2", primaryDatacenter: "dc1", acl: { enabled: true } };
     expect(problemPaths(() => new Datacenter("x", { datacenter: spec }))).toEqual(["initialManagementToken"]);
-    expect(() => new Datacenter("y", { datacenter: spec })).toThrow(/initialManagementToken: .*primary datacenter's initial management token/);
+    expect(() => new Datacenter("y", { datacenter: spec })).toThrow(
+      /initialManagementToken: .*primary datacenter's initial management token/,
+    );
     new Datacenter("dc2", { datacenter: spec, initialManagementToken: "11111111-aaaa-4bbb-8ccc-222222222222" });
     await mocks.settle();
     const config = JSON.parse(mocks.get("dc2-server-0").inputs.uploads[0].content);
-    expect(config.acl.tokens).toEqual({ replication: "11111111-aaaa-4bbb-8ccc-222222222222", agent: "11111111-aaaa-4bbb-8ccc-222222222222" });
+    expect(config.acl.tokens).toEqual({
+      replication: "11111111-aaaa-4bbb-8ccc-222222222222",
+      agent: "11111111-aaaa-4bbb-8ccc-222222222222",
+    });
     expect(mocks.byType("pulumi-nodejs:dynamic:GeneratedToken")).toHaveLength(0);
   });
 
@@ -186,7 +232,13 @@ describe("Datacenter (Pulumi mocks)", () => {
     const paths = problemPaths(
       () =>
         new Datacenter("bad", {
-          datacenter: { name: "DC 1", connect: { enabled: false }, ports: { grpc: -1 }, servers: 0, acl: { enabled: true, defaultPolicy: "maybe" as "allow" } },
+          datacenter: {
+            name: "DC 1",
+            connect: { enabled: false },
+            ports: { grpc: -1 },
+            servers: 0,
+            acl: { enabled: true, defaultPolicy: "maybe" as "allow" },
+          },
           lanSubnet: "10.0.0.5/24",
           httpHostPort: 70000,
         }),
@@ -207,11 +259,23 @@ describe("Datacenter (Pulumi mocks)", () => {
   });
 
   test("a WAN attachment must address every server; more than 10 servers is refused", () => {
-    expect(problemPaths(() => new Datacenter("x", { datacenter: { name: "dc1", servers: 2 }, wan: { networkName: "w", serverAddresses: ["10.250.0.10"], retryJoinWan: [] } }))).toEqual(["wan.serverAddresses"]);
-    expect(problemPaths(() => new Datacenter("y", { datacenter: { name: "dc1", servers: 11 } }))).toEqual(["datacenter.servers"]);
+    expect(
+      problemPaths(
+        () =>
+          new Datacenter("x", {
+            datacenter: { name: "dc1", servers: 2 },
+            wan: { networkName: "w", serverAddresses: ["10.250.0.10"], retryJoinWan: [] },
+          }),
+      ),
+    ).toEqual(["wan.serverAddresses"]);
+    expect(problemPaths(() => new Datacenter("y", { datacenter: { name: "dc1", servers: 11 } }))).toEqual([
+      "datacenter.servers",
+    ]);
   });
 
   test("the error message names each field", () => {
-    expect(() => new Datacenter("z", { datacenter: { name: "dc1", ports: { grpc: 0 } } })).toThrow(/datacenter\.ports\.grpc: gRPC must be enabled/);
+    expect(() => new Datacenter("z", { datacenter: { name: "dc1", ports: { grpc: 0 } } })).toThrow(
+      /datacenter\.ports\.grpc: gRPC must be enabled/,
+    );
   });
 });

@@ -27,7 +27,12 @@ describe("MeshGateway containers against the sni-gateway contract", () => {
       const o = parsed.options;
       expect(o.datacenter).toBe(dc);
       expect(o.trustDomain).toBe(model.trustDomain);
-      expect(o.routes).toMatchObject({ consul: { address: `http://10.250.${dc === "dc1" ? 1 : 2}.10:8500`, token: `secret-of-accessor-of-mesh-gateway-${dc}-mesh-gateway-token` } });
+      expect(o.routes).toMatchObject({
+        consul: {
+          address: `http://10.250.${dc === "dc1" ? 1 : 2}.10:8500`,
+          token: `secret-of-accessor-of-mesh-gateway-${dc}-mesh-gateway-token`,
+        },
+      });
       expect(o.register).toMatchObject({
         name: "mesh-gateway",
         address: `mesh-gateway-${dc}`,

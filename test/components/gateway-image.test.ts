@@ -37,7 +37,11 @@ describe("GatewayImage", () => {
     expect(built.parent).toBe(component.urn);
     expect(built.inputs).toEqual({
       imageName: DEFAULT_GATEWAY_IMAGE_NAME,
-      build: { context, dockerfile: path.join(context, "Dockerfile"), args: { BASE_IMAGE: "consul-mesh/node-base:local" } },
+      build: {
+        context,
+        dockerfile: path.join(context, "Dockerfile"),
+        args: { BASE_IMAGE: "consul-mesh/node-base:local" },
+      },
       skipPush: true,
       buildOnPreview: false,
     });
@@ -100,11 +104,19 @@ describe("GatewayImage", () => {
   });
 
   test.each<[string, Parameters<typeof gatewayImageProblems>[0], string[]]>([
-    ["a published image with build arguments", { image: "a/b:1", context: "/x", baseImage: "b" }, ["args.context", "args.baseImage"]],
+    [
+      "a published image with build arguments",
+      { image: "a/b:1", context: "/x", baseImage: "b" },
+      ["args.context", "args.baseImage"],
+    ],
     ["an invalid published image", { image: "Not An Image" }, ["args.image"]],
     ["pull without a published image", { pull: true, context: "CONTEXT" }, ["args.pull"]],
     ["an invalid image name", { imageName: "UPPER/case:tag", context: "CONTEXT" }, ["args.imageName"]],
-    ["an image name with an empty tag", { imageName: "consul-mesh/sni-gateway:", context: "CONTEXT" }, ["args.imageName"]],
+    [
+      "an image name with an empty tag",
+      { imageName: "consul-mesh/sni-gateway:", context: "CONTEXT" },
+      ["args.imageName"],
+    ],
     ["a missing context", { context: "/nonexistent/gateway-image" }, ["args.context"]],
     ["a missing Dockerfile", { context: "CONTEXT", dockerfile: "Missing.Dockerfile" }, ["args.dockerfile"]],
   ])("rejects %s, naming the field", (_what, args, paths) => {

@@ -13,7 +13,9 @@ const REGISTRATION = "pulumi-nodejs:dynamic:AgentServiceRegistration";
 const routes: RoutesFile = {
   datacenter: "dc1",
   trustDomain: DEFAULT_TRUST_DOMAIN,
-  services: [{ name: "web", namespace: "default", partition: "default", endpoints: [{ address: "web-dc1", port: 21000 }] }],
+  services: [
+    { name: "web", namespace: "default", partition: "default", endpoints: [{ address: "web-dc1", port: 21000 }] },
+  ],
   gateways: [{ datacenter: "dc2", partition: "default", endpoints: [{ address: "10.250.0.40", port: 8443 }] }],
 };
 
@@ -25,18 +27,34 @@ describe("MeshGateway (Pulumi mocks)", () => {
 
   function topology(acl = false) {
     const wan = new WanFederation("wan", { datacenters: [{ name: "dc1" }, { name: "dc2" }] });
-    const dc1 = new Datacenter("dc1", { datacenter: { name: "dc1", acl: { enabled: acl } }, wan: wan.attachment("dc1"), initialManagementToken: acl ? "mgmt" : undefined });
+    const dc1 = new Datacenter("dc1", {
+      datacenter: { name: "dc1", acl: { enabled: acl } },
+      wan: wan.attachment("dc1"),
+      initialManagementToken: acl ? "mgmt" : undefined,
+    });
     return { wan, dc1 };
   }
 
   test("consul mode: several instances register under IDs of their own, with the Proxy.Config given", async () => {
     const { wan, dc1 } = topology();
-    new MeshGateway("gw", { datacenter: dc1, wan, image: "img", instances: 2, proxyConfig: { b: 1, a: { d: 2, c: 3 } } });
+    new MeshGateway("gw", {
+      datacenter: dc1,
+      wan,
+      image: "img",
+      instances: 2,
+      proxyConfig: { b: 1, a: { d: 2, c: 3 } },
+    });
     await mocks.settle();
-    const commands = mocks.byType(CONTAINER).filter((c) => c.name.startsWith("gw-")).map((c) => c.inputs.command as string[]);
+    const commands = mocks
+      .byType(CONTAINER)
+      .filter((c) => c.name.startsWith("gw-"))
+      .map((c) => c.inputs.command as string[]);
     const flag = (command: string[], name: string) => command[command.indexOf(name) + 1];
     expect(commands.map((c) => flag(c, "--service-id"))).toEqual(["mesh-gateway-0", "mesh-gateway-1"]);
-    expect(commands.map((c) => flag(c, "--proxy-config"))).toEqual(['{"a":{"c":3,"d":2},"b":1}', '{"a":{"c":3,"d":2},"b":1}']);
+    expect(commands.map((c) => flag(c, "--proxy-config"))).toEqual([
+      '{"a":{"c":3,"d":2},"b":1}',
+      '{"a":{"c":3,"d":2},"b":1}',
+    ]);
   });
 
   test("consul mode: the CLI contract's arguments, CONSUL_HTTP_ADDR, LAN and WAN networks", async () => {
@@ -51,14 +69,22 @@ describe("MeshGateway (Pulumi mocks)", () => {
     expect(c.inputs.name).toBe("consul-mesh-dc1-mesh-gateway-0");
     // No --trust-domain: the gateway takes Consul's own from the agent's CA roots.
     expect(c.inputs.command).toEqual([
-      "--datacenter", "dc1",
-      "--listen", "0.0.0.0:8443",
-      "--admin", "0.0.0.0:19000",
-      "--consul", "http://10.250.1.10:8500",
-      "--service-name", "mesh-gateway",
-      "--service-id", "mesh-gateway",
-      "--lan-address", "10.250.1.20:8443",
-      "--wan-address", "10.250.0.20:8443",
+      "--datacenter",
+      "dc1",
+      "--listen",
+      "0.0.0.0:8443",
+      "--admin",
+      "0.0.0.0:19000",
+      "--consul",
+      "http://10.250.1.10:8500",
+      "--service-name",
+      "mesh-gateway",
+      "--service-id",
+      "mesh-gateway",
+      "--lan-address",
+      "10.250.1.20:8443",
+      "--wan-address",
+      "10.250.0.20:8443",
     ]);
     expect(c.inputs.envs).toEqual(["CONSUL_HTTP_ADDR=http://10.250.1.10:8500"]);
     expect(c.secretInputs).toEqual([]);
@@ -98,7 +124,10 @@ describe("MeshGateway (Pulumi mocks)", () => {
 
     const c = mocks.get("gw-gateway-0");
     expect(c.secretInputs).toEqual(["envs"]);
-    expect(c.inputs.envs).toEqual(["CONSUL_HTTP_ADDR=http://10.250.1.10:8500", "CONSUL_HTTP_TOKEN=secret-of-accessor-of-gw-token"]);
+    expect(c.inputs.envs).toEqual([
+      "CONSUL_HTTP_ADDR=http://10.250.1.10:8500",
+      "CONSUL_HTTP_TOKEN=secret-of-accessor-of-gw-token",
+    ]);
     expect(JSON.stringify(c.inputs.command)).not.toContain("secret-of");
   });
 
@@ -145,7 +174,14 @@ describe("MeshGateway (Pulumi mocks)", () => {
   test("file mode with ACLs registers with the gateway's own token, kept secret; register: false skips it", async () => {
     const { wan, dc1 } = topology(true);
     new MeshGateway("gw", { datacenter: dc1, wan, image: "gw:1", routes: { source: "file", routes } });
-    new MeshGateway("quiet", { datacenter: dc1, wan, image: "gw:1", slot: 1, serviceName: "quiet", routes: { source: "file", routes, register: false } });
+    new MeshGateway("quiet", {
+      datacenter: dc1,
+      wan,
+      image: "gw:1",
+      slot: 1,
+      serviceName: "quiet",
+      routes: { source: "file", routes, register: false },
+    });
     await mocks.settle();
     const reg = mocks.get("gw-registration-0");
     expect(reg.inputs.token).toBe("secret-of-accessor-of-gw-token");
@@ -156,19 +192,39 @@ describe("MeshGateway (Pulumi mocks)", () => {
 
   test("several instances take consecutive slots; without a WAN the WAN address is the LAN one", async () => {
     const dc = new Datacenter("dcx", { datacenter: { name: "dcx" }, lanSubnet: "10.9.0.0/24" });
-    const gw = new MeshGateway("gw", { datacenter: dc, image: "gw:1", instances: 2, port: 9443, adminPort: 9000, routes: { source: "file", routes } });
+    const gw = new MeshGateway("gw", {
+      datacenter: dc,
+      image: "gw:1",
+      instances: 2,
+      port: 9443,
+      adminPort: 9000,
+      routes: { source: "file", routes },
+    });
     await mocks.settle();
     expect(gw.lanAddresses).toEqual(["10.9.0.20:9443", "10.9.0.21:9443"]);
     expect(gw.wanAddresses).toEqual(gw.lanAddresses);
     const second = mocks.get("gw-gateway-1");
-    expect(second.inputs.networksAdvanced).toEqual([{ name: "consul-mesh-dcx-lan", ipv4Address: "10.9.0.21", aliases: ["mesh-gateway-dcx"] }]);
-    expect(second.inputs.command).toEqual(expect.arrayContaining(["--listen", "0.0.0.0:9443", "--admin", "0.0.0.0:9000"]));
-    expect(mocks.byType(REGISTRATION).map((r) => r.inputs.serviceId).sort()).toEqual(["mesh-gateway-0", "mesh-gateway-1"]);
+    expect(second.inputs.networksAdvanced).toEqual([
+      { name: "consul-mesh-dcx-lan", ipv4Address: "10.9.0.21", aliases: ["mesh-gateway-dcx"] },
+    ]);
+    expect(second.inputs.command).toEqual(
+      expect.arrayContaining(["--listen", "0.0.0.0:9443", "--admin", "0.0.0.0:9000"]),
+    );
+    expect(
+      mocks
+        .byType(REGISTRATION)
+        .map((r) => r.inputs.serviceId)
+        .sort(),
+    ).toEqual(["mesh-gateway-0", "mesh-gateway-1"]);
   });
 
   test("every invalid argument is reported at once, by field", async () => {
     const { dc1 } = topology();
-    const other = new WanFederation("other", { datacenters: [{ name: "dc7" }], subnet: "10.251.0.0/24", resourcePrefix: "other" });
+    const other = new WanFederation("other", {
+      datacenters: [{ name: "dc7" }],
+      subnet: "10.251.0.0/24",
+      resourcePrefix: "other",
+    });
     await mocks.settle();
     const before = mocks.resources.length;
     const paths = problemPaths(
@@ -186,7 +242,15 @@ describe("MeshGateway (Pulumi mocks)", () => {
         }),
     );
     expect(paths).toEqual(
-      expect.arrayContaining(["args.serviceName", "args.port", "args.adminPort", "args.instances", "args.wan", "args.lanAddress", "args.routes.source"]),
+      expect.arrayContaining([
+        "args.serviceName",
+        "args.port",
+        "args.adminPort",
+        "args.instances",
+        "args.wan",
+        "args.lanAddress",
+        "args.routes.source",
+      ]),
     );
     await mocks.settle();
     expect(mocks.resources).toHaveLength(before);

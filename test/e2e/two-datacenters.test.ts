@@ -38,23 +38,42 @@ const status = dockerStatus();
  */
 function productionClosure(): string[] {
   const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as {
-    packages: Record<string, { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string>; peerDependencies?: Record<string, string> }>;
+    packages: Record<
+      string,
+      {
+        dependencies?: Record<string, string>;
+        optionalDependencies?: Record<string, string>;
+        peerDependencies?: Record<string, string>;
+      }
+    >;
   };
-  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+    dependencies: Record<string, string>;
+  };
   const found = new Set<string>();
-  const queue = Object.keys(manifest.dependencies).filter((n) => !n.startsWith("@pulumi/")).map((name) => ({ from: "", name }));
+  const queue = Object.keys(manifest.dependencies)
+    .filter((n) => !n.startsWith("@pulumi/"))
+    .map((name) => ({ from: "", name }));
   while (queue.length > 0) {
     const { from, name } = queue.shift() as { from: string; name: string };
     let key: string | undefined;
-    for (let base = from; ; base = base.includes("/node_modules/") ? base.slice(0, base.lastIndexOf("/node_modules/")) : "") {
+    for (
+      let base = from;
+      ;
+      base = base.includes("/node_modules/") ? base.slice(0, base.lastIndexOf("/node_modules/")) : ""
+    ) {
       const candidate = base ? `${base}/node_modules/${name}` : `node_modules/${name}`;
-      if (lock.packages[candidate]) { key = candidate; break; }
+      if (lock.packages[candidate]) {
+        key = candidate;
+        break;
+      }
       if (!base) break;
     }
     if (!key || found.has(key)) continue;
     found.add(key);
     const entry = lock.packages[key];
-    for (const dep of Object.keys({ ...entry.dependencies, ...entry.optionalDependencies, ...entry.peerDependencies })) queue.push({ from: key, name: dep });
+    for (const dep of Object.keys({ ...entry.dependencies, ...entry.optionalDependencies, ...entry.peerDependencies }))
+      queue.push({ from: key, name: dep });
   }
   return [...found].sort();
 }
@@ -86,8 +105,25 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
   };
 
   /** Runs the TLS client inside a client container and returns its JSON result. */
-  const dial = async (client: string, host: string, port: number, servername: string, options: { ca?: string; holdMs?: number; messages?: string[] } = {}): Promise<ClientResult> => {
-    const args = ["exec", sandbox.nameOf(client), "node", "/e2e/tls-client.js", host, String(port), servername, options.ca ?? "/e2e/certs/ca.pem", String(options.holdMs ?? 0), ...(options.messages ?? ["ping"])];
+  const dial = async (
+    client: string,
+    host: string,
+    port: number,
+    servername: string,
+    options: { ca?: string; holdMs?: number; messages?: string[] } = {},
+  ): Promise<ClientResult> => {
+    const args = [
+      "exec",
+      sandbox.nameOf(client),
+      "node",
+      "/e2e/tls-client.js",
+      host,
+      String(port),
+      servername,
+      options.ca ?? "/e2e/certs/ca.pem",
+      String(options.holdMs ?? 0),
+      ...(options.messages ?? ["ping"]),
+    ];
     const result = await docker(args, { timeoutMs: 60_000 });
     const last = result.stdout.trim().split("\n").pop() ?? "";
     try {
@@ -102,7 +138,18 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
    * is open), `result` when the client exits, and `settled()` says whether it has.
    */
   const dialStreaming = (client: string, host: string, servername: string, holdMs: number, messages: string[]) => {
-    const child = spawn("docker", ["exec", sandbox.nameOf(client), "node", "/e2e/tls-client.js", host, String(GATEWAY_PORT), servername, "/e2e/certs/ca.pem", String(holdMs), ...messages]);
+    const child = spawn("docker", [
+      "exec",
+      sandbox.nameOf(client),
+      "node",
+      "/e2e/tls-client.js",
+      host,
+      String(GATEWAY_PORT),
+      servername,
+      "/e2e/certs/ca.pem",
+      String(holdMs),
+      ...messages,
+    ]);
     let stdout = "";
     let settled = false;
     let onFirst: () => void = () => {};
@@ -128,7 +175,8 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
 
   /** The gateway's `/metrics` text, scraped from inside client-dc1 (which reaches both admin servers). */
   const scrape = async (gateway: string): Promise<string> => {
-    const code = "require('http').get('http://' + process.argv[1] + '/metrics', (r) => r.pipe(process.stdout)).on('error', (e) => { console.error(e.message); process.exit(1); })";
+    const code =
+      "require('http').get('http://' + process.argv[1] + '/metrics', (r) => r.pipe(process.stdout)).on('error', (e) => { console.error(e.message); process.exit(1); })";
     return dockerOk(["exec", sandbox.nameOf("client-dc1"), "node", "-e", code, `${gateway}:${ADMIN_PORT}`]);
   };
 
@@ -150,7 +198,12 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
     const deadline = Date.now() + 60_000;
     let state = "";
     while (Date.now() < deadline) {
-      state = await dockerOk(["inspect", "--format", "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}", sandbox.nameOf(container)]);
+      state = await dockerOk([
+        "inspect",
+        "--format",
+        "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}",
+        sandbox.nameOf(container),
+      ]);
       if (state === "running healthy") return;
       if (!state.startsWith("running")) break;
       await new Promise((r) => setTimeout(r, 500));
@@ -168,11 +221,16 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
     datacenter === "dc1"
       ? ["--datacenter", datacenter, "--routes", `/e2e/routes-${datacenter}.json`]
       : [
-          "--datacenter", datacenter,
-          "--trust-domain", trustDomain,
-          "--listen", `0.0.0.0:${GATEWAY_PORT}`,
-          "--admin", `0.0.0.0:${ADMIN_PORT}`,
-          "--routes", `/e2e/routes-${datacenter}.json`,
+          "--datacenter",
+          datacenter,
+          "--trust-domain",
+          trustDomain,
+          "--listen",
+          `0.0.0.0:${GATEWAY_PORT}`,
+          "--admin",
+          `0.0.0.0:${ADMIN_PORT}`,
+          "--routes",
+          `/e2e/routes-${datacenter}.json`,
         ];
 
   beforeAll(async () => {
@@ -192,11 +250,15 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
     t = Date.now();
     await run("bash", [path.join(ROOT, "scripts", "gateway-image-context.sh"), context], { timeout: 120_000 });
     sandbox.trackImage(gatewayImage);
-    await dockerOk(["build", "-q", "--build-arg", `BASE_IMAGE=${BASE_IMAGE}`, ...sandbox.labelFlags(), "-t", gatewayImage, context], { timeoutMs: 300_000 });
+    await dockerOk(
+      ["build", "-q", "--build-arg", `BASE_IMAGE=${BASE_IMAGE}`, ...sandbox.labelFlags(), "-t", gatewayImage, context],
+      { timeoutMs: 300_000 },
+    );
     figures["gateway image build"] = `${((Date.now() - t) / 1000).toFixed(1)} s`;
     const size = async (image: string) => Number(await dockerOk(["image", "inspect", "--format", "{{.Size}}", image]));
     const [gatewaySize, baseSize] = [await size(gatewayImage), await size(BASE_IMAGE)];
-    figures["image size"] = `${(gatewaySize / 1e6).toFixed(1)} MB, ${((gatewaySize - baseSize) / 1e6).toFixed(1)} MB over the base (${(baseSize / 1e6).toFixed(1)} MB)`;
+    figures["image size"] =
+      `${(gatewaySize / 1e6).toFixed(1)} MB, ${((gatewaySize - baseSize) / 1e6).toFixed(1)} MB over the base (${(baseSize / 1e6).toFixed(1)} MB)`;
 
     // Files the containers read: scripts, certificates, routes.
     for (const file of ["tls-client.js", "tls-echo-server.js"]) {
@@ -208,7 +270,8 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
     pki = await createTestPki("cmg-e2e-pki-");
     otherPki = await createTestPki("cmg-e2e-other-pki-");
     fs.mkdirSync(path.join(work, "certs"), { mode: 0o755 });
-    const writePublic = (name: string, pem: string) => fs.writeFileSync(path.join(work, "certs", name), pem, { mode: 0o644 });
+    const writePublic = (name: string, pem: string) =>
+      fs.writeFileSync(path.join(work, "certs", name), pem, { mode: 0o644 });
     writePublic("ca.pem", pki.caCert);
     writePublic("other-ca.pem", otherPki.caCert);
     for (const service of services) {
@@ -228,22 +291,56 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
     for (const network of ["dc1-lan", "dc2-lan", "wan"]) await sandbox.network(network);
     for (const service of services) {
       await sandbox.run({
-        image: BASE_IMAGE, name: `${service}-dc2`, networks: ["dc2-lan"], user: "node", volumes: [mount],
-        env: [`SERVICE=${service}`, "DATACENTER=dc2", `PORT=${SERVICE_PORT}`, `TLS_CERT=/e2e/certs/${service}-dc2.crt`, `TLS_KEY=/e2e/certs/${service}-dc2.key`],
+        image: BASE_IMAGE,
+        name: `${service}-dc2`,
+        networks: ["dc2-lan"],
+        user: "node",
+        volumes: [mount],
+        env: [
+          `SERVICE=${service}`,
+          "DATACENTER=dc2",
+          `PORT=${SERVICE_PORT}`,
+          `TLS_CERT=/e2e/certs/${service}-dc2.crt`,
+          `TLS_KEY=/e2e/certs/${service}-dc2.key`,
+        ],
         command: ["node", "/e2e/tls-echo-server.js"],
       });
     }
     const idle = ["node", "-e", "setInterval(() => {}, 1 << 30); process.on('SIGTERM', () => process.exit(0))"];
-    await sandbox.run({ image: BASE_IMAGE, name: "client-dc1", networks: ["dc1-lan", "wan"], user: "node", volumes: [mount], command: idle });
-    await sandbox.run({ image: BASE_IMAGE, name: "client-dc2", networks: ["dc2-lan"], user: "node", volumes: [mount], command: idle });
+    await sandbox.run({
+      image: BASE_IMAGE,
+      name: "client-dc1",
+      networks: ["dc1-lan", "wan"],
+      user: "node",
+      volumes: [mount],
+      command: idle,
+    });
+    await sandbox.run({
+      image: BASE_IMAGE,
+      name: "client-dc2",
+      networks: ["dc2-lan"],
+      user: "node",
+      volumes: [mount],
+      command: idle,
+    });
     // dc1's gateway runs under `--init` (as MeshGateway runs it), dc2's with node as PID 1;
     // both hardened: read-only root filesystem, no capabilities, no privilege gain.
     for (const datacenter of ["dc2", "dc1"]) {
       await sandbox.run({
-        image: gatewayImage, name: `mesh-gateway-${datacenter}`, networks: [`${datacenter}-lan`, "wan"], volumes: [mount],
+        image: gatewayImage,
+        name: `mesh-gateway-${datacenter}`,
+        networks: [`${datacenter}-lan`, "wan"],
+        volumes: [mount],
         extra: [
-          "--health-interval", "1s", "--stop-timeout", String(STOP_GRACE_S),
-          "--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+          "--health-interval",
+          "1s",
+          "--stop-timeout",
+          String(STOP_GRACE_S),
+          "--read-only",
+          "--cap-drop",
+          "ALL",
+          "--security-opt",
+          "no-new-privileges",
           ...(datacenter === "dc1" ? ["--init"] : []),
         ],
         command: gatewayArgs(datacenter),
@@ -264,7 +361,12 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
     const left = await dockerOk(["ps", "-aq", "--filter", `label=consul-mesh.test.run=${sandbox.runId}`]);
     const networks = await dockerOk(["network", "ls", "-q", "--filter", `label=consul-mesh.test.run=${sandbox.runId}`]);
     const image = await docker(["image", "inspect", gatewayImage]);
-    expect({ errors, left, networks, imageGone: image.code !== 0 }).toEqual({ errors: [], left: "", networks: "", imageGone: true });
+    expect({ errors, left, networks, imageGone: image.code !== 0 }).toEqual({
+      errors: [],
+      left: "",
+      networks: "",
+      imageGone: true,
+    });
   }, 120_000);
 
   test("the image runs as a non-root user with sni-gateway as its entrypoint and a /healthz healthcheck", async () => {
@@ -276,22 +378,56 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
     const top = await dockerOk(["top", sandbox.nameOf("mesh-gateway-dc2"), "-o", "pid,uid,args"]);
     expect(top).toMatch(/\b1000\b.*sni-gateway/);
     // Healthy under --init as well: the healthcheck finds --admin behind docker-init.
-    expect(await dockerOk(["inspect", "--format", "{{.HostConfig.Init}} {{.State.Health.Status}}", sandbox.nameOf("mesh-gateway-dc1")])).toBe("true healthy");
+    expect(
+      await dockerOk([
+        "inspect",
+        "--format",
+        "{{.HostConfig.Init}} {{.State.Health.Status}}",
+        sandbox.nameOf("mesh-gateway-dc1"),
+      ]),
+    ).toBe("true healthy");
     const help = await docker(["run", "--rm", ...sandbox.labelFlags(), "--network", "none", gatewayImage, "--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("Usage: sni-gateway --datacenter NAME");
     // Production dependencies only: exactly the closure of the package's non-Pulumi
     // dependencies as package-lock.json resolves them.
-    const walk = "const fs=require('fs'),p=require('path');const out=[];const pk=(d,k)=>{for(const n of fs.readdirSync(d)){if(n.startsWith('.'))continue;if(n.startsWith('@')){for(const m of fs.readdirSync(p.join(d,n)))visit(p.join(d,n,m),k+n+'/'+m)}else visit(p.join(d,n),k+n)}};const visit=(d,k)=>{out.push(k);const nm=p.join(d,'node_modules');if(fs.existsSync(nm))pk(nm,k+'/node_modules/')};pk('/app/node_modules','node_modules/');console.log(JSON.stringify(out.sort()))";
-    const shipped = JSON.parse(await dockerOk(["run", "--rm", ...sandbox.labelFlags(), "--network", "none", "--entrypoint", "node", gatewayImage, "-e", walk]));
+    const walk =
+      "const fs=require('fs'),p=require('path');const out=[];const pk=(d,k)=>{for(const n of fs.readdirSync(d)){if(n.startsWith('.'))continue;if(n.startsWith('@')){for(const m of fs.readdirSync(p.join(d,n)))visit(p.join(d,n,m),k+n+'/'+m)}else visit(p.join(d,n),k+n)}};const visit=(d,k)=>{out.push(k);const nm=p.join(d,'node_modules');if(fs.existsSync(nm))pk(nm,k+'/node_modules/')};pk('/app/node_modules','node_modules/');console.log(JSON.stringify(out.sort()))";
+    const shipped = JSON.parse(
+      await dockerOk([
+        "run",
+        "--rm",
+        ...sandbox.labelFlags(),
+        "--network",
+        "none",
+        "--entrypoint",
+        "node",
+        gatewayImage,
+        "-e",
+        walk,
+      ]),
+    );
     expect(shipped).toEqual(productionClosure());
-    expect(shipped).toEqual(expect.arrayContaining(["node_modules/pino", "node_modules/prom-client", "node_modules/zod"]));
+    expect(shipped).toEqual(
+      expect.arrayContaining(["node_modules/pino", "node_modules/prom-client", "node_modules/zod"]),
+    );
     // The base script is idempotent: a second run keeps the same image.
     const baseId = await dockerOk(["image", "inspect", "--format", "{{.Id}}", BASE_IMAGE]);
     await run("bash", [path.join(ROOT, "scripts", "node-base-image.sh"), BASE_IMAGE], { timeout: 120_000 });
     expect(await dockerOk(["image", "inspect", "--format", "{{.Id}}", BASE_IMAGE])).toBe(baseId);
     // The directory MeshGateway uploads the routes file into.
-    const etc = await docker(["run", "--rm", ...sandbox.labelFlags(), "--network", "none", "--entrypoint", "node", gatewayImage, "-e", "console.log(require('fs').statSync('/etc/sni-gateway').isDirectory())"]);
+    const etc = await docker([
+      "run",
+      "--rm",
+      ...sandbox.labelFlags(),
+      "--network",
+      "none",
+      "--entrypoint",
+      "node",
+      gatewayImage,
+      "-e",
+      "console.log(require('fs').statSync('/etc/sni-gateway').isDirectory())",
+    ]);
     expect(etc.stdout.trim()).toBe("true");
   });
 
@@ -300,7 +436,9 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
     expect(route.mode).toBe("remote");
     expect(route.text).toBe("web (dc1) → mesh-gateway dc2 WAN → api (dc2)");
     const before = { dc1: await forwarded("mesh-gateway-dc1", "api"), dc2: await forwarded("mesh-gateway-dc2", "api") };
-    const result = await dial("client-dc1", "mesh-gateway-dc2", GATEWAY_PORT, route.sni, { messages: ["remote-1", "remote-2"] });
+    const result = await dial("client-dc1", "mesh-gateway-dc2", GATEWAY_PORT, route.sni, {
+      messages: ["remote-1", "remote-2"],
+    });
     expect(result).toMatchObject({ ok: true, peer: `DNS:${route.sni}` });
     expect(result.replies).toEqual([
       { service: "api", datacenter: "dc2", servername: route.sni, line: "remote-1" },
@@ -334,20 +472,32 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
     // From dc1, by name: not resolvable; by dc2's address: no route.
     const byName = await dial("client-dc1", "logging-dc2", SERVICE_PORT, route.sni);
     expect(byName).toMatchObject({ ok: false, stage: "connect" });
-    const ip = await dockerOk(["inspect", "--format", `{{(index .NetworkSettings.Networks "${sandbox.nameOf("dc2-lan")}").IPAddress}}`, sandbox.nameOf("logging-dc2")]);
+    const ip = await dockerOk([
+      "inspect",
+      "--format",
+      `{{(index .NetworkSettings.Networks "${sandbox.nameOf("dc2-lan")}").IPAddress}}`,
+      sandbox.nameOf("logging-dc2"),
+    ]);
     expect(ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     const byAddress = await dial("client-dc1", ip, SERVICE_PORT, route.sni);
     expect(byAddress).toMatchObject({ ok: false, stage: "connect" });
     // The same holds for every dc2 service: only the gateways reach them.
     for (const service of ["api", "db"]) {
-      const direct = await dial("client-dc1", `${service}-dc2`, SERVICE_PORT, serviceSni({ service, datacenter: "dc2", trustDomain }));
+      const direct = await dial(
+        "client-dc1",
+        `${service}-dc2`,
+        SERVICE_PORT,
+        serviceSni({ service, datacenter: "dc2", trustDomain }),
+      );
       expect(direct).toMatchObject({ ok: false, stage: "connect" });
     }
   }, 120_000);
 
   test("the gateway never terminates TLS: a client that trusts another CA rejects the service's certificate", async () => {
     const route = routeTo("api");
-    const result = await dial("client-dc1", "mesh-gateway-dc2", GATEWAY_PORT, route.sni, { ca: "/e2e/certs/other-ca.pem" });
+    const result = await dial("client-dc1", "mesh-gateway-dc2", GATEWAY_PORT, route.sni, {
+      ca: "/e2e/certs/other-ca.pem",
+    });
     expect(result.ok).toBe(false);
     expect(result.stage).toBe("tls");
     expect(result.error).toMatch(/certificate|verify|issuer/i);
@@ -356,7 +506,12 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
   test.each([
     ["an unknown service", "mesh-gateway-dc2", () => serviceSni({ service: "nope", datacenter: "dc2", trustDomain })],
     ["an unknown datacenter", "mesh-gateway-dc1", () => serviceSni({ service: "api", datacenter: "dc9", trustDomain })],
-    ["a foreign trust domain", "mesh-gateway-dc2", () => serviceSni({ service: "api", datacenter: "dc2", trustDomain: "99999999-0000-0000-0000-000000000000.consul" })],
+    [
+      "a foreign trust domain",
+      "mesh-gateway-dc2",
+      () =>
+        serviceSni({ service: "api", datacenter: "dc2", trustDomain: "99999999-0000-0000-0000-000000000000.consul" }),
+    ],
     ["a name outside Consul's scheme", "mesh-gateway-dc1", () => "example.com"],
   ])("%s is refused and counted (%s)", async (_what, gateway, name) => {
     const before = await sample(gateway, "sni_gateway_connections_total", { result: "rejected" });
@@ -385,17 +540,22 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
     }
     expect(refusedWhileDraining).toMatchObject({ ok: false });
     await stopped;
-    figures["docker stop with a stream in flight"] = `${((Date.now() - t) / 1000).toFixed(1)} s (grace ${STOP_GRACE_S} s)`;
+    figures["docker stop with a stream in flight"] =
+      `${((Date.now() - t) / 1000).toFixed(1)} s (grace ${STOP_GRACE_S} s)`;
     const result = await inFlight.result;
     expect(result).toMatchObject({ ok: true });
     expect(result.replies?.map((r) => r.line)).toEqual(["before-stop", "during-drain"]);
     // Exit code 0: the gateway drained and exited by itself (a SIGKILL after the grace gives 137).
-    expect(await dockerOk(["inspect", "--format", "{{.State.ExitCode}} {{.State.OOMKilled}}", gateway])).toBe("0 false");
+    expect(await dockerOk(["inspect", "--format", "{{.State.ExitCode}} {{.State.OOMKilled}}", gateway])).toBe(
+      "0 false",
+    );
     expect(await dial("client-dc1", "mesh-gateway-dc2", GATEWAY_PORT, route.sni)).toMatchObject({ ok: false });
 
     await dockerOk(["start", gateway]);
     await waitHealthy("mesh-gateway-dc2");
-    const again = await dial("client-dc1", "mesh-gateway-dc2", GATEWAY_PORT, route.sni, { messages: ["after-restart"] });
+    const again = await dial("client-dc1", "mesh-gateway-dc2", GATEWAY_PORT, route.sni, {
+      messages: ["after-restart"],
+    });
     expect(again).toMatchObject({ ok: true, replies: [{ service: "api", datacenter: "dc2", line: "after-restart" }] });
   }, 120_000);
 });

@@ -17,18 +17,26 @@ describe("example: gateways enabled globally (proxy-defaults local)", () => {
       "consul:index/configEntry:ConfigEntry": 1,
       "docker:index/container:Container": 4,
     });
-    expect(run.mocks.get("gateway-dc2-gateway-0").inputs.image).toBe("sha256:mock-image-of-consul-mesh/sni-gateway:latest");
+    expect(run.mocks.get("gateway-dc2-gateway-0").inputs.image).toBe(
+      "sha256:mock-image-of-consul-mesh/sni-gateway:latest",
+    );
   });
 
   test("writes the seed's proxy-defaults entry to the primary datacenter", () => {
     const entry = run.mocks.get("global-entry");
-    expect(entry.inputs).toEqual({ kind: "proxy-defaults", name: "global", configJson: '{"TransparentProxy":{},"MeshGateway":{"Mode":"local"},"Expose":{},"AccessLogs":{}}' });
+    expect(entry.inputs).toEqual({
+      kind: "proxy-defaults",
+      name: "global",
+      configJson: '{"TransparentProxy":{},"MeshGateway":{"Mode":"local"},"Expose":{},"AccessLogs":{}}',
+    });
     expect(entry.options.provider.startsWith(run.mocks.get("dc1-provider").urn)).toBe(true);
   });
 
   test("web's sidecar carries no mode of its own: the entry decides", () => {
     const reg = run.mocks.get("service-web-registration").inputs.registration;
-    expect(reg.Connect.SidecarService.Proxy).toEqual({ Upstreams: [{ DestinationName: "api", Datacenter: "dc2", LocalBindPort: 10000 }] });
+    expect(reg.Connect.SidecarService.Proxy).toEqual({
+      Upstreams: [{ DestinationName: "api", Datacenter: "dc2", LocalBindPort: 10000 }],
+    });
   });
 
   test("route plan: web → api goes through the local gateway, decided by proxy-defaults", async () => {

@@ -36,7 +36,12 @@ describe("example: gateways per service instance, connect-proxy form (remote)", 
   test("route plan: web → api through secondary's gateway, decided by the instance", async () => {
     const plan = await outputValue<RoutePlan>(run.outputs.routePlan);
     expect(plan.routes).toHaveLength(1);
-    expect(plan.routes[0]).toMatchObject({ mode: "remote", decidedBy: "instance", usesGateway: true, source: { service: "web", proxy: "web-sidecar-proxy" } });
+    expect(plan.routes[0]).toMatchObject({
+      mode: "remote",
+      decidedBy: "instance",
+      usesGateway: true,
+      source: { service: "web", proxy: "web-sidecar-proxy" },
+    });
     expect(plan.routes[0].text).toBe("web (primary) → mesh-gateway secondary WAN → api (secondary)");
     expect(plan.routes[0].sni).toBe(`api.default.secondary.internal.${plan.trustDomain}`);
   });

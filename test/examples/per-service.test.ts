@@ -19,15 +19,24 @@ describe("example: gateways enabled per service (service-defaults web local)", (
   });
 
   test("gateways run the gateway image by its ID (a name would differ from what Docker reports back)", () => {
-    expect(run.mocks.get("gateway-image-remote").inputs).toMatchObject({ name: "consul-mesh/sni-gateway:latest", keepLocally: true });
+    expect(run.mocks.get("gateway-image-remote").inputs).toMatchObject({
+      name: "consul-mesh/sni-gateway:latest",
+      keepLocally: true,
+    });
     for (const dc of ["dc1", "dc2"]) {
-      expect(run.mocks.get(`mesh-gateway-${dc}-mesh-gateway-gateway-0`).inputs.image).toBe("sha256:mock-image-of-consul-mesh/sni-gateway:latest");
+      expect(run.mocks.get(`mesh-gateway-${dc}-mesh-gateway-gateway-0`).inputs.image).toBe(
+        "sha256:mock-image-of-consul-mesh/sni-gateway:latest",
+      );
     }
   });
 
   test("writes the seed's service-defaults entry for web", () => {
     const entry = run.mocks.get("mesh-service-defaults-web-entry");
-    expect(entry.inputs).toEqual({ kind: "service-defaults", name: "web", configJson: '{"TransparentProxy":{},"MeshGateway":{"Mode":"local"},"Expose":{}}' });
+    expect(entry.inputs).toEqual({
+      kind: "service-defaults",
+      name: "web",
+      configJson: '{"TransparentProxy":{},"MeshGateway":{"Mode":"local"},"Expose":{}}',
+    });
     expect(entry.options.provider.startsWith(run.mocks.get("mesh-dc1-provider").urn)).toBe(true);
   });
 

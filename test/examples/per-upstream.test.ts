@@ -14,7 +14,9 @@ describe("example: gateways per upstream (api remote, db local, logging none)", 
       { DestinationName: "db", Datacenter: "dc2", LocalBindPort: 10001, MeshGateway: { Mode: "local" } },
       { DestinationName: "logging", Datacenter: "dc2", LocalBindPort: 10002, MeshGateway: { Mode: "none" } },
     ]);
-    const dc2 = run.mocks.byType("pulumi-nodejs:dynamic:AgentServiceRegistration").filter((r) => r.inputs.address === "http://127.0.0.1:8501");
+    const dc2 = run.mocks
+      .byType("pulumi-nodejs:dynamic:AgentServiceRegistration")
+      .filter((r) => r.inputs.address === "http://127.0.0.1:8501");
     expect(dc2.map((r) => r.inputs.serviceId).sort()).toEqual(["api", "db", "logging"]);
   });
 

@@ -24,7 +24,9 @@ describe("Pulumi projects", () => {
     expect(fs.existsSync(path.join(root, project.main, "index.ts"))).toBe(true);
   });
 
-  const examples = fs.readdirSync(path.join(root, "examples")).filter((d) => fs.statSync(path.join(root, "examples", d)).isDirectory());
+  const examples = fs
+    .readdirSync(path.join(root, "examples"))
+    .filter((d) => fs.statSync(path.join(root, "examples", d)).isDirectory());
 
   test("there is one example per seed configuration", () => {
     expect(examples.sort()).toEqual([

@@ -30,7 +30,8 @@ export async function runExample(name: string, config: Record<string, string> = 
 
 /** The value of a stack output, whether the program exported a plain value or an Output. */
 export function outputValue<T>(value: unknown): Promise<T> {
-  if (pulumi.Output.isInstance(value)) return new Promise((resolve) => (value as pulumi.Output<T>).apply((v) => resolve(v)));
+  if (pulumi.Output.isInstance(value))
+    return new Promise((resolve) => (value as pulumi.Output<T>).apply((v) => resolve(v)));
   return Promise.resolve(value as T);
 }
 

@@ -4,14 +4,22 @@ import { outputValue, runExample, type ExampleRun } from "./run-example";
 describe("example: the default stack with a published gateway image and routes files", () => {
   let run: ExampleRun;
   beforeAll(async () => {
-    run = await runExample("two-datacenters", { gatewayImage: "registry.example.com/sni-gateway:0.1.0", routeSource: "file" });
+    run = await runExample("two-datacenters", {
+      gatewayImage: "registry.example.com/sni-gateway:0.1.0",
+      routeSource: "file",
+    });
   });
 
   test("builds nothing and runs the published image", () => {
     expect(run.mocks.byType("docker:index/image:Image")).toHaveLength(0);
     // Pulled (or found locally) and run by its image ID, which Docker reports back unchanged.
-    expect(run.mocks.get("gateway-image-remote").inputs).toMatchObject({ name: "registry.example.com/sni-gateway:0.1.0", keepLocally: true });
-    expect(run.mocks.get("mesh-gateway-dc2-mesh-gateway-gateway-0").inputs.image).toBe("sha256:mock-image-of-registry.example.com/sni-gateway:0.1.0");
+    expect(run.mocks.get("gateway-image-remote").inputs).toMatchObject({
+      name: "registry.example.com/sni-gateway:0.1.0",
+      keepLocally: true,
+    });
+    expect(run.mocks.get("mesh-gateway-dc2-mesh-gateway-gateway-0").inputs.image).toBe(
+      "sha256:mock-image-of-registry.example.com/sni-gateway:0.1.0",
+    );
   });
 
   test("each gateway reads the routes file rendered from the default mesh", () => {

@@ -11,7 +11,10 @@ describe("example: the default two-datacenter stack (gateway image built)", () =
     // A build context as scripts/gateway-image-context.sh makes it (only its Dockerfile matters here).
     context = fs.mkdtempSync(path.join(os.tmpdir(), "gateway-image-"));
     fs.copyFileSync(path.join(__dirname, "../../gateway/Dockerfile"), path.join(context, "Dockerfile"));
-    run = await runExample("two-datacenters", { gatewayImageContext: context, gatewayBaseImage: "consul-mesh/node-base:local" });
+    run = await runExample("two-datacenters", {
+      gatewayImageContext: context,
+      gatewayBaseImage: "consul-mesh/node-base:local",
+    });
   });
   afterAll(() => fs.rmSync(context, { recursive: true, force: true }));
 
@@ -20,7 +23,9 @@ describe("example: the default two-datacenter stack (gateway image built)", () =
     expect(image.type).toBe("docker:index/image:Image");
     expect(image.inputs.build).toMatchObject({ context, args: { BASE_IMAGE: "consul-mesh/node-base:local" } });
     for (const dc of ["dc1", "dc2"]) {
-      expect(run.mocks.get(`mesh-gateway-${dc}-mesh-gateway-gateway-0`).inputs.image).toBe("sha256:mock-build-of-consul-mesh/sni-gateway:latest");
+      expect(run.mocks.get(`mesh-gateway-${dc}-mesh-gateway-gateway-0`).inputs.image).toBe(
+        "sha256:mock-build-of-consul-mesh/sni-gateway:latest",
+      );
     }
   });
 

@@ -23,8 +23,29 @@ describe("parseCommandLine", () => {
 
   test("file mode with every tuning flag", () => {
     const cmd = parseCommandLine(
-      [...base, "--listen", "[::1]:9443", "--admin", "127.0.0.1:19000", "--routes", "/etc/routes.json", "--trust-domain", TD,
-        "--hello-timeout", "3s", "--idle-timeout", "2m", "--connect-timeout", "750ms", "--max-connections", "500", "--drain-grace", "1500", "--log-level", "warn"],
+      [
+        ...base,
+        "--listen",
+        "[::1]:9443",
+        "--admin",
+        "127.0.0.1:19000",
+        "--routes",
+        "/etc/routes.json",
+        "--trust-domain",
+        TD,
+        "--hello-timeout",
+        "3s",
+        "--idle-timeout",
+        "2m",
+        "--connect-timeout",
+        "750ms",
+        "--max-connections",
+        "500",
+        "--drain-grace",
+        "1500",
+        "--log-level",
+        "warn",
+      ],
       {},
     );
     expect(cmd).toEqual({
@@ -32,7 +53,10 @@ describe("parseCommandLine", () => {
       options: {
         datacenter: "dc1",
         trustDomain: TD,
-        listen: [{ host: "127.0.0.1", port: 8443 }, { host: "::1", port: 9443 }],
+        listen: [
+          { host: "127.0.0.1", port: 8443 },
+          { host: "::1", port: 9443 },
+        ],
         admin: { host: "127.0.0.1", port: 19000 },
         routes: { file: "/etc/routes.json" },
         proxy: { helloTimeoutMs: 3000, idleTimeoutMs: 120_000, connectTimeoutMs: 750, maxConnections: 500 },
@@ -53,25 +77,53 @@ describe("parseCommandLine", () => {
     });
     expect(cmd).toMatchObject({
       kind: "run",
-      options: { datacenter: "dc2", listen: [{ host: "0.0.0.0", port: 8443 }, { host: "127.0.0.1", port: 8444 }], routes: { file: "/r.json" }, proxy: { helloTimeoutMs: 1000, maxConnections: 7 } },
+      options: {
+        datacenter: "dc2",
+        listen: [
+          { host: "0.0.0.0", port: 8443 },
+          { host: "127.0.0.1", port: 8444 },
+        ],
+        routes: { file: "/r.json" },
+        proxy: { helloTimeoutMs: 1000, maxConnections: 7 },
+      },
     });
   });
 
   test("Consul mode: address, token and registration from flags and CONSUL_* variables", () => {
     const cmd = parseCommandLine(
-      [...base, "--consul", "http://127.0.0.1:8500", "--service-name", "gw-a", "--lan-address", "10.0.0.5:8443", "--wan-address", "198.51.100.7:443"],
+      [
+        ...base,
+        "--consul",
+        "http://127.0.0.1:8500",
+        "--service-name",
+        "gw-a",
+        "--lan-address",
+        "10.0.0.5:8443",
+        "--wan-address",
+        "198.51.100.7:443",
+      ],
       { CONSUL_HTTP_TOKEN: "secret-token" },
     );
     expect(cmd).toMatchObject({
       kind: "run",
       options: {
         routes: { consul: { address: "http://127.0.0.1:8500", token: "secret-token", ssl: false } },
-        register: { name: "gw-a", address: "10.0.0.5", port: 8443, lanAddress: { address: "10.0.0.5", port: 8443 }, wanAddress: { address: "198.51.100.7", port: 443 } },
+        register: {
+          name: "gw-a",
+          address: "10.0.0.5",
+          port: 8443,
+          lanAddress: { address: "10.0.0.5", port: 8443 },
+          wanAddress: { address: "198.51.100.7", port: 443 },
+        },
       },
     });
     const fromEnv = parseCommandLine(base, { CONSUL_HTTP_ADDR: "consul:8501", CONSUL_HTTP_SSL: "true" });
-    expect(fromEnv).toMatchObject({ options: { routes: { consul: { address: "consul:8501", ssl: true } }, register: { address: "127.0.0.1" } } });
-    expect(parseCommandLine([...base, "--consul", "c:8500", "--no-register"], {})).not.toHaveProperty("options.register");
+    expect(fromEnv).toMatchObject({
+      options: { routes: { consul: { address: "consul:8501", ssl: true } }, register: { address: "127.0.0.1" } },
+    });
+    expect(parseCommandLine([...base, "--consul", "c:8500", "--no-register"], {})).not.toHaveProperty(
+      "options.register",
+    );
   });
 
   test("Consul mode: the token from CONSUL_HTTP_TOKEN, else CONSUL_HTTP_TOKEN_FILE's; an unreadable file is named", async () => {
@@ -81,13 +133,19 @@ describe("parseCommandLine", () => {
       await fs.writeFile(file, "file-token\n");
       const consul = ["--consul", "c:8500", "--no-register"];
       const token = (env: NodeJS.ProcessEnv) => parseCommandLine([...base, ...consul], env);
-      expect(token({ CONSUL_HTTP_TOKEN_FILE: file })).toMatchObject({ options: { routes: { consul: { token: "file-token" } } } });
+      expect(token({ CONSUL_HTTP_TOKEN_FILE: file })).toMatchObject({
+        options: { routes: { consul: { token: "file-token" } } },
+      });
       expect(token({ CONSUL_HTTP_TOKEN_FILE: file, CONSUL_HTTP_TOKEN: "env-token" })).toMatchObject({
         options: { routes: { consul: { token: "env-token" } } },
       });
       const missing = path.join(dir, "missing");
       expect(() => token({ CONSUL_HTTP_TOKEN_FILE: missing })).toThrow(
-        expect.objectContaining({ code: "E_CLI_USAGE", field: "CONSUL_HTTP_TOKEN_FILE", reason: `cannot read ${missing} (ENOENT)` }),
+        expect.objectContaining({
+          code: "E_CLI_USAGE",
+          field: "CONSUL_HTTP_TOKEN_FILE",
+          reason: `cannot read ${missing} (ENOENT)`,
+        }),
       );
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
@@ -95,7 +153,9 @@ describe("parseCommandLine", () => {
   });
 
   test("the logged summary of the options carries no secret: neither the token nor credentials in the address", () => {
-    const cmd = parseCommandLine([...base, "--consul", "https://gw:hunter2@consul.example:8501"], { CONSUL_HTTP_TOKEN: "secret-token" });
+    const cmd = parseCommandLine([...base, "--consul", "https://gw:hunter2@consul.example:8501"], {
+      CONSUL_HTTP_TOKEN: "secret-token",
+    });
     if (cmd.kind !== "run") throw new Error("expected run");
     const text = JSON.stringify(describeOptions(cmd.options));
     expect(text).not.toContain("secret-token");
@@ -106,27 +166,65 @@ describe("parseCommandLine", () => {
 
   test("Consul mode: a wildcard listener registers this host's first non-internal address, never 0.0.0.0", () => {
     const nic = (address: string, family: "IPv4" | "IPv6", internal = false) =>
-      ({ address, family, internal, netmask: "", mac: "", cidr: null }) as unknown as import("node:os").NetworkInterfaceInfo;
-    const interfaces = () => ({ lo: [nic("127.0.0.1", "IPv4", true)], eth0: [nic("fe80::1", "IPv6"), nic("172.18.0.5", "IPv4")] });
-    const cmd = parseCommandLine(["--datacenter", "dc1", "--listen", "0.0.0.0:8443", "--consul", "c:8500"], {}, interfaces);
-    expect(cmd).toMatchObject({ options: { register: { address: "172.18.0.5" } } });
-    const explicit = parseCommandLine(["--datacenter", "dc1", "--listen", "0.0.0.0:8443", "--consul", "c:8500", "--lan-address", "10.0.0.5:8443"], {}, interfaces);
-    expect(explicit).toMatchObject({ options: { register: { address: "10.0.0.5" } } });
-    expect(() => parseCommandLine(["--datacenter", "dc1", "--listen", "0.0.0.0:8443", "--consul", "c:8500"], {}, () => ({ lo: interfaces().lo }))).toThrow(
-      /^--lan-address: required/,
+      ({
+        address,
+        family,
+        internal,
+        netmask: "",
+        mac: "",
+        cidr: null,
+      }) as unknown as import("node:os").NetworkInterfaceInfo;
+    const interfaces = () => ({
+      lo: [nic("127.0.0.1", "IPv4", true)],
+      eth0: [nic("fe80::1", "IPv6"), nic("172.18.0.5", "IPv4")],
+    });
+    const cmd = parseCommandLine(
+      ["--datacenter", "dc1", "--listen", "0.0.0.0:8443", "--consul", "c:8500"],
+      {},
+      interfaces,
     );
+    expect(cmd).toMatchObject({ options: { register: { address: "172.18.0.5" } } });
+    const explicit = parseCommandLine(
+      ["--datacenter", "dc1", "--listen", "0.0.0.0:8443", "--consul", "c:8500", "--lan-address", "10.0.0.5:8443"],
+      {},
+      interfaces,
+    );
+    expect(explicit).toMatchObject({ options: { register: { address: "10.0.0.5" } } });
+    expect(() =>
+      parseCommandLine(["--datacenter", "dc1", "--listen", "0.0.0.0:8443", "--consul", "c:8500"], {}, () => ({
+        lo: interfaces().lo,
+      })),
+    ).toThrow(/^--lan-address: required/);
   });
 
   test("Consul mode: a service ID of its own and an opaque Proxy.Config for the registration", () => {
-    const cmd = parseCommandLine([...base, "--consul", "c:8500", "--service-id", "mesh-gateway-1", "--proxy-config", '{"connect_timeout_ms":5000}'], {});
-    expect(cmd).toMatchObject({ options: { register: { id: "mesh-gateway-1", proxyConfig: { connect_timeout_ms: 5000 } } } });
-    const fromEnv = parseCommandLine([...base, "--consul", "c:8500"], { SNI_GATEWAY_SERVICE_ID: "gw-b", SNI_GATEWAY_PROXY_CONFIG: "{}" });
+    const cmd = parseCommandLine(
+      [
+        ...base,
+        "--consul",
+        "c:8500",
+        "--service-id",
+        "mesh-gateway-1",
+        "--proxy-config",
+        '{"connect_timeout_ms":5000}',
+      ],
+      {},
+    );
+    expect(cmd).toMatchObject({
+      options: { register: { id: "mesh-gateway-1", proxyConfig: { connect_timeout_ms: 5000 } } },
+    });
+    const fromEnv = parseCommandLine([...base, "--consul", "c:8500"], {
+      SNI_GATEWAY_SERVICE_ID: "gw-b",
+      SNI_GATEWAY_PROXY_CONFIG: "{}",
+    });
     expect(fromEnv).toMatchObject({ options: { register: { id: "gw-b", proxyConfig: {} } } });
     expect(parseCommandLine([...base, "--consul", "c:8500"], {})).not.toHaveProperty("options.register.id");
   });
 
   test("--routes wins over CONSUL_HTTP_ADDR in the environment", () => {
-    expect(parseCommandLine([...base, "--routes", "/r.json"], { CONSUL_HTTP_ADDR: "c:8500" })).toMatchObject({ options: { routes: { file: "/r.json" } } });
+    expect(parseCommandLine([...base, "--routes", "/r.json"], { CONSUL_HTTP_ADDR: "c:8500" })).toMatchObject({
+      options: { routes: { file: "/r.json" } },
+    });
   });
 
   test.each([
@@ -196,16 +294,31 @@ describe("the flag table", () => {
       const line = lines.find((l) => l.startsWith(`  --${f.flag} `) || l === `  --${f.flag}`) ?? "";
       expect(line).toContain(f.value ? f.env[0] : `${f.env[0]}=true`);
     }
-    for (const shown of ["5s", "1h", "10000", "10s", "info", "mesh-gateway"]) expect(HELP).toContain(`Default: ${shown}.`);
+    for (const shown of ["5s", "1h", "10000", "10s", "info", "mesh-gateway"])
+      expect(HELP).toContain(`Default: ${shown}.`);
     expect(HELP.split("\n").filter((l) => l.length > 120)).toEqual([]);
   });
 
   const samples: Record<string, string> = {
-    datacenter: "dc1", listen: "127.0.0.1:8443", routes: "/r.json", consul: "c:8500", "trust-domain": TD,
-    admin: "127.0.0.1:19000", "hello-timeout": "2s", "idle-timeout": "3m", "connect-timeout": "400ms", "max-connections": "9",
-    "drain-grace": "4s", "log-level": "debug", "consul-cacert": __filename, "service-name": "gw", "service-id": "gw-1",
-    "proxy-config": '{"a":1}', "lan-address": "10.0.0.5:8443",
-    "wan-address": "198.51.100.7:443", "no-register": "true",
+    datacenter: "dc1",
+    listen: "127.0.0.1:8443",
+    routes: "/r.json",
+    consul: "c:8500",
+    "trust-domain": TD,
+    admin: "127.0.0.1:19000",
+    "hello-timeout": "2s",
+    "idle-timeout": "3m",
+    "connect-timeout": "400ms",
+    "max-connections": "9",
+    "drain-grace": "4s",
+    "log-level": "debug",
+    "consul-cacert": __filename,
+    "service-name": "gw",
+    "service-id": "gw-1",
+    "proxy-config": '{"a":1}',
+    "lan-address": "10.0.0.5:8443",
+    "wan-address": "198.51.100.7:443",
+    "no-register": "true",
   };
   test.each(flags.map((f) => [f.flag, f] as const))("--%s and its variable give the same options", (_flag, f) => {
     const required: Record<string, string> = { datacenter: "dc1", listen: "127.0.0.1:8443", consul: "c:8500" };
@@ -234,7 +347,10 @@ describe("the sni-gateway program", () => {
     await program?.remove();
   });
 
-  function start(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  function start(
+    args: string[],
+    env: NodeJS.ProcessEnv = {},
+  ): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
     const child = spawn(process.execPath, [main, ...args], {
       env: { ...program.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -248,15 +364,36 @@ describe("the sni-gateway program", () => {
   }
 
   test("starts with #!/usr/bin/env node", async () => {
-    expect((await fs.readFile(path.join(ROOT, "gateway/main.ts"), "utf8")).startsWith("#!/usr/bin/env node\n")).toBe(true);
+    expect((await fs.readFile(path.join(ROOT, "gateway/main.ts"), "utf8")).startsWith("#!/usr/bin/env node\n")).toBe(
+      true,
+    );
   });
 
   test("--help documents every flag and its variable, exit 0", async () => {
     const p = start(["--help"]);
     expect(await p.exited).toBe(0);
-    for (const word of ["--datacenter", "--trust-domain", "--listen", "--admin", "--routes", "--consul", "--service-name", "--lan-address", "--wan-address",
-      "--hello-timeout", "--idle-timeout", "--connect-timeout", "--max-connections", "--drain-grace", "--log-level",
-      "SNI_GATEWAY_DATACENTER", "CONSUL_HTTP_ADDR", "CONSUL_HTTP_TOKEN", "CONSUL_CACERT", "CONSUL_HTTP_SSL"]) {
+    for (const word of [
+      "--datacenter",
+      "--trust-domain",
+      "--listen",
+      "--admin",
+      "--routes",
+      "--consul",
+      "--service-name",
+      "--lan-address",
+      "--wan-address",
+      "--hello-timeout",
+      "--idle-timeout",
+      "--connect-timeout",
+      "--max-connections",
+      "--drain-grace",
+      "--log-level",
+      "SNI_GATEWAY_DATACENTER",
+      "CONSUL_HTTP_ADDR",
+      "CONSUL_HTTP_TOKEN",
+      "CONSUL_CACERT",
+      "CONSUL_HTTP_SSL",
+    ]) {
       expect(p.output()).toContain(word);
     }
   });
@@ -293,11 +430,35 @@ describe("the sni-gateway program", () => {
     await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.31", resolve));
     const upPort = (upstream.address() as net.AddressInfo).port;
     const routes = path.join(program.dir, "routes.json");
-    await fs.writeFile(routes, JSON.stringify({ datacenter: "dc1", trustDomain: TD, services: [{ name: "web", endpoints: [{ address: "127.0.0.31", port: upPort }] }], gateways: [] }));
-    const p = start(["--datacenter", "dc1", "--listen", "127.0.0.32:0", "--admin", "127.0.0.1:0", "--routes", routes, "--drain-grace", "10s"]);
+    await fs.writeFile(
+      routes,
+      JSON.stringify({
+        datacenter: "dc1",
+        trustDomain: TD,
+        services: [{ name: "web", endpoints: [{ address: "127.0.0.31", port: upPort }] }],
+        gateways: [],
+      }),
+    );
+    const p = start([
+      "--datacenter",
+      "dc1",
+      "--listen",
+      "127.0.0.32:0",
+      "--admin",
+      "127.0.0.1:0",
+      "--routes",
+      routes,
+      "--drain-grace",
+      "10s",
+    ]);
     try {
       await waitFor(() => /"event":"started"/.test(p.output()), 10_000, "gateway start");
-      const started = JSON.parse(p.output().split("\n").find((l) => l.includes('"event":"started"')) as string);
+      const started = JSON.parse(
+        p
+          .output()
+          .split("\n")
+          .find((l) => l.includes('"event":"started"')) as string,
+      );
       const [listenHost, listenPort] = [started.listen[0].split(":")[0], Number(started.listen[0].split(":")[1])];
       const adminUrl = `http://${started.admin}`;
       expect((await httpGet(`${adminUrl}/readyz`)).status).toBe(200);
@@ -310,14 +471,23 @@ describe("the sni-gateway program", () => {
       // A minimal ClientHello for web's SNI, then a first message.
       const name = Buffer.from(serviceSni({ service: "web", datacenter: "dc1", trustDomain: TD }));
       const ext = Buffer.concat([Buffer.from([0, 0, 0, name.length + 5, 0, name.length + 3, 0, 0, name.length]), name]);
-      const body = Buffer.concat([Buffer.from([3, 3]), Buffer.alloc(32), Buffer.from([0, 0, 2, 0x13, 1, 1, 0, 0, ext.length]), ext]);
+      const body = Buffer.concat([
+        Buffer.from([3, 3]),
+        Buffer.alloc(32),
+        Buffer.from([0, 0, 2, 0x13, 1, 1, 0, 0, ext.length]),
+        ext,
+      ]);
       const hs = Buffer.concat([Buffer.from([1, 0, 0, body.length]), body]);
       const helloRecord = Buffer.concat([Buffer.from([0x16, 3, 1, 0, hs.length]), hs]);
       client.write(Buffer.concat([helloRecord, Buffer.from("one;")]));
       await waitFor(() => received.endsWith("one;"), 5000, "first echo");
 
       p.child.kill("SIGTERM");
-      await waitFor(async () => (await httpGet(`${adminUrl}/readyz`).catch(() => ({ status: 0 }))).status === 503, 5000, "readyz 503");
+      await waitFor(
+        async () => (await httpGet(`${adminUrl}/readyz`).catch(() => ({ status: 0 }))).status === 503,
+        5000,
+        "readyz 503",
+      );
       // New connections are refused while the old one keeps flowing.
       const refused = await new Promise<string>((resolve) => {
         const s = net.connect({ host: listenHost, port: listenPort }, () => resolve("connected"));

@@ -6,7 +6,15 @@ import { captureHello, opensslClient } from "./helpers";
 const TD = "5fcd4b81-a2ca-405a-ac62-0fac602c1949.consul";
 
 /** Builds a ClientHello handshake message (header included) by RFC 8446 §4.1.2. */
-function helloMessage(options: { sni?: string; extraExtensionBytes?: number; ciphers?: number; sessionId?: number; extensions?: Buffer[] } = {}): Buffer {
+function helloMessage(
+  options: {
+    sni?: string;
+    extraExtensionBytes?: number;
+    ciphers?: number;
+    sessionId?: number;
+    extensions?: Buffer[];
+  } = {},
+): Buffer {
   const parts: Buffer[] = [];
   parts.push(Buffer.from([0x03, 0x03]), Buffer.alloc(32, 7));
   const sid = options.sessionId ?? 32;
@@ -50,7 +58,10 @@ function frame(message: Buffer, sizes: number[] = []): Buffer {
   let p = 0;
   let i = 0;
   while (p < message.length) {
-    const size = Math.min(message.length - p, Math.max(1, Math.min(MAX_RECORD_LENGTH, sizes[i++] ?? MAX_RECORD_LENGTH)));
+    const size = Math.min(
+      message.length - p,
+      Math.max(1, Math.min(MAX_RECORD_LENGTH, sizes[i++] ?? MAX_RECORD_LENGTH)),
+    );
     const header = Buffer.from([0x16, 0x03, 0x01, 0, 0]);
     header.writeUInt16BE(size, 3);
     records.push(header, message.subarray(p, p + size));
@@ -144,20 +155,30 @@ describe("ClientHelloReader: synthetic hellos", () => {
 
   test("refuses a hello whose extensions overrun as malformed", () => {
     const message = helloMessage({ sni: name });
-    message.writeUInt16BE(message.readUInt16BE(message.length - (name.length + 9) - 2) + 5, message.length - (name.length + 9) - 2);
+    message.writeUInt16BE(
+      message.readUInt16BE(message.length - (name.length + 9) - 2) + 5,
+      message.length - (name.length + 9) - 2,
+    );
     expect(readAll([frame(message)])).toEqual({ status: "error", reason: "malformed" });
   });
 
   test("refuses duplicate server_name extensions and non-host-name characters", () => {
     const one = helloMessage({ sni: name });
     const ext = one.subarray(one.length - (name.length + 9));
-    expect(readAll([frame(helloMessage({ sni: name, extensions: [Buffer.from(ext)] }))])).toEqual({ status: "error", reason: "malformed" });
+    expect(readAll([frame(helloMessage({ sni: name, extensions: [Buffer.from(ext)] }))])).toEqual({
+      status: "error",
+      reason: "malformed",
+    });
     expect(readAll([frame(helloMessage({ sni: "web\u0000.evil" }))])).toEqual({ status: "error", reason: "malformed" });
   });
 
   /** A server_name extension holding these (type, name bytes) entries; `listDelta` skews the list length. */
   function serverNameExtension(entries: Array<[number, Buffer]>, listDelta = 0): Buffer {
-    const list = Buffer.concat(entries.map(([type, bytes]) => Buffer.concat([Buffer.from([type, bytes.length >> 8, bytes.length & 0xff]), bytes])));
+    const list = Buffer.concat(
+      entries.map(([type, bytes]) =>
+        Buffer.concat([Buffer.from([type, bytes.length >> 8, bytes.length & 0xff]), bytes]),
+      ),
+    );
     const ext = Buffer.alloc(6);
     ext.writeUInt16BE(0, 0);
     ext.writeUInt16BE(list.length + 2, 2);
@@ -167,13 +188,25 @@ describe("ClientHelloReader: synthetic hellos", () => {
   const withExtension = (ext: Buffer) => readAll([frame(helloMessage({ extensions: [ext] }))]);
 
   test.each([
-    ["two host names in one list", serverNameExtension([[0, Buffer.from(name)], [0, Buffer.from(`api.default.dc2.internal.${TD}`)]])],
+    [
+      "two host names in one list",
+      serverNameExtension([
+        [0, Buffer.from(name)],
+        [0, Buffer.from(`api.default.dc2.internal.${TD}`)],
+      ]),
+    ],
     ["an empty host name", serverNameExtension([[0, Buffer.alloc(0)]])],
     ["a 256-byte host name", serverNameExtension([[0, Buffer.alloc(256, 0x61)]])],
-    ["a UTF-8 (non-punycode) host name", serverNameExtension([[0, Buffer.from(`wéb.default.dc1.internal.${TD}`, "utf8")]])],
+    [
+      "a UTF-8 (non-punycode) host name",
+      serverNameExtension([[0, Buffer.from(`wéb.default.dc1.internal.${TD}`, "utf8")]]),
+    ],
     ["a latin1 byte that lower-cases into ASCII range", serverNameExtension([[0, Buffer.from([0xc9, 0x2e, 0x61])]])],
     ["a space", serverNameExtension([[0, Buffer.from(`web .default.dc1.internal.${TD}`)]])],
-    ["a NUL then a valid name", serverNameExtension([[0, Buffer.concat([Buffer.from(name), Buffer.from([0]), Buffer.from("x.example")])]])],
+    [
+      "a NUL then a valid name",
+      serverNameExtension([[0, Buffer.concat([Buffer.from(name), Buffer.from([0]), Buffer.from("x.example")])]]),
+    ],
     ["a list length one short", serverNameExtension([[0, Buffer.from(name)]], -1)],
     ["a list length one long", serverNameExtension([[0, Buffer.from(name)]], 1)],
   ])("server_name with %s is malformed", (_what, ext) => {
@@ -181,8 +214,18 @@ describe("ClientHelloReader: synthetic hellos", () => {
   });
 
   test("a server_name list with only another name type has no SNI; one beside a host name is ignored", () => {
-    expect(withExtension(serverNameExtension([[1, Buffer.from("opaque")]]))).toEqual({ status: "error", reason: "no-sni" });
-    expect(withExtension(serverNameExtension([[1, Buffer.from("other.example")], [0, Buffer.from(name)]]))).toEqual({ status: "done", sni: name });
+    expect(withExtension(serverNameExtension([[1, Buffer.from("opaque")]]))).toEqual({
+      status: "error",
+      reason: "no-sni",
+    });
+    expect(
+      withExtension(
+        serverNameExtension([
+          [1, Buffer.from("other.example")],
+          [0, Buffer.from(name)],
+        ]),
+      ),
+    ).toEqual({ status: "done", sni: name });
   });
 
   test("an alert or change_cipher_spec record in the middle of a hello is malformed", () => {
@@ -203,7 +246,8 @@ describe("ClientHelloReader: synthetic hellos", () => {
     const bytes = frame(helloMessage({ sni: name, extraExtensionBytes: 4000 }), Array(5000).fill(1));
     const reader = new ClientHelloReader();
     let result: HelloResult = { status: "need-more" };
-    for (let p = 0; p < bytes.length && result.status === "need-more"; p += 1000) result = reader.push(bytes.subarray(p, p + 1000));
+    for (let p = 0; p < bytes.length && result.status === "need-more"; p += 1000)
+      result = reader.push(bytes.subarray(p, p + 1000));
     expect(result).toEqual({ status: "error", reason: "too-large" });
     expect(reader.bytes.length).toBeLessThanOrEqual(16384 + 4 + 1024 + 1000);
   });
@@ -250,26 +294,36 @@ describe("ClientHelloReader: properties", () => {
   test("bytes behind a plausible TLS header never throw", () => {
     const header = fc.tuple(fc.integer({ min: 0, max: 0x4100 }), fc.integer({ min: 0, max: 0xffffff }));
     fc.assert(
-      fc.property(header, fc.uint8Array({ maxLength: 3000 }), fc.integer({ min: 1, max: 500 }), ([recordLength, messageLength], rest, step) => {
-        const head = Buffer.from([0x16, 0x03, 0x01, 0, 0, 0x01, 0, 0, 0]);
-        head.writeUInt16BE(recordLength, 3);
-        head.writeUIntBE(messageLength, 6, 3);
-        const bytes = Buffer.concat([head, rest]);
-        const reader = new ClientHelloReader();
-        for (let p = 0; p < bytes.length; p += step) reader.push(bytes.subarray(p, p + step));
-      }),
+      fc.property(
+        header,
+        fc.uint8Array({ maxLength: 3000 }),
+        fc.integer({ min: 1, max: 500 }),
+        ([recordLength, messageLength], rest, step) => {
+          const head = Buffer.from([0x16, 0x03, 0x01, 0, 0, 0x01, 0, 0, 0]);
+          head.writeUInt16BE(recordLength, 3);
+          head.writeUIntBE(messageLength, 6, 3);
+          const bytes = Buffer.concat([head, rest]);
+          const reader = new ClientHelloReader();
+          for (let p = 0; p < bytes.length; p += step) reader.push(bytes.subarray(p, p + step));
+        },
+      ),
       { numRuns: 2000 },
     );
   });
 
   test("a mutated valid hello never throws", () => {
     fc.assert(
-      fc.property(hello, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), fc.nat(), (h, flips, cut) => {
-        const bytes = Buffer.from(frame(helloMessage(h)));
-        for (const [at, value] of flips) bytes[at % bytes.length] = value;
-        new ClientHelloReader().push(bytes.subarray(0, cut % (bytes.length + 1)));
-        new ClientHelloReader().push(bytes);
-      }),
+      fc.property(
+        hello,
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
+        fc.nat(),
+        (h, flips, cut) => {
+          const bytes = Buffer.from(frame(helloMessage(h)));
+          for (const [at, value] of flips) bytes[at % bytes.length] = value;
+          new ClientHelloReader().push(bytes.subarray(0, cut % (bytes.length + 1)));
+          new ClientHelloReader().push(bytes);
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -314,7 +368,8 @@ describe("ClientHelloReader: hellos captured from real clients", () => {
 
   async function expectEveryWay(bytes: Buffer, sni: string): Promise<void> {
     expect(readAll([bytes])).toEqual({ status: "done", sni });
-    for (let i = 0; i <= bytes.length; i++) expect(readAll([bytes.subarray(0, i), bytes.subarray(i)])).toEqual({ status: "done", sni });
+    for (let i = 0; i <= bytes.length; i++)
+      expect(readAll([bytes.subarray(0, i), bytes.subarray(i)])).toEqual({ status: "done", sni });
     expect(readAll([...bytes].map((b) => Buffer.from([b])))).toEqual({ status: "done", sni });
     // The same message re-framed into 100-byte records.
     expect(readAll([frame(unframe(bytes), Array(100).fill(100))])).toEqual({ status: "done", sni });
@@ -326,13 +381,17 @@ describe("ClientHelloReader: hellos captured from real clients", () => {
   });
 
   test("Node tls.connect limited to TLS 1.2", async () => {
-    const bytes = await captureHello((port) => quiet(tls.connect({ port, host: "127.0.0.1", servername: name, maxVersion: "TLSv1.2" })));
+    const bytes = await captureHello((port) =>
+      quiet(tls.connect({ port, host: "127.0.0.1", servername: name, maxVersion: "TLSv1.2" })),
+    );
     await expectEveryWay(bytes, name);
   });
 
   test("a ~2 KB hello (long ALPN list), as post-quantum key shares make them", async () => {
     const ALPNProtocols = Array.from({ length: 90 }, (_, i) => `mesh-protocol-${String(i).padStart(3, "0")}`);
-    const bytes = await captureHello((port) => quiet(tls.connect({ port, host: "127.0.0.1", servername: name, ALPNProtocols })));
+    const bytes = await captureHello((port) =>
+      quiet(tls.connect({ port, host: "127.0.0.1", servername: name, ALPNProtocols })),
+    );
     expect(bytes.length).toBeGreaterThan(1800);
     await expectEveryWay(bytes, name);
   });
@@ -349,7 +408,9 @@ describe("ClientHelloReader: hellos captured from real clients", () => {
 
   test("openssl s_client sending its ~1.5 KB hello in 512-byte records", async () => {
     const alpn = Array.from({ length: 60 }, (_, i) => `protocol-number-${i}`).join(",");
-    const bytes = await captureHello((port) => opensslClient(port, ["-servername", name, "-alpn", alpn, "-max_send_frag", "512"]));
+    const bytes = await captureHello((port) =>
+      opensslClient(port, ["-servername", name, "-alpn", alpn, "-max_send_frag", "512"]),
+    );
     expect(recordCount(bytes)).toBeGreaterThanOrEqual(3);
     await expectEveryWay(bytes, name);
   });

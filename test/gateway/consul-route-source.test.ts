@@ -17,19 +17,43 @@ import { createTestPki, TestPki } from "../../demo/pki";
 import { httpGet, metricValue, startTlsBackend, TlsBackend, tlsRequest, waitFor } from "./helpers";
 
 const TOKEN = "3f0b6c1e-gateway-token";
-const FAST = { waitMs: 1500, minIntervalMs: 20, retryMinMs: 50, retryMaxMs: 100, datacentersIntervalMs: 200, debounceMs: 20, pollIntervalMs: 200 };
+const FAST = {
+  waitMs: 1500,
+  minIntervalMs: 20,
+  retryMinMs: 50,
+  retryMaxMs: 100,
+  datacentersIntervalMs: 200,
+  debounceMs: 20,
+  pollIntervalMs: 200,
+};
 
 async function put(double: ConsulDouble, path: string, body: unknown, token = TOKEN): Promise<void> {
-  const res = await fetch(`${double.url}${path}`, { method: "PUT", headers: { "X-Consul-Token": token }, body: JSON.stringify(body) });
+  const res = await fetch(`${double.url}${path}`, {
+    method: "PUT",
+    headers: { "X-Consul-Token": token },
+    body: JSON.stringify(body),
+  });
   if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
 }
 
-async function registerRemoteGateway(double: ConsulDouble, id: string, wan: { Address: string; Port: number }, key = "wan"): Promise<void> {
+async function registerRemoteGateway(
+  double: ConsulDouble,
+  id: string,
+  wan: { Address: string; Port: number },
+  key = "wan",
+): Promise<void> {
   await put(double, "/v1/catalog/register", {
     Datacenter: "dc2",
     Node: `node-${id}`,
     Address: "10.2.0.1",
-    Service: { ID: id, Service: "mesh-gateway", Kind: "mesh-gateway", Port: 8443, Address: "10.2.0.9", TaggedAddresses: { lan: { Address: "10.2.0.9", Port: 8443 }, [key]: wan } },
+    Service: {
+      ID: id,
+      Service: "mesh-gateway",
+      Kind: "mesh-gateway",
+      Port: 8443,
+      Address: "10.2.0.9",
+      TaggedAddresses: { lan: { Address: "10.2.0.9", Port: 8443 }, [key]: wan },
+    },
   });
 }
 
@@ -45,14 +69,35 @@ describe("pure pieces", () => {
 
   test("WAN endpoint: TaggedAddresses.wan (any case), else the service address, else the node's", () => {
     const node = { Node: "n", Address: "10.0.0.1" };
-    expect(gatewayWanEndpoint({ Node: node, Service: { Port: 8443, Address: "10.0.0.2", TaggedAddresses: { WAN: { Address: "198.51.100.7", Port: 443 } } } })).toEqual({ address: "198.51.100.7", port: 443 });
-    expect(gatewayWanEndpoint({ Node: node, Service: { Port: 8443, Address: "10.0.0.2", TaggedAddresses: { wan: { Address: "gw.example.com" } } } })).toEqual({ address: "gw.example.com", port: 8443 });
-    expect(gatewayWanEndpoint({ Node: node, Service: { Port: 8443, Address: "10.0.0.2" } })).toEqual({ address: "10.0.0.2", port: 8443 });
-    expect(gatewayWanEndpoint({ Node: node, Service: { Port: 8443, Address: "" } })).toEqual({ address: "10.0.0.1", port: 8443 });
+    expect(
+      gatewayWanEndpoint({
+        Node: node,
+        Service: { Port: 8443, Address: "10.0.0.2", TaggedAddresses: { WAN: { Address: "198.51.100.7", Port: 443 } } },
+      }),
+    ).toEqual({ address: "198.51.100.7", port: 443 });
+    expect(
+      gatewayWanEndpoint({
+        Node: node,
+        Service: { Port: 8443, Address: "10.0.0.2", TaggedAddresses: { wan: { Address: "gw.example.com" } } },
+      }),
+    ).toEqual({ address: "gw.example.com", port: 8443 });
+    expect(gatewayWanEndpoint({ Node: node, Service: { Port: 8443, Address: "10.0.0.2" } })).toEqual({
+      address: "10.0.0.2",
+      port: 8443,
+    });
+    expect(gatewayWanEndpoint({ Node: node, Service: { Port: 8443, Address: "" } })).toEqual({
+      address: "10.0.0.1",
+      port: 8443,
+    });
     expect(gatewayWanEndpoint({ Node: node, Service: { Port: 0 } })).toBeUndefined();
-    expect(connectEndpoint({ Node: node, Service: { Port: 21000, Address: "" } })).toEqual({ address: "10.0.0.1", port: 21000 });
+    expect(connectEndpoint({ Node: node, Service: { Port: 21000, Address: "" } })).toEqual({
+      address: "10.0.0.1",
+      port: 21000,
+    });
     // Ports as every layer checks them (mesh/port.ts): a WAN entry's port 0 falls back to the service's; 65536 is none.
-    expect(gatewayWanEndpoint({ Node: node, Service: { Port: 8443, TaggedAddresses: { wan: { Address: "gw", Port: 0 } } } })).toEqual({ address: "gw", port: 8443 });
+    expect(
+      gatewayWanEndpoint({ Node: node, Service: { Port: 8443, TaggedAddresses: { wan: { Address: "gw", Port: 0 } } } }),
+    ).toEqual({ address: "gw", port: 8443 });
     expect(connectEndpoint({ Node: node, Service: { Port: 65536, Address: "10.0.0.2" } })).toBeUndefined();
   });
 
@@ -60,16 +105,32 @@ describe("pure pieces", () => {
     const routes = routesFromCatalog(
       "dc1",
       "td.consul",
-      new Map([["web", [{ Service: { Port: 21000, Address: "10.0.0.5", Namespace: "ns1" } }]], ["idle", []]]),
       new Map([
-        ["dc2", new Map([["mesh-gateway", [{ Service: { Kind: "mesh-gateway", Port: 8443, Address: "10.2.0.1" } }, { Service: { Kind: "connect-proxy", Port: 1, Address: "x" } }]]])],
+        ["web", [{ Service: { Port: 21000, Address: "10.0.0.5", Namespace: "ns1" } }]],
+        ["idle", []],
+      ]),
+      new Map([
+        [
+          "dc2",
+          new Map([
+            [
+              "mesh-gateway",
+              [
+                { Service: { Kind: "mesh-gateway", Port: 8443, Address: "10.2.0.1" } },
+                { Service: { Kind: "connect-proxy", Port: 1, Address: "x" } },
+              ],
+            ],
+          ]),
+        ],
         ["dc1", new Map([["mesh-gateway", [{ Service: { Kind: "mesh-gateway", Port: 8443, Address: "10.1.0.1" } }]]])],
       ]),
     );
     expect(routes).toEqual({
       datacenter: "dc1",
       trustDomain: "td.consul",
-      services: [{ name: "web", namespace: "ns1", partition: "default", endpoints: [{ address: "10.0.0.5", port: 21000 }] }],
+      services: [
+        { name: "web", namespace: "ns1", partition: "default", endpoints: [{ address: "10.0.0.5", port: 21000 }] },
+      ],
       gateways: [{ datacenter: "dc2", partition: "default", endpoints: [{ address: "10.2.0.1", port: 8443 }] }],
     });
   });
@@ -120,7 +181,14 @@ describe("Consul mode against the contract double", () => {
     expect(routeTableToRoutesFile(gw.table()!)).toEqual({
       datacenter: "dc1",
       trustDomain: double.trustDomain,
-      services: [{ name: "web", namespace: "default", partition: "default", endpoints: [{ address: "127.0.0.41", port: web.port }] }],
+      services: [
+        {
+          name: "web",
+          namespace: "default",
+          partition: "default",
+          endpoints: [{ address: "127.0.0.41", port: web.port }],
+        },
+      ],
       gateways: [{ datacenter: "dc2", partition: "default", endpoints: [{ address: "127.0.0.51", port: 9443 }] }],
     });
     const ready = await httpGet(`${admin}/readyz`);
@@ -131,14 +199,26 @@ describe("Consul mode against the contract double", () => {
   test("a client verifies web's certificate through the gateway, routed from the catalog", async () => {
     const name = serviceSni({ service: "web", datacenter: "dc1", trustDomain: double.trustDomain });
     const r = await tlsRequest("127.0.0.40", gw.listenAddresses[0].port, name, pki.caCert, "via consul");
-    expect(r).toEqual({ ok: true, greeting: "hello from web", echo: "via consul", farewell: "bye from web", authorized: true });
+    expect(r).toEqual({
+      ok: true,
+      greeting: "hello from web",
+      echo: "via consul",
+      farewell: "bye from web",
+      authorized: true,
+    });
   });
 
   test("every request carries the token in X-Consul-Token; the documented paths and parameters are used", () => {
     expect(double.requests.length).toBeGreaterThan(5);
     for (const r of double.requests.filter((r) => r.path.startsWith("/v1/"))) expect(r.token).toBe(TOKEN);
     const paths = new Set(double.requests.map((r) => r.path));
-    for (const p of ["/v1/catalog/datacenters", "/v1/catalog/services", "/v1/health/service/mesh-gateway", "/v1/health/connect/web", "/v1/agent/connect/ca/roots"]) {
+    for (const p of [
+      "/v1/catalog/datacenters",
+      "/v1/catalog/services",
+      "/v1/health/service/mesh-gateway",
+      "/v1/health/connect/web",
+      "/v1/agent/connect/ca/roots",
+    ]) {
       expect(paths).toContain(p);
     }
     const remote = double.requests.find((r) => r.path === "/v1/catalog/services" && r.query.dc === "dc2");
@@ -161,25 +241,46 @@ describe("Consul mode against the contract double", () => {
   });
 
   test("registration: exactly the body of `consul connect envoy -gateway=mesh -register`", () => {
-    const reg = double.requests.filter((r) => r.method === "PUT" && r.path === "/v1/agent/service/register" && (r.body as { Kind?: string })?.Kind === "mesh-gateway");
+    const reg = double.requests.filter(
+      (r) =>
+        r.method === "PUT" &&
+        r.path === "/v1/agent/service/register" &&
+        (r.body as { Kind?: string })?.Kind === "mesh-gateway",
+    );
     expect(reg).toHaveLength(1);
-    const expected = toGatewayRegistration({ address: "127.0.0.40", port: gw.listenAddresses[0].port, wanAddress: { address: "198.51.100.7", port: 443 } });
+    const expected = toGatewayRegistration({
+      address: "127.0.0.40",
+      port: gw.listenAddresses[0].port,
+      wanAddress: { address: "198.51.100.7", port: 443 },
+    });
     expect(reg[0].body).toEqual(expected);
     expect(expected).toMatchObject({
       Kind: "mesh-gateway",
       ID: "mesh-gateway",
       Name: "mesh-gateway",
-      TaggedAddresses: { lan: { Address: "127.0.0.40", Port: gw.listenAddresses[0].port }, wan: { Address: "198.51.100.7", Port: 443 } },
+      TaggedAddresses: {
+        lan: { Address: "127.0.0.40", Port: gw.listenAddresses[0].port },
+        wan: { Address: "198.51.100.7", Port: 443 },
+      },
       Check: { TCP: `127.0.0.40:${gw.listenAddresses[0].port}` },
     });
-    expect(double.agentServices()["mesh-gateway"]).toMatchObject({ Kind: "mesh-gateway", Port: gw.listenAddresses[0].port });
+    expect(double.agentServices()["mesh-gateway"]).toMatchObject({
+      Kind: "mesh-gateway",
+      Port: gw.listenAddresses[0].port,
+    });
   });
 
   test("changes arrive through blocking queries: a gateway recovering, a sidecar failing", async () => {
     double.setServiceHealth("dc2", "gw-b", "passing");
     await waitFor(() => gw.table()?.gateways.get("dc2/default")?.endpoints.length === 2, 3000, "gw-b back");
     double.setServiceHealth("dc1", "web-sidecar-proxy", "critical");
-    await waitFor(() => gw.table()?.services.get("default/default/web/")?.endpoints.length === 0 || !gw.table()?.services.has("default/default/web/"), 3000, "web gone");
+    await waitFor(
+      () =>
+        gw.table()?.services.get("default/default/web/")?.endpoints.length === 0 ||
+        !gw.table()?.services.has("default/default/web/"),
+      3000,
+      "web gone",
+    );
     double.setServiceHealth("dc1", "web-sidecar-proxy", "passing");
     await waitFor(() => gw.table()?.services.get("default/default/web/")?.endpoints.length === 1, 3000, "web back");
   });
@@ -197,7 +298,11 @@ describe("Consul mode against the contract double", () => {
       3000,
       "a reset read",
     );
-    await waitFor(() => double.requests.slice(from).some((r) => r.path === "/v1/health/connect/web" && r.query.index === "3"), 3000, "blocking on the new index");
+    await waitFor(
+      () => double.requests.slice(from).some((r) => r.path === "/v1/health/connect/web" && r.query.index === "3"),
+      3000,
+      "blocking on the new index",
+    );
     expect(gw.table()?.services.get("default/default/web/")?.endpoints.length).toBe(1);
   });
 
@@ -217,7 +322,12 @@ describe("Consul mode against the contract double", () => {
     double.setIndex("dc1", double.index("dc1") + 1);
     await waitFor(async () => (await httpGet(`${admin}/readyz`)).status === 503, 3000, "stale");
     const body = JSON.parse((await httpGet(`${admin}/readyz`)).body);
-    expect(body).toMatchObject({ ready: false, routesLoaded: true, stale: true, lastError: expect.stringContaining("HTTP 500") });
+    expect(body).toMatchObject({
+      ready: false,
+      routesLoaded: true,
+      stale: true,
+      lastError: expect.stringContaining("HTTP 500"),
+    });
     expect(gw.table()?.services.get("default/default/web/")?.endpoints.length).toBe(1);
     const metrics = (await httpGet(`${admin}/metrics`)).body;
     expect(metricValue(metrics, "sni_gateway_route_reload_failures_total", { source: "consul" })).toBeGreaterThan(0);
@@ -231,7 +341,11 @@ describe("Consul mode against the contract double", () => {
     double.injectFault({ pathPrefix: "/v1/health/connect/web", status: 503, count: 1 });
     const from = double.requests.length;
     double.setIndex("dc1", double.index("dc1") + 1);
-    await waitFor(() => double.requests.slice(from).some((r) => r.path === "/v1/health/connect/web" && r.query.index === undefined), 5000, "a fresh read after the failure");
+    await waitFor(
+      () => double.requests.slice(from).some((r) => r.path === "/v1/health/connect/web" && r.query.index === undefined),
+      5000,
+      "a fresh read after the failure",
+    );
     await waitFor(async () => (await httpGet(`${admin}/readyz`)).status === 200, 5000, "fresh again");
     expect(metricValue((await httpGet(`${admin}/metrics`)).body, "sni_gateway_route_source_stale", {})).toBe(0);
   });
@@ -239,7 +353,10 @@ describe("Consul mode against the contract double", () => {
   test("a request that gets no answer in time fails with a timeout", async () => {
     const client = new ConsulClient({ address: double.url, token: TOKEN, requestTimeoutMs: 200 });
     double.injectFault({ pathPrefix: "/v1/agent/self", status: 0, delayMs: 600 });
-    await expect(client.get("/v1/agent/self")).rejects.toMatchObject({ code: "E_CONSUL_TIMEOUT", message: "GET /v1/agent/self: no answer within 200 ms" });
+    await expect(client.get("/v1/agent/self")).rejects.toMatchObject({
+      code: "E_CONSUL_TIMEOUT",
+      message: "GET /v1/agent/self: no answer within 200 ms",
+    });
     client.close();
     await new Promise((r) => setTimeout(r, 500));
   });
@@ -248,7 +365,8 @@ describe("Consul mode against the contract double", () => {
     // requestTimeoutMs is 2000: a 2500 ms stall on the (non-blocking) datacenters poll times out.
     double.injectFault({ pathPrefix: "/v1/catalog/datacenters", status: 0, delayMs: 2500 });
     await waitFor(
-      async () => JSON.parse((await httpGet(`${admin}/readyz`)).body).lastError?.includes("no answer within 2000 ms") === true,
+      async () =>
+        JSON.parse((await httpGet(`${admin}/readyz`)).body).lastError?.includes("no answer within 2000 ms") === true,
       4000,
       "timeout reported",
     );
@@ -268,7 +386,9 @@ describe("Consul mode against the contract double", () => {
 
   test("close: deregisters the gateway from the agent", async () => {
     await gw.close(0);
-    const dereg = double.requests.filter((r) => r.method === "PUT" && r.path === "/v1/agent/service/deregister/mesh-gateway");
+    const dereg = double.requests.filter(
+      (r) => r.method === "PUT" && r.path === "/v1/agent/service/deregister/mesh-gateway",
+    );
     expect(dereg).toHaveLength(1);
     expect(dereg[0].token).toBe(TOKEN);
     expect(double.agentServices()["mesh-gateway"]).toBeUndefined();
@@ -278,7 +398,11 @@ describe("Consul mode against the contract double", () => {
 describe("Consul unreachable", () => {
   test("after Consul goes away the last good table stays and keeps routing; readiness reports it", async () => {
     const double = await ConsulDouble.start({ datacenter: "dc1" });
-    await put(double, "/v1/agent/service/register", { Name: "api", Port: 1, Connect: { SidecarService: { Address: "127.0.0.61", Port: 21000 } } });
+    await put(double, "/v1/agent/service/register", {
+      Name: "api",
+      Port: 1,
+      Connect: { SidecarService: { Address: "127.0.0.61", Port: 21000 } },
+    });
     const gw = await startGateway({
       datacenter: "dc1",
       listen: [{ host: "127.0.0.60", port: 0 }],
@@ -291,9 +415,16 @@ describe("Consul unreachable", () => {
       expect((await httpGet(`${admin}/readyz`)).status).toBe(200);
       await double.close();
       await waitFor(async () => (await httpGet(`${admin}/readyz`)).status === 503, 3000, "stale");
-      expect(JSON.parse((await httpGet(`${admin}/readyz`)).body).lastError).toMatch(/ECONNREFUSED|socket hang up|ECONNRESET/);
+      expect(JSON.parse((await httpGet(`${admin}/readyz`)).body).lastError).toMatch(
+        /ECONNREFUSED|socket hang up|ECONNRESET/,
+      );
       expect(JSON.parse((await httpGet(`${admin}/routes`)).body).services).toEqual([
-        { name: "api", namespace: "default", partition: "default", endpoints: [{ address: "127.0.0.61", port: 21000 }] },
+        {
+          name: "api",
+          namespace: "default",
+          partition: "default",
+          endpoints: [{ address: "127.0.0.61", port: 21000 }],
+        },
       ]);
     } finally {
       await gw.close(0);
@@ -341,7 +472,10 @@ describe("another datacenter failing", () => {
       double.injectFault({ pathPrefix: "/v1/health/service/", status: 500, count: 1000 });
       double.setIndex("dc2", double.index("dc2") + 1);
       await waitFor(
-        async () => metricValue((await httpGet(`${admin}/metrics`)).body, "sni_gateway_route_reload_failures_total", { source: "consul" }) >= 2,
+        async () =>
+          metricValue((await httpGet(`${admin}/metrics`)).body, "sni_gateway_route_reload_failures_total", {
+            source: "consul",
+          }) >= 2,
         3000,
         "dc2 failures counted",
       );
@@ -386,7 +520,9 @@ describe("the token never leaks", () => {
       double.setIndex("dc2", double.index("dc2") + 1);
       await waitFor(() => /HTTP 403/.test(logs) && /HTTP 500/.test(logs), 3000, "failures logged");
       await waitFor(() => gw.registration?.isRegistered === true, 5000, "registered after a retry");
-      const served = await Promise.all(["/metrics", "/routes", "/readyz"].map(async (p) => (await httpGet(`${admin}${p}`)).body));
+      const served = await Promise.all(
+        ["/metrics", "/routes", "/readyz"].map(async (p) => (await httpGet(`${admin}${p}`)).body),
+      );
       for (const text of [logs, ...served]) expect(text).not.toContain(TOKEN);
     } finally {
       await gw.close(0);

@@ -56,7 +56,9 @@ test("CONSUL_HTTP_SSL + CONSUL_CACERT: the agent's certificate is verified and r
   });
   try {
     expect(gw.ready()).toBe(true);
-    expect(gw.table()?.services.get("default/default/web/")?.endpoints).toEqual([{ address: "127.0.0.81", port: 21000 }]);
+    expect(gw.table()?.services.get("default/default/web/")?.endpoints).toEqual([
+      { address: "127.0.0.81", port: 21000 },
+    ]);
   } finally {
     await gw.close(0);
   }

@@ -61,11 +61,21 @@ describe("FileRouteSource", () => {
         await new Promise((r) => setTimeout(r, 350)); // three more polls
         expect(errors.slice(before)).toEqual([expect.stringContaining(expected)]);
         expect(webPort(table)).toBe(1003);
-        expect(source.status()).toMatchObject({ loaded: true, stale: true, lastError: expect.stringContaining(expected) });
+        expect(source.status()).toMatchObject({
+          loaded: true,
+          stale: true,
+          lastError: expect.stringContaining(expected),
+        });
       };
       await refuse("{ not json", "invalid JSON");
-      await refuse(JSON.stringify({ ...file(1004), services: [{ name: "web", endpoints: [{ address: "x", port: 0 }] }] }), "services[0].endpoints[0].port");
-      await refuse(JSON.stringify({ ...file(1005), datacenter: "dc2" }), 'datacenter: "dc2" is not the gateway\'s datacenter "dc1"');
+      await refuse(
+        JSON.stringify({ ...file(1004), services: [{ name: "web", endpoints: [{ address: "x", port: 0 }] }] }),
+        "services[0].endpoints[0].port",
+      );
+      await refuse(
+        JSON.stringify({ ...file(1005), datacenter: "dc2" }),
+        'datacenter: "dc2" is not the gateway\'s datacenter "dc1"',
+      );
 
       const beforeRemoval = errors.length;
       await fs.rm(routes);
@@ -116,7 +126,11 @@ describe("FileRouteSource", () => {
       const ready = JSON.parse((await httpGet(`${base}/readyz`)).body);
       expect(ready).toMatchObject({ ready: false, routesLoaded: true, stale: true, source: "file" });
       expect(JSON.parse((await httpGet(`${base}/routes`)).body).services[0].endpoints[0].port).toBe(3001);
-      expect(metricValue((await httpGet(`${base}/metrics`)).body, "sni_gateway_route_reload_failures_total", { source: "file" })).toBe(1);
+      expect(
+        metricValue((await httpGet(`${base}/metrics`)).body, "sni_gateway_route_reload_failures_total", {
+          source: "file",
+        }),
+      ).toBe(1);
       await writeAtomic(routes, JSON.stringify(file(3002)));
       await waitFor(async () => (await httpGet(`${base}/readyz`)).status === 200, 3000, "ready again");
       expect(JSON.parse((await httpGet(`${base}/routes`)).body).services[0].endpoints[0].port).toBe(3002);

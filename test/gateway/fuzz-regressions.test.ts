@@ -29,7 +29,10 @@ describe("the refusal reason does not depend on how the bytes are cut", () => {
   });
 
   test("a good record header followed by another handshake type is still not-client-hello at once", () => {
-    expect(read([Buffer.from([0x16, 0x03, 0x03, 0x00, 0x40, 0x02])])).toEqual({ status: "error", reason: "not-client-hello" });
+    expect(read([Buffer.from([0x16, 0x03, 0x03, 0x00, 0x40, 0x02])])).toEqual({
+      status: "error",
+      reason: "not-client-hello",
+    });
   });
 });
 
@@ -43,8 +46,14 @@ describe("the router refuses names no ClientHello can carry", () => {
 
   test("KELVIN SIGN (U+212A), which lower-cases to 'k', routes nowhere", () => {
     expect(route(`kv.default.dc1.internal.${TD}`, table, "dc1", TD)).toMatchObject({ kind: "local" });
-    expect(route(`\u212av.default.dc1.internal.${TD}`, table, "dc1", TD)).toEqual({ kind: "reject", reason: "unsupported-name" });
-    expect(route(`a.\u212aapi.default.dc2.internal.${TD}`, table, "dc1", TD)).toEqual({ kind: "reject", reason: "unsupported-name" });
+    expect(route(`\u212av.default.dc1.internal.${TD}`, table, "dc1", TD)).toEqual({
+      kind: "reject",
+      reason: "unsupported-name",
+    });
+    expect(route(`a.\u212aapi.default.dc2.internal.${TD}`, table, "dc1", TD)).toEqual({
+      kind: "reject",
+      reason: "unsupported-name",
+    });
   });
 });
 

@@ -90,7 +90,10 @@ describe("metric labels never take values a client chose", () => {
   test("random service names for a remote datacenter, unknown datacenters and unknown local services keep the series bounded", async () => {
     const up = await sink("127.0.0.31");
     const gw = await gateway(up.port, { maxLabelledRemoteServices: 20 });
-    cleanups.push(() => up.close(), () => gw.close(0));
+    cleanups.push(
+      () => up.close(),
+      () => gw.close(0),
+    );
     const port = gw.listenAddresses[0].port;
     const names = (i: number) => [
       serviceSni({ service: `r${i}x`, datacenter: "dc2", trustDomain: TD }),
@@ -105,7 +108,9 @@ describe("metric labels never take values a client chose", () => {
     await sendAndClose(port, hello(serviceSni({ service: "web", datacenter: "dc1", trustDomain: TD })));
     const text = await metrics(gw);
     expect(up.accepted()).toBe(101);
-    expect(metricValue(text, "sni_gateway_connections_total", { result: "forwarded", datacenter: "dc1", service: "web" })).toBe(1);
+    expect(
+      metricValue(text, "sni_gateway_connections_total", { result: "forwarded", datacenter: "dc1", service: "web" }),
+    ).toBe(1);
     expect(metricValue(text, "sni_gateway_route_rejections_total", { reason: "unknown-service" })).toBe(100);
     expect(metricValue(text, "sni_gateway_route_rejections_total", { reason: "unknown-datacenter" })).toBe(200);
     // 400 names chosen by clients: at most 20 remote service labels, plus a handful of fixed ones.
@@ -114,7 +119,8 @@ describe("metric labels never take values a client chose", () => {
     // Remote traffic past the label budget is still counted, under one overflow label.
     let remote = 0;
     for (const line of text.split("\n")) {
-      if (line.startsWith('sni_gateway_connections_total{result="forwarded",datacenter="dc2"')) remote += Number(line.split(" ").pop());
+      if (line.startsWith('sni_gateway_connections_total{result="forwarded",datacenter="dc2"'))
+        remote += Number(line.split(" ").pop());
     }
     expect(remote).toBe(100);
   }, 60_000);
@@ -164,7 +170,15 @@ describe("no leaks", () => {
           datacenter: "dc1",
           trustDomain: TD,
           // The first endpoint refuses: every connection fails over once.
-          services: [{ name: "web", endpoints: [{ address: "127.0.0.32", port: 1 }, { address: "127.0.0.31", port }] }],
+          services: [
+            {
+              name: "web",
+              endpoints: [
+                { address: "127.0.0.32", port: 1 },
+                { address: "127.0.0.31", port },
+              ],
+            },
+          ],
           gateways: [],
         },
       },
@@ -237,42 +251,45 @@ describe("no leaks", () => {
 });
 
 describe("idle timeout counts traffic in either direction", () => {
-  test.each(["client to upstream", "upstream to client"])("a stream of %s only, slower than the idle timeout in total, is not cut", async (direction) => {
-    const upstreams: net.Socket[] = [];
-    let received = 0;
-    const server = await tcpServer(
-      "127.0.0.31",
-      (socket) => {
-        upstreams.push(socket);
-        socket.on("data", (d) => (received += d.length));
-      },
-      { allowHalfOpen: true },
-    );
-    cleanups.push(() => server.close());
-    const port = server.port;
-    const gw = await gateway(port, { idleTimeoutMs: 300 });
-    cleanups.push(() => gw.close(0));
-    const client = net.connect({ host: "127.0.0.5", port: gw.listenAddresses[0].port });
-    client.on("error", () => undefined);
-    let got = 0;
-    client.on("data", (d) => (got += d.length));
-    let closed = false;
-    client.on("close", () => (closed = true));
-    await new Promise((r) => client.once("connect", r));
-    client.write(hello(serviceSni({ service: "web", datacenter: "dc1", trustDomain: TD })));
-    await waitFor(() => upstreams.length === 1, 2000, "upstream connection");
-    // 12 ticks of 100 ms: 1.2 s in all, four idle timeouts long, never 300 ms without a byte.
-    for (let i = 0; i < 12 && !closed; i++) {
-      if (direction === "client to upstream") client.write(Buffer.alloc(100, 1));
-      else upstreams[0].write(Buffer.alloc(100, 1));
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(closed).toBe(false);
-    if (direction === "client to upstream") await waitFor(() => received >= 1200, 2000, "bytes upstream");
-    else await waitFor(() => got >= 1200, 2000, "bytes to the client");
-    // Then silence: the idle timeout closes it.
-    await waitFor(() => closed, 3000, "closed when idle");
-  });
+  test.each(["client to upstream", "upstream to client"])(
+    "a stream of %s only, slower than the idle timeout in total, is not cut",
+    async (direction) => {
+      const upstreams: net.Socket[] = [];
+      let received = 0;
+      const server = await tcpServer(
+        "127.0.0.31",
+        (socket) => {
+          upstreams.push(socket);
+          socket.on("data", (d) => (received += d.length));
+        },
+        { allowHalfOpen: true },
+      );
+      cleanups.push(() => server.close());
+      const port = server.port;
+      const gw = await gateway(port, { idleTimeoutMs: 300 });
+      cleanups.push(() => gw.close(0));
+      const client = net.connect({ host: "127.0.0.5", port: gw.listenAddresses[0].port });
+      client.on("error", () => undefined);
+      let got = 0;
+      client.on("data", (d) => (got += d.length));
+      let closed = false;
+      client.on("close", () => (closed = true));
+      await new Promise((r) => client.once("connect", r));
+      client.write(hello(serviceSni({ service: "web", datacenter: "dc1", trustDomain: TD })));
+      await waitFor(() => upstreams.length === 1, 2000, "upstream connection");
+      // 12 ticks of 100 ms: 1.2 s in all, four idle timeouts long, never 300 ms without a byte.
+      for (let i = 0; i < 12 && !closed; i++) {
+        if (direction === "client to upstream") client.write(Buffer.alloc(100, 1));
+        else upstreams[0].write(Buffer.alloc(100, 1));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(closed).toBe(false);
+      if (direction === "client to upstream") await waitFor(() => received >= 1200, 2000, "bytes upstream");
+      else await waitFor(() => got >= 1200, 2000, "bytes to the client");
+      // Then silence: the idle timeout closes it.
+      await waitFor(() => closed, 3000, "closed when idle");
+    },
+  );
 });
 
 describe("a client leaving while its upstream connect is pending", () => {
@@ -294,7 +311,12 @@ describe("a client leaving while its upstream connect is pending", () => {
       datacenter: "dc1",
       listen: [{ host: "127.0.0.5", port: 0 }],
       admin: { host: "127.0.0.1", port: 0 },
-      routes: { static: { ...routes(blockedPort), services: [{ name: "web", endpoints: [{ address: "127.0.0.33", port: blockedPort }] }] } },
+      routes: {
+        static: {
+          ...routes(blockedPort),
+          services: [{ name: "web", endpoints: [{ address: "127.0.0.33", port: blockedPort }] }],
+        },
+      },
       proxy: { connectTimeoutMs: 5000 },
       logger,
     });
@@ -309,7 +331,9 @@ describe("a client leaving while its upstream connect is pending", () => {
     client.resetAndDestroy();
     await waitFor(() => gw.activeConnections() === 0, 2000, "slot freed");
     const text = await metrics(gw);
-    expect(metricValue(text, "sni_gateway_upstream_connect_failures_total", { datacenter: "dc1", service: "web" })).toBe(0);
+    expect(
+      metricValue(text, "sni_gateway_upstream_connect_failures_total", { datacenter: "dc1", service: "web" }),
+    ).toBe(0);
     expect(metricValue(text, "sni_gateway_upstream_connect_seconds_count", { result: "failure" })).toBe(0);
     expect(lines.filter((l) => l.event === "upstream-connect-failed")).toEqual([]);
   });
@@ -319,7 +343,10 @@ describe("an upstream that stops reading after both sides have ended", () => {
   test("does not hold the connection (and its slot) past the idle timeout once the client is gone", async () => {
     // The upstream answers and ends at once, and never reads: what the client sends last stays
     // queued in the gateway after the client's own side has closed cleanly.
-    const server = await tcpServer("127.0.0.31", (socket) => socket.end("done"), { allowHalfOpen: true, pauseOnConnect: true });
+    const server = await tcpServer("127.0.0.31", (socket) => socket.end("done"), {
+      allowHalfOpen: true,
+      pauseOnConnect: true,
+    });
     cleanups.push(() => server.close());
     const port = server.port;
     const gw = await gateway(port, { idleTimeoutMs: 300 });
@@ -380,7 +407,15 @@ describe("failover stops at the first upstream that accepts", () => {
         static: {
           datacenter: "dc1",
           trustDomain: TD,
-          services: [{ name: "web", endpoints: [{ address: "127.0.0.31", port: first }, { address: "127.0.0.31", port: second }] }],
+          services: [
+            {
+              name: "web",
+              endpoints: [
+                { address: "127.0.0.31", port: first },
+                { address: "127.0.0.31", port: second },
+              ],
+            },
+          ],
           gateways: [],
         },
       },
@@ -388,7 +423,10 @@ describe("failover stops at the first upstream that accepts", () => {
     });
     cleanups.push(() => gw.close(0));
     // Round-robin starts at the first endpoint for the first connection.
-    await sendAndClose(gw.listenAddresses[0].port, Buffer.concat([hello(serviceSni({ service: "web", datacenter: "dc1", trustDomain: TD })), Buffer.alloc(5000, 1)]));
+    await sendAndClose(
+      gw.listenAddresses[0].port,
+      Buffer.concat([hello(serviceSni({ service: "web", datacenter: "dc1", trustDomain: TD })), Buffer.alloc(5000, 1)]),
+    );
     await waitFor(() => gw.activeConnections() === 0, 2000, "connection released");
     expect(accepted.map((a) => a.which)).toEqual(["first"]);
   });

@@ -26,7 +26,12 @@ export interface TlsBackend {
  * Starts a TLS server on `host:0` with the given certificate. On each connection it writes
  * `hello from <name>\n`, then echoes every byte until the client ends, then ends.
  */
-export async function startTlsBackend(name: string, key: string, cert: string, host = "127.0.0.1"): Promise<TlsBackend> {
+export async function startTlsBackend(
+  name: string,
+  key: string,
+  cert: string,
+  host = "127.0.0.1",
+): Promise<TlsBackend> {
   const sockets = new Set<net.Socket>();
   const backend = { name, port: 0, host, accepted: 0 } as TlsBackend;
   const server = tls.createServer({ key, cert, allowHalfOpen: true, handshakeTimeout: 2000 }, (socket) => {
@@ -53,8 +58,7 @@ export async function startTlsBackend(name: string, key: string, cert: string, h
 
 /** The outcome of {@link tlsRequest}. */
 export type TlsOutcome =
-  | { ok: true; greeting: string; echo: string; farewell: string; authorized: boolean }
-  | { ok: false; error: string };
+  { ok: true; greeting: string; echo: string; farewell: string; authorized: boolean } | { ok: false; error: string };
 
 /**
  * Connects with TLS to `host:port` sending `servername` (no SNI when `undefined`), verifying
@@ -145,7 +149,9 @@ export async function captureHello(connect: (port: number) => { destroy(): void 
 
 /** Runs `openssl s_client` with extra args against `port`, for hello capture. */
 export function opensslClient(port: number, args: string[]): { destroy(): void } {
-  const child = spawn("openssl", ["s_client", "-connect", `127.0.0.1:${port}`, ...args], { stdio: ["pipe", "ignore", "ignore"] });
+  const child = spawn("openssl", ["s_client", "-connect", `127.0.0.1:${port}`, ...args], {
+    stdio: ["pipe", "ignore", "ignore"],
+  });
   child.on("error", () => undefined);
   return { destroy: () => child.kill() };
 }
@@ -193,7 +199,12 @@ function* samples(text: string, name: string, labels: Record<string, string>): G
 }
 
 /** Sends raw bytes and waits for the peer to close; resolves with what came back and how it ended. */
-export function rawExchange(host: string, port: number, bytes: Buffer, timeoutMs = 5000): Promise<{ received: Buffer; closedBy: "peer" | "timeout" }> {
+export function rawExchange(
+  host: string,
+  port: number,
+  bytes: Buffer,
+  timeoutMs = 5000,
+): Promise<{ received: Buffer; closedBy: "peer" | "timeout" }> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     const socket = net.connect({ host, port }, () => socket.write(bytes));
@@ -211,7 +222,11 @@ export function rawExchange(host: string, port: number, bytes: Buffer, timeoutMs
 }
 
 /** Waits until `predicate` holds, polling every 20 ms, for at most `timeoutMs`. */
-export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 5000, what = "condition"): Promise<void> {
+export async function waitFor(
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+  what = "condition",
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await predicate()) return;
@@ -233,7 +248,9 @@ export async function blackholeEndpoint(host: string, busyMs: number): Promise<{
     blocked.kill("SIGKILL");
     for (const f of fillers) f.destroy();
   };
-  const port = await new Promise<number>((resolve) => blocked.stdout.once("data", (d) => resolve(Number(String(d).trim()))));
+  const port = await new Promise<number>((resolve) =>
+    blocked.stdout.once("data", (d) => resolve(Number(String(d).trim()))),
+  );
   await new Promise((r) => setTimeout(r, 150));
   for (let i = 0; i < 2; i++) {
     const f = net.connect({ host, port });
@@ -253,7 +270,13 @@ export function syntheticHello(sni: string): Buffer {
   sniExt.writeUInt16BE(3 + name.length, 4);
   sniExt.writeUInt16BE(name.length, 7);
   name.copy(sniExt, 9);
-  const body = Buffer.concat([Buffer.from([3, 3]), Buffer.alloc(32, 9), Buffer.from([0, 0, 2, 0x13, 0x01, 1, 0]), Buffer.from([0, sniExt.length]), sniExt]);
+  const body = Buffer.concat([
+    Buffer.from([3, 3]),
+    Buffer.alloc(32, 9),
+    Buffer.from([0, 0, 2, 0x13, 0x01, 1, 0]),
+    Buffer.from([0, sniExt.length]),
+    sniExt,
+  ]);
   const message = Buffer.concat([Buffer.from([1, 0, (body.length >> 8) & 0xff, body.length & 0xff]), body]);
   const record = Buffer.from([0x16, 3, 1, 0, 0]);
   record.writeUInt16BE(message.length, 3);

@@ -41,7 +41,8 @@ describe("gateway logs", () => {
       logger: pino({ level: "info" }, stream),
     });
     try {
-      for (let i = 0; i < 30; i++) await rawExchange("127.0.0.70", gw.listenAddresses[0].port, Buffer.from("GET / HTTP/1.0\r\n\r\n"));
+      for (let i = 0; i < 30; i++)
+        await rawExchange("127.0.0.70", gw.listenAddresses[0].port, Buffer.from("GET / HTTP/1.0\r\n\r\n"));
       await waitFor(() => lines.some((l) => l.includes("register-failed")), 3000, "registration failure logged");
       const refused = lines.map((l) => JSON.parse(l)).filter((l) => l.event === "hello-refused");
       expect(refused.length).toBeGreaterThanOrEqual(1);

@@ -26,7 +26,12 @@ interface RawUpstream {
 
 async function rawUpstream(onConnection?: (socket: net.Socket, index: number) => void): Promise<RawUpstream> {
   const chunks: Buffer[][] = [];
-  const up: RawUpstream = { port: 0, connections: [], received: (i) => Buffer.concat(chunks[i] ?? []), close: async () => undefined };
+  const up: RawUpstream = {
+    port: 0,
+    connections: [],
+    received: (i) => Buffer.concat(chunks[i] ?? []),
+    close: async () => undefined,
+  };
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
     const index = up.connections.length;
     up.connections.push(socket);
@@ -68,7 +73,9 @@ async function metrics(gw: GatewayHandle): Promise<string> {
 
 function connect(gw: GatewayHandle): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const s = net.connect({ host: "127.0.0.4", port: gw.listenAddresses[0].port, allowHalfOpen: true }, () => resolve(s));
+    const s = net.connect({ host: "127.0.0.4", port: gw.listenAddresses[0].port, allowHalfOpen: true }, () =>
+      resolve(s),
+    );
     s.on("error", reject);
   });
 }
@@ -114,7 +121,10 @@ test("the settings are computed once, frozen, with every default and the least r
 test("the upstream receives exactly the client's bytes, in tiny and large chunks, and vice versa", async () => {
   const up = await rawUpstream((socket) => socket.on("end", () => socket.end(Buffer.from("upstream done"))));
   const gw = await gateway([{ address: "127.0.0.21", port: up.port }]);
-  cleanups.push(() => up.close(), () => gw.close(0));
+  cleanups.push(
+    () => up.close(),
+    () => gw.close(0),
+  );
   const client = await connect(gw);
   const sent = Buffer.concat([hello(RAW), randomBytes(300_000)]);
   // The hello byte by byte, then the rest in uneven chunks.
@@ -142,7 +152,10 @@ test("backpressure: 64 MiB from a fast upstream to a client that reads late arri
     });
   });
   const gw = await gateway([{ address: "127.0.0.21", port: up.port }]);
-  cleanups.push(() => up.close(), () => gw.close(0));
+  cleanups.push(
+    () => up.close(),
+    () => gw.close(0),
+  );
   const client = await connect(gw);
   client.write(hello(RAW));
   client.pause();
@@ -185,7 +198,10 @@ test("backpressure the other way: 32 MiB from a fast client to an upstream that 
     });
   });
   const gw = await gateway([{ address: "127.0.0.21", port: up.port }]);
-  cleanups.push(() => up.close(), () => gw.close(0));
+  cleanups.push(
+    () => up.close(),
+    () => gw.close(0),
+  );
   const client = await connect(gw);
   const helloBytes = hello(RAW);
   client.write(helloBytes);
@@ -198,33 +214,43 @@ test("backpressure the other way: 32 MiB from a fast client to an upstream that 
 test.each([
   ["one 4 KiB size", 4096],
   ["4 KiB and 32 KiB, switching", undefined],
-])("20 concurrent connections, each with its own 2 MiB both ways, never mix bytes (buffers: %s, reused)", async (_what, readBufferBytes) => {
-  const up = await rawUpstream((socket) => {
-    socket.on("data", (d) => socket.write(d));
-    socket.on("end", () => socket.end());
-  });
-  const gw = await gateway([{ address: "127.0.0.21", port: up.port }], { readBufferBytes });
-  cleanups.push(() => up.close(), () => gw.close(0));
-  const one = async () => {
-    const client = await connect(gw);
-    const sent = Buffer.concat([hello(RAW), randomBytes(2 * 1024 * 1024)]);
-    const back: Buffer[] = [];
-    client.on("data", (d) => back.push(d));
-    for (let p = 0; p < sent.length; p += 50_000) client.write(sent.subarray(p, p + 50_000));
-    client.end();
-    await closed(client);
-    return Buffer.concat(back).equals(sent);
-  };
-  for (let round = 0; round < 2; round++) {
-    const results = await Promise.all(Array.from({ length: 10 }, one));
-    expect(results).toEqual(Array(10).fill(true));
-  }
-}, 60_000);
+])(
+  "20 concurrent connections, each with its own 2 MiB both ways, never mix bytes (buffers: %s, reused)",
+  async (_what, readBufferBytes) => {
+    const up = await rawUpstream((socket) => {
+      socket.on("data", (d) => socket.write(d));
+      socket.on("end", () => socket.end());
+    });
+    const gw = await gateway([{ address: "127.0.0.21", port: up.port }], { readBufferBytes });
+    cleanups.push(
+      () => up.close(),
+      () => gw.close(0),
+    );
+    const one = async () => {
+      const client = await connect(gw);
+      const sent = Buffer.concat([hello(RAW), randomBytes(2 * 1024 * 1024)]);
+      const back: Buffer[] = [];
+      client.on("data", (d) => back.push(d));
+      for (let p = 0; p < sent.length; p += 50_000) client.write(sent.subarray(p, p + 50_000));
+      client.end();
+      await closed(client);
+      return Buffer.concat(back).equals(sent);
+    };
+    for (let round = 0; round < 2; round++) {
+      const results = await Promise.all(Array.from({ length: 10 }, one));
+      expect(results).toEqual(Array(10).fill(true));
+    }
+  },
+  60_000,
+);
 
 test("half-close: the client's FIN reaches the upstream, which can still answer", async () => {
   const up = await rawUpstream((socket) => socket.on("end", () => setTimeout(() => socket.end("after your FIN"), 50)));
   const gw = await gateway([{ address: "127.0.0.21", port: up.port }]);
-  cleanups.push(() => up.close(), () => gw.close(0));
+  cleanups.push(
+    () => up.close(),
+    () => gw.close(0),
+  );
   const client = await connect(gw);
   client.end(Buffer.concat([hello(RAW), Buffer.from("request")]));
   let answer = "";
@@ -245,15 +271,22 @@ test("failover: a refused endpoint is skipped, round-robin starts at each endpoi
     { address: "127.0.0.22", port: deadPort },
     { address: "127.0.0.21", port: up.port },
   ]);
-  cleanups.push(() => up.close(), () => gw.close(0));
+  cleanups.push(
+    () => up.close(),
+    () => gw.close(0),
+  );
   for (let i = 0; i < 4; i++) {
     const r = await rawExchange("127.0.0.4", gw.listenAddresses[0].port, hello(RAW));
     expect(r.received.toString()).toBe("ok");
   }
   const text = await metrics(gw);
-  expect(metricValue(text, "sni_gateway_connections_total", { result: "forwarded", datacenter: "dc1", service: "raw" })).toBe(4);
+  expect(
+    metricValue(text, "sni_gateway_connections_total", { result: "forwarded", datacenter: "dc1", service: "raw" }),
+  ).toBe(4);
   // Half of the connections started at the dead endpoint and failed over.
-  expect(metricValue(text, "sni_gateway_upstream_connect_failures_total", { datacenter: "dc1", service: "raw" })).toBe(2);
+  expect(metricValue(text, "sni_gateway_upstream_connect_failures_total", { datacenter: "dc1", service: "raw" })).toBe(
+    2,
+  );
   expect(metricValue(text, "sni_gateway_upstream_connect_seconds_count", { result: "failure" })).toBe(2);
 });
 
@@ -269,15 +302,22 @@ test("connect timeout: an endpoint that never answers is abandoned after connect
     ],
     { connectTimeoutMs: 200 },
   );
-  cleanups.push(() => up.close(), () => gw.close(0));
+  cleanups.push(
+    () => up.close(),
+    () => gw.close(0),
+  );
   for (let i = 0; i < 2; i++) {
     const r = await rawExchange("127.0.0.4", gw.listenAddresses[0].port, hello(RAW), 3000);
     expect(r.received.toString()).toBe("ok");
   }
   const text = await metrics(gw);
-  expect(metricValue(text, "sni_gateway_upstream_connect_failures_total", { datacenter: "dc1", service: "raw" })).toBe(1);
+  expect(metricValue(text, "sni_gateway_upstream_connect_failures_total", { datacenter: "dc1", service: "raw" })).toBe(
+    1,
+  );
   expect(metricValue(text, "sni_gateway_upstream_connect_seconds_count", { result: "failure" })).toBe(1);
-  expect(metricValue(text, "sni_gateway_upstream_connect_seconds_sum", { result: "failure" })).toBeGreaterThanOrEqual(0.19);
+  expect(metricValue(text, "sni_gateway_upstream_connect_seconds_sum", { result: "failure" })).toBeGreaterThanOrEqual(
+    0.19,
+  );
 });
 
 test("every endpoint down: the client is closed and counted as upstream-failed", async () => {
@@ -285,13 +325,22 @@ test("every endpoint down: the client is closed and counted as upstream-failed",
   cleanups.push(() => gw.close(0));
   const r = await rawExchange("127.0.0.4", gw.listenAddresses[0].port, hello(RAW));
   expect(r).toEqual({ received: Buffer.alloc(0), closedBy: "peer" });
-  expect(metricValue(await metrics(gw), "sni_gateway_connections_total", { result: "upstream-failed", datacenter: "dc1", service: "raw" })).toBe(1);
+  expect(
+    metricValue(await metrics(gw), "sni_gateway_connections_total", {
+      result: "upstream-failed",
+      datacenter: "dc1",
+      service: "raw",
+    }),
+  ).toBe(1);
 });
 
 test("max connections: one more than the limit is closed at once and counted", async () => {
   const up = await rawUpstream();
   const gw = await gateway([{ address: "127.0.0.21", port: up.port }], { maxConnections: 2 });
-  cleanups.push(() => up.close(), () => gw.close(0));
+  cleanups.push(
+    () => up.close(),
+    () => gw.close(0),
+  );
   const a = await connect(gw);
   const b = await connect(gw);
   a.write(hello(RAW));
@@ -342,7 +391,10 @@ test("hello timeout is a deadline: a client trickling its hello byte by byte is 
 test("idle timeout: a forwarded connection with no traffic is closed on both sides", async () => {
   const up = await rawUpstream();
   const gw = await gateway([{ address: "127.0.0.21", port: up.port }], { idleTimeoutMs: 300 });
-  cleanups.push(() => up.close(), () => gw.close(0));
+  cleanups.push(
+    () => up.close(),
+    () => gw.close(0),
+  );
   const client = await connect(gw);
   client.write(hello(RAW));
   await waitFor(() => up.connections.length === 1, 2000, "upstream connection");
@@ -357,13 +409,20 @@ test("a client that connects and closes without a byte is counted as eof", async
   const s = await connect(gw);
   s.end();
   await closed(s);
-  await waitFor(async () => metricValue(await metrics(gw), "sni_gateway_hello_failures_total", { reason: "eof" }) === 1, 2000, "eof counted");
+  await waitFor(
+    async () => metricValue(await metrics(gw), "sni_gateway_hello_failures_total", { reason: "eof" }) === 1,
+    2000,
+    "eof counted",
+  );
 });
 
 test("a route swap applies to new connections and leaves connections in flight alone", async () => {
   const first = await rawUpstream((socket) => socket.write("first"));
   const gw = await gateway([{ address: "127.0.0.21", port: first.port }]);
-  cleanups.push(() => first.close(), () => gw.close(0));
+  cleanups.push(
+    () => first.close(),
+    () => gw.close(0),
+  );
   const old = await connect(gw);
   let oldData = "";
   old.on("data", (d) => (oldData += d));

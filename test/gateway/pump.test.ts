@@ -8,7 +8,11 @@ async function pumpedPair(pump: Pump): Promise<{ writer: net.Socket; reader: net
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const accepted = new Promise<net.Socket>((resolve) => server.once("connection", resolve));
-  const reader = net.connect({ host: "127.0.0.1", port: (server.address() as net.AddressInfo).port, onread: { buffer: pump.nextBuffer, callback: pump.onRead } });
+  const reader = net.connect({
+    host: "127.0.0.1",
+    port: (server.address() as net.AddressInfo).port,
+    onread: { buffer: pump.nextBuffer, callback: pump.onRead },
+  });
   pump.source = reader;
   const writer = await accepted;
   return {

@@ -34,13 +34,29 @@ describe("router", () => {
   });
 
   test("a local subset and a partitioned service", () => {
-    expect(r(serviceSni({ service: "web", subset: "v2", datacenter: "dc1", trustDomain: TD }))).toMatchObject({ kind: "local", service: "web:v2", endpoints: [e(3)] });
-    expect(r(serviceSni({ service: "billing", namespace: "finance", partition: "retail", datacenter: "dc1", trustDomain: TD }))).toMatchObject({
+    expect(r(serviceSni({ service: "web", subset: "v2", datacenter: "dc1", trustDomain: TD }))).toMatchObject({
+      kind: "local",
+      service: "web:v2",
+      endpoints: [e(3)],
+    });
+    expect(
+      r(
+        serviceSni({
+          service: "billing",
+          namespace: "finance",
+          partition: "retail",
+          datacenter: "dc1",
+          trustDomain: TD,
+        }),
+      ),
+    ).toMatchObject({
       kind: "local",
       endpoints: [e(4)],
     });
     // The same service in the default partition is another service.
-    expect(r(serviceSni({ service: "billing", namespace: "finance", datacenter: "dc1", trustDomain: TD }))).toMatchObject({ kind: "reject", reason: "unknown-service" });
+    expect(
+      r(serviceSni({ service: "billing", namespace: "finance", datacenter: "dc1", trustDomain: TD })),
+    ).toMatchObject({ kind: "reject", reason: "unknown-service" });
   });
 
   test("another datacenter's service, or its name → its gateways", () => {
@@ -51,11 +67,24 @@ describe("router", () => {
       service: "api",
       endpoints: [e(8443)],
     });
-    expect(r(gatewaySni({ datacenter: "dc2", trustDomain: TD }))).toMatchObject({ kind: "remote", datacenter: "dc2", service: "" });
-    expect(r(gatewaySni({ datacenter: "dc3", partition: "retail", trustDomain: TD }))).toMatchObject({ kind: "remote", endpoints: [e(8444)] });
-    expect(r(serviceSni({ service: "x", partition: "retail", datacenter: "dc3", trustDomain: TD }))).toMatchObject({ kind: "remote", endpoints: [e(8444)] });
+    expect(r(gatewaySni({ datacenter: "dc2", trustDomain: TD }))).toMatchObject({
+      kind: "remote",
+      datacenter: "dc2",
+      service: "",
+    });
+    expect(r(gatewaySni({ datacenter: "dc3", partition: "retail", trustDomain: TD }))).toMatchObject({
+      kind: "remote",
+      endpoints: [e(8444)],
+    });
+    expect(r(serviceSni({ service: "x", partition: "retail", datacenter: "dc3", trustDomain: TD }))).toMatchObject({
+      kind: "remote",
+      endpoints: [e(8444)],
+    });
     // dc3 has gateways only for the retail partition.
-    expect(r(serviceSni({ service: "x", datacenter: "dc3", trustDomain: TD }))).toMatchObject({ kind: "reject", reason: "unknown-datacenter" });
+    expect(r(serviceSni({ service: "x", datacenter: "dc3", trustDomain: TD }))).toMatchObject({
+      kind: "reject",
+      reason: "unknown-datacenter",
+    });
   });
 
   test.each([
@@ -102,7 +131,12 @@ describe("router", () => {
       ],
     });
     expect(looped.gateways.size).toBe(0);
-    for (const name of [`dc1.internal.${TD}`, `retail.dc1.internal-v1.${TD}`, `x.default.dc1.internal.${TD}`, `x.default.retail.dc1.internal-v1.${TD}`]) {
+    for (const name of [
+      `dc1.internal.${TD}`,
+      `retail.dc1.internal-v1.${TD}`,
+      `x.default.dc1.internal.${TD}`,
+      `x.default.retail.dc1.internal-v1.${TD}`,
+    ]) {
       expect(route(name, looped, "dc1", TD).kind).toBe("reject");
     }
   });
@@ -110,10 +144,13 @@ describe("router", () => {
   test("no open relay: whatever the name, a destination comes from the table", () => {
     const known = new Set([...table.services.values(), ...table.gateways.values()].flatMap((x) => x.endpoints));
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.domain(), fc.constantFrom(`a.b.dc1.internal.${TD}`, `x.dc2.internal.${TD}`)), (name) => {
-        const d = r(name);
-        if (d.kind !== "reject") for (const endpoint of d.endpoints) expect(known.has(endpoint)).toBe(true);
-      }),
+      fc.property(
+        fc.oneof(fc.string(), fc.domain(), fc.constantFrom(`a.b.dc1.internal.${TD}`, `x.dc2.internal.${TD}`)),
+        (name) => {
+          const d = r(name);
+          if (d.kind !== "reject") for (const endpoint of d.endpoints) expect(known.has(endpoint)).toBe(true);
+        },
+      ),
       { numRuns: 2000 },
     );
   });

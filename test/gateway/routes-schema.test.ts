@@ -17,7 +17,15 @@ describe("routes file schema", () => {
     const example = {
       datacenter: "dc1",
       trustDomain: TD,
-      services: [{ name: "web", namespace: "default", partition: "default", subset: "v2", endpoints: [{ address: "127.0.0.1", port: 21000 }] }],
+      services: [
+        {
+          name: "web",
+          namespace: "default",
+          partition: "default",
+          subset: "v2",
+          endpoints: [{ address: "127.0.0.1", port: 21000 }],
+        },
+      ],
       gateways: [{ datacenter: "dc2", partition: "default", endpoints: [{ address: "127.0.0.1", port: 8444 }] }],
     };
     expect(parseRoutesFile(example)).toEqual({ ok: true, routes: example });
@@ -31,8 +39,14 @@ describe("routes file schema", () => {
     [{ trustDomain: TD }, "datacenter"],
     [{ datacenter: "dc 1", trustDomain: TD }, "datacenter: datacenter must be a DNS label"],
     [{ datacenter: "dc1", trustDomain: "bad/td" }, "trustDomain"],
-    [{ datacenter: "dc1", trustDomain: TD, services: [{ name: "web", endpoints: [{ address: "a", port: 70000 }] }] }, "services[0].endpoints[0].port"],
-    [{ datacenter: "dc1", trustDomain: TD, services: [{ name: "web", endpoints: [{ address: "", port: 1 }] }] }, "services[0].endpoints[0].address"],
+    [
+      { datacenter: "dc1", trustDomain: TD, services: [{ name: "web", endpoints: [{ address: "a", port: 70000 }] }] },
+      "services[0].endpoints[0].port",
+    ],
+    [
+      { datacenter: "dc1", trustDomain: TD, services: [{ name: "web", endpoints: [{ address: "", port: 1 }] }] },
+      "services[0].endpoints[0].address",
+    ],
     [{ datacenter: "dc1", trustDomain: TD, gateways: [{ endpoints: [] }] }, "gateways[0].datacenter"],
     [{ datacenter: "dc1", trustDomain: TD, services: [{ name: "web", endpoints: [], weight: 3 }] }, "services[0]"],
   ])("refuses %j naming %s", (input, field) => {
@@ -57,7 +71,17 @@ describe("routes file schema", () => {
     expect(routeTableToRoutesFile(table)).toEqual({
       datacenter: "dc1",
       trustDomain: TD,
-      services: [{ name: "web", namespace: "default", partition: "default", endpoints: [{ address: "10.0.0.1", port: 1 }, { address: "10.0.0.2", port: 2 }] }],
+      services: [
+        {
+          name: "web",
+          namespace: "default",
+          partition: "default",
+          endpoints: [
+            { address: "10.0.0.1", port: 1 },
+            { address: "10.0.0.2", port: 2 },
+          ],
+        },
+      ],
       gateways: [{ datacenter: "dc2", partition: "default", endpoints: [{ address: "10.0.1.1", port: 8443 }] }],
     });
   });

@@ -96,32 +96,84 @@ afterAll(async () => {
 describe("paths of the seed's per-upstream example, certificates verified end to end", () => {
   test("none: the client dials the destination directly (baseline)", async () => {
     const r = await tlsRequest(api.host, api.port, API, pki.caCert, "direct");
-    expect(r).toEqual({ ok: true, greeting: "hello from api", echo: "direct", farewell: "bye from api", authorized: true });
+    expect(r).toEqual({
+      ok: true,
+      greeting: "hello from api",
+      echo: "direct",
+      farewell: "bye from api",
+      authorized: true,
+    });
   });
 
   test("remote: a dc1 client dials dc2's gateway, which forwards to api", async () => {
     const r = await tlsRequest("127.0.0.3", gw2.listenAddresses[0].port, API, pki.caCert, "remote path");
-    expect(r).toEqual({ ok: true, greeting: "hello from api", echo: "remote path", farewell: "bye from api", authorized: true });
+    expect(r).toEqual({
+      ok: true,
+      greeting: "hello from api",
+      echo: "remote path",
+      farewell: "bye from api",
+      authorized: true,
+    });
   });
 
   test("local: a dc1 client dials its own gateway, which forwards to dc2's gateway, then api", async () => {
-    const before = metricValue(await metrics(gw2), "sni_gateway_connections_total", { result: "forwarded", datacenter: "dc2", service: "api" });
+    const before = metricValue(await metrics(gw2), "sni_gateway_connections_total", {
+      result: "forwarded",
+      datacenter: "dc2",
+      service: "api",
+    });
     const r = await tlsRequest("127.0.0.2", gw1.listenAddresses[0].port, API, pki.caCert, "local path");
-    expect(r).toEqual({ ok: true, greeting: "hello from api", echo: "local path", farewell: "bye from api", authorized: true });
-    expect(metricValue(await metrics(gw1), "sni_gateway_connections_total", { result: "forwarded", datacenter: "dc2", service: "api" })).toBeGreaterThanOrEqual(1);
-    expect(metricValue(await metrics(gw2), "sni_gateway_connections_total", { result: "forwarded", datacenter: "dc2", service: "api" })).toBe(before + 1);
+    expect(r).toEqual({
+      ok: true,
+      greeting: "hello from api",
+      echo: "local path",
+      farewell: "bye from api",
+      authorized: true,
+    });
+    expect(
+      metricValue(await metrics(gw1), "sni_gateway_connections_total", {
+        result: "forwarded",
+        datacenter: "dc2",
+        service: "api",
+      }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      metricValue(await metrics(gw2), "sni_gateway_connections_total", {
+        result: "forwarded",
+        datacenter: "dc2",
+        service: "api",
+      }),
+    ).toBe(before + 1);
   });
 
   test("a local service and its subset through the local gateway", async () => {
     const r1 = await tlsRequest("127.0.0.2", gw1.listenAddresses[0].port, WEB, pki.caCert, "to web");
-    expect(r1).toEqual({ ok: true, greeting: "hello from web", echo: "to web", farewell: "bye from web", authorized: true });
+    expect(r1).toEqual({
+      ok: true,
+      greeting: "hello from web",
+      echo: "to web",
+      farewell: "bye from web",
+      authorized: true,
+    });
     const r2 = await tlsRequest("127.0.0.2", gw1.listenAddresses[0].port, WEB_V2, pki.caCert, "to v2");
-    expect(r2).toEqual({ ok: true, greeting: "hello from web-v2", echo: "to v2", farewell: "bye from web-v2", authorized: true });
+    expect(r2).toEqual({
+      ok: true,
+      greeting: "hello from web-v2",
+      echo: "to v2",
+      farewell: "bye from web-v2",
+      authorized: true,
+    });
   });
 
   test("dc2's gateway forwards a dc1 service name to dc1's gateway (the other direction)", async () => {
     const r = await tlsRequest("127.0.0.3", gw2.listenAddresses[0].port, WEB, pki.caCert, "dc2 to dc1");
-    expect(r).toEqual({ ok: true, greeting: "hello from web", echo: "dc2 to dc1", farewell: "bye from web", authorized: true });
+    expect(r).toEqual({
+      ok: true,
+      greeting: "hello from web",
+      echo: "dc2 to dc1",
+      farewell: "bye from web",
+      authorized: true,
+    });
   });
 
   test("names are matched case-insensitively", async () => {
@@ -130,18 +182,36 @@ describe("paths of the seed's per-upstream example, certificates verified end to
   });
 
   test("a datacenter name goes to that datacenter's gateways, which refuse their own name", async () => {
-    const before2 = metricValue(await metrics(gw2), "sni_gateway_route_rejections_total", { reason: "local-datacenter" });
-    const r = await tlsRequest("127.0.0.2", gw1.listenAddresses[0].port, gatewaySni({ datacenter: "dc2", trustDomain: TD }), pki.caCert);
+    const before2 = metricValue(await metrics(gw2), "sni_gateway_route_rejections_total", {
+      reason: "local-datacenter",
+    });
+    const r = await tlsRequest(
+      "127.0.0.2",
+      gw1.listenAddresses[0].port,
+      gatewaySni({ datacenter: "dc2", trustDomain: TD }),
+      pki.caCert,
+    );
     expect(r.ok).toBe(false);
-    expect(metricValue(await metrics(gw1), "sni_gateway_connections_total", { result: "forwarded", datacenter: "dc2", service: "" })).toBe(1);
-    expect(metricValue(await metrics(gw2), "sni_gateway_route_rejections_total", { reason: "local-datacenter" })).toBe(before2 + 1);
+    expect(
+      metricValue(await metrics(gw1), "sni_gateway_connections_total", {
+        result: "forwarded",
+        datacenter: "dc2",
+        service: "",
+      }),
+    ).toBe(1);
+    expect(metricValue(await metrics(gw2), "sni_gateway_route_rejections_total", { reason: "local-datacenter" })).toBe(
+      before2 + 1,
+    );
   });
 
   test("a client that trusts another CA fails verification through the gateway: the backend's own certificate reached it", async () => {
     const other = await createTestPki("other-ca-");
     try {
       const r = await tlsRequest("127.0.0.2", gw1.listenAddresses[0].port, WEB, other.caCert);
-      expect(r).toEqual({ ok: false, error: expect.stringMatching(/SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/) });
+      expect(r).toEqual({
+        ok: false,
+        error: expect.stringMatching(/SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/),
+      });
     } finally {
       await other.cleanup();
     }
@@ -154,7 +224,11 @@ describe("refused and counted, never forwarded", () => {
   test.each([
     ["an unknown local service", `nope.default.dc1.internal.${TD}`, "unknown-service"],
     ["an unknown subset", `v9.web.default.dc1.internal.${TD}`, "unknown-service"],
-    ["a foreign trust domain", "web.default.dc1.internal.00000000-0000-0000-0000-000000000000.consul", "foreign-trust-domain"],
+    [
+      "a foreign trust domain",
+      "web.default.dc1.internal.00000000-0000-0000-0000-000000000000.consul",
+      "foreign-trust-domain",
+    ],
     ["an unknown datacenter", `api.default.dc9.internal.${TD}`, "unknown-datacenter"],
     ["a prepared query name", `q.default.dc1.query.${TD}`, "unsupported-name"],
     ["the gateway's own datacenter", `dc1.internal.${TD}`, "local-datacenter"],
@@ -165,7 +239,9 @@ describe("refused and counted, never forwarded", () => {
     const r = await tlsRequest(gw1Addr().host, gw1Addr().port, name, pki.caCert);
     expect(r.ok).toBe(false);
     const after = await metrics(gw1);
-    expect(metricValue(after, "sni_gateway_route_rejections_total", { reason })).toBe(metricValue(before, "sni_gateway_route_rejections_total", { reason }) + 1);
+    expect(metricValue(after, "sni_gateway_route_rejections_total", { reason })).toBe(
+      metricValue(before, "sni_gateway_route_rejections_total", { reason }) + 1,
+    );
     expect(metricValue(after, "sni_gateway_connections_total", { result: "rejected" }) >= 1).toBe(true);
     expect(web.accepted + webV2.accepted + api.accepted).toBe(accepted);
   });
@@ -173,7 +249,12 @@ describe("refused and counted, never forwarded", () => {
   test("a hello without SNI", async () => {
     const before = metricValue(await metrics(gw1), "sni_gateway_hello_failures_total", { reason: "no-sni" });
     const r = await new Promise<string>((resolve) => {
-      const s = tls.connect({ host: "127.0.0.2", port: gw1Addr().port, ca: pki.caCert, checkServerIdentity: () => undefined });
+      const s = tls.connect({
+        host: "127.0.0.2",
+        port: gw1Addr().port,
+        ca: pki.caCert,
+        checkServerIdentity: () => undefined,
+      });
       s.on("secureConnect", () => resolve("connected"));
       s.on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? "error"));
       s.on("close", () => resolve("closed"));
@@ -195,13 +276,21 @@ describe("refused and counted, never forwarded", () => {
     const before = metricValue(await metrics(gw1), "sni_gateway_hello_failures_total", { reason: "too-large" });
     const ALPNProtocols = Array.from({ length: 100 }, (_, i) => `${"x".repeat(190)}${String(i).padStart(3, "0")}`);
     const r = await new Promise<string>((resolve) => {
-      const s = tls.connect({ host: "127.0.0.2", port: gw1Addr().port, servername: WEB, ca: pki.caCert, ALPNProtocols });
+      const s = tls.connect({
+        host: "127.0.0.2",
+        port: gw1Addr().port,
+        servername: WEB,
+        ca: pki.caCert,
+        ALPNProtocols,
+      });
       s.on("secureConnect", () => resolve("connected"));
       s.on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? "error"));
       s.on("close", () => resolve("closed"));
     });
     expect(r).not.toBe("connected");
-    expect(metricValue(await metrics(gw1), "sni_gateway_hello_failures_total", { reason: "too-large" })).toBe(before + 1);
+    expect(metricValue(await metrics(gw1), "sni_gateway_hello_failures_total", { reason: "too-large" })).toBe(
+      before + 1,
+    );
   });
 
   test("each refusal is logged once with its reason, without payload", () => {
@@ -225,14 +314,28 @@ describe("admin endpoints", () => {
       trustDomain: TD,
       services: [
         { name: "web", namespace: "default", partition: "default", endpoints: [{ address: web.host, port: web.port }] },
-        { name: "web", namespace: "default", partition: "default", subset: "v2", endpoints: [{ address: webV2.host, port: webV2.port }] },
+        {
+          name: "web",
+          namespace: "default",
+          partition: "default",
+          subset: "v2",
+          endpoints: [{ address: webV2.host, port: webV2.port }],
+        },
       ],
-      gateways: [{ datacenter: "dc2", partition: "default", endpoints: [{ address: "127.0.0.3", port: gw2.listenAddresses[0].port }] }],
+      gateways: [
+        {
+          datacenter: "dc2",
+          partition: "default",
+          endpoints: [{ address: "127.0.0.3", port: gw2.listenAddresses[0].port }],
+        },
+      ],
     });
     const text = await metrics(gw1);
     expect(metricValue(text, "sni_gateway_route_table_entries", { kind: "service" })).toBe(2);
     expect(metricValue(text, "sni_gateway_route_table_entries", { kind: "gateway" })).toBe(1);
-    expect(metricValue(text, "sni_gateway_route_table_last_reload_timestamp_seconds")).toBeGreaterThan(Date.now() / 1000 - 600);
+    expect(metricValue(text, "sni_gateway_route_table_last_reload_timestamp_seconds")).toBeGreaterThan(
+      Date.now() / 1000 - 600,
+    );
     expect(metricValue(text, "sni_gateway_bytes_total", { direction: "client_to_upstream" })).toBeGreaterThan(0);
     expect(metricValue(text, "sni_gateway_bytes_total", { direction: "upstream_to_client" })).toBeGreaterThan(0);
     expect(metricValue(text, "sni_gateway_upstream_connect_seconds_count", { result: "success" })).toBeGreaterThan(0);

@@ -53,7 +53,10 @@ describe("renderAgentConfig", () => {
           enabled: true,
           default_policy: "deny",
           enable_token_persistence: true,
-          tokens: { initial_management: "00000000-0000-0000-0000-000000000001", agent: "00000000-0000-0000-0000-000000000001" },
+          tokens: {
+            initial_management: "00000000-0000-0000-0000-000000000001",
+            agent: "00000000-0000-0000-0000-000000000001",
+          },
         },
       }),
     );
@@ -76,14 +79,22 @@ describe("renderAgentConfig", () => {
       enable_token_replication: true,
       tokens: { replication: token, agent: token },
     });
-    const separate = renderAgentConfig(m, "dc2", { initialManagementToken: token, agentToken: "agent-t", replicationToken: "repl-t" });
+    const separate = renderAgentConfig(m, "dc2", {
+      initialManagementToken: token,
+      agentToken: "agent-t",
+      replicationToken: "repl-t",
+    });
     expect(separate.acl.tokens).toEqual({ replication: "repl-t", agent: "agent-t" });
   });
 
   it("writes no token when none is given, and keeps an explicit allow policy", () => {
     const m = defaultMesh();
     m.datacenters[1].acl = { enabled: true, defaultPolicy: "allow" };
-    expect(renderAgentConfig(m, "dc2").acl).toEqual({ enabled: true, default_policy: "allow", enable_token_persistence: true });
+    expect(renderAgentConfig(m, "dc2").acl).toEqual({
+      enabled: true,
+      default_policy: "allow",
+      enable_token_persistence: true,
+    });
   });
 
   it("uses the mesh's primary datacenter, defaulting to the first", () => {
@@ -108,7 +119,10 @@ describe("renderAgentConfig cluster ID", () => {
   it("pins the trust domain through connect.ca_config.cluster_id only when Connect is on", () => {
     const id = "5fcd4b81-a2ca-405a-ac62-0fac602c1949";
     const m = defaultMesh();
-    expect(renderAgentConfig(m, "dc1", { clusterId: id }).connect).toEqual({ enabled: true, ca_config: { cluster_id: id } });
+    expect(renderAgentConfig(m, "dc1", { clusterId: id }).connect).toEqual({
+      enabled: true,
+      ca_config: { cluster_id: id },
+    });
     expect(renderAgentConfig(m, "dc1").connect).toEqual({ enabled: true });
     m.datacenters[0].connect = { enabled: false };
     expect(renderAgentConfig(m, "dc1", { clusterId: id }).connect).toEqual({ enabled: false });

@@ -9,12 +9,17 @@ describe("defaultMesh", () => {
     const m = defaultMesh();
     expect(m.primaryDatacenter).toBe("dc1");
     expect(m.datacenters.map((d) => d.name)).toEqual(["dc1", "dc2"]);
-    expect(m.gateways!.map((g) => [g.datacenter, g.port])).toEqual([["dc1", 8443], ["dc2", 8443]]);
+    expect(m.gateways!.map((g) => [g.datacenter, g.port])).toEqual([
+      ["dc1", 8443],
+      ["dc2", 8443],
+    ]);
   });
 
   it("reproduces the seed's per-upstream example across datacenters", () => {
     const plan = planRoutes(defaultMesh());
-    expect(plan.routes.map((r) => [r.source.service, r.destination.name, r.destination.datacenter, r.localBindPort, r.mode])).toEqual([
+    expect(
+      plan.routes.map((r) => [r.source.service, r.destination.name, r.destination.datacenter, r.localBindPort, r.mode]),
+    ).toEqual([
       ["web", "api", "dc2", 10000, "remote"],
       ["web", "db", "dc2", 10001, "local"],
       ["web", "logging", "dc2", 10002, "none"],

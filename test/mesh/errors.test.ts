@@ -13,6 +13,8 @@ describe("MeshValidationError", () => {
     expect(e.message).toBe("invalid mesh: 2 problems\n  - a.b: first\n  - c[0]: second");
   });
   it("names the subject and uses the singular for one problem", () => {
-    expect(new MeshValidationError([{ path: "x", message: "y" }], "routes").message).toBe("invalid routes: 1 problem\n  - x: y");
+    expect(new MeshValidationError([{ path: "x", message: "y" }], "routes").message).toBe(
+      "invalid routes: 1 problem\n  - x: y",
+    );
   });
 });

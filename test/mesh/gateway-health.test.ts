@@ -42,7 +42,11 @@ function input(service: MeshService, gateways: [string, Health | undefined][]): 
 
 describe("gatewayHealthProblems", () => {
   it("remote: every gateway of the destination critical names the proxy, the upstream and each gateway", () => {
-    const gateways: [string, Health][] = [["primary", "passing"], ["secondary", "critical"], ["secondary", "critical"]];
+    const gateways: [string, Health][] = [
+      ["primary", "passing"],
+      ["secondary", "critical"],
+      ["secondary", "critical"],
+    ];
     expect(gatewayHealthProblems(input(webProxy("remote"), gateways))).toEqual([
       {
         origin: PROXY_ORIGIN,
@@ -61,7 +65,10 @@ describe("gatewayHealthProblems", () => {
     ["warning", "warning"],
     ["of unknown health (declared in a file)", undefined],
   ])("remote: one %s gateway of the destination carries the traffic", (_label, health) => {
-    const gateways: [string, Health | undefined][] = [["secondary", "critical"], ["secondary", health]];
+    const gateways: [string, Health | undefined][] = [
+      ["secondary", "critical"],
+      ["secondary", health],
+    ];
     expect(gatewayHealthProblems(input(webProxy("remote"), gateways))).toEqual([]);
   });
 
@@ -72,14 +79,22 @@ describe("gatewayHealthProblems", () => {
   });
 
   it("local: the source datacenter's gateways are needed first, then the destination's", () => {
-    const gateways: [string, Health][] = [["primary", "critical"], ["secondary", "passing"]];
+    const gateways: [string, Health][] = [
+      ["primary", "critical"],
+      ["secondary", "passing"],
+    ];
     const localOnly = gatewayHealthProblems(input(webProxy("local"), gateways));
     expect(localOnly.map((p) => p.message)).toEqual([
       "upstream api (secondary) of web-sidecar-proxy goes through its own datacenter's mesh gateway in primary " +
         "(mode local, decided by instance), but every one is critical, so this traffic fails until one passes: " +
         "Consul primary: service mesh-gateway (id gw-0, node primary-server) is critical",
     ]);
-    const both = gatewayHealthProblems(input(webProxy("local"), [["primary", "critical"], ["secondary", "critical"]]));
+    const both = gatewayHealthProblems(
+      input(webProxy("local"), [
+        ["primary", "critical"],
+        ["secondary", "critical"],
+      ]),
+    );
     expect(both.map((p) => p.message)).toEqual([
       expect.stringContaining("mesh gateway in primary (mode local"),
       expect.stringContaining("a mesh gateway of secondary (mode local"),
@@ -90,7 +105,14 @@ describe("gatewayHealthProblems", () => {
     ["mode none", webProxy("none")],
     ["an upstream in the same datacenter", webProxy("remote", "primary")],
   ])("%s never uses a gateway", (_label, service) => {
-    expect(gatewayHealthProblems(input(service, [["primary", "critical"], ["secondary", "critical"]]))).toEqual([]);
+    expect(
+      gatewayHealthProblems(
+        input(service, [
+          ["primary", "critical"],
+          ["secondary", "critical"],
+        ]),
+      ),
+    ).toEqual([]);
   });
 
   it("a sidecar's upstream is named by its field in the service", () => {

@@ -13,7 +13,12 @@ describe("toGatewayRegistration", () => {
         Port: 8443,
         TaggedAddresses: { lan: { Address: "10.0.0.5", Port: 8443 }, wan: { Address: "198.51.100.7", Port: 8443 } },
         Proxy: { Config: {} },
-        Check: { Name: "mesh-gateway listening", TCP: "10.0.0.5:8443", Interval: "10s", DeregisterCriticalServiceAfter: "6h" },
+        Check: {
+          Name: "mesh-gateway listening",
+          TCP: "10.0.0.5:8443",
+          Interval: "10s",
+          DeregisterCriticalServiceAfter: "6h",
+        },
       }),
     );
   });
@@ -39,7 +44,9 @@ describe("toGatewayRegistration", () => {
   });
 
   it("leaves out the WAN address when none is given", () => {
-    expect(toGatewayRegistration({ address: "10.0.0.5" }).TaggedAddresses).toEqual({ lan: { Address: "10.0.0.5", Port: 8443 } });
+    expect(toGatewayRegistration({ address: "10.0.0.5" }).TaggedAddresses).toEqual({
+      lan: { Address: "10.0.0.5", Port: 8443 },
+    });
   });
 
   it("checks a wildcard bind on loopback and brackets IPv6", () => {

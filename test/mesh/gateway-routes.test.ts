@@ -8,7 +8,12 @@ describe("renderGatewayRoutes", () => {
       services: [
         { name: "api", namespace: "default", partition: "default", endpoints: [{ address: "api-dc2", port: 21000 }] },
         { name: "db", namespace: "default", partition: "default", endpoints: [{ address: "db-dc2", port: 21000 }] },
-        { name: "logging", namespace: "default", partition: "default", endpoints: [{ address: "logging-dc2", port: 21000 }] },
+        {
+          name: "logging",
+          namespace: "default",
+          partition: "default",
+          endpoints: [{ address: "logging-dc2", port: 21000 }],
+        },
       ],
       gateways: [{ datacenter: "dc1", partition: "default", endpoints: [{ address: "mesh-gateway-dc1", port: 8443 }] }],
     });
@@ -20,26 +25,72 @@ describe("renderGatewayRoutes", () => {
       gateways: [
         { datacenter: "dc1", address: "10.0.0.1" },
         { datacenter: "dc2", address: "10.0.2.9", port: 9443 },
-        { datacenter: "dc2", name: "gw-b", address: "10.0.2.1", taggedAddresses: { wan: { address: "203.0.113.5", port: 443 } } },
+        {
+          datacenter: "dc2",
+          name: "gw-b",
+          address: "10.0.2.1",
+          taggedAddresses: { wan: { address: "203.0.113.5", port: 443 } },
+        },
         { datacenter: "dc0", address: "10.0.0.0" },
       ],
       services: [
-        { name: "web-proxy-b", kind: "connect-proxy", datacenter: "dc1", port: 21001, address: "10.0.1.2", proxy: { destinationServiceName: "web" } },
-        { name: "web", datacenter: "dc1", port: 8080, address: "10.0.1.1", connect: { sidecarService: { port: 21000 } } },
+        {
+          name: "web-proxy-b",
+          kind: "connect-proxy",
+          datacenter: "dc1",
+          port: 21001,
+          address: "10.0.1.2",
+          proxy: { destinationServiceName: "web" },
+        },
+        {
+          name: "web",
+          datacenter: "dc1",
+          port: 8080,
+          address: "10.0.1.1",
+          connect: { sidecarService: { port: 21000 } },
+        },
         { name: "plain", datacenter: "dc1", port: 80, address: "10.0.1.3" },
-        { name: "zeta", namespace: "ns", datacenter: "dc1", port: 80, address: "10.0.1.4", connect: { sidecarService: { port: 21000 } } },
-        { name: "elsewhere", datacenter: "dc2", port: 80, address: "10.0.2.2", connect: { sidecarService: { port: 21000 } } },
+        {
+          name: "zeta",
+          namespace: "ns",
+          datacenter: "dc1",
+          port: 80,
+          address: "10.0.1.4",
+          connect: { sidecarService: { port: 21000 } },
+        },
+        {
+          name: "elsewhere",
+          datacenter: "dc2",
+          port: 80,
+          address: "10.0.2.2",
+          connect: { sidecarService: { port: 21000 } },
+        },
       ],
     };
     const routes = renderGatewayRoutes(m, "dc1", { trustDomain: "td.consul" });
     expect(routes.trustDomain).toBe("td.consul");
     expect(routes.services).toEqual([
-      { name: "web", namespace: "default", partition: "default", endpoints: [{ address: "10.0.1.1", port: 21000 }, { address: "10.0.1.2", port: 21001 }] },
+      {
+        name: "web",
+        namespace: "default",
+        partition: "default",
+        endpoints: [
+          { address: "10.0.1.1", port: 21000 },
+          { address: "10.0.1.2", port: 21001 },
+        ],
+      },
       { name: "zeta", namespace: "ns", partition: "default", endpoints: [{ address: "10.0.1.4", port: 21000 }] },
     ]);
     expect(routes.gateways).toEqual([
       { datacenter: "dc0", partition: "default", endpoints: [{ address: "10.0.0.0", port: 8443 }] },
-      { datacenter: "dc2", partition: "default", endpoints: [{ address: "10.0.2.9", port: 9443 }, { address: "203.0.113.5", port: 443 }] },
+      {
+        datacenter: "dc2",
+        partition: "default",
+        endpoints: [
+          { address: "10.0.2.9", port: 9443 },
+          { address: "203.0.113.5", port: 443 },
+        ],
+      },
     ]);
   });
 
@@ -55,14 +106,20 @@ describe("renderGatewayRoutes", () => {
     const seen: string[] = [];
     const routes = renderGatewayRoutes(defaultMesh(), "dc1", {
       resolveAddress: (target) => {
-        seen.push(target.kind === "service" ? `service:${target.service.name}` : `gateway:${target.gateway.datacenter}`);
+        seen.push(
+          target.kind === "service" ? `service:${target.service.name}` : `gateway:${target.gateway.datacenter}`,
+        );
         if (target.kind === "gateway") return { address: `consul-mesh-gw-${target.gateway.datacenter}`, port: 9443 };
         return undefined; // keep the model's endpoint
       },
     });
     expect(seen).toEqual(["service:web", "gateway:dc2"]);
-    expect(routes.services).toEqual([{ name: "web", namespace: "default", partition: "default", endpoints: [{ address: "web-dc1", port: 21000 }] }]);
-    expect(routes.gateways).toEqual([{ datacenter: "dc2", partition: "default", endpoints: [{ address: "consul-mesh-gw-dc2", port: 9443 }] }]);
+    expect(routes.services).toEqual([
+      { name: "web", namespace: "default", partition: "default", endpoints: [{ address: "web-dc1", port: 21000 }] },
+    ]);
+    expect(routes.gateways).toEqual([
+      { datacenter: "dc2", partition: "default", endpoints: [{ address: "consul-mesh-gw-dc2", port: 9443 }] },
+    ]);
   });
 
   it("names every endpoint without an address or port, all at once", () => {

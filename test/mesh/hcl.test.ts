@@ -9,13 +9,17 @@ describe("hclString", () => {
 
   it("reads back as the same string with Go/HCL1 escapes and never opens an interpolation (property)", () => {
     fc.assert(
-      fc.property(fc.string({ unit: "grapheme", maxLength: 40 }), fc.constantFrom("", "${", "%{", "$${", "${a}", "}"), (a, b) => {
-        const value = a + b + a;
-        const out = hclString(value);
-        // HCL1's Unquote copies a raw "${…}" verbatim and fails on an unclosed one; none may remain.
-        expect(out).not.toMatch(/[$%]\{/);
-        expect(JSON.parse(out)).toBe(value);
-      }),
+      fc.property(
+        fc.string({ unit: "grapheme", maxLength: 40 }),
+        fc.constantFrom("", "${", "%{", "$${", "${a}", "}"),
+        (a, b) => {
+          const value = a + b + a;
+          const out = hclString(value);
+          // HCL1's Unquote copies a raw "${…}" verbatim and fails on an unclosed one; none may remain.
+          expect(out).not.toMatch(/[$%]\{/);
+          expect(JSON.parse(out)).toBe(value);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -37,11 +41,24 @@ describe("hclValue", () => {
 
 describe("renderHcl", () => {
   it("nests blocks and object lists", () => {
-    expect(renderHcl([{ block: "a", body: [{ attr: "l", objects: [attrs([["x", 1]]), []] }, { block: "e", body: [] }] }])).toBe(
-      "a {\n  l = [\n    {\n      x = 1\n    },\n    {\n    }\n  ]\n  e {\n  }\n}",
-    );
+    expect(
+      renderHcl([
+        {
+          block: "a",
+          body: [
+            { attr: "l", objects: [attrs([["x", 1]]), []] },
+            { block: "e", body: [] },
+          ],
+        },
+      ]),
+    ).toBe("a {\n  l = [\n    {\n      x = 1\n    },\n    {\n    }\n  ]\n  e {\n  }\n}");
   });
   it("drops unset attributes", () => {
-    expect(attrs([["a", undefined], ["b", 0]])).toEqual([{ attr: "b", value: 0 }]);
+    expect(
+      attrs([
+        ["a", undefined],
+        ["b", 0],
+      ]),
+    ).toEqual([{ attr: "b", value: 0 }]);
   });
 });

@@ -7,13 +7,15 @@ const sources = readdirSync(MESH_DIR).filter((f) => f.endsWith(".ts"));
 
 /** The module specifiers of a file's import and export statements and require calls (not of strings in messages). */
 function importsOf(text: string): string[] {
-  const statements = /^\s*(?:import|export)\s[^;]*?\bfrom\s+["']([^"']+)["']|^\s*import\s+["']([^"']+)["']|\brequire\(\s*["']([^"']+)["']\s*\)/gm;
+  const statements =
+    /^\s*(?:import|export)\s[^;]*?\bfrom\s+["']([^"']+)["']|^\s*import\s+["']([^"']+)["']|\brequire\(\s*["']([^"']+)["']\s*\)/gm;
   return [...text.matchAll(statements)].map((m) => m[1] ?? m[2] ?? m[3]);
 }
 
 describe("mesh/ stays pure", () => {
   it("finds the imports of a file that has outside ones", () => {
-    const text = 'import { a } from "./a";\nimport {\n  b,\n} from "node:fs";\nimport "side-effect";\nconst c = require("c");\nconst m = `from "${x}"`;';
+    const text =
+      'import { a } from "./a";\nimport {\n  b,\n} from "node:fs";\nimport "side-effect";\nconst c = require("c");\nconst m = `from "${x}"`;';
     expect(importsOf(text)).toEqual(["./a", "node:fs", "side-effect", "c"]);
   });
 
@@ -26,7 +28,9 @@ describe("mesh/ stays pure", () => {
   it("index.ts re-exports every public module", () => {
     const index = readFileSync(join(MESH_DIR, "index.ts"), "utf8");
     // Internal helpers: hcl.ts (only hclString is public), guards.ts and consul-config-keys.ts.
-    for (const file of sources.filter((f) => !["index.ts", "hcl.ts", "guards.ts", "consul-config-keys.ts"].includes(f))) {
+    for (const file of sources.filter(
+      (f) => !["index.ts", "hcl.ts", "guards.ts", "consul-config-keys.ts"].includes(f),
+    )) {
       expect(index).toContain(`export * from "./${file.replace(/\.ts$/, "")}";`);
     }
   });

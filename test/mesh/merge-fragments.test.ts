@@ -1,4 +1,11 @@
-import { emptyOrigins, locateProblem, mergeFragments, topologyFragment, validateMesh, type MeshFragment } from "../../mesh";
+import {
+  emptyOrigins,
+  locateProblem,
+  mergeFragments,
+  topologyFragment,
+  validateMesh,
+  type MeshFragment,
+} from "../../mesh";
 
 function fragment(mesh: MeshFragment["mesh"], origin: string, extra: Partial<MeshFragment> = {}): MeshFragment {
   const origins = emptyOrigins();
@@ -13,7 +20,10 @@ function fragment(mesh: MeshFragment["mesh"], origin: string, extra: Partial<Mes
 
 describe("mergeFragments", () => {
   it("merges datacenters by name, concatenates the rest and keeps every origin index for index", () => {
-    const topology = fragment({ datacenters: [{ name: "dc1" }, { name: "dc2" }], gateways: [{ datacenter: "dc2" }] }, "mesh.yaml");
+    const topology = fragment(
+      { datacenters: [{ name: "dc1" }, { name: "dc2" }], gateways: [{ datacenter: "dc2" }] },
+      "mesh.yaml",
+    );
     const files = fragment(
       {
         datacenters: [{ name: "dc1", ports: { grpc: 8502 } }],
@@ -42,10 +52,17 @@ describe("mergeFragments", () => {
       },
       "b.yaml",
     );
-    const c = fragment({ datacenters: [], proxyDefaults: { kind: "proxy-defaults", name: "global", meshGateway: { mode: "remote" } } }, "c.yaml");
+    const c = fragment(
+      { datacenters: [], proxyDefaults: { kind: "proxy-defaults", name: "global", meshGateway: { mode: "remote" } } },
+      "c.yaml",
+    );
     const { problems, mesh } = mergeFragments([a, b, c]);
     expect(problems).toEqual([
-      { origin: "b.yaml", field: "trustDomain", message: expect.stringContaining('"b.consul" differs from "a.consul" (a.yaml)') },
+      {
+        origin: "b.yaml",
+        field: "trustDomain",
+        message: expect.stringContaining('"b.consul" differs from "a.consul" (a.yaml)'),
+      },
       { origin: "b.yaml: datacenter", field: "ports", message: expect.stringContaining("(a.yaml: datacenter)") },
       { origin: "c.yaml: proxy-defaults", message: expect.stringContaining("the first is b.yaml: proxy-defaults") },
     ]);
@@ -57,19 +74,43 @@ describe("mergeFragments", () => {
 describe("locateProblem", () => {
   it("names the source object of a problem of the merged mesh, with the field inside it", () => {
     const topology = topologyFragment({ datacenters: [{ name: "dc1" }] }, "mesh.yaml");
-    const files = fragment({ datacenters: [], services: [{ name: "web", port: 1, datacenter: "dc1", proxy: { upstreams: [{ destinationName: "api", localBindPort: 0 }] } }] }, "web.hcl");
+    const files = fragment(
+      {
+        datacenters: [],
+        services: [
+          {
+            name: "web",
+            port: 1,
+            datacenter: "dc1",
+            proxy: { upstreams: [{ destinationName: "api", localBindPort: 0 }] },
+          },
+        ],
+      },
+      "web.hcl",
+    );
     const merged = mergeFragments([topology, files]);
     const located = validateMesh(merged.mesh).map((p) => locateProblem(p, merged.origins));
-    expect(located).toContainEqual({ origin: "web.hcl: service web", field: "proxy.upstreams[0].localBindPort", message: expect.any(String) });
+    expect(located).toContainEqual({
+      origin: "web.hcl: service web",
+      field: "proxy.upstreams[0].localBindPort",
+      message: expect.any(String),
+    });
   });
 
   it("keeps mesh-level paths with the mesh's origin", () => {
-    expect(locateProblem({ path: "primaryDatacenter", message: "m" }, { ...emptyOrigins(), mesh: "mesh.yaml" })).toEqual({
+    expect(
+      locateProblem({ path: "primaryDatacenter", message: "m" }, { ...emptyOrigins(), mesh: "mesh.yaml" }),
+    ).toEqual({
       origin: "mesh.yaml",
       field: "primaryDatacenter",
       message: "m",
     });
-    expect(locateProblem({ path: "proxyDefaults.meshGateway.mode", message: "m" }, { ...emptyOrigins(), proxyDefaults: "pd.hcl" })).toEqual({
+    expect(
+      locateProblem(
+        { path: "proxyDefaults.meshGateway.mode", message: "m" },
+        { ...emptyOrigins(), proxyDefaults: "pd.hcl" },
+      ),
+    ).toEqual({
       origin: "pd.hcl",
       field: "meshGateway.mode",
       message: "m",

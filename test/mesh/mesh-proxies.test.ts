@@ -5,7 +5,13 @@ describe("meshProxies", () => {
     const m: Mesh = {
       datacenters: [{ name: "dc1" }],
       services: [
-        { name: "web-proxy", kind: "connect-proxy", datacenter: "dc1", port: 1, proxy: { destinationServiceName: "web" } },
+        {
+          name: "web-proxy",
+          kind: "connect-proxy",
+          datacenter: "dc1",
+          port: 1,
+          proxy: { destinationServiceName: "web" },
+        },
         { name: "plain", datacenter: "dc1", port: 1 },
         { name: "api", datacenter: "dc1", port: 1, connect: { sidecarService: { proxy: {} } } },
         { name: "bare-sidecar", datacenter: "dc1", port: 1, connect: { sidecarService: {} } },

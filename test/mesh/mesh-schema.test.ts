@@ -27,7 +27,9 @@ describe("mesh/mesh.schema.json", () => {
       $id: "urn:consul-mesh-gateway:mesh.schema.json",
       title: "Consul mesh topology",
       properties: {
-        trustDomain: { description: "The Connect trust domain, `<cluster-id>.consul`. Default: `DEFAULT_TRUST_DOMAIN`." },
+        trustDomain: {
+          description: "The Connect trust domain, `<cluster-id>.consul`. Default: `DEFAULT_TRUST_DOMAIN`.",
+        },
       },
     });
   });

@@ -4,7 +4,12 @@ import type { Mode } from "../../mesh";
 
 const MODES: Mode[] = ["local", "remote", "none", ""];
 const ORDER = ["upstream", "instance", "serviceDefaults", "proxyDefaults"] as const;
-const LEVEL_NAME = { upstream: "upstream", instance: "instance", serviceDefaults: "service-defaults", proxyDefaults: "proxy-defaults" };
+const LEVEL_NAME = {
+  upstream: "upstream",
+  instance: "instance",
+  serviceDefaults: "service-defaults",
+  proxyDefaults: "proxy-defaults",
+};
 
 /** An independent reading of the documented list: walk it top-down, first non-empty wins. */
 function oracle(levels: ModeLevels): { mode: string; decidedBy: string } {
@@ -68,7 +73,10 @@ describe("resolveMeshGatewayMode", () => {
   });
 
   it("an explicit none at a higher level overrides a lower local", () => {
-    expect(decideMeshGatewayMode({ upstream: "none", proxyDefaults: "local" })).toEqual({ mode: "none", decidedBy: "upstream" });
+    expect(decideMeshGatewayMode({ upstream: "none", proxyDefaults: "local" })).toEqual({
+      mode: "none",
+      decidedBy: "upstream",
+    });
   });
 
   it("ignores invalid values from untyped input instead of throwing", () => {

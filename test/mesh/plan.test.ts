@@ -1,5 +1,15 @@
 import fc from "fast-check";
-import { defaultMesh, formatRoutePlan, planRoutes, serviceSni, DEFAULT_TRUST_DOMAIN, type Mesh, type MeshGatewaySpec, type MeshService, type RouteHop } from "../../mesh";
+import {
+  defaultMesh,
+  formatRoutePlan,
+  planRoutes,
+  serviceSni,
+  DEFAULT_TRUST_DOMAIN,
+  type Mesh,
+  type MeshGatewaySpec,
+  type MeshService,
+  type RouteHop,
+} from "../../mesh";
 
 const TD = DEFAULT_TRUST_DOMAIN;
 
@@ -24,7 +34,13 @@ describe("planRoutes on the default mesh", () => {
       sni: `api.default.dc2.internal.${TD}`,
       hops: [
         { kind: "service", name: "web", datacenter: "dc1" },
-        { kind: "mesh-gateway", name: "mesh-gateway", datacenter: "dc2", address: "WAN", endpoints: ["mesh-gateway-dc2:8443"] },
+        {
+          kind: "mesh-gateway",
+          name: "mesh-gateway",
+          datacenter: "dc2",
+          address: "WAN",
+          endpoints: ["mesh-gateway-dc2:8443"],
+        },
         { kind: "service", name: "api", datacenter: "dc2" },
       ],
       text: "web (dc1) → mesh-gateway dc2 WAN → api (dc2)",
@@ -38,13 +54,19 @@ describe("planRoutes on the default mesh", () => {
   });
 
   it("none: direct", () => {
-    expect(plan.routes[2]).toMatchObject({ mode: "none", usesGateway: false, text: "web (dc1) → logging (dc2) direct" });
+    expect(plan.routes[2]).toMatchObject({
+      mode: "none",
+      usesGateway: false,
+      text: "web (dc1) → logging (dc2) direct",
+    });
     expect(plan.routes[2].hops).toHaveLength(2);
   });
 
   it("the SNI is always the destination service's", () => {
     for (const r of plan.routes) {
-      expect(r.sni).toBe(serviceSni({ service: r.destination.name, datacenter: r.destination.datacenter, trustDomain: TD }));
+      expect(r.sni).toBe(
+        serviceSni({ service: r.destination.name, datacenter: r.destination.datacenter, trustDomain: TD }),
+      );
     }
   });
 });
@@ -61,10 +83,24 @@ describe("planRoutes", () => {
     const m = base();
     m.proxyDefaults = { kind: "proxy-defaults", name: "global", meshGateway: { mode: "local" } };
     m.services = [
-      { name: "web", datacenter: "dc1", port: 1, connect: { sidecarService: { proxy: { upstreams: [{ destinationName: "cache", localBindPort: 9000, meshGateway: { mode: "remote" } }] } } } },
+      {
+        name: "web",
+        datacenter: "dc1",
+        port: 1,
+        connect: {
+          sidecarService: {
+            proxy: { upstreams: [{ destinationName: "cache", localBindPort: 9000, meshGateway: { mode: "remote" } }] },
+          },
+        },
+      },
     ];
     const [r] = planRoutes(m).routes;
-    expect(r).toMatchObject({ mode: "remote", decidedBy: "upstream", usesGateway: false, text: "web (dc1) → cache (dc1) direct" });
+    expect(r).toMatchObject({
+      mode: "remote",
+      decidedBy: "upstream",
+      usesGateway: false,
+      text: "web (dc1) → cache (dc1) direct",
+    });
     expect(r.destination.datacenter).toBe("dc1");
   });
 
@@ -80,7 +116,10 @@ describe("planRoutes", () => {
       kind: "connect-proxy",
       datacenter: "dc1",
       port: 8181,
-      proxy: { destinationServiceName: "web", upstreams: [{ destinationName: "api", datacenter: "dc2", localBindPort: 10000 }] },
+      proxy: {
+        destinationServiceName: "web",
+        upstreams: [{ destinationName: "api", datacenter: "dc2", localBindPort: 10000 }],
+      },
     };
     m.services = [proxy];
     const [r] = planRoutes(m).routes;
@@ -97,7 +136,12 @@ describe("planRoutes", () => {
     const m = base();
     const up = (port: number) => ({ destinationName: "api", datacenter: "dc2", localBindPort: port });
     m.services = [
-      { name: "a", datacenter: "dc1", port: 1, connect: { sidecarService: { proxy: { meshGateway: { mode: "remote" }, upstreams: [up(1)] } } } },
+      {
+        name: "a",
+        datacenter: "dc1",
+        port: 1,
+        connect: { sidecarService: { proxy: { meshGateway: { mode: "remote" }, upstreams: [up(1)] } } },
+      },
       { name: "b", datacenter: "dc1", port: 1, connect: { sidecarService: { proxy: { upstreams: [up(2)] } } } },
     ];
     expect(planRoutes(m).routes.map((r) => [r.mode, r.decidedBy])).toEqual([
@@ -114,7 +158,14 @@ describe("planRoutes", () => {
   it("takes service-defaults from the downstream only: the destination's entry does not decide (documented difference from Consul's chain fallback)", () => {
     const m = base();
     m.services = [
-      { name: "web", datacenter: "dc1", port: 1, connect: { sidecarService: { proxy: { upstreams: [{ destinationName: "api", datacenter: "dc2", localBindPort: 1 }] } } } },
+      {
+        name: "web",
+        datacenter: "dc1",
+        port: 1,
+        connect: {
+          sidecarService: { proxy: { upstreams: [{ destinationName: "api", datacenter: "dc2", localBindPort: 1 }] } },
+        },
+      },
       { name: "api", datacenter: "dc2", port: 1, connect: { sidecarService: {} } },
     ];
     m.serviceDefaults = [{ kind: "service-defaults", name: "api", meshGateway: { mode: "local" } }];
@@ -126,7 +177,19 @@ describe("planRoutes", () => {
   it("uses the partition form of the SNI and inherits the source's namespace", () => {
     const m = base();
     m.services = [
-      { name: "web", namespace: "team", datacenter: "dc1", port: 1, connect: { sidecarService: { proxy: { upstreams: [{ destinationName: "api", destinationPartition: "p2", datacenter: "dc2", localBindPort: 1 }] } } } },
+      {
+        name: "web",
+        namespace: "team",
+        datacenter: "dc1",
+        port: 1,
+        connect: {
+          sidecarService: {
+            proxy: {
+              upstreams: [{ destinationName: "api", destinationPartition: "p2", datacenter: "dc2", localBindPort: 1 }],
+            },
+          },
+        },
+      },
     ];
     const [r] = planRoutes(m).routes;
     expect(r.destination).toEqual({ name: "api", namespace: "team", partition: "p2", datacenter: "dc2" });
@@ -136,7 +199,22 @@ describe("planRoutes", () => {
   it("plans nothing for a mesh without upstreams, and never throws on an invalid one", () => {
     expect(planRoutes(base()).routes).toEqual([]);
     const m = base();
-    m.services = [{ name: "web", datacenter: "dc1", port: 1, connect: { sidecarService: { proxy: { upstreams: [{ destinationName: "x", datacenter: "dc9", localBindPort: 1, meshGateway: { mode: "remote" } }] } } } }];
+    m.services = [
+      {
+        name: "web",
+        datacenter: "dc1",
+        port: 1,
+        connect: {
+          sidecarService: {
+            proxy: {
+              upstreams: [
+                { destinationName: "x", datacenter: "dc9", localBindPort: 1, meshGateway: { mode: "remote" } },
+              ],
+            },
+          },
+        },
+      },
+    ];
     expect(planRoutes(m).routes[0].text).toBe("web (dc1) → mesh-gateway dc9 WAN → x (dc9)");
   });
 });
@@ -148,7 +226,20 @@ describe("planRoutes: the gateways' addresses", () => {
       datacenters: [{ name: "dc1" }, { name: "dc2" }],
       gateways,
       services: [
-        { name: "web", datacenter: "dc1", port: 1, connect: { sidecarService: { proxy: { upstreams: [{ destinationName: "api", datacenter: "dc2", localBindPort: 1, meshGateway: { mode: "local" } }] } } } },
+        {
+          name: "web",
+          datacenter: "dc1",
+          port: 1,
+          connect: {
+            sidecarService: {
+              proxy: {
+                upstreams: [
+                  { destinationName: "api", datacenter: "dc2", localBindPort: 1, meshGateway: { mode: "local" } },
+                ],
+              },
+            },
+          },
+        },
       ],
     };
     return planRoutes(m).routes[0].hops.filter((hop) => hop.kind === "mesh-gateway");
@@ -157,21 +248,40 @@ describe("planRoutes: the gateways' addresses", () => {
   it("lists every gateway of the datacenter, LAN from its own and WAN from another, tagged addresses first", () => {
     const hops = gatewayHops([
       { datacenter: "dc1", address: "10.0.0.1" },
-      { datacenter: "dc2", name: "gw-a", address: "10.1.0.9", taggedAddresses: { lan: { address: "10.1.0.1", port: 8443 }, wan: { address: "203.0.113.1", port: 443 } } },
+      {
+        datacenter: "dc2",
+        name: "gw-a",
+        address: "10.1.0.9",
+        taggedAddresses: { lan: { address: "10.1.0.1", port: 8443 }, wan: { address: "203.0.113.1", port: 443 } },
+      },
       { datacenter: "dc2", name: "gw-b", address: "10.1.0.2", port: 9443 },
     ]);
     expect(hops).toEqual([
       { kind: "mesh-gateway", name: "mesh-gateway", datacenter: "dc1", address: "LAN", endpoints: ["10.0.0.1:8443"] },
-      { kind: "mesh-gateway", name: "gw-a", datacenter: "dc2", address: "WAN", endpoints: ["203.0.113.1:443", "10.1.0.2:9443"] },
+      {
+        kind: "mesh-gateway",
+        name: "gw-a",
+        datacenter: "dc2",
+        address: "WAN",
+        endpoints: ["203.0.113.1:443", "10.1.0.2:9443"],
+      },
     ]);
   });
 
   it("dials WAN at the LAN address when no WAN address is tagged, with brackets around IPv6", () => {
     const hops = gatewayHops([
       { datacenter: "dc1", address: "fd00::1", port: 8444 },
-      { datacenter: "dc2", address: "10.1.0.9", port: 1000, taggedAddresses: { lan: { address: "10.1.0.1", port: 8443 } } },
+      {
+        datacenter: "dc2",
+        address: "10.1.0.9",
+        port: 1000,
+        taggedAddresses: { lan: { address: "10.1.0.1", port: 8443 } },
+      },
     ]);
-    expect(hops.map((hop) => hop.kind === "mesh-gateway" && hop.endpoints)).toEqual([["[fd00::1]:8444"], ["10.1.0.1:8443"]]);
+    expect(hops.map((hop) => hop.kind === "mesh-gateway" && hop.endpoints)).toEqual([
+      ["[fd00::1]:8444"],
+      ["10.1.0.1:8443"],
+    ]);
   });
 
   it("leaves out a gateway with no address: no endpoints, named in the table", () => {
@@ -180,7 +290,25 @@ describe("planRoutes: the gateways' addresses", () => {
       ["mesh-gateway", []],
       ["mesh-gateway", []],
     ]);
-    const plan = planRoutes({ datacenters: [{ name: "dc1" }, { name: "dc2" }], services: [{ name: "web", datacenter: "dc1", port: 1, connect: { sidecarService: { proxy: { upstreams: [{ destinationName: "api", datacenter: "dc2", localBindPort: 1, meshGateway: { mode: "remote" } }] } } } }] });
+    const plan = planRoutes({
+      datacenters: [{ name: "dc1" }, { name: "dc2" }],
+      services: [
+        {
+          name: "web",
+          datacenter: "dc1",
+          port: 1,
+          connect: {
+            sidecarService: {
+              proxy: {
+                upstreams: [
+                  { destinationName: "api", datacenter: "dc2", localBindPort: 1, meshGateway: { mode: "remote" } },
+                ],
+              },
+            },
+          },
+        },
+      ],
+    });
     expect(formatRoutePlan(plan)).toContain("web (dc1) → mesh-gateway dc2 WAN (no address) → api (dc2)");
   });
 
@@ -199,7 +327,14 @@ describe("planRoutes on malformed input", () => {
     const m: Mesh = {
       datacenters: [{ name: "dc1" }],
       services: [
-        { name: "a", datacenter: "dc1", port: 1, connect: { sidecarService: { proxy: { upstreams: loose([null, 7, { destinationName: "b", localBindPort: 2 }]) } } } },
+        {
+          name: "a",
+          datacenter: "dc1",
+          port: 1,
+          connect: {
+            sidecarService: { proxy: { upstreams: loose([null, 7, { destinationName: "b", localBindPort: 2 }]) } },
+          },
+        },
         { name: "c", datacenter: "dc1", port: 1, connect: { sidecarService: { proxy: { upstreams: loose("x") } } } },
         { name: "d", datacenter: "dc1", port: 1, connect: loose({ sidecarService: null }) },
         loose(null),
@@ -211,9 +346,33 @@ describe("planRoutes on malformed input", () => {
 
   it("never throws on arbitrary input (property)", () => {
     const loose = fc.oneof(fc.anything(), fc.array(fc.anything(), { maxLength: 3 }));
-    const proxy = fc.record({ upstreams: fc.oneof(loose, fc.array(fc.oneof(loose, fc.record({ destinationName: fc.string(), datacenter: loose, meshGateway: loose })), { maxLength: 3 })), meshGateway: loose });
-    const service = fc.record({ name: loose, datacenter: loose, kind: loose, proxy: fc.oneof(loose, proxy), connect: fc.oneof(loose, fc.record({ sidecarService: fc.oneof(loose, fc.record({ proxy: fc.oneof(loose, proxy) })) })) });
-    const shaped = fc.record({ datacenters: loose, services: fc.oneof(loose, fc.array(service, { maxLength: 3 })), gateways: loose, serviceDefaults: loose, proxyDefaults: loose, trustDomain: loose });
+    const proxy = fc.record({
+      upstreams: fc.oneof(
+        loose,
+        fc.array(fc.oneof(loose, fc.record({ destinationName: fc.string(), datacenter: loose, meshGateway: loose })), {
+          maxLength: 3,
+        }),
+      ),
+      meshGateway: loose,
+    });
+    const service = fc.record({
+      name: loose,
+      datacenter: loose,
+      kind: loose,
+      proxy: fc.oneof(loose, proxy),
+      connect: fc.oneof(
+        loose,
+        fc.record({ sidecarService: fc.oneof(loose, fc.record({ proxy: fc.oneof(loose, proxy) })) }),
+      ),
+    });
+    const shaped = fc.record({
+      datacenters: loose,
+      services: fc.oneof(loose, fc.array(service, { maxLength: 3 })),
+      gateways: loose,
+      serviceDefaults: loose,
+      proxyDefaults: loose,
+      trustDomain: loose,
+    });
     fc.assert(
       fc.property(fc.oneof(fc.anything(), shaped), (input) => {
         expect(Array.isArray(planRoutes(input as Mesh).routes)).toBe(true);
@@ -228,7 +387,16 @@ describe("formatRoutePlan", () => {
     const lines = formatRoutePlan(planRoutes(defaultMesh())).split("\n");
     expect(lines).toHaveLength(5);
     expect(lines[4]).toBe("");
-    expect(lines[0].split(/\s{2,}/)).toEqual(["SOURCE", "UPSTREAM", "DATACENTER", "BIND PORT", "MODE", "DECIDED BY", "SNI", "HOPS"]);
+    expect(lines[0].split(/\s{2,}/)).toEqual([
+      "SOURCE",
+      "UPSTREAM",
+      "DATACENTER",
+      "BIND PORT",
+      "MODE",
+      "DECIDED BY",
+      "SNI",
+      "HOPS",
+    ]);
     expect(lines[1].split(/\s{2,}/)).toEqual([
       "web (dc1)",
       "api",
@@ -239,11 +407,14 @@ describe("formatRoutePlan", () => {
       `api.default.dc2.internal.${TD}`,
       "web (dc1) → mesh-gateway dc2 WAN (mesh-gateway-dc2:8443) → api (dc2)",
     ]);
-    expect(lines[2]).toContain("web (dc1) → mesh-gateway dc1 LAN (mesh-gateway-dc1:8443) → mesh-gateway dc2 WAN (mesh-gateway-dc2:8443) → db (dc2)");
+    expect(lines[2]).toContain(
+      "web (dc1) → mesh-gateway dc1 LAN (mesh-gateway-dc1:8443) → mesh-gateway dc2 WAN (mesh-gateway-dc2:8443) → db (dc2)",
+    );
     expect(lines[3]).toMatch(/ {2}web \(dc1\) → logging \(dc2\) direct$/);
     for (const column of ["UPSTREAM", "BIND PORT", "SNI", "HOPS"]) {
       const at = lines[0].indexOf(column);
-      for (const row of lines.slice(1, 4)) expect([row[at - 1], row[at - 2], row[at]]).toEqual([" ", " ", expect.stringMatching(/\S/)]);
+      for (const row of lines.slice(1, 4))
+        expect([row[at - 1], row[at - 2], row[at]]).toEqual([" ", " ", expect.stringMatching(/\S/)]);
     }
   });
 

@@ -1,5 +1,11 @@
 import fc from "fast-check";
-import { fromServiceRegistration, toServiceRegistration, type MeshService, type RegistrableService, type Upstream } from "../../mesh";
+import {
+  fromServiceRegistration,
+  toServiceRegistration,
+  type MeshService,
+  type RegistrableService,
+  type Upstream,
+} from "../../mesh";
 
 const full: RegistrableService = {
   name: "web-sidecar-proxy",
@@ -66,12 +72,19 @@ describe("toServiceRegistration", () => {
     );
   });
 
-  it("omits unset fields and a mode of \"\" (not set)", () => {
+  it('omits unset fields and a mode of "" (not set)', () => {
     expect(
       toServiceRegistration({
         name: "web",
         port: 8080,
-        connect: { sidecarService: { proxy: { meshGateway: { mode: "" }, upstreams: [{ destinationName: "api", localBindPort: 9000, meshGateway: {} }] } } },
+        connect: {
+          sidecarService: {
+            proxy: {
+              meshGateway: { mode: "" },
+              upstreams: [{ destinationName: "api", localBindPort: 9000, meshGateway: {} }],
+            },
+          },
+        },
       }),
     ).toEqual({
       Name: "web",
@@ -91,7 +104,13 @@ describe("toServiceRegistration", () => {
   });
 
   it("renders the sidecar port and proxy", () => {
-    expect(toServiceRegistration({ name: "web", port: 8080, connect: { sidecarService: { port: 21000, proxy: { localServicePort: 8080 } } } })).toEqual({
+    expect(
+      toServiceRegistration({
+        name: "web",
+        port: 8080,
+        connect: { sidecarService: { port: 21000, proxy: { localServicePort: 8080 } } },
+      }),
+    ).toEqual({
       Name: "web",
       Port: 8080,
       Connect: { SidecarService: { Port: 21000, Proxy: { LocalServicePort: 8080 } } },
@@ -149,7 +168,9 @@ describe("fromServiceRegistration", () => {
         tags: fc.array(name, { maxLength: 3 }),
         meta: fc.dictionary(name, name),
         proxy,
-        connect: fc.record({ sidecarService: fc.record({ port: fc.integer({ min: 1, max: 65535 }), proxy }, { requiredKeys: [] }) }),
+        connect: fc.record({
+          sidecarService: fc.record({ port: fc.integer({ min: 1, max: 65535 }), proxy }, { requiredKeys: [] }),
+        }),
         namespace: name.filter((n) => n !== "default"),
         partition: opt(name.filter((n) => n !== "default")),
       },
@@ -165,7 +186,9 @@ describe("fromServiceRegistration", () => {
   });
 
   it("ignores fields the model does not know", () => {
-    const json = { Name: "web", Port: 80, EnableTagOverride: true } as unknown as Parameters<typeof fromServiceRegistration>[0];
+    const json = { Name: "web", Port: 80, EnableTagOverride: true } as unknown as Parameters<
+      typeof fromServiceRegistration
+    >[0];
     expect(fromServiceRegistration(json)).toEqual({ name: "web", port: 80 });
   });
 });

@@ -13,7 +13,11 @@ import { renderDiagramSvg } from "../../plan/diagram-svg";
 import { largeMesh } from "../support/large-mesh";
 
 const diagram = (mesh: Mesh, options?: RouteDiagramOptions) => routeDiagramDot(mesh, planRoutes(mesh), options);
-const edgesOf = (dot: string) => dot.split("\n").filter((line) => line.includes(" -> ")).map((line) => line.trim());
+const edgesOf = (dot: string) =>
+  dot
+    .split("\n")
+    .filter((line) => line.includes(" -> "))
+    .map((line) => line.trim());
 const CLUSTER = /subgraph "cluster_datacenter:([^"]*)" \{\n([^]*?)\n {2}\}/g;
 /** The datacenters drawn, in order. */
 const clustersOf = (dot: string) => [...dot.matchAll(CLUSTER)].map((m) => decodeURIComponent(m[1]));
@@ -48,7 +52,9 @@ describe("routeDiagramDot on the default mesh", () => {
     const side = (port: string, text: string) => `<TD PORT="${port}" ALIGN="LEFT" BGCOLOR="#F2F2F2">${text}</TD>`;
     expect(clusterOf(dot, "dc2")).toContain(side("lan", "<B>LAN</B> mesh-gateway-dc2:8443"));
     expect(clusterOf(dot, "dc2")).toContain(side("wan", "<B>WAN</B> mesh-gateway-dc2:8443"));
-    const web = clusterOf(dot, "dc1")!.split("\n").find((line) => line.includes('"source:dc1/default/default/web"'));
+    const web = clusterOf(dot, "dc1")!
+      .split("\n")
+      .find((line) => line.includes('"source:dc1/default/default/web"'));
     expect(web).toContain('<TD ROWSPAN="3">web</TD><TD PORT="p10000">10000</TD>');
     expect(web).toContain('<TD PORT="p10001">10001</TD>');
     expect(web).toContain('<TD PORT="p10002">10002</TD>');
@@ -188,7 +194,12 @@ describe("routeDiagramDot", () => {
   it("escapes every name, in DOT and in the SVG Graphviz renders from it", async () => {
     const odd = 'we"b <&> \\';
     const dc = 'd"c<1>&';
-    const upstream = { destinationName: odd, datacenter: "dc2", localBindPort: 9000, meshGateway: { mode: "local" as const } };
+    const upstream = {
+      destinationName: odd,
+      datacenter: "dc2",
+      localBindPort: 9000,
+      meshGateway: { mode: "local" as const },
+    };
     const mesh: Mesh = {
       datacenters: [{ name: dc }, { name: "dc2" }],
       gateways: [{ datacenter: dc, address: '<gw "1">' }, { datacenter: "dc2" }],

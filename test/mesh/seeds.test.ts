@@ -12,7 +12,10 @@ import { SEED_CONFIG_ENTRIES, SEED_SERVICES } from "./fixtures/seed-models";
 
 /** HCL compared modulo whitespace and a trailing comma before `]` (HCL allows both). */
 function normalize(hcl: string): string {
-  return hcl.replace(/,\s*\]/g, " ]").replace(/\s+/g, " ").trim();
+  return hcl
+    .replace(/,\s*\]/g, " ]")
+    .replace(/\s+/g, " ")
+    .trim();
 }
 
 function seed(name: string): string {

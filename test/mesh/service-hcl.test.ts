@@ -77,12 +77,28 @@ describe("toServiceHcl", () => {
 
   it("renders the sidecar form with its port", () => {
     expect(toServiceHcl({ name: "api", port: 8080, connect: { sidecarService: { port: 21000 } } })).toBe(
-      ["service {", '  name = "api"', "  port = 8080", "  connect {", "    sidecar_service {", "      port = 21000", "    }", "  }", "}", ""].join("\n"),
+      [
+        "service {",
+        '  name = "api"',
+        "  port = 8080",
+        "  connect {",
+        "    sidecar_service {",
+        "      port = 21000",
+        "    }",
+        "  }",
+        "}",
+        "",
+      ].join("\n"),
     );
   });
 
   it("omits a mesh_gateway block whose mode is not set, and renders empty upstreams", () => {
-    const hcl = toServiceHcl({ name: "p", kind: "connect-proxy", port: 1, proxy: { destinationServiceName: "x", meshGateway: { mode: "" }, upstreams: [] } });
+    const hcl = toServiceHcl({
+      name: "p",
+      kind: "connect-proxy",
+      port: 1,
+      proxy: { destinationServiceName: "x", meshGateway: { mode: "" }, upstreams: [] },
+    });
     expect(hcl).not.toContain("mesh_gateway");
     expect(hcl).toContain("    upstreams = []\n");
   });

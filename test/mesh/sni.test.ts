@@ -14,7 +14,9 @@ describe("serviceSni", () => {
     expect(serviceSni({ service: "api", datacenter: "dc2", trustDomain: TD })).toBe(`api.default.dc2.internal.${TD}`);
   });
   it("puts the subset in front", () => {
-    expect(serviceSni({ service: "api", subset: "v2", datacenter: "dc2", trustDomain: TD })).toBe(`v2.api.default.dc2.internal.${TD}`);
+    expect(serviceSni({ service: "api", subset: "v2", datacenter: "dc2", trustDomain: TD })).toBe(
+      `v2.api.default.dc2.internal.${TD}`,
+    );
   });
   it("uses internal-v1 off the default partition", () => {
     expect(serviceSni({ service: "api", namespace: "ns1", partition: "p1", datacenter: "dc2", trustDomain: TD })).toBe(
@@ -48,16 +50,34 @@ describe("parseSni", () => {
 
   it("reads every service form", () => {
     expect(parseSni(`api.default.dc2.internal.${TD}`, TD)).toEqual({
-      kind: "service", service: "api", namespace: "default", partition: "default", datacenter: "dc2",
+      kind: "service",
+      service: "api",
+      namespace: "default",
+      partition: "default",
+      datacenter: "dc2",
     });
     expect(parseSni(`v2.api.default.dc2.internal.${TD}`, TD)).toEqual({
-      kind: "service", service: "api", namespace: "default", partition: "default", datacenter: "dc2", subset: "v2",
+      kind: "service",
+      service: "api",
+      namespace: "default",
+      partition: "default",
+      datacenter: "dc2",
+      subset: "v2",
     });
     expect(parseSni(`api.ns.p1.dc2.internal-v1.${TD}`, TD)).toEqual({
-      kind: "service", service: "api", namespace: "ns", partition: "p1", datacenter: "dc2",
+      kind: "service",
+      service: "api",
+      namespace: "ns",
+      partition: "p1",
+      datacenter: "dc2",
     });
     expect(parseSni(`v2.api.ns.p1.dc2.internal-v1.${TD}`, TD)).toEqual({
-      kind: "service", service: "api", namespace: "ns", partition: "p1", datacenter: "dc2", subset: "v2",
+      kind: "service",
+      service: "api",
+      namespace: "ns",
+      partition: "p1",
+      datacenter: "dc2",
+      subset: "v2",
     });
   });
 
@@ -68,7 +88,11 @@ describe("parseSni", () => {
 
   it("is case-insensitive", () => {
     expect(parseSni(`API.Default.DC2.Internal.${TD.toUpperCase()}`, TD)).toEqual({
-      kind: "service", service: "api", namespace: "default", partition: "default", datacenter: "dc2",
+      kind: "service",
+      service: "api",
+      namespace: "default",
+      partition: "default",
+      datacenter: "dc2",
     });
   });
 
@@ -103,7 +127,14 @@ describe("parseSni", () => {
     const [subset, service, namespace] = ["s", "a", "n"].map((c) => c.repeat(63));
     const name253 = `${subset}.${service}.${namespace}.${partition}${fixed}`;
     expect(name253.length).toBe(253);
-    expect(parseSni(name253, TD)).toEqual({ kind: "service", subset, service, namespace, partition, datacenter: "dc2" });
+    expect(parseSni(name253, TD)).toEqual({
+      kind: "service",
+      subset,
+      service,
+      namespace,
+      partition,
+      datacenter: "dc2",
+    });
     expect(parseSni(`b${name253}`, TD)).toBeUndefined();
   });
 
@@ -128,7 +159,12 @@ describe("parseSni", () => {
   it("round-trips serviceSni for any valid labels (property)", () => {
     fc.assert(
       fc.property(
-        label, label, fc.option(label, { nil: undefined }), label, trustDomain, fc.option(label, { nil: undefined }),
+        label,
+        label,
+        fc.option(label, { nil: undefined }),
+        label,
+        trustDomain,
+        fc.option(label, { nil: undefined }),
         (service, namespace, partition, datacenter, td, subset) => {
           const name = serviceSni({ service, namespace, partition, datacenter, trustDomain: td, subset });
           const parsed = parseSni(name, td);
@@ -171,6 +207,7 @@ describe("parseSni", () => {
 describe("isSniLabel", () => {
   it("accepts DNS-like labels with underscores and rejects the rest", () => {
     for (const ok of ["dc1", "a", "my_dc", "web-1", "a".repeat(63)]) expect(isSniLabel(ok)).toBe(true);
-    for (const bad of ["", "-a", "a-", "_a", "A", "a.b", "a".repeat(64), "é", undefined, 3]) expect(isSniLabel(bad)).toBe(false);
+    for (const bad of ["", "-a", "a-", "_a", "A", "a.b", "a".repeat(64), "é", undefined, 3])
+      expect(isSniLabel(bad)).toBe(false);
   });
 });

@@ -1,5 +1,12 @@
 import fc from "fast-check";
-import { assertValidMesh, defaultMesh, MeshValidationError, validateMesh, type Mesh, type MeshService } from "../../mesh";
+import {
+  assertValidMesh,
+  defaultMesh,
+  MeshValidationError,
+  validateMesh,
+  type Mesh,
+  type MeshService,
+} from "../../mesh";
 
 /** The default mesh with `change` applied. */
 function mesh(change: (m: Mesh) => void): Mesh {
@@ -19,70 +26,473 @@ const webProxy = (extra: Partial<MeshService["proxy"]> = {}): MeshService => ({
   datacenter: "dc1",
   port: 8181,
   address: "web-dc1",
-  proxy: { destinationServiceName: "web", upstreams: [{ destinationName: "api", datacenter: "dc2", localBindPort: 10000 }], ...extra },
+  proxy: {
+    destinationServiceName: "web",
+    upstreams: [{ destinationName: "api", datacenter: "dc2", localBindPort: 10000 }],
+    ...extra,
+  },
 });
 
 const cases: [string, (m: Mesh) => void, string, RegExp][] = [
   // prerequisites
-  ["empty datacenter list", (m) => { m.datacenters = []; m.services = []; m.gateways = []; delete m.primaryDatacenter; }, "datacenters", /at least one/],
-  ["duplicate datacenter names", (m) => { m.datacenters[1].name = "dc1"; }, "datacenters[1].name", /already used by datacenters\[0\]/],
-  ["invalid datacenter name", (m) => { m.datacenters.push({ name: "DC 3" }); }, "datacenters[2].name", /invalid datacenter name "DC 3"/],
-  ["primary datacenter that does not exist", (m) => { m.primaryDatacenter = "dc9"; m.datacenters.forEach((d) => delete d.primaryDatacenter); }, "primaryDatacenter", /"dc9" is not one of the declared/],
-  ["a datacenter with another primary", (m) => { m.datacenters[1].primaryDatacenter = "dc2"; }, "datacenters[1].primaryDatacenter", /differs from the mesh's "dc1"/],
-  ["Connect disabled", (m) => { m.datacenters[1].connect = { enabled: false }; }, "datacenters[1].connect.enabled", /Connect must be enabled/],
-  ["gRPC disabled with -1", (m) => { m.datacenters[0].ports = { grpc: -1 }; }, "datacenters[0].ports.grpc", /gRPC must be enabled/],
-  ["gRPC disabled with 0", (m) => { m.datacenters[0].ports = { grpc: 0 }; }, "datacenters[0].ports.grpc", /gRPC must be enabled/],
-  ["gRPC port out of range", (m) => { m.datacenters[0].ports = { grpc: 70000 }; }, "datacenters[0].ports.grpc", /out of range/],
-  ["central config off while proxy-defaults sets a mode", (m) => { m.proxyDefaults = { kind: "proxy-defaults", name: "global", meshGateway: { mode: "local" } }; m.datacenters[1].enableCentralServiceConfig = false; }, "datacenters[1].enableCentralServiceConfig", /enable_central_service_config/],
-  ["central config off while service-defaults sets a mode", (m) => { m.serviceDefaults = [{ kind: "service-defaults", name: "web", meshGateway: { mode: "local" } }]; m.datacenters[0].enableCentralServiceConfig = false; }, "datacenters[0].enableCentralServiceConfig", /enable_central_service_config/],
-  ["datacenters not WAN joined", (m) => { m.datacenters[1].wanJoin = false; }, "datacenters[1].wanJoin", /WAN joined/],
-  ["zero servers", (m) => { m.datacenters[0].servers = 0; }, "datacenters[0].servers", /at least 1/],
-  ["bad ACL policy", (m) => { m.datacenters[0].acl = { enabled: true, defaultPolicy: "maybe" as "deny" }; }, "datacenters[0].acl.defaultPolicy", /"allow" or "deny"/],
-  ["bad trust domain", (m) => { m.trustDomain = "Not A Domain"; }, "trustDomain", /invalid trust domain/],
+  [
+    "empty datacenter list",
+    (m) => {
+      m.datacenters = [];
+      m.services = [];
+      m.gateways = [];
+      delete m.primaryDatacenter;
+    },
+    "datacenters",
+    /at least one/,
+  ],
+  [
+    "duplicate datacenter names",
+    (m) => {
+      m.datacenters[1].name = "dc1";
+    },
+    "datacenters[1].name",
+    /already used by datacenters\[0\]/,
+  ],
+  [
+    "invalid datacenter name",
+    (m) => {
+      m.datacenters.push({ name: "DC 3" });
+    },
+    "datacenters[2].name",
+    /invalid datacenter name "DC 3"/,
+  ],
+  [
+    "primary datacenter that does not exist",
+    (m) => {
+      m.primaryDatacenter = "dc9";
+      m.datacenters.forEach((d) => delete d.primaryDatacenter);
+    },
+    "primaryDatacenter",
+    /"dc9" is not one of the declared/,
+  ],
+  [
+    "a datacenter with another primary",
+    (m) => {
+      m.datacenters[1].primaryDatacenter = "dc2";
+    },
+    "datacenters[1].primaryDatacenter",
+    /differs from the mesh's "dc1"/,
+  ],
+  [
+    "Connect disabled",
+    (m) => {
+      m.datacenters[1].connect = { enabled: false };
+    },
+    "datacenters[1].connect.enabled",
+    /Connect must be enabled/,
+  ],
+  [
+    "gRPC disabled with -1",
+    (m) => {
+      m.datacenters[0].ports = { grpc: -1 };
+    },
+    "datacenters[0].ports.grpc",
+    /gRPC must be enabled/,
+  ],
+  [
+    "gRPC disabled with 0",
+    (m) => {
+      m.datacenters[0].ports = { grpc: 0 };
+    },
+    "datacenters[0].ports.grpc",
+    /gRPC must be enabled/,
+  ],
+  [
+    "gRPC port out of range",
+    (m) => {
+      m.datacenters[0].ports = { grpc: 70000 };
+    },
+    "datacenters[0].ports.grpc",
+    /out of range/,
+  ],
+  [
+    "central config off while proxy-defaults sets a mode",
+    (m) => {
+      m.proxyDefaults = { kind: "proxy-defaults", name: "global", meshGateway: { mode: "local" } };
+      m.datacenters[1].enableCentralServiceConfig = false;
+    },
+    "datacenters[1].enableCentralServiceConfig",
+    /enable_central_service_config/,
+  ],
+  [
+    "central config off while service-defaults sets a mode",
+    (m) => {
+      m.serviceDefaults = [{ kind: "service-defaults", name: "web", meshGateway: { mode: "local" } }];
+      m.datacenters[0].enableCentralServiceConfig = false;
+    },
+    "datacenters[0].enableCentralServiceConfig",
+    /enable_central_service_config/,
+  ],
+  [
+    "datacenters not WAN joined",
+    (m) => {
+      m.datacenters[1].wanJoin = false;
+    },
+    "datacenters[1].wanJoin",
+    /WAN joined/,
+  ],
+  [
+    "zero servers",
+    (m) => {
+      m.datacenters[0].servers = 0;
+    },
+    "datacenters[0].servers",
+    /at least 1/,
+  ],
+  [
+    "bad ACL policy",
+    (m) => {
+      m.datacenters[0].acl = { enabled: true, defaultPolicy: "maybe" as "deny" };
+    },
+    "datacenters[0].acl.defaultPolicy",
+    /"allow" or "deny"/,
+  ],
+  [
+    "bad trust domain",
+    (m) => {
+      m.trustDomain = "Not A Domain";
+    },
+    "trustDomain",
+    /invalid trust domain/,
+  ],
   // config entries
-  ["proxy-defaults not named global", (m) => { m.proxyDefaults = { kind: "proxy-defaults", name: "default" }; }, "proxyDefaults.name", /must be named "global"/],
-  ["proxy-defaults with an invalid mode", (m) => { m.proxyDefaults = { kind: "proxy-defaults", name: "global", meshGateway: { mode: "Local" as "local" } }; }, "proxyDefaults.meshGateway.mode", /invalid mesh gateway mode "Local"/],
-  ["proxy-defaults of the wrong kind", (m) => { m.proxyDefaults = { kind: "service-defaults" as "proxy-defaults", name: "global" }; }, "proxyDefaults.kind", /"proxy-defaults"/],
-  ["duplicate service-defaults", (m) => { m.serviceDefaults = [{ kind: "service-defaults", name: "web" }, { kind: "service-defaults", name: "web" }]; }, "serviceDefaults[1].name", /already declared at serviceDefaults\[0\]/],
-  ["service-defaults with an invalid mode", (m) => { m.serviceDefaults = [{ kind: "service-defaults", name: "web", meshGateway: { mode: "gateway" as "local" } }]; }, "serviceDefaults[0].meshGateway.mode", /invalid mesh gateway mode/],
-  ["service-defaults with an invalid name", (m) => { m.serviceDefaults = [{ kind: "service-defaults", name: "Web!" }]; }, "serviceDefaults[0].name", /invalid service name/],
+  [
+    "proxy-defaults not named global",
+    (m) => {
+      m.proxyDefaults = { kind: "proxy-defaults", name: "default" };
+    },
+    "proxyDefaults.name",
+    /must be named "global"/,
+  ],
+  [
+    "proxy-defaults with an invalid mode",
+    (m) => {
+      m.proxyDefaults = { kind: "proxy-defaults", name: "global", meshGateway: { mode: "Local" as "local" } };
+    },
+    "proxyDefaults.meshGateway.mode",
+    /invalid mesh gateway mode "Local"/,
+  ],
+  [
+    "proxy-defaults of the wrong kind",
+    (m) => {
+      m.proxyDefaults = { kind: "service-defaults" as "proxy-defaults", name: "global" };
+    },
+    "proxyDefaults.kind",
+    /"proxy-defaults"/,
+  ],
+  [
+    "duplicate service-defaults",
+    (m) => {
+      m.serviceDefaults = [
+        { kind: "service-defaults", name: "web" },
+        { kind: "service-defaults", name: "web" },
+      ];
+    },
+    "serviceDefaults[1].name",
+    /already declared at serviceDefaults\[0\]/,
+  ],
+  [
+    "service-defaults with an invalid mode",
+    (m) => {
+      m.serviceDefaults = [{ kind: "service-defaults", name: "web", meshGateway: { mode: "gateway" as "local" } }];
+    },
+    "serviceDefaults[0].meshGateway.mode",
+    /invalid mesh gateway mode/,
+  ],
+  [
+    "service-defaults with an invalid name",
+    (m) => {
+      m.serviceDefaults = [{ kind: "service-defaults", name: "Web!" }];
+    },
+    "serviceDefaults[0].name",
+    /invalid service name/,
+  ],
   // gateways
-  ["gateway in an unknown datacenter", (m) => { m.gateways![1].datacenter = "dc3"; }, "gateways[1].datacenter", /unknown datacenter "dc3"/],
-  ["gateway port out of range", (m) => { m.gateways![0].port = 0; }, "gateways[0].port", /out of range/],
-  ["gateway WAN port out of range", (m) => { m.gateways![0].taggedAddresses!.wan!.port = 65536; }, "gateways[0].taggedAddresses.wan.port", /out of range/],
-  ["gateway WAN address empty", (m) => { m.gateways![0].taggedAddresses!.wan!.address = ""; }, "gateways[0].taggedAddresses.wan.address", /non-empty/],
-  ["duplicate gateway", (m) => { m.gateways!.push({ datacenter: "dc1" }); }, "gateways[2].name", /already declared at gateways\[0\]/],
-  ["invalid gateway name", (m) => { m.gateways![0].name = "Mesh GW"; }, "gateways[0].name", /invalid gateway name/],
+  [
+    "gateway in an unknown datacenter",
+    (m) => {
+      m.gateways![1].datacenter = "dc3";
+    },
+    "gateways[1].datacenter",
+    /unknown datacenter "dc3"/,
+  ],
+  [
+    "gateway port out of range",
+    (m) => {
+      m.gateways![0].port = 0;
+    },
+    "gateways[0].port",
+    /out of range/,
+  ],
+  [
+    "gateway WAN port out of range",
+    (m) => {
+      m.gateways![0].taggedAddresses!.wan!.port = 65536;
+    },
+    "gateways[0].taggedAddresses.wan.port",
+    /out of range/,
+  ],
+  [
+    "gateway WAN address empty",
+    (m) => {
+      m.gateways![0].taggedAddresses!.wan!.address = "";
+    },
+    "gateways[0].taggedAddresses.wan.address",
+    /non-empty/,
+  ],
+  [
+    "duplicate gateway",
+    (m) => {
+      m.gateways!.push({ datacenter: "dc1" });
+    },
+    "gateways[2].name",
+    /already declared at gateways\[0\]/,
+  ],
+  [
+    "invalid gateway name",
+    (m) => {
+      m.gateways![0].name = "Mesh GW";
+    },
+    "gateways[0].name",
+    /invalid gateway name/,
+  ],
   // services
-  ["service in an unknown datacenter", (m) => { m.services![3].datacenter = "dc7"; }, "services[3].datacenter", /unknown datacenter "dc7"/],
-  ["service port out of range", (m) => { m.services![1].port = 0; }, "services[1].port", /out of range/],
-  ["sidecar port out of range", (m) => { m.services![1].connect!.sidecarService.port = 99999; }, "services[1].connect.sidecarService.port", /out of range/],
-  ["invalid service name", (m) => { m.services![1].name = "API"; }, "services[1].name", /invalid service name "API"/],
-  ["invalid namespace", (m) => { m.services![1].namespace = "a.b"; }, "services[1].namespace", /invalid namespace/],
-  ["connect-proxy without destinationServiceName", (m) => { m.services!.push({ ...webProxy(), proxy: { upstreams: [] } }); }, "services[4].proxy.destinationServiceName", /needs proxy.destinationServiceName/],
-  ["connect-proxy with a sidecar", (m) => { m.services!.push({ ...webProxy(), connect: { sidecarService: {} } }); }, "services[4].connect.sidecarService", /cannot have a sidecar/],
-  ["proxy block on a typical service", (m) => { m.services![1].proxy = { destinationServiceName: "api" }; }, "services[1].proxy", /needs kind "connect-proxy"/],
-  ["sidecar fronting another service", (m) => { web(m).connect!.sidecarService.proxy!.destinationServiceName = "api"; }, "services[0].connect.sidecarService.proxy.destinationServiceName", /fronts its own service/],
-  ["connect without sidecarService", (m) => { m.services![1].connect = {} as MeshService["connect"]; }, "services[1].connect.sidecarService", /needs a sidecarService/],
-  ["mesh gateway declared as a service", (m) => { m.services!.push({ name: "mesh-gateway", kind: "mesh-gateway", datacenter: "dc1", port: 8443 }); }, "services[4].kind", /gateways\[\]/],
-  ["duplicate service ID in one datacenter", (m) => { m.services!.push({ name: "api", datacenter: "dc2", port: 9000 }); }, "services[4].name", /already registered in "dc2" by services\[1\]/],
-  ["invalid local service port", (m) => { web(m).connect!.sidecarService.proxy!.localServicePort = -5; }, "services[0].connect.sidecarService.proxy.localServicePort", /out of range/],
-  ["invalid instance mode", (m) => { web(m).connect!.sidecarService.proxy!.meshGateway = { mode: "all" as "local" }; }, "services[0].connect.sidecarService.proxy.meshGateway.mode", /invalid mesh gateway mode "all"/],
+  [
+    "service in an unknown datacenter",
+    (m) => {
+      m.services![3].datacenter = "dc7";
+    },
+    "services[3].datacenter",
+    /unknown datacenter "dc7"/,
+  ],
+  [
+    "service port out of range",
+    (m) => {
+      m.services![1].port = 0;
+    },
+    "services[1].port",
+    /out of range/,
+  ],
+  [
+    "sidecar port out of range",
+    (m) => {
+      m.services![1].connect!.sidecarService.port = 99999;
+    },
+    "services[1].connect.sidecarService.port",
+    /out of range/,
+  ],
+  [
+    "invalid service name",
+    (m) => {
+      m.services![1].name = "API";
+    },
+    "services[1].name",
+    /invalid service name "API"/,
+  ],
+  [
+    "invalid namespace",
+    (m) => {
+      m.services![1].namespace = "a.b";
+    },
+    "services[1].namespace",
+    /invalid namespace/,
+  ],
+  [
+    "connect-proxy without destinationServiceName",
+    (m) => {
+      m.services!.push({ ...webProxy(), proxy: { upstreams: [] } });
+    },
+    "services[4].proxy.destinationServiceName",
+    /needs proxy.destinationServiceName/,
+  ],
+  [
+    "connect-proxy with a sidecar",
+    (m) => {
+      m.services!.push({ ...webProxy(), connect: { sidecarService: {} } });
+    },
+    "services[4].connect.sidecarService",
+    /cannot have a sidecar/,
+  ],
+  [
+    "proxy block on a typical service",
+    (m) => {
+      m.services![1].proxy = { destinationServiceName: "api" };
+    },
+    "services[1].proxy",
+    /needs kind "connect-proxy"/,
+  ],
+  [
+    "sidecar fronting another service",
+    (m) => {
+      web(m).connect!.sidecarService.proxy!.destinationServiceName = "api";
+    },
+    "services[0].connect.sidecarService.proxy.destinationServiceName",
+    /fronts its own service/,
+  ],
+  [
+    "connect without sidecarService",
+    (m) => {
+      m.services![1].connect = {} as MeshService["connect"];
+    },
+    "services[1].connect.sidecarService",
+    /needs a sidecarService/,
+  ],
+  [
+    "mesh gateway declared as a service",
+    (m) => {
+      m.services!.push({ name: "mesh-gateway", kind: "mesh-gateway", datacenter: "dc1", port: 8443 });
+    },
+    "services[4].kind",
+    /gateways\[\]/,
+  ],
+  [
+    "duplicate service ID in one datacenter",
+    (m) => {
+      m.services!.push({ name: "api", datacenter: "dc2", port: 9000 });
+    },
+    "services[4].name",
+    /already registered in "dc2" by services\[1\]/,
+  ],
+  [
+    "invalid local service port",
+    (m) => {
+      web(m).connect!.sidecarService.proxy!.localServicePort = -5;
+    },
+    "services[0].connect.sidecarService.proxy.localServicePort",
+    /out of range/,
+  ],
+  [
+    "invalid instance mode",
+    (m) => {
+      web(m).connect!.sidecarService.proxy!.meshGateway = { mode: "all" as "local" };
+    },
+    "services[0].connect.sidecarService.proxy.meshGateway.mode",
+    /invalid mesh gateway mode "all"/,
+  ],
   // upstreams
-  ["invalid upstream mode", (m) => { webUpstreams(m)[0].meshGateway = { mode: "REMOTE" as "remote" }; }, `${UP}[0].meshGateway.mode`, /invalid mesh gateway mode "REMOTE"/],
-  ["upstream to an unknown datacenter", (m) => { webUpstreams(m)[1].datacenter = "dc3"; }, `${UP}[1].datacenter`, /unknown datacenter "dc3"/],
-  ["upstream to a service not declared there", (m) => { webUpstreams(m)[2].destinationName = "metrics"; }, `${UP}[2].destinationName`, /"metrics" is not declared in datacenter "dc2"/],
-  ["upstream to a service in the wrong datacenter", (m) => { webUpstreams(m)[2].datacenter = "dc1"; }, `${UP}[2].destinationName`, /"logging" is not declared in datacenter "dc1"/],
-  ["upstream to a service without connect endpoints", (m) => { delete m.services![1].connect; }, `${UP}[0].destinationName`, /no connect endpoint/],
-  ["upstream to another namespace", (m) => { webUpstreams(m)[0].destinationNamespace = "other"; }, `${UP}[0].destinationName`, /not declared/],
-  ["duplicate local bind port", (m) => { webUpstreams(m)[2].localBindPort = 10000; }, `${UP}[2].localBindPort`, /already used by .*upstreams\[0\]/],
-  ["local bind port out of range", (m) => { webUpstreams(m)[1].localBindPort = 0; }, `${UP}[1].localBindPort`, /out of range/],
-  ["invalid destination name", (m) => { webUpstreams(m)[1].destinationName = ""; }, `${UP}[1].destinationName`, /invalid destination service name ""/],
-  ["remote mode to a datacenter without gateway", (m) => { m.gateways = m.gateways!.filter((g) => g.datacenter !== "dc2"); }, `${UP}[0].meshGateway.mode`, /mode remote \(set by upstream\) needs a mesh gateway in the destination datacenter "dc2"/],
-  ["local mode from a datacenter without gateway", (m) => { m.gateways = m.gateways!.filter((g) => g.datacenter !== "dc1"); }, `${UP}[1].meshGateway.mode`, /mode local \(set by upstream\) dials a mesh gateway in "dc1", which has none/],
-  ["local mode decided by proxy-defaults without gateways", (m) => { m.gateways = []; delete webUpstreams(m)[2].meshGateway; m.proxyDefaults = { kind: "proxy-defaults", name: "global", meshGateway: { mode: "local" } }; }, `${UP}[2].meshGateway.mode`, /mode local \(set by proxy-defaults\)/],
-  ["remote mode decided by service-defaults of the source", (m) => { m.gateways = []; delete webUpstreams(m)[2].meshGateway; m.serviceDefaults = [{ kind: "service-defaults", name: "web", meshGateway: { mode: "remote" } }]; }, `${UP}[2].meshGateway.mode`, /mode remote \(set by service-defaults\)/],
-  ["remote mode decided by the instance of a connect-proxy", (m) => { m.gateways = []; m.services!.push(webProxy({ meshGateway: { mode: "remote" } })); }, "services[4].proxy.upstreams[0].meshGateway.mode", /mode remote \(set by instance\)/],
+  [
+    "invalid upstream mode",
+    (m) => {
+      webUpstreams(m)[0].meshGateway = { mode: "REMOTE" as "remote" };
+    },
+    `${UP}[0].meshGateway.mode`,
+    /invalid mesh gateway mode "REMOTE"/,
+  ],
+  [
+    "upstream to an unknown datacenter",
+    (m) => {
+      webUpstreams(m)[1].datacenter = "dc3";
+    },
+    `${UP}[1].datacenter`,
+    /unknown datacenter "dc3"/,
+  ],
+  [
+    "upstream to a service not declared there",
+    (m) => {
+      webUpstreams(m)[2].destinationName = "metrics";
+    },
+    `${UP}[2].destinationName`,
+    /"metrics" is not declared in datacenter "dc2"/,
+  ],
+  [
+    "upstream to a service in the wrong datacenter",
+    (m) => {
+      webUpstreams(m)[2].datacenter = "dc1";
+    },
+    `${UP}[2].destinationName`,
+    /"logging" is not declared in datacenter "dc1"/,
+  ],
+  [
+    "upstream to a service without connect endpoints",
+    (m) => {
+      delete m.services![1].connect;
+    },
+    `${UP}[0].destinationName`,
+    /no connect endpoint/,
+  ],
+  [
+    "upstream to another namespace",
+    (m) => {
+      webUpstreams(m)[0].destinationNamespace = "other";
+    },
+    `${UP}[0].destinationName`,
+    /not declared/,
+  ],
+  [
+    "duplicate local bind port",
+    (m) => {
+      webUpstreams(m)[2].localBindPort = 10000;
+    },
+    `${UP}[2].localBindPort`,
+    /already used by .*upstreams\[0\]/,
+  ],
+  [
+    "local bind port out of range",
+    (m) => {
+      webUpstreams(m)[1].localBindPort = 0;
+    },
+    `${UP}[1].localBindPort`,
+    /out of range/,
+  ],
+  [
+    "invalid destination name",
+    (m) => {
+      webUpstreams(m)[1].destinationName = "";
+    },
+    `${UP}[1].destinationName`,
+    /invalid destination service name ""/,
+  ],
+  [
+    "remote mode to a datacenter without gateway",
+    (m) => {
+      m.gateways = m.gateways!.filter((g) => g.datacenter !== "dc2");
+    },
+    `${UP}[0].meshGateway.mode`,
+    /mode remote \(set by upstream\) needs a mesh gateway in the destination datacenter "dc2"/,
+  ],
+  [
+    "local mode from a datacenter without gateway",
+    (m) => {
+      m.gateways = m.gateways!.filter((g) => g.datacenter !== "dc1");
+    },
+    `${UP}[1].meshGateway.mode`,
+    /mode local \(set by upstream\) dials a mesh gateway in "dc1", which has none/,
+  ],
+  [
+    "local mode decided by proxy-defaults without gateways",
+    (m) => {
+      m.gateways = [];
+      delete webUpstreams(m)[2].meshGateway;
+      m.proxyDefaults = { kind: "proxy-defaults", name: "global", meshGateway: { mode: "local" } };
+    },
+    `${UP}[2].meshGateway.mode`,
+    /mode local \(set by proxy-defaults\)/,
+  ],
+  [
+    "remote mode decided by service-defaults of the source",
+    (m) => {
+      m.gateways = [];
+      delete webUpstreams(m)[2].meshGateway;
+      m.serviceDefaults = [{ kind: "service-defaults", name: "web", meshGateway: { mode: "remote" } }];
+    },
+    `${UP}[2].meshGateway.mode`,
+    /mode remote \(set by service-defaults\)/,
+  ],
+  [
+    "remote mode decided by the instance of a connect-proxy",
+    (m) => {
+      m.gateways = [];
+      m.services!.push(webProxy({ meshGateway: { mode: "remote" } }));
+    },
+    "services[4].proxy.upstreams[0].meshGateway.mode",
+    /mode remote \(set by instance\)/,
+  ],
 ];
 
 describe("validateMesh", () => {
@@ -99,20 +509,37 @@ describe("validateMesh", () => {
 
   it("reports all problems at once", () => {
     const everything = mesh((m) => {
-      for (const [, change] of cases.filter(([what]) => !/empty datacenter list|duplicate datacenter names|primary datacenter that does not exist|unknown datacenter "dc7"|proxy-defaults of the wrong kind|service-defaults with an invalid mode|proxy-defaults with an invalid mode|gateway/.test(what))) {
+      for (const [, change] of cases.filter(
+        ([what]) =>
+          !/empty datacenter list|duplicate datacenter names|primary datacenter that does not exist|unknown datacenter "dc7"|proxy-defaults of the wrong kind|service-defaults with an invalid mode|proxy-defaults with an invalid mode|gateway/.test(
+            what,
+          ),
+      )) {
         change(m);
       }
     });
     const problems = validateMesh(everything);
     expect(problems.length).toBeGreaterThanOrEqual(20);
-    for (const path of ["datacenters[1].wanJoin", "datacenters[0].ports.grpc", "services[1].port", `${UP}[1].datacenter`]) {
+    for (const path of [
+      "datacenters[1].wanJoin",
+      "datacenters[0].ports.grpc",
+      "services[1].port",
+      `${UP}[1].datacenter`,
+    ]) {
       expect(problems.map((p) => p.path)).toContain(path);
     }
   });
 
   it("reports each independent problem of a combined mesh (one per case)", () => {
     const independent = cases.filter(([what]) =>
-      ["Connect disabled", "zero servers", "service port out of range", "duplicate local bind port", "invalid upstream mode", "proxy-defaults not named global"].includes(what),
+      [
+        "Connect disabled",
+        "zero servers",
+        "service port out of range",
+        "duplicate local bind port",
+        "invalid upstream mode",
+        "proxy-defaults not named global",
+      ].includes(what),
     );
     const m = mesh((x) => independent.forEach(([, change]) => change(x)));
     const paths = validateMesh(m).map((p) => p.path);
@@ -123,7 +550,9 @@ describe("validateMesh", () => {
     const m = mesh((x) => {
       x.gateways = [];
       x.services!.push({ name: "cache", datacenter: "dc1", port: 6379, connect: { sidecarService: { port: 21001 } } });
-      web(x).connect!.sidecarService.proxy!.upstreams = [{ destinationName: "cache", localBindPort: 10005, meshGateway: { mode: "remote" } }];
+      web(x).connect!.sidecarService.proxy!.upstreams = [
+        { destinationName: "cache", localBindPort: 10005, meshGateway: { mode: "remote" } },
+      ];
       x.proxyDefaults = { kind: "proxy-defaults", name: "global", meshGateway: { mode: "local" } };
     });
     expect(validateMesh(m)).toEqual([]);
@@ -151,7 +580,10 @@ describe("validateMesh", () => {
       x.serviceDefaults = [{ kind: "service-defaults", name: "web", meshGateway: { mode: "local" } }];
     });
     expect(validateMesh(m)).toEqual([
-      { path: "services[0].proxy.upstreams[0].meshGateway.mode", message: expect.stringMatching(/mode local \(set by service-defaults\)/) },
+      {
+        path: "services[0].proxy.upstreams[0].meshGateway.mode",
+        message: expect.stringMatching(/mode local \(set by service-defaults\)/),
+      },
     ]);
   });
 
@@ -177,7 +609,10 @@ describe("validateMesh", () => {
       x.datacenters.forEach((d) => (d.primaryDatacenter = "dc9"));
     });
     expect(validateMesh(m)).toEqual([
-      { path: "datacenters[0].primaryDatacenter", message: expect.stringMatching(/"dc9" is not one of the declared datacenters/) },
+      {
+        path: "datacenters[0].primaryDatacenter",
+        message: expect.stringMatching(/"dc9" is not one of the declared datacenters/),
+      },
     ]);
   });
 
@@ -188,7 +623,10 @@ describe("validateMesh", () => {
       x.datacenters[1].primaryDatacenter = "dc1";
     });
     expect(validateMesh(m)).toEqual([
-      { path: "datacenters[1].primaryDatacenter", message: expect.stringMatching(/"dc1" differs from the mesh's "dc2"/) },
+      {
+        path: "datacenters[1].primaryDatacenter",
+        message: expect.stringMatching(/"dc1" differs from the mesh's "dc2"/),
+      },
     ]);
   });
 
@@ -205,7 +643,9 @@ describe("validateMesh", () => {
     const problems = validateMesh(m);
     const at = (path: string) => problems.find((p) => p.path === path)?.message;
     expect(at(`${UP}[3]`)).toMatch(/must be an object/);
-    expect(at("services[0].connect.sidecarService.proxy.meshGateway")).toMatch(/must be an object such as \{ mode: "local" \}/);
+    expect(at("services[0].connect.sidecarService.proxy.meshGateway")).toMatch(
+      /must be an object such as \{ mode: "local" \}/,
+    );
     expect(at(`${UP}[0].meshGateway`)).toMatch(/must be an object such as/);
     expect(at("services[1].connect")).toMatch(/must be an object/);
     expect(at("proxyDefaults.meshGateway")).toMatch(/must be an object such as/);
@@ -215,13 +655,29 @@ describe("validateMesh", () => {
 
   it("reports a connect-proxy whose ID is the one Consul gives another service's sidecar (<id>-sidecar-proxy)", () => {
     const after = mesh((x) => x.services!.push(webProxy()));
-    expect(validateMesh(after)).toContainEqual({ path: "services[4].name", message: expect.stringMatching(/"web-sidecar-proxy" already registered in "dc1" by services\[0\]\.connect\.sidecarService/) });
+    expect(validateMesh(after)).toContainEqual({
+      path: "services[4].name",
+      message: expect.stringMatching(
+        /"web-sidecar-proxy" already registered in "dc1" by services\[0\]\.connect\.sidecarService/,
+      ),
+    });
     const before = mesh((x) => x.services!.unshift(webProxy()));
-    expect(validateMesh(before)).toContainEqual({ path: "services[1].connect.sidecarService", message: expect.stringMatching(/sidecar ID "web-sidecar-proxy" already registered in "dc1" by services\[0\]/) });
+    expect(validateMesh(before)).toContainEqual({
+      path: "services[1].connect.sidecarService",
+      message: expect.stringMatching(/sidecar ID "web-sidecar-proxy" already registered in "dc1" by services\[0\]/),
+    });
   });
 
   it("never throws, even on garbage", () => {
-    for (const garbage of [null, undefined, 1, "x", {}, { datacenters: "nope" }, { datacenters: [{}], services: [{}], gateways: [{}] }]) {
+    for (const garbage of [
+      null,
+      undefined,
+      1,
+      "x",
+      {},
+      { datacenters: "nope" },
+      { datacenters: [{}], services: [{}], gateways: [{}] },
+    ]) {
       expect(() => validateMesh(garbage as unknown as Mesh)).not.toThrow();
       expect(validateMesh(garbage as unknown as Mesh).length).toBeGreaterThan(0);
     }
@@ -236,7 +692,10 @@ describe("validateMesh: instances of a running Consul", () => {
     });
     expect(validateMesh(m)).toEqual([]);
     const clash = mesh((x) => {
-      x.gateways!.push({ ...x.gateways![0], id: "mesh-gateway-2", node: "node-2" }, { ...x.gateways![0], id: "mesh-gateway-2", node: "node-2" });
+      x.gateways!.push(
+        { ...x.gateways![0], id: "mesh-gateway-2", node: "node-2" },
+        { ...x.gateways![0], id: "mesh-gateway-2", node: "node-2" },
+      );
     });
     expect(validateMesh(clash).map((p) => p.path)).toEqual(["gateways[3].name"]);
   });
@@ -246,8 +705,26 @@ describe("validateMesh on arbitrary input (property)", () => {
   it("never throws and every problem names a path", () => {
     const loose = fc.oneof(fc.anything(), fc.array(fc.anything(), { maxLength: 3 }));
     const shaped = fc.record({
-      datacenters: fc.oneof(loose, fc.array(fc.record({ name: fc.oneof(fc.string(), fc.anything()), ports: loose, connect: loose }), { maxLength: 3 })),
-      services: fc.oneof(loose, fc.array(fc.record({ name: fc.string(), datacenter: fc.string(), port: fc.anything(), proxy: loose, connect: loose, kind: loose }), { maxLength: 3 })),
+      datacenters: fc.oneof(
+        loose,
+        fc.array(fc.record({ name: fc.oneof(fc.string(), fc.anything()), ports: loose, connect: loose }), {
+          maxLength: 3,
+        }),
+      ),
+      services: fc.oneof(
+        loose,
+        fc.array(
+          fc.record({
+            name: fc.string(),
+            datacenter: fc.string(),
+            port: fc.anything(),
+            proxy: loose,
+            connect: loose,
+            kind: loose,
+          }),
+          { maxLength: 3 },
+        ),
+      ),
       gateways: loose,
       serviceDefaults: loose,
       proxyDefaults: loose,

@@ -46,18 +46,22 @@ describe("the route diagram in headless Chromium", () => {
   it.each([
     ["default-stack", () => defaultMesh()],
     ["10-datacenters-200-services", () => largeMesh({ datacenters: 10, services: 200, upstreamsPerService: 2 })],
-  ])("%s: a PNG of the whole diagram, and no two labels overlap", async (name, mesh) => {
-    const svg = await svgOf(mesh());
-    const png = path.join(dir, `${name}.png`);
-    const window = await screenshotSvg(svg, png);
-    const bytes = readFileSync(png);
-    expect(pngSize(bytes)).toEqual(window);
-    // A blank page of that size compresses to a few kilobytes; a drawing does not.
-    expect(statSync(png).size).toBeGreaterThan(20_000);
+  ])(
+    "%s: a PNG of the whole diagram, and no two labels overlap",
+    async (name, mesh) => {
+      const svg = await svgOf(mesh());
+      const png = path.join(dir, `${name}.png`);
+      const window = await screenshotSvg(svg, png);
+      const bytes = readFileSync(png);
+      expect(pngSize(bytes)).toEqual(window);
+      // A blank page of that size compresses to a few kilobytes; a drawing does not.
+      expect(statSync(png).size).toBeGreaterThan(20_000);
 
-    const layout = await measureTextOverlaps(svg);
-    expect(layout.texts).toBe(svg.match(/<text\b/g)?.length);
-    expect(layout.empty).toBe(0);
-    expect(layout.overlaps).toEqual([]);
-  }, 120_000);
+      const layout = await measureTextOverlaps(svg);
+      expect(layout.texts).toBe(svg.match(/<text\b/g)?.length);
+      expect(layout.empty).toBe(0);
+      expect(layout.overlaps).toEqual([]);
+    },
+    120_000,
+  );
 });

@@ -65,7 +65,15 @@ describe("consul-mesh plan: usage (exit status 2)", () => {
   it("--help shows every flag and an example per source, exit 0", async () => {
     const { status, stdout } = await plan("--help");
     expect(status).toBe(0);
-    for (const flag of ["--topology FILE", "--config PATH", "--consul URL", "--format FORMAT", "--output FILE", "--service NAME", "--datacenter NAME"]) {
+    for (const flag of [
+      "--topology FILE",
+      "--config PATH",
+      "--consul URL",
+      "--format FORMAT",
+      "--output FILE",
+      "--service NAME",
+      "--datacenter NAME",
+    ]) {
       expect(stdout).toContain(flag);
     }
     expect(stdout).toMatch(/consul-mesh plan --topology mesh.yaml\n/);
@@ -90,16 +98,26 @@ describe("consul-mesh plan: a topology file", () => {
     expect(body.valid).toBe(true);
     expect(body.problems).toEqual([]);
     expect(body.plan.routes.length).toBeGreaterThan(0);
-    expect(body.plan.routes[0]).toEqual(expect.objectContaining({ mode: expect.any(String), decidedBy: expect.any(String), sni: expect.any(String) }));
+    expect(body.plan.routes[0]).toEqual(
+      expect.objectContaining({ mode: expect.any(String), decidedBy: expect.any(String), sni: expect.any(String) }),
+    );
   });
 
   it("keeps only the routes of --service / --datacenter", async () => {
     const all = JSON.parse((await plan("--topology", defaultTopology, "--format", "json")).stdout).plan.routes;
     const someService = all[0].destination.name as string;
-    const some = JSON.parse((await plan("--topology", defaultTopology, "--format", "json", "--service", someService)).stdout).plan.routes;
+    const some = JSON.parse(
+      (await plan("--topology", defaultTopology, "--format", "json", "--service", someService)).stdout,
+    ).plan.routes;
     expect(some.length).toBeGreaterThan(0);
-    expect(some.every((r: { source: { service: string }; destination: { name: string } }) => [r.source.service, r.destination.name].includes(someService))).toBe(true);
-    const none = JSON.parse((await plan("--topology", defaultTopology, "--format", "json", "--datacenter", "nowhere")).stdout).plan.routes;
+    expect(
+      some.every((r: { source: { service: string }; destination: { name: string } }) =>
+        [r.source.service, r.destination.name].includes(someService),
+      ),
+    ).toBe(true);
+    const none = JSON.parse(
+      (await plan("--topology", defaultTopology, "--format", "json", "--datacenter", "nowhere")).stdout,
+    ).plan.routes;
     expect(none).toEqual([]);
   });
 
@@ -139,37 +157,79 @@ describe("consul-mesh plan: Consul configuration files", () => {
   const complete = SEED_SERVICES.filter(({ model }) => model.kind || !model.proxy);
   const withoutKind = SEED_SERVICES.filter(({ model }) => !model.kind && model.proxy);
 
-  it.each(complete)("$seed with the datacenters file: valid, and the mode the seed documents", async ({ seed, model }) => {
-    const { status, stdout, stderr } = await plan("--topology", seedDatacenters, "--config", path.join(SEEDS, `${seed}.hcl`), "--format", "json");
-    expect({ status, stderr }).toEqual({ status: 0, stderr: "" });
-    const routes = JSON.parse(stdout).plan.routes as { destination: { name: string; datacenter: string }; mode: string; decidedBy: string }[];
-    const upstreams = (model.proxy ?? model.connect?.sidecarService.proxy)!.upstreams!;
-    expect(routes.map((r) => r.destination.name)).toEqual(upstreams.map((u) => u.destinationName));
-    for (const [i, upstream] of upstreams.entries()) {
-      expect(routes[i].decidedBy).toBe(upstream.meshGateway ? "upstream" : "instance");
-      expect(routes[i].mode).toBe(upstream.meshGateway?.mode ?? "remote");
-      expect(routes[i].destination.datacenter).toBe(upstream.datacenter ?? "primary");
-    }
-  });
+  it.each(complete)(
+    "$seed with the datacenters file: valid, and the mode the seed documents",
+    async ({ seed, model }) => {
+      const { status, stdout, stderr } = await plan(
+        "--topology",
+        seedDatacenters,
+        "--config",
+        path.join(SEEDS, `${seed}.hcl`),
+        "--format",
+        "json",
+      );
+      expect({ status, stderr }).toEqual({ status: 0, stderr: "" });
+      const routes = JSON.parse(stdout).plan.routes as {
+        destination: { name: string; datacenter: string };
+        mode: string;
+        decidedBy: string;
+      }[];
+      const upstreams = (model.proxy ?? model.connect?.sidecarService.proxy)!.upstreams!;
+      expect(routes.map((r) => r.destination.name)).toEqual(upstreams.map((u) => u.destinationName));
+      for (const [i, upstream] of upstreams.entries()) {
+        expect(routes[i].decidedBy).toBe(upstream.meshGateway ? "upstream" : "instance");
+        expect(routes[i].mode).toBe(upstream.meshGateway?.mode ?? "remote");
+        expect(routes[i].destination.datacenter).toBe(upstream.datacenter ?? "primary");
+      }
+    },
+  );
 
-  it.each(withoutKind)("$seed (the 1.6 beta page's proxy without kind) is refused, as Consul would drop its upstreams", async ({ seed }) => {
-    expect(withoutKind).toHaveLength(2);
-    const { status, stderr } = await plan("--topology", seedDatacenters, "--config", path.join(SEEDS, `${seed}.hcl`), "--format", "json");
-    expect(status).toBe(1);
-    expect(stderr).toContain(`${path.join(SEEDS, `${seed}.hcl`)}: service web-sidecar-proxy: proxy: a proxy block needs kind "connect-proxy"`);
-  });
+  it.each(withoutKind)(
+    "$seed (the 1.6 beta page's proxy without kind) is refused, as Consul would drop its upstreams",
+    async ({ seed }) => {
+      expect(withoutKind).toHaveLength(2);
+      const { status, stderr } = await plan(
+        "--topology",
+        seedDatacenters,
+        "--config",
+        path.join(SEEDS, `${seed}.hcl`),
+        "--format",
+        "json",
+      );
+      expect(status).toBe(1);
+      expect(stderr).toContain(
+        `${path.join(SEEDS, `${seed}.hcl`)}: service web-sidecar-proxy: proxy: a proxy block needs kind "connect-proxy"`,
+      );
+    },
+  );
 
   it("a seed snippet alone names the undeclared datacenter it points to (exit 1)", async () => {
     const { status, stdout } = await plan("--config", path.join(SEEDS, "000-instance-sidecar.hcl"));
     expect(status).toBe(1);
-    expect(stdout).toContain(`${path.join(SEEDS, "000-instance-sidecar.hcl")}: service web: connect.sidecarService.proxy.upstreams[0].datacenter:`);
+    expect(stdout).toContain(
+      `${path.join(SEEDS, "000-instance-sidecar.hcl")}: service web: connect.sidecarService.proxy.upstreams[0].datacenter:`,
+    );
   });
 
   it("proxy-defaults from a config entry file decides where nothing else does", async () => {
-    const web = file("web.hcl", 'service {\n  name = "web"\n  port = 8080\n  connect { sidecar_service { proxy { upstreams = [ { destination_name = "api"\n datacenter = "secondary"\n local_bind_port = 9191 } ] } } }\n}\n');
-    const { status, stdout } = await plan("--topology", seedDatacenters, "--config", web, "--config", path.join(SEEDS, "000-proxy-defaults.hcl"), "--format", "json");
+    const web = file(
+      "web.hcl",
+      'service {\n  name = "web"\n  port = 8080\n  connect { sidecar_service { proxy { upstreams = [ { destination_name = "api"\n datacenter = "secondary"\n local_bind_port = 9191 } ] } } }\n}\n',
+    );
+    const { status, stdout } = await plan(
+      "--topology",
+      seedDatacenters,
+      "--config",
+      web,
+      "--config",
+      path.join(SEEDS, "000-proxy-defaults.hcl"),
+      "--format",
+      "json",
+    );
     expect(status).toBe(0);
-    expect(JSON.parse(stdout).plan.routes).toEqual([expect.objectContaining({ mode: "local", decidedBy: "proxy-defaults", usesGateway: true })]);
+    expect(JSON.parse(stdout).plan.routes).toEqual([
+      expect.objectContaining({ mode: "local", decidedBy: "proxy-defaults", usesGateway: true }),
+    ]);
   });
 });
 
@@ -183,7 +243,10 @@ describe("consul-mesh (the compiled program)", () => {
 
   async function exec(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     try {
-      const { stdout, stderr } = await run(process.execPath, [program.main, ...argv], { env: program.env, timeout: 30_000 });
+      const { stdout, stderr } = await run(process.execPath, [program.main, ...argv], {
+        env: program.env,
+        timeout: 30_000,
+      });
       return { code: 0, stdout, stderr };
     } catch (error) {
       const e = error as { code: number; stdout: string; stderr: string };

@@ -50,7 +50,8 @@ describe("readConsulConfig: the seed documents' snippets, verbatim", () => {
 describe("readConsulConfig: agent configuration", () => {
   it("takes the datacenter, primary and prerequisites from the agent's files and places the services there", async () => {
     const dir = scratch({
-      "agent.hcl": 'datacenter = "dc2"\nprimary_datacenter = "dc1"\nconnect { enabled = true }\nports { grpc = 8502 }\n',
+      "agent.hcl":
+        'datacenter = "dc2"\nprimary_datacenter = "dc1"\nconnect { enabled = true }\nports { grpc = 8502 }\n',
       "web.json": JSON.stringify({ service: { name: "web", port: 8080, connect: { sidecar_service: {} } } }),
       "gateway.hcl": [
         "service {",
@@ -63,9 +64,13 @@ describe("readConsulConfig: agent configuration", () => {
     });
     const fragment = await readConsulConfig(dir, "dc1");
     expect(fragment.problems).toEqual([]);
-    expect(fragment.mesh.datacenters).toEqual([{ name: "dc2", primaryDatacenter: "dc1", connect: { enabled: true }, ports: { grpc: 8502 } }]);
+    expect(fragment.mesh.datacenters).toEqual([
+      { name: "dc2", primaryDatacenter: "dc1", connect: { enabled: true }, ports: { grpc: 8502 } },
+    ]);
     expect(fragment.origins.datacenters).toEqual([`${path.join(dir, "agent.hcl")}: agent configuration`]);
-    expect(fragment.mesh.services).toEqual([{ name: "web", port: 8080, connect: { sidecarService: {} }, datacenter: "dc2" }]);
+    expect(fragment.mesh.services).toEqual([
+      { name: "web", port: 8080, connect: { sidecarService: {} }, datacenter: "dc2" },
+    ]);
     expect(fragment.mesh.gateways).toEqual([
       {
         datacenter: "dc2",
@@ -78,8 +83,14 @@ describe("readConsulConfig: agent configuration", () => {
 
   it("places the services of two agents of one datacenter on their nodes (node_name), so one ID on both is no clash", async () => {
     const service = JSON.stringify({ service: { name: "web", port: 8080 } });
-    const a = await readConsulConfig(scratch({ "agent.hcl": 'datacenter = "dc1"\nnode_name = "node-a"\n', "web.json": service }), undefined);
-    const b = await readConsulConfig(scratch({ "agent.hcl": 'datacenter = "dc1"\nnode_name = "node-b"\n', "web.json": service }), undefined);
+    const a = await readConsulConfig(
+      scratch({ "agent.hcl": 'datacenter = "dc1"\nnode_name = "node-a"\n', "web.json": service }),
+      undefined,
+    );
+    const b = await readConsulConfig(
+      scratch({ "agent.hcl": 'datacenter = "dc1"\nnode_name = "node-b"\n', "web.json": service }),
+      undefined,
+    );
     expect([...a.mesh.services!, ...b.mesh.services!].map((s) => s.node)).toEqual(["node-a", "node-b"]);
     const merged = mergeFragments([a, b]);
     expect(validateMesh(merged.mesh).filter((p) => /already registered/.test(p.message))).toEqual([]);
@@ -88,23 +99,35 @@ describe("readConsulConfig: agent configuration", () => {
   it("counts gRPC as off without ports.grpc (Consul 1.14+), unless the agent has TLS for grpc_tls", async () => {
     const plain = await readConsulConfig(scratch({ "a.hcl": 'datacenter = "dc1"\n' }), undefined);
     expect(plain.mesh.datacenters[0].ports).toEqual({ grpc: -1 });
-    const tls = await readConsulConfig(scratch({ "a.hcl": 'datacenter = "dc1"\ntls { defaults { cert_file = "c.pem" } }\n' }), undefined);
+    const tls = await readConsulConfig(
+      scratch({ "a.hcl": 'datacenter = "dc1"\ntls { defaults { cert_file = "c.pem" } }\n' }),
+      undefined,
+    );
     expect(tls.mesh.datacenters[0].ports).toBeUndefined();
   });
 
   it("reads config entries bootstrapped in the agent configuration", async () => {
     const dir = scratch({
-      "a.hcl": 'datacenter = "dc1"\nconfig_entries {\n  bootstrap = [\n    { kind = "proxy-defaults"\n name = "global"\n mesh_gateway { mode = "local" } }\n  ]\n}\n',
+      "a.hcl":
+        'datacenter = "dc1"\nconfig_entries {\n  bootstrap = [\n    { kind = "proxy-defaults"\n name = "global"\n mesh_gateway { mode = "local" } }\n  ]\n}\n',
     });
     const fragment = await readConsulConfig(dir, undefined);
-    expect(fragment.mesh.proxyDefaults).toEqual({ kind: "proxy-defaults", name: "global", meshGateway: { mode: "local" } });
+    expect(fragment.mesh.proxyDefaults).toEqual({
+      kind: "proxy-defaults",
+      name: "global",
+      meshGateway: { mode: "local" },
+    });
   });
 
   it("names a directory whose files disagree on the datacenter", async () => {
     const dir = scratch({ "a.hcl": 'datacenter = "dc1"\n', "b.hcl": 'datacenter = "dc2"\n' });
     const fragment = await readConsulConfig(dir, undefined);
     expect(fragment.problems).toEqual([
-      expect.objectContaining({ origin: path.join(dir, "b.hcl"), field: "datacenter", message: expect.stringContaining("one directory is one agent") }),
+      expect.objectContaining({
+        origin: path.join(dir, "b.hcl"),
+        field: "datacenter",
+        message: expect.stringContaining("one directory is one agent"),
+      }),
     ]);
   });
 });
@@ -112,7 +135,8 @@ describe("readConsulConfig: agent configuration", () => {
 describe("readConsulConfig: what Consul would refuse, or what cannot be planned", () => {
   it("names a key Consul refuses in a routing block (a typo that would silently drop the mode)", async () => {
     const dir = scratch({
-      "web.hcl": 'service {\n  name = "web"\n  port = 1\n  connect { sidecar_service { proxy { upstreams = [ { destination_name = "api"\n local_bind_port = 9\n mesh_gatway { mode = "local" } } ] } } }\n}\n',
+      "web.hcl":
+        'service {\n  name = "web"\n  port = 1\n  connect { sidecar_service { proxy { upstreams = [ { destination_name = "api"\n local_bind_port = 9\n mesh_gatway { mode = "local" } } ] } } }\n}\n',
     });
     const fragment = await readConsulConfig(dir, undefined);
     expect(fragment.problems).toEqual([
@@ -126,25 +150,37 @@ describe("readConsulConfig: what Consul would refuse, or what cannot be planned"
 
   it("leaves out a prepared-query upstream and says why", async () => {
     const dir = scratch({
-      "web.hcl": 'service {\n  name = "web"\n  port = 1\n  proxy { upstreams = [ { destination_type = "prepared_query"\n destination_name = "q"\n local_bind_port = 9 } ] }\n}\n',
+      "web.hcl":
+        'service {\n  name = "web"\n  port = 1\n  proxy { upstreams = [ { destination_type = "prepared_query"\n destination_name = "q"\n local_bind_port = 9 } ] }\n}\n',
     });
     const fragment = await readConsulConfig(dir, undefined);
-    expect(fragment.problems).toEqual([expect.objectContaining({ message: expect.stringContaining("prepared query") })]);
+    expect(fragment.problems).toEqual([
+      expect.objectContaining({ message: expect.stringContaining("prepared query") }),
+    ]);
     expect(fragment.mesh.services![0].proxy!.upstreams).toEqual([]);
   });
 
   it("names the file, line and column of HCL that does not parse, and keeps reading the others", async () => {
-    const dir = scratch({ "bad.hcl": 'service {\n  name = "web"\n', "good.json": JSON.stringify({ service: { name: "api", port: 2 } }) });
+    const dir = scratch({
+      "bad.hcl": 'service {\n  name = "web"\n',
+      "good.json": JSON.stringify({ service: { name: "api", port: 2 } }),
+    });
     const fragment = await readConsulConfig(dir, undefined);
     expect(fragment.problems).toEqual([
-      { origin: path.join(dir, "bad.hcl"), field: expect.stringMatching(/^line \d+, column \d+$/), message: expect.stringContaining("not valid HCL") },
+      {
+        origin: path.join(dir, "bad.hcl"),
+        field: expect.stringMatching(/^line \d+, column \d+$/),
+        message: expect.stringContaining("not valid HCL"),
+      },
     ]);
     expect(fragment.mesh.services!.map((s) => s.name)).toEqual(["api"]);
   });
 
   it("is a usage error for a path that does not exist", async () => {
     await expect(readConsulConfig("/nonexistent/consul.d", undefined)).rejects.toThrow(PlanUsageError);
-    await expect(readConsulConfig("/nonexistent/consul.d", undefined)).rejects.toThrow("--config /nonexistent/consul.d: no such file or directory");
+    await expect(readConsulConfig("/nonexistent/consul.d", undefined)).rejects.toThrow(
+      "--config /nonexistent/consul.d: no such file or directory",
+    );
   });
 });
 
@@ -153,7 +189,12 @@ describe("readTopologyFile", () => {
     const mesh = defaultMesh();
     const dir = scratch({ "mesh.json": JSON.stringify(mesh) });
     const json = await readTopologyFile(path.join(dir, "mesh.json"));
-    expect(json.mesh).toEqual({ ...mesh, gateways: mesh.gateways ?? [], services: mesh.services ?? [], serviceDefaults: mesh.serviceDefaults ?? [] });
+    expect(json.mesh).toEqual({
+      ...mesh,
+      gateways: mesh.gateways ?? [],
+      services: mesh.services ?? [],
+      serviceDefaults: mesh.serviceDefaults ?? [],
+    });
     expect(json.origins.services[1]).toBe(`${path.join(dir, "mesh.json")}: services[1]`);
     const { stringify } = await import("yaml");
     writeFileSync(path.join(dir, "mesh.yaml"), stringify(mesh));
@@ -164,6 +205,11 @@ describe("readTopologyFile", () => {
   it("names the line of YAML that does not parse", async () => {
     const dir = scratch({ "mesh.yaml": "datacenters:\n  - name: dc1\n   bad: [\n" });
     const fragment = await readTopologyFile(path.join(dir, "mesh.yaml"));
-    expect(fragment.problems).toEqual([expect.objectContaining({ field: expect.stringMatching(/^line \d+, column \d+$/), message: expect.stringContaining("not valid YAML") })]);
+    expect(fragment.problems).toEqual([
+      expect.objectContaining({
+        field: expect.stringMatching(/^line \d+, column \d+$/),
+        message: expect.stringContaining("not valid YAML"),
+      }),
+    ]);
   });
 });

@@ -45,16 +45,25 @@ describe.each([
         expect(self.DebugConfig.ACLResolverSettings?.ACLDefaultPolicy).toBe("deny");
         expect(self.DebugConfig.ACLTokenReplication).toBe(dc.name !== "dc1");
       }
-      expect(dc.renderedConfig).toMatchObject({ datacenter: dc.name, primary_datacenter: "dc1", ports: { grpc: dc.ports.grpc } });
+      expect(dc.renderedConfig).toMatchObject({
+        datacenter: dc.name,
+        primary_datacenter: "dc1",
+        ports: { grpc: dc.ports.grpc },
+      });
     }
   });
 
   test("the datacenters are WAN joined and share one trust domain", async () => {
-    const wan = (await consul.dc("dc1").api("GET", "/v1/agent/members?wan=1")).json as Array<{ Name: string; Status: number }>;
+    const wan = (await consul.dc("dc1").api("GET", "/v1/agent/members?wan=1")).json as Array<{
+      Name: string;
+      Status: number;
+    }>;
     expect(wan.map((m) => m.Name).sort()).toEqual(["dc1-server.dc1", "dc2-server.dc2"]);
     expect(wan.every((m) => m.Status === 1)).toBe(true);
     const domains = await Promise.all(
-      consul.datacenters.map(async (dc) => ((await dc.api("GET", "/v1/agent/connect/ca/roots")).json as { TrustDomain: string }).TrustDomain),
+      consul.datacenters.map(
+        async (dc) => ((await dc.api("GET", "/v1/agent/connect/ca/roots")).json as { TrustDomain: string }).TrustDomain,
+      ),
     );
     expect(domains[0]).toMatch(/^[0-9a-f-]{36}\.consul$/);
     expect(domains[1]).toBe(domains[0]);

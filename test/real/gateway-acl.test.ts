@@ -32,15 +32,23 @@ describe("our gateways with ACLs on, with the token MeshGateway declares", () =>
 
   test("each gateway registered itself and sees the other datacenter's gateway and its local services", async () => {
     for (const dc of [mesh.dc1, mesh.dc2]) {
-      const registered = (await dc.api("GET", "/v1/health/service/mesh-gateway?passing")).json as Array<{ Service: { ID: string } }>;
+      const registered = (await dc.api("GET", "/v1/health/service/mesh-gateway?passing")).json as Array<{
+        Service: { ID: string };
+      }>;
       expect(registered.map((e) => e.Service.ID)).toEqual([`mesh-gateway-ours-${dc.name}`]);
     }
-    const routes = async (dc: string) => (await (await fetch(`${mesh.gateways[dc].adminUrl}/routes`)).json()) as {
-      services: Array<{ name: string }>;
-      gateways: Array<{ datacenter: string; endpoints: Array<{ address: string; port: number }> }>;
-    };
+    const routes = async (dc: string) =>
+      (await (await fetch(`${mesh.gateways[dc].adminUrl}/routes`)).json()) as {
+        services: Array<{ name: string }>;
+        gateways: Array<{ datacenter: string; endpoints: Array<{ address: string; port: number }> }>;
+      };
     const dc1 = await routes("dc1");
-    expect(dc1.gateways).toEqual([{ datacenter: "dc2", partition: "default", endpoints: [mesh.gateways.dc2.addresses.wan] }].map((g) => ({ ...g, endpoints: g.endpoints.map((e) => ({ address: e.host, port: e.port })) })));
+    expect(dc1.gateways).toEqual(
+      [{ datacenter: "dc2", partition: "default", endpoints: [mesh.gateways.dc2.addresses.wan] }].map((g) => ({
+        ...g,
+        endpoints: g.endpoints.map((e) => ({ address: e.host, port: e.port })),
+      })),
+    );
     const dc2 = await routes("dc2");
     expect(dc2.services.map((s) => s.name)).toEqual(["api"]);
     const log = mesh.gateways.dc1.process.log() + mesh.gateways.dc2.process.log();
@@ -60,13 +68,24 @@ describe("our gateways with ACLs on, with the token MeshGateway declares", () =>
     expect(rules).not.toContain("node_prefix");
     const weak = await tokenWithRules(mesh.consul, "mesh-gateway-no-node-read", rules);
     const dc2: RealDatacenter = mesh.dc2;
-    const gateway = await startOurGateway(mesh.consul, mesh.program, dc2, await gatewayAddresses(dc2), { token: weak, waitReady: false, serviceId: "mesh-gateway-weak" });
+    const gateway = await startOurGateway(mesh.consul, mesh.program, dc2, await gatewayAddresses(dc2), {
+      token: weak,
+      waitReady: false,
+      serviceId: "mesh-gateway-weak",
+    });
     try {
-      await eventually("the gateway to log that Consul filtered its reads", () => /"event":"acl-filtered"/.test(gateway.process.log()), {
-        timeoutMs: 20_000,
-        describe: () => gateway.process.tail(20),
-      });
-      const line = gateway.process.log().split("\n").find((l) => l.includes('"event":"acl-filtered"')) as string;
+      await eventually(
+        "the gateway to log that Consul filtered its reads",
+        () => /"event":"acl-filtered"/.test(gateway.process.log()),
+        {
+          timeoutMs: 20_000,
+          describe: () => gateway.process.tail(20),
+        },
+      );
+      const line = gateway.process
+        .log()
+        .split("\n")
+        .find((l) => l.includes('"event":"acl-filtered"')) as string;
       expect(line).toContain("node:read on every node");
       expect(gateway.process.log()).not.toContain(weak);
     } finally {

@@ -5,7 +5,12 @@
  * remote gateway is killed and comes back on another port; the upstream dies mid-stream; a gateway
  * gets SIGTERM with streams in flight. The scenarios are shared with the soak (`npm run soak`).
  */
-import { consulCrash, remoteGatewayKilled, sigtermWithStreams, upstreamDiesMidStream } from "../support/mesh-fault-scenarios";
+import {
+  consulCrash,
+  remoteGatewayKilled,
+  sigtermWithStreams,
+  upstreamDiesMidStream,
+} from "../support/mesh-fault-scenarios";
 import { WebApiMesh } from "../support/web-api-mesh";
 
 jest.setTimeout(240_000);
@@ -49,7 +54,11 @@ describe("faults of a real mesh (our gateways, local mode)", () => {
   test("SIGTERM with streams in flight: they finish within the drain grace, new connections are refused, exit 0", async () => {
     const seen = await sigtermWithStreams(mesh);
     expect(seen.exitCode).toBe(0);
-    expect(seen.streams.map((r) => [r.ok, r.body.endsWith("api done\n")])).toEqual([[true, true], [true, true], [true, true]]);
+    expect(seen.streams.map((r) => [r.ok, r.body.endsWith("api done\n")])).toEqual([
+      [true, true],
+      [true, true],
+      [true, true],
+    ]);
     // Drained and gone: nothing accepts on its address now.
     expect(seen.acceptedAfterExit).toBe(false);
     figures.push(`SIGTERM: ${seen.summary}`);

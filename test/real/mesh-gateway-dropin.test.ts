@@ -39,20 +39,27 @@ describe.each([
     await mesh.awaitEndpoint("none");
     // Right after start, api's sidecar may still be loading its listener: wait for a first answer.
     const started = Date.now();
-    const first = await eventually("a first answer from api", async () => {
-      const [result] = await mesh.requests(1);
-      return result.ok ? result : undefined;
-    }, { timeoutMs: 30_000 });
+    const first = await eventually(
+      "a first answer from api",
+      async () => {
+        const [result] = await mesh.requests(1);
+        return result.ok ? result : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     expect(first.body).toBe("api in dc2\n");
     figures.push(`${label} none: first answer ${Date.now() - started} ms after the sidecars were live`);
     const results = await mesh.requests(3);
     expect(results.map((r) => r.body)).toEqual(Array(3).fill("api in dc2\n"));
   });
 
-  const cases: Array<[Level, EffectiveMode]> = (mixed ? (["upstream"] as Level[]) : LEVELS).flatMap((level) => [
-    [level, "remote"],
-    [level, "local"],
-  ] as Array<[Level, EffectiveMode]>);
+  const cases: Array<[Level, EffectiveMode]> = (mixed ? (["upstream"] as Level[]) : LEVELS).flatMap(
+    (level) =>
+      [
+        [level, "remote"],
+        [level, "local"],
+      ] as Array<[Level, EffectiveMode]>,
+  );
 
   test.each(cases)("mode set at the %s level: %s", async (level, mode) => {
     await mesh.setMode(level, mode);
@@ -67,7 +74,9 @@ describe.each([
     // remote: dc2's gateway alone carries them; local: dc1's, then dc2's.
     expect(after.dc2 - before.dc2).toBe(REQUESTS);
     expect(after.dc1 - before.dc1).toBe(mode === "local" ? REQUESTS : 0);
-    figures.push(`${label} ${level} ${mode}: applied in ${tookMs} ms, ${REQUESTS}/${REQUESTS} requests, p50 ${median(results.map((r) => r.ms)).toFixed(2)} ms`);
+    figures.push(
+      `${label} ${level} ${mode}: applied in ${tookMs} ms, ${REQUESTS}/${REQUESTS} requests, p50 ${median(results.map((r) => r.ms)).toFixed(2)} ms`,
+    );
   });
 
   test("a deny intention makes the same request fail; removing it lets it through again", async () => {
@@ -77,7 +86,9 @@ describe.each([
     const intention = { Kind: "service-intentions", Name: "api", Sources: [{ Name: "web", Action: "deny" }] };
     expect((await mesh.dc1.api("PUT", "/v1/config", intention)).status).toBe(200);
     let started = Date.now();
-    await eventually("the deny intention to take effect", async () => !(await mesh.requests(1))[0].ok, { timeoutMs: 30_000 });
+    await eventually("the deny intention to take effect", async () => !(await mesh.requests(1))[0].ok, {
+      timeoutMs: 30_000,
+    });
     const denyMs = Date.now() - started;
     const apiServed = mesh.api.served;
     const denied = await mesh.requests(3);
@@ -85,7 +96,9 @@ describe.each([
     expect(mesh.api.served).toBe(apiServed);
     expect((await mesh.dc1.api("DELETE", "/v1/config/service-intentions/api")).status).toBe(200);
     started = Date.now();
-    await eventually("the intention's removal to take effect", async () => (await mesh.requests(1))[0].ok, { timeoutMs: 30_000 });
+    await eventually("the intention's removal to take effect", async () => (await mesh.requests(1))[0].ok, {
+      timeoutMs: 30_000,
+    });
     figures.push(`${label} deny intention: effective in ${denyMs} ms, lifted in ${Date.now() - started} ms`);
   });
 });

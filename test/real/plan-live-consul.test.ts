@@ -90,7 +90,13 @@ describe("consul-mesh plan's live source: the seed configurations in real Consul
         (await primary.api("GET", "/v1/config/proxy-defaults/global")).status,
         ((await primary.api("GET", "/v1/config/service-defaults")).json as unknown[]).length,
       ];
-      return JSON.stringify([services, entries]) === JSON.stringify([["consul", "mesh-gateway"], [404, 0]]);
+      return (
+        JSON.stringify([services, entries]) ===
+        JSON.stringify([
+          ["consul", "mesh-gateway"],
+          [404, 0],
+        ])
+      );
     });
   }
 
@@ -154,10 +160,14 @@ describe("consul-mesh plan's live source: the seed configurations in real Consul
     const dropped = service.proxy !== undefined && service.kind !== "connect-proxy";
     await deploy(service, entry);
     try {
-      await eventually("the live plan to be the model's", async () => {
-        expect(decisions(planRoutes((await live()).mesh))).toEqual(dropped ? [] : expected);
-        return true;
-      }, { timeoutMs: 20_000 });
+      await eventually(
+        "the live plan to be the model's",
+        async () => {
+          expect(decisions(planRoutes((await live()).mesh))).toEqual(dropped ? [] : expected);
+          return true;
+        },
+        { timeoutMs: 20_000 },
+      );
     } finally {
       await undeploy(service, entry);
     }
@@ -206,14 +216,22 @@ describe("consul-mesh plan's live source: the seed configurations in real Consul
       let stdout = "";
       let stderr = "";
       const env = { CONSUL_HTTP_ADDR: primary.httpAddress.replace(/^http:\/\//, "") };
-      const status = await runPlan(["--consul", "--format", "json"], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env });
+      const status = await runPlan(["--consul", "--format", "json"], {
+        stdout: (t) => (stdout += t),
+        stderr: (t) => (stderr += t),
+        env,
+      });
       return { status, body: JSON.parse(stdout), stderr };
     };
     try {
-      const ok = await eventually("a valid live plan with the route to api", async () => {
-        const result = await run();
-        return result.status === 0 && result.body.plan.routes.length === 1 ? result : undefined;
-      }, { timeoutMs: 20_000 });
+      const ok = await eventually(
+        "a valid live plan with the route to api",
+        async () => {
+          const result = await run();
+          return result.status === 0 && result.body.plan.routes.length === 1 ? result : undefined;
+        },
+        { timeoutMs: 20_000 },
+      );
       expect(ok.body.plan.routes[0]).toMatchObject({ mode: "remote", decidedBy: "instance", usesGateway: true });
       expect(ok.body.plan.routes[0].hops[1].endpoints).toEqual([`${secondary.host}:8444`, `${secondary.host}:8446`]);
       await setGatewayCheck(secondary, "mgw-secondary-1", "fail");
@@ -365,10 +383,11 @@ describe("consul-mesh plan's live source: failures, without Consul", () => {
     await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
     return {
       address: `http://127.0.0.1:${(s.address() as net.AddressInfo).port}`,
-      close: () => new Promise<void>((resolve) => {
-        s.closeAllConnections();
-        s.close(() => resolve());
-      }),
+      close: () =>
+        new Promise<void>((resolve) => {
+          s.closeAllConnections();
+          s.close(() => resolve());
+        }),
     };
   }
 

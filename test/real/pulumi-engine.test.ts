@@ -32,7 +32,12 @@ function web(mode: Mode, upstreams = 1): MeshService {
     { destinationName: "api", datacenter: "dc2", localBindPort: 10000, meshGateway: { mode } },
     { destinationName: "db", datacenter: "dc2", localBindPort: 10001 },
   ];
-  return { name: "web", datacenter: "dc1", port: 8080, connect: { sidecarService: { proxy: { upstreams: all.slice(0, upstreams) } } } };
+  return {
+    name: "web",
+    datacenter: "dc1",
+    port: 8080,
+    connect: { sidecarService: { proxy: { upstreams: all.slice(0, upstreams) } } },
+  };
 }
 
 async function timed<T>(label: string, run: () => Promise<T>): Promise<T> {
@@ -54,7 +59,11 @@ describe("the real engine: ConnectService against a real agent", () => {
     consul = await RealConsul.start({ datacenters: ["dc1"], acl: true });
     dc = consul.dc("dc1");
     stack = await sandbox.stack("connect-service", "dev", async () => {
-      const registered = new ConnectService("web", { service, agentAddress: dc.httpAddress, token: consul.managementToken });
+      const registered = new ConnectService("web", {
+        service,
+        agentAddress: dc.httpAddress,
+        token: consul.managementToken,
+      });
       return { serviceId: registered.serviceId };
     });
   });
@@ -65,7 +74,9 @@ describe("the real engine: ConnectService against a real agent", () => {
 
   async function upstreams(): Promise<Array<{ DestinationName: string; MeshGateway?: { Mode?: string } }> | undefined> {
     const answer = await dc.api("GET", "/v1/agent/service/web-sidecar-proxy");
-    return answer.status === 200 ? (answer.json as { Proxy: { Upstreams: Array<{ DestinationName: string }> } }).Proxy.Upstreams : undefined;
+    return answer.status === 200
+      ? (answer.json as { Proxy: { Upstreams: Array<{ DestinationName: string }> } }).Proxy.Upstreams
+      : undefined;
   }
 
   test("preview plans the stack, the component and its registration, and registers nothing", async () => {
@@ -139,10 +150,25 @@ describe("the real engine: an invalid topology fails preview", () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "preview-request-"));
     try {
       const request = path.join(dir, "request.json");
-      await fs.writeFile(request, JSON.stringify({ module: path.join(__dirname, "programs/invalid-mesh.ts"), export: "invalidMeshProgram", project: "invalid-mesh" }));
+      await fs.writeFile(
+        request,
+        JSON.stringify({
+          module: path.join(__dirname, "programs/invalid-mesh.ts"),
+          export: "invalidMeshProgram",
+          project: "invalid-mesh",
+        }),
+      );
       const root = path.join(__dirname, "../..");
-      const { stdout } = await run(process.execPath, ["-r", "./test/support/ts-register.js", "test/support/preview-runner.ts", request], { cwd: root, timeout: 120_000 });
-      const result = JSON.parse(stdout.trim().split("\n").at(-1) as string) as { ok: boolean; message: string; resources: number };
+      const { stdout } = await run(
+        process.execPath,
+        ["-r", "./test/support/ts-register.js", "test/support/preview-runner.ts", request],
+        { cwd: root, timeout: 120_000 },
+      );
+      const result = JSON.parse(stdout.trim().split("\n").at(-1) as string) as {
+        ok: boolean;
+        message: string;
+        resources: number;
+      };
       expect(result.ok).toBe(false);
       for (const field of [
         "services[0].connect.sidecarService.proxy.upstreams[0].meshGateway.mode",

@@ -21,15 +21,27 @@ describe("the quick soak", () => {
 
   test("meets every target, and says so in its report", async () => {
     const report = path.join(dir, "RELIABILITY.md");
-    const args = ["-r", path.join(ROOT, "soak/ts-register.js"), path.join(ROOT, "soak/main.ts"), "--quick", "--report", report];
-    const soak = await run(process.execPath, args, { cwd: ROOT, timeout: 150_000 }).catch((error: { stdout?: string; code?: number }) => ({
-      stdout: `${error.stdout ?? ""}\n(exit ${error.code})`,
-    }));
-    const failures = soak.stdout.split("\n").filter((line) => /^\s+FAIL\s|^soak: .* [1-9]\d* failed|^\(exit/.test(line));
+    const args = [
+      "-r",
+      path.join(ROOT, "soak/ts-register.js"),
+      path.join(ROOT, "soak/main.ts"),
+      "--quick",
+      "--report",
+      report,
+    ];
+    const soak = await run(process.execPath, args, { cwd: ROOT, timeout: 150_000 }).catch(
+      (error: { stdout?: string; code?: number }) => ({
+        stdout: `${error.stdout ?? ""}\n(exit ${error.code})`,
+      }),
+    );
+    const failures = soak.stdout
+      .split("\n")
+      .filter((line) => /^\s+FAIL\s|^soak: .* [1-9]\d* failed|^\(exit/.test(line));
     expect(failures).toEqual([]);
     expect(soak.stdout).toMatch(/^soak: (1[6-9]|[2-9]\d) passed, 0 failed$/m);
     const markdown = readFileSync(report, "utf8");
-    for (const phase of ["Bad input", "Load", "Route changes under load", "Security"]) expect(markdown).toContain(`## ${phase}`);
+    for (const phase of ["Bad input", "Load", "Route changes under load", "Security"])
+      expect(markdown).toContain(`## ${phase}`);
     expect(markdown).not.toContain("**FAIL**");
   });
 });

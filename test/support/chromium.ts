@@ -121,8 +121,10 @@ document.body.append(out);
 
 function page(svg: string, script: string): string {
   const body = svg.replace(/^<\?xml[^>]*>\s*(<!DOCTYPE[^>]*>\s*)?/, "");
-  return `<!DOCTYPE html><html><head><meta charset="utf-8"><style>body{margin:0;background:white}</style></head>` +
-    `<body>${body}${script ? `<script>${script}</script>` : ""}</body></html>`;
+  return (
+    `<!DOCTYPE html><html><head><meta charset="utf-8"><style>body{margin:0;background:white}</style></head>` +
+    `<body>${body}${script ? `<script>${script}</script>` : ""}</body></html>`
+  );
 }
 
 function svgPixelSize(svg: string): { width: number; height: number } {

@@ -29,17 +29,28 @@ function call(target: ContractTarget, method: string, path: string, body?: unkno
 async function listener(): Promise<{ port: number; close(): Promise<void> }> {
   const server = net.createServer((socket) => socket.destroy());
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { port: (server.address() as net.AddressInfo).port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 /** Registers a service in dc2's catalog (forwarded by dc1's agent), optionally with a failing check. */
 function catalogRegister(target: ContractTarget, id: string, kind: string, status?: "critical") {
-  const check = status ? { Check: { Node: "n", CheckID: `${id}-check`, Name: `${id} check`, Status: status, ServiceID: id } } : {};
+  const check = status
+    ? { Check: { Node: "n", CheckID: `${id}-check`, Name: `${id} check`, Status: status, ServiceID: id } }
+    : {};
   return call(target, "PUT", "/v1/catalog/register", {
     Datacenter: "dc2",
     Node: "n",
     Address: "127.0.2.9",
-    Service: { ID: id, Service: id, Kind: kind, Port: 8443, TaggedAddresses: { wan: { Address: "127.0.2.10", Port: 8443 } } },
+    Service: {
+      ID: id,
+      Service: id,
+      Kind: kind,
+      Port: 8443,
+      TaggedAddresses: { wan: { Address: "127.0.2.10", Port: 8443 } },
+    },
     ...check,
   });
 }
@@ -62,26 +73,43 @@ export function describeConsulContract(start: ContractTargetFactory): void {
       const reg = await call(target, "PUT", "/v1/agent/service/register", {
         Name: "web",
         Port: 8080,
-        Connect: { SidecarService: { Port: sidecarPort.port, Proxy: { Upstreams: [{ DestinationName: "api", LocalBindPort: 10000 }] } } },
+        Connect: {
+          SidecarService: {
+            Port: sidecarPort.port,
+            Proxy: { Upstreams: [{ DestinationName: "api", LocalBindPort: 10000 }] },
+          },
+        },
       });
       expect(reg.status).toBe(200);
-      const services = (await call(target, "GET", "/v1/agent/services")).json as Record<string, Record<string, unknown>>;
+      const services = (await call(target, "GET", "/v1/agent/services")).json as Record<
+        string,
+        Record<string, unknown>
+      >;
       expect(Object.keys(services).sort()).toEqual(["web", "web-sidecar-proxy"]);
       expect(services["web-sidecar-proxy"]).toMatchObject({
         Kind: "connect-proxy",
         Port: sidecarPort.port,
-        Proxy: { DestinationServiceName: "web", DestinationServiceID: "web", Upstreams: [{ DestinationName: "api", LocalBindPort: 10000 }] },
+        Proxy: {
+          DestinationServiceName: "web",
+          DestinationServiceID: "web",
+          Upstreams: [{ DestinationName: "api", LocalBindPort: 10000 }],
+        },
       });
       const connect = (await call(target, "GET", "/v1/health/connect/web")).json as Array<{ Service: { ID: string } }>;
       expect(connect.map((e) => e.Service.ID)).toEqual(["web-sidecar-proxy"]);
       // The sidecar passes its default checks once something listens on its port.
       // (Consul runs a new TCP check first after a random part of its 10 s interval.)
       let checks = "";
-      await eventually("the sidecar to pass its checks", async () => {
-        checks = (await call(target as ContractTarget, "GET", "/v1/agent/checks")).text;
-        const passing = (await call(target as ContractTarget, "GET", "/v1/health/connect/web?passing")).json as Array<{ Service: { ID: string } }>;
-        return passing.length === 1 && passing[0].Service.ID === "web-sidecar-proxy";
-      }, { timeoutMs: 35_000, describe: () => `checks: ${checks}` });
+      await eventually(
+        "the sidecar to pass its checks",
+        async () => {
+          checks = (await call(target as ContractTarget, "GET", "/v1/agent/checks")).text;
+          const passing = (await call(target as ContractTarget, "GET", "/v1/health/connect/web?passing"))
+            .json as Array<{ Service: { ID: string } }>;
+          return passing.length === 1 && passing[0].Service.ID === "web-sidecar-proxy";
+        },
+        { timeoutMs: 35_000, describe: () => `checks: ${checks}` },
+      );
 
       expect((await call(target, "PUT", "/v1/agent/service/deregister/web")).status).toBe(200);
       expect((await call(target, "GET", "/v1/agent/services")).json).toEqual({});
@@ -95,12 +123,24 @@ export function describeConsulContract(start: ContractTargetFactory): void {
 
   it("drops a proxy block from a service without a proxy kind, and refuses a connect-proxy without its destination", async () => {
     target = await start({ acl: false });
-    expect((await call(target, "PUT", "/v1/agent/service/register", { Name: "web-sidecar-proxy", Port: 8181, Proxy: { DestinationServiceName: "web" } })).status).toBe(200);
+    expect(
+      (
+        await call(target, "PUT", "/v1/agent/service/register", {
+          Name: "web-sidecar-proxy",
+          Port: 8181,
+          Proxy: { DestinationServiceName: "web" },
+        })
+      ).status,
+    ).toBe(200);
     const stored = (await call(target, "GET", "/v1/agent/service/web-sidecar-proxy")).json as Record<string, unknown>;
     expect(stored).toMatchObject({ ID: "web-sidecar-proxy", Port: 8181 });
     expect(stored.Proxy).toBeUndefined();
     expect(stored.Kind ?? "").toBe("");
-    const noDestination = await call(target, "PUT", "/v1/agent/service/register", { Name: "p", Kind: "connect-proxy", Port: 8182 });
+    const noDestination = await call(target, "PUT", "/v1/agent/service/register", {
+      Name: "p",
+      Kind: "connect-proxy",
+      Port: 8182,
+    });
     expect(noDestination.status).toBe(400);
     expect(noDestination.text).toContain("Proxy.DestinationServiceName must be non-empty for Connect proxy services");
   });
@@ -111,7 +151,13 @@ export function describeConsulContract(start: ContractTargetFactory): void {
     const anonymous = await call(target, "PUT", "/v1/agent/service/register", body, "");
     expect(anonymous.status).toBe(403);
     expect(anonymous.text).toMatch(/Permission denied/);
-    const unknown = await call(target, "PUT", "/v1/agent/service/register", body, "00000000-1111-2222-3333-444444444444");
+    const unknown = await call(
+      target,
+      "PUT",
+      "/v1/agent/service/register",
+      body,
+      "00000000-1111-2222-3333-444444444444",
+    );
     expect(unknown.status).toBe(403);
     expect(unknown.text).toMatch(/ACL not found/);
     expect((await call(target, "PUT", "/v1/agent/service/register", body)).status).toBe(200);
@@ -119,7 +165,11 @@ export function describeConsulContract(start: ContractTargetFactory): void {
     // An anonymous read is not refused: Consul answers with what the anonymous token may see.
     // Without service:read nothing says it was filtered (X-Consul-Results-Filtered-By-ACLs is
     // sent when a token reads a service but not its nodes: see test/real/gateway-acl.test.ts).
-    const lists = [["/v1/agent/services", {}, null], ["/v1/catalog/services", {}, null], ["/v1/health/service/consul", [], null]] as const;
+    const lists = [
+      ["/v1/agent/services", {}, null],
+      ["/v1/catalog/services", {}, null],
+      ["/v1/health/service/consul", [], null],
+    ] as const;
     for (const [path, empty, header] of lists) {
       const filtered = await call(target, "GET", path, undefined, "");
       expect([path, filtered.status, filtered.json, filtered.filtered]).toEqual([path, 200, empty, header]);
@@ -146,7 +196,10 @@ export function describeConsulContract(start: ContractTargetFactory): void {
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(answer.index).toBeGreaterThan(first.index as number);
     expect(answer.json).toMatchObject([
-      { Node: { Node: "n", Address: "127.0.2.9" }, Service: { Kind: "mesh-gateway", TaggedAddresses: { wan: { Address: "127.0.2.10", Port: 8443 } } } },
+      {
+        Node: { Node: "n", Address: "127.0.2.9" },
+        Service: { Kind: "mesh-gateway", TaggedAddresses: { wan: { Address: "127.0.2.10", Port: 8443 } } },
+      },
     ]);
   });
 
@@ -167,11 +220,22 @@ export function describeConsulContract(start: ContractTargetFactory): void {
     expect((await call(target, "GET", `/v1/catalog/services?dc=dc2&filter=${filter}`)).json).toEqual({ gw: [] });
     // Typical services include `consul` itself, which every datacenter's servers register.
     const typical = encodeURIComponent('ServiceKind == ""');
-    expect((await call(target, "GET", `/v1/catalog/services?dc=dc2&filter=${typical}`)).json).toEqual({ api: [], consul: [] });
+    expect((await call(target, "GET", `/v1/catalog/services?dc=dc2&filter=${typical}`)).json).toEqual({
+      api: [],
+      consul: [],
+    });
     // A filter Consul cannot evaluate is an HTTP 500 (not a 400), locally and forwarded.
     for (const dc of ["dc1", "dc2"]) {
-      const refused = await call(target, "GET", `/v1/catalog/services?dc=${dc}&filter=${encodeURIComponent("Kind matches x")}`);
-      expect([dc, refused.status, refused.text]).toEqual([dc, 500, expect.stringContaining("Failed to create boolean expression evaluator")]);
+      const refused = await call(
+        target,
+        "GET",
+        `/v1/catalog/services?dc=${dc}&filter=${encodeURIComponent("Kind matches x")}`,
+      );
+      expect([dc, refused.status, refused.text]).toEqual([
+        dc,
+        500,
+        expect.stringContaining("Failed to create boolean expression evaluator"),
+      ]);
     }
     expect((await catalogRegister(target, "gw", "mesh-gateway", "critical")).status).toBe(200);
     expect((await call(target, "GET", "/v1/health/service/gw?dc=dc2&passing")).json).toEqual([]);
@@ -183,14 +247,28 @@ export function describeConsulContract(start: ContractTargetFactory): void {
 
   it("stores config entries, refusing a proxy-defaults not named global but not an unknown mode", async () => {
     target = await start({ acl: false });
-    expect((await call(target, "PUT", "/v1/config", { Kind: "proxy-defaults", Name: "global", MeshGateway: { Mode: "local" } })).json).toBe(true);
+    expect(
+      (
+        await call(target, "PUT", "/v1/config", {
+          Kind: "proxy-defaults",
+          Name: "global",
+          MeshGateway: { Mode: "local" },
+        })
+      ).json,
+    ).toBe(true);
     const badName = await call(target, "PUT", "/v1/config", { Kind: "proxy-defaults", Name: "other" });
     expect(badName.status).toBe(500);
     expect(badName.text).toContain('invalid name ("other"), only "global" is supported');
     // Consul 1.16 validates no mode: an unknown one is stored as written (validateMesh catches it).
-    const badMode = await call(target, "PUT", "/v1/config", { Kind: "service-defaults", Name: "web", MeshGateway: { Mode: "sideways" } });
+    const badMode = await call(target, "PUT", "/v1/config", {
+      Kind: "service-defaults",
+      Name: "web",
+      MeshGateway: { Mode: "sideways" },
+    });
     expect(badMode.status).toBe(200);
-    expect((await call(target, "GET", "/v1/config/service-defaults/web")).json).toMatchObject({ MeshGateway: { Mode: "sideways" } });
+    expect((await call(target, "GET", "/v1/config/service-defaults/web")).json).toMatchObject({
+      MeshGateway: { Mode: "sideways" },
+    });
     expect((await call(target, "DELETE", "/v1/config/service-defaults/web")).status).toBe(200);
     const entry = await call(target, "GET", "/v1/config/proxy-defaults/global");
     expect(entry.json).toMatchObject({ Kind: "proxy-defaults", Name: "global", MeshGateway: { Mode: "local" } });

@@ -4,7 +4,10 @@ import { ConsulDouble } from "./consul-double";
 /** The contract the double shares with real Consul (test/real/consul-contract.test.ts runs it there). */
 describe("ConsulDouble: the Consul contract", () => {
   describeConsulContract(async ({ acl }) => {
-    const double = await ConsulDouble.start({ federatedDatacenters: ["dc2"], tokens: acl ? ["management-token"] : undefined });
+    const double = await ConsulDouble.start({
+      federatedDatacenters: ["dc2"],
+      tokens: acl ? ["management-token"] : undefined,
+    });
     return { url: double.url, token: acl ? "management-token" : undefined, close: () => double.close() };
   });
 });

@@ -178,7 +178,13 @@ export class ConsulDouble {
    * (after `delayMs`), as a failing or slow Consul would. `status` 0 means "hold for
    * `delayMs`, then answer normally".
    */
-  injectFault(options: { method?: string; pathPrefix: string; status: number; count?: number; delayMs?: number }): void {
+  injectFault(options: {
+    method?: string;
+    pathPrefix: string;
+    status: number;
+    count?: number;
+    delayMs?: number;
+  }): void {
     this.faults.push({
       match: (method, path) => (!options.method || options.method === method) && path.startsWith(options.pathPrefix),
       status: options.status,
@@ -259,7 +265,8 @@ export class ConsulDouble {
     let m: RegExpMatchArray | null;
 
     if (method === "PUT" && path === "/v1/agent/service/register") return this.agentRegister(body, res);
-    if (method === "PUT" && (m = path.match(/^\/v1\/agent\/service\/deregister\/(.+)$/))) return this.agentDeregister(m[1], res);
+    if (method === "PUT" && (m = path.match(/^\/v1\/agent\/service\/deregister\/(.+)$/)))
+      return this.agentDeregister(m[1], res);
     if (method === "GET" && path === "/v1/agent/services") return json(res, this.agentServices());
     if (method === "GET" && (m = path.match(/^\/v1\/agent\/service\/(.+)$/))) {
       const service = this.agentServices()[m[1]];
@@ -267,10 +274,17 @@ export class ConsulDouble {
       return json(res, service);
     }
     if (method === "GET" && path === "/v1/agent/self") {
-      return json(res, { Config: { Datacenter: this.datacenter, NodeName: this.node.name }, Member: { Addr: this.node.address } });
+      return json(res, {
+        Config: { Datacenter: this.datacenter, NodeName: this.node.name },
+        Member: { Addr: this.node.address },
+      });
     }
     if (method === "GET" && path === "/v1/agent/connect/ca/roots") {
-      return json(res, { ActiveRootID: "test-root", TrustDomain: this.trustDomain, Roots: [] }, this.dc(this.datacenter).index);
+      return json(
+        res,
+        { ActiveRootID: "test-root", TrustDomain: this.trustDomain, Roots: [] },
+        this.dc(this.datacenter).index,
+      );
     }
     if (method === "PUT" && path === "/v1/catalog/register") return this.catalogRegister(body, res);
     if (method === "PUT" && path === "/v1/catalog/deregister") return this.catalogDeregister(body, res);
@@ -285,7 +299,8 @@ export class ConsulDouble {
       const filter = compileFilter(query.filter);
       const result: Record<string, string[]> = {};
       for (const entry of dc.services.values()) {
-        if (!filter({ ...entry.service, ServiceKind: entry.service.Kind ?? "", ServiceName: entry.service.Service })) continue;
+        if (!filter({ ...entry.service, ServiceKind: entry.service.Kind ?? "", ServiceName: entry.service.Service }))
+          continue;
         const name = entry.service.Service as string;
         const tags = new Set([...(result[name] ?? []), ...((entry.service.Tags as string[]) ?? [])]);
         result[name] = [...tags].sort();
@@ -300,7 +315,8 @@ export class ConsulDouble {
         .filter((e) =>
           mode === "service"
             ? e.service.Service === name
-            : e.service.Kind === "connect-proxy" && (e.service.Proxy as Record<string, unknown>)?.DestinationServiceName === name,
+            : e.service.Kind === "connect-proxy" &&
+              (e.service.Proxy as Record<string, unknown>)?.DestinationServiceName === name,
         )
         .filter((e) => !passingOnly || e.status === "passing")
         .map((e) => this.healthEntry(dcName, e));
@@ -323,7 +339,11 @@ export class ConsulDouble {
     }
     if (method === "GET" && (m = path.match(/^\/v1\/config\/([^/]+)$/))) {
       const kind = m[1];
-      return json(res, [...dc.configEntries.values()].filter((e) => e.Kind === kind), dc.index);
+      return json(
+        res,
+        [...dc.configEntries.values()].filter((e) => e.Kind === kind),
+        dc.index,
+      );
     }
     throw new HttpError(404, `no handler for ${method} ${path}`);
   }
@@ -334,14 +354,18 @@ export class ConsulDouble {
     if (typeof name !== "string" || name === "") throw new HttpError(400, "Missing service name");
     const kind = (reg.Kind as string) ?? "";
     if (kind === "connect-proxy" && !(reg.Proxy as Record<string, unknown>)?.DestinationServiceName) {
-      throw new HttpError(400, "Validation failed: 1 error occurred:\n\t* Proxy.DestinationServiceName must be non-empty for Connect proxy services\n\n");
+      throw new HttpError(
+        400,
+        "Validation failed: 1 error occurred:\n\t* Proxy.DestinationServiceName must be non-empty for Connect proxy services\n\n",
+      );
     }
     const id = (reg.ID as string) || name;
     const service = this.agentService(id, name, reg);
     // The double runs no checks: a registered service is passing until a test says otherwise.
     this.putService(this.datacenter, this.node.name, service, "passing");
 
-    const sidecar = (reg.Connect as Record<string, unknown> | undefined)?.SidecarService as Record<string, unknown> | undefined;
+    const sidecar = (reg.Connect as Record<string, unknown> | undefined)?.SidecarService as
+      Record<string, unknown> | undefined;
     if (sidecar) {
       const sidecarId = `${id}-sidecar-proxy`;
       const proxy = { ...((sidecar.Proxy as Record<string, unknown>) ?? {}) };
@@ -361,7 +385,11 @@ export class ConsulDouble {
   private agentDeregister(id: string, res: ServerResponse): void {
     const dc = this.dc(this.datacenter);
     const key = `${this.node.name}/${id}`;
-    if (!dc.services.has(key)) throw new HttpError(404, `Unknown service ID "${id}". Ensure that the service ID is passed, not the service name.`);
+    if (!dc.services.has(key))
+      throw new HttpError(
+        404,
+        `Unknown service ID "${id}". Ensure that the service ID is passed, not the service name.`,
+      );
     dc.services.delete(key);
     // Consul removes the sidecar registered with the service as well.
     dc.services.delete(`${this.node.name}/${id}-sidecar-proxy`);
@@ -373,7 +401,8 @@ export class ConsulDouble {
     const reg = asObject(body);
     const dcName = (reg.Datacenter as string) || this.datacenter;
     if (!this.datacenters.has(dcName)) throw new HttpError(500, "No path to datacenter");
-    if (typeof reg.Node !== "string" || typeof reg.Address !== "string") throw new HttpError(400, "Must provide node and address");
+    if (typeof reg.Node !== "string" || typeof reg.Address !== "string")
+      throw new HttpError(400, "Must provide node and address");
     this.upsertNode(dcName, {
       Node: reg.Node,
       Address: reg.Address,
@@ -383,7 +412,8 @@ export class ConsulDouble {
     if (svc) {
       const name = svc.Service as string;
       if (!name) throw new HttpError(400, "Must provide service name with ID");
-      const checks = (reg.Checks as Array<{ Status?: string }> | undefined) ?? (reg.Check ? [reg.Check as { Status?: string }] : []);
+      const checks =
+        (reg.Checks as Array<{ Status?: string }> | undefined) ?? (reg.Check ? [reg.Check as { Status?: string }] : []);
       const status = (checks.find((c) => c.Status && c.Status !== "passing")?.Status as CheckStatus) ?? "passing";
       this.putService(dcName, reg.Node, this.agentService((svc.ID as string) || name, name, svc), status);
     } else {
@@ -409,7 +439,8 @@ export class ConsulDouble {
     const entry = asObject(body);
     const kind = entry.Kind;
     const name = entry.Name;
-    if (typeof kind !== "string" || typeof name !== "string") throw new HttpError(400, "Request decode failed: missing Kind or Name");
+    if (typeof kind !== "string" || typeof name !== "string")
+      throw new HttpError(400, "Request decode failed: missing Kind or Name");
     if (kind === "proxy-defaults" && name !== "global") {
       throw new HttpError(500, `invalid name ("${name}"), only "global" is supported`);
     }
@@ -427,7 +458,9 @@ export class ConsulDouble {
   private agentService(id: string, name: string, reg: Record<string, unknown>): Record<string, unknown> {
     const port = (reg.Port as number) ?? 0;
     const taggedAddresses: Record<string, { Address: string; Port: number }> = {};
-    for (const [key, value] of Object.entries((reg.TaggedAddresses as Record<string, { Address: string; Port: number }>) ?? {})) {
+    for (const [key, value] of Object.entries(
+      (reg.TaggedAddresses as Record<string, { Address: string; Port: number }>) ?? {},
+    )) {
       taggedAddresses[key] = { Address: value.Address, Port: value.Port };
     }
     return {
@@ -452,18 +485,36 @@ export class ConsulDouble {
   private healthEntry(dcName: string, entry: CatalogService): Record<string, unknown> {
     const node = this.dc(dcName).nodes.get(entry.node);
     const status = entry.status === "maintenance" ? "critical" : entry.status;
-    const checkId = entry.status === "maintenance" ? `_service_maintenance:${entry.service.ID}` : `service:${entry.service.ID}`;
+    const checkId =
+      entry.status === "maintenance" ? `_service_maintenance:${entry.service.ID}` : `service:${entry.service.ID}`;
     return {
       Node: { ...node, ID: "", Datacenter: dcName },
       Service: { ...entry.service, Datacenter: dcName },
       Checks: [
-        { Node: entry.node, CheckID: "serfHealth", Name: "Serf Health Status", Status: "passing", ServiceID: "", ServiceName: "" },
-        { Node: entry.node, CheckID: checkId, Name: `Service '${entry.service.Service}' check`, Status: status, ServiceID: entry.service.ID, ServiceName: entry.service.Service },
+        {
+          Node: entry.node,
+          CheckID: "serfHealth",
+          Name: "Serf Health Status",
+          Status: "passing",
+          ServiceID: "",
+          ServiceName: "",
+        },
+        {
+          Node: entry.node,
+          CheckID: checkId,
+          Name: `Service '${entry.service.Service}' check`,
+          Status: status,
+          ServiceID: entry.service.ID,
+          ServiceName: entry.service.Service,
+        },
       ],
     };
   }
 
-  private upsertNode(dcName: string, node: { Node: string; Address: string; TaggedAddresses?: Record<string, string> }): void {
+  private upsertNode(
+    dcName: string,
+    node: { Node: string; Address: string; TaggedAddresses?: Record<string, string> },
+  ): void {
     this.dc(dcName).nodes.set(node.Node, {
       Node: node.Node,
       Address: node.Address,
@@ -474,7 +525,11 @@ export class ConsulDouble {
   }
 
   private putService(dcName: string, node: string, service: Record<string, unknown>, status: CheckStatus): void {
-    this.dc(dcName).services.set(`${node}/${service.ID}`, { node, service: { ...service, Datacenter: dcName }, status });
+    this.dc(dcName).services.set(`${node}/${service.ID}`, {
+      node,
+      service: { ...service, Datacenter: dcName },
+      status,
+    });
     this.bump(dcName);
   }
 
@@ -536,7 +591,11 @@ function compileFilter(filter: string | undefined): (fields: Record<string, unkn
   if (!filter) return () => true;
   const clauses = filter.split(/\s+and\s+/).map((clause) => {
     const m = clause.trim().match(/^([A-Za-z.]+)\s*(==|!=)\s*"([^"]*)"$/);
-    if (!m) throw new HttpError(500, `Failed to create boolean expression evaluator: unsupported filter ${JSON.stringify(clause)}`);
+    if (!m)
+      throw new HttpError(
+        500,
+        `Failed to create boolean expression evaluator: unsupported filter ${JSON.stringify(clause)}`,
+      );
     return { selector: m[1], op: m[2], value: m[3] };
   });
   return (fields) =>
@@ -563,7 +622,8 @@ function tokenOf(req: IncomingMessage): string | undefined {
 }
 
 function asObject(body: unknown): Record<string, unknown> {
-  if (!body || typeof body !== "object" || Array.isArray(body)) throw new HttpError(400, "Request decode failed: expected a JSON object");
+  if (!body || typeof body !== "object" || Array.isArray(body))
+    throw new HttpError(400, "Request decode failed: expected a JSON object");
   return body as Record<string, unknown>;
 }
 
@@ -577,7 +637,11 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 function json(res: ServerResponse, value: unknown, index?: number): void {
-  const headers: Record<string, string> = { "Content-Type": "application/json", "X-Consul-KnownLeader": "true", "X-Consul-LastContact": "0" };
+  const headers: Record<string, string> = {
+    "Content-Type": "application/json",
+    "X-Consul-KnownLeader": "true",
+    "X-Consul-LastContact": "0",
+  };
   if (index !== undefined) headers["X-Consul-Index"] = String(index);
   res.writeHead(200, headers);
   res.end(JSON.stringify(value));

@@ -6,7 +6,16 @@
 import { execFile } from "node:child_process";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { DockerSandbox, PID_LABEL, RUN_LABEL, assertDocker, describeWithDocker, docker, dockerOk, dockerStatus } from "./docker";
+import {
+  DockerSandbox,
+  PID_LABEL,
+  RUN_LABEL,
+  assertDocker,
+  describeWithDocker,
+  docker,
+  dockerOk,
+  dockerStatus,
+} from "./docker";
 
 const run = promisify(execFile);
 const BASE_IMAGE = "consul-mesh/node-base:local";
@@ -33,7 +42,9 @@ describe("dockerStatus", () => {
   });
 
   test("a required Docker that does not answer is an error naming the reason", () => {
-    expect(() => assertDocker({ available: false, required: true, reason: "no socket" })).toThrow(/required.*no socket/);
+    expect(() => assertDocker({ available: false, required: true, reason: "no socket" })).toThrow(
+      /required.*no socket/,
+    );
     expect(() => assertDocker({ available: true, required: true, reason: "" })).not.toThrow();
   });
 });
@@ -53,7 +64,9 @@ describeWithDocker(status)("DockerSandbox against the Docker engine", () => {
 
   beforeAll(async () => {
     assertDocker(status);
-    await run("bash", [path.resolve(__dirname, "..", "..", "scripts", "node-base-image.sh"), BASE_IMAGE], { timeout: 300_000 });
+    await run("bash", [path.resolve(__dirname, "..", "..", "scripts", "node-base-image.sh"), BASE_IMAGE], {
+      timeout: 300_000,
+    });
   }, 300_000);
 
   afterAll(async () => {
@@ -75,10 +88,20 @@ describeWithDocker(status)("DockerSandbox against the Docker engine", () => {
     const s = sandbox();
     await s.network("one");
     await s.network("two");
-    const name = await s.run({ image: BASE_IMAGE, name: "idle", networks: ["one", "two"], aliases: ["idle", "other-name"], user: "node", command: idle });
-    const networks = JSON.parse(await dockerOk(["inspect", "--format", "{{json .NetworkSettings.Networks}}", name])) as Record<string, { Aliases: string[] }>;
+    const name = await s.run({
+      image: BASE_IMAGE,
+      name: "idle",
+      networks: ["one", "two"],
+      aliases: ["idle", "other-name"],
+      user: "node",
+      command: idle,
+    });
+    const networks = JSON.parse(
+      await dockerOk(["inspect", "--format", "{{json .NetworkSettings.Networks}}", name]),
+    ) as Record<string, { Aliases: string[] }>;
     expect(Object.keys(networks).sort()).toEqual([s.nameOf("one"), s.nameOf("two")]);
-    for (const network of Object.values(networks)) expect(network.Aliases).toEqual(expect.arrayContaining(["idle", "other-name"]));
+    for (const network of Object.values(networks))
+      expect(network.Aliases).toEqual(expect.arrayContaining(["idle", "other-name"]));
     const tag = `cmg-docker-test/tag:${s.runId}`;
     await dockerOk(["tag", BASE_IMAGE, tag]);
     s.trackImage(tag);
@@ -96,7 +119,9 @@ describeWithDocker(status)("DockerSandbox against the Docker engine", () => {
     const s = sandbox();
     await s.network("one");
     // Created on "one"; a network that does not exist makes the connect or the start fail.
-    await expect(s.run({ image: BASE_IMAGE, name: "half", networks: ["one", "missing"], command: idle })).rejects.toThrow(/missing/);
+    await expect(
+      s.run({ image: BASE_IMAGE, name: "half", networks: ["one", "missing"], command: idle }),
+    ).rejects.toThrow(/missing/);
     const filter = `label=${RUN_LABEL}=${s.runId}`;
     expect(await byLabel("ps", filter)).toHaveLength(1);
     expect(await s.removeAll()).toEqual([]);

@@ -32,7 +32,11 @@ export function docker(args: string[], options: DockerOptions = {}): Promise<Doc
       { timeout: options.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024, cwd: options.cwd, encoding: "utf8" },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) || (error && code === -1 ? error.message : "") });
+        resolve({
+          code,
+          stdout: String(stdout),
+          stderr: String(stderr) || (error && code === -1 ? error.message : ""),
+        });
       },
     );
   });
@@ -89,7 +93,9 @@ export function describeWithDocker(status: DockerStatus): jest.Describe {
 /** Throws when Docker is required but not available. */
 export function assertDocker(status: DockerStatus): void {
   if (!status.available) {
-    throw new Error(`Docker is required here (CI=true or CONSUL_MESH_DOCKER=required) but does not answer: ${status.reason}`);
+    throw new Error(
+      `Docker is required here (CI=true or CONSUL_MESH_DOCKER=required) but does not answer: ${status.reason}`,
+    );
   }
 }
 
@@ -204,9 +210,16 @@ export class DockerSandbox {
    */
   static async sweepDeadRuns(): Promise<void> {
     const pids = new Set<string>();
-    for (const kind of [["ps", "-a"], ["network", "ls"]]) {
+    for (const kind of [
+      ["ps", "-a"],
+      ["network", "ls"],
+    ]) {
       const result = await docker([...kind, "--filter", `label=${PID_LABEL}`, "--format", `{{.Label "${PID_LABEL}"}}`]);
-      for (const pid of result.stdout.split("\n").map((line) => line.trim()).filter(Boolean)) pids.add(pid);
+      for (const pid of result.stdout
+        .split("\n")
+        .map((line) => line.trim())
+        .filter(Boolean))
+        pids.add(pid);
     }
     for (const pid of pids) {
       if (isAlive(Number(pid))) continue;

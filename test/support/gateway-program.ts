@@ -36,8 +36,24 @@ export async function compileProgram(entry: string): Promise<GatewayProgram> {
   const outDir = await fs.mkdtemp(path.join(os.tmpdir(), "program-"));
   await run(
     process.execPath,
-    [path.join(ROOT, "node_modules/typescript/bin/tsc"), path.join(ROOT, entry), "--outDir", outDir, "--rootDir", ROOT,
-      "--module", "commonjs", "--target", "ES2022", "--esModuleInterop", "--skipLibCheck", "--strict", "--types", "node", "--resolveJsonModule"],
+    [
+      path.join(ROOT, "node_modules/typescript/bin/tsc"),
+      path.join(ROOT, entry),
+      "--outDir",
+      outDir,
+      "--rootDir",
+      ROOT,
+      "--module",
+      "commonjs",
+      "--target",
+      "ES2022",
+      "--esModuleInterop",
+      "--skipLibCheck",
+      "--strict",
+      "--types",
+      "node",
+      "--resolveJsonModule",
+    ],
     { cwd: ROOT },
   );
   return {

@@ -59,7 +59,14 @@ export function largeMesh(size: LargeMeshSize): Mesh {
     const address = `${name(i)}-${dc(i)}`;
     if (isConnectProxy(i)) {
       const fronting = { destinationServiceName: name(i), localServicePort: 8080, ...proxy };
-      return { name: `${name(i)}-proxy`, kind: "connect-proxy", datacenter: dc(i), port: 21000, address, proxy: fronting };
+      return {
+        name: `${name(i)}-proxy`,
+        kind: "connect-proxy",
+        datacenter: dc(i),
+        port: 21000,
+        address,
+        proxy: fronting,
+      };
     }
     const connect = { sidecarService: { port: 21000, proxy } };
     return { name: name(i), datacenter: dc(i), port: 8080, address, connect };

@@ -7,7 +7,15 @@
  * met throw.
  */
 import { eventually } from "./processes";
-import { connectIdentity, connectRequest, gatewayAddresses, gatewayMetric, httpRequest, startOurGateway, type RunningGateway } from "./real-mesh";
+import {
+  connectIdentity,
+  connectRequest,
+  gatewayAddresses,
+  gatewayMetric,
+  httpRequest,
+  startOurGateway,
+  type RunningGateway,
+} from "./real-mesh";
 import type { WebApiMesh } from "./web-api-mesh";
 
 /** One request's outcome, when it started and how long it took. */
@@ -25,7 +33,10 @@ export interface Outcome {
 type Request = () => Promise<{ ok: boolean; body: string }>;
 
 /** Through web's sidecar: the whole mesh path. */
-const throughSidecar = (mesh: WebApiMesh): Request => async () => (await mesh.requests(1))[0];
+const throughSidecar =
+  (mesh: WebApiMesh): Request =>
+  async () =>
+    (await mesh.requests(1))[0];
 
 /** Requests every `everyMs` until stopped (at most `max`), recording each outcome. */
 function traffic(request: Request, everyMs = 200, max = 1000) {
@@ -77,20 +88,36 @@ export async function consulCrash(mesh: WebApiMesh): Promise<ConsulCrashObserved
   const identity = await connectIdentity(mesh.dc1, "web");
   const gateway = mesh.gateways.dc1;
   const lan = gateway.addresses.lan;
-  const load = traffic(() => connectRequest(lan.host, lan.port, mesh.upstreamCluster, `spiffe://${mesh.trustDomain}/ns/default/dc/dc2/svc/api`, identity));
+  const load = traffic(() =>
+    connectRequest(
+      lan.host,
+      lan.port,
+      mesh.upstreamCluster,
+      `spiffe://${mesh.trustDomain}/ns/default/dc/dc2/svc/api`,
+      identity,
+    ),
+  );
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const beforeCrash = [...load.outcomes];
   const crash = mesh.consul.crashAndRestart("dc1", 30_000);
-  await eventually("dc1's gateway to report its source stale", async () => (await gatewayMetric(gateway, "sni_gateway_route_source_stale")) === 1, { timeoutMs: 20_000 });
+  await eventually(
+    "dc1's gateway to report its source stale",
+    async () => (await gatewayMetric(gateway, "sni_gateway_route_source_stale")) === 1,
+    { timeoutMs: 20_000 },
+  );
   const readyz = await fetch(`${gateway.adminUrl}/readyz`);
   const readyzWhileDown = { status: readyz.status, body: await readyz.json() };
   await crash;
   const restarted = Date.now();
   let lastReadyz = "";
-  await eventually("dc1's gateway to be fresh again", async () => {
-    lastReadyz = await (await fetch(`${gateway.adminUrl}/readyz`)).text();
-    return (await gatewayMetric(gateway, "sni_gateway_route_source_stale")) === 0;
-  }, { timeoutMs: 60_000, describe: () => `readyz: ${lastReadyz}\n${gateway.process.tail(3)}` });
+  await eventually(
+    "dc1's gateway to be fresh again",
+    async () => {
+      lastReadyz = await (await fetch(`${gateway.adminUrl}/readyz`)).text();
+      return (await gatewayMetric(gateway, "sni_gateway_route_source_stale")) === 0;
+    },
+    { timeoutMs: 60_000, describe: () => `readyz: ${lastReadyz}\n${gateway.process.tail(3)}` },
+  );
   const recoveredMs = Date.now() - restarted;
   const readyzAfter = (await fetch(`${gateway.adminUrl}/readyz`)).status;
   const outcomes = await load.stop();
@@ -120,23 +147,39 @@ export interface RemoteGatewayKilledObserved {
  * @param mesh the started mesh, in `local` mode; its dc2 gateway is replaced.
  */
 export async function remoteGatewayKilled(mesh: WebApiMesh): Promise<RemoteGatewayKilledObserved> {
-  const second = await startOurGateway(mesh.consul, mesh.program, mesh.dc2, await gatewayAddresses(mesh.dc2), { serviceId: "mesh-gateway-ours-dc2-b" });
+  const second = await startOurGateway(mesh.consul, mesh.program, mesh.dc2, await gatewayAddresses(mesh.dc2), {
+    serviceId: "mesh-gateway-ours-dc2-b",
+  });
   try {
     const wanOf = (g: RunningGateway) => `${g.addresses.wan.host}:${g.addresses.wan.port}`;
     const dc2Gateways = async () => {
-      const routes = (await (await fetch(`${mesh.gateways.dc1.adminUrl}/routes`)).json()) as { gateways: Array<{ datacenter: string; endpoints: Array<{ address: string; port: number }> }> };
-      return (routes.gateways.find((g) => g.datacenter === "dc2")?.endpoints ?? []).map((e) => `${e.address}:${e.port}`).sort();
+      const routes = (await (await fetch(`${mesh.gateways.dc1.adminUrl}/routes`)).json()) as {
+        gateways: Array<{ datacenter: string; endpoints: Array<{ address: string; port: number }> }>;
+      };
+      return (routes.gateways.find((g) => g.datacenter === "dc2")?.endpoints ?? [])
+        .map((e) => `${e.address}:${e.port}`)
+        .sort();
     };
-    await eventually("dc1's gateway to know both dc2 gateways", async () => (await dc2Gateways()).length === 2, { timeoutMs: 30_000 });
+    await eventually("dc1's gateway to know both dc2 gateways", async () => (await dc2Gateways()).length === 2, {
+      timeoutMs: 30_000,
+    });
     const load = traffic(throughSidecar(mesh), 100);
     await new Promise((resolve) => setTimeout(resolve, 500));
     const killed = mesh.gateways.dc2;
     await killed.process.stop("SIGKILL");
     const killedAt = Date.now();
-    await eventually("dc1's gateway to drop the killed gateway once its check fails", async () => !(await dc2Gateways()).includes(wanOf(killed)), { timeoutMs: 30_000 });
+    await eventually(
+      "dc1's gateway to drop the killed gateway once its check fails",
+      async () => !(await dc2Gateways()).includes(wanOf(killed)),
+      { timeoutMs: 30_000 },
+    );
     const droppedMs = Date.now() - killedAt;
     mesh.gateways.dc2 = await mesh.startGateway(mesh.dc2);
-    await eventually("dc1's gateway to use the replacement", async () => (await dc2Gateways()).includes(wanOf(mesh.gateways.dc2)), { timeoutMs: 30_000 });
+    await eventually(
+      "dc1's gateway to use the replacement",
+      async () => (await dc2Gateways()).includes(wanOf(mesh.gateways.dc2)),
+      { timeoutMs: 30_000 },
+    );
     await new Promise((resolve) => setTimeout(resolve, 500));
     const outcomes = await load.stop();
     const failovers = await gatewayMetric(mesh.gateways.dc1, "sni_gateway_upstream_connect_failures_total");
@@ -169,7 +212,9 @@ export interface SigtermObserved {
  * @param count streams in flight. Default: `3`.
  */
 export async function sigtermWithStreams(mesh: WebApiMesh, count = 3): Promise<SigtermObserved> {
-  const inFlight = Array.from({ length: count }, () => httpRequest(mesh.bindHost, mesh.bindPort, 30_000, "/stream?ms=3000"));
+  const inFlight = Array.from({ length: count }, () =>
+    httpRequest(mesh.bindHost, mesh.bindPort, 30_000, "/stream?ms=3000"),
+  );
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const gateway = mesh.gateways.dc1;
   const signalled = Date.now();
@@ -180,7 +225,9 @@ export async function sigtermWithStreams(mesh: WebApiMesh, count = 3): Promise<S
   const [after] = await mesh.requests(1);
   mesh.gateways.dc1 = await mesh.startGateway(mesh.dc1);
   await mesh.awaitEndpoint("local");
-  await eventually("requests through the new dc1 gateway", async () => (await mesh.requests(1))[0].ok, { timeoutMs: 30_000 });
+  await eventually("requests through the new dc1 gateway", async () => (await mesh.requests(1))[0].ok, {
+    timeoutMs: 30_000,
+  });
   const finished = streams.filter((s) => s.ok && s.body.endsWith("api done\n")).length;
   const summary = `${finished}/${count} in-flight streams finished, exit ${exitCode} after ${exitedMs} ms`;
   return { exitCode, exitedMs, streams, acceptedAfterExit: after.ok, summary };
@@ -209,7 +256,15 @@ export async function upstreamDiesMidStream(mesh: WebApiMesh): Promise<UpstreamD
   const result = await stream;
   const closedMs = Date.now() - killedAt;
   for (const gateway of [mesh.gateways.dc1, mesh.gateways.dc2]) {
-    await eventually(`${gateway.name} to hold no connection`, async () => (await gatewayMetric(gateway, "sni_gateway_active_connections")) === 0, { timeoutMs: 10_000 });
+    await eventually(
+      `${gateway.name} to hold no connection`,
+      async () => (await gatewayMetric(gateway, "sni_gateway_active_connections")) === 0,
+      { timeoutMs: 10_000 },
+    );
   }
-  return { result: { ok: result.ok, body: result.body }, closedMs, summary: `the client saw the close ${closedMs} ms later; both gateways then held no connection` };
+  return {
+    result: { ok: result.ok, body: result.body },
+    closedMs,
+    summary: `the client saw the close ${closedMs} ms later; both gateways then held no connection`,
+  };
 }

@@ -23,7 +23,8 @@ process.on("exit", () => {
  */
 export function toolPath(name: string): string {
   const file = path.join(ROOT, ".tools/bin", name);
-  if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run tools\` (the tests against real ${name} never skip)`);
+  if (!existsSync(file))
+    throw new Error(`${file} is missing: run \`npm run tools\` (the tests against real ${name} never skip)`);
   return file;
 }
 
@@ -57,9 +58,18 @@ export class TestProcess {
    * @param args - Its arguments.
    * @param options - `logFile`, the environment (default: this process's) and the working directory.
    */
-  static start(name: string, command: string, args: string[], options: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string }): TestProcess {
+  static start(
+    name: string,
+    command: string,
+    args: string[],
+    options: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string },
+  ): TestProcess {
     const log = createWriteStream(options.logFile, { flags: "a" });
-    const child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, {
+      env: options.env ?? process.env,
+      cwd: options.cwd,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     child.on("error", (error) => log.write(`\n[spawn error] ${error.message}\n`));
@@ -125,10 +135,13 @@ export async function eventually<T>(
       if (value !== undefined && value !== false) return value as T;
     } catch (error) {
       last = error instanceof Error ? error.message : String(error);
-      if (error instanceof GiveUp) throw new Error(`gave up waiting for ${what}: ${last}${options.describe ? `\n${options.describe()}` : ""}`);
+      if (error instanceof GiveUp)
+        throw new Error(`gave up waiting for ${what}: ${last}${options.describe ? `\n${options.describe()}` : ""}`);
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last})` : ""}${options.describe ? `\n${options.describe()}` : ""}`);
+      throw new Error(
+        `timed out waiting for ${what}${last ? ` (last error: ${last})` : ""}${options.describe ? `\n${options.describe()}` : ""}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 250));
   }

@@ -198,7 +198,9 @@ export async function setupMocks(options: MockOptions = {}): Promise<MockHarness
       custom: req.getCustom(),
       inputs: unwrapSecrets(rawInputs),
       rawInputs,
-      secretInputs: Object.keys(rawInputs).filter((k) => containsSecret(rawInputs[k])).sort(),
+      secretInputs: Object.keys(rawInputs)
+        .filter((k) => containsSecret(rawInputs[k]))
+        .sort(),
       parent: req.getParent(),
       options: {
         dependencies: [...req.getDependenciesList()].sort(),

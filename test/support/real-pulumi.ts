@@ -58,7 +58,11 @@ export class PulumiSandbox {
         workDir: path.join(this.dir, "work"),
         pulumiCommand: this.command,
         envVars: this.env,
-        projectSettings: { name: project, runtime: "nodejs", backend: { url: `file://${path.join(this.dir, "state")}` } },
+        projectSettings: {
+          name: project,
+          runtime: "nodejs",
+          backend: { url: `file://${path.join(this.dir, "state")}` },
+        },
       },
     );
   }

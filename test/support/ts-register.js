@@ -7,7 +7,11 @@ const { compilerOptions } = require("../../tsconfig.json");
 require.extensions[".ts"] = (module, filename) => {
   const { outputText } = ts.transpileModule(fs.readFileSync(filename, "utf8"), {
     fileName: filename,
-    compilerOptions: { ...ts.convertCompilerOptionsFromJson(compilerOptions, ".").options, sourceMap: false, inlineSourceMap: true },
+    compilerOptions: {
+      ...ts.convertCompilerOptionsFromJson(compilerOptions, ".").options,
+      sourceMap: false,
+      inlineSourceMap: true,
+    },
   });
   module._compile(outputText, filename);
 };

@@ -85,7 +85,15 @@ export class WebApiMesh {
           port: this.ports.webSidecar,
           proxy: {
             ...instanceMode,
-            upstreams: [{ destinationName: "api", datacenter: "dc2", localBindAddress: this.bindHost, localBindPort: this.bindPort, ...upstreamMode }],
+            upstreams: [
+              {
+                destinationName: "api",
+                datacenter: "dc2",
+                localBindAddress: this.bindHost,
+                localBindPort: this.bindPort,
+                ...upstreamMode,
+              },
+            ],
           },
         },
       },
@@ -99,19 +107,31 @@ export class WebApiMesh {
     this.dc1 = this.consul.dc("dc1");
     this.dc2 = this.consul.dc("dc2");
     this.trustDomain = await this.consul.trustDomain();
-    this.gatewayToken = this.options.gatewayToken ? await this.options.gatewayToken(this.consul) : this.consul.managementToken;
+    this.gatewayToken = this.options.gatewayToken
+      ? await this.options.gatewayToken(this.consul)
+      : this.consul.managementToken;
     this.bindHost = this.dc1.host.replace(/\.1$/, ".2");
     [this.bindPort] = await freePorts(this.bindHost, 1);
     [this.ports.webSidecar] = await freePorts(this.dc1.host, 1);
     [this.ports.apiSidecar] = await freePorts(this.dc2.host, 1);
     this.web = await startTinyApp("web", this.dc1);
     this.api = await startTinyApp("api", this.dc2);
-    const api: MeshService = { name: "api", datacenter: "dc2", address: this.dc2.host, port: this.api.port, connect: { sidecarService: { port: this.ports.apiSidecar } } };
+    const api: MeshService = {
+      name: "api",
+      datacenter: "dc2",
+      address: this.dc2.host,
+      port: this.api.port,
+      connect: { sidecarService: { port: this.ports.apiSidecar } },
+    };
     await registerService(this.agent(this.dc2), toServiceRegistration(api));
     await registerService(this.agent(this.dc1), toServiceRegistration(this.webService()));
     if (this.options.acl) {
       // With ACLs on and default_policy deny, intentions deny by default too.
-      const allow = await this.dc1.api("PUT", "/v1/config", { Kind: "service-intentions", Name: "api", Sources: [{ Name: "web", Action: "allow" }] });
+      const allow = await this.dc1.api("PUT", "/v1/config", {
+        Kind: "service-intentions",
+        Name: "api",
+        Sources: [{ Name: "web", Action: "allow" }],
+      });
       if (allow.status !== 200) throw new Error(`allow intention: ${allow.status} ${allow.text}`);
     }
     for (const dc of [this.dc1, this.dc2]) this.gateways[dc.name] = await this.startGateway(dc);
@@ -123,10 +143,19 @@ export class WebApiMesh {
     // Our gateways then hold the whole picture: dc1's the other datacenter's gateway (with ACLs,
     // once the token has replicated there), dc2's api.
     for (const gateway of Object.values(this.gateways).filter((g) => g.kind === "ours")) {
-      await eventually(`${gateway.name} to route the whole mesh`, async () => {
-        const routes = (await (await fetch(`${gateway.adminUrl}/routes`)).json()) as { services: Array<{ name: string }>; gateways: Array<{ datacenter: string }> };
-        return gateway.datacenter === "dc1" ? routes.gateways.some((g) => g.datacenter === "dc2") : routes.services.some((s) => s.name === "api");
-      }, { timeoutMs: 60_000, describe: () => gateway.process.tail(10) });
+      await eventually(
+        `${gateway.name} to route the whole mesh`,
+        async () => {
+          const routes = (await (await fetch(`${gateway.adminUrl}/routes`)).json()) as {
+            services: Array<{ name: string }>;
+            gateways: Array<{ datacenter: string }>;
+          };
+          return gateway.datacenter === "dc1"
+            ? routes.gateways.some((g) => g.datacenter === "dc2")
+            : routes.services.some((s) => s.name === "api");
+        },
+        { timeoutMs: 60_000, describe: () => gateway.process.tail(10) },
+      );
     }
   }
 
@@ -140,7 +169,11 @@ export class WebApiMesh {
 
   /** Waits until `path` lists at least one healthy instance. */
   async awaitHealthy(dc: RealDatacenter, path: string): Promise<void> {
-    await eventually(`${path} in ${dc.name} to be healthy`, async () => ((await dc.api("GET", path)).json as unknown[]).length > 0, { timeoutMs: 30_000 });
+    await eventually(
+      `${path} in ${dc.name} to be healthy`,
+      async () => ((await dc.api("GET", path)).json as unknown[]).length > 0,
+      { timeoutMs: 30_000 },
+    );
   }
 
   /** Stops everything it started. */
@@ -155,11 +188,20 @@ export class WebApiMesh {
   /** Sets `mode` at `level` (and nowhere else); no level sets none. */
   async setMode(level: Level | undefined, mode?: EffectiveMode): Promise<void> {
     await registerService(this.agent(this.dc1), toServiceRegistration(this.webService(level, mode)));
-    const proxyDefaults = toConfigEntry({ kind: "proxy-defaults", name: "global", meshGateway: { mode: level === "proxy-defaults" ? mode : "" } });
-    const serviceDefaults = toConfigEntry({ kind: "service-defaults", name: "web", meshGateway: { mode: level === "service-defaults" ? mode : "" } });
+    const proxyDefaults = toConfigEntry({
+      kind: "proxy-defaults",
+      name: "global",
+      meshGateway: { mode: level === "proxy-defaults" ? mode : "" },
+    });
+    const serviceDefaults = toConfigEntry({
+      kind: "service-defaults",
+      name: "web",
+      meshGateway: { mode: level === "service-defaults" ? mode : "" },
+    });
     for (const entry of [proxyDefaults, serviceDefaults]) {
       const answer = await this.dc1.api("PUT", "/v1/config", entry);
-      if (answer.status !== 200) throw new Error(`PUT /v1/config ${JSON.stringify(entry)}: ${answer.status} ${answer.text}`);
+      if (answer.status !== 200)
+        throw new Error(`PUT /v1/config ${JSON.stringify(entry)}: ${answer.status} ${answer.text}`);
     }
   }
 
@@ -174,10 +216,14 @@ export class WebApiMesh {
   async awaitEndpoint(mode: EffectiveMode): Promise<number> {
     const started = Date.now();
     const want = this.expectedEndpoint(mode);
-    await eventually(`web's sidecar to dial ${want} (${mode})`, async () => {
-      const endpoints = await envoyClusterEndpoints(this.webSidecar, this.upstreamCluster);
-      return endpoints.length === 1 && endpoints[0] === want;
-    }, { timeoutMs: 30_000, describe: () => this.consul.logs(5) });
+    await eventually(
+      `web's sidecar to dial ${want} (${mode})`,
+      async () => {
+        const endpoints = await envoyClusterEndpoints(this.webSidecar, this.upstreamCluster);
+        return endpoints.length === 1 && endpoints[0] === want;
+      },
+      { timeoutMs: 30_000, describe: () => this.consul.logs(5) },
+    );
     return Date.now() - started;
   }
 

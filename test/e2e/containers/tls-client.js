@@ -23,7 +23,10 @@ function finish(result) {
   process.exit(0);
 }
 
-const timer = setTimeout(() => finish({ ok: false, stage, error: `timeout after ${TIMEOUT_MS + Number(holdMs) * messages.length} ms` }), TIMEOUT_MS + Number(holdMs) * messages.length);
+const timer = setTimeout(
+  () => finish({ ok: false, stage, error: `timeout after ${TIMEOUT_MS + Number(holdMs) * messages.length} ms` }),
+  TIMEOUT_MS + Number(holdMs) * messages.length,
+);
 timer.unref();
 
 // Names are resolved with c-ares (bounded: one try, 2 s) rather than getaddrinfo, whose
@@ -32,12 +35,23 @@ const resolver = new dns.Resolver({ timeout: 2000, tries: 1 });
 function lookup(hostname, options, callback) {
   resolver.resolve4(hostname, (error, addresses) => {
     if (error) return callback(error);
-    if (options && options.all) return callback(null, addresses.map((address) => ({ address, family: 4 })));
+    if (options && options.all)
+      return callback(
+        null,
+        addresses.map((address) => ({ address, family: 4 })),
+      );
     callback(null, addresses[0], 4);
   });
 }
 
-const socket = tls.connect({ host, port: Number(port), servername, ca: fs.readFileSync(caFile), minVersion: "TLSv1.2", lookup });
+const socket = tls.connect({
+  host,
+  port: Number(port),
+  servername,
+  ca: fs.readFileSync(caFile),
+  minVersion: "TLSv1.2",
+  lookup,
+});
 socket.once("connect", () => (stage = "tls"));
 socket.setEncoding("utf8");
 const replies = [];

@@ -10,7 +10,11 @@ export function invalidMeshProgram(): () => Promise<void> {
   return async () => {
     const mesh = defaultMesh();
     mesh.gateways = mesh.gateways?.filter((g) => g.datacenter === "dc1");
-    mesh.services?.[0].connect?.sidecarService.proxy?.upstreams?.push({ destinationName: "cache", datacenter: "dc2", localBindPort: 10000 });
+    mesh.services?.[0].connect?.sidecarService.proxy?.upstreams?.push({
+      destinationName: "cache",
+      datacenter: "dc2",
+      localBindPort: 10000,
+    });
     new ConsulMesh("mesh", mesh);
   };
 }
