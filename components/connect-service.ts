@@ -40,7 +40,9 @@ export class ConnectService extends pulumi.ComponentResource {
     if (args.datacenter && args.service && args.datacenter.name !== args.service.datacenter) {
       problems.push({
         path: "args.service.datacenter",
-        message: `${JSON.stringify(args.service.datacenter)} does not match the datacenter given (${JSON.stringify(args.datacenter.name)})`,
+        message:
+          `${JSON.stringify(args.service.datacenter)} does not match the ` +
+          `datacenter given (${JSON.stringify(args.datacenter.name)})`,
       });
     }
     if (!args.datacenter && args.agentAddress === undefined) {

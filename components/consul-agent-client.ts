@@ -48,7 +48,8 @@ export class ConsulApiError extends Error {
     /** Response body (Consul's error text) or the transport error's message. */
     readonly body: string,
   ) {
-    const message = `Consul ${method} ${path} failed${status ? ` with HTTP ${status}` : ""}: ${body.trim() || "(empty body)"}`;
+    const message =
+      `Consul ${method} ${path} ` + `failed${status ? ` with HTTP ${status}` : ""}: ${body.trim() || "(empty body)"}`;
     super(message);
     this.message = message;
     this.name = "ConsulApiError";
@@ -188,9 +189,15 @@ export interface AgentServiceRegistrationState {
   retryForMs?: number;
 }
 
-/** The default retry budget; a module-local name, since TypeScript reads an exported `const` through `exports` (which would capture this module). */
+/**
+ * The default retry budget; a module-local name, since TypeScript reads an exported `const` through `exports`
+ * (which would capture this module).
+ */
 const AGENT_RETRY_MS = 60_000;
-/** How long agent calls are retried by default: servers just created may still be electing a leader, joining the WAN or replicating tokens. */
+/**
+ * How long agent calls are retried by default: servers just created may still be electing a leader, joining
+ * the WAN or replicating tokens.
+ */
 export const DEFAULT_AGENT_RETRY_MS = AGENT_RETRY_MS;
 
 /**

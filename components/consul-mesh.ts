@@ -44,13 +44,19 @@ import { WanFederation } from "./wan-federation";
 
 /** Arguments of {@link ConsulMesh}: the mesh model (plain), and how to deploy it on Docker. */
 export interface ConsulMeshArgs extends Mesh {
-  /** Image of the gateways (e.g. `GatewayImage.imageName`). Default: `"consul-mesh/sni-gateway:latest"` (`DEFAULT_GATEWAY_IMAGE_NAME`, what `GatewayImage` builds). */
+  /**
+   * Image of the gateways (e.g. `GatewayImage.imageName`). Default: `"consul-mesh/sni-gateway:latest"`
+   * (`DEFAULT_GATEWAY_IMAGE_NAME`, what `GatewayImage` builds).
+   */
   gatewayImage?: pulumi.Input<string>;
   /** Consul image of the servers. Default: `CONSUL_IMAGE` (`hashicorp/consul`, pinned). */
   consulImage?: pulumi.Input<string>;
   /** Pull the Consul image. Default: `true`. */
   pullConsulImage?: boolean;
-  /** Where gateways get their routes: the datacenter's Consul agent, or a file rendered from this mesh. Default: `"consul"`. */
+  /**
+   * Where gateways get their routes: the datacenter's Consul agent, or a file rendered from this mesh.
+   * Default: `"consul"`.
+   */
   routeSource?: "consul" | "file";
   /** Prefix of Docker object names, unique per Docker host. Default: `"consul-mesh"`. */
   resourcePrefix?: string;
@@ -60,7 +66,10 @@ export interface ConsulMeshArgs extends Mesh {
   lanSubnets?: Record<string, string>;
   /** Host port of each datacenter's HTTP API, by datacenter name. Default: `8500 + i` for the i-th datacenter. */
   httpHostPorts?: Record<string, number>;
-  /** ACL initial management token shared by the datacenters that enable ACLs. Default: a UUID generated once, kept secret. */
+  /**
+   * ACL initial management token shared by the datacenters that enable ACLs. Default: a UUID generated once,
+   * kept secret.
+   */
   initialManagementToken?: pulumi.Input<string>;
 }
 
@@ -96,7 +105,9 @@ function optionProblems(args: ConsulMeshArgs, names: string[]): MeshProblem[] {
         if (item?.[field] !== undefined)
           problems.push({
             path: `${at}[${i}].${field}`,
-            message: `ConsulMesh runs one instance, registered under its name through the datacenter's agent: remove ${field}`,
+            message:
+              `ConsulMesh runs one instance, registered under its ` +
+              `name through the datacenter's agent: remove ${field}`,
           });
       }
     });
@@ -132,7 +143,9 @@ function optionProblems(args: ConsulMeshArgs, names: string[]): MeshProblem[] {
   ) {
     problems.push({
       path: "trustDomain",
-      message: `${JSON.stringify(args.trustDomain)} is not "<uuid>.consul": routes files name the trust domain, so the servers must be pinned to it (connect.ca_config.cluster_id)`,
+      message:
+        `${JSON.stringify(args.trustDomain)} is not "<uuid>.consul": routes files name the ` +
+        `trust domain, so the servers must be pinned to it (connect.ca_config.cluster_id)`,
     });
   }
   return problems;

@@ -33,13 +33,19 @@ export interface WanAttachment {
 
 /** Arguments of {@link Datacenter}. */
 export interface DatacenterArgs {
-  /** The datacenter: name, primary datacenter, Connect, gRPC, servers, ACLs (plain: it decides how many containers exist). */
+  /**
+   * The datacenter: name, primary datacenter, Connect, gRPC, servers, ACLs (plain: it decides how many
+   * containers exist).
+   */
   datacenter: DatacenterSpec;
   /** The mesh's primary datacenter. Default: `datacenter.primaryDatacenter`, else the datacenter itself. */
   primaryDatacenter?: string;
   /** Consul image of the servers. Default: {@link CONSUL_IMAGE}. */
   image?: pulumi.Input<string>;
-  /** Pull the image with a `docker.RemoteImage` (kept locally on delete). Default: `true`; `false` uses a local image as is. */
+  /**
+   * Pull the image with a `docker.RemoteImage` (kept locally on delete). Default: `true`; `false` uses a
+   * local image as is.
+   */
   pullImage?: boolean;
   /** Prefix of Docker network and container names, unique per Docker host. Default: `"consul-mesh"`. */
   resourcePrefix?: string;
@@ -128,7 +134,9 @@ export class Datacenter extends pulumi.ComponentResource {
     if (spec.acl?.enabled === true && spec.name !== primary && args.initialManagementToken === undefined) {
       problems.push({
         path: "initialManagementToken",
-        message: `datacenter ${JSON.stringify(spec.name)} is a secondary of ${JSON.stringify(primary)} with ACLs: give the primary datacenter's initial management token (tokens are created in the primary and replicated)`,
+        message:
+          `datacenter ${JSON.stringify(spec.name)} is a secondary of ${JSON.stringify(primary)} with ACLs: give ` +
+          `the primary datacenter's initial management token (tokens are created in the primary and replicated)`,
       });
     }
     if (primary !== spec.name && !/^[A-Za-z0-9_-]+$/.test(primary)) {
@@ -141,7 +149,9 @@ export class Datacenter extends pulumi.ComponentResource {
     if (args.trustDomain !== undefined && clusterId === undefined) {
       problems.push({
         path: "trustDomain",
-        message: `${JSON.stringify(args.trustDomain)} is not "<uuid>.consul" in lower case, so Consul cannot be made to use it`,
+        message:
+          `${JSON.stringify(args.trustDomain)} is not "<uuid>.consul" ` +
+          `in lower case, so Consul cannot be made to use it`,
       });
     }
     throwIfProblems(problems, `Datacenter ${JSON.stringify(name)} arguments`);

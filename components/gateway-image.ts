@@ -129,7 +129,9 @@ export function gatewayImageProblems(args: GatewayImageArgs, field = "args"): Me
   if (!fs.existsSync(context) || !fs.statSync(context).isDirectory()) {
     problems.push({
       path: `${field}.context`,
-      message: `build context ${context} does not exist: run \`npm run build && bash scripts/gateway-image-context.sh ${context}\``,
+      message:
+        `build context ${context} does not exist: run \`npm run ` +
+        `build && bash scripts/gateway-image-context.sh ${context}\``,
     });
   } else {
     const dockerfile = path.resolve(context, args.dockerfile ?? "Dockerfile");

@@ -62,11 +62,17 @@ export interface MeshGatewayArgs {
   slot?: number;
   /** The LAN address other services dial (`TaggedAddresses.lan`). Default: the container's LAN IP. */
   lanAddress?: string;
-  /** The WAN address other datacenters dial (`TaggedAddresses.wan`). Default: the container's WAN IP, else the LAN address. */
+  /**
+   * The WAN address other datacenters dial (`TaggedAddresses.wan`). Default: the container's WAN IP, else the
+   * LAN address.
+   */
   wanAddress?: string;
   /** Network aliases of the containers on the LAN and WAN. Default: `["<serviceName>-<datacenter>"]`. */
   aliases?: string[];
-  /** Opaque `Proxy.Config` of the registration (`--proxy-config` in Consul mode; the component registers it in file mode). Default: `{}`. */
+  /**
+   * Opaque `Proxy.Config` of the registration (`--proxy-config` in Consul mode; the component registers it in
+   * file mode). Default: `{}`.
+   */
   proxyConfig?: Record<string, unknown>;
   /**
    * Trust domain of the mesh (`--trust-domain`). Default: not passed — in Consul mode the
@@ -138,7 +144,9 @@ export class MeshGateway extends pulumi.ComponentResource {
     if (routes.source !== "consul" && routes.source !== "file") {
       problems.push({
         path: "args.routes.source",
-        message: `${JSON.stringify((routes as { source: unknown }).source)} is not a route source: use "consul" or "file"`,
+        message:
+          `${JSON.stringify((routes as { source: unknown }).source)} ` +
+          `is not a route source: use "consul" or "file"`,
       });
     }
     for (const [field, value] of [
@@ -163,7 +171,8 @@ export class MeshGateway extends pulumi.ComponentResource {
         `${name}-policy`,
         {
           name: `${dc}-${serviceName}`,
-          description: `mesh gateway ${serviceName} in ${dc}: service:write on itself, service:read and node:read on all`,
+          description:
+            `mesh gateway ${serviceName} in ${dc}: service:write ` + `on itself, service:read and node:read on all`,
           rules: gatewayAclRules(serviceName),
         },
         { parent: this, provider: aclProvider },

@@ -74,7 +74,9 @@ export class WanFederation extends pulumi.ComponentResource {
       if (first !== undefined) {
         problems.push({
           path: `datacenters[${i}].name`,
-          message: `datacenter name ${JSON.stringify(dc.name)} is already used by datacenters[${first}]: each datacenter needs a unique name`,
+          message:
+            `datacenter name ${JSON.stringify(dc.name)} is already used by ` +
+            `datacenters[${first}]: each datacenter needs a unique name`,
         });
       } else {
         seen.set(dc.name, i);
@@ -83,7 +85,9 @@ export class WanFederation extends pulumi.ComponentResource {
       if (dcPrimary !== primary) {
         problems.push({
           path: `datacenters[${i}].primaryDatacenter`,
-          message: `primary datacenter ${JSON.stringify(dcPrimary)} differs from the federation's ${JSON.stringify(primary)}: every datacenter must name the same primary datacenter`,
+          message:
+            `primary datacenter ${JSON.stringify(dcPrimary)} differs from the federation's ` +
+            `${JSON.stringify(primary)}: every datacenter must name the same primary datacenter`,
         });
       }
       const servers = dc.servers ?? 1;

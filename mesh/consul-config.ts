@@ -95,7 +95,8 @@ function agentSettings(
       out.problem(
         doc.origin,
         "datacenter",
-        `datacenter "${String(config.Datacenter)}" differs from "${spec.name}" in ${origin}: one directory is one agent`,
+        `datacenter "${String(config.Datacenter)}" differs from ` +
+          `"${spec.name}" in ${origin}: one directory is one agent`,
       );
       continue;
     }
@@ -201,7 +202,8 @@ function addService(raw: unknown, field: string, origin: string, placement: Plac
       out.problem(
         origin,
         `${field}.proxy.upstreams[${k}]`,
-        `upstream "${String(upstream.DestinationName)}" is a prepared query: its datacenter is chosen at query time, so no path can be planned; it is left out`,
+        `upstream "${String(upstream.DestinationName)}" is a prepared query: its ` +
+          `datacenter is chosen at query time, so no path can be planned; it is left out`,
       );
     }
   });

@@ -58,7 +58,9 @@ export function mergeFragments(fragments: MeshFragment[]): MergedMesh {
         problems.push({
           origin: from.mesh ?? "?",
           field,
-          message: `${field} "${value}" differs from "${mesh[field]}" (${origins.mesh}): the sources describe different meshes`,
+          message:
+            `${field} "${value}" differs from "${mesh[field]}" ` +
+            `(${origins.mesh}): the sources describe different meshes`,
         });
       }
     }
@@ -73,7 +75,9 @@ export function mergeFragments(fragments: MeshFragment[]): MergedMesh {
         problems.push({
           origin: from.datacenters[i],
           field: key,
-          message: `datacenter "${dc.name}": ${key} ${JSON.stringify(dc[key])} differs from ${JSON.stringify(mesh.datacenters[at][key])} (${origins.datacenters[at]})`,
+          message:
+            `datacenter "${dc.name}": ${key} ${JSON.stringify(dc[key])} differs from ` +
+            `${JSON.stringify(mesh.datacenters[at][key])} (${origins.datacenters[at]})`,
         });
       }
       mesh.datacenters[at] = { ...definedFields(dc), ...definedFields(mesh.datacenters[at]) };

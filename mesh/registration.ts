@@ -187,7 +187,8 @@ function nonDefault(value: string | undefined, fallback: string): string | undef
  * are omitted, a mode of `""` (not set) omits its `MeshGateway`, and a `MeshService`'s
  * `namespace`/`partition` appear as `Namespace`/`Partition` only when not `"default"`
  * (its `datacenter` decides which agent to call and is not part of the body). Opaque
- * `config` objects are passed through unchanged. Pure; never throws on input of the declared type (check untyped input with `validateMesh` first).
+ * `config` objects are passed through unchanged. Pure; never throws on input of the declared type (check untyped
+ * input with `validateMesh` first).
  * @param def - The service definition (a `MeshService` is accepted).
  */
 export function toServiceRegistration(def: RegistrableService): ServiceRegistrationJson {

@@ -69,7 +69,10 @@ export interface ServiceDefinition {
   name: string;
   /** Instance ID (`id`). Default: the name. */
   id?: string;
-  /** Service kind: `"connect-proxy"` for a standalone proxy, `"mesh-gateway"` for a gateway. Default: a typical service. */
+  /**
+   * Service kind: `"connect-proxy"` for a standalone proxy, `"mesh-gateway"` for a gateway. Default: a
+   * typical service.
+   */
   kind?: "connect-proxy" | "mesh-gateway";
   /** Port the service (or the proxy) listens on, 1–65535. */
   port: number;
@@ -140,7 +143,10 @@ export interface AddressPort {
 export interface DatacenterSpec {
   /** Datacenter name (`datacenter`): unique in the mesh, lower case letters, digits, `-` and `_`. */
   name: string;
-  /** The authority for Connect certificates (`primary_datacenter`); every datacenter must name the same one. Default: the mesh's `primaryDatacenter`. */
+  /**
+   * The authority for Connect certificates (`primary_datacenter`); every datacenter must name the same one.
+   * Default: the mesh's `primaryDatacenter`.
+   */
   primaryDatacenter?: string;
   /** Connect (`connect { enabled }`). Default: `true`. */
   connect?: { enabled?: boolean };
@@ -176,7 +182,10 @@ export interface MeshGatewaySpec {
   port?: number;
   /** Default address of the gateway (`Address`). */
   address?: string;
-  /** LAN and WAN addresses (`TaggedAddresses`); the WAN address is what other datacenters dial. Default: `address` and `port`. */
+  /**
+   * LAN and WAN addresses (`TaggedAddresses`); the WAN address is what other datacenters dial. Default:
+   * `address` and `port`.
+   */
   taggedAddresses?: { lan?: AddressPort; wan?: AddressPort };
   /** Opaque gateway configuration (`Proxy.Config`), passed through. Default: `{}`. */
   proxyConfig?: Record<string, unknown>;
@@ -192,7 +201,10 @@ export interface MeshGatewaySpec {
 export interface Mesh {
   /** The Connect trust domain, `<cluster-id>.consul`. Default: {@link DEFAULT_TRUST_DOMAIN}. */
   trustDomain?: string;
-  /** The primary datacenter shared by every datacenter. Default: the first datacenter's `primaryDatacenter`, else its name. */
+  /**
+   * The primary datacenter shared by every datacenter. Default: the first datacenter's `primaryDatacenter`,
+   * else its name.
+   */
   primaryDatacenter?: string;
   /** The datacenters, at least one. */
   datacenters: DatacenterSpec[];

@@ -5,190 +5,16 @@
  */
 import { DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "./defaults";
 import { decideMeshGatewayMode, isMode } from "./mode";
-import { isPort } from "./port";
-import { meshProxies, primaryDatacenterOf, serviceDefaultsByName, type MeshProxy } from "./mesh-proxies";
+import { meshProxies, serviceDefaultsByName, type MeshProxy } from "./mesh-proxies";
+import { Collector } from "./problem-collector";
+import { checkConfigEntries, checkDatacenters, checkGateways } from "./validate-infrastructure";
 import { MeshValidationError, type MeshProblem } from "./errors";
-import { isSniLabel } from "./sni";
 import { isObject } from "./guards";
-import type { Mesh, MeshGatewayConfig, MeshService, Mode, ServiceDefaultsEntry } from "./types";
+import type { Mesh, MeshService, Mode, ServiceDefaultsEntry } from "./types";
 
 /** Key of a service in the catalog of one datacenter. */
 function catalogKey(datacenter: string, partition: string, namespace: string, name: string): string {
   return `${datacenter}\u0000${partition}\u0000${namespace}\u0000${name}`;
-}
-
-class Collector {
-  readonly problems: MeshProblem[] = [];
-  add(path: string, message: string): void {
-    this.problems.push({ path, message });
-  }
-  label(path: string, value: unknown, what: string): boolean {
-    if (isSniLabel(value)) return true;
-    this.add(
-      path,
-      `invalid ${what} ${JSON.stringify(value)}: use 1–63 lower case letters, digits, "-" or "_", starting and ending with a letter or digit (it appears in SNI names)`,
-    );
-    return false;
-  }
-  port(path: string, value: unknown, what: string): void {
-    if (!isPort(value))
-      this.add(path, `${what} ${JSON.stringify(value)} is out of range: use an integer from 1 to 65535`);
-  }
-  mode(path: string, value: unknown): boolean {
-    if (value === undefined || isMode(value)) return true;
-    this.add(path, `invalid mesh gateway mode ${JSON.stringify(value)}: use "local", "remote", "none" or "" (not set)`);
-    return false;
-  }
-  /** A `meshGateway` block at `path`: missing or `null` (not set), else an object with a valid `mode`. */
-  meshGateway(path: string, value: unknown): boolean {
-    if (value === undefined || value === null) return true;
-    if (!isObject(value)) {
-      this.add(path, `meshGateway ${JSON.stringify(value)} must be an object such as { mode: "local" }`);
-      return false;
-    }
-    return this.mode(`${path}.mode`, (value as MeshGatewayConfig).mode);
-  }
-  /** A block at `path` that must be an object when set. */
-  object(path: string, value: unknown, example: string): boolean {
-    if (value === undefined || isObject(value)) return true;
-    this.add(path, `${JSON.stringify(value) ?? String(value)} must be an object such as ${example}`);
-    return false;
-  }
-}
-
-function checkDatacenters(mesh: Mesh, c: Collector): void {
-  const dcs = mesh.datacenters ?? [];
-  if (!Array.isArray(mesh.datacenters) || dcs.length === 0) {
-    c.add("datacenters", "declare at least one datacenter");
-    return;
-  }
-  const primary = primaryDatacenterOf(mesh);
-  const names = new Set(dcs.map((dc) => dc.name));
-  if (primary !== undefined && !names.has(primary)) {
-    // The mesh's primary, else the first datacenter's own (see primaryDatacenterOf).
-    const field = mesh.primaryDatacenter ? "primaryDatacenter" : "datacenters[0].primaryDatacenter";
-    c.add(
-      field,
-      `primary datacenter ${JSON.stringify(primary)} is not one of the declared datacenters: name one of ${[...names].map((n) => JSON.stringify(n)).join(", ")}`,
-    );
-  }
-  if (mesh.trustDomain !== undefined) {
-    const labels = typeof mesh.trustDomain === "string" ? mesh.trustDomain.split(".") : [];
-    if (labels.length < 2 || !labels.every((l) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(l))) {
-      c.add(
-        "trustDomain",
-        `invalid trust domain ${JSON.stringify(mesh.trustDomain)}: expected "<cluster-id>.consul" in lower case`,
-      );
-    }
-  }
-  const seen = new Map<string, number>();
-  const defaultsSetMode =
-    !!mesh.proxyDefaults?.meshGateway?.mode || (mesh.serviceDefaults ?? []).some((entry) => !!entry.meshGateway?.mode);
-  dcs.forEach((dc, i) => {
-    const at = `datacenters[${i}]`;
-    c.label(`${at}.name`, dc.name, "datacenter name");
-    const first = seen.get(dc.name);
-    if (first !== undefined) {
-      c.add(
-        `${at}.name`,
-        `datacenter name ${JSON.stringify(dc.name)} is already used by datacenters[${first}]: each datacenter needs a unique name`,
-      );
-    } else {
-      seen.set(dc.name, i);
-    }
-    const dcPrimary = dc.primaryDatacenter ?? primary;
-    if (dcPrimary !== primary) {
-      c.add(
-        `${at}.primaryDatacenter`,
-        `primary datacenter ${JSON.stringify(dcPrimary)} differs from the mesh's ${JSON.stringify(primary)}: every datacenter must name the same primary datacenter`,
-      );
-    }
-    if (dc.connect?.enabled === false)
-      c.add(
-        `${at}.connect.enabled`,
-        "Connect must be enabled for mesh gateways: set connect.enabled to true or leave it unset",
-      );
-    const grpc = dc.ports?.grpc;
-    if (grpc !== undefined) {
-      if (grpc === -1 || grpc === 0)
-        c.add(
-          `${at}.ports.grpc`,
-          `gRPC must be enabled for mesh gateways (ports.grpc is ${grpc}, which disables it): set it to 8502, Consul's conventional port, or leave it unset`,
-        );
-      else c.port(`${at}.ports.grpc`, grpc, "gRPC port");
-    }
-    if (defaultsSetMode && dc.enableCentralServiceConfig === false) {
-      c.add(
-        `${at}.enableCentralServiceConfig`,
-        "proxy-defaults or service-defaults set a mesh gateway mode, which Consul applies only with enable_central_service_config: set enableCentralServiceConfig to true or leave it unset",
-      );
-    }
-    if (dcs.length > 1 && dc.wanJoin === false) {
-      c.add(`${at}.wanJoin`, "datacenters of one mesh must be WAN joined: set wanJoin to true or leave it unset");
-    }
-    if (dc.servers !== undefined && !(Number.isInteger(dc.servers) && dc.servers >= 1)) {
-      c.add(`${at}.servers`, `server count ${JSON.stringify(dc.servers)} must be an integer of at least 1`);
-    }
-    const policy = dc.acl?.defaultPolicy;
-    if (policy !== undefined && policy !== "allow" && policy !== "deny") {
-      c.add(`${at}.acl.defaultPolicy`, `invalid ACL default policy ${JSON.stringify(policy)}: use "allow" or "deny"`);
-    }
-  });
-}
-
-function checkConfigEntries(mesh: Mesh, c: Collector): void {
-  const pd = mesh.proxyDefaults;
-  if (pd) {
-    if (pd.kind !== "proxy-defaults")
-      c.add("proxyDefaults.kind", `kind must be "proxy-defaults", not ${JSON.stringify(pd.kind)}`);
-    if (pd.name !== "global")
-      c.add("proxyDefaults.name", `proxy-defaults must be named "global", not ${JSON.stringify(pd.name)}`);
-    c.meshGateway("proxyDefaults.meshGateway", pd.meshGateway);
-  }
-  const seen = new Map<string, number>();
-  (mesh.serviceDefaults ?? []).forEach((entry, i) => {
-    const at = `serviceDefaults[${i}]`;
-    if (entry.kind !== "service-defaults")
-      c.add(`${at}.kind`, `kind must be "service-defaults", not ${JSON.stringify(entry.kind)}`);
-    c.label(`${at}.name`, entry.name, "service name");
-    const first = seen.get(entry.name);
-    if (first !== undefined)
-      c.add(
-        `${at}.name`,
-        `service-defaults for ${JSON.stringify(entry.name)} already declared at serviceDefaults[${first}]`,
-      );
-    else seen.set(entry.name, i);
-    c.meshGateway(`${at}.meshGateway`, entry.meshGateway);
-  });
-}
-
-function checkGateways(mesh: Mesh, dcNames: Set<string>, c: Collector): void {
-  const seen = new Map<string, number>();
-  (mesh.gateways ?? []).forEach((gw, i) => {
-    const at = `gateways[${i}]`;
-    if (!dcNames.has(gw.datacenter)) c.add(`${at}.datacenter`, `unknown datacenter ${JSON.stringify(gw.datacenter)}`);
-    const name = gw.name ?? "mesh-gateway";
-    c.label(`${at}.name`, name, "gateway name");
-    if (gw.port !== undefined) c.port(`${at}.port`, gw.port, "gateway port");
-    for (const tag of ["lan", "wan"] as const) {
-      const tagged = gw.taggedAddresses?.[tag];
-      if (!tagged) continue;
-      if (typeof tagged.address !== "string" || tagged.address === "")
-        c.add(`${at}.taggedAddresses.${tag}.address`, "address must be a non-empty string");
-      c.port(`${at}.taggedAddresses.${tag}.port`, tagged.port, "port");
-    }
-    if (gw.address !== undefined && (typeof gw.address !== "string" || gw.address === "")) {
-      c.add(`${at}.address`, "address must be a non-empty string when set");
-    }
-    const key = `${gw.datacenter}\u0000${gw.node ?? ""}\u0000${gw.id ?? name}`;
-    const first = seen.get(key);
-    if (first !== undefined)
-      c.add(
-        `${at}.name`,
-        `gateway ${JSON.stringify(name)} in ${JSON.stringify(gw.datacenter)} already declared at gateways[${first}]`,
-      );
-    else seen.set(key, i);
-  });
 }
 
 interface Catalog {
@@ -241,7 +67,8 @@ function checkServices(mesh: Mesh, dcNames: Set<string>, c: Collector): void {
     if (s.kind !== "connect-proxy" && s.kind !== "mesh-gateway" && s.proxy) {
       c.add(
         `${at}.proxy`,
-        'a proxy block needs kind "connect-proxy" (Consul accepts it without and silently drops it, upstreams and modes included); for a sidecar use connect.sidecarService.proxy',
+        'a proxy block needs kind "connect-proxy" (Consul accepts it without and silently drops it, ' +
+          "upstreams and modes included); for a sidecar use connect.sidecarService.proxy",
       );
     }
     c.object(`${at}.proxy`, s.proxy, "{ destinationServiceName, upstreams: [] }");
@@ -264,13 +91,15 @@ function checkServices(mesh: Mesh, dcNames: Set<string>, c: Collector): void {
         );
       }
     }
-    const scope = `${s.datacenter}\u0000${s.node ?? ""}\u0000${s.partition || DEFAULT_PARTITION}\u0000${s.namespace || DEFAULT_NAMESPACE}\u0000`;
+    const placement = [s.datacenter, s.node ?? "", s.partition || DEFAULT_PARTITION, s.namespace || DEFAULT_NAMESPACE];
+    const scope = placement.join("\u0000") + "\u0000";
     const id = s.id ?? s.name;
     const first = seenIds.get(scope + id);
     if (first !== undefined)
       c.add(
         `${at}.${s.id === undefined ? "name" : "id"}`,
-        `service ID ${JSON.stringify(id)} already registered in ${JSON.stringify(s.datacenter)} by ${first}: give each instance a unique id`,
+        `service ID ${JSON.stringify(id)} already registered in ` +
+          `${JSON.stringify(s.datacenter)} by ${first}: give each instance a unique id`,
       );
     else seenIds.set(scope + id, `services[${i}]`);
     if (isObject(s.connect) && isObject(s.connect.sidecarService) && s.kind === undefined) {
@@ -280,7 +109,8 @@ function checkServices(mesh: Mesh, dcNames: Set<string>, c: Collector): void {
       if (owner !== undefined)
         c.add(
           `${at}.connect.sidecarService`,
-          `sidecar ID ${JSON.stringify(sidecarId)} already registered in ${JSON.stringify(s.datacenter)} by ${owner}: rename that service or give this one another id`,
+          `sidecar ID ${JSON.stringify(sidecarId)} already registered in ` +
+            `${JSON.stringify(s.datacenter)} by ${owner}: rename that service or give this one another id`,
         );
       else seenIds.set(scope + sidecarId, `${at}.connect.sidecarService`);
     }
@@ -356,7 +186,8 @@ function checkProxy(mesh: Mesh, p: MeshProxy, lookups: Lookups, c: Collector): v
       } else if (!catalog.connect.has(key)) {
         c.add(
           `${at}.destinationName`,
-          `service ${JSON.stringify(up.destinationName)} in ${JSON.stringify(dc)} has no connect endpoint: give it a connect.sidecarService or a connect-proxy`,
+          `service ${JSON.stringify(up.destinationName)} in ${JSON.stringify(dc)} has ` +
+            `no connect endpoint: give it a connect.sidecarService or a connect-proxy`,
         );
       }
     }
@@ -371,13 +202,15 @@ function checkProxy(mesh: Mesh, p: MeshProxy, lookups: Lookups, c: Collector): v
     if (decision.mode === "local" && !gatewayDcs.has(service.datacenter)) {
       c.add(
         `${at}.meshGateway.mode`,
-        `${why} dials a mesh gateway in ${JSON.stringify(service.datacenter)}, which has none: add one to gateways[] or use another mode`,
+        `${why} dials a mesh gateway in ${JSON.stringify(service.datacenter)}, ` +
+          `which has none: add one to gateways[] or use another mode`,
       );
     }
     if ((decision.mode === "local" || decision.mode === "remote") && !gatewayDcs.has(dc)) {
       c.add(
         `${at}.meshGateway.mode`,
-        `${why} needs a mesh gateway in the destination datacenter ${JSON.stringify(dc)}, which has none: add one to gateways[] or use another mode`,
+        `${why} needs a mesh gateway in the destination datacenter ${JSON.stringify(dc)}, ` +
+          `which has none: add one to gateways[] or use another mode`,
       );
     }
   });

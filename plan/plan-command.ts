@@ -118,7 +118,8 @@ export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
       error instanceof DiagramTooLargeError
     ) {
       io.stderr(
-        `consul-mesh plan: ${error.message}\n${error instanceof PlanUsageError ? "Run 'consul-mesh plan --help' for usage.\n" : ""}`,
+        `consul-mesh plan: ` +
+          `${error.message}\n${error instanceof PlanUsageError ? "Run 'consul-mesh plan --help' for usage.\n" : ""}`,
       );
       return 2;
     }

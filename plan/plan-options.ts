@@ -47,12 +47,16 @@ const FLAGS: Flag[] = [
     name: "config",
     value: "PATH",
     multiple: true,
-    help: "Consul agent config, service definitions or config entries (HCL or JSON):\na file, or a directory read as one agent's -config-dir; may repeat",
+    help:
+      "Consul agent config, service definitions or config entries (HCL or " +
+      "JSON):\na file, or a directory read as one agent's -config-dir; may repeat",
   },
   {
     name: "consul",
     value: "URL",
-    help: "a live Consul; without URL: CONSUL_HTTP_ADDR, else http://127.0.0.1:8500\n(CONSUL_HTTP_TOKEN, CONSUL_HTTP_TOKEN_FILE and CONSUL_CACERT are honoured)",
+    help:
+      "a live Consul; without URL: CONSUL_HTTP_ADDR, else http://127.0.0.1:8500\n(CONSUL_HTTP_TOKEN, " +
+      "CONSUL_HTTP_TOKEN_FILE and CONSUL_CACERT are honoured)",
   },
   { name: "format", value: "FORMAT", help: `${FORMATS.join(" | ")} (default: table)` },
   { name: "output", value: "FILE", help: "write the output to FILE instead of standard output" },
@@ -72,7 +76,9 @@ that decided it, and the path its traffic takes, hop by hop with addresses and S
 The sources add up: files complete the topology, a live Consul shows what is deployed.
 
 Options:
-${FLAGS.map((flag) => `  ${flagColumn(flag).padEnd(width)}  ${flag.help.replace(/\n/g, `\n  ${" ".repeat(width)}  `)}`).join("\n")}
+${FLAGS.map(
+  (flag) => `  ${flagColumn(flag).padEnd(width)}  ` + `${flag.help.replace(/\n/g, `\n  ${" ".repeat(width)}  `)}`,
+).join("\n")}
 
 Exit status: 0 when the mesh is valid, 1 when it is not (every problem is listed, naming its
 file, field or Consul object), 2 on a usage error or a source that cannot be read.
@@ -127,7 +133,8 @@ export function parsePlanOptions(argv: string[]): PlanOptions | "help" {
   };
   if (!options.topology.length && !options.config.length && options.consul === undefined) {
     throw new PlanUsageError(
-      "nothing to plan: give a topology file (--topology FILE), Consul configuration (--config PATH) or a live Consul (--consul URL)",
+      "nothing to plan: give a topology file (--topology FILE), Consul " +
+        "configuration (--config PATH) or a live Consul (--consul URL)",
     );
   }
   return options;

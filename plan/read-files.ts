@@ -28,7 +28,8 @@ async function readText(file: string, flag: string): Promise<string> {
     return await fs.readFile(file, "utf8");
   } catch (error) {
     throw new PlanUsageError(
-      `${flag} ${file}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`,
+      `${flag} ${file}: ` +
+        `${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`,
     );
   }
 }
@@ -108,9 +109,8 @@ export async function readConsulConfig(target: string, datacenter: string | unde
           .map((name) => path.join(target, name))
       : [target];
   } catch (error) {
-    throw new PlanUsageError(
-      `--config ${target}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (error as Error).message}`,
-    );
+    const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
+    throw new PlanUsageError(`--config ${target}: ${missing ? "no such file or directory" : (error as Error).message}`);
   }
   const documents: ConsulConfigDocument[] = [];
   const problems: SourceProblem[] = [];
