@@ -31,9 +31,10 @@ export function compileGatewayProgram(): Promise<GatewayProgram> {
 /**
  * Compiles one of the repository's programs and what it imports into a new temporary folder.
  * @param entry - Its entry point, relative to the repository, e.g. `plan/main.ts`.
+ * @param parent - Folder to create that temporary folder in. Default: the system's.
  */
-export async function compileProgram(entry: string): Promise<GatewayProgram> {
-  const outDir = await fs.mkdtemp(path.join(os.tmpdir(), "program-"));
+export async function compileProgram(entry: string, parent = os.tmpdir()): Promise<GatewayProgram> {
+  const outDir = await fs.mkdtemp(path.join(parent, "program-"));
   await run(
     process.execPath,
     [
