@@ -6,7 +6,7 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { MeshProblem } from "../mesh";
+import { federationProblems, type MeshProblem } from "../mesh";
 import { InvalidArgumentError } from "./errors";
 import {
   checkSubnet,
@@ -68,28 +68,9 @@ export class WanFederation extends pulumi.ComponentResource {
         path: "datacenters",
         message: `at most ${MAX_WAN_DATACENTERS} datacenters share one WAN subnet`,
       });
-    const seen = new Map<string, number>();
+    const federation = federationProblems(dcs, primary, "the federation's");
     dcs.forEach((dc, i) => {
-      const first = seen.get(dc.name);
-      if (first !== undefined) {
-        problems.push({
-          path: `datacenters[${i}].name`,
-          message:
-            `datacenter name ${JSON.stringify(dc.name)} is already used by ` +
-            `datacenters[${first}]: each datacenter needs a unique name`,
-        });
-      } else {
-        seen.set(dc.name, i);
-      }
-      const dcPrimary = dc.primaryDatacenter ?? primary;
-      if (dcPrimary !== primary) {
-        problems.push({
-          path: `datacenters[${i}].primaryDatacenter`,
-          message:
-            `primary datacenter ${JSON.stringify(dcPrimary)} differs from the federation's ` +
-            `${JSON.stringify(primary)}: every datacenter must name the same primary datacenter`,
-        });
-      }
+      problems.push(...federation.filter((p) => p.path.startsWith(`datacenters[${i}].`)));
       const servers = dc.servers ?? 1;
       if (!Number.isInteger(servers) || servers < 1 || servers > 10) {
         problems.push({
@@ -98,7 +79,7 @@ export class WanFederation extends pulumi.ComponentResource {
         });
       }
     });
-    if (primary !== undefined && !seen.has(primary)) {
+    if (primary !== undefined && !dcs.some((dc) => dc.name === primary)) {
       problems.push({
         path: "primaryDatacenter",
         message: `primary datacenter ${JSON.stringify(primary)} is not one of the federated datacenters`,

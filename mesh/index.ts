@@ -31,3 +31,4 @@ export * from "./route-diagram";
 export * from "./defaults";
 export * from "./port";
 export * from "./consul-address";
+export * from "./federation";

@@ -4,6 +4,7 @@
  * Internal: `validateMesh` (validate.ts) runs these with the checks of services and proxies.
  */
 import type { Collector } from "./problem-collector";
+import { federationProblems } from "./federation";
 import { primaryDatacenterOf } from "./mesh-proxies";
 import type { Mesh } from "./types";
 
@@ -34,30 +35,14 @@ export function checkDatacenters(mesh: Mesh, c: Collector): void {
       );
     }
   }
-  const seen = new Map<string, number>();
+  // Problems in declaration order: each datacenter's federation problems before its own checks.
+  const federation = federationProblems(dcs, primary, "the mesh's");
   const defaultsSetMode =
     !!mesh.proxyDefaults?.meshGateway?.mode || (mesh.serviceDefaults ?? []).some((entry) => !!entry.meshGateway?.mode);
   dcs.forEach((dc, i) => {
     const at = `datacenters[${i}]`;
     c.label(`${at}.name`, dc.name, "datacenter name");
-    const first = seen.get(dc.name);
-    if (first !== undefined) {
-      c.add(
-        `${at}.name`,
-        `datacenter name ${JSON.stringify(dc.name)} is already used by ` +
-          `datacenters[${first}]: each datacenter needs a unique name`,
-      );
-    } else {
-      seen.set(dc.name, i);
-    }
-    const dcPrimary = dc.primaryDatacenter ?? primary;
-    if (dcPrimary !== primary) {
-      c.add(
-        `${at}.primaryDatacenter`,
-        `primary datacenter ${JSON.stringify(dcPrimary)} differs from the mesh's ` +
-          `${JSON.stringify(primary)}: every datacenter must name the same primary datacenter`,
-      );
-    }
+    for (const p of federation.filter((p) => p.path.startsWith(`${at}.`))) c.add(p.path, p.message);
     if (dc.connect?.enabled === false)
       c.add(
         `${at}.connect.enabled`,
