@@ -4,8 +4,8 @@
 #   OUTDIR/app/package.json                the package manifest
 #   OUTDIR/app/dist/{gateway,mesh}/**.js   the compiled gateway and the mesh model (`npm run build`)
 #   OUTDIR/app/node_modules/...            the gateway's production dependencies only: the
-#                                          package's `dependencies` except `@pulumi/*`, and all
-#                                          they depend on, copied from ./node_modules (after
+#                                          package's `dependencies` that the copied code requires,
+#                                          and all they depend on, copied from ./node_modules (after
 #                                          `npm ci`) by Node's module resolution, without
 #                                          TypeScript sources, typings and source maps
 #   OUTDIR/rootfs/usr/local/bin/sni-gateway -> /app/dist/gateway/main.js
@@ -48,10 +48,19 @@ for (const dir of ["gateway", "mesh"]) {
 }
 fs.chmodSync(path.join(app, "dist", "gateway", "main.js"), 0o755);
 
-// Production dependencies of the gateway, resolved as Node resolves them from each package.
+// Production dependencies of the gateway: the package's dependencies that the copied code
+// requires (not those of the components or of consul-mesh plan), resolved as Node resolves them.
 const nodeModules = path.join(root, "node_modules");
 const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
-const wanted = Object.keys(pkg.dependencies || {}).filter((name) => !name.startsWith("@pulumi/"));
+const required = new Set();
+for (const dir of ["gateway", "mesh"]) {
+  for (const file of fs.readdirSync(path.join(app, "dist", dir), { recursive: true })) {
+    if (!file.endsWith(".js")) continue;
+    const text = fs.readFileSync(path.join(app, "dist", dir, file), "utf8");
+    for (const [, name] of text.matchAll(/require\("((?:@[^/"]+\/)?[^/".][^/"]*)[^"]*"\)/g)) required.add(name);
+  }
+}
+const wanted = Object.keys(pkg.dependencies || {}).filter((name) => required.has(name));
 
 function resolveDir(name, fromDir) {
   for (let dir = fromDir; ; dir = path.dirname(dir)) {
