@@ -175,6 +175,11 @@ export function planRoutes(mesh: Mesh): RoutePlan {
     listOf<Upstream>(p.proxy.upstreams).forEach((up, k) => {
       if (!isObject(up)) return;
       const datacenter = up.datacenter || p.service.datacenter;
+      // Names go into text: on malformed input (which validateMesh reports) there is no route to plan.
+      const names = [datacenter, p.service.datacenter, p.sourceService, up.destinationName, namespace, partition];
+      if (!names.every((name) => typeof name === "string")) return;
+      if (![up.destinationNamespace, up.destinationPartition].every((n) => n === undefined || typeof n === "string"))
+        return;
       const destination = {
         name: up.destinationName,
         namespace: up.destinationNamespace || namespace,

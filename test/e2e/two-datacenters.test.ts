@@ -32,9 +32,22 @@ const STOP_GRACE_S = 30;
 
 const status = dockerStatus();
 
+/** The packages the gateway's and the model's sources import (the image ships those two folders). */
+function gatewayImports(): Set<string> {
+  const names = new Set<string>();
+  for (const dir of ["gateway", "mesh"]) {
+    for (const file of fs.readdirSync(path.join(ROOT, dir)).filter((f) => f.endsWith(".ts"))) {
+      const text = fs.readFileSync(path.join(ROOT, dir, file), "utf8");
+      for (const [, name] of text.matchAll(/^import [^;]*?from "((?:@[^/"]+\/)?[^/".][^/"]*)[^"]*";/gms))
+        names.add(name);
+    }
+  }
+  return names;
+}
+
 /**
  * The lock-file keys (`node_modules/x`, `node_modules/x/node_modules/y`) of the package's
- * dependencies other than `@pulumi/*` and everything they need, resolved as Node would.
+ * dependencies that the gateway and the model import, and everything they need, resolved as Node would.
  */
 function productionClosure(): string[] {
   const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as {
@@ -51,8 +64,9 @@ function productionClosure(): string[] {
     dependencies: Record<string, string>;
   };
   const found = new Set<string>();
+  const imported = gatewayImports();
   const queue = Object.keys(manifest.dependencies)
-    .filter((n) => !n.startsWith("@pulumi/"))
+    .filter((n) => imported.has(n))
     .map((name) => ({ from: "", name }));
   while (queue.length > 0) {
     const { from, name } = queue.shift() as { from: string; name: string };
@@ -389,8 +403,8 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
     const help = await docker(["run", "--rm", ...sandbox.labelFlags(), "--network", "none", gatewayImage, "--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("Usage: sni-gateway --datacenter NAME");
-    // Production dependencies only: exactly the closure of the package's non-Pulumi
-    // dependencies as package-lock.json resolves them.
+    // Production dependencies only: exactly the closure of the dependencies the gateway and the
+    // model import, as package-lock.json resolves them (not the components' nor the plan tool's).
     const walk =
       "const fs=require('fs'),p=require('path');const out=[];const pk=(d,k)=>{for(const n of fs.readdirSync(d)){if(n.startsWith('.'))continue;if(n.startsWith('@')){for(const m of fs.readdirSync(p.join(d,n)))visit(p.join(d,n,m),k+n+'/'+m)}else visit(p.join(d,n),k+n)}};const visit=(d,k)=>{out.push(k);const nm=p.join(d,'node_modules');if(fs.existsSync(nm))pk(nm,k+'/node_modules/')};pk('/app/node_modules','node_modules/');console.log(JSON.stringify(out.sort()))";
     const shipped = JSON.parse(

@@ -322,6 +322,21 @@ describe("planRoutes: the gateways' addresses", () => {
 });
 
 describe("planRoutes on malformed input", () => {
+  it("plans nothing, without throwing, for names that cannot become text (a counterexample fast-check found)", () => {
+    const input = {
+      datacenters: {},
+      services: [
+        {
+          name: {},
+          datacenter: { toString: 0 },
+          kind: [],
+          proxy: { upstreams: [{ destinationName: "", datacenter: [], meshGateway: 0 }] },
+        },
+      ],
+    };
+    expect(planRoutes(input as unknown as Mesh).routes).toEqual([]);
+  });
+
   it("never throws: skips upstreams that are not objects and upstream lists that are not lists", () => {
     const loose = (x: unknown) => x as never;
     const m: Mesh = {
