@@ -12,7 +12,7 @@
  * the mode of the level below is therefore attributed to that level; the mode in force is the same.
  */
 import { isObject, listOf } from "./guards";
-import { emptyOrigins, type MeshFragment, type SourceProblem } from "./mesh-fragment";
+import { emptyMesh, emptyOrigins, type MeshFragment, type SourceProblem } from "./mesh-fragment";
 import { fromServiceRegistration, type ProxyJson, type RegistrableService, type UpstreamJson } from "./registration";
 import type {
   AddressPort,
@@ -309,7 +309,7 @@ function gatewaySpec(datacenter: string, entry: HealthEntryJson): MeshGatewaySpe
  * @param answers - The Consul answers.
  */
 export function catalogMeshFragment(answers: ConsulCatalogAnswers): MeshFragment {
-  const mesh: Mesh = { datacenters: [], services: [], gateways: [], serviceDefaults: [] };
+  const mesh: Mesh = emptyMesh();
   const origins = emptyOrigins();
   const problems: SourceProblem[] = [];
   const gatewayHealth: GatewayHealth[] = [];

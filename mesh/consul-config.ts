@@ -10,7 +10,7 @@
  */
 import { toApiForm, unknownKeys, snakeKey } from "./consul-config-keys";
 import { isObject, listOf } from "./guards";
-import { emptyOrigins, type MeshFragment, type SourceProblem } from "./mesh-fragment";
+import { emptyMesh, emptyOrigins, type MeshFragment, type SourceProblem } from "./mesh-fragment";
 import { fromServiceRegistration, type ServiceRegistrationJson } from "./registration";
 import type { DatacenterSpec, MeshGatewaySpec, Mode, ServiceDefaultsEntry } from "./types";
 
@@ -65,7 +65,7 @@ function writtenField(block: unknown, key: string): unknown {
 
 class FragmentBuilder {
   readonly fragment: MeshFragment = {
-    mesh: { datacenters: [], services: [], gateways: [], serviceDefaults: [] },
+    mesh: emptyMesh(),
     origins: emptyOrigins(),
     problems: [],
   };

@@ -5,7 +5,7 @@
  * merged mesh (a field path of the model) back into the file or Consul object it came from.
  */
 import { isObject } from "./guards";
-import { emptyOrigins, type MeshFragment, type MeshOrigins, type SourceProblem } from "./mesh-fragment";
+import { emptyMesh, emptyOrigins, type MeshFragment, type MeshOrigins, type SourceProblem } from "./mesh-fragment";
 import type { MeshProblem } from "./errors";
 import type { DatacenterSpec, Mesh } from "./types";
 
@@ -40,7 +40,7 @@ function definedFields(spec: DatacenterSpec): DatacenterSpec {
  * @param fragments - What each source read.
  */
 export function mergeFragments(fragments: MeshFragment[]): MergedMesh {
-  const mesh: Mesh = { datacenters: [], services: [], gateways: [], serviceDefaults: [] };
+  const mesh: Mesh = emptyMesh();
   const origins = emptyOrigins();
   const problems: SourceProblem[] = [];
   const gatewayHealth: (MeshFragmentHealth | undefined)[] = [];

@@ -49,6 +49,11 @@ export interface MeshFragment {
   gatewayHealth?: ("passing" | "warning" | "critical")[];
 }
 
+/** A mesh with no datacenter and every list empty, for a source to fill. */
+export function emptyMesh(): Mesh {
+  return { datacenters: [], services: [], gateways: [], serviceDefaults: [] };
+}
+
 /** Origins with every array empty. */
 export function emptyOrigins(): MeshOrigins {
   return { datacenters: [], services: [], gateways: [], serviceDefaults: [] };

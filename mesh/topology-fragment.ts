@@ -4,7 +4,7 @@
  * reads `mesh.yaml: services[3]` whatever else was merged in.
  */
 import { isObject, listOf } from "./guards";
-import type { MeshFragment } from "./mesh-fragment";
+import { emptyOrigins, type MeshFragment } from "./mesh-fragment";
 import type { Mesh } from "./types";
 
 /**
@@ -17,7 +17,7 @@ export function topologyFragment(document: unknown, origin: string): MeshFragmen
   if (!isObject(document) || Array.isArray(document)) {
     return {
       mesh: { datacenters: [] },
-      origins: { datacenters: [], services: [], gateways: [], serviceDefaults: [] },
+      origins: emptyOrigins(),
       problems: [
         { origin, message: "a topology file holds one object with `datacenters` (see mesh/mesh.schema.json)" },
       ],

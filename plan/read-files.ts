@@ -17,6 +17,7 @@ import {
   type ConsulConfigDocument,
   type MeshFragment,
   type SourceProblem,
+  emptyOrigins,
 } from "../mesh";
 import { PlanUsageError } from "./errors";
 
@@ -38,7 +39,7 @@ async function readText(file: string, flag: string): Promise<string> {
 function problemOnly(problem: SourceProblem): MeshFragment {
   return {
     mesh: { datacenters: [] },
-    origins: { datacenters: [], services: [], gateways: [], serviceDefaults: [] },
+    origins: emptyOrigins(),
     problems: [problem],
   };
 }
