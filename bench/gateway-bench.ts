@@ -1,21 +1,34 @@
 /**
- * Throughput and connection rate through the SNI gateway against a direct connection (and
- * HAProxy `req.ssl_sni` when installed), side by side in the same run, TLS 1.3 end to end with
- * certificates verified by the client. Bounded in count and time.
+ * The SNI gateway against a direct connection and the anchors (HAProxy without and with
+ * splice-auto, Envoy configured as Consul's mesh gateway at concurrency 1 and 2), side by side
+ * in the same run, TLS 1.3 end to end with certificates verified by the client. Bounded in count
+ * and time.
  *
- *   npm run bench -- [--reps 3] [--bulk-mib 1024] [--bulk-secs 20] [--rate-secs 8]
- *                    [--rate-workers 16] [--latency 5000] [--idle 2000] [--install] [--quick] [--no-haproxy]
+ *   npm run bench -- [--reps 3] [--bulk-mib 1024] [--bulk-secs 20] [--rate-secs 8] [--rate-workers 16]
+ *                    [--latency 5000] [--idle 2000,5000] [--systems a,b] [--install] [--quick] [--no-haproxy]
  *
  * `--install` runs `apt-get install -y haproxy` first when HAProxy is missing. Results: a table
- * on stdout and `bench/results/latest.json`.
+ * and the targets on stdout, `bench/results/latest.json`.
  */
-import { ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { createTestPki } from "../demo/pki";
+import { cpuSeconds, rssKiB, startProcess, stopChildren } from "./processes";
+import { routeLookupFigures } from "./route-lookup";
+import {
+  type Backend,
+  envoyAvailable,
+  haproxyAvailable,
+  startEnvoy,
+  startGateway,
+  startHaproxy,
+  type System,
+  type SystemSpec,
+} from "./systems";
+import { checkTargets, type Row } from "./targets";
 
 const ROOT = path.resolve(__dirname, "../../..");
 const DIST = path.join(ROOT, "dist");
@@ -30,7 +43,8 @@ const { values: flags } = parseArgs({
     "rate-secs": { type: "string", default: "8" },
     "rate-workers": { type: "string", default: "16" },
     latency: { type: "string", default: "5000" },
-    idle: { type: "string", default: "2000" },
+    idle: { type: "string", default: "2000,5000" },
+    systems: { type: "string" },
     install: { type: "boolean", default: false },
     quick: { type: "boolean", default: false },
     "no-haproxy": { type: "boolean", default: false },
@@ -43,64 +57,10 @@ const BULK_SECS = Math.min(60, Number(flags["bulk-secs"]));
 const RATE_SECS = quick ? 3 : Math.min(30, Number(flags["rate-secs"]));
 const RATE_WORKERS = Math.min(64, Number(flags["rate-workers"]));
 const LATENCY = quick ? 1000 : Math.min(50_000, Number(flags.latency));
-const IDLE = quick ? 300 : Math.min(5000, Number(flags.idle));
+const IDLE_COUNTS = (quick ? "300" : String(flags.idle)).split(",").map((n) => Math.min(5000, Number(n)));
 /** A sample starts once the machine uses less than this many cores (others' work), or after QUIET_WAIT_MS. */
 const QUIET_CORES = 0.3;
 const QUIET_WAIT_MS = quick ? 2000 : 30_000;
-const TICK = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
-
-interface System {
-  name: string;
-  host: string;
-  port: number;
-  pid?: number;
-}
-
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, host, () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** utime + stime of a process, in seconds. */
-function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return NaN;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / TICK;
-  } catch {
-    return NaN;
-  }
-}
-
-const children: ChildProcess[] = [];
-function startProcess(command: string, args: string[], ready: RegExp): Promise<{ child: ChildProcess; line: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
-    children.push(child);
-    let buffer = "";
-    const timer = setTimeout(() => reject(new Error(`${command} did not start: ${buffer}`)), 15_000);
-    const onData = (d: Buffer) => {
-      buffer += d.toString();
-      const line = buffer.split("\n").find((l) => ready.test(l));
-      if (line !== undefined) {
-        clearTimeout(timer);
-        resolve({ child, line });
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${command} exited with ${code}: ${buffer}`));
-    });
-  });
-}
 
 function runClient(args: string[], timeoutMs: number): Promise<Record<string, number | boolean | string>> {
   return new Promise((resolve) => {
@@ -150,148 +110,112 @@ function median(values: number[]): number {
   return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
 }
 
-/** Resident memory of a process, in KiB. */
-function rssKiB(pid: number | undefined): number {
-  if (!pid) return NaN;
+/**
+ * Opens `count` connections through a freshly started proxy, each a full handshake and one 64 B
+ * echo, holds them idle, and returns the proxy's RSS growth per connection, in KiB.
+ */
+async function idleMemory(spec: SystemSpec, caFile: string, count: number): Promise<number> {
+  const system = await spec.start();
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? Number(m[1]) : NaN;
-  } catch {
-    return NaN;
-  }
-}
-
-/** Opens `count` idle connections through a system and returns the proxy's RSS growth per connection, in KiB. */
-async function idleMemory(system: System, caFile: string, count: number): Promise<number> {
-  const before = rssKiB(system.pid);
-  const child = spawn(
-    process.execPath,
-    [
-      path.join(DIST, "bench/bench/bench-client.js"),
-      "hold",
-      system.host,
-      String(system.port),
-      NAME,
-      caFile,
-      String(count),
-    ],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("idle connections not ready in 120 s")), 120_000);
-      child.stdout.on("data", (d) => {
-        if (String(d).includes('"ready":true')) {
-          clearTimeout(timer);
-          resolve();
-        }
+    // A short warm-up, so the growth measured is per connection, not the code paths' first use.
+    await runClient(["connrate", system.host, String(system.port), NAME, caFile, "4", "1"], 20_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    const before = rssKiB(system.pid);
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(DIST, "bench/bench/bench-client.js"),
+        "hold",
+        system.host,
+        String(system.port),
+        NAME,
+        caFile,
+        String(count),
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error("idle connections not ready in 180 s")), 180_000);
+        child.stdout.on("data", (d) => {
+          if (String(d).includes('"ready":true')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        child.on("exit", () => reject(new Error("hold client exited")));
       });
-      child.on("exit", () => reject(new Error("hold client exited")));
-    });
-    await new Promise((r) => setTimeout(r, 3000));
-    return (rssKiB(system.pid) - before) / count;
+      await new Promise((r) => setTimeout(r, 3000));
+      return (rssKiB(system.pid) - before) / count;
+    } finally {
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("exit", r));
+    }
   } finally {
-    child.kill("SIGTERM");
-    await new Promise((r) => child.once("exit", r));
+    await system.stop();
   }
 }
 
-function haproxyAvailable(): boolean {
-  try {
-    execFileSync("haproxy", ["-v"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
+function installHaproxy(): void {
+  process.stderr.write("installing haproxy (apt-get install -y haproxy)…\n");
+  execFileSync("apt-get", ["install", "-y", "-q", "haproxy"], {
+    stdio: "inherit",
+    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+  });
+}
+
+/** Every system this machine can run, minus those `--no-haproxy` and `--systems` leave out. */
+function systemSpecs(backend: Backend, routesFile: string): SystemSpec[] {
+  const gateway = (name: string, host: string, args: string[] = []): SystemSpec => ({
+    name,
+    start: () => startGateway(name, host, path.join(DIST, "bench"), routesFile, args),
+  });
+  const specs: SystemSpec[] = [
+    gateway("sni-gateway", "127.0.0.2"),
+    gateway("sni-gateway-pump", "127.0.0.7", ["--relay", "pump"]),
+  ];
+  if (flags["no-haproxy"] !== true && haproxyAvailable()) {
+    specs.push({ name: "haproxy-t1", start: () => startHaproxy("haproxy-t1", "127.0.0.3", backend, false) });
+    specs.push({
+      name: "haproxy-t1-splice",
+      start: () => startHaproxy("haproxy-t1-splice", "127.0.0.5", backend, true),
+    });
   }
+  if (envoyAvailable()) {
+    specs.push({ name: "envoy-c1", start: () => startEnvoy("envoy-c1", "127.0.0.4", backend, 1) });
+    specs.push({ name: "envoy-c2", start: () => startEnvoy("envoy-c2", "127.0.0.6", backend, 2) });
+  } else process.stderr.write("bench: Envoy is not built (run `npm run tools`): no Envoy column\n");
+  const wanted = flags.systems?.split(",");
+  return wanted ? specs.filter((s) => wanted.includes(s.name)) : specs;
 }
 
 async function main(): Promise<void> {
-  if (flags["no-haproxy"] !== true && flags.install === true && !haproxyAvailable()) {
-    process.stderr.write("installing haproxy (apt-get install -y haproxy)…\n");
-    execFileSync("apt-get", ["install", "-y", "-q", "haproxy"], {
-      stdio: "inherit",
-      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-    });
-  }
-  const useHaproxy = flags["no-haproxy"] !== true && haproxyAvailable();
+  if (flags["no-haproxy"] !== true && flags.install === true && !haproxyAvailable()) installHaproxy();
   const work = path.join(os.tmpdir(), `sni-bench-${process.pid}`);
   mkdirSync(work, { recursive: true });
   const pki = await createTestPki("sni-bench-pki-");
   const cert = await pki.issue([NAME]);
 
-  // Backend (the "sidecar" of api), gateway, HAProxy: each its own process.
-  const backend = await startProcess(
+  // Backend (the "sidecar" of api), then each proxy: each its own process.
+  const backendProcess = await startProcess(
     process.execPath,
     [path.join(DIST, "bench/bench/bench-backend.js"), "127.0.0.1", cert.keyFile, cert.certFile],
     /"port"/,
   );
-  const backendPort = JSON.parse(backend.line).port as number;
+  const backend: Backend = { name: NAME, port: JSON.parse(backendProcess.line).port as number, work };
   const routesFile = path.join(work, "routes.json");
   writeFileSync(
     routesFile,
     JSON.stringify({
       datacenter: "dc1",
       trustDomain: TD,
-      services: [{ name: "api", endpoints: [{ address: "127.0.0.1", port: backendPort }] }],
+      services: [{ name: "api", endpoints: [{ address: "127.0.0.1", port: backend.port }] }],
       gateways: [],
     }),
   );
-  const gateway = await startProcess(
-    process.execPath,
-    [
-      path.join(DIST, "bench/gateway/main.js"),
-      "--datacenter",
-      "dc1",
-      "--listen",
-      "127.0.0.2:0",
-      "--admin",
-      "127.0.0.1:0",
-      "--routes",
-      routesFile,
-      "--log-level",
-      "info",
-    ],
-    /"event":"started"/,
-  );
-  const gatewayPort = Number(JSON.parse(gateway.line).listen[0].split(":")[1]);
-  const systems: System[] = [
-    { name: "direct", host: "127.0.0.1", port: backendPort },
-    { name: "sni-gateway", host: "127.0.0.2", port: gatewayPort, pid: gateway.child.pid },
-  ];
-  if (useHaproxy) {
-    const port = await freePort("127.0.0.3");
-    const cfg = path.join(work, "haproxy.cfg");
-    writeFileSync(
-      cfg,
-      [
-        "global",
-        "    nbthread 1",
-        "    maxconn 8000",
-        "defaults",
-        "    mode tcp",
-        "    timeout connect 5s",
-        "    timeout client 1h",
-        "    timeout server 1h",
-        "frontend fe_sni",
-        `    bind 127.0.0.3:${port} backlog 4096`,
-        "    tcp-request inspect-delay 5s",
-        "    tcp-request content accept if { req.ssl_hello_type 1 }",
-        `    use_backend be_api if { req.ssl_sni -i ${NAME} }`,
-        "    default_backend be_reject",
-        "backend be_api",
-        `    server api 127.0.0.1:${backendPort}`,
-        "backend be_reject",
-        "    tcp-request content reject",
-        "",
-      ].join("\n"),
-    );
-    const child = spawn("haproxy", ["-f", cfg, "-db"], { stdio: ["ignore", "ignore", "inherit"] });
-    children.push(child);
-    await new Promise((r) => setTimeout(r, 500));
-    systems.push({ name: "haproxy-t1", host: "127.0.0.3", port, pid: child.pid });
-  }
+  const specs = systemSpecs(backend, routesFile);
+  const systems: System[] = [{ name: "direct", host: "127.0.0.1", port: backend.port, stop: async () => undefined }];
+  for (const spec of specs) systems.push(await spec.start());
 
   const caFile = pki.caFile;
   type Sample = {
@@ -307,7 +231,7 @@ async function main(): Promise<void> {
   const samples: Sample[] = [];
   const log = (s: string) => process.stderr.write(`${s}\n`);
   log(
-    `bench: ${REPS} rep(s); bulk ${BULK_BYTES / 1048576} MiB ≤${BULK_SECS}s; conn rate ${RATE_SECS}s × 2 processes × ${RATE_WORKERS} workers; latency ${LATENCY} × 64 B; systems: ${systems.map((s) => s.name).join(", ")}`,
+    `bench: ${REPS} rep(s); bulk ${BULK_BYTES / 1048576} MiB ≤${BULK_SECS}s; conn rate ${RATE_SECS}s × 2 processes × ${RATE_WORKERS} workers; latency ${LATENCY} × 64 B; idle ${IDLE_COUNTS.join(", ")}; systems: ${systems.map((s) => s.name).join(", ")}`,
   );
 
   // Warm-up, not measured: lets each proxy's JIT (and caches) settle before the first sample.
@@ -327,18 +251,19 @@ async function main(): Promise<void> {
       const load1 = os.loadavg()[0];
       const bulk = await runClient(["bulk", ...args, String(BULK_BYTES), String(BULK_SECS)], (BULK_SECS + 30) * 1000);
       let cpu = cpuSeconds(system.pid) - cpu0;
+      const perGiB = cpu / (Number(bulk.bytes) / 2 ** 30);
       samples.push({
         rep,
         system: system.name,
         test: "bulk1",
         value: Number(bulk.gbps),
-        proxyCpu: cpu / (Number(bulk.bytes) / 2 ** 30),
+        proxyCpu: perGiB,
         load1,
         preBusy,
         extra: bulk,
       });
       log(
-        `rep ${rep + 1} ${system.name} bulk: ${Number(bulk.gbps).toFixed(2)} Gbit/s, proxy ${(cpu / (Number(bulk.bytes) / 2 ** 30)).toFixed(2)} CPU-s/GiB`,
+        `rep ${rep + 1} ${system.name} bulk: ${Number(bulk.gbps).toFixed(2)} Gbit/s, proxy ${perGiB.toFixed(2)} CPU-s/GiB`,
       );
       // 2. new connections per second, 2 client processes.
       preBusy = await quietGate();
@@ -352,18 +277,19 @@ async function main(): Promise<void> {
       const conns = rate.reduce((n, r) => n + Number(r.conns), 0);
       const errors = rate.reduce((n, r) => n + Number(r.errors), 0);
       const perSecond = rate.reduce((n, r) => n + Number(r.rate), 0);
+      const msPerConn = (cpu * 1000) / conns;
       samples.push({
         rep,
         system: system.name,
         test: "connrate",
         value: perSecond,
-        proxyCpu: (cpu * 1000) / conns,
+        proxyCpu: msPerConn,
         load1: os.loadavg()[0],
         preBusy,
         extra: { conns, errors },
       });
       log(
-        `rep ${rep + 1} ${system.name} conn rate: ${perSecond.toFixed(0)}/s (${errors} errors), proxy ${((cpu * 1000) / conns).toFixed(3)} CPU-ms/conn`,
+        `rep ${rep + 1} ${system.name} conn rate: ${perSecond.toFixed(0)}/s (${errors} errors), proxy ${msPerConn.toFixed(3)} CPU-ms/conn`,
       );
       // 3. latency.
       preBusy = await quietGate();
@@ -383,64 +309,82 @@ async function main(): Promise<void> {
       );
     }
   }
+  for (const system of systems) await system.stop();
 
-  // Memory held per idle connection (once, after the other tests; RSS includes what the proxy keeps for reuse).
-  const idleKiB = new Map<string, number>();
-  for (const system of systems.filter((s) => s.pid)) {
-    await quietGate();
-    const kib = await idleMemory(system, caFile, IDLE).catch((e: Error) => {
-      log(`${system.name} idle connections: ${e.message}`);
-      return NaN;
-    });
-    idleKiB.set(system.name, kib);
-    log(`${system.name}: ${kib.toFixed(1)} KiB per idle connection (${IDLE} connections)`);
-    await new Promise((r) => setTimeout(r, 1000));
+  // Memory held per idle connection: each proxy started afresh per count (no high-water marks of earlier tests).
+  const idleKiB = new Map<string, Record<string, number>>();
+  for (const count of IDLE_COUNTS) {
+    for (const spec of specs) {
+      await quietGate();
+      const kib = await idleMemory(spec, caFile, count).catch((e: Error) => {
+        log(`${spec.name} idle connections: ${e.message}`);
+        return NaN;
+      });
+      idleKiB.set(spec.name, { ...idleKiB.get(spec.name), [count]: kib });
+      log(`${spec.name}: ${kib.toFixed(1)} KiB per idle connection (${count} connections)`);
+    }
   }
 
+  // Route lookup, 10 against 100,000 routes.
+  const lookups = routeLookupFigures(TD);
+  const lookupRatio = lookups[lookups.length - 1].nsPerLookup / lookups[0].nsPerLookup;
+
   // Medians and per-repetition ratios to direct.
+  const ratiosOf = (system: string, test: string) =>
+    samples
+      .filter((s) => s.system === system && s.test === test)
+      .map((s) => {
+        const direct = samples.find((d) => d.system === "direct" && d.test === test && d.rep === s.rep);
+        return direct ? s.value / direct.value : NaN;
+      });
   const rows = systems.map((system) => {
     const of = (test: string) => samples.filter((s) => s.system === system.name && s.test === test);
-    const ratio = (test: string) =>
-      median(
-        of(test).map((s) => {
-          const direct = samples.find((d) => d.system === "direct" && d.test === test && d.rep === s.rep);
-          return direct ? s.value / direct.value : NaN;
-        }),
-      );
     const spread = (test: string) => {
-      const ratios = of(test)
-        .map((s) => {
-          const direct = samples.find((d) => d.system === "direct" && d.test === test && d.rep === s.rep);
-          return direct ? s.value / direct.value : NaN;
-        })
-        .filter(Number.isFinite);
+      const ratios = ratiosOf(system.name, test).filter(Number.isFinite);
       return ratios.length ? `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}` : "n/a";
     };
+    const addedP50 = of("latency").map((s) => {
+      const direct = samples.find((d) => d.system === "direct" && d.test === "latency" && d.rep === s.rep);
+      return direct ? s.value - direct.value : NaN;
+    });
     return {
       system: system.name,
       bulkSpread: spread("bulk1"),
       connSpread: spread("connrate"),
       bulkGbps: median(of("bulk1").map((s) => s.value)),
-      bulkRatio: ratio("bulk1"),
+      bulkRatio: median(ratiosOf(system.name, "bulk1")),
       connRate: median(of("connrate").map((s) => s.value)),
-      connRatio: ratio("connrate"),
+      connRatio: median(ratiosOf(system.name, "connrate")),
       p50us: median(of("latency").map((s) => Number(s.extra?.p50us))),
       p99us: median(of("latency").map((s) => Number(s.extra?.p99us))),
+      addedP50us: median(addedP50),
       cpuPerGiB: median(of("bulk1").map((s) => s.proxyCpu)),
       cpuMsPerConn: median(of("connrate").map((s) => s.proxyCpu)),
       connErrors: of("connrate").reduce((n, s) => n + Number(s.extra?.errors ?? 0), 0),
-      idleKiB: idleKiB.get(system.name) ?? NaN,
+      idleKiB: idleKiB.get(system.name) ?? {},
     };
   });
-  const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
+  const f = (x: number | undefined, d = 2) => (x !== undefined && Number.isFinite(x) ? x.toFixed(d) : "n/a");
+  const idleHeads = IDLE_COUNTS.map((n) => `KiB/idle conn (${n})`).join(" | ");
   const table = [
-    "| system | c→s 1 conn Gbit/s (× direct; range) | new TLS conn/s (× direct; range) | p50 / p99 µs (64 B RR) | proxy CPU s/GiB | proxy CPU ms/conn | proxy KiB/idle conn | conn errors |",
-    "|---|---|---|---|---|---|---|---|",
-    ...rows.map(
-      (r) =>
-        `| ${r.system} | ${f(r.bulkGbps)} (${f(r.bulkRatio)}; ${r.bulkSpread}) | ${f(r.connRate, 0)} (${f(r.connRatio)}; ${r.connSpread}) | ${f(r.p50us, 0)} / ${f(r.p99us, 0)} | ${r.system === "direct" ? "n/a" : f(r.cpuPerGiB)} | ${r.system === "direct" ? "n/a" : f(r.cpuMsPerConn, 3)} | ${r.system === "direct" ? "n/a" : f(r.idleKiB, 1)} | ${r.connErrors} |`,
+    `| system | c→s 1 conn Gbit/s (× direct; range) | new TLS conn/s (× direct; range) | p50 / p99 µs (64 B RR) | added p50 µs | proxy CPU s/GiB | proxy CPU ms/conn | ${idleHeads} | conn errors |`,
+    `|---|---|---|---|---|---|---|${IDLE_COUNTS.map(() => "---|").join("")}---|`,
+    ...rows.map((r) => {
+      const proxy = r.system !== "direct";
+      const idle = IDLE_COUNTS.map((n) => (proxy ? f(r.idleKiB[n], 1) : "n/a")).join(" | ");
+      return `| ${r.system} | ${f(r.bulkGbps)} (${f(r.bulkRatio)}; ${r.bulkSpread}) | ${f(r.connRate, 0)} (${f(r.connRatio)}; ${r.connSpread}) | ${f(r.p50us, 0)} / ${f(r.p99us, 0)} | ${proxy ? f(r.addedP50us, 0) : "n/a"} | ${proxy ? f(r.cpuPerGiB) : "n/a"} | ${proxy ? f(r.cpuMsPerConn, 3) : "n/a"} | ${idle} | ${r.connErrors} |`;
+    }),
+  ].join("\n");
+  const targetRows: Row[] = rows.map((r) => ({ ...r }));
+  const targets = checkTargets(targetRows, lookupRatio, Math.max(...IDLE_COUNTS));
+  const targetTable = [
+    "| target | ours | limit (same run) | met |",
+    "|---|---|---|---|",
+    ...targets.map(
+      (t) => `| ${t.target} | ${f(t.ours, 3)} ${t.unit} | ${f(t.limit, 3)} ${t.unit} | ${t.met ? "yes" : "**no**"} |`,
     ),
   ].join("\n");
+  const lookupLine = `Route lookup: ${lookups.map((l) => `${l.routes.toLocaleString("en")} routes ${l.nsPerLookup.toFixed(0)} ns`).join(", ")} per lookup (×${lookupRatio.toFixed(2)}).`;
   const quiet = samples.filter((s) => s.preBusy <= QUIET_CORES).length;
   const quietLine = `Quiet gate: ${quiet}/${samples.length} samples started with other work below ${QUIET_CORES} cores (median before a sample: ${median(samples.map((s) => s.preBusy)).toFixed(2)} cores).`;
   const facts = {
@@ -448,23 +392,43 @@ async function main(): Promise<void> {
     node: process.version,
     nproc: os.cpus().length,
     cpu: os.cpus()[0]?.model,
+    kernel: os.release(),
     loadavgAtEnd: os.loadavg(),
     reps: REPS,
     bulkBytes: BULK_BYTES,
     rateSecs: RATE_SECS,
     rateWorkers: RATE_WORKERS * 2,
     latencyCount: LATENCY,
-    idleConnections: IDLE,
+    idleConnections: IDLE_COUNTS,
+    versions: versions(),
   };
   mkdirSync(path.join(ROOT, "bench/results"), { recursive: true });
-  writeFileSync(path.join(ROOT, "bench/results/latest.json"), `${JSON.stringify({ facts, rows, samples }, null, 2)}\n`);
-  process.stdout.write(`\n${JSON.stringify(facts)}\n\n${table}\n\n${quietLine}\n`);
+  writeFileSync(
+    path.join(ROOT, "bench/results/latest.json"),
+    `${JSON.stringify({ facts, rows, targets, lookups, samples }, null, 2)}\n`,
+  );
+  process.stdout.write(`\n${JSON.stringify(facts)}\n\n${table}\n\n${lookupLine}\n\n${targetTable}\n\n${quietLine}\n`);
   await pki.cleanup();
 }
 
-const stopChildren = () => {
-  for (const c of children) if (c.exitCode === null && c.pid) c.kill("SIGTERM");
-};
+/** The anchors' versions, as they report them. */
+function versions(): Record<string, string> {
+  const first = (command: string, args: string[]) => {
+    try {
+      const lines = execFileSync(command, args, { stdio: ["ignore", "pipe", "pipe"] })
+        .toString()
+        .split("\n");
+      return (lines.find((l) => /version/i.test(l)) ?? lines[0]).trim();
+    } catch {
+      return "not available";
+    }
+  };
+  return {
+    haproxy: first("haproxy", ["-v"]),
+    envoy: first(path.join(ROOT, ".tools/bin/envoy"), ["--version"]).replace(/^.*version: /, ""),
+  };
+}
+
 main().then(
   () => {
     stopChildren();

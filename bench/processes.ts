@@ -1,0 +1,124 @@
+/**
+ * The benchmark's child processes and what it reads from `/proc` about them: start a process and
+ * wait for its ready line, free ports, CPU seconds and resident memory by PID, and stopping only
+ * the processes it started.
+ */
+import { ChildProcess, execFileSync, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import net from "node:net";
+
+const TICK = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
+const children: ChildProcess[] = [];
+
+/**
+ * A free TCP port on a loopback address.
+ * @param host - The address, in 127.0.0.0/8.
+ */
+export function freePort(host: string): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, host, () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * utime + stime of a process (all its threads), in seconds.
+ * @param pid - The process, or `undefined` (then `NaN`).
+ */
+export function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / TICK;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Resident memory of a process, in KiB.
+ * @param pid - The process, or `undefined` (then `NaN`).
+ */
+export function rssKiB(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Starts a process and resolves once a line of its output matches `ready` (at most 15 s).
+ * @param command - The program.
+ * @param args - Its arguments.
+ * @param ready - The ready line.
+ */
+export function startProcess(
+  command: string,
+  args: string[],
+  ready: RegExp,
+): Promise<{ child: ChildProcess; line: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    children.push(child);
+    let buffer = "";
+    const timer = setTimeout(() => reject(new Error(`${command} did not start: ${buffer}`)), 15_000);
+    const onData = (d: Buffer) => {
+      buffer += d.toString();
+      if (buffer.length > 65_536) buffer = buffer.slice(-65_536);
+      const line = buffer.split("\n").find((l) => ready.test(l));
+      if (line !== undefined) {
+        clearTimeout(timer);
+        child.stdout?.removeListener("data", onData);
+        child.stderr?.removeListener("data", onData);
+        child.stdout?.resume();
+        child.stderr?.resume();
+        resolve({ child, line });
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${command} exited with ${code}: ${buffer}`));
+    });
+  });
+}
+
+/**
+ * Starts a process with its output ignored (stderr passed through), remembered for {@link stopChildren}.
+ * @param command - The program.
+ * @param args - Its arguments.
+ */
+export function startQuietProcess(command: string, args: string[]): ChildProcess {
+  const child = spawn(command, args, { stdio: ["ignore", "ignore", "inherit"] });
+  children.push(child);
+  return child;
+}
+
+/** Sends SIGTERM to every process this benchmark started that is still running (by PID). */
+export function stopChildren(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null && c.pid) c.kill("SIGTERM");
+}
+
+/**
+ * Stops one process this benchmark started (SIGTERM, SIGKILL after 10 s) and waits for its exit.
+ * @param child - The process.
+ */
+export function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
