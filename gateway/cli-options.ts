@@ -37,6 +37,8 @@ import {
   DEFAULT_HELLO_TIMEOUT_MS,
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_RELAY_MODE,
+  RELAY_MODES,
 } from "./proxy";
 
 /** The drain grace `--drain-grace` defaults to; defined with the code that applies it (`gateway.ts`). */
@@ -138,6 +140,15 @@ export const FLAGS = {
     schema: positiveCount,
     help: "Most open client connections; more are closed.",
     default: String(DEFAULT_MAX_CONNECTIONS),
+  },
+  relay: {
+    section: "optional",
+    flag: "relay",
+    value: "MODE",
+    env: ["SNI_GATEWAY_RELAY"],
+    schema: z.enum(RELAY_MODES, { message: `must be one of ${RELAY_MODES.join(", ")}` }),
+    help: "Relay of established connections: splice (native, zero copy), pump (TypeScript), auto.",
+    default: DEFAULT_RELAY_MODE,
   },
   drainGrace: {
     section: "optional",
@@ -320,6 +331,7 @@ export function parseCommandLine(
       idleTimeoutMs: o.idleTimeout,
       connectTimeoutMs: o.connectTimeout,
       maxConnections: o.maxConnections,
+      relay: o.relay,
     },
     drainGraceMs: o.drainGrace,
     logLevel: o.logLevel,

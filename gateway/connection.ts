@@ -15,6 +15,8 @@ import { type DestinationLabels, NO_LABELS } from "./destination-labels";
 import type { ConnectionResult, GatewayMetrics } from "./metrics";
 import { BufferPool, eofReceived, Pump, useReadBuffer } from "./pump";
 import type { RouteDecision } from "./router";
+import type { RelayEnd } from "./splice-relay";
+import type { SplicedConnections } from "./spliced-connections";
 
 /** The settings a connection runs with, fixed for the proxy's lifetime. */
 export interface ConnectionSettings {
@@ -44,6 +46,8 @@ export interface ConnectionHost {
   readonly settings: ConnectionSettings;
   /** Read buffers, shared by every connection. */
   readonly pool: BufferPool;
+  /** The zero-copy relay routed connections are handed to; `undefined`: they stay in the pump. */
+  readonly spliced: SplicedConnections | undefined;
   /** The gateway's metrics (hot counters, rejections, hello and connect failures). */
   readonly metrics: GatewayMetrics;
   /**
@@ -77,7 +81,7 @@ export interface ConnectionHost {
   released(connection: Connection): void;
 }
 
-type Phase = "hello" | "dial" | "pipe" | "done";
+type Phase = "hello" | "dial" | "pipe" | "spliced" | "done";
 
 /** One client connection and, once routed, its upstream. */
 export class Connection {
@@ -98,6 +102,10 @@ export class Connection {
   private toClient: Pump | undefined;
   /** Client → upstream (created when forwarding starts, if the client socket allows it). */
   private toUpstream: Pump | undefined;
+  /** The relay's id of this pair, once handed over. */
+  private splicedId: number | undefined;
+  /** The client's address, kept for the log when the pair is handed over (the socket object goes). */
+  private remote: string | undefined;
 
   /**
    * Starts reading the client's hello.
@@ -120,6 +128,10 @@ export class Connection {
 
   /** Closes both sides now. */
   destroy(): void {
+    if (this.splicedId !== undefined) {
+      this.host.spliced?.close(this.splicedId);
+      return;
+    }
     if (!this.client.destroyed) this.client.destroy();
     if (this.upstream && !this.upstream.destroyed) this.upstream.destroy();
   }
@@ -180,14 +192,20 @@ export class Connection {
     const host = this.host;
     const began = performance.now();
     const hot = host.metrics.hot;
-    const pump = (this.toClient ??= new Pump(this.client, host.pool, (bytes) => (hot.bytesToClient += bytes)));
-    const upstream = net.connect({
+    const connect: net.NetConnectOpts = {
       host: endpoint.address,
       port: endpoint.port,
       noDelay: true,
       allowHalfOpen: true,
-      onread: { buffer: pump.nextBuffer, callback: pump.onRead },
-    });
+    };
+    let pump: Pump | undefined;
+    if (!host.spliced) {
+      pump = this.toClient ??= new Pump(this.client, host.pool, (bytes) => (hot.bytesToClient += bytes));
+      connect.onread = { buffer: pump.nextBuffer, callback: pump.onRead };
+    }
+    const upstream = net.connect(connect);
+    // Spliced: nothing is read on this side; the relay reads the upstream once it has the socket.
+    if (!pump) upstream.pause();
     this.upstream = upstream;
     this.upstreamClosed = false;
     let settled = false;
@@ -240,9 +258,11 @@ export class Connection {
         return;
       }
       upstream.setTimeout(0);
-      pump.source = upstream;
       host.count("forwarded", this.labels);
-      this.startPipe(upstream);
+      if (pump) {
+        pump.source = upstream;
+        this.startPipe(upstream);
+      } else this.startSplice(upstream);
     });
   }
 
@@ -283,6 +303,41 @@ export class Connection {
     if (this.clientReadEnded) upstream.end();
     client.resume();
   }
+
+  /**
+   * Forwards the hello and whatever the client sent while dialling, then hands both sockets to
+   * the relay once those bytes are with the kernel (the relay must find nothing in JavaScript's buffers).
+   */
+  private startSplice(upstream: net.Socket): void {
+    this.phase = "pipe";
+    const client = this.client;
+    const hot = this.host.metrics.hot;
+    const hello = (this.reader as ClientHelloReader).bytes;
+    this.reader = undefined;
+    hot.bytesToUpstream += hello.length;
+    upstream.write(hello);
+    for (let chunk = client.read() as Buffer | null; chunk !== null; chunk = client.read() as Buffer | null) {
+      hot.bytesToUpstream += chunk.length;
+      upstream.write(chunk);
+    }
+    const handOver = () => {
+      if (this.phase !== "pipe" || client.destroyed || upstream.destroyed) return;
+      const spliced = this.host.spliced as SplicedConnections;
+      this.phase = "spliced";
+      this.remote = client.remoteAddress;
+      this.splicedId = spliced.adopt(client, upstream, this.onSplicedEnd);
+    };
+    if (upstream.writableLength === 0) handOver();
+    else upstream.once("drain", handOver);
+  }
+
+  private readonly onSplicedEnd = (end: RelayEnd): void => {
+    if (end.reason === "idle-timeout") this.host.log("info", "idle-timeout", { remote: this.remote });
+    else if (end.reason === "error") this.host.log("info", "relay-error", { code: end.code, remote: this.remote });
+    this.clientClosed = true;
+    this.upstreamClosed = true;
+    this.maybeRelease();
+  };
 
   private readonly onClientEnd = (): void => {
     this.clientReadEnded = true;

@@ -76,6 +76,8 @@ export interface GatewayHandle {
   ready(): boolean;
   /** Connections open now. */
   activeConnections(): number;
+  /** The relay of established connections: `splice` (native, zero copy) or `pump` (TypeScript). */
+  readonly relayMode: "splice" | "pump";
   /**
    * Deregisters (Consul mode), stops accepting, lets open connections finish for up to
    * `graceMs`, closes the rest, stops the route source and the admin server. Idempotent.
@@ -126,6 +128,8 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   if (options.register && !client) {
     throw new GatewayConfigError("register", "self-registration needs the Consul route source (--consul)");
   }
+  // Before the source starts: a relay that cannot start (`--relay splice` without the addon) leaves nothing running.
+  const proxy = new SniProxy({ table: () => table, metrics, logger }, options.proxy);
 
   await source.start({
     onTable(next) {
@@ -153,7 +157,6 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   });
 
   metrics.sourceStale = () => source.status().stale;
-  const proxy = new SniProxy({ table: () => table, metrics, logger }, options.proxy);
   let admin: AdminServer | undefined;
   let adminAddress: AddressInfo | undefined;
   let registration: SelfRegistration | undefined;
@@ -194,6 +197,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       listen: listenAddresses.map((a) => `${a.address}:${a.port}`),
       admin: adminAddress ? `${adminAddress.address}:${adminAddress.port}` : undefined,
       source: source.kind,
+      relay: proxy.relayMode,
     },
     "sni-gateway started",
   );
@@ -212,6 +216,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       return status.loaded && !status.stale && !draining;
     },
     activeConnections: () => proxy.activeConnections,
+    relayMode: proxy.relayMode,
     close(graceMs?: number): Promise<void> {
       if (closing) return closing;
       draining = true;

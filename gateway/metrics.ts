@@ -26,6 +26,8 @@ export interface HotCounters {
   active: number;
 }
 
+const NO_RELAYED_BYTES = Object.freeze({ toUpstream: 0, toClient: 0 });
+
 /** The metrics of one gateway. */
 export class GatewayMetrics {
   /** The registry to scrape (`/metrics`). */
@@ -48,6 +50,8 @@ export class GatewayMetrics {
   readonly lastReload: Gauge;
   /** `sni_gateway_route_reload_failures_total{source}`. */
   readonly reloadFailures: Counter<"source">;
+  /** Bytes the native relay moved, read when `sni_gateway_bytes_total` is scraped; the proxy sets it. Default: none. */
+  relayedBytes: () => { toUpstream: number; toClient: number } = () => NO_RELAYED_BYTES;
   /** Read when `sni_gateway_route_source_stale` is scraped; the gateway sets it. Default: never stale. */
   sourceStale: () => boolean = () => false;
 
@@ -90,6 +94,7 @@ export class GatewayMetrics {
       labelNames: ["datacenter", "service"],
       registers,
     });
+    const relayed = () => this.relayedBytes();
     let lastUp = 0;
     let lastDown = 0;
     new Counter({
@@ -98,10 +103,13 @@ export class GatewayMetrics {
       labelNames: ["direction"],
       registers,
       collect() {
-        this.inc({ direction: "client_to_upstream" }, hot.bytesToUpstream - lastUp);
-        this.inc({ direction: "upstream_to_client" }, hot.bytesToClient - lastDown);
-        lastUp = hot.bytesToUpstream;
-        lastDown = hot.bytesToClient;
+        const native = relayed();
+        const up = hot.bytesToUpstream + native.toUpstream;
+        const down = hot.bytesToClient + native.toClient;
+        this.inc({ direction: "client_to_upstream" }, up - lastUp);
+        this.inc({ direction: "upstream_to_client" }, down - lastDown);
+        lastUp = up;
+        lastDown = down;
       },
     });
     new Gauge({

@@ -8,11 +8,24 @@ import net from "node:net";
 import type { Logger } from "pino";
 import { Connection, type ConnectionHost, type Destination } from "./connection";
 import { DestinationLabeler, type DestinationLabels, NO_LABELS } from "./destination-labels";
+import { GatewayConfigError } from "./errors";
 import { RateLimiter } from "./logger";
 import type { ConnectionResult, GatewayMetrics } from "./metrics";
 import { BufferPool } from "./pump";
 import type { RouteTable } from "./route-table";
 import { route } from "./router";
+import { spliceRelayAvailability } from "./splice-relay";
+import { SplicedConnections } from "./spliced-connections";
+
+/**
+ * How established connections move their bytes: `splice` hands both sockets to the native
+ * zero-copy relay (Linux `splice(2)`, see docs/splice-relay.md), `pump` keeps them in the
+ * TypeScript pump (`pump.ts`), `auto` splices when the addon is built and pumps otherwise.
+ */
+export const RELAY_MODES = ["auto", "splice", "pump"] as const;
+
+/** One of {@link RELAY_MODES}. */
+export type RelayMode = (typeof RELAY_MODES)[number];
 
 /** Tuning of the data path. */
 export interface ProxyOptions {
@@ -47,6 +60,8 @@ export interface ProxyOptions {
    * counted under the service label `_other`. Default: {@link DEFAULT_MAX_LABELLED_REMOTE_SERVICES}.
    */
   maxLabelledRemoteServices?: number;
+  /** How established connections move their bytes; see {@link RELAY_MODES}. Default: {@link DEFAULT_RELAY_MODE}. */
+  relay?: RelayMode;
 }
 
 /** What the proxy reads and reports through. */
@@ -78,6 +93,8 @@ export const DEFAULT_READ_BUFFER_BYTES = 32 * 1024;
 export const MIN_READ_BUFFER_BYTES = 1024;
 /** Default of {@link ProxyOptions.maxLabelledRemoteServices}. */
 export const DEFAULT_MAX_LABELLED_REMOTE_SERVICES = 1000;
+/** Default of {@link ProxyOptions.relay}. */
+export const DEFAULT_RELAY_MODE: RelayMode = "auto";
 
 /** Pending connections the kernel queues per listener before the proxy accepts them. */
 const LISTEN_BACKLOG = 4096;
@@ -106,6 +123,7 @@ export function proxySettings(options: ProxyOptions): ProxySettings {
     logLinesPerSecond: options.logLinesPerSecond ?? DEFAULT_LOG_LINES_PER_SECOND,
     readBufferBytes: Math.max(MIN_READ_BUFFER_BYTES, options.readBufferBytes ?? DEFAULT_READ_BUFFER_BYTES),
     maxLabelledRemoteServices: options.maxLabelledRemoteServices ?? DEFAULT_MAX_LABELLED_REMOTE_SERVICES,
+    relay: options.relay ?? DEFAULT_RELAY_MODE,
   });
 }
 
@@ -117,6 +135,8 @@ export class SniProxy implements ConnectionHost {
   readonly pool: BufferPool;
   /** The gateway's metrics. */
   readonly metrics: GatewayMetrics;
+  /** The zero-copy relay established connections are handed to; `undefined` when they stay in the pump. */
+  readonly spliced: SplicedConnections | undefined;
   private readonly servers: net.Server[] = [];
   private readonly open = new Set<Connection>();
   private readonly roundRobin = new Map<string, number>();
@@ -130,6 +150,7 @@ export class SniProxy implements ConnectionHost {
   /**
    * @param context - Route table, metrics, logger.
    * @param options - Timeouts and limits; see {@link ProxyOptions}. Default: every default.
+   * @throws GatewayConfigError when `relay` is `splice` and the addon cannot be loaded.
    */
   constructor(
     private readonly context: ProxyContext,
@@ -142,6 +163,12 @@ export class SniProxy implements ConnectionHost {
     this.labeler = new DestinationLabeler(this.settings.maxLabelledRemoteServices);
     const latency = context.metrics.connectLatency;
     this.connectLatency = { success: latency.labels("success"), failure: latency.labels("failure") };
+    this.spliced = this.startRelay();
+  }
+
+  /** The relay in use: `splice` (native, zero copy) or `pump` (TypeScript). */
+  get relayMode(): "splice" | "pump" {
+    return this.spliced ? "splice" : "pump";
   }
 
   /** Connections open now (admitted, not yet closed). */
@@ -200,6 +227,7 @@ export class SniProxy implements ConnectionHost {
     }
     this.drained = undefined;
     await listenersClosed;
+    this.spliced?.dispose();
   }
 
   /** {@inheritDoc ConnectionHost.destinationOf} */
@@ -255,6 +283,19 @@ export class SniProxy implements ConnectionHost {
     const connection = new Connection(this, socket);
     this.open.add(connection);
     this.metrics.hot.active = this.open.size;
+  }
+
+  private startRelay(): SplicedConnections | undefined {
+    const mode = this.settings.relay;
+    if (mode === "pump") return undefined;
+    const availability = spliceRelayAvailability();
+    if (!availability.available) {
+      if (mode === "splice") throw new GatewayConfigError("relay", `splice is not available: ${availability.reason}`);
+      return undefined;
+    }
+    const spliced = new SplicedConnections(this.settings.idleTimeoutMs);
+    this.metrics.relayedBytes = () => spliced.totals();
+    return spliced;
   }
 
   /** The endpoint index to start from for a destination (round-robin). */

@@ -8,6 +8,8 @@
 #                                          and all they depend on, copied from ./node_modules (after
 #                                          `npm ci`) by Node's module resolution, without
 #                                          TypeScript sources, typings and source maps
+#   OUTDIR/app/build/Release/splice_relay.node  the zero-copy relay addon (`npm ci` builds it;
+#                                          without it the image runs the TypeScript pump: a warning here)
 #   OUTDIR/rootfs/usr/local/bin/sni-gateway -> /app/dist/gateway/main.js
 #   OUTDIR/rootfs/etc/sni-gateway/         where MeshGateway uploads the routes file
 #
@@ -32,6 +34,13 @@ mkdir -p "$out/app" "$out/rootfs/usr/local/bin" "$out/rootfs/etc/sni-gateway"
 cp "$root/gateway/Dockerfile" "$out/Dockerfile"
 cp "$root/package.json" "$out/app/package.json"
 ln -s /app/dist/gateway/main.js "$out/rootfs/usr/local/bin/sni-gateway"
+addon="$root/build/Release/splice_relay.node"
+if [ -f "$addon" ]; then
+  mkdir -p "$out/app/build/Release"
+  cp "$addon" "$out/app/build/Release/"
+else
+  echo "gateway-image-context: warning: $addon is missing (npm ci builds it with g++): the image will use the TypeScript pump" >&2
+fi
 
 node - "$root" "$out/app" <<'EOF'
 const fs = require("fs");
