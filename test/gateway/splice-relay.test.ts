@@ -303,12 +303,19 @@ describe("spliceRelayAvailability", () => {
     stop = true;
     await writer;
     const accepted = flushed;
+    // Stalled, the relay waits for the peer without spinning: the process is nearly idle.
+    const cpuBefore = process.cpuUsage();
+    const wallBefore = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const cpu = process.cpuUsage(cpuBefore);
+    const busy = (cpu.user + cpu.system) / 1000 / (performance.now() - wallBefore);
     // Bounded by socket buffers (client's send, gateway's receive and send, peer's receive) and one
     // pipe: about 7 MiB on loopback here; the kernel's buffer autotuning may give some more.
     expect(accepted).toBeLessThan(16 * MiB);
     expect(p.client.writableLength).toBeGreaterThan(0);
     expect(h.relay.pipes().inUse).toBe(1); // one direction holds its pipe, with bytes waiting for the peer
     expect(h.relay.totals().toUpstream).toBeLessThan(accepted);
+    expect(busy).toBeLessThan(0.25);
     const total = queued;
     p.client.end();
     const atPeer = receiveHash(p.peer);
