@@ -316,19 +316,34 @@ export class Connection {
     this.reader = undefined;
     hot.bytesToUpstream += hello.length;
     upstream.write(hello);
-    for (let chunk = client.read() as Buffer | null; chunk !== null; chunk = client.read() as Buffer | null) {
-      hot.bytesToUpstream += chunk.length;
-      upstream.write(chunk);
-    }
+    const forwardBuffered = () => {
+      for (let chunk = client.read() as Buffer | null; chunk !== null; chunk = client.read() as Buffer | null) {
+        hot.bytesToUpstream += chunk.length;
+        upstream.write(chunk);
+      }
+    };
+    // A paused client socket still reads (up to its high-water mark) until the hand-over: forward
+    // what it read until the upstream has taken everything at once.
     const handOver = () => {
       if (this.phase !== "pipe" || client.destroyed || upstream.destroyed) return;
-      const spliced = this.host.spliced as SplicedConnections;
+      forwardBuffered();
+      if (upstream.writableLength > 0) {
+        upstream.once("drain", handOver);
+        return;
+      }
+      const remote = client.remoteAddress;
+      try {
+        this.splicedId = (this.host.spliced as SplicedConnections).adopt(client, upstream, this.onSplicedEnd);
+      } catch (error) {
+        // Out of descriptors for the relay's copies: the sockets are still ours, and 'close' releases them.
+        this.host.log("warn", "relay-adopt-failed", { error: (error as Error).message, remote });
+        this.destroy();
+        return;
+      }
       this.phase = "spliced";
-      this.remote = client.remoteAddress;
-      this.splicedId = spliced.adopt(client, upstream, this.onSplicedEnd);
+      this.remote = remote;
     };
-    if (upstream.writableLength === 0) handOver();
-    else upstream.once("drain", handOver);
+    handOver();
   }
 
   private readonly onSplicedEnd = (end: RelayEnd): void => {
@@ -345,7 +360,9 @@ export class Connection {
       this.refuseHello("eof");
       return;
     }
-    if (this.phase === "pipe" && this.upstream && !this.upstream.destroyed) this.upstream.end();
+    // Before a hand-over to the relay the EOF stays for the relay to read again (no end() on the
+    // upstream: its pending writes must drain for the hand-over).
+    if (this.phase === "pipe" && !this.host.spliced && this.upstream && !this.upstream.destroyed) this.upstream.end();
   };
 
   private readonly onClientError = (): void => {

@@ -77,11 +77,13 @@ interface NativeAddon {
   ) => NativeRelay;
 }
 
-/** Where the addon is: beside `gateway/` (sources, as ts-jest runs them) or beside `dist/gateway/` (compiled). */
-const ADDON_CANDIDATES = [
-  path.join(__dirname, "../build/Release/splice_relay.node"),
-  path.join(__dirname, "../../build/Release/splice_relay.node"),
-];
+/**
+ * Where the addon is: in the package root's `build/`, one level above `gateway/` (sources, as
+ * ts-jest runs them), two above `dist/gateway/` (compiled), three above `dist/bench/gateway/`.
+ */
+const ADDON_CANDIDATES = ["..", "../..", "../../.."].map((up) =>
+  path.join(__dirname, up, "build/Release/splice_relay.node"),
+);
 
 let loaded: { addon: NativeAddon } | { reason: string } | undefined;
 
