@@ -43,7 +43,7 @@ const { values: flags } = parseArgs({
     "rate-secs": { type: "string", default: "8" },
     "rate-workers": { type: "string", default: "16" },
     latency: { type: "string", default: "5000" },
-    idle: { type: "string", default: "2000,5000" },
+    idle: { type: "string" },
     systems: { type: "string" },
     install: { type: "boolean", default: false },
     quick: { type: "boolean", default: false },
@@ -57,7 +57,7 @@ const BULK_SECS = Math.min(60, Number(flags["bulk-secs"]));
 const RATE_SECS = quick ? 3 : Math.min(30, Number(flags["rate-secs"]));
 const RATE_WORKERS = Math.min(64, Number(flags["rate-workers"]));
 const LATENCY = quick ? 1000 : Math.min(50_000, Number(flags.latency));
-const IDLE_COUNTS = (quick ? "300" : String(flags.idle)).split(",").map((n) => Math.min(5000, Number(n)));
+const IDLE_COUNTS = (flags.idle ?? (quick ? "300" : "2000,5000")).split(",").map((n) => Math.min(5000, Number(n)));
 /** A sample starts once the machine uses less than this many cores (others' work), or after QUIET_WAIT_MS. */
 const QUIET_CORES = 0.3;
 const QUIET_WAIT_MS = quick ? 2000 : 30_000;

@@ -10,6 +10,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
+import { GATEWAY_NODE_FLAGS } from "../gateway/node-flags";
 import { freePort, startProcess, startQuietProcess, stopProcess } from "./processes";
 
 /** A system under test: where clients connect, and the process whose CPU and memory count. */
@@ -48,7 +49,7 @@ export interface Backend {
 export const ENVOY = path.resolve(__dirname, "../../../.tools/bin/envoy");
 
 /**
- * Our gateway, the real CLI in its own process.
+ * Our gateway, the real CLI in its own process, with the Node.js flags its command line sets.
  * @param name - The system's name.
  * @param host - Its listen address.
  * @param dist - The compiled benchmark tree (holds `gateway/main.js`).
@@ -65,7 +66,7 @@ export async function startGateway(
   const args = ["--datacenter", "dc1", "--listen", `${host}:0`, "--admin", "127.0.0.1:0", "--routes", routesFile];
   const gateway = await startProcess(
     process.execPath,
-    [path.join(dist, "gateway/main.js"), ...args, "--log-level", "info", ...extraArgs],
+    [...GATEWAY_NODE_FLAGS, path.join(dist, "gateway/main.js"), ...args, "--log-level", "info", ...extraArgs],
     /"event":"started"/,
   );
   const port = Number(JSON.parse(gateway.line).listen[0].split(":")[1]);

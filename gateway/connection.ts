@@ -15,8 +15,7 @@ import { type DestinationLabels, NO_LABELS } from "./destination-labels";
 import type { ConnectionResult, GatewayMetrics } from "./metrics";
 import { BufferPool, eofReceived, Pump, useReadBuffer } from "./pump";
 import type { RouteDecision } from "./router";
-import type { RelayEnd } from "./splice-relay";
-import type { SplicedConnections } from "./spliced-connections";
+import type { OpenConnection, SplicedConnections, SplicedPair } from "./spliced-connections";
 
 /** The settings a connection runs with, fixed for the proxy's lifetime. */
 export interface ConnectionSettings {
@@ -78,13 +77,19 @@ export interface ConnectionHost {
    * Told once both of the connection's sockets are closed.
    * @param connection - The connection.
    */
-  released(connection: Connection): void;
+  released(connection: OpenConnection): void;
+  /**
+   * Told when the connection's sockets went to the relay: from then on the pair stands for it.
+   * @param connection - The connection, no longer open in JavaScript.
+   * @param pair - What is left of it.
+   */
+  handedOver(connection: Connection, pair: SplicedPair): void;
 }
 
 type Phase = "hello" | "dial" | "pipe" | "spliced" | "done";
 
 /** One client connection and, once routed, its upstream. */
-export class Connection {
+export class Connection implements OpenConnection {
   private phase: Phase = "hello";
   private reader: ClientHelloReader | undefined;
   private upstream: net.Socket | undefined;
@@ -102,10 +107,6 @@ export class Connection {
   private toClient: Pump | undefined;
   /** Client → upstream (created when forwarding starts, if the client socket allows it). */
   private toUpstream: Pump | undefined;
-  /** The relay's id of this pair, once handed over. */
-  private splicedId: number | undefined;
-  /** The client's address, kept for the log when the pair is handed over (the socket object goes). */
-  private remote: string | undefined;
 
   /**
    * Starts reading the client's hello.
@@ -128,10 +129,6 @@ export class Connection {
 
   /** Closes both sides now. */
   destroy(): void {
-    if (this.splicedId !== undefined) {
-      this.host.spliced?.close(this.splicedId);
-      return;
-    }
     if (!this.client.destroyed) this.client.destroy();
     if (this.upstream && !this.upstream.destroyed) this.upstream.destroy();
   }
@@ -331,28 +328,20 @@ export class Connection {
         upstream.once("drain", handOver);
         return;
       }
-      const remote = client.remoteAddress;
+      let pair: SplicedPair;
       try {
-        this.splicedId = (this.host.spliced as SplicedConnections).adopt(client, upstream, this.onSplicedEnd);
+        pair = (this.host.spliced as SplicedConnections).adopt(client, upstream, this.host);
       } catch (error) {
         // Out of descriptors for the relay's copies: the sockets are still ours, and 'close' releases them.
-        this.host.log("warn", "relay-adopt-failed", { error: (error as Error).message, remote });
+        this.host.log("warn", "relay-adopt-failed", { error: (error as Error).message, remote: client.remoteAddress });
         this.destroy();
         return;
       }
       this.phase = "spliced";
-      this.remote = remote;
+      this.host.handedOver(this, pair);
     };
     handOver();
   }
-
-  private readonly onSplicedEnd = (end: RelayEnd): void => {
-    if (end.reason === "idle-timeout") this.host.log("info", "idle-timeout", { remote: this.remote });
-    else if (end.reason === "error") this.host.log("info", "relay-error", { code: end.code, remote: this.remote });
-    this.clientClosed = true;
-    this.upstreamClosed = true;
-    this.maybeRelease();
-  };
 
   private readonly onClientEnd = (): void => {
     this.clientReadEnded = true;

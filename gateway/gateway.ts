@@ -16,6 +16,7 @@ import { HostPort } from "./host-port";
 import { createLogger, LogLevel } from "./logger";
 import { GatewayMetrics } from "./metrics";
 import { ProxyOptions, SniProxy } from "./proxy";
+import { spliceRelayAvailability } from "./splice-relay";
 import { RouteSource, RouteTable, routeTableSize, routeTableToRoutesFile } from "./route-table";
 import { SelfRegistration } from "./self-registration";
 import { StaticRouteSource } from "./static-route-source";
@@ -130,6 +131,10 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   }
   // Before the source starts: a relay that cannot start (`--relay splice` without the addon) leaves nothing running.
   const proxy = new SniProxy({ table: () => table, metrics, logger }, options.proxy);
+  const availability = spliceRelayAvailability();
+  if (proxy.relayMode === "pump" && options.proxy?.relay !== "pump" && !availability.available) {
+    logger.warn({ event: "relay-fallback", reason: availability.reason }, "splice relay not available: using the pump");
+  }
 
   await source.start({
     onTable(next) {

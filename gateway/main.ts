@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 /**
  * The `sni-gateway` command: parses flags and environment (see `--help`), starts the gateway,
  * and on SIGTERM/SIGINT drains and exits 0. SIGHUP re-reads the routes file.

@@ -15,7 +15,7 @@ import { BufferPool } from "./pump";
 import type { RouteTable } from "./route-table";
 import { route } from "./router";
 import { spliceRelayAvailability } from "./splice-relay";
-import { SplicedConnections } from "./spliced-connections";
+import { type OpenConnection, SplicedConnections, type SplicedPair } from "./spliced-connections";
 
 /**
  * How established connections move their bytes: `splice` hands both sockets to the native
@@ -138,7 +138,7 @@ export class SniProxy implements ConnectionHost {
   /** The zero-copy relay established connections are handed to; `undefined` when they stay in the pump. */
   readonly spliced: SplicedConnections | undefined;
   private readonly servers: net.Server[] = [];
-  private readonly open = new Set<Connection>();
+  private readonly open = new Set<OpenConnection>();
   private readonly roundRobin = new Map<string, number>();
   private readonly logLimiter: RateLimiter;
   private readonly labeler: DestinationLabeler;
@@ -265,8 +265,14 @@ export class SniProxy implements ConnectionHost {
     logger[level]({ event, ...fields, ...(suppressed > 0 ? { suppressed } : {}) }, event);
   }
 
+  /** {@inheritDoc ConnectionHost.handedOver} */
+  handedOver(connection: Connection, pair: SplicedPair): void {
+    this.open.delete(connection);
+    this.open.add(pair);
+  }
+
   /** {@inheritDoc ConnectionHost.released} */
-  released(connection: Connection): void {
+  released(connection: OpenConnection): void {
     this.open.delete(connection);
     this.metrics.hot.active = this.open.size;
     if (this.open.size === 0 && this.drained) this.drained();

@@ -12,6 +12,7 @@ import { FLAGS, HELP, parseCommandLine } from "../../gateway/cli-options";
 import { describeOptions } from "../../gateway/main";
 import { CliError } from "../../gateway/errors";
 import { serviceSni } from "../../mesh/sni";
+import { GATEWAY_NODE_FLAGS } from "../../gateway/node-flags";
 import { compileGatewayProgram, type GatewayProgram } from "../support/gateway-program";
 import { httpGet, waitFor } from "./helpers";
 
@@ -373,10 +374,30 @@ describe("the sni-gateway program", () => {
     return { child, output: () => output, exited };
   }
 
-  test("starts with #!/usr/bin/env node", async () => {
-    expect((await fs.readFile(path.join(ROOT, "gateway/main.ts"), "utf8")).startsWith("#!/usr/bin/env node\n")).toBe(
-      true,
-    );
+  test("its first line runs node with the gateway's Node.js flags; run as an executable it starts on the splice relay", async () => {
+    const shebang = `#!/usr/bin/env -S node ${GATEWAY_NODE_FLAGS.join(" ")}\n`;
+    expect((await fs.readFile(path.join(ROOT, "gateway/main.ts"), "utf8")).startsWith(shebang)).toBe(true);
+    await fs.chmod(main, 0o755);
+    const routes = path.join(program.dir, "routes-empty.json");
+    await fs.writeFile(routes, JSON.stringify({ datacenter: "dc1", trustDomain: TD, services: [], gateways: [] }));
+    const child = spawn(main, ["--datacenter", "dc1", "--listen", "127.0.0.1:0", "--routes", routes], {
+      env: program.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    children.push(child);
+    const started = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      let output = "";
+      child.stdout?.on("data", (d) => {
+        output += d;
+        const line = output.split("\n").find((l) => l.includes('"event":"started"'));
+        if (line) resolve(JSON.parse(line));
+      });
+      child.on("exit", (code) => reject(new Error(`exited with ${code}: ${output}`)));
+    });
+    expect(started.relay).toBe("splice");
+    const flags = (await fs.readFile(`/proc/${child.pid}/cmdline`, "utf8")).split("\0");
+    for (const flag of GATEWAY_NODE_FLAGS) expect(flags).toContain(flag);
+    child.kill("SIGTERM");
   });
 
   test("--help documents every flag and its variable, exit 0", async () => {

@@ -57,6 +57,8 @@ export async function compileProgram(entry: string, parent = os.tmpdir()): Promi
     ],
     { cwd: ROOT },
   );
+  // The native relay's addon, where the compiled gateway looks for it (beside the package root's `dist/`).
+  await fs.symlink(path.join(ROOT, "build"), path.join(outDir, "build"));
   return {
     dir: outDir,
     main: path.join(outDir, entry.replace(/\.ts$/, ".js")),
