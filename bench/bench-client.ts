@@ -140,6 +140,8 @@ async function latency(count: number): Promise<void> {
 async function hold(count: number): Promise<void> {
   const sockets: tls.TLSSocket[] = [];
   const payload = Buffer.alloc(64, 0x64);
+  // A connection the proxy drops while held is counted, not a crash: the parent reads `lost`.
+  let lost = 0;
   for (let i = 0; i < count; i += 50) {
     await Promise.all(
       Array.from({ length: Math.min(50, count - i) }, async () => {
@@ -153,12 +155,15 @@ async function hold(count: number): Promise<void> {
             if (got >= 64) resolve();
           });
         });
+        s.on("error", () => undefined);
+        s.on("close", () => lost++);
         sockets.push(s);
       }),
     );
   }
-  out({ ready: true, open: sockets.length });
+  out({ ready: true, open: sockets.length, lost });
   await new Promise<void>((resolve) => process.once("SIGTERM", () => resolve()));
+  out({ lost });
   for (const s of sockets) s.destroy();
 }
 

@@ -16,7 +16,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { createTestPki } from "../demo/pki";
-import { cpuSeconds, rssKiB, startProcess, stopChildren } from "./processes";
+import { cpuTimes, rssKiB, startProcess, stopChildren } from "./processes";
 import { routeLookupFigures } from "./route-lookup";
 import {
   type Backend,
@@ -104,6 +104,14 @@ async function quietGate(maxMs = QUIET_WAIT_MS): Promise<number> {
   return busy;
 }
 
+/** CPU time a process used since `before`, in seconds: user, system and their sum. */
+function since(before: { user: number; system: number }, pid: number | undefined) {
+  const now = cpuTimes(pid);
+  const user = now.user - before.user;
+  const system = now.system - before.system;
+  return { user, system, total: user + system };
+}
+
 function median(values: number[]): number {
   const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (v.length === 0) return NaN;
@@ -134,22 +142,35 @@ async function idleMemory(spec: SystemSpec, caFile: string, count: number): Prom
       ],
       { stdio: ["ignore", "pipe", "inherit"] },
     );
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    let output = "";
+    child.stdout.on("data", (d) => (output += d));
     try {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error("idle connections not ready in 180 s")), 180_000);
-        child.stdout.on("data", (d) => {
-          if (String(d).includes('"ready":true')) {
-            clearTimeout(timer);
-            resolve();
-          }
+        const poll = setInterval(() => {
+          if (!output.includes('"ready":true')) return;
+          clearInterval(poll);
+          clearTimeout(timer);
+          resolve();
+        }, 100);
+        void exited.then(() => {
+          clearInterval(poll);
+          clearTimeout(timer);
+          reject(new Error(`hold client exited: ${output.trim()}`));
         });
-        child.on("exit", () => reject(new Error("hold client exited")));
       });
       await new Promise((r) => setTimeout(r, 3000));
-      return (rssKiB(system.pid) - before) / count;
-    } finally {
+      const grown = (rssKiB(system.pid) - before) / count;
       child.kill("SIGTERM");
-      await new Promise((r) => child.once("exit", r));
+      await exited;
+      const lost = Number(JSON.parse(output.trim().split("\n").pop() ?? "{}").lost);
+      // A connection the proxy closed while held would make the figure look better than it is.
+      if (lost !== 0) throw new Error(`${lost} of ${count} held connections were closed by the proxy`);
+      return grown;
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
     }
   } finally {
     await system.stop();
@@ -247,11 +268,13 @@ async function main(): Promise<void> {
       const args = [system.host, String(system.port), NAME, caFile];
       // 1. bulk, one connection, client → server.
       let preBusy = await quietGate();
-      let cpu0 = cpuSeconds(system.pid);
+      let cpu0 = cpuTimes(system.pid);
       const load1 = os.loadavg()[0];
       const bulk = await runClient(["bulk", ...args, String(BULK_BYTES), String(BULK_SECS)], (BULK_SECS + 30) * 1000);
-      let cpu = cpuSeconds(system.pid) - cpu0;
-      const perGiB = cpu / (Number(bulk.bytes) / 2 ** 30);
+      let cpu = since(cpu0, system.pid);
+      const gib = Number(bulk.bytes) / 2 ** 30;
+      const perGiB = cpu.total / gib;
+      bulk.userPerGiB = cpu.user / gib;
       samples.push({
         rep,
         system: system.name,
@@ -267,17 +290,18 @@ async function main(): Promise<void> {
       );
       // 2. new connections per second, 2 client processes.
       preBusy = await quietGate();
-      cpu0 = cpuSeconds(system.pid);
+      cpu0 = cpuTimes(system.pid);
       const rate = await Promise.all(
         [0, 1].map(() =>
           runClient(["connrate", ...args, String(RATE_WORKERS), String(RATE_SECS)], (RATE_SECS + 30) * 1000),
         ),
       );
-      cpu = cpuSeconds(system.pid) - cpu0;
+      cpu = since(cpu0, system.pid);
       const conns = rate.reduce((n, r) => n + Number(r.conns), 0);
       const errors = rate.reduce((n, r) => n + Number(r.errors), 0);
       const perSecond = rate.reduce((n, r) => n + Number(r.rate), 0);
-      const msPerConn = (cpu * 1000) / conns;
+      const msPerConn = (cpu.total * 1000) / conns;
+      const userMsPerConn = (cpu.user * 1000) / conns;
       samples.push({
         rep,
         system: system.name,
@@ -286,7 +310,7 @@ async function main(): Promise<void> {
         proxyCpu: msPerConn,
         load1: os.loadavg()[0],
         preBusy,
-        extra: { conns, errors },
+        extra: { conns, errors, userMsPerConn },
       });
       log(
         `rep ${rep + 1} ${system.name} conn rate: ${perSecond.toFixed(0)}/s (${errors} errors), proxy ${msPerConn.toFixed(3)} CPU-ms/conn`,
@@ -360,6 +384,8 @@ async function main(): Promise<void> {
       addedP50us: median(addedP50),
       cpuPerGiB: median(of("bulk1").map((s) => s.proxyCpu)),
       cpuMsPerConn: median(of("connrate").map((s) => s.proxyCpu)),
+      userShareGiB: median(of("bulk1").map((s) => Number(s.extra?.userPerGiB) / s.proxyCpu)),
+      userShareConn: median(of("connrate").map((s) => Number(s.extra?.userMsPerConn) / s.proxyCpu)),
       connErrors: of("connrate").reduce((n, s) => n + Number(s.extra?.errors ?? 0), 0),
       idleKiB: idleKiB.get(system.name) ?? {},
     };
@@ -367,12 +393,12 @@ async function main(): Promise<void> {
   const f = (x: number | undefined, d = 2) => (x !== undefined && Number.isFinite(x) ? x.toFixed(d) : "n/a");
   const idleHeads = IDLE_COUNTS.map((n) => `KiB/idle conn (${n})`).join(" | ");
   const table = [
-    `| system | c→s 1 conn Gbit/s (× direct; range) | new TLS conn/s (× direct; range) | p50 / p99 µs (64 B RR) | added p50 µs | proxy CPU s/GiB | proxy CPU ms/conn | ${idleHeads} | conn errors |`,
+    `| system | c→s 1 conn Gbit/s (× direct; range) | new TLS conn/s (× direct; range) | p50 / p99 µs (64 B RR) | added p50 µs | proxy CPU s/GiB (user %) | proxy CPU ms/conn (user %) | ${idleHeads} | conn errors |`,
     `|---|---|---|---|---|---|---|${IDLE_COUNTS.map(() => "---|").join("")}---|`,
     ...rows.map((r) => {
       const proxy = r.system !== "direct";
       const idle = IDLE_COUNTS.map((n) => (proxy ? f(r.idleKiB[n], 1) : "n/a")).join(" | ");
-      return `| ${r.system} | ${f(r.bulkGbps)} (${f(r.bulkRatio)}; ${r.bulkSpread}) | ${f(r.connRate, 0)} (${f(r.connRatio)}; ${r.connSpread}) | ${f(r.p50us, 0)} / ${f(r.p99us, 0)} | ${proxy ? f(r.addedP50us, 0) : "n/a"} | ${proxy ? f(r.cpuPerGiB) : "n/a"} | ${proxy ? f(r.cpuMsPerConn, 3) : "n/a"} | ${idle} | ${r.connErrors} |`;
+      return `| ${r.system} | ${f(r.bulkGbps)} (${f(r.bulkRatio)}; ${r.bulkSpread}) | ${f(r.connRate, 0)} (${f(r.connRatio)}; ${r.connSpread}) | ${f(r.p50us, 0)} / ${f(r.p99us, 0)} | ${proxy ? f(r.addedP50us, 0) : "n/a"} | ${proxy ? `${f(r.cpuPerGiB)} (${f(100 * r.userShareGiB, 0)})` : "n/a"} | ${proxy ? `${f(r.cpuMsPerConn, 3)} (${f(100 * r.userShareConn, 0)})` : "n/a"} | ${idle} | ${r.connErrors} |`;
     }),
   ].join("\n");
   const targetRows: Row[] = rows.map((r) => ({ ...r }));

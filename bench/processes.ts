@@ -25,17 +25,17 @@ export function freePort(host: string): Promise<number> {
 }
 
 /**
- * utime + stime of a process (all its threads), in seconds.
- * @param pid - The process, or `undefined` (then `NaN`).
+ * User and system CPU time of a process (all its threads), in seconds.
+ * @param pid - The process, or `undefined` (then `NaN`s).
  */
-export function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return NaN;
+export function cpuTimes(pid: number | undefined): { user: number; system: number } {
+  if (!pid) return { user: NaN, system: NaN };
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / TICK;
+    return { user: Number(fields[11]) / TICK, system: Number(fields[12]) / TICK };
   } catch {
-    return NaN;
+    return { user: NaN, system: NaN };
   }
 }
 

@@ -185,6 +185,8 @@ export async function startEnvoy(name: string, host: string, backend: Backend, c
           name: backend.name,
           type: "STATIC",
           connect_timeout: "5s",
+          // Envoy's default circuit breaker allows 1,024 connections per cluster; the memory test holds 5,000.
+          circuit_breakers: { thresholds: [{ max_connections: 100_000, max_pending_requests: 100_000 }] },
           load_assignment: {
             cluster_name: backend.name,
             endpoints: [
