@@ -433,8 +433,23 @@ async function main(): Promise<void> {
     path.join(ROOT, "bench/results/latest.json"),
     `${JSON.stringify({ facts, rows, targets, lookups, samples }, null, 2)}\n`,
   );
-  process.stdout.write(`\n${JSON.stringify(facts)}\n\n${table}\n\n${lookupLine}\n\n${targetTable}\n\n${quietLine}\n`);
+  const machine = `Run of ${facts.date.slice(0, 16).replace("T", " ")} UTC: ${facts.nproc} vCPU ${facts.cpu}, Linux ${facts.kernel}, Node ${facts.node}, ${facts.versions.haproxy.replace(/ - .*$/, "")}, Envoy ${facts.versions.envoy.split("/")[1] ?? facts.versions.envoy}; ${REPS} repetitions, load average at the end ${facts.loadavgAtEnd.map((l) => l.toFixed(2)).join(" / ")}.`;
+  const report = `${machine}\n\n${table}\n\n${lookupLine}\n\n${targetTable}\n\n${quietLine}`;
+  if (!quick) writeResultsIntoReadme(report);
+  process.stdout.write(`\n${JSON.stringify(facts)}\n\n${report}\n`);
   await pki.cleanup();
+}
+
+/** Replaces the figures between bench/README.md's result markers with this run's (full runs only). */
+function writeResultsIntoReadme(report: string): void {
+  const file = path.join(ROOT, "bench/README.md");
+  const text = readFileSync(file, "utf8");
+  const begin = "<!-- results of the last full `npm run bench` -->";
+  const end = "<!-- end of results -->";
+  const from = text.indexOf(begin);
+  const to = text.indexOf(end);
+  if (from < 0 || to < from) return;
+  writeFileSync(file, `${text.slice(0, from + begin.length)}\n${report}\n${text.slice(to)}`);
 }
 
 /** The anchors' versions, as they report them. */
