@@ -17,6 +17,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import { GATEWAY_NODE_FLAGS } from "../../gateway/node-flags";
 import { defaultMesh, planRoutes, renderGatewayRoutes, serviceSni, type PlannedRoute } from "../../mesh";
 import { DockerSandbox, assertDocker, describeWithDocker, docker, dockerOk, dockerStatus } from "../support/docker";
 import { createTestPki, type TestPki } from "../../demo/pki";
@@ -391,6 +392,13 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
     expect(config.Healthcheck.Test.join(" ")).toContain("/healthz");
     const top = await dockerOk(["top", sandbox.nameOf("mesh-gateway-dc2"), "-o", "pid,uid,args"]);
     expect(top).toMatch(/\b1000\b.*sni-gateway/);
+    // The image ships the splice relay's addon and runs node with the program's flags (its first line).
+    for (const flag of GATEWAY_NODE_FLAGS) expect(top).toContain(flag);
+    for (const gateway of ["mesh-gateway-dc1", "mesh-gateway-dc2"]) {
+      const logs = await docker(["logs", sandbox.nameOf(gateway)]);
+      const started = `${logs.stdout}`.split("\n").find((line) => line.includes('"event":"started"')) ?? "";
+      expect(JSON.parse(started)).toHaveProperty("relay", "splice");
+    }
     // Healthy under --init as well: the healthcheck finds --admin behind docker-init.
     expect(
       await dockerOk([
