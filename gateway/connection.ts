@@ -263,25 +263,36 @@ export class Connection implements OpenConnection {
     });
   }
 
-  private startPipe(upstream: net.Socket): void {
+  /** Writes the ClientHello to the upstream, first of all. */
+  private forwardHello(upstream: net.Socket): void {
     this.phase = "pipe";
-    const client = this.client;
-    const hot = this.host.metrics.hot;
     const hello = (this.reader as ClientHelloReader).bytes;
     this.reader = undefined;
-    hot.bytesToUpstream += hello.length;
+    this.host.metrics.hot.bytesToUpstream += hello.length;
     upstream.write(hello);
+  }
 
+  /** Writes to the upstream whatever the client socket has read and not delivered yet. */
+  private forwardBuffered(upstream: net.Socket): void {
+    const client = this.client;
+    const hot = this.host.metrics.hot;
+    for (let chunk = client.read() as Buffer | null; chunk !== null; chunk = client.read() as Buffer | null) {
+      hot.bytesToUpstream += chunk.length;
+      upstream.write(chunk);
+    }
+  }
+
+  private startPipe(upstream: net.Socket): void {
+    const client = this.client;
+    const hot = this.host.metrics.hot;
+    this.forwardHello(upstream);
     upstream.on("end", () => {
       this.upstreamReadEnded = true;
       if (!client.destroyed) client.end();
     });
     // Client → upstream: whatever arrived while dialling first, then straight from the socket
     // into a buffer of this connection (no allocation per read), else ordinary 'data' events.
-    for (let chunk = client.read() as Buffer | null; chunk !== null; chunk = client.read() as Buffer | null) {
-      hot.bytesToUpstream += chunk.length;
-      upstream.write(chunk);
-    }
+    this.forwardBuffered(upstream);
     let buffered = false;
     if (!eofReceived(client)) {
       const pump = new Pump(upstream, this.host.pool, (bytes) => (hot.bytesToUpstream += bytes));
@@ -306,24 +317,13 @@ export class Connection implements OpenConnection {
    * the relay once those bytes are with the kernel (the relay must find nothing in JavaScript's buffers).
    */
   private startSplice(upstream: net.Socket): void {
-    this.phase = "pipe";
     const client = this.client;
-    const hot = this.host.metrics.hot;
-    const hello = (this.reader as ClientHelloReader).bytes;
-    this.reader = undefined;
-    hot.bytesToUpstream += hello.length;
-    upstream.write(hello);
-    const forwardBuffered = () => {
-      for (let chunk = client.read() as Buffer | null; chunk !== null; chunk = client.read() as Buffer | null) {
-        hot.bytesToUpstream += chunk.length;
-        upstream.write(chunk);
-      }
-    };
+    this.forwardHello(upstream);
     // A paused client socket still reads (up to its high-water mark) until the hand-over: forward
     // what it read until the upstream has taken everything at once.
     const handOver = () => {
       if (this.phase !== "pipe" || client.destroyed || upstream.destroyed) return;
-      forwardBuffered();
+      this.forwardBuffered(upstream);
       if (upstream.writableLength > 0) {
         upstream.once("drain", handOver);
         return;
