@@ -16,9 +16,9 @@ import { HostPort } from "./host-port";
 import { createLogger, LogLevel } from "./logger";
 import { GatewayMetrics } from "./metrics";
 import { ProxyOptions, SniProxy } from "./proxy";
-import { spliceRelayAvailability } from "./splice-relay";
 import { RouteSource, RouteTable, routeTableSize, routeTableToRoutesFile } from "./route-table";
 import { SelfRegistration } from "./self-registration";
+import { spliceRelayAvailability } from "./splice-relay";
 import { StaticRouteSource } from "./static-route-source";
 
 /** Default of {@link GatewayOptions.drainGraceMs}, in ms. */
