@@ -212,8 +212,10 @@ export class Connection implements OpenConnection {
       upstream.removeAllListeners("connect");
       if (!upstream.destroyed) upstream.destroy();
       this.upstreamClosed = true;
-      if (this.clientClosed) {
-        // The client left (reset) while dialling and the attempt was abandoned for it: not an upstream failure.
+      if (this.clientClosed || this.client.destroyed) {
+        // The client left (reset) while dialling, or was closed (idle timeout, drain) and its
+        // upstream with it: the attempt was abandoned, not an upstream failure. The client's
+        // 'close' releases the connection if it has not come yet.
         this.maybeRelease();
         return;
       }

@@ -261,6 +261,48 @@ export async function blackholeEndpoint(host: string, busyMs: number): Promise<{
   return { port, close };
 }
 
+/**
+ * A TCP endpoint that never completes a handshake, at no CPU cost (unlike {@link blackholeEndpoint}):
+ * a listener (backlog 1) in a stopped child process, its accept queue filled, so further SYNs
+ * are dropped and a connect stays pending.
+ * @param host - The address to listen on.
+ */
+export async function unansweredEndpoint(host: string): Promise<{ port: number; close(): void }> {
+  const within = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+    });
+    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  };
+  const script = `const s=require('net').createServer().listen({port:0,host:'${host}',backlog:1},()=>console.log(s.address().port))`;
+  const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  const fillers: net.Socket[] = [];
+  const close = () => {
+    child.kill("SIGKILL");
+    for (const f of fillers) f.destroy();
+  };
+  try {
+    const port = await within(
+      new Promise<number>((resolve) => child.stdout.once("data", (d) => resolve(Number(String(d).trim())))),
+      10_000,
+      "the child's port",
+    );
+    // Stopped, it accepts nothing: the kernel queues backlog + 1 handshakes, then drops SYNs.
+    child.kill("SIGSTOP");
+    for (let i = 0; i < 2; i++) {
+      const f = net.connect({ host, port });
+      f.on("error", () => undefined);
+      fillers.push(f);
+      await within(new Promise((r) => f.once("connect", r)), 5000, "a filler's connect");
+    }
+    return { port, close };
+  } catch (error) {
+    close();
+    throw error;
+  }
+}
+
 /** A ClientHello record with this SNI (enough for the gateway; no real TLS behind it). */
 export function syntheticHello(sni: string): Buffer {
   const name = Buffer.from(sni);

@@ -12,7 +12,15 @@ import { readBufferModeAvailable } from "../../gateway/pump";
 import { StaticRouteSource } from "../../gateway/static-route-source";
 import type { RoutesFile } from "../../mesh/routes-file";
 import { serviceSni } from "../../mesh/sni";
-import { blackholeEndpoint, httpGet, metricValue, rawExchange, syntheticHello as hello, waitFor } from "./helpers";
+import {
+  blackholeEndpoint,
+  httpGet,
+  metricValue,
+  rawExchange,
+  syntheticHello as hello,
+  unansweredEndpoint,
+  waitFor,
+} from "./helpers";
 
 const TD = "11111111-2222-3333-4444-555555555555.consul";
 const RAW = serviceSni({ service: "raw", datacenter: "dc1", trustDomain: TD });
@@ -26,7 +34,10 @@ interface RawUpstream {
   close(): Promise<void>;
 }
 
-async function rawUpstream(onConnection?: (socket: net.Socket, index: number) => void): Promise<RawUpstream> {
+async function rawUpstream(
+  onConnection?: (socket: net.Socket, index: number) => void,
+  host = "127.0.0.21",
+): Promise<RawUpstream> {
   const chunks: Buffer[][] = [];
   const up: RawUpstream = {
     port: 0,
@@ -44,7 +55,7 @@ async function rawUpstream(onConnection?: (socket: net.Socket, index: number) =>
     if (onConnection) onConnection(socket, index);
     else socket.on("end", () => socket.end());
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.21", resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   up.port = (server.address() as net.AddressInfo).port;
   up.close = () =>
     new Promise((resolve) => {
@@ -332,6 +343,53 @@ export function proxySuite(mode: Exclude<RelayMode, "auto">): void {
     expect(metricValue(text, "sni_gateway_upstream_connect_seconds_sum", { result: "failure" })).toBeGreaterThanOrEqual(
       0.19,
     );
+  });
+
+  test("an endpoint by host name (localhost) is resolved and dialled by Node.js, with exact bytes and counters", async () => {
+    const up = await rawUpstream((socket) => socket.on("end", () => socket.end("by name")), "127.0.0.1");
+    const gw = await gateway([{ address: "localhost", port: up.port }]);
+    cleanups.push(
+      () => up.close(),
+      () => gw.close(0),
+    );
+    const client = await connect(gw);
+    const sent = Buffer.concat([hello(RAW), randomBytes(50_000)]);
+    client.write(sent);
+    const back: Buffer[] = [];
+    client.on("data", (d) => back.push(d));
+    await waitFor(() => up.received(0).length === sent.length, 5000, "every byte upstream");
+    client.end();
+    await closed(client);
+    expect(up.received(0).equals(sent)).toBe(true);
+    expect(Buffer.concat(back).toString()).toBe("by name");
+    const text = await metrics(gw);
+    expect(metricValue(text, "sni_gateway_bytes_total", { direction: "client_to_upstream" })).toBe(sent.length);
+    expect(metricValue(text, "sni_gateway_bytes_total", { direction: "upstream_to_client" })).toBe(7);
+  });
+
+  test("a connection closed while its upstream connect is pending (idle timeout): the attempt is dropped, not counted as failed", async () => {
+    const endpoint = await unansweredEndpoint("127.0.0.23");
+    cleanups.push(async () => endpoint.close());
+    const gw = await gateway([{ address: "127.0.0.23", port: endpoint.port }], {
+      connectTimeoutMs: 5000,
+      idleTimeoutMs: 300,
+    });
+    cleanups.push(() => gw.close(0));
+    const client = await connect(gw);
+    const began = Date.now();
+    client.write(hello(RAW));
+    await waitFor(() => gw.activeConnections() === 1, 2000, "the connection");
+    // The client's idle timeout closes it while the SYN is still dropped, long before the connect timeout.
+    await ended(client);
+    await waitFor(() => gw.activeConnections() === 0, 2000, "the connection released");
+    expect(Date.now() - began).toBeLessThan(3000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const text = await metrics(gw);
+    expect(
+      metricValue(text, "sni_gateway_upstream_connect_failures_total", { datacenter: "dc1", service: "raw" }),
+    ).toBe(0);
+    expect(metricValue(text, "sni_gateway_upstream_connect_seconds_count", { result: "failure" })).toBe(0);
+    expect(metricValue(text, "sni_gateway_connections_total", { result: "upstream-failed" })).toBe(0);
   });
 
   test("every endpoint down: the client is closed and counted as upstream-failed", async () => {
