@@ -1,8 +1,10 @@
 /**
  * One client connection and, once routed, its upstream: the hello deadline (counted from
  * accept), the routing decision, the dial with its connect timeout and failover to the next
- * endpoint, the hello bytes first, then both directions through pooled buffers with
- * backpressure and half-close, until both sides are closed or the idle timeout fires.
+ * endpoint, the hello bytes first, then either the hand-over of both sockets to the native
+ * splice relay (`spliced-connections.ts`; a `SplicedPair` then stands for the connection) or both
+ * directions through pooled buffers with backpressure and half-close (`pump.ts`), until both
+ * sides are closed or the idle timeout fires.
  *
  * Kept lean: no `pipe()`, no per-chunk allocation of ours, no Error objects on the hot path,
  * and `end()`/`destroy()` called only on sockets that still need it. What it needs from the
