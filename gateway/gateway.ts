@@ -18,7 +18,6 @@ import { GatewayMetrics } from "./metrics";
 import { ProxyOptions, SniProxy } from "./proxy";
 import { RouteSource, RouteTable, routeTableSize, routeTableToRoutesFile } from "./route-table";
 import { SelfRegistration } from "./self-registration";
-import { spliceRelayAvailability } from "./splice-relay";
 import { StaticRouteSource } from "./static-route-source";
 
 /** Default of {@link GatewayOptions.drainGraceMs}, in ms. */
@@ -131,9 +130,8 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   }
   // Before the source starts: a relay that cannot start (`--relay splice` without the addon) leaves nothing running.
   const proxy = new SniProxy({ table: () => table, metrics, logger }, options.proxy);
-  const availability = spliceRelayAvailability();
-  if (proxy.relayMode === "pump" && options.proxy?.relay !== "pump" && !availability.available) {
-    logger.warn({ event: "relay-fallback", reason: availability.reason }, "splice relay not available: using the pump");
+  if (proxy.relayFallback) {
+    logger.warn({ event: "relay-fallback", reason: proxy.relayFallback }, "splice relay not available: using the pump");
   }
 
   await source.start({

@@ -137,6 +137,8 @@ export class SniProxy implements ConnectionHost {
   readonly metrics: GatewayMetrics;
   /** The zero-copy relay established connections are handed to; `undefined` when they stay in the pump. */
   readonly spliced: SplicedConnections | undefined;
+  /** Why `auto` fell back to the pump (the addon's load problem); `undefined` when it did not. */
+  readonly relayFallback: string | undefined;
   private readonly servers: net.Server[] = [];
   private readonly open = new Set<OpenConnection>();
   private readonly roundRobin = new Map<string, number>();
@@ -163,7 +165,16 @@ export class SniProxy implements ConnectionHost {
     this.labeler = new DestinationLabeler(this.settings.maxLabelledRemoteServices);
     const latency = context.metrics.connectLatency;
     this.connectLatency = { success: latency.labels("success"), failure: latency.labels("failure") };
-    this.spliced = this.startRelay();
+    const mode = this.settings.relay;
+    const availability = mode === "pump" ? undefined : spliceRelayAvailability();
+    if (availability?.available) {
+      const spliced = new SplicedConnections(this.settings.idleTimeoutMs);
+      this.metrics.relayedBytes = () => spliced.totals();
+      this.spliced = spliced;
+    } else if (availability) {
+      if (mode === "splice") throw new GatewayConfigError("relay", `splice is not available: ${availability.reason}`);
+      this.relayFallback = availability.reason;
+    }
   }
 
   /** The relay in use: `splice` (native, zero copy) or `pump` (TypeScript). */
@@ -289,19 +300,6 @@ export class SniProxy implements ConnectionHost {
     const connection = new Connection(this, socket);
     this.open.add(connection);
     this.metrics.hot.active = this.open.size;
-  }
-
-  private startRelay(): SplicedConnections | undefined {
-    const mode = this.settings.relay;
-    if (mode === "pump") return undefined;
-    const availability = spliceRelayAvailability();
-    if (!availability.available) {
-      if (mode === "splice") throw new GatewayConfigError("relay", `splice is not available: ${availability.reason}`);
-      return undefined;
-    }
-    const spliced = new SplicedConnections(this.settings.idleTimeoutMs);
-    this.metrics.relayedBytes = () => spliced.totals();
-    return spliced;
   }
 
   /** The endpoint index to start from for a destination (round-robin). */
