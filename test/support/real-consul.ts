@@ -214,10 +214,14 @@ export class RealConsul {
         { timeoutMs: 60_000, describe },
       );
       if (this.managementToken) {
-        // In a secondary datacenter the token works once ACL replication has brought it there.
+        // In a secondary datacenter the token works once ACL replication has brought it there; the
+        // agent's own endpoints resolve it locally, and may refuse it a little longer than the ACL
+        // endpoint (which can ask the primary): both must accept it (a CI run under load saw the gap).
         await eventually(
           `${dc.name} to accept the management token`,
-          async () => (await dc.api("GET", "/v1/acl/token/self")).status === 200,
+          async () =>
+            (await dc.api("GET", "/v1/acl/token/self")).status === 200 &&
+            (await dc.api("GET", "/v1/agent/self")).status === 200,
           { timeoutMs: 60_000, describe },
         );
       }
