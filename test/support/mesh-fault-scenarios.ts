@@ -38,6 +38,27 @@ const throughSidecar =
   async () =>
     (await mesh.requests(1))[0];
 
+/**
+ * Waits until requests through web's sidecar succeed again, `count` in a row: after its agent
+ * restarts, Consul sends the sidecar a configuration without the upstream's listener for a while
+ * (requests to the bind port are refused, seen for ~1 s after the gateway was fresh again), so a
+ * scenario after the crash starts only once the path is whole. Returns the time it took in ms.
+ */
+async function awaitWholePath(mesh: WebApiMesh, count = 3): Promise<number> {
+  const started = Date.now();
+  let last = "";
+  await eventually(
+    "requests through web's sidecar to succeed again",
+    async () => {
+      const results = await mesh.requests(count);
+      last = results.find((r) => !r.ok)?.body ?? "";
+      return results.every((r) => r.ok);
+    },
+    { timeoutMs: 60_000, intervalMs: 200, describe: () => `last failure: ${last}` },
+  );
+  return Date.now() - started;
+}
+
 /** Requests every `everyMs` until stopped (at most `max`), recording each outcome. */
 function traffic(request: Request, everyMs = 200, max = 1000) {
   const outcomes: Outcome[] = [];
@@ -74,6 +95,8 @@ export interface ConsulCrashObserved {
   failed: Array<Outcome & { sinceRestartMs: number }>;
   /** From the server's restart to the gateway being fresh again, in ms. */
   recoveredMs: number;
+  /** From the gateway being fresh again to requests through web's sidecar succeeding again, in ms. */
+  pathWholeMs: number;
   /** One line for the figures. */
   summary: string;
 }
@@ -123,8 +146,44 @@ export async function consulCrash(mesh: WebApiMesh): Promise<ConsulCrashObserved
   const outcomes = await load.stop();
   const failed = outcomes.filter((o) => !o.ok).map((o) => ({ ...o, sinceRestartMs: o.at - restarted }));
   const seconds = outcomes.length > 0 ? Math.round((outcomes[outcomes.length - 1].at - outcomes[0].at) / 1000) : 0;
-  const summary = `${outcomes.length} requests over ${seconds} s, ${failed.length} failed; fresh again ${recoveredMs} ms after the server restarted`;
-  return { beforeCrash, readyzWhileDown, readyzAfter, outcomes, failed, recoveredMs, summary };
+  const pathWholeMs = await awaitWholePath(mesh);
+  const summary = `${outcomes.length} requests over ${seconds} s, ${failed.length} failed; fresh again ${recoveredMs} ms after the server restarted; web's sidecar path whole ${pathWholeMs} ms after that`;
+  return { beforeCrash, readyzWhileDown, readyzAfter, outcomes, failed, recoveredMs, pathWholeMs, summary };
+}
+
+/** `what ×n` for each distinct value, most frequent first: for failure lines. */
+function tally(values: string[]): string {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([v, n]) => `${v} ×${n}`)
+    .join(", ");
+}
+
+/**
+ * The warnings and errors one of our gateways logged from `since` on, tallied by event, reason and
+ * upstream: why requests failed, for the figures' line.
+ */
+function gatewayWarnings(gateway: RunningGateway, since: number): string {
+  const seen: string[] = [];
+  for (const line of gateway.process.log().split("\n")) {
+    if (!line.startsWith("{")) continue;
+    try {
+      const entry = JSON.parse(line) as {
+        level: number;
+        time: number;
+        event?: string;
+        reason?: string;
+        upstream?: string;
+      };
+      if (entry.level < 40 || entry.time < since) continue;
+      seen.push([entry.event, entry.reason, entry.upstream].filter(Boolean).join(" "));
+    } catch {
+      // not a log line of ours
+    }
+  }
+  return seen.length ? tally(seen) : "none";
 }
 
 /** What {@link remoteGatewayKilled} observed. */
@@ -163,6 +222,7 @@ export async function remoteGatewayKilled(mesh: WebApiMesh): Promise<RemoteGatew
     await eventually("dc1's gateway to know both dc2 gateways", async () => (await dc2Gateways()).length === 2, {
       timeoutMs: 30_000,
     });
+    await awaitWholePath(mesh);
     const load = traffic(throughSidecar(mesh), 100);
     await new Promise((resolve) => setTimeout(resolve, 500));
     const killed = mesh.gateways.dc2;
@@ -183,8 +243,14 @@ export async function remoteGatewayKilled(mesh: WebApiMesh): Promise<RemoteGatew
     await new Promise((resolve) => setTimeout(resolve, 500));
     const outcomes = await load.stop();
     const failovers = await gatewayMetric(mesh.gateways.dc1, "sni_gateway_upstream_connect_failures_total");
-    const failed = outcomes.filter((o) => !o.ok).length;
-    const summary = `${outcomes.length} requests, ${failed} failed (in flight at the kill), ${failovers} connects failed over to the other gateway; the killed one out of the table ${droppedMs} ms after the kill`;
+    const failed = outcomes.filter((o) => !o.ok);
+    let summary = `${outcomes.length} requests, ${failed.length} failed (${failed.filter((o) => o.at < killedAt).length} started before the kill), ${failovers} connects failed over to the other gateway; the killed one out of the table ${droppedMs} ms after the kill`;
+    if (failed.some((o) => o.at >= killedAt)) {
+      // Why, from each side: the client's errors and what both remaining gateways logged.
+      const since = killedAt - 1000;
+      summary += `; failed after the kill: ${tally(failed.filter((o) => o.at >= killedAt).map((o) => o.body.split("\n")[0].slice(0, 120)))}`;
+      summary += `; dc1's gateway warned: ${gatewayWarnings(mesh.gateways.dc1, since)}; the other dc2 gateway warned: ${gatewayWarnings(second, since)}`;
+    }
     return { outcomes, killedAt, droppedMs, failovers, summary };
   } finally {
     await second.stop();
