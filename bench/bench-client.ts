@@ -8,8 +8,12 @@
  *   latency  HOST PORT NAME CA COUNT            sequential 64 B request/response on one connection
  *   hold     HOST PORT NAME CA COUNT            open COUNT connections, one 64 B echo each, print
  *                                               {"ready":true}, keep them until SIGTERM
+ *   hellos   HOST PORT NAME CA COUNT WORKERS    no TLS: COUNT connections that each send one real
+ *                                               ClientHello for NAME (captured from Node.js's TLS client
+ *                                               once) and wait for one byte back, then close
  */
 import { readFileSync } from "node:fs";
+import net from "node:net";
 import tls from "node:tls";
 
 const ACK_EVERY = 16 * 1024 * 1024;
@@ -167,16 +171,62 @@ async function hold(count: number): Promise<void> {
   for (const s of sockets) s.destroy();
 }
 
+/** The ClientHello Node.js's TLS client sends for `name`, as bytes. */
+function capturedHello(): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const capture = net.createServer((socket) =>
+      socket.once("data", (hello: Buffer) => {
+        resolve(hello);
+        socket.destroy();
+        capture.close();
+      }),
+    );
+    capture.listen(0, "127.0.0.1", () => {
+      const { port: capturePort } = capture.address() as net.AddressInfo;
+      tls
+        .connect({ host: "127.0.0.1", port: capturePort, servername: name, secureContext: context })
+        .on("error", () => undefined);
+    });
+  });
+}
+
+async function hellos(count: number, workers: number): Promise<void> {
+  const hello = await capturedHello();
+  const one = () =>
+    new Promise<boolean>((resolve) => {
+      const s = net.connect({ host, port, noDelay: true }, () => s.write(hello));
+      let answered = false;
+      s.once("data", () => {
+        answered = true;
+        s.end();
+      });
+      s.on("error", () => undefined);
+      s.on("close", () => resolve(answered));
+    });
+  let started = 0;
+  let errors = 0;
+  const t0 = now();
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (started++ < count) if (!(await one())) errors++;
+    }),
+  );
+  const elapsed = now() - t0;
+  out({ ok: errors === 0, conns: count, errors, seconds: elapsed, rate: count / elapsed });
+}
+
 const run =
-  mode === "hold"
-    ? hold(Number(a))
-    : mode === "bulk"
-      ? bulk(Number(a), Number(b))
-      : mode === "connrate"
-        ? connrate(Number(a), Number(b))
-        : mode === "latency"
-          ? latency(Number(a))
-          : Promise.reject(new Error(`unknown mode ${mode}`));
+  mode === "hellos"
+    ? hellos(Number(a), Number(b))
+    : mode === "hold"
+      ? hold(Number(a))
+      : mode === "bulk"
+        ? bulk(Number(a), Number(b))
+        : mode === "connrate"
+          ? connrate(Number(a), Number(b))
+          : mode === "latency"
+            ? latency(Number(a))
+            : Promise.reject(new Error(`unknown mode ${mode}`));
 run.then(
   () => process.exit(0),
   (e: Error) => {

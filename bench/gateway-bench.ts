@@ -5,7 +5,12 @@
  * and time.
  *
  *   npm run bench -- [--reps 3] [--bulk-mib 1024] [--bulk-secs 20] [--rate-secs 8] [--rate-workers 16]
- *                    [--latency 5000] [--idle 2000,5000] [--systems a,b] [--install] [--quick] [--no-haproxy]
+ *                    [--latency 5000] [--idle 2000,5000] [--floor-conns 20000] [--systems a,b] [--install]
+ *                    [--quick] [--no-haproxy]
+ *
+ * Last, the per-connection floor: without TLS (a captured ClientHello in, one byte back, close)
+ * through each proxy and two plain Node.js programs that mark what Node.js's `net` costs before
+ * any gateway logic (`floor-servers.ts`).
  *
  * `--install` runs `apt-get install -y haproxy` first when HAProxy is missing. Results: a table
  * and the targets on stdout, `bench/results/latest.json`.
@@ -16,7 +21,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { createTestPki } from "../demo/pki";
-import { cpuTimes, rssKiB, startProcess, stopChildren } from "./processes";
+import { cpuTimes, rssKiB, startProcess, stopChildren, stopProcess } from "./processes";
 import { routeLookupFigures } from "./route-lookup";
 import {
   type Backend,
@@ -25,6 +30,7 @@ import {
   startEnvoy,
   startGateway,
   startHaproxy,
+  startNodeFloor,
   type System,
   type SystemSpec,
 } from "./systems";
@@ -44,6 +50,7 @@ const { values: flags } = parseArgs({
     "rate-workers": { type: "string", default: "16" },
     latency: { type: "string", default: "5000" },
     idle: { type: "string" },
+    "floor-conns": { type: "string", default: "20000" },
     systems: { type: "string" },
     install: { type: "boolean", default: false },
     quick: { type: "boolean", default: false },
@@ -57,6 +64,7 @@ const BULK_SECS = Math.min(60, Number(flags["bulk-secs"]));
 const RATE_SECS = quick ? 3 : Math.min(30, Number(flags["rate-secs"]));
 const RATE_WORKERS = Math.min(64, Number(flags["rate-workers"]));
 const LATENCY = quick ? 1000 : Math.min(50_000, Number(flags.latency));
+const FLOOR_CONNS = quick ? 2000 : Math.min(100_000, Number(flags["floor-conns"]));
 const IDLE_COUNTS = (flags.idle ?? (quick ? "300" : "2000,5000")).split(",").map((n) => Math.min(5000, Number(n)));
 /** A sample starts once the machine uses less than this many cores (others' work), or after QUIET_WAIT_MS. */
 const QUIET_CORES = 0.3;
@@ -177,6 +185,89 @@ async function idleMemory(spec: SystemSpec, caFile: string, count: number): Prom
   }
 }
 
+/** One system's figures in the per-connection floor test. */
+interface FloorRow {
+  system: string;
+  /** CPU ms per connection, median over the repetitions. */
+  msPerConn: number;
+  /** Of which user time. */
+  userMsPerConn: number;
+  /** Connections that got no answer, over all repetitions. */
+  errors: number;
+}
+
+/**
+ * The per-connection floor: every proxy (started afresh against a plain backend) and the two
+ * plain Node.js programs, `FLOOR_CONNS` connections each per repetition, order rotated.
+ * @param work - The folder for the configuration files.
+ * @param caFile - The client's CA (the captured hello comes from a real TLS client).
+ * @param log - Progress lines.
+ */
+async function connectionFloor(work: string, caFile: string, log: (s: string) => void): Promise<FloorRow[]> {
+  const backendProcess = await startProcess(
+    process.execPath,
+    [path.join(DIST, "bench/bench/floor-servers.js"), "backend", "127.0.0.1"],
+    /"port"/,
+  );
+  const backend: Backend = { name: NAME, port: JSON.parse(backendProcess.line).port as number, work };
+  const routesFile = path.join(work, "floor-routes.json");
+  writeRoutesFile(routesFile, backend.port);
+  const dist = path.join(DIST, "bench");
+  const specs: SystemSpec[] = [
+    { name: "node-accept", start: () => startNodeFloor("node-accept", "127.0.0.8", dist, "accept", backend.port) },
+    {
+      name: "node-two-sockets",
+      start: () => startNodeFloor("node-two-sockets", "127.0.0.9", dist, "two-sockets", backend.port),
+    },
+    ...systemSpecs(backend, routesFile),
+  ];
+  const systems: System[] = [];
+  for (const spec of specs) systems.push(await spec.start());
+  const client = (system: System, count: number) =>
+    runClient(["hellos", system.host, String(system.port), NAME, caFile, String(count), "16"], 120_000);
+  for (const system of systems) await client(system, Math.min(2000, FLOOR_CONNS));
+  const samples = new Map<string, Array<{ total: number; user: number; errors: number }>>();
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const system of systems.map((_, i) => systems[(i + rep) % systems.length])) {
+      await quietGate();
+      const cpu0 = cpuTimes(system.pid);
+      const result = await client(system, FLOOR_CONNS);
+      const cpu = since(cpu0, system.pid);
+      const conns = Number(result.conns);
+      const sample = {
+        total: (cpu.total * 1000) / conns,
+        user: (cpu.user * 1000) / conns,
+        errors: Number(result.errors),
+      };
+      samples.set(system.name, [...(samples.get(system.name) ?? []), sample]);
+      log(
+        `rep ${rep + 1} ${system.name} floor: ${sample.total.toFixed(3)} CPU-ms/conn (user ${sample.user.toFixed(3)})`,
+      );
+    }
+  }
+  for (const system of systems) await system.stop();
+  await stopProcess(backendProcess.child);
+  return [...samples].map(([system, s]) => ({
+    system,
+    msPerConn: median(s.map((x) => x.total)),
+    userMsPerConn: median(s.map((x) => x.user)),
+    errors: s.reduce((n, x) => n + x.errors, 0),
+  }));
+}
+
+/** The routes file every gateway of the benchmark runs with: the one name to the backend on 127.0.0.1. */
+function writeRoutesFile(file: string, backendPort: number): void {
+  writeFileSync(
+    file,
+    JSON.stringify({
+      datacenter: "dc1",
+      trustDomain: TD,
+      services: [{ name: "api", endpoints: [{ address: "127.0.0.1", port: backendPort }] }],
+      gateways: [],
+    }),
+  );
+}
+
 function installHaproxy(): void {
   process.stderr.write("installing haproxy (apt-get install -y haproxy)…\n");
   execFileSync("apt-get", ["install", "-y", "-q", "haproxy"], {
@@ -225,15 +316,7 @@ async function main(): Promise<void> {
   );
   const backend: Backend = { name: NAME, port: JSON.parse(backendProcess.line).port as number, work };
   const routesFile = path.join(work, "routes.json");
-  writeFileSync(
-    routesFile,
-    JSON.stringify({
-      datacenter: "dc1",
-      trustDomain: TD,
-      services: [{ name: "api", endpoints: [{ address: "127.0.0.1", port: backend.port }] }],
-      gateways: [],
-    }),
-  );
+  writeRoutesFile(routesFile, backend.port);
   const specs = systemSpecs(backend, routesFile);
   const systems: System[] = [{ name: "direct", host: "127.0.0.1", port: backend.port, stop: async () => undefined }];
   for (const spec of specs) systems.push(await spec.start());
@@ -349,6 +432,10 @@ async function main(): Promise<void> {
     }
   }
 
+  // The per-connection floor, without TLS.
+  const floor = await connectionFloor(work, caFile, log);
+  await stopProcess(backendProcess.child);
+
   // Route lookup, 10 against 100,000 routes.
   const lookups = routeLookupFigures(TD);
   const lookupRatio = lookups[lookups.length - 1].nsPerLookup / lookups[0].nsPerLookup;
@@ -410,6 +497,17 @@ async function main(): Promise<void> {
       (t) => `| ${t.target} | ${f(t.ours, 3)} ${t.unit} | ${f(t.limit, 3)} ${t.unit} | ${t.met ? "yes" : "**no**"} |`,
     ),
   ].join("\n");
+  const haproxyFloor = floor.find((r) => r.system === "haproxy-t1")?.msPerConn ?? NaN;
+  const floorTable = [
+    `Per connection without TLS (a captured ClientHello in, one byte back, close; ${FLOOR_CONNS.toLocaleString("en")} connections per repetition, 16 at a time):`,
+    "",
+    "| system | proxy CPU ms/conn (× haproxy-t1) | of which user ms | no answer |",
+    "|---|---|---|---|",
+    ...floor.map(
+      (r) =>
+        `| ${r.system} | ${f(r.msPerConn, 3)} (${f(r.msPerConn / haproxyFloor)}) | ${f(r.userMsPerConn, 3)} | ${r.errors} |`,
+    ),
+  ].join("\n");
   const lookupLine = `Route lookup: ${lookups.map((l) => `${l.routes.toLocaleString("en")} routes ${l.nsPerLookup.toFixed(0)} ns`).join(", ")} per lookup (×${lookupRatio.toFixed(2)}).`;
   const quiet = samples.filter((s) => s.preBusy <= QUIET_CORES).length;
   const quietLine = `Quiet gate: ${quiet}/${samples.length} samples started with other work below ${QUIET_CORES} cores (median before a sample: ${median(samples.map((s) => s.preBusy)).toFixed(2)} cores).`;
@@ -431,10 +529,10 @@ async function main(): Promise<void> {
   mkdirSync(path.join(ROOT, "bench/results"), { recursive: true });
   writeFileSync(
     path.join(ROOT, "bench/results/latest.json"),
-    `${JSON.stringify({ facts, rows, targets, lookups, samples }, null, 2)}\n`,
+    `${JSON.stringify({ facts, rows, targets, floor, lookups, samples }, null, 2)}\n`,
   );
   const machine = `Run of ${facts.date.slice(0, 16).replace("T", " ")} UTC: ${facts.nproc} vCPU ${facts.cpu}, Linux ${facts.kernel}, Node ${facts.node}, ${facts.versions.haproxy.replace(/ - .*$/, "")}, Envoy ${facts.versions.envoy.split("/")[1] ?? facts.versions.envoy}; ${REPS} repetitions, load average at the end ${facts.loadavgAtEnd.map((l) => l.toFixed(2)).join(" / ")}.`;
-  const report = `${machine}\n\n${table}\n\n${lookupLine}\n\n${targetTable}\n\n${quietLine}`;
+  const report = `${machine}\n\n${table}\n\n${floorTable}\n\n${lookupLine}\n\n${targetTable}\n\n${quietLine}`;
   if (!quick) writeResultsIntoReadme(report);
   process.stdout.write(`\n${JSON.stringify(facts)}\n\n${report}\n`);
   await pki.cleanup();

@@ -1,9 +1,10 @@
 /**
  * The systems the benchmark compares, each started as its own process on its own loopback
- * address, all forwarding the one benchmark name to the one TLS backend:
+ * address, all forwarding the one benchmark name to one backend (TLS; plain in the floor test):
  * - `sni-gateway` (our CLI, default relay) and `sni-gateway-pump` (`--relay pump`, the TypeScript pump);
  * - HAProxy 2.6, `req.ssl_sni`, one thread, without and with `option splice-auto`;
- * - Envoy, configured as Consul configures a mesh gateway, at `--concurrency` 1 and 2.
+ * - Envoy, configured as Consul configures a mesh gateway, at `--concurrency` 1 and 2;
+ * - for the per-connection floor test only, two plain Node.js programs (`floor-servers.ts`).
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
@@ -71,6 +72,30 @@ export async function startGateway(
   );
   const port = Number(JSON.parse(gateway.line).listen[0].split(":")[1]);
   return { name, host, port, pid: gateway.child.pid, stop: () => stopProcess(gateway.child) };
+}
+
+/**
+ * One of the plain Node.js programs of the per-connection floor test (`floor-servers.ts`).
+ * @param name - The system's name.
+ * @param host - Its listen address.
+ * @param dist - The compiled benchmark tree (holds `bench/floor-servers.js`).
+ * @param mode - `accept` or `two-sockets`.
+ * @param backendPort - The plain backend's port on 127.0.0.1 (`two-sockets` dials it).
+ */
+export async function startNodeFloor(
+  name: string,
+  host: string,
+  dist: string,
+  mode: "accept" | "two-sockets",
+  backendPort: number,
+): Promise<System> {
+  const server = await startProcess(
+    process.execPath,
+    [path.join(dist, "bench/floor-servers.js"), mode, host, String(backendPort)],
+    /"port"/,
+  );
+  const port = Number(JSON.parse(server.line).port);
+  return { name, host, port, pid: server.child.pid, stop: () => stopProcess(server.child) };
 }
 
 /** Whether HAProxy is installed. */
