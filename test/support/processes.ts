@@ -4,6 +4,8 @@
  * PID — on request, and when the test process exits, whatever happened to the test.
  */
 import { ChildProcess, spawn } from "node:child_process";
+import { randomInt } from "node:crypto";
+import dgram from "node:dgram";
 import { createWriteStream, existsSync, readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -148,25 +150,65 @@ export async function eventually<T>(
 }
 
 /**
- * Free TCP ports on `host`, each checked by binding it (and its UDP twin, which Serf uses).
+ * The ports {@link freePorts} picks from: below Linux's ephemeral range, so that no outgoing
+ * connection takes one between our check and the program's own bind (Consul dials its server
+ * from its bind address before it opens its gRPC port: an ephemeral port reserved for it was once
+ * taken by one of those dials, and the agent exited with "address already in use").
+ */
+function portRange(): { low: number; high: number } {
+  try {
+    const [ephemeralLow] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/);
+    const high = Number(ephemeralLow) - 1;
+    if (high > 11_000) return { low: 10_000, high };
+  } catch {
+    // not Linux: the usual range
+  }
+  return { low: 10_000, high: 32_767 };
+}
+
+/** Binds `port` on `host` over TCP and UDP (Serf uses both); resolves with the handles, or `undefined` if taken. */
+async function claim(host: string, port: number): Promise<Array<{ close(done: () => void): void }> | undefined> {
+  const tcp = net.createServer();
+  const tcpBound = await new Promise<boolean>((resolve) => {
+    tcp.once("error", () => resolve(false));
+    tcp.listen(port, host, () => resolve(true));
+  });
+  if (!tcpBound) return undefined;
+  const udp = dgram.createSocket("udp4");
+  const udpBound = await new Promise<boolean>((resolve) => {
+    udp.once("error", () => resolve(false));
+    udp.bind(port, host, () => resolve(true));
+  });
+  if (!udpBound) {
+    udp.close();
+    await new Promise((resolve) => tcp.close(resolve));
+    return undefined;
+  }
+  return [tcp, udp];
+}
+
+/**
+ * Free ports on `host`, each checked by binding it over TCP and UDP, picked at random below the
+ * ephemeral range ({@link portRange}).
  * @param host - A loopback address.
  * @param count - How many.
  */
 export async function freePorts(host: string, count: number): Promise<number[]> {
-  const servers: net.Server[] = [];
+  const { low, high } = portRange();
+  const held: Array<{ close(done: () => void): void }> = [];
   const ports: number[] = [];
   try {
-    while (ports.length < count) {
-      const server = net.createServer();
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(0, host, () => resolve());
-      });
-      servers.push(server);
-      ports.push((server.address() as net.AddressInfo).port);
+    for (let attempt = 0; ports.length < count; attempt++) {
+      if (attempt > 1000) throw new Error(`no ${count} free ports on ${host} in ${low}–${high}`);
+      const port = low + randomInt(high - low + 1);
+      if (ports.includes(port)) continue;
+      const handles = await claim(host, port);
+      if (!handles) continue;
+      held.push(...handles);
+      ports.push(port);
     }
   } finally {
-    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+    await Promise.all(held.map((h) => new Promise<void>((resolve) => h.close(() => resolve()))));
   }
   return ports;
 }

@@ -133,6 +133,16 @@ export class WebApiMesh {
         Sources: [{ Name: "web", Action: "allow" }],
       });
       if (allow.status !== 200) throw new Error(`allow intention: ${allow.status} ${allow.text}`);
+      // Written in the primary, enforced by api's sidecar in dc2: the sidecars start once dc2 has
+      // it (replicated later: the likeliest cause of 5 of 5 first requests refused, once in CI).
+      await eventually(
+        "dc2 to allow web → api (the intention replicated from the primary)",
+        async () => {
+          const check = await this.dc2.api("GET", "/v1/connect/intentions/check?source=web&destination=api");
+          return check.status === 200 && (check.json as { Allowed?: boolean }).Allowed === true;
+        },
+        { timeoutMs: 30_000, describe: () => this.consul.logs(5) },
+      );
     }
     for (const dc of [this.dc1, this.dc2]) this.gateways[dc.name] = await this.startGateway(dc);
     this.apiSidecar = await startEnvoySidecar(this.consul, this.dc2, "api");
