@@ -3,7 +3,9 @@
  * the subnets the components create, so that agent configuration, gateway arguments and
  * routes files are known at preview time and never change between runs.
  *
- * LAN of a datacenter (its own subnet):  servers at host 10 + i, gateways at host 20 + j.
+ * LAN of a datacenter (its own subnet):  servers at host 10 + i, gateways at host 20 + j,
+ *   workloads (a service's demo container and sidecar) at host 30 + k; the upper half of the
+ *   subnet is left to Docker, for containers that join from other datacenters.
  * WAN (one subnet shared by every datacenter, datacenter d in declaration order):
  *   servers at host 10 + 20·d + i, gateways at host 20 + 20·d + j   (d < 12, i, j < 10).
  * Host 1 is left to Docker's bridge gateway.
@@ -14,6 +16,8 @@ import { InvalidArgumentError } from "./errors";
 export const MAX_SERVERS = 10;
 /** Most gateway containers per datacenter the plan places. */
 export const MAX_GATEWAYS = 10;
+/** Most workloads per datacenter the plan places. */
+export const MAX_WORKLOADS = 90;
 /** Most datacenters sharing one WAN subnet. */
 export const MAX_WAN_DATACENTERS = 12;
 
@@ -53,6 +57,11 @@ export function checkSubnet(cidr: string, field: string): void {
   parseSubnet(cidr, field);
 }
 
+/** Whether an address is an IPv4 or IPv6 literal rather than a host name. */
+export function isIpAddress(address: string): boolean {
+  return /^[\d.]+$/.test(address) || address.includes(":");
+}
+
 /** The `n`-th host address of `cidr` (n ≥ 1). */
 export function hostAddress(cidr: string, n: number, field = "subnet"): string {
   const { base } = parseSubnet(cidr, field);
@@ -70,6 +79,19 @@ export function lanGatewayAddress(lanSubnet: string, j: number): string {
   if (j < 0 || j >= MAX_GATEWAYS)
     throw new InvalidArgumentError("gateways", `at most ${MAX_GATEWAYS} containers per datacenter`);
   return hostAddress(lanSubnet, 20 + j, "lanSubnet");
+}
+
+/** LAN address of workload `k` of a datacenter. */
+export function lanWorkloadAddress(lanSubnet: string, k: number): string {
+  if (k < 0 || k >= MAX_WORKLOADS)
+    throw new InvalidArgumentError("services", `at most ${MAX_WORKLOADS} workloads per datacenter`);
+  return hostAddress(lanSubnet, 30 + k, "lanSubnet");
+}
+
+/** The range Docker gives addresses from on a LAN (its upper half), clear of the fixed ones above. */
+export function dynamicRange(lanSubnet: string): string {
+  const { base, prefix } = parseSubnet(lanSubnet, "lanSubnet");
+  return `${format(base + 2 ** (32 - prefix - 1))}/${prefix + 1}`;
 }
 
 /** WAN address of server `i` of the `d`-th datacenter. */

@@ -65,7 +65,7 @@ export class ConnectService extends pulumi.ComponentResource {
         serviceId: this.serviceId,
         registration: this.registrationBody,
       },
-      { parent: this, dependsOn },
+      { parent: this, dependsOn, deletedWith: opts?.deletedWith },
     );
     this.registerOutputs({ serviceId: this.serviceId, registration: this.registrationBody });
   }

@@ -8,6 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import {
   clusterIdOf,
+  declaredIntentions,
   DEFAULT_TRUST_DOMAIN,
   DiagramTooLargeError,
   formatRoutePlan,
@@ -29,6 +30,7 @@ import { InvalidArgumentError } from "./errors";
 import {
   checkSubnet,
   DEFAULT_WAN_SUBNET,
+  isIpAddress,
   defaultLanSubnet,
   lanGatewayAddress,
   wanGatewayAddress,
@@ -41,6 +43,12 @@ import { MeshGateway } from "./mesh-gateway";
 import { ProxyDefaults } from "./proxy-defaults";
 import { ServiceDefaults } from "./service-defaults";
 import { WanFederation } from "./wan-federation";
+import { ServiceIntentions } from "./service-intentions";
+import { Workload } from "./workload";
+import { planWorkloads } from "./workload-plan";
+
+/** The host port of `demoUrl` unless told otherwise. */
+export const DEFAULT_DEMO_HOST_PORT = 8080;
 
 /** Arguments of {@link ConsulMesh}: the mesh model (plain), and how to deploy it on Docker. */
 export interface ConsulMeshArgs extends Mesh {
@@ -71,6 +79,27 @@ export interface ConsulMeshArgs extends Mesh {
    * kept secret.
    */
   initialManagementToken?: pulumi.Input<string>;
+  /**
+   * Run a workload behind every connect service with a sidecar: a demo HTTP service and an Envoy
+   * sidecar configured by Consul, so that the mesh carries traffic once `pulumi up` returns.
+   * Default: none (services are registered only).
+   */
+  workloads?: WorkloadsArgs;
+  /**
+   * With ACLs, write a `service-intentions` entry per destination allowing exactly the services
+   * that declare it as an upstream (`declaredIntentions`). Default: `true`.
+   */
+  allowDeclaredUpstreams?: boolean;
+}
+
+/** The workloads of {@link ConsulMeshArgs}. */
+export interface WorkloadsArgs {
+  /** An image with Node.js for the demo services (e.g. the gateway image). */
+  appImage: pulumi.Input<string>;
+  /** The sidecar image (`SidecarImage.imageRef`, or a published image running `consul connect envoy`). */
+  sidecarImage: pulumi.Input<string>;
+  /** Host port on 127.0.0.1 of the first service with upstreams (`demoUrl`). Default: `8080`. */
+  demoHostPort?: number;
 }
 
 /** The mesh model part of the arguments. */
@@ -194,6 +223,15 @@ export class ConsulMesh extends pulumi.ComponentResource {
   readonly services: ConnectService[];
   /** The routes file of each gateway in file mode, by `<datacenter>/<gateway name>`. */
   readonly routesFiles: Record<string, RoutesFile>;
+  /** The `service-intentions` entries, by destination (ACLs on and `allowDeclaredUpstreams`). */
+  readonly intentions: Record<string, ServiceIntentions>;
+  /** The workloads, by `<datacenter>/<service ID>` (with `workloads`). */
+  readonly workloads: Record<string, Workload>;
+  /**
+   * The demo service of the first service with upstreams, on this host: it answers with what each
+   * upstream returned and the mode and path the plan gives it (with `workloads`).
+   */
+  readonly demoUrl?: string;
 
   constructor(name: string, args: ConsulMeshArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validate everything before anything exists: every problem in one error.
@@ -286,13 +324,17 @@ export class ConsulMesh extends pulumi.ComponentResource {
       );
     });
     const primaryProvider = this.datacenters[primary].provider;
+    // What Consul holds lives in the servers' data volumes: once a datacenter's volume goes, so has
+    // everything written there, and destroy need not (and, with the servers gone, could not) delete it.
+    const stateOf = (dc: string) => this.datacenters[dc].dataVolumes[0];
+    const inPrimary = { parent: this, deletedWith: stateOf(primary) };
 
     if (mesh.proxyDefaults) {
       const pd = mesh.proxyDefaults;
       this.proxyDefaults = new ProxyDefaults(
         `${name}-proxy-defaults`,
         { name: pd.name, meshGateway: pd.meshGateway, config: pd.config, provider: primaryProvider },
-        { parent: this },
+        inPrimary,
       );
     }
 
@@ -301,7 +343,7 @@ export class ConsulMesh extends pulumi.ComponentResource {
       this.serviceDefaults[sd.name] = new ServiceDefaults(
         `${name}-service-defaults-${sd.name}`,
         { service: sd.name, protocol: sd.protocol, meshGateway: sd.meshGateway, provider: primaryProvider },
-        { parent: this },
+        inPrimary,
       );
     }
 
@@ -310,9 +352,10 @@ export class ConsulMesh extends pulumi.ComponentResource {
       const serviceName = gw.name ?? "mesh-gateway";
       const lanAddress = gw.taggedAddresses?.lan?.address ?? gw.address;
       const wanAddress = gw.taggedAddresses?.wan?.address ?? (federated ? undefined : gw.address);
-      const hostNames = [lanAddress, wanAddress].filter(
-        (a): a is string => !!a && !/^[\d.]+$/.test(a) && !a.includes(":"),
-      );
+      // A host name in the model is an alias of the containers; Consul is given their IP
+      // addresses, since Envoy sidecars take no host name from EDS.
+      const hostNames = [lanAddress, wanAddress].filter((a): a is string => !!a && !isIpAddress(a));
+      const registered = (a: string | undefined) => (a && isIpAddress(a) ? a : undefined);
       const aliases = [...new Set([`${serviceName}-${gw.datacenter}`, ...hostNames])].sort();
       const dcName = gw.datacenter;
       return new MeshGateway(
@@ -325,8 +368,8 @@ export class ConsulMesh extends pulumi.ComponentResource {
           serviceName,
           port: gw.port,
           slot: slotOf[i],
-          lanAddress,
-          wanAddress,
+          lanAddress: registered(lanAddress),
+          wanAddress: registered(wanAddress),
           aliases,
           proxyConfig: gw.proxyConfig,
           trustDomain: mesh.trustDomain,
@@ -336,11 +379,27 @@ export class ConsulMesh extends pulumi.ComponentResource {
               : { source: "consul" },
           resourcePrefix: prefix,
         },
-        { parent: this },
+        inPrimary,
       );
     });
 
-    this.services = (mesh.services ?? []).map((service) => {
+    this.intentions = {};
+    if (mesh.datacenters.some((dc) => dc.acl?.enabled) && args.allowDeclaredUpstreams !== false) {
+      for (const { destination, sources } of declaredIntentions(mesh)) {
+        this.intentions[destination] = new ServiceIntentions(
+          `${name}-intentions-${destination}`,
+          { destination, sources: sources.map((source) => ({ name: source, action: "allow" })), provider: primaryProvider },
+          inPrimary,
+        );
+      }
+    }
+
+    const workloads = args.workloads
+      ? planWorkloads(mesh, plan, lanSubnetOf, args.workloads.demoHostPort ?? DEFAULT_DEMO_HOST_PORT)
+      : [];
+    const workloadOf = new Map(workloads.map((w) => [w.index, w]));
+    this.workloads = {};
+    this.services = (mesh.services ?? []).map((service, index) => {
       const scope = [
         service.partition !== DEFAULT_PARTITION && service.partition,
         service.namespace !== DEFAULT_NAMESPACE && service.namespace,
@@ -348,18 +407,52 @@ export class ConsulMesh extends pulumi.ComponentResource {
         .filter(Boolean)
         .join("-");
       const id = service.id ?? service.name;
-      return new ConnectService(
+      const workload = workloadOf.get(index);
+      const registered = new ConnectService(
         `${name}-service-${service.datacenter}-${scope ? `${scope}-` : ""}${id}`,
-        { service, datacenter: this.datacenters[service.datacenter] },
-        { parent: this },
+        {
+          service: workload ? { ...service, address: workload.lanAddress } : service,
+          datacenter: this.datacenters[service.datacenter],
+        },
+        { parent: this, deletedWith: stateOf(service.datacenter) },
       );
+      if (workload && args.workloads) {
+        const networks = [
+          ...(this.wan ? [this.wan.networkName] : []),
+          ...names.filter((dc) => dc !== service.datacenter).map((dc) => this.datacenters[dc].lanNetworkName),
+        ];
+        this.workloads[`${service.datacenter}/${id}`] = new Workload(
+          `${name}-workload-${service.datacenter}-${scope ? `${scope}-` : ""}${id}`,
+          {
+            serviceId: workload.serviceId,
+            serviceName: workload.serviceName,
+            port: workload.port,
+            datacenter: this.datacenters[service.datacenter],
+            lanAddress: workload.lanAddress,
+            aliases: workload.aliases,
+            otherNetworks: networks,
+            appImage: args.workloads.appImage,
+            sidecarImage: args.workloads.sidecarImage,
+            upstreams: workload.upstreams,
+            hostPort: workload.hostPort,
+            registration: registered.registration,
+            resourcePrefix: prefix,
+          },
+          // The sidecars need the gateways (their upstreams' paths) and the intentions.
+          { parent: this, dependsOn: [...this.gateways, ...Object.values(this.intentions)] },
+        );
+      }
+      return registered;
     });
+    const published = workloads.find((w) => w.hostPort !== undefined);
+    if (published) this.demoUrl = `http://127.0.0.1:${published.hostPort}/`;
 
     this.registerOutputs({
       routePlan: this.routePlan,
       routePlanText: this.routePlanText,
       routeDiagramSvg: this.routeDiagramSvg,
       datacenters: names,
+      demoUrl: this.demoUrl,
     });
   }
 }

@@ -8,12 +8,17 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { clusterIdOf, isPort, renderAgentConfig, type DatacenterSpec, type Mesh } from "../mesh";
 import { InvalidArgumentError } from "./errors";
-import { checkSubnet, lanServerAddress, MAX_SERVERS } from "./address-plan";
+import { checkSubnet, dynamicRange, lanServerAddress, MAX_SERVERS } from "./address-plan";
 import { datacenterProblems, throwIfProblems } from "./arg-problems";
 import { GeneratedToken } from "./generated-token";
 
-/** The Consul image the servers run unless told otherwise (pinned). */
-export const CONSUL_IMAGE = "hashicorp/consul:1.22.3";
+/**
+ * The Consul image the servers run unless told otherwise: the version the tests prove
+ * (1.16.3, the last MPL-2.0 series; see the README).
+ */
+export const CONSUL_IMAGE = "hashicorp/consul:1.16.3";
+/** How long a server has to stop on SIGTERM when its container is replaced or destroyed. */
+export const SERVER_STOP_GRACE_SECONDS = 15;
 /** Where the rendered agent configuration is uploaded (the image reads `/consul/config`). */
 export const AGENT_CONFIG_PATH = "/consul/config/agent.json";
 /** Consul's data directory in the image (`-data-dir` of its entrypoint), kept on a named volume per server. */
@@ -171,7 +176,7 @@ export class Datacenter extends pulumi.ComponentResource {
       {
         name: `${prefix}-${dc}-lan`,
         driver: "bridge",
-        ipamConfigs: [{ subnet: lanSubnet }],
+        ipamConfigs: [{ subnet: lanSubnet, ipRange: dynamicRange(lanSubnet) }],
         labels: [{ label: "consul-mesh.datacenter", value: dc }],
       },
       // A fixed name: the old network must go before its replacement can exist.
@@ -259,6 +264,7 @@ export class Datacenter extends pulumi.ComponentResource {
           wait: true,
           waitTimeout: 180,
           restart: "unless-stopped",
+          destroyGraceSeconds: SERVER_STOP_GRACE_SECONDS,
           labels: [
             { label: "consul-mesh.datacenter", value: dc },
             { label: "consul-mesh.role", value: "server" },

@@ -14,6 +14,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { MeshProblem } from "../mesh";
 import { throwIfProblems } from "./arg-problems";
+import { isImageName, isImageReference } from "./image-reference";
 
 /** The image name (`repository:tag`) a build gets when `imageName` is not given. */
 export const DEFAULT_GATEWAY_IMAGE_NAME = "consul-mesh/sni-gateway:latest";
@@ -65,12 +66,6 @@ const BUILD_FIELDS = [
   "registry",
   "buildOnPreview",
 ] as const;
-/**
- * `[host[:port]/]repository[:tag]`: a first component is a registry host when it has a dot or
- * a port or is `localhost` (as Docker reads it); path components are lower case.
- */
-const IMAGE_REFERENCE =
-  /^(?:(?:localhost|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+)(?::[0-9]+)?\/|[a-zA-Z0-9-]+:[0-9]+\/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/;
 
 /** The root of this package (the directory of its `package.json`), from this file's location. */
 export function packageRoot(from: string = __dirname): string {
@@ -105,11 +100,7 @@ export function gatewayImageProblems(args: GatewayImageArgs, field = "args"): Me
         });
       }
     }
-    if (
-      typeof args.image === "string" &&
-      !IMAGE_REFERENCE.test(args.image) &&
-      !/@sha256:[0-9a-f]{64}$/.test(args.image)
-    ) {
+    if (typeof args.image === "string" && !isImageReference(args.image)) {
       problems.push({
         path: `${field}.image`,
         message: `${JSON.stringify(args.image)} is not an image reference such as repository[:tag]`,
@@ -119,7 +110,7 @@ export function gatewayImageProblems(args: GatewayImageArgs, field = "args"): Me
   }
   if (args.pull !== undefined)
     problems.push({ path: `${field}.pull`, message: "`pull` applies to a published `image` only" });
-  if (args.imageName !== undefined && !IMAGE_REFERENCE.test(args.imageName)) {
+  if (args.imageName !== undefined && !isImageName(args.imageName)) {
     problems.push({
       path: `${field}.imageName`,
       message: `${JSON.stringify(args.imageName)} is not an image name such as repository[:tag]`,

@@ -19,6 +19,13 @@ import type { WanFederation } from "./wan-federation";
 
 /** Where the routes file is uploaded in file mode. */
 export const ROUTES_FILE_PATH = "/etc/sni-gateway/routes.json";
+/**
+ * How long a gateway container has to stop when it is replaced or destroyed (Docker's stop
+ * timeout): its drain ({@link GATEWAY_DRAIN_GRACE_SECONDS}) and deregistration fit inside.
+ */
+export const GATEWAY_STOP_GRACE_SECONDS = 30;
+/** How long a stopping gateway lets connections in flight finish (`--drain-grace`). */
+export const GATEWAY_DRAIN_GRACE_SECONDS = 25;
 
 /** Where a gateway gets its routes. */
 export type GatewayRouteSource =
@@ -175,7 +182,7 @@ export class MeshGateway extends pulumi.ComponentResource {
             `mesh gateway ${serviceName} in ${dc}: service:write ` + `on itself, service:read and node:read on all`,
           rules: gatewayAclRules(serviceName),
         },
-        { parent: this, provider: aclProvider },
+        { parent: this, provider: aclProvider, deletedWith: opts?.deletedWith },
       );
       this.aclToken = new consul.AclToken(
         `${name}-token`,
@@ -186,7 +193,7 @@ export class MeshGateway extends pulumi.ComponentResource {
           // replication on, while global ones are forwarded to the primary and resolve anywhere.
           local: false,
         },
-        { parent: this, provider: aclProvider },
+        { parent: this, provider: aclProvider, deletedWith: opts?.deletedWith },
       );
       const secretId = consul.getAclTokenSecretIdOutput(
         { accessorId: this.aclToken.accessorId },
@@ -216,6 +223,7 @@ export class MeshGateway extends pulumi.ComponentResource {
       const command: pulumi.Input<string>[] = ["--datacenter", dc];
       if (args.trustDomain !== undefined) command.push("--trust-domain", args.trustDomain);
       command.push("--listen", `0.0.0.0:${port}`, "--admin", `0.0.0.0:${adminPort}`);
+      command.push("--drain-grace", `${GATEWAY_DRAIN_GRACE_SECONDS}s`);
       // The registration flags apply to self-registration (Consul mode) only; in file mode
       // the component registers the gateway with the agent itself.
       if (routes.source === "file") command.push("--routes", ROUTES_FILE_PATH);
@@ -259,7 +267,8 @@ export class MeshGateway extends pulumi.ComponentResource {
           uploads: routesContent ? [{ file: ROUTES_FILE_PATH, content: routesContent }] : [],
           init: true,
           restart: "unless-stopped",
-          stopTimeout: 30,
+          stopTimeout: GATEWAY_STOP_GRACE_SECONDS,
+          destroyGraceSeconds: GATEWAY_STOP_GRACE_SECONDS,
           labels: [
             { label: "consul-mesh.datacenter", value: dc },
             { label: "consul-mesh.role", value: "mesh-gateway" },
@@ -289,7 +298,7 @@ export class MeshGateway extends pulumi.ComponentResource {
                 proxyConfig: args.proxyConfig,
               }) as unknown as Record<string, unknown>,
             },
-            { parent: this, dependsOn: [...datacenter.servers, container] },
+            { parent: this, dependsOn: [...datacenter.servers, container], deletedWith: opts?.deletedWith },
           ),
         );
       }

@@ -41,7 +41,7 @@ export class ProxyDefaults extends pulumi.ComponentResource {
     this.configEntry = new consul.ConfigEntry(
       `${name}-entry`,
       { kind: "proxy-defaults", name: entry.name, configJson: this.configJson },
-      { parent: this, provider: args.provider },
+      { parent: this, provider: args.provider, deletedWith: opts?.deletedWith },
     );
     this.registerOutputs({ configJson: this.configJson });
   }

@@ -44,7 +44,7 @@ export class ServiceDefaults extends pulumi.ComponentResource {
     this.configEntry = new consul.ConfigEntry(
       `${name}-entry`,
       { kind: "service-defaults", name: entry.name, configJson: this.configJson },
-      { parent: this, provider: args.provider },
+      { parent: this, provider: args.provider, deletedWith: opts?.deletedWith },
     );
     this.registerOutputs({ configJson: this.configJson });
   }

@@ -60,6 +60,8 @@ export interface AgentConfigJson {
   bind_addr?: string;
   /** Listener address for HTTP, DNS and gRPC (default `0.0.0.0`). */
   client_addr: string;
+  /** Always `true`: a mesh's servers never call HashiCorp's update-check service. */
+  disable_update_check: true;
   /** The web UI (default on). */
   ui_config: { enabled: boolean };
   /** Connect (default on). */
@@ -90,7 +92,7 @@ export interface AgentConfigJson {
 
 /**
  * The server agent configuration of `datacenter`: `datacenter`, `primary_datacenter`,
- * `server: true`, `bootstrap_expect` (the datacenter's `servers`, default 1), `client_addr`,
+ * `server: true`, `bootstrap_expect` (the datacenter's `servers`, default 1), `client_addr`, `disable_update_check`,
  * `ui_config`, `connect.enabled` (default true; `ca_config.cluster_id` when pinned), `ports.grpc` (default 8502),
  * `enable_central_service_config` (default true), `retry_join_wan`, and `acl`
  * (`{ enabled: false }` when ACLs are off; else `default_policy` (default `"deny"`),
@@ -119,6 +121,7 @@ export function renderAgentConfig(mesh: Mesh, datacenter: string, options: Agent
   if (options.dataDir !== undefined) config.data_dir = options.dataDir;
   if (options.bindAddr !== undefined) config.bind_addr = options.bindAddr;
   config.client_addr = options.clientAddr ?? "0.0.0.0";
+  config.disable_update_check = true;
   config.ui_config = { enabled: options.ui ?? true };
   config.connect = { enabled: dc.connect?.enabled ?? true };
   if (options.clusterId && config.connect.enabled) config.connect.ca_config = { cluster_id: options.clusterId };

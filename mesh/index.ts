@@ -13,6 +13,7 @@ export * from "./config-entry";
 export * from "./errors";
 export * from "./mesh-proxies";
 export * from "./validate";
+export * from "./intentions";
 export * from "./plan";
 export * from "./gateway-routes";
 export * from "./agent-config";

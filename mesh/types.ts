@@ -12,6 +12,9 @@ export type Mode = "local" | "remote" | "none" | "";
 /** The mode in force once every level has been consulted; nothing set anywhere is `"none"`. */
 export type EffectiveMode = "local" | "remote" | "none";
 
+/** Every mode that can be in force, in Consul's documentation order. */
+export const EFFECTIVE_MODES: readonly EffectiveMode[] = ["local", "remote", "none"];
+
 /** Consul's `MeshGateway { Mode }` block. */
 export interface MeshGatewayConfig {
   /** The mode at this level. Default: `""` (not set here). */

@@ -1,36 +1,58 @@
 /**
  * The default stack (the root `Pulumi.yaml`): the two-datacenter mesh of `defaultMesh()` on
  * the local Docker daemon — `dc1` (primary) and `dc2`, WAN federated, a mesh gateway in
- * each, `web` in dc1 calling `api` (remote), `db` (local) and `logging` (none) in dc2 — with
- * the gateway image built from this package.
+ * each, `web` in dc1 calling `api` (remote), `db` (local) and `logging` (none) in dc2 — with a
+ * demo service and an Envoy sidecar behind every service, so that the mesh carries traffic
+ * once `pulumi up` returns: `curl $(pulumi stack output demoUrl)`.
  *
- * Configuration (`pulumi config set <key> <value>`), all optional:
+ * Configuration (`pulumi config set <key> <value>`), all optional; a wrong value fails
+ * `pulumi preview` naming the key (`readStackConfig`):
+ * - `consulImage`: the Consul servers' image. Default: `hashicorp/consul:1.16.3`;
  * - `gatewayImage`: run this published gateway image instead of building one;
- * - `gatewayImageContext`: build context of the image. Default: `dist/gateway-image`, made by
- *   `npm run build && bash scripts/gateway-image-context.sh dist/gateway-image`;
- * - `gatewayBaseImage`: base image of the build (e.g. from `scripts/node-base-image.sh`);
- * - `routeSource`: `consul` (default; gateways watch their Consul agent) or `file`
- *   (gateways read a routes file rendered from the model).
+ * - `gatewayImageContext`: build context of the gateway image. Default: `dist/gateway-image`
+ *   (made by `npm run build:stack`);
+ * - `gatewayBaseImage`: base image of the gateway build. Default: `node:20-bookworm-slim`;
+ * - `sidecarImage`: a published image running `consul connect envoy`, instead of building one
+ *   from `consulImage` and `envoyImage` (default `envoyproxy/envoy:v1.26.8`);
+ * - `appImage`: an image with Node.js for the demo services. Default: the gateway image;
+ * - `meshGatewayMode`: mode of the `proxy-defaults` entry, `local`, `remote` or `none`. Default: `local`;
+ * - `acl`: `true` (ACLs on, deny by default, intentions for the declared upstreams) or `false`. Default: `true`;
+ * - `routeSource`: `consul` (gateways watch their Consul agent) or `file`. Default: `consul`;
+ * - `demoPort`: host port of `demoUrl`. Default: `8080`.
  */
-import * as pulumi from "@pulumi/pulumi";
-import { ConsulMesh, defaultMesh, GatewayImage } from "consul-mesh-gateway";
+import { ConsulMesh, defaultMesh, GatewayImage, readStackConfig, SidecarImage } from "consul-mesh-gateway";
 
-const config = new pulumi.Config();
-const published = config.get("gatewayImage");
-const routeSource = config.get("routeSource") ?? "consul";
-if (routeSource !== "consul" && routeSource !== "file") {
-  throw new Error(`config routeSource: ${JSON.stringify(routeSource)} is not a route source; use "consul" or "file"`);
-}
+const config = readStackConfig();
 
-const image = new GatewayImage(
+const gateway = new GatewayImage(
   "gateway-image",
   // A published image by its ID (pulled, or found locally), so that containers are not replaced on every `pulumi up`.
-  published !== undefined
-    ? { image: published, pull: true }
-    : { context: config.get("gatewayImageContext"), baseImage: config.get("gatewayBaseImage") },
+  config.gatewayImage !== undefined
+    ? { image: config.gatewayImage, pull: true }
+    : { context: config.gatewayImageContext, baseImage: config.gatewayBaseImage },
+);
+const sidecar = new SidecarImage(
+  "sidecar-image",
+  config.sidecarImage !== undefined
+    ? { image: config.sidecarImage }
+    : { consulImage: config.consulImage, envoyImage: config.envoyImage },
 );
 
-const mesh = new ConsulMesh("mesh", { ...defaultMesh(), gatewayImage: image.imageRef, routeSource });
+const model = defaultMesh();
+model.proxyDefaults = { kind: "proxy-defaults", name: "global", meshGateway: { mode: config.meshGatewayMode } };
+for (const dc of model.datacenters) dc.acl = { enabled: config.acl };
+
+const mesh = new ConsulMesh("mesh", {
+  ...model,
+  consulImage: config.consulImage,
+  gatewayImage: gateway.imageRef,
+  routeSource: config.routeSource,
+  workloads: {
+    appImage: config.appImage ?? gateway.imageRef,
+    sidecarImage: sidecar.imageRef,
+    demoHostPort: config.demoPort,
+  },
+});
 
 /** Which path each upstream takes, and which configuration level decided it. */
 export const routePlan = mesh.routePlan;
@@ -40,3 +62,5 @@ export const routePlanText = mesh.routePlanText;
 export const consulAddresses = Object.fromEntries(
   Object.entries(mesh.datacenters).map(([name, dc]) => [name, dc.httpAddress]),
 );
+/** `web`'s demo service: what each of its upstreams answered, with the mode and path taken. */
+export const demoUrl = mesh.demoUrl;

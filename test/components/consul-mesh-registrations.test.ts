@@ -67,8 +67,8 @@ describe("ConsulMesh registrations against the Consul contract double", () => {
       Kind: "mesh-gateway",
       Port: 8443,
       TaggedAddresses: {
-        lan: { Address: "mesh-gateway-dc2", Port: 8443 },
-        wan: { Address: "mesh-gateway-dc2", Port: 8443 },
+        lan: { Address: "10.250.2.20", Port: 8443 },
+        wan: { Address: "10.250.0.40", Port: 8443 },
       },
     });
 

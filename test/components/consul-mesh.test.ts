@@ -105,7 +105,7 @@ describe("ConsulMesh (Pulumi mocks)", () => {
     expect(mocks.get("mesh-dc2-provider").inputs).toMatchObject({ address: "127.0.0.1:8501", datacenter: "dc2" });
   });
 
-  test("gateways run the default image on LAN and WAN, with the model's host names as aliases (consul mode)", async () => {
+  test("gateways run the default image on LAN and WAN, with the model's host names as aliases and their IP addresses registered (consul mode)", async () => {
     new ConsulMesh("mesh", defaultMesh());
     await mocks.settle();
     const gw = mocks.get("mesh-gateway-dc2-mesh-gateway-gateway-0");
@@ -119,9 +119,9 @@ describe("ConsulMesh (Pulumi mocks)", () => {
         "--consul",
         "http://10.250.2.10:8500",
         "--lan-address",
-        "mesh-gateway-dc2:8443",
+        "10.250.2.20:8443",
         "--wan-address",
-        "mesh-gateway-dc2:8443",
+        "10.250.0.40:8443",
       ]),
     );
     expect(gw.inputs.envs).toEqual(["CONSUL_HTTP_ADDR=http://10.250.2.10:8500"]);

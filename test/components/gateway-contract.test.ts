@@ -33,11 +33,13 @@ describe("MeshGateway containers against the sni-gateway contract", () => {
           token: `secret-of-accessor-of-mesh-gateway-${dc}-mesh-gateway-token`,
         },
       });
+      // The model's host names are the containers' aliases; Consul gets their addresses.
+      const [lan, wan] = dc === "dc1" ? ["10.250.1.20", "10.250.0.20"] : ["10.250.2.20", "10.250.0.40"];
       expect(o.register).toMatchObject({
         name: "mesh-gateway",
-        address: `mesh-gateway-${dc}`,
-        lanAddress: { address: `mesh-gateway-${dc}`, port: 8443 },
-        wanAddress: { address: `mesh-gateway-${dc}`, port: 8443 },
+        address: lan,
+        lanAddress: { address: lan, port: 8443 },
+        wanAddress: { address: wan, port: 8443 },
       });
     }
   });

@@ -75,6 +75,8 @@ describe("MeshGateway (Pulumi mocks)", () => {
       "0.0.0.0:8443",
       "--admin",
       "0.0.0.0:19000",
+      "--drain-grace",
+      "25s",
       "--consul",
       "http://10.250.1.10:8500",
       "--service-name",

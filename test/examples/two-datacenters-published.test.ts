@@ -6,11 +6,12 @@ describe("example: the default stack with a published gateway image and routes f
   beforeAll(async () => {
     run = await runExample("two-datacenters", {
       gatewayImage: "registry.example.com/sni-gateway:0.1.0",
+      sidecarImage: "registry.example.com/consul-envoy:1.16.3",
       routeSource: "file",
     });
   });
 
-  test("builds nothing and runs the published image", () => {
+  test("builds nothing and runs the published images", () => {
     expect(run.mocks.byType("docker:index/image:Image")).toHaveLength(0);
     // Pulled (or found locally) and run by its image ID, which Docker reports back unchanged.
     expect(run.mocks.get("gateway-image-remote").inputs).toMatchObject({
@@ -18,6 +19,11 @@ describe("example: the default stack with a published gateway image and routes f
       keepLocally: true,
     });
     expect(run.mocks.get("mesh-gateway-dc2-mesh-gateway-gateway-0").inputs.image).toBe(
+      "sha256:mock-image-of-registry.example.com/sni-gateway:0.1.0",
+    );
+    expect(run.mocks.get("mesh-workload-dc2-api-sidecar").inputs.image).toBe("registry.example.com/consul-envoy:1.16.3");
+    // The demo services run on the gateway image, which has Node.js.
+    expect(run.mocks.get("mesh-workload-dc2-api-app").inputs.image).toBe(
       "sha256:mock-image-of-registry.example.com/sni-gateway:0.1.0",
     );
   });
