@@ -22,6 +22,7 @@ import {
   validateMesh,
   type Mesh,
   type MeshProblem,
+  type PlannedRoute,
   type RoutePlan,
   type RoutesFile,
 } from "../mesh";
@@ -195,14 +196,33 @@ async function routeDiagramSvg(mesh: Mesh, plan: RoutePlan): Promise<string> {
   }
 }
 
+/** Text in ASCII: the plan's arrows as `->`. */
+function ascii(text: string): string {
+  return text.replace(/→/g, "->");
+}
+
+/** One upstream in a line: source and destination, mode and deciding level, and the gateways crossed. */
+function routeSummaryLine(route: PlannedRoute): string {
+  const gateways = route.hops.filter((hop) => hop.kind !== "service").map((hop) => `${hop.name} ${hop.datacenter}`);
+  return (
+    `${route.source.service} (${route.source.datacenter}) -> ${route.destination.name} (${route.destination.datacenter}): ` +
+    `${route.mode} (${route.decidedBy}) ${gateways.length > 0 ? `via ${gateways.join(", ")}` : "direct"}`
+  );
+}
+
 /** A whole Consul mesh with gateways across datacenters, on Docker. */
 export class ConsulMesh extends pulumi.ComponentResource {
   /** The validated mesh model. */
   readonly mesh: Mesh;
   /** The route plan of every upstream (mode, deciding level, SNI name, hops). */
   readonly routePlan: pulumi.Output<RoutePlan>;
-  /** The route plan as a readable table. */
+  /**
+   * The route plan as a readable table (`pulumi stack output routePlanText`), in ASCII: a preview
+   * shows the first 150 bytes of each line, and a cut through a multi-byte arrow shows as escapes.
+   */
   readonly routePlanText: pulumi.Output<string>;
+  /** One short ASCII line per upstream, as a preview shows it whole: `web (dc1) -> api (dc2): remote (upstream) via ...`. */
+  readonly routeSummary: pulumi.Output<string[]>;
   /**
    * The route plan as a diagram, an SVG document: datacenters, gateways with their LAN and WAN
    * addresses, and each upstream's path coloured by its mode (`routeDiagramDot`). For a mesh of more
@@ -272,7 +292,8 @@ export class ConsulMesh extends pulumi.ComponentResource {
     this.routesFiles = routesFiles;
     const plan = planRoutes(mesh);
     this.routePlan = pulumi.output(plan);
-    this.routePlanText = pulumi.output(formatRoutePlan(plan));
+    this.routePlanText = pulumi.output(ascii(formatRoutePlan(plan)));
+    this.routeSummary = pulumi.output(plan.routes.map(routeSummaryLine));
     this.routeDiagramSvg = pulumi.output(routeDiagramSvg(mesh, plan));
     const prefix = args.resourcePrefix ?? "consul-mesh";
     const primary = primaryDatacenterOf(mesh) as string;
@@ -450,6 +471,7 @@ export class ConsulMesh extends pulumi.ComponentResource {
     this.registerOutputs({
       routePlan: this.routePlan,
       routePlanText: this.routePlanText,
+      routeSummary: this.routeSummary,
       routeDiagramSvg: this.routeDiagramSvg,
       datacenters: names,
       demoUrl: this.demoUrl,

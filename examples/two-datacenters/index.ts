@@ -56,8 +56,10 @@ const mesh = new ConsulMesh("mesh", {
 
 /** Which path each upstream takes, and which configuration level decided it. */
 export const routePlan = mesh.routePlan;
-/** The same, as a table. */
+/** The same, as a table (`pulumi stack output routePlanText`). */
 export const routePlanText = mesh.routePlanText;
+/** One line per upstream, as `pulumi preview` shows it. */
+export const routeSummary = mesh.routeSummary;
 /** Consul's HTTP API of each datacenter, on this host. */
 export const consulAddresses = Object.fromEntries(
   Object.entries(mesh.datacenters).map(([name, dc]) => [name, dc.httpAddress]),

@@ -83,9 +83,19 @@ describe("ConsulMesh (Pulumi mocks)", () => {
       ["db", "local", true],
       ["logging", "none", false],
     ]);
-    expect(await valueOf(mesh.routePlanText)).toContain(
-      "web (dc1) → mesh-gateway dc1 LAN (mesh-gateway-dc1:8443) → mesh-gateway dc2 WAN (mesh-gateway-dc2:8443) → db (dc2)",
+    // ASCII, so that a preview's cut at 150 bytes never splits a character.
+    const text = await valueOf(mesh.routePlanText);
+    expect(text).toContain(
+      "web (dc1) -> mesh-gateway dc1 LAN (mesh-gateway-dc1:8443) -> mesh-gateway dc2 WAN (mesh-gateway-dc2:8443) -> db (dc2)",
     );
+    expect(text).toMatch(/^[\x20-\x7e\n]*$/);
+    // One line per upstream, short enough for a preview to show whole.
+    const summary = await valueOf(mesh.routeSummary);
+    expect(summary).toEqual([
+      "web (dc1) -> api (dc2): remote (upstream) via mesh-gateway dc2",
+      "web (dc1) -> db (dc2): local (upstream) via mesh-gateway dc1, mesh-gateway dc2",
+      "web (dc1) -> logging (dc2): none (upstream) direct",
+    ]);
   });
 
   test("datacenters are WAN joined: each server's agent config lists the other's WAN address", async () => {

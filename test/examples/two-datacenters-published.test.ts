@@ -37,7 +37,7 @@ describe("example: the default stack with a published gateway image and routes f
 
   test("the route plan text shows every path", async () => {
     const text = await outputValue<string>(run.outputs.routePlanText);
-    expect(text).toContain("web (dc1) → mesh-gateway dc2 WAN (mesh-gateway-dc2:8443) → api (dc2)");
-    expect(text).toContain("web (dc1) → logging (dc2) direct");
+    expect(text).toContain("web (dc1) -> mesh-gateway dc2 WAN (mesh-gateway-dc2:8443) -> api (dc2)");
+    expect(text).toContain("web (dc1) -> logging (dc2) direct");
   });
 });
