@@ -175,10 +175,14 @@ export class Connection implements OpenConnection {
     this.phase = "done";
     const received = this.reader ? this.reader.bytes.length : 0;
     this.reader = undefined;
-    this.host.metrics.helloFailures.inc({ reason });
-    this.host.count("rejected", NO_LABELS);
-    // A connect-and-close with no bytes is what TCP health checks do: keep it out of the warnings.
-    this.host.log(reason === "eof" && received === 0 ? "debug" : "warn", "hello-refused", {
+    // A connect-and-close with no bytes is what TCP health checks do: counted apart, never warned of.
+    const probe = reason === "eof" && received === 0;
+    if (probe) this.host.count("probe", NO_LABELS);
+    else {
+      this.host.metrics.helloFailures.inc({ reason });
+      this.host.count("rejected", NO_LABELS);
+    }
+    this.host.log(probe ? "debug" : "warn", "hello-refused", {
       reason,
       bytes: received,
       remote: this.client.remoteAddress,

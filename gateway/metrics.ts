@@ -14,7 +14,9 @@ export type ConnectionResult =
   /** Routed, but no endpoint accepted the connection. */
   | "upstream-failed"
   /** Closed at once: the gateway was at its connection limit. */
-  | "over-limit";
+  | "over-limit"
+  /** Closed by the client before it sent a byte: a TCP health check (Consul's, Docker's), not a refusal. */
+  | "probe";
 
 /** Plain counters the proxy bumps on the hot path. */
 export interface HotCounters {

@@ -475,11 +475,25 @@ export function proxySuite(mode: Exclude<RelayMode, "auto">): void {
     await waitFor(() => gw.activeConnections() === 0, 2000, "connection released");
   });
 
-  test("a client that connects and closes without a byte is counted as eof", async () => {
+  test("a client that connects and closes without a byte is a probe (a TCP health check), not a rejection", async () => {
     const gw = await gateway([{ address: "127.0.0.21", port: 1 }]);
     cleanups.push(() => gw.close(0));
     const s = await connect(gw);
     s.end();
+    await closed(s);
+    const probes = async () =>
+      metricValue(await metrics(gw), "sni_gateway_connections_total", { result: "probe", datacenter: "", service: "" });
+    await waitFor(async () => (await probes()) === 1, 2000, "probe counted");
+    const text = await metrics(gw);
+    expect(metricValue(text, "sni_gateway_connections_total", { result: "rejected", datacenter: "", service: "" })).toBe(0);
+    expect(metricValue(text, "sni_gateway_hello_failures_total", { reason: "eof" })).toBe(0);
+  });
+
+  test("a client that closes after part of a hello is counted as an eof rejection", async () => {
+    const gw = await gateway([{ address: "127.0.0.21", port: 1 }]);
+    cleanups.push(() => gw.close(0));
+    const s = await connect(gw);
+    s.end(hello(RAW).subarray(0, 10));
     await closed(s);
     await waitFor(
       async () => metricValue(await metrics(gw), "sni_gateway_hello_failures_total", { reason: "eof" }) === 1,
