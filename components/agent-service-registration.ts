@@ -6,6 +6,9 @@
  * - create: `PUT /v1/agent/service/register` with the registration body;
  * - update: the same call with the new body (the agent replaces the definition);
  * - delete: `PUT /v1/agent/service/deregister/<id>`;
+ * - read (`pulumi refresh`): `GET /v1/agent/service/<id>` of the service and its inline sidecar;
+ *   a service the agent no longer has is gone from the state (the next `up` registers it again),
+ *   a definition changed by hand is drift (its `ContentHash` differs), which the next `up` repairs;
  * - diff: compares the registration as deterministic JSON; a new service ID or a new agent
  *   address replaces the resource (a new ID is registered before the old one is
  *   deregistered; the same ID is deregistered first, since the agent may be the same).
@@ -48,6 +51,10 @@ export class AgentServiceRegistration extends pulumi.dynamic.Resource {
   declare readonly registration: pulumi.Output<Record<string, unknown>>;
   /** The agent address. */
   declare readonly address: pulumi.Output<string>;
+  /** The agent's `ContentHash` of the registered services, right after registering. */
+  declare readonly registeredHash: pulumi.Output<string>;
+  /** The same, as last read: differs from `registeredHash` after a change by hand. */
+  declare readonly liveHash: pulumi.Output<string>;
 
   constructor(name: string, args: AgentServiceRegistrationArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -59,6 +66,8 @@ export class AgentServiceRegistration extends pulumi.dynamic.Resource {
         caPem: args.caPem,
         serviceId: args.serviceId,
         registration: args.registration,
+        registeredHash: undefined,
+        liveHash: undefined,
       },
       { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "token"] },
       undefined,

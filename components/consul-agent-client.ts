@@ -187,6 +187,19 @@ export interface AgentServiceRegistrationState {
    * HTTP 5xx, a token not yet replicated), in ms. Default: {@link DEFAULT_AGENT_RETRY_MS}.
    */
   retryForMs?: number;
+  /** The serialized provider itself, which Pulumi keeps with each resource's state. */
+  __provider?: string;
+  /**
+   * Output only: the agent's `ContentHash` of each service the registration creates (the
+   * service, then its inline sidecar), as read right after registering.
+   */
+  registeredHash?: string;
+  /**
+   * Output only: the same, as last read (`pulumi refresh`); `missing` for a service the agent
+   * no longer has. It differs from {@link registeredHash} when someone changed the registration
+   * by hand: the next `pulumi up` registers it again.
+   */
+  liveHash?: string;
 }
 
 /**
@@ -217,6 +230,26 @@ function connectionOf(state: AgentServiceRegistrationState): AgentConnection {
   };
 }
 
+/** The IDs of the services a registration creates: its own, and its inline sidecar's. */
+function registeredIds(serviceId: string, registration: Record<string, unknown>): string[] {
+  const connect = registration.Connect as { SidecarService?: { ID?: string } } | undefined;
+  if (!connect?.SidecarService) return [serviceId];
+  return [serviceId, connect.SidecarService.ID ?? `${serviceId}-sidecar-proxy`];
+}
+
+/**
+ * The agent's `ContentHash` of each service a registration creates, joined by `,` (`missing`
+ * for one the agent does not have). Consul changes it whenever the definition changes.
+ */
+async function contentHashes(conn: AgentConnection, serviceId: string, registration: Record<string, unknown>) {
+  const hashes: string[] = [];
+  for (const id of registeredIds(serviceId, registration)) {
+    const service = await readService(conn, id);
+    hashes.push(service === undefined ? "missing" : String(service.ContentHash ?? ""));
+  }
+  return hashes.join(",");
+}
+
 /** JSON with object keys sorted at every level, so that key order never counts as a change. */
 function canonicalJson(value: unknown): string {
   const sorted = (v: unknown): unknown => {
@@ -244,7 +277,11 @@ export const agentServiceProvider = {
       replaces.length > 0 ||
       canonicalJson(olds.registration) !== canonicalJson(news.registration) ||
       (olds.token ?? "") !== (news.token ?? "") ||
-      (olds.caPem ?? "") !== (news.caPem ?? "");
+      (olds.caPem ?? "") !== (news.caPem ?? "") ||
+      // Drift that `read` found: the agent's definition is no longer the one registered.
+      (olds.liveHash !== undefined && olds.liveHash !== olds.registeredHash) ||
+      // A new version of this provider: an update stores it, so that refresh and delete run it.
+      olds.__provider !== news.__provider;
     // Same service ID: the new registration may land on the very same agent (an address
     // written differently, a new host port), where deleting the old one afterwards would
     // remove the new one too. So delete first then; a new ID is registered first.
@@ -257,14 +294,29 @@ export const agentServiceProvider = {
 
   /** Registers the service; its ID becomes the resource ID. */
   async create(inputs: AgentServiceRegistrationState) {
-    await registerService(connectionOf(inputs), inputs.registration);
-    return { id: inputs.serviceId, outs: inputs };
+    const conn = connectionOf(inputs);
+    await registerService(conn, inputs.registration);
+    const hash = await contentHashes(conn, inputs.serviceId, inputs.registration);
+    return { id: inputs.serviceId, outs: { ...inputs, registeredHash: hash, liveHash: hash } };
+  },
+
+  /**
+   * Reads the registration back (`pulumi refresh`): gone when the agent no longer has the
+   * service, drifted (a new {@link AgentServiceRegistrationState.liveHash}) when its definition changed.
+   */
+  async read(id: string, props: AgentServiceRegistrationState) {
+    const conn = { ...connectionOf(props), retryForMs: 0 };
+    const liveHash = await contentHashes(conn, id, props.registration);
+    if (liveHash.split(",")[0] === "missing") return {};
+    return { id, props: { ...props, liveHash } };
   },
 
   /** Re-registers with the new definition; the agent replaces the old one in place. */
   async update(_id: string, _olds: AgentServiceRegistrationState, news: AgentServiceRegistrationState) {
-    await registerService(connectionOf(news), news.registration);
-    return { outs: news };
+    const conn = connectionOf(news);
+    await registerService(conn, news.registration);
+    const hash = await contentHashes(conn, news.serviceId, news.registration);
+    return { outs: { ...news, registeredHash: hash, liveHash: hash } };
   },
 
   /**

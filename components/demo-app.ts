@@ -1,7 +1,7 @@
 /**
  * The demo service the stacks run for each connect service: a small HTTP server (Node.js, no
  * dependencies) that answers with its service, datacenter and instance, and, when it has
- * upstreams, calls each through its sidecar's local bind port and answers with what each
+ * upstreams, calls each through its sidecar's local bind port on `/` and answers with what each
  * returned beside the mode and path the route plan gives it. It is passed to `node -e`, so any
  * image with Node.js runs it (the gateway image has it).
  *
@@ -50,7 +50,9 @@ function demoApp(): void {
       request.on("error", (error) => resolve({ ...upstream, error: error.message }));
     });
   const server = http.createServer((req, res) => {
-    const answer = async () => (upstreams.length > 0 ? { ...self, upstreams: await Promise.all(upstreams.map(call)) } : self);
+    // `/` calls the upstreams; any other path (the health check's `/healthz`) answers for itself.
+    const answer = async () =>
+      req.url === "/" && upstreams.length > 0 ? { ...self, upstreams: await Promise.all(upstreams.map(call)) } : self;
     void answer().then((body) => {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify(body, null, 2) + "\n");
@@ -63,3 +65,11 @@ function demoApp(): void {
 
 /** The program `node -e` runs. */
 export const DEMO_APP_SOURCE = `(${demoApp.toString()})();\n`;
+
+/** The container health check of a demo service on `port`: `/healthz` answers 200. */
+export function demoHealthCheck(port: number): string[] {
+  const probe =
+    `require("node:http").get("http://127.0.0.1:${port}/healthz", (r) => process.exit(r.statusCode === 200 ? 0 : 1))` +
+    `.on("error", () => process.exit(1)).setTimeout(2000, () => process.exit(1))`;
+  return ["CMD", "node", "-e", probe];
+}

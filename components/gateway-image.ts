@@ -14,7 +14,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { MeshProblem } from "../mesh";
 import { throwIfProblems } from "./arg-problems";
-import { isImageName, isImageReference } from "./image-reference";
+import { hostPlatform, isImageName, isImageReference } from "./image-reference";
 
 /** The image name (`repository:tag`) a build gets when `imageName` is not given. */
 export const DEFAULT_GATEWAY_IMAGE_NAME = "consul-mesh/sni-gateway:latest";
@@ -45,7 +45,7 @@ export interface GatewayImageArgs {
   baseImage?: pulumi.Input<string>;
   /** Further build arguments. Default: none. */
   buildArgs?: Record<string, pulumi.Input<string>>;
-  /** Target platform, e.g. `linux/amd64`. Default: the Docker engine's. */
+  /** Target platform, e.g. `linux/amd64`. Default: this machine's (`hostPlatform()`). */
   platform?: string;
   /** Do not push the built image (keep it on the local engine). Default: `true`. */
   skipPush?: boolean;
@@ -173,7 +173,7 @@ export class GatewayImage extends pulumi.ComponentResource {
         dockerfile: path.resolve(context, args.dockerfile ?? "Dockerfile"),
         args: buildArgs,
       };
-      if (args.platform !== undefined) build.platform = args.platform;
+      build.platform = args.platform ?? hostPlatform();
       this.image = new docker.Image(
         `${name}-image`,
         {

@@ -1,4 +1,4 @@
-/** Docker image references, as Docker reads them. */
+/** Docker image references, as Docker reads them, and the platform images are built for. */
 
 /**
  * `[host[:port]/]repository[:tag]`: a first component is a registry host when it has a dot or
@@ -17,4 +17,12 @@ export function isImageReference(value: unknown): boolean {
 /** Whether `value` is an image name to build under: `[host[:port]/]repository[:tag]`, no digest. */
 export function isImageName(value: unknown): boolean {
   return typeof value === "string" && IMAGE_REFERENCE.test(value);
+}
+
+/**
+ * The platform images are built for unless told otherwise: this machine's (`linux/amd64`,
+ * `linux/arm64`), said explicitly so that the Docker provider does not warn on every preview.
+ */
+export function hostPlatform(): string {
+  return `linux/${process.arch === "x64" ? "amd64" : process.arch}`;
 }

@@ -59,7 +59,12 @@ export class ServiceIntentions extends pulumi.ComponentResource {
       .map((s) => ({ name: s.name, action: s.action }));
     this.configEntry = new consul.ConfigEntryServiceIntentions(
       `${name}-entry`,
-      { name: args.destination, sources: this.sources.map((s) => ({ ...s, type: "consul" })) },
+      {
+        name: args.destination,
+        // Consul computes the precedence (9 for a named source, 8 for `*`, in one namespace) and
+        // reads it back: written as it will be read, so that a second preview shows no change.
+        sources: this.sources.map((s) => ({ ...s, type: "consul", precedence: s.name === "*" ? 8 : 9 })),
+      },
       { parent: this, provider: args.provider, deletedWith: opts?.deletedWith },
     );
     this.registerOutputs({ sources: this.sources });

@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { MeshProblem } from "../mesh";
 import { throwIfProblems } from "./arg-problems";
 import { packageRoot } from "./gateway-image";
-import { isImageName, isImageReference } from "./image-reference";
+import { hostPlatform, isImageName, isImageReference } from "./image-reference";
 import { CONSUL_IMAGE } from "./datacenter";
 import { DEFAULT_ENVOY_IMAGE } from "./stack-config";
 
@@ -61,6 +61,7 @@ export class SidecarImage extends pulumi.ComponentResource {
           build: {
             context,
             dockerfile: path.join(context, "Dockerfile"),
+            platform: hostPlatform(),
             args: {
               CONSUL_IMAGE: args.consulImage ?? CONSUL_IMAGE,
               ENVOY_IMAGE: args.envoyImage ?? DEFAULT_ENVOY_IMAGE,

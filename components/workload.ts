@@ -6,7 +6,7 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { DEMO_APP_SOURCE, type DemoUpstream } from "./demo-app";
+import { DEMO_APP_SOURCE, demoHealthCheck, type DemoUpstream } from "./demo-app";
 import type { Datacenter } from "./datacenter";
 
 /** Arguments of {@link Workload}. */
@@ -81,6 +81,8 @@ export class Workload extends pulumi.ComponentResource {
         networksAdvanced: networks,
         ports:
           args.hostPort === undefined ? [] : [{ internal: args.port, external: args.hostPort, ip: "127.0.0.1" }],
+        // The image's own health check is the gateway's, when it is the gateway image.
+        healthcheck: { tests: demoHealthCheck(args.port), interval: "5s", timeout: "3s", startPeriod: "2s", retries: 3 },
         init: true,
         restart: "unless-stopped",
         destroyGraceSeconds: 10,

@@ -66,7 +66,7 @@ describe("example: the default two-datacenter stack (gateway image built)", () =
     for (const destination of ["api", "db", "logging"]) {
       expect(run.mocks.get(`mesh-intentions-${destination}-entry`).inputs).toMatchObject({
         name: destination,
-        sources: [{ name: "web", action: "allow", type: "consul" }],
+        sources: [{ name: "web", action: "allow", type: "consul", precedence: 9 }],
       });
     }
   });
