@@ -14,6 +14,7 @@ export * from "./sidecar-image";
 export * from "./service-intentions";
 export * from "./workload";
 export * from "./stack-config";
+export * from "./stack-images";
 export { type DemoUpstream } from "./demo-app";
 export { isImageName, isImageReference } from "./image-reference";
 export * from "./connect-service";

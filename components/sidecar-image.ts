@@ -11,8 +11,9 @@ import { throwIfProblems } from "./arg-problems";
 import { packageRoot } from "./gateway-image";
 import { hostPlatform, isImageName, isImageReference } from "./image-reference";
 import { CONSUL_IMAGE } from "./datacenter";
-import { DEFAULT_ENVOY_IMAGE } from "./stack-config";
 
+/** The Envoy image the sidecar image is built on unless told otherwise (a version Consul 1.16 supports). */
+export const DEFAULT_ENVOY_IMAGE = "envoyproxy/envoy:v1.26.8";
 /** The name a built sidecar image gets when `imageName` is not given. */
 export const DEFAULT_SIDECAR_IMAGE_NAME = "consul-mesh/sidecar:latest";
 

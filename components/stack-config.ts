@@ -8,9 +8,8 @@ import { EFFECTIVE_MODES, type EffectiveMode } from "../mesh";
 import { DEFAULT_DEMO_HOST_PORT } from "./consul-mesh";
 import { CONSUL_IMAGE } from "./datacenter";
 import { isImageReference } from "./image-reference";
+import { DEFAULT_ENVOY_IMAGE } from "./sidecar-image";
 
-/** The Envoy image the sidecar image is built on unless `envoyImage` says otherwise (supported by Consul 1.16). */
-export const DEFAULT_ENVOY_IMAGE = "envoyproxy/envoy:v1.26.8";
 
 /** The stack configuration, checked, with defaults applied. */
 export interface StackConfig {

@@ -12,32 +12,24 @@
  * Built from the finer components, one by one, to show how they compose; `ConsulMesh` does
  * the same in one call (see the other examples).
  */
-import * as pulumi from "@pulumi/pulumi";
 import {
   assertValidMesh,
   ConnectService,
   Datacenter,
-  DEFAULT_GATEWAY_IMAGE_NAME,
   defaultLanSubnet,
   formatRoutePlan,
-  GatewayImage,
   MeshGateway,
   planRoutes,
   ProxyDefaults,
+  readStackConfig,
+  stackImages,
   WanFederation,
   type Mesh,
 } from "consul-mesh-gateway";
 
-const config = new pulumi.Config();
-/**
- * The gateway image to run (built with the project's scripts, or published), by its ID: a
- * local image is found, not pulled; a container given a name would differ from the ID Docker
- * reports back, and be replaced on every `pulumi up`.
- */
-const gatewayImage = new GatewayImage("gateway-image", {
-  image: config.get("gatewayImage") ?? DEFAULT_GATEWAY_IMAGE_NAME,
-  pull: true,
-}).imageRef;
+/** `consulImage`, `gatewayImage`, `gatewayBaseImage`, … as the default stack takes them (`readStackConfig`). */
+const config = readStackConfig();
+const gatewayImage = stackImages(config).gateway;
 
 /** The topology, in the model's camelCase mirror of Consul's configuration. */
 export const model: Mesh = {
@@ -75,11 +67,14 @@ const datacenters = Object.fromEntries(
       lanSubnet: defaultLanSubnet(i),
       httpHostPort: 8500 + i,
       wan: wan.attachment(spec.name),
+      image: config.consulImage,
     }),
   ]),
 );
 
-new ProxyDefaults("global", { meshGateway: { mode: "local" }, provider: datacenters.dc1.provider });
+// Written in the primary, whose servers' data volume holds it: destroyed with it, never deleted from a Consul that is gone.
+const inPrimary = { deletedWith: datacenters.dc1.dataVolumes[0] };
+new ProxyDefaults("global", { meshGateway: { mode: "local" }, provider: datacenters.dc1.provider }, inPrimary);
 
 for (const gateway of model.gateways ?? []) {
   new MeshGateway(`gateway-${gateway.datacenter}`, {
@@ -89,7 +84,11 @@ for (const gateway of model.gateways ?? []) {
   });
 }
 for (const service of model.services ?? []) {
-  new ConnectService(`service-${service.name}`, { service, datacenter: datacenters[service.datacenter] });
+  new ConnectService(
+    `service-${service.name}`,
+    { service, datacenter: datacenters[service.datacenter] },
+    { deletedWith: datacenters[service.datacenter].dataVolumes[0] },
+  );
 }
 
 /** Which path each upstream takes, and which configuration level decided it. */

@@ -24,10 +24,10 @@
  *     }
  *   }
  */
-import * as pulumi from "@pulumi/pulumi";
-import { ConsulMesh, DEFAULT_GATEWAY_IMAGE_NAME, GatewayImage, type Mesh } from "consul-mesh-gateway";
+import { ConsulMesh, readStackConfig, stackImages, type Mesh } from "consul-mesh-gateway";
 
-const config = new pulumi.Config();
+/** `consulImage`, `gatewayImage`, `gatewayBaseImage`, … as the default stack takes them (`readStackConfig`). */
+const config = readStackConfig();
 
 /** The topology: datacenters `primary` and `secondary`, as the documentation names them. */
 export const model: Mesh = {
@@ -60,13 +60,8 @@ export const model: Mesh = {
   ],
 };
 
-// The gateway image by its ID (a local image is found, not pulled): a container given a name
-// would differ from the ID Docker reports back, and be replaced on every `pulumi up`.
-const gatewayImage = new GatewayImage("gateway-image", {
-  image: config.get("gatewayImage") ?? DEFAULT_GATEWAY_IMAGE_NAME,
-  pull: true,
-});
-const mesh = new ConsulMesh("mesh", { ...model, gatewayImage: gatewayImage.imageRef });
+const images = stackImages(config);
+const mesh = new ConsulMesh("mesh", { ...model, consulImage: config.consulImage, gatewayImage: images.gateway });
 
 /** Which path each upstream takes, and which configuration level decided it. */
 export const routePlan = mesh.routePlan;

@@ -21,10 +21,10 @@
  * datacenter never uses a gateway whatever its mode; here they live in `dc2`
  * (`datacenter = "dc2"`), so that each mode shows its path.
  */
-import * as pulumi from "@pulumi/pulumi";
-import { ConsulMesh, DEFAULT_GATEWAY_IMAGE_NAME, GatewayImage, type Mesh, type MeshService } from "consul-mesh-gateway";
+import { ConsulMesh, readStackConfig, stackImages, type Mesh, type MeshService } from "consul-mesh-gateway";
 
-const config = new pulumi.Config();
+/** `consulImage`, `gatewayImage`, `gatewayBaseImage`, … as the default stack takes them (`readStackConfig`). */
+const config = readStackConfig();
 
 const inDc2 = (name: string, port: number): MeshService => ({
   name,
@@ -61,13 +61,8 @@ export const model: Mesh = {
   ],
 };
 
-// The gateway image by its ID (a local image is found, not pulled): a container given a name
-// would differ from the ID Docker reports back, and be replaced on every `pulumi up`.
-const gatewayImage = new GatewayImage("gateway-image", {
-  image: config.get("gatewayImage") ?? DEFAULT_GATEWAY_IMAGE_NAME,
-  pull: true,
-});
-const mesh = new ConsulMesh("mesh", { ...model, gatewayImage: gatewayImage.imageRef });
+const images = stackImages(config);
+const mesh = new ConsulMesh("mesh", { ...model, consulImage: config.consulImage, gatewayImage: images.gateway });
 
 /** Which path each upstream takes, and which configuration level decided it. */
 export const routePlan = mesh.routePlan;

@@ -20,23 +20,10 @@
  * - `routeSource`: `consul` (gateways watch their Consul agent) or `file`. Default: `consul`;
  * - `demoPort`: host port of `demoUrl`. Default: `8080`.
  */
-import { ConsulMesh, defaultMesh, GatewayImage, readStackConfig, SidecarImage } from "consul-mesh-gateway";
+import { ConsulMesh, defaultMesh, readStackConfig, stackImages } from "consul-mesh-gateway";
 
 const config = readStackConfig();
-
-const gateway = new GatewayImage(
-  "gateway-image",
-  // A published image by its ID (pulled, or found locally), so that containers are not replaced on every `pulumi up`.
-  config.gatewayImage !== undefined
-    ? { image: config.gatewayImage, pull: true }
-    : { context: config.gatewayImageContext, baseImage: config.gatewayBaseImage },
-);
-const sidecar = new SidecarImage(
-  "sidecar-image",
-  config.sidecarImage !== undefined
-    ? { image: config.sidecarImage }
-    : { consulImage: config.consulImage, envoyImage: config.envoyImage },
-);
+const images = stackImages(config, { sidecar: true });
 
 const model = defaultMesh();
 model.proxyDefaults = { kind: "proxy-defaults", name: "global", meshGateway: { mode: config.meshGatewayMode } };
@@ -45,13 +32,9 @@ for (const dc of model.datacenters) dc.acl = { enabled: config.acl };
 const mesh = new ConsulMesh("mesh", {
   ...model,
   consulImage: config.consulImage,
-  gatewayImage: gateway.imageRef,
+  gatewayImage: images.gateway,
   routeSource: config.routeSource,
-  workloads: {
-    appImage: config.appImage ?? gateway.imageRef,
-    sidecarImage: sidecar.imageRef,
-    demoHostPort: config.demoPort,
-  },
+  workloads: { appImage: images.app, sidecarImage: images.sidecar!, demoHostPort: config.demoPort },
 });
 
 /** Which path each upstream takes, and which configuration level decided it. */

@@ -4,7 +4,8 @@ import { countByType, outputValue, runExample, type ExampleRun } from "./run-exa
 describe("example: gateways enabled globally (proxy-defaults local)", () => {
   let run: ExampleRun;
   beforeAll(async () => {
-    run = await runExample("global-gateways");
+    // A published gateway image, as a user without this repository's build context would run it.
+    run = await runExample("global-gateways", { gatewayImage: "consul-mesh/sni-gateway:latest" });
   });
 
   test("declares the federation, both datacenters, the entry, the gateways and the services", () => {

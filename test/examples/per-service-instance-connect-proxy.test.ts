@@ -4,7 +4,8 @@ import { countByType, outputValue, runExample, type ExampleRun } from "./run-exa
 describe("example: gateways per service instance, connect-proxy form (remote)", () => {
   let run: ExampleRun;
   beforeAll(async () => {
-    run = await runExample("per-service-instance-connect-proxy");
+    // A published gateway image, as a user without this repository's build context would run it.
+    run = await runExample("per-service-instance-connect-proxy", { gatewayImage: "consul-mesh/sni-gateway:latest" });
   });
 
   test("declares datacenters primary and secondary with a gateway each, and no config entry", () => {

@@ -4,7 +4,8 @@ import { countByType, outputValue, runExample, type ExampleRun } from "./run-exa
 describe("example: gateways per service instance, sidecar_service form (remote)", () => {
   let run: ExampleRun;
   beforeAll(async () => {
-    run = await runExample("per-service-instance-sidecar");
+    // A published gateway image, as a user without this repository's build context would run it.
+    run = await runExample("per-service-instance-sidecar", { gatewayImage: "consul-mesh/sni-gateway:latest" });
   });
 
   test("declares the same resources as the connect-proxy form", () => {

@@ -4,7 +4,8 @@ import { countByType, outputValue, runExample, type ExampleRun } from "./run-exa
 describe("example: gateways enabled per service (service-defaults web local)", () => {
   let run: ExampleRun;
   beforeAll(async () => {
-    run = await runExample("per-service");
+    // A published gateway image, as a user without this repository's build context would run it.
+    run = await runExample("per-service", { gatewayImage: "consul-mesh/sni-gateway:latest" });
   });
 
   test("declares one ConsulMesh with the service-defaults entry and three services", () => {

@@ -4,7 +4,8 @@ import { outputValue, runExample, type ExampleRun } from "./run-example";
 describe("example: gateways per upstream (api remote, db local, logging none)", () => {
   let run: ExampleRun;
   beforeAll(async () => {
-    run = await runExample("per-upstream");
+    // A published gateway image, as a user without this repository's build context would run it.
+    run = await runExample("per-upstream", { gatewayImage: "consul-mesh/sni-gateway:latest" });
   });
 
   test("registers the proxy with one mode per upstream, and the three services in dc2", () => {
