@@ -409,7 +409,11 @@ export class ConsulMesh extends pulumi.ComponentResource {
       for (const { destination, sources } of declaredIntentions(mesh)) {
         this.intentions[destination] = new ServiceIntentions(
           `${name}-intentions-${destination}`,
-          { destination, sources: sources.map((source) => ({ name: source, action: "allow" })), provider: primaryProvider },
+          {
+            destination,
+            sources: sources.map((source) => ({ name: source, action: "allow" })),
+            provider: primaryProvider,
+          },
           inPrimary,
         );
       }

@@ -34,7 +34,9 @@ function demoApp(): void {
   const upstreams = JSON.parse(process.env.DEMO_UPSTREAMS || "[]") as DemoUpstream[];
   const call = (upstream: DemoUpstream) =>
     new Promise<Record<string, unknown>>((resolve) => {
-      const request = http.get({ host: "127.0.0.1", port: upstream.localBindPort, path: "/", timeout: 5000 }, (res) => {
+      // A connection per call (no keep-alive), so that every call takes the path anew.
+      const options = { host: "127.0.0.1", port: upstream.localBindPort, path: "/", timeout: 5000, agent: false };
+      const request = http.get(options, (res) => {
         let body = "";
         res.setEncoding("utf8");
         res.on("data", (chunk: string) => (body += chunk));

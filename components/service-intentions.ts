@@ -42,12 +42,18 @@ export class ServiceIntentions extends pulumi.ComponentResource {
     const seen = new Set<string>();
     (Array.isArray(args.sources) ? args.sources : []).forEach((source, i) => {
       if (typeof source?.name !== "string" || !SERVICE_NAME.test(source.name))
-        problems.push({ path: `args.sources[${i}].name`, message: `${JSON.stringify(source?.name)} is not a service name or "*"` });
+        problems.push({
+          path: `args.sources[${i}].name`,
+          message: `${JSON.stringify(source?.name)} is not a service name or "*"`,
+        });
       else if (seen.has(source.name))
         problems.push({ path: `args.sources[${i}].name`, message: `${JSON.stringify(source.name)} is listed twice` });
       seen.add(source?.name);
       if (source?.action !== "allow" && source?.action !== "deny")
-        problems.push({ path: `args.sources[${i}].action`, message: `${JSON.stringify(source?.action)} is not "allow" or "deny"` });
+        problems.push({
+          path: `args.sources[${i}].action`,
+          message: `${JSON.stringify(source?.action)} is not "allow" or "deny"`,
+        });
     });
     if (!Array.isArray(args.sources) || args.sources.length === 0)
       problems.push({ path: "args.sources", message: "list at least one source" });

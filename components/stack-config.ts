@@ -10,7 +10,6 @@ import { CONSUL_IMAGE } from "./datacenter";
 import { isImageReference } from "./image-reference";
 import { DEFAULT_ENVOY_IMAGE } from "./sidecar-image";
 
-
 /** The stack configuration, checked, with defaults applied. */
 export interface StackConfig {
   /** `consulImage`: the Consul servers' image. Default: `CONSUL_IMAGE` (`hashicorp/consul:1.16.3`). */

@@ -79,10 +79,15 @@ export class Workload extends pulumi.ComponentResource {
           `DEMO_UPSTREAMS=${JSON.stringify(args.upstreams ?? [])}`,
         ],
         networksAdvanced: networks,
-        ports:
-          args.hostPort === undefined ? [] : [{ internal: args.port, external: args.hostPort, ip: "127.0.0.1" }],
+        ports: args.hostPort === undefined ? [] : [{ internal: args.port, external: args.hostPort, ip: "127.0.0.1" }],
         // The image's own health check is the gateway's, when it is the gateway image.
-        healthcheck: { tests: demoHealthCheck(args.port), interval: "5s", timeout: "3s", startPeriod: "2s", retries: 3 },
+        healthcheck: {
+          tests: demoHealthCheck(args.port),
+          interval: "5s",
+          timeout: "3s",
+          startPeriod: "2s",
+          retries: 3,
+        },
         init: true,
         restart: "unless-stopped",
         destroyGraceSeconds: 10,

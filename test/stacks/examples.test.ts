@@ -1,0 +1,57 @@
+/**
+ * Every example under the real engine with the real provider plugins: up, a second preview with
+ * no change, destroy; the two with config entries are destroyed after every container was
+ * removed by hand, as a crashed host would leave them.
+ */
+import path from "node:path";
+import { dockerOk } from "../support/docker";
+import { prepareStacks, realStackSupport, StackCli } from "../support/stack-cli";
+
+const ROOT = path.join(__dirname, "../..");
+const support = realStackSupport();
+if (!support.ok) process.stdout.write(`real-engine example tests did not run: ${support.reason}\n`);
+const describeReal = support.ok ? describe : describe.skip;
+
+jest.setTimeout(600_000);
+
+const figures: string[] = [];
+afterAll(() => {
+  if (figures.length) process.stdout.write(`\nexample figures:\n${figures.join("\n")}\n`);
+});
+
+/** The examples, and whether they write config entries. */
+const EXAMPLES: [string, boolean][] = [
+  ["global-gateways", true],
+  ["per-service", true],
+  ["per-service-instance-connect-proxy", false],
+  ["per-service-instance-sidecar", false],
+  ["per-upstream", false],
+];
+
+describeReal("every example under the real engine", () => {
+  let config: Record<string, string>;
+  beforeAll(async () => {
+    config = await prepareStacks();
+  });
+
+  test.each(EXAMPLES)("examples/%s: up, a clean second preview, destroy", async (name, entries) => {
+    const cli = await StackCli.create(path.join(ROOT, "examples", name), config);
+    try {
+      const up = await cli.ok(["up", "--yes", "--skip-preview"]);
+      const preview = await cli.run(["preview", "--expect-no-changes"]);
+      expect(preview.code).toBe(0);
+      if (entries) {
+        const containers = (await dockerOk(["ps", "-aq", "--filter", "label=consul-mesh.datacenter"])).split("\n");
+        await dockerOk(["rm", "-f", ...containers.filter(Boolean)]);
+      }
+      const destroy = await cli.run(["destroy", "--yes", "--skip-preview"], 90_000);
+      expect(destroy.stdout + destroy.stderr).not.toMatch(/error:/);
+      expect(destroy.code).toBe(0);
+      expect((await cli.deployment()).resources ?? []).toHaveLength(0);
+      figures.push(`${name}: up ${up.ms} ms, destroy${entries ? " after docker rm -f" : ""} ${destroy.ms} ms`);
+    } finally {
+      await cli.run(["destroy", "--yes", "--skip-preview"]);
+      await cli.remove();
+    }
+  });
+});
