@@ -14,6 +14,7 @@ export * from "./errors";
 export * from "./mesh-proxies";
 export * from "./validate";
 export * from "./intentions";
+export * from "./plan-diff";
 export * from "./plan";
 export * from "./gateway-routes";
 export * from "./agent-config";

@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 /**
- * The `consul-mesh` command. One subcommand today: `plan` (see `consul-mesh plan --help`).
+ * The `consul-mesh` command: `plan` (see `consul-mesh plan --help`) and `diff` (`consul-mesh diff --help`).
  */
+import { runDiff } from "./diff-command";
 import { runPlan } from "./plan-command";
 
-const USAGE = `Usage: consul-mesh plan [options]   (consul-mesh plan --help for the options)\n`;
+const USAGE =
+  `Usage: consul-mesh plan [options]   the route plan of a mesh (consul-mesh plan --help)\n` +
+  `       consul-mesh diff [options]   which upstreams change between two plans (consul-mesh diff --help)\n`;
 
 /**
  * Runs the CLI.
@@ -13,12 +16,13 @@ const USAGE = `Usage: consul-mesh plan [options]   (consul-mesh plan --help for 
  */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === "plan")
-    return runPlan(rest, {
-      stdout: (t) => process.stdout.write(t),
-      stderr: (t) => process.stderr.write(t),
-      env: process.env,
-    });
+  const io = {
+    stdout: (t: string) => process.stdout.write(t),
+    stderr: (t: string) => process.stderr.write(t),
+    env: process.env,
+  };
+  if (command === "plan") return runPlan(rest, io);
+  if (command === "diff") return runDiff(rest, io);
   if (command === "--help" || command === "-h") {
     process.stdout.write(USAGE);
     return 0;

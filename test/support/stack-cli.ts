@@ -96,7 +96,7 @@ export class StackCli {
   }
 
   /** The environment of every call: no network, no update check, the plugins of {@link pulumiHome}. */
-  private get env(): NodeJS.ProcessEnv {
+  get environment(): NodeJS.ProcessEnv {
     return {
       ...process.env,
       PATH: `${path.dirname(PULUMI)}:${process.env.PATH}`,
@@ -120,7 +120,7 @@ export class StackCli {
       execFile(
         PULUMI,
         [...args, "--stack", this.stack, "--non-interactive"],
-        { cwd: this.projectDir, env: this.env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
+        { cwd: this.projectDir, env: this.environment, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
         (error, stdout, stderr) => {
           const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
           resolve({ code, stdout, stderr, ms: Date.now() - started });

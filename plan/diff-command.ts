@@ -1,0 +1,116 @@
+/**
+ * `consul-mesh diff`: which upstreams change mode, deciding level or path between two route
+ * plans, as Markdown for a pull request: from a `pulumi preview --json` document (the stack's
+ * `routePlan` output before and after), or from two route plan files.
+ */
+import { promises as fs } from "node:fs";
+import { parseArgs } from "node:util";
+import { diffRoutePlans, formatRoutePlanDiff, type RoutePlan } from "../mesh";
+import { PlanUsageError } from "./errors";
+import type { PlanIo } from "./plan-command";
+
+/** The help of `consul-mesh diff`. */
+export const DIFF_HELP = `Usage: consul-mesh diff --preview FILE [--output FILE]
+       consul-mesh diff BEFORE AFTER [--output FILE]
+
+Prints which upstreams change mode, deciding level or path, as Markdown.
+
+  --preview FILE   the JSON of \`pulumi preview --json\`: the stack's routePlan output before and after
+  BEFORE AFTER     two route plans as JSON: a routePlan stack output (\`pulumi stack output routePlan --json\`)
+                   or the output of \`consul-mesh plan --format json\`
+  --output FILE    also append the summary to FILE (e.g. "$GITHUB_STEP_SUMMARY")
+  --help           this text
+
+Exit status: 0 printed, 2 usage error or unreadable input.
+
+Example (in a pull request's CI job):
+  pulumi preview --json > preview.json && consul-mesh diff --preview preview.json
+`;
+
+/** Reads a JSON file, naming it when it cannot be read. */
+async function readJson(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, "utf8");
+  } catch (error) {
+    throw new PlanUsageError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new PlanUsageError(`${file} is not JSON: ${(error as Error).message}`);
+  }
+}
+
+/** A route plan from a plan file: a `routePlan` output, or `consul-mesh plan --format json`'s `{ plan }`. */
+function planOf(value: unknown, file: string): RoutePlan {
+  const candidate = (value as { plan?: unknown })?.plan ?? value;
+  if (!Array.isArray((candidate as RoutePlan)?.routes))
+    throw new PlanUsageError(`${file} holds no route plan (an object with "routes")`);
+  return candidate as RoutePlan;
+}
+
+/** The stack's `routePlan` output before and after, from `pulumi preview --json`. */
+function plansOfPreview(value: unknown, file: string): { before?: RoutePlan; after: RoutePlan } {
+  type State = { type?: string; outputs?: { routePlan?: unknown } };
+  const steps = (value as { steps?: { oldState?: State; newState?: State }[] })?.steps;
+  if (!Array.isArray(steps)) throw new PlanUsageError(`${file} is not the JSON of \`pulumi preview --json\``);
+  const stack = steps.find((s) => (s.newState ?? s.oldState)?.type === "pulumi:pulumi:Stack");
+  const after = stack?.newState?.outputs?.routePlan;
+  if (after === undefined) throw new PlanUsageError(`${file}: the stack has no routePlan output in this preview`);
+  const before = stack?.oldState?.outputs?.routePlan;
+  return { before: before === undefined ? undefined : planOf(before, file), after: planOf(after, file) };
+}
+
+/**
+ * Runs `consul-mesh diff` with the arguments after `diff`.
+ * @param argv - The arguments.
+ * @param io - Output streams.
+ * @returns The exit status: 0 printed, 2 usage error or unreadable input.
+ */
+export async function runDiff(argv: string[], io: PlanIo): Promise<number> {
+  try {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: { preview: { type: "string" }, output: { type: "string" }, help: { type: "boolean" } },
+      });
+    } catch (error) {
+      throw new PlanUsageError((error as Error).message);
+    }
+    const { values, positionals } = parsed;
+    if (values.help) {
+      io.stdout(DIFF_HELP);
+      return 0;
+    }
+    let plans: { before?: RoutePlan; after: RoutePlan };
+    if (values.preview !== undefined) {
+      if (positionals.length > 0) throw new PlanUsageError("give --preview FILE or BEFORE AFTER, not both");
+      plans = plansOfPreview(await readJson(values.preview), values.preview);
+    } else {
+      if (positionals.length !== 2)
+        throw new PlanUsageError("give --preview FILE, or two route plan files BEFORE AFTER");
+      const [beforeFile, afterFile] = positionals;
+      plans = {
+        before: planOf(await readJson(beforeFile), beforeFile),
+        after: planOf(await readJson(afterFile), afterFile),
+      };
+    }
+    const text = formatRoutePlanDiff(diffRoutePlans(plans.before, plans.after));
+    io.stdout(text);
+    if (values.output !== undefined) {
+      try {
+        await fs.appendFile(values.output, text);
+      } catch (error) {
+        throw new PlanUsageError(`cannot write --output ${values.output}: ${(error as Error).message}`);
+      }
+    }
+    return 0;
+  } catch (error) {
+    if (!(error instanceof PlanUsageError)) throw error;
+    io.stderr(`consul-mesh diff: ${error.message}\nRun 'consul-mesh diff --help' for usage.\n`);
+    return 2;
+  }
+}
