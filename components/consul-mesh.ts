@@ -399,8 +399,9 @@ export class ConsulMesh extends pulumi.ComponentResource {
               ? { source: "file", routes: routesFiles[`${dcName}/${serviceName}`] }
               : { source: "consul" },
           resourcePrefix: prefix,
+          consulState: stateOf(primary),
         },
-        inPrimary,
+        { parent: this },
       );
     });
 

@@ -91,6 +91,13 @@ export interface MeshGatewayArgs {
   routes?: GatewayRouteSource;
   /** Prefix of container names. Default: `"consul-mesh"`. */
   resourcePrefix?: string;
+  /**
+   * What holds the Consul state this gateway writes (its ACL policy and token, its registration in
+   * file mode), e.g. the primary `Datacenter`'s `dataVolumes[0]`: when it is deleted in the same
+   * run, so are they, and destroy does not ask a Consul that is gone. (Not the component's own
+   * `deletedWith`: that would skip stopping the containers too.) Default: none.
+   */
+  consulState?: pulumi.Resource;
 }
 
 /** Mesh gateway container(s) of one datacenter. */
@@ -182,7 +189,7 @@ export class MeshGateway extends pulumi.ComponentResource {
             `mesh gateway ${serviceName} in ${dc}: service:write ` + `on itself, service:read and node:read on all`,
           rules: gatewayAclRules(serviceName),
         },
-        { parent: this, provider: aclProvider, deletedWith: opts?.deletedWith },
+        { parent: this, provider: aclProvider, deletedWith: args.consulState },
       );
       this.aclToken = new consul.AclToken(
         `${name}-token`,
@@ -193,7 +200,7 @@ export class MeshGateway extends pulumi.ComponentResource {
           // replication on, while global ones are forwarded to the primary and resolve anywhere.
           local: false,
         },
-        { parent: this, provider: aclProvider, deletedWith: opts?.deletedWith },
+        { parent: this, provider: aclProvider, deletedWith: args.consulState },
       );
       const secretId = consul.getAclTokenSecretIdOutput(
         { accessorId: this.aclToken.accessorId },
@@ -298,7 +305,7 @@ export class MeshGateway extends pulumi.ComponentResource {
                 proxyConfig: args.proxyConfig,
               }) as unknown as Record<string, unknown>,
             },
-            { parent: this, dependsOn: [...datacenter.servers, container], deletedWith: opts?.deletedWith },
+            { parent: this, dependsOn: [...datacenter.servers, container], deletedWith: args.consulState },
           ),
         );
       }
