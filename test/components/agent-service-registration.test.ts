@@ -82,6 +82,38 @@ describe("dynamic provider over the agent API (against the Consul contract doubl
     await expect(agentServiceProvider.delete("web", state())).resolves.toBeUndefined();
   });
 
+  test("read: the registration as registered, drifted once changed by hand, gone once deregistered; diff then asks for an update", async () => {
+    consul = await ConsulDouble.start({ tokens: ["tok-1"] });
+    const created = await agentServiceProvider.create(state());
+    const outs = created.outs as AgentServiceRegistrationState;
+    // The service's hash, then its inline sidecar's.
+    expect(outs.registeredHash).toMatch(/^[0-9a-f]+,[0-9a-f]+$/);
+    expect(outs.liveHash).toBe(outs.registeredHash);
+    const same = await agentServiceProvider.read("web", outs);
+    expect(same).toEqual({ id: "web", props: outs });
+    expect((await agentServiceProvider.diff("web", same.props as AgentServiceRegistrationState, state())).changes).toBe(
+      false,
+    );
+
+    // Changed by hand: the sidecar re-registered with another port.
+    const changed = JSON.parse(JSON.stringify(sidecarForm));
+    changed.Connect.SidecarService.Port = 21999;
+    await agentServiceProvider.update("web", state(), state({ registration: changed }));
+    const drifted = (await agentServiceProvider.read("web", outs)).props as AgentServiceRegistrationState;
+    expect(drifted.liveHash).not.toBe(outs.registeredHash);
+    expect((await agentServiceProvider.diff("web", drifted, state())).changes).toBe(true);
+
+    await agentServiceProvider.delete("web", state());
+    expect(await agentServiceProvider.read("web", outs)).toEqual({});
+  });
+
+  test("a new version of the provider is an update, so that refresh and delete run the new code", async () => {
+    consul = await ConsulDouble.start({ tokens: ["tok-1"] });
+    const old = { ...state(), __provider: "old code" };
+    const diff = await agentServiceProvider.diff("web", old, { ...state(), __provider: "new code" });
+    expect(diff).toMatchObject({ changes: true, replaces: [] });
+  });
+
   test("a mesh gateway registration round-trips with Kind, TaggedAddresses and Proxy.Config", async () => {
     consul = await ConsulDouble.start();
     const body = toGatewayRegistration({

@@ -21,7 +21,9 @@ describe("example: the default stack with a published gateway image and routes f
     expect(run.mocks.get("mesh-gateway-dc2-mesh-gateway-gateway-0").inputs.image).toBe(
       "sha256:mock-image-of-registry.example.com/sni-gateway:0.1.0",
     );
-    expect(run.mocks.get("mesh-workload-dc2-api-sidecar").inputs.image).toBe("registry.example.com/consul-envoy:1.16.3");
+    expect(run.mocks.get("mesh-workload-dc2-api-sidecar").inputs.image).toBe(
+      "registry.example.com/consul-envoy:1.16.3",
+    );
     // The demo services run on the gateway image, which has Node.js.
     expect(run.mocks.get("mesh-workload-dc2-api-app").inputs.image).toBe(
       "sha256:mock-image-of-registry.example.com/sni-gateway:0.1.0",

@@ -85,15 +85,19 @@ describe("example: the default two-datacenter stack (gateway image built)", () =
       aliases: ["web-dc1"],
     });
     // web reaches dc2 directly too (the `none` path) and the WAN (the `remote` path).
-    expect(web.inputs.networksAdvanced.slice(1).map((n: { name: string }) => n.name).sort()).toEqual([
-      "consul-mesh-dc2-lan",
-      "consul-mesh-wan",
-    ]);
+    expect(
+      web.inputs.networksAdvanced
+        .slice(1)
+        .map((n: { name: string }) => n.name)
+        .sort(),
+    ).toEqual(["consul-mesh-dc2-lan", "consul-mesh-wan"]);
     expect(web.inputs.ports).toEqual([{ internal: 8080, external: 8080, ip: "127.0.0.1" }]);
     const upstreams = JSON.parse(
       (web.inputs.envs as string[]).find((e) => e.startsWith("DEMO_UPSTREAMS="))!.slice("DEMO_UPSTREAMS=".length),
     );
-    expect(upstreams.map((u: { name: string; mode: string; localBindPort: number }) => [u.name, u.mode, u.localBindPort])).toEqual([
+    expect(
+      upstreams.map((u: { name: string; mode: string; localBindPort: number }) => [u.name, u.mode, u.localBindPort]),
+    ).toEqual([
       ["api", "remote", 10000],
       ["db", "local", 10001],
       ["logging", "none", 10002],
@@ -113,9 +117,9 @@ describe("example: the default two-datacenter stack (gateway image built)", () =
 
 describe("example: the default stack's configuration keys", () => {
   test.each([
-    [{ meshGatewayMode: "sideways" }, "config meshGatewayMode: \"sideways\" is not one of local, remote, none"],
-    [{ consulImage: "hashicorp/consul 1.16" }, "config consulImage: \"hashicorp/consul 1.16\" is not an image reference"],
-    [{ acl: "maybe" }, "config acl: \"maybe\" is not one of true, false"],
+    [{ meshGatewayMode: "sideways" }, 'config meshGatewayMode: "sideways" is not one of local, remote, none'],
+    [{ consulImage: "hashicorp/consul 1.16" }, 'config consulImage: "hashicorp/consul 1.16" is not an image reference'],
+    [{ acl: "maybe" }, 'config acl: "maybe" is not one of true, false'],
   ])("%j fails before any resource, naming the key", async (config, message) => {
     jest.resetModules();
     await expect(runExample("two-datacenters", config)).rejects.toThrow(message);

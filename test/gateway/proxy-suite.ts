@@ -485,7 +485,9 @@ export function proxySuite(mode: Exclude<RelayMode, "auto">): void {
       metricValue(await metrics(gw), "sni_gateway_connections_total", { result: "probe", datacenter: "", service: "" });
     await waitFor(async () => (await probes()) === 1, 2000, "probe counted");
     const text = await metrics(gw);
-    expect(metricValue(text, "sni_gateway_connections_total", { result: "rejected", datacenter: "", service: "" })).toBe(0);
+    expect(
+      metricValue(text, "sni_gateway_connections_total", { result: "rejected", datacenter: "", service: "" }),
+    ).toBe(0);
     expect(metricValue(text, "sni_gateway_hello_failures_total", { reason: "eof" })).toBe(0);
   });
 

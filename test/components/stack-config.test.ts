@@ -1,0 +1,97 @@
+import { CONSUL_IMAGE, DEFAULT_ENVOY_IMAGE, readStackConfig, StackConfigError } from "../../components";
+import { isImageName, isImageReference } from "../../components/image-reference";
+
+const config = (values: Record<string, string>) => ({ get: (key: string) => values[key] });
+
+describe("readStackConfig", () => {
+  test("nothing set: the proven Consul image, Envoy 1.26, consul routes, mode local, ACLs on, port 8080", () => {
+    expect(readStackConfig(config({}))).toEqual({
+      consulImage: CONSUL_IMAGE,
+      gatewayImage: undefined,
+      gatewayImageContext: undefined,
+      gatewayBaseImage: undefined,
+      sidecarImage: undefined,
+      envoyImage: DEFAULT_ENVOY_IMAGE,
+      appImage: undefined,
+      routeSource: "consul",
+      meshGatewayMode: "local",
+      acl: true,
+      demoPort: 8080,
+    });
+    expect(CONSUL_IMAGE).toBe("hashicorp/consul:1.16.3");
+  });
+
+  test("every key read as given", () => {
+    expect(
+      readStackConfig(
+        config({
+          consulImage: "registry.example.com:5000/consul:1.16.3",
+          gatewayImage: "consul-mesh/sni-gateway:0.1.0",
+          sidecarImage: "consul-mesh/sidecar@sha256:" + "a".repeat(64),
+          appImage: "node:20",
+          routeSource: "file",
+          meshGatewayMode: "remote",
+          acl: "false",
+          demoPort: "18080",
+        }),
+      ),
+    ).toMatchObject({ routeSource: "file", meshGatewayMode: "remote", acl: false, demoPort: 18080 });
+  });
+
+  test("bad values: one error naming every key, with what is accepted", () => {
+    let error: unknown;
+    try {
+      readStackConfig(
+        config({
+          consulImage: "hashicorp/consul 1.16",
+          meshGatewayMode: "sideways",
+          acl: "maybe",
+          routeSource: "etcd",
+          demoPort: "80000",
+          gatewayImage: "consul-mesh/sni-gateway",
+          gatewayBaseImage: "node:20",
+          sidecarImage: "x/y",
+          envoyImage: "envoyproxy/envoy:v1.26.8",
+          gatewayImageContext: " ",
+        }),
+      );
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(StackConfigError);
+    const e = error as StackConfigError;
+    expect(e.code).toBe("E_STACK_CONFIG");
+    expect(e.problems.map((p) => p.key).sort()).toEqual(
+      // gatewayImageContext twice: empty, and set beside a published gatewayImage.
+      [
+        "acl",
+        "consulImage",
+        "demoPort",
+        "envoyImage",
+        "gatewayBaseImage",
+        "gatewayImageContext",
+        "gatewayImageContext",
+        "meshGatewayMode",
+        "routeSource",
+      ].sort(),
+    );
+    expect(e.message).toContain('config meshGatewayMode: "sideways" is not one of local, remote, none');
+    expect(e.message).toContain('config consulImage: "hashicorp/consul 1.16" is not an image reference');
+    expect(e.message).toContain("config gatewayBaseImage: builds an image, but gatewayImage names a published one");
+  });
+});
+
+describe("image references", () => {
+  test.each([
+    ["hashicorp/consul:1.16.3", true, true],
+    ["registry.example.com:5000/team/consul:1.16.3", true, true],
+    ["localhost/consul", true, true],
+    ["consul@sha256:" + "0".repeat(64), true, false],
+    ["Hashicorp/consul", false, false],
+    ["consul 1.16", false, false],
+    ["", false, false],
+  ])("%j: reference %s, name %s", (value, reference, name) => {
+    expect(isImageReference(value)).toBe(reference);
+    expect(isImageName(value)).toBe(name);
+  });
+});
