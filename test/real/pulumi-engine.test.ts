@@ -3,8 +3,8 @@
  * the parts of the library it can run here: `ConnectService`, whose dynamic provider registers
  * with a real Consul agent, through preview, up, a clean second preview and refresh, a deliberate
  * change, destroy, and destroy after the agent is gone; and `ConsulMesh` refusing an invalid
- * topology at preview, listing every problem. (The `@pulumi/consul` and
- * `@pulumi/docker` provider plugins cannot be built here: their Go modules are not served.)
+ * topology at preview, listing every problem. (The stacks that need the `@pulumi/consul` and
+ * `@pulumi/docker` provider plugins are in `test/stacks/`, which run where those are installed.)
  */
 import { execFile } from "node:child_process";
 import { promises as fs } from "node:fs";
