@@ -1,6 +1,6 @@
 /**
  * `consul-mesh diff`: which upstreams change mode, deciding level or path between two route
- * plans, as Markdown for a pull request: from a `pulumi preview --json` document (the stack's
+ * plans, as Markdown for a pull request: from the events of `pulumi preview --json` (the stack's
  * `routePlan` output before and after), or from two route plan files.
  */
 import { promises as fs } from "node:fs";
@@ -15,7 +15,8 @@ export const DIFF_HELP = `Usage: consul-mesh diff --preview FILE [--output FILE]
 
 Prints which upstreams change mode, deciding level or path, as Markdown.
 
-  --preview FILE   the JSON of \`pulumi preview --json\`: the stack's routePlan output before and after
+  --preview FILE   the events of \`pulumi preview --json\` run with PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true:
+                   the stack's routePlan output before and after
   BEFORE AFTER     two route plans as JSON: a routePlan stack output (\`pulumi stack output routePlan --json\`)
                    or the output of \`consul-mesh plan --format json\`
   --output FILE    also append the summary to FILE (e.g. "$GITHUB_STEP_SUMMARY")
@@ -24,17 +25,22 @@ Prints which upstreams change mode, deciding level or path, as Markdown.
 Exit status: 0 printed, 2 usage error or unreadable input.
 
 Example (in a pull request's CI job):
-  pulumi preview --json > preview.json && consul-mesh diff --preview preview.json
+  PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true pulumi preview --json > preview.jsonl
+  consul-mesh diff --preview preview.jsonl
 `;
 
-/** Reads a JSON file, naming it when it cannot be read. */
-async function readJson(file: string): Promise<unknown> {
-  let text: string;
+/** Reads a file, naming it when it cannot be read. */
+async function readText(file: string): Promise<string> {
   try {
-    text = await fs.readFile(file, "utf8");
+    return await fs.readFile(file, "utf8");
   } catch (error) {
     throw new PlanUsageError(`cannot read ${file}: ${(error as Error).message}`);
   }
+}
+
+/** Reads a JSON file, naming it when it cannot be read. */
+async function readJson(file: string): Promise<unknown> {
+  const text = await readText(file);
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -50,15 +56,35 @@ function planOf(value: unknown, file: string): RoutePlan {
   return candidate as RoutePlan;
 }
 
-/** The stack's `routePlan` output before and after, from `pulumi preview --json`. */
-function plansOfPreview(value: unknown, file: string): { before?: RoutePlan; after: RoutePlan } {
-  type State = { type?: string; outputs?: { routePlan?: unknown } };
-  const steps = (value as { steps?: { oldState?: State; newState?: State }[] })?.steps;
-  if (!Array.isArray(steps)) throw new PlanUsageError(`${file} is not the JSON of \`pulumi preview --json\``);
-  const stack = steps.find((s) => (s.newState ?? s.oldState)?.type === "pulumi:pulumi:Stack");
-  const after = stack?.newState?.outputs?.routePlan;
+/**
+ * The stack's `routePlan` output before and after, from the engine events `pulumi preview --json`
+ * streams with `PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true` (one JSON object a line): the last
+ * outputs event of the stack resource carries both. (The one-document `--json` preview carries
+ * the old outputs only.)
+ */
+function plansOfPreview(text: string, file: string): { before?: RoutePlan; after: RoutePlan } {
+  type Outputs = { outputs?: { routePlan?: unknown } };
+  type Event = { resOutputsEvent?: { metadata?: { type?: string; old?: Outputs; new?: Outputs } } };
+  let last: NonNullable<Event["resOutputsEvent"]>["metadata"];
+  for (const line of text.split("\n")) {
+    if (!line.trim().startsWith("{")) continue;
+    let event: Event;
+    try {
+      event = JSON.parse(line) as Event;
+    } catch {
+      if (/"steps"\s*:/.test(text))
+        throw new PlanUsageError(
+          `${file} is a one-document preview, which holds no new stack outputs: ` +
+            `run \`pulumi preview --json\` with PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true`,
+        );
+      throw new PlanUsageError(`${file} is not the event stream of \`pulumi preview --json\``);
+    }
+    const metadata = event.resOutputsEvent?.metadata;
+    if (metadata?.type === "pulumi:pulumi:Stack") last = metadata;
+  }
+  const after = last?.new?.outputs?.routePlan;
   if (after === undefined) throw new PlanUsageError(`${file}: the stack has no routePlan output in this preview`);
-  const before = stack?.oldState?.outputs?.routePlan;
+  const before = last?.old?.outputs?.routePlan;
   return { before: before === undefined ? undefined : planOf(before, file), after: planOf(after, file) };
 }
 
@@ -88,7 +114,7 @@ export async function runDiff(argv: string[], io: PlanIo): Promise<number> {
     let plans: { before?: RoutePlan; after: RoutePlan };
     if (values.preview !== undefined) {
       if (positionals.length > 0) throw new PlanUsageError("give --preview FILE or BEFORE AFTER, not both");
-      plans = plansOfPreview(await readJson(values.preview), values.preview);
+      plans = plansOfPreview(await readText(values.preview), values.preview);
     } else {
       if (positionals.length !== 2)
         throw new PlanUsageError("give --preview FILE, or two route plan files BEFORE AFTER");

@@ -75,33 +75,42 @@ describe("consul-mesh diff", () => {
     );
   });
 
-  test("a `pulumi preview --json` document: the stack's routePlan before and after, appended to --output", async () => {
-    const stackStep = (before: Mesh | undefined, after: Mesh) => ({
-      steps: [
+  test("the events of `pulumi preview --json`: the stack's routePlan before and after, appended to --output", async () => {
+    // As the engine streams them with PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true: one object a line.
+    const events = (before: Mesh | undefined, after: Mesh) =>
+      [
+        { sequence: 0, preludeEvent: { config: {} } },
+        { sequence: 1, resourcePreEvent: { metadata: { op: "same", type: "pulumi:pulumi:Stack" } } },
         {
-          op: "update",
-          urn: "urn:pulumi:dev::p::docker:index/container:Container::x",
-          newState: { type: "docker:index/container:Container" },
+          sequence: 2,
+          resOutputsEvent: { metadata: { type: "docker:index/container:Container", new: { outputs: {} } } },
         },
         {
-          op: "same",
-          urn: "urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev",
-          oldState: before && { type: "pulumi:pulumi:Stack", outputs: { routePlan: planRoutes(before) } },
-          newState: { type: "pulumi:pulumi:Stack", outputs: { routePlan: planRoutes(after) } },
+          sequence: 3,
+          resOutputsEvent: {
+            metadata: {
+              op: "same",
+              type: "pulumi:pulumi:Stack",
+              old: before && { outputs: { routePlan: planRoutes(before) } },
+              new: { outputs: { routePlan: planRoutes(after) } },
+            },
+          },
         },
-      ],
-    });
+        { sequence: 4, summaryEvent: {} },
+      ]
+        .map((e) => JSON.stringify(e))
+        .join("\n") + "\n";
     const summary = file("summary.md", "# job\n");
     const unchanged = await diff(
       "--preview",
-      file("same.json", stackStep(mesh("remote"), mesh("remote"))),
+      file("same.jsonl", events(mesh("remote"), mesh("remote"))),
       "--output",
       summary,
     );
     expect(unchanged.stdout).toBe("### Route plan: no upstream changes (3 unchanged)\n");
-    const changed = await diff("--preview", file("changed.json", stackStep(mesh("remote"), mesh("local"))));
+    const changed = await diff("--preview", file("changed.jsonl", events(mesh("remote"), mesh("local"))));
     expect(changed.stdout).toContain("- **mode remote -> local** `web (dc1) -> api (dc2) :10000`");
-    const fresh = await diff("--preview", file("fresh.json", stackStep(undefined, defaultMesh())));
+    const fresh = await diff("--preview", file("fresh.jsonl", events(undefined, defaultMesh())));
     expect(fresh.stdout).toContain("### Route plan: 3 upstreams change (0 unchanged)");
     expect(readFileSync(summary, "utf8")).toBe("# job\n### Route plan: no upstream changes (3 unchanged)\n");
   });
@@ -109,16 +118,21 @@ describe("consul-mesh diff", () => {
   test.each([
     [[], "give --preview FILE, or two route plan files BEFORE AFTER"],
     [["--preview", "/nonexistent/preview.json"], "cannot read /nonexistent/preview.json"],
-    [["--preview", "PLAIN"], "is not JSON"],
-    [["--preview", "NOSTEPS"], "is not the JSON of `pulumi preview --json`"],
+    [["--preview", "PLAIN"], "the stack has no routePlan output in this preview"],
+    [["--preview", "DOCUMENT"], "is a one-document preview, which holds no new stack outputs"],
     [["--preview", "NOPLAN"], "the stack has no routePlan output in this preview"],
     [["A", "NOSTEPS"], "holds no route plan"],
+    [["A", "PLAIN"], "is not JSON"],
     [["--bogus"], "Unknown option '--bogus'"],
   ])("%j exits 2 naming what is wrong", async (argv, message) => {
     const files: Record<string, string> = {
       PLAIN: file("plain.txt", "not json"),
       NOSTEPS: file("nosteps.json", { hello: 1 }),
-      NOPLAN: file("noplan.json", { steps: [{ newState: { type: "pulumi:pulumi:Stack", outputs: {} } }] }),
+      DOCUMENT: file("document.json", JSON.stringify({ steps: [{ op: "same" }], changeSummary: {} }, null, 2)),
+      NOPLAN: file(
+        "noplan.jsonl",
+        JSON.stringify({ resOutputsEvent: { metadata: { type: "pulumi:pulumi:Stack", new: { outputs: {} } } } }),
+      ),
       A: file("a.json", planRoutes(defaultMesh())),
     };
     const out = await diff(...argv.map((a) => files[a] ?? a));
