@@ -5,19 +5,13 @@
  */
 import path from "node:path";
 import { dockerOk } from "../support/docker";
-import { prepareStacks, realStackSupport, StackCli } from "../support/stack-cli";
+import { describeWhereStacksRun, prepareStacks, reportedFigures, StackCli } from "../support/stack-cli";
 
 const ROOT = path.join(__dirname, "../..");
-const support = realStackSupport();
-if (!support.ok) process.stdout.write(`real-engine example tests did not run: ${support.reason}\n`);
-const describeReal = support.ok ? describe : describe.skip;
+const describeReal = describeWhereStacksRun("real-engine example tests");
+const figures = reportedFigures("example figures");
 
 jest.setTimeout(600_000);
-
-const figures: string[] = [];
-afterAll(() => {
-  if (figures.length) process.stdout.write(`\nexample figures:\n${figures.join("\n")}\n`);
-});
 
 /** The examples, and whether they write config entries. */
 const EXAMPLES: [string, boolean][] = [

@@ -32,20 +32,51 @@ export function pulumiHome(): string {
 /**
  * Whether real stacks can run here: the CLI, Docker, and the plugins in {@link pulumiHome}. When
  * not, `reason` says what is missing, for the one line the tests print.
+ * @param plugins - The plugins needed. Default: {@link REQUIRED_PLUGINS} (all of them, and Docker).
  */
-export function realStackSupport(): { ok: true } | { ok: false; reason: string } {
+export function realStackSupport(
+  plugins: readonly (typeof REQUIRED_PLUGINS)[number][] = REQUIRED_PLUGINS,
+): { ok: true } | { ok: false; reason: string } {
   if (!existsSync(PULUMI)) return { ok: false, reason: `${PULUMI} is missing (npm run tools)` };
-  const missing = REQUIRED_PLUGINS.filter(
-    (p) => !existsSync(path.join(pulumiHome(), "plugins", `${p.kind}-${p.name}-v${p.version}`)),
-  ).map((p) => `${p.kind} ${p.name} ${p.version}`);
+  const missing = plugins
+    .filter((p) => !existsSync(path.join(pulumiHome(), "plugins", `${p.kind}-${p.name}-v${p.version}`)))
+    .map((p) => `${p.kind} ${p.name} ${p.version}`);
   if (missing.length > 0)
     return {
       ok: false,
       reason: `${pulumiHome()} has no ${missing.join(", ")} plugin (built by hand, never by this project)`,
     };
-  if (spawnSync("docker", ["info"], { stdio: "ignore", timeout: 20_000 }).status !== 0)
+  if (
+    plugins.some((p) => p.kind === "resource") &&
+    spawnSync("docker", ["info"], { stdio: "ignore", timeout: 20_000 }).status !== 0
+  )
     return { ok: false, reason: "Docker does not answer" };
   return { ok: true };
+}
+
+/**
+ * `describe` where real stacks can run, else `describe.skip` after one line saying that `what`
+ * did not run and why (skipped tests never count as passed).
+ * @param what - The suite, for that line.
+ * @param plugins - The plugins it needs. Default: all of {@link REQUIRED_PLUGINS}.
+ */
+export function describeWhereStacksRun(
+  what: string,
+  plugins?: readonly (typeof REQUIRED_PLUGINS)[number][],
+): jest.Describe {
+  const support = realStackSupport(plugins);
+  if (support.ok) return describe;
+  process.stdout.write(`${what} did not run: ${support.reason}\n`);
+  return describe.skip;
+}
+
+/** A list of figures the suite prints under `title` once its tests are done. */
+export function reportedFigures(title: string): string[] {
+  const figures: string[] = [];
+  afterAll(() => {
+    if (figures.length) process.stdout.write(`\n${title}:\n${figures.join("\n")}\n`);
+  });
+  return figures;
 }
 
 /**
