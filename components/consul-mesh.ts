@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   clusterIdOf,
   declaredIntentions,
+  isPort,
   DEFAULT_TRUST_DOMAIN,
   DiagramTooLargeError,
   formatRoutePlan,
@@ -156,6 +157,13 @@ function optionProblems(args: ConsulMeshArgs, names: string[]): MeshProblem[] {
       problems.push({ path: `httpHostPorts.${dc}`, message: `host port ${port} is already used by ${first}` });
     ports.set(port, dc);
   });
+  const demoPort = args.workloads?.demoHostPort;
+  if (demoPort !== undefined && (!isPort(demoPort) || ports.has(demoPort))) {
+    problems.push({
+      path: "workloads.demoHostPort",
+      message: `${JSON.stringify(demoPort)} must be a port from 1 to 65535 that no datacenter's HTTP API uses`,
+    });
+  }
   for (const dc of Object.keys(args.httpHostPorts ?? {})) {
     if (!names.includes(dc))
       problems.push({ path: `httpHostPorts.${dc}`, message: `no datacenter named ${JSON.stringify(dc)}` });

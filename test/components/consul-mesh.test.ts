@@ -309,13 +309,18 @@ describe("ConsulMesh (Pulumi mocks)", () => {
 
     let error: unknown;
     try {
-      new ConsulMesh("mesh", { ...model, lanSubnets: { dc9: "10.1.0.0/24" }, httpHostPorts: { dc1: 9000, dc2: 9000 } });
+      new ConsulMesh("mesh", {
+        ...model,
+        lanSubnets: { dc9: "10.1.0.0/24" },
+        httpHostPorts: { dc1: 9000, dc2: 9000 },
+        workloads: { appImage: "node:20", sidecarImage: "consul-envoy", demoHostPort: 9000 },
+      });
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(MeshValidationError);
     const paths = (error as MeshValidationError).problems.map((p) => p.path);
-    expect(paths).toEqual([...expected, "lanSubnets.dc9", "httpHostPorts.dc2"]);
+    expect(paths).toEqual([...expected, "lanSubnets.dc9", "httpHostPorts.dc2", "workloads.demoHostPort"]);
     for (const path of paths) expect((error as Error).message).toContain(`${path}: `);
     expect(paths).toEqual(
       expect.arrayContaining([
