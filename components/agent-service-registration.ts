@@ -8,7 +8,8 @@
  * - delete: `PUT /v1/agent/service/deregister/<id>`;
  * - read (`pulumi refresh`): `GET /v1/agent/service/<id>` of the service and its inline sidecar;
  *   a service the agent no longer has is gone from the state (the next `up` registers it again),
- *   a definition changed by hand is drift (its `ContentHash` differs), which the next `up` repairs;
+ *   a definition changed by hand (address, port, kind, tags, meta, upstreams) is drift, which the
+ *   next `up` repairs;
  * - diff: compares the registration as deterministic JSON; a new service ID or a new agent
  *   address replaces the resource (a new ID is registered before the old one is
  *   deregistered; the same ID is deregistered first, since the agent may be the same).
@@ -51,10 +52,10 @@ export class AgentServiceRegistration extends pulumi.dynamic.Resource {
   declare readonly registration: pulumi.Output<Record<string, unknown>>;
   /** The agent address. */
   declare readonly address: pulumi.Output<string>;
-  /** The agent's `ContentHash` of the registered services, right after registering. */
-  declare readonly registeredHash: pulumi.Output<string>;
-  /** The same, as last read: differs from `registeredHash` after a change by hand. */
-  declare readonly liveHash: pulumi.Output<string>;
+  /** What the registration decides of the services it created, as the agent held them right after registering. */
+  declare readonly registeredDefinition: pulumi.Output<string>;
+  /** The same, as last read: differs from `registeredDefinition` after a change by hand. */
+  declare readonly liveDefinition: pulumi.Output<string>;
 
   constructor(name: string, args: AgentServiceRegistrationArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -66,8 +67,8 @@ export class AgentServiceRegistration extends pulumi.dynamic.Resource {
         caPem: args.caPem,
         serviceId: args.serviceId,
         registration: args.registration,
-        registeredHash: undefined,
-        liveHash: undefined,
+        registeredDefinition: undefined,
+        liveDefinition: undefined,
       },
       { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "token"] },
       undefined,

@@ -190,16 +190,16 @@ export interface AgentServiceRegistrationState {
   /** The serialized provider itself, which Pulumi keeps with each resource's state. */
   __provider?: string;
   /**
-   * Output only: the agent's `ContentHash` of each service the registration creates (the
-   * service, then its inline sidecar), as read right after registering.
+   * Output only: what the registration decides of each service it creates (the service, then its
+   * inline sidecar; see `fingerprint`), as the agent held it right after registering.
    */
-  registeredHash?: string;
+  registeredDefinition?: string;
   /**
-   * Output only: the same, as last read (`pulumi refresh`); `missing` for a service the agent
-   * no longer has. It differs from {@link registeredHash} when someone changed the registration
+   * Output only: the same, as last read (`pulumi refresh`); `"missing"` for a service the agent
+   * no longer has. It differs from {@link registeredDefinition} when someone changed the registration
    * by hand: the next `pulumi up` registers it again.
    */
-  liveHash?: string;
+  liveDefinition?: string;
 }
 
 /**
@@ -238,16 +238,48 @@ function registeredIds(serviceId: string, registration: Record<string, unknown>)
 }
 
 /**
- * The agent's `ContentHash` of each service a registration creates, joined by `,` (`missing`
- * for one the agent does not have). Consul changes it whenever the definition changes.
+ * What of one agent service a registration decides, as canonical JSON: its kind, name, address, port, tags,
+ * meta, its own tagged LAN and WAN addresses, and a proxy's destination and upstreams. Not what
+ * the agent fills in on its own later (the mesh gateway mode resolved from central configuration,
+ * `lan_ipv4` and the like), nor `ContentHash`, which changes with those: so a change by hand shows,
+ * and Consul's own bookkeeping does not.
  */
-async function contentHashes(conn: AgentConnection, serviceId: string, registration: Record<string, unknown>) {
-  const hashes: string[] = [];
+function fingerprint(service: Record<string, unknown>): string {
+  const tagged = (service.TaggedAddresses ?? {}) as Record<string, unknown>;
+  const proxy = (service.Proxy ?? {}) as { DestinationServiceName?: string; Upstreams?: Record<string, unknown>[] };
+  const decided = {
+    Kind: service.Kind ?? "",
+    Service: service.Service,
+    Address: service.Address ?? "",
+    Port: service.Port,
+    Tags: service.Tags ?? [],
+    Meta: service.Meta ?? {},
+    Lan: tagged.lan ?? null,
+    Wan: tagged.wan ?? null,
+    Destination: proxy.DestinationServiceName ?? "",
+    Upstreams: (proxy.Upstreams ?? []).map((u) => [
+      u.DestinationType ?? "service",
+      u.DestinationName,
+      u.DestinationNamespace ?? "",
+      u.Datacenter ?? "",
+      u.LocalBindAddress ?? "",
+      u.LocalBindPort,
+    ]),
+  };
+  return canonicalJson(decided);
+}
+
+/**
+ * The {@link fingerprint} of each service a registration creates, as a JSON list (`"missing"` for
+ * one the agent does not have): readable in the state, so that a refresh shows what changed.
+ */
+async function fingerprints(conn: AgentConnection, serviceId: string, registration: Record<string, unknown>) {
+  const prints: unknown[] = [];
   for (const id of registeredIds(serviceId, registration)) {
     const service = await readService(conn, id);
-    hashes.push(service === undefined ? "missing" : String(service.ContentHash ?? ""));
+    prints.push(service === undefined ? "missing" : JSON.parse(fingerprint(service)));
   }
-  return hashes.join(",");
+  return JSON.stringify(prints);
 }
 
 /** JSON with object keys sorted at every level, so that key order never counts as a change. */
@@ -279,7 +311,7 @@ export const agentServiceProvider = {
       (olds.token ?? "") !== (news.token ?? "") ||
       (olds.caPem ?? "") !== (news.caPem ?? "") ||
       // Drift that `read` found: the agent's definition is no longer the one registered.
-      (olds.liveHash !== undefined && olds.liveHash !== olds.registeredHash) ||
+      (olds.liveDefinition !== undefined && olds.liveDefinition !== olds.registeredDefinition) ||
       // A new version of this provider: an update stores it, so that refresh and delete run it.
       olds.__provider !== news.__provider;
     // Same service ID: the new registration may land on the very same agent (an address
@@ -296,27 +328,27 @@ export const agentServiceProvider = {
   async create(inputs: AgentServiceRegistrationState) {
     const conn = connectionOf(inputs);
     await registerService(conn, inputs.registration);
-    const hash = await contentHashes(conn, inputs.serviceId, inputs.registration);
-    return { id: inputs.serviceId, outs: { ...inputs, registeredHash: hash, liveHash: hash } };
+    const definition = await fingerprints(conn, inputs.serviceId, inputs.registration);
+    return { id: inputs.serviceId, outs: { ...inputs, registeredDefinition: definition, liveDefinition: definition } };
   },
 
   /**
    * Reads the registration back (`pulumi refresh`): gone when the agent no longer has the
-   * service, drifted (a new {@link AgentServiceRegistrationState.liveHash}) when its definition changed.
+   * service, drifted (a new {@link AgentServiceRegistrationState.liveDefinition}) when its definition changed.
    */
   async read(id: string, props: AgentServiceRegistrationState) {
     const conn = { ...connectionOf(props), retryForMs: 0 };
-    const liveHash = await contentHashes(conn, id, props.registration);
-    if (liveHash.split(",")[0] === "missing") return {};
-    return { id, props: { ...props, liveHash } };
+    const liveDefinition = await fingerprints(conn, id, props.registration);
+    if ((JSON.parse(liveDefinition) as unknown[])[0] === "missing") return {};
+    return { id, props: { ...props, liveDefinition } };
   },
 
   /** Re-registers with the new definition; the agent replaces the old one in place. */
   async update(_id: string, _olds: AgentServiceRegistrationState, news: AgentServiceRegistrationState) {
     const conn = connectionOf(news);
     await registerService(conn, news.registration);
-    const hash = await contentHashes(conn, news.serviceId, news.registration);
-    return { outs: { ...news, registeredHash: hash, liveHash: hash } };
+    const definition = await fingerprints(conn, news.serviceId, news.registration);
+    return { outs: { ...news, registeredDefinition: definition, liveDefinition: definition } };
   },
 
   /**

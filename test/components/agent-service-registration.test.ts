@@ -86,9 +86,15 @@ describe("dynamic provider over the agent API (against the Consul contract doubl
     consul = await ConsulDouble.start({ tokens: ["tok-1"] });
     const created = await agentServiceProvider.create(state());
     const outs = created.outs as AgentServiceRegistrationState;
-    // The service's hash, then its inline sidecar's.
-    expect(outs.registeredHash).toMatch(/^[0-9a-f]+,[0-9a-f]+$/);
-    expect(outs.liveHash).toBe(outs.registeredHash);
+    // What the registration decides of the service, then of its inline sidecar.
+    const [service, sidecar] = JSON.parse(outs.registeredDefinition as string);
+    expect(service).toMatchObject({ Service: "web", Port: 8181 });
+    expect(sidecar).toMatchObject({
+      Kind: "connect-proxy",
+      Destination: "web",
+      Upstreams: [["service", "api", "", "dc2", "", 10000]],
+    });
+    expect(outs.liveDefinition).toBe(outs.registeredDefinition);
     const same = await agentServiceProvider.read("web", outs);
     expect(same).toEqual({ id: "web", props: outs });
     expect((await agentServiceProvider.diff("web", same.props as AgentServiceRegistrationState, state())).changes).toBe(
@@ -100,7 +106,7 @@ describe("dynamic provider over the agent API (against the Consul contract doubl
     changed.Connect.SidecarService.Port = 21999;
     await agentServiceProvider.update("web", state(), state({ registration: changed }));
     const drifted = (await agentServiceProvider.read("web", outs)).props as AgentServiceRegistrationState;
-    expect(drifted.liveHash).not.toBe(outs.registeredHash);
+    expect(drifted.liveDefinition).not.toBe(outs.registeredDefinition);
     expect((await agentServiceProvider.diff("web", drifted, state())).changes).toBe(true);
 
     await agentServiceProvider.delete("web", state());

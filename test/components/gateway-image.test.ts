@@ -10,6 +10,7 @@ import {
   packageRoot,
 } from "../../components/gateway-image";
 import { MeshValidationError } from "../../mesh";
+import { hostPlatform } from "../../components/image-reference";
 import { setupMocks, valueOf } from "../support/pulumi-mocks";
 
 const IMAGE = "docker:index/image:Image";
@@ -41,6 +42,8 @@ describe("GatewayImage", () => {
         context,
         dockerfile: path.join(context, "Dockerfile"),
         args: { BASE_IMAGE: "consul-mesh/node-base:local" },
+        // Said explicitly (this machine's), so that the provider does not warn on every preview.
+        platform: hostPlatform(),
       },
       skipPush: true,
       buildOnPreview: false,

@@ -121,25 +121,6 @@ export function describeConsulContract(start: ContractTargetFactory): void {
     }
   });
 
-  it("gives each agent service a ContentHash that stays while its definition does and changes with it", async () => {
-    target = await start({ acl: false });
-    const register = async (port: number) =>
-      expect(
-        (await call(target as ContractTarget, "PUT", "/v1/agent/service/register", { Name: "api", Port: port })).status,
-      ).toBe(200);
-    const hash = async () =>
-      ((await call(target as ContractTarget, "GET", "/v1/agent/service/api")).json as { ContentHash?: string })
-        .ContentHash;
-    await register(8080);
-    const first = await hash();
-    expect(first).toMatch(/^[0-9a-f]{8,}$/);
-    expect(await hash()).toBe(first);
-    await register(8080);
-    expect(await hash()).toBe(first);
-    await register(9090);
-    expect(await hash()).not.toBe(first);
-  });
-
   it("drops a proxy block from a service without a proxy kind, and refuses a connect-proxy without its destination", async () => {
     target = await start({ acl: false });
     expect(

@@ -20,7 +20,6 @@
  * Consul's cap 10m, plus up to wait/16 jitter in Consul; none here); as in Consul, a return
  * does not mean the result changed.
  */
-import { createHash } from "node:crypto";
 import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
 import { AddressInfo } from "node:net";
 
@@ -272,9 +271,7 @@ export class ConsulDouble {
     if (method === "GET" && (m = path.match(/^\/v1\/agent\/service\/(.+)$/))) {
       const service = this.agentServices()[m[1]];
       if (!service) throw new HttpError(404, `unknown service ID: ${m[1]}`);
-      // As Consul: a hash of the definition, which changes when the definition does.
-      const hash = createHash("sha256").update(JSON.stringify(service)).digest("hex").slice(0, 16);
-      return json(res, { ...service, ContentHash: hash });
+      return json(res, service);
     }
     if (method === "GET" && path === "/v1/agent/self") {
       return json(res, {
