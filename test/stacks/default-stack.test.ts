@@ -173,10 +173,13 @@ describeReal("the default stack under the real engine", () => {
     figures.push(`requests through demoUrl: ${requests} per mode (remote, local, none), all answered from dc2`);
   });
 
-  test("a second preview shows no change", async () => {
+  test("a second preview, and a refresh, show no change", async () => {
     const preview = await cli.run(["preview", "--expect-no-changes"]);
     expect(preview.stdout + preview.stderr).toMatch(/\d+ unchanged/);
     expect(preview.code).toBe(0);
+    const refresh = await cli.run(["refresh", "--yes", "--skip-preview", "--expect-no-changes"]);
+    expect(refresh.stdout + refresh.stderr).not.toMatch(/updated|deleted/);
+    expect(refresh.code).toBe(0);
   });
 
   test("meshGatewayMode changes exactly the proxy-defaults entry", async () => {
