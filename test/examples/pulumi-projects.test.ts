@@ -26,9 +26,14 @@ describe("Pulumi projects", () => {
     expect(fs.statSync(path.join(root, project.main)).isFile()).toBe(true);
   });
 
+  // Every folder of examples/ but ci/ (the pull-request workflow) is a Pulumi project.
   const examples = fs
     .readdirSync(path.join(root, "examples"))
-    .filter((d) => fs.statSync(path.join(root, "examples", d)).isDirectory());
+    .filter((d) => d !== "ci" && fs.statSync(path.join(root, "examples", d)).isDirectory());
+
+  test("examples/ci holds the pull-request workflow", () => {
+    expect(fs.readdirSync(path.join(root, "examples", "ci"))).toEqual(["pull-request.yml"]);
+  });
 
   test("there is one example per seed configuration", () => {
     expect(examples.sort()).toEqual([
