@@ -3,10 +3,11 @@
  * this package with `@pulumi/docker` (`docker.Image`, kept local by default), or an image
  * that is already published, taken by name (and optionally pulled with `docker.RemoteImage`).
  *
- * The build context is the directory `scripts/gateway-image-context.sh` prepares (the
- * compiled gateway and mesh model, production dependencies only, `gateway/Dockerfile`), so
- * the build needs no network beyond its base image. On a machine without a registry, build
- * the base first with `scripts/node-base-image.sh` and pass it as `baseImage`.
+ * The build context holds the compiled gateway and mesh model, their production dependencies
+ * only and `gateway/Dockerfile` (`gateway-image-context.ts`), so the build needs no network
+ * beyond its base image; unless given, it is prepared from this package as installed. On a
+ * machine without a registry, build the base first (`npm run images:local`) and pass it as
+ * `baseImage`.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -14,6 +15,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { MeshProblem } from "../mesh";
 import { throwIfProblems } from "./arg-problems";
+import { prepareGatewayImageContext } from "./gateway-image-context";
 import { hostPlatform, isImageName, isImageReference } from "./image-reference";
 
 /** The image name (`repository:tag`) a build gets when `imageName` is not given. */
@@ -32,8 +34,8 @@ export interface GatewayImageArgs {
   /** Name (`repository[:tag]`) of the built image. Default: {@link DEFAULT_GATEWAY_IMAGE_NAME}. */
   imageName?: string;
   /**
-   * The build context: a directory prepared by `scripts/gateway-image-context.sh DIR`.
-   * Default: `dist/gateway-image` under this package's root.
+   * The build context: a directory prepared by `scripts/gateway-image-context.sh DIR`. Default:
+   * `dist/gateway-image` under this package's root, prepared there when it is missing.
    */
   context?: string;
   /** The Dockerfile. Default: `Dockerfile` in the context (a copy of `gateway/Dockerfile`). */
@@ -77,7 +79,11 @@ export function packageRoot(from: string = __dirname): string {
   }
 }
 
-/** The build context used when `context` is not given: `<package root>/dist/gateway-image`. */
+/**
+ * The build context used when `context` is not given: `<package root>/dist/gateway-image`, which
+ * `GatewayImage` prepares from the package (`prepareGatewayImageContext`) when it is not there: in
+ * a clone after `npm run build`, and in a project that installed the package from npm.
+ */
 export function defaultGatewayImageContext(): string {
   return path.join(packageRoot(), "dist", "gateway-image");
 }
@@ -116,13 +122,25 @@ export function gatewayImageProblems(args: GatewayImageArgs, field = "args"): Me
       message: `${JSON.stringify(args.imageName)} is not an image name such as repository[:tag]`,
     });
   }
+  // No context given: the default one, prepared from this package when it is not there yet.
   const context = args.context ?? defaultGatewayImageContext();
+  if (args.context === undefined && !fs.existsSync(context)) {
+    try {
+      prepareGatewayImageContext(context, packageRoot());
+    } catch (error) {
+      problems.push({
+        path: `${field}.context`,
+        message: `the default build context ${context} could not be prepared: ${(error as Error).message}`,
+      });
+      return problems;
+    }
+  }
   if (!fs.existsSync(context) || !fs.statSync(context).isDirectory()) {
     problems.push({
       path: `${field}.context`,
       message:
-        `build context ${context} does not exist: run \`npm run ` +
-        `build && bash scripts/gateway-image-context.sh ${context}\``,
+        `build context ${context} does not exist: run \`scripts/gateway-image-context.sh ${context}\` ` +
+        `in this package (after \`npm ci && npm run build\`), or leave \`context\` unset`,
     });
   } else {
     const dockerfile = path.resolve(context, args.dockerfile ?? "Dockerfile");

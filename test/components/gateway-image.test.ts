@@ -139,7 +139,7 @@ describe("GatewayImage", () => {
     const mocks = await setupMocks();
     expect(() => new GatewayImage("gw", { context: "/nonexistent/gateway-image" })).toThrow(MeshValidationError);
     expect(() => new GatewayImage("gw", { context: "/nonexistent/gateway-image" })).toThrow(
-      /args\.context: build context \/nonexistent\/gateway-image does not exist: run `npm run build && bash scripts\/gateway-image-context\.sh/,
+      /args\.context: build context \/nonexistent\/gateway-image does not exist: run `scripts\/gateway-image-context\.sh \/nonexistent\/gateway-image` in this package/,
     );
     await mocks.settle();
     expect(mocks.resources).toEqual([]);
