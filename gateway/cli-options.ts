@@ -6,8 +6,10 @@
  */
 import { networkInterfaces } from "node:os";
 import { z } from "zod";
-import { consulEnvironment } from "../mesh/consul-address";
+import { readFileSync } from "node:fs";
+import { consulBaseUrl, consulEnvironment, consulGrpcAddress } from "../mesh/consul-address";
 import { DEFAULT_GATEWAY_NAME } from "../mesh/defaults";
+import { gatewayServiceId } from "../mesh/gateway-registration";
 import {
   agentAddress,
   checkFlags,
@@ -29,7 +31,7 @@ import {
 } from "./cli-flags";
 import { type ConsulClientOptions, consulClientOptionsFromEnv } from "./consul-client";
 import { CliError, GatewayConfigError } from "./errors";
-import { DEFAULT_DRAIN_GRACE_MS, type GatewayOptions } from "./gateway";
+import { CONSUL_ROUTE_VIAS, type ConsulRoutesOption, DEFAULT_DRAIN_GRACE_MS, type GatewayOptions } from "./gateway";
 import { formatHostPort, HostPort } from "./host-port";
 import { DEFAULT_LOG_LEVEL, LOG_LEVELS } from "./logger";
 import {
@@ -83,7 +85,7 @@ export const FLAGS = {
     value: "URL",
     env: ["SNI_GATEWAY_CONSUL", "CONSUL_HTTP_ADDR"],
     schema: agentAddress,
-    help: "Routes from this Consul agent's catalog (http://host:8500, https://host:8501 or host:port).",
+    help: "Routes from this Consul agent (http://host:8500, https://host:8501 or host:port).",
   },
   trustDomain: {
     section: "optional",
@@ -176,6 +178,35 @@ export const FLAGS = {
     schema: z.string().min(1),
     help: "A PEM file that verifies an https agent.",
   },
+  consulRoutes: {
+    section: "consul",
+    flag: "consul-routes",
+    value: "VIA",
+    env: ["SNI_GATEWAY_CONSUL_ROUTES"],
+    schema: z.enum(CONSUL_ROUTE_VIAS, { message: `must be one of ${CONSUL_ROUTE_VIAS.join(", ")}` }),
+    help:
+      "xds: from the agent's xDS server, as Consul's Envoy gateway (any catalog size); " +
+      "catalog: a blocking query per service, for agents without gRPC (fewer services than http_max_conns_per_client).",
+    default: "xds",
+  },
+  consulGrpc: {
+    section: "consul",
+    flag: "consul-grpc",
+    value: "ADDR",
+    env: ["CONSUL_GRPC_ADDR"],
+    schema: agentAddress,
+    help: "The agent's gRPC (xDS) server: host:port (plaintext) or https://host:port (TLS).",
+    default: "the --consul host on 8502, or 8503 (TLS) for an https agent",
+  },
+  consulGrpcCacert: {
+    section: "consul",
+    flag: "consul-grpc-cacert",
+    value: "FILE",
+    env: ["CONSUL_GRPC_CACERT"],
+    schema: z.string().min(1),
+    help: "A PEM file that verifies a TLS gRPC server.",
+    default: "--consul-cacert",
+  },
   serviceName: {
     section: "consul",
     flag: "service-name",
@@ -231,7 +262,7 @@ export const FLAGS = {
     flag: "no-register",
     env: ["SNI_GATEWAY_NO_REGISTER"],
     schema: switchOn,
-    help: "Do not register with the agent.",
+    help: "Do not register with the agent; xDS routes are then those of the gateway registered as --service-id.",
   },
 } as const satisfies Record<string, GatewayFlag>;
 
@@ -262,7 +293,9 @@ Consul mode (--consul)
   CONSUL_HTTP_SSL=true selects https for a host:port address.
 ${helpSection(FLAGS, "consul")}
   The gateway registers on start as \`consul connect envoy -gateway=mesh -register\` does and
-  deregisters on shutdown.
+  deregisters on shutdown. Routes then come from the agent's xDS server as Envoy's do (one gRPC
+  stream for the registered service ID, the token sent as x-consul-token), or with
+  --consul-routes catalog from blocking queries on the catalog.
 
 Signals: SIGTERM/SIGINT stop accepting, drain, deregister and exit 0; SIGHUP re-reads --routes.
 Durations: 500ms, 5s, 2m, 1h, or a number of milliseconds.
@@ -325,7 +358,7 @@ export function parseCommandLine(
     trustDomain: o.trustDomain,
     listen: o.listen as HostPort[],
     admin: o.admin,
-    routes: o.routes !== undefined ? { file: o.routes } : { consul: consulOptions(env, o.consul, o.consulCacert) },
+    routes: o.routes !== undefined ? { file: o.routes } : consulRoutes(o, env),
     proxy: {
       helloTimeoutMs: o.helloTimeout,
       idleTimeoutMs: o.idleTimeout,
@@ -338,6 +371,35 @@ export function parseCommandLine(
   };
   if (o.routes === undefined && !o.noRegister) options.register = registration(o, options.listen[0], interfaces);
   return { kind: "run", options };
+}
+
+/** Consul mode's route source: the agent, how routes are learned, and where xDS comes from. */
+function consulRoutes(o: FlagValues<typeof FLAGS>, env: NodeJS.ProcessEnv): ConsulRoutesOption {
+  const consul = consulOptions(env, o.consul, o.consulCacert);
+  const routes: ConsulRoutesOption = { consul, ...(o.consulRoutes ? { via: o.consulRoutes } : {}) };
+  if (o.consulGrpc !== undefined || o.consulGrpcCacert !== undefined) {
+    const base = consulBaseUrl(consul.address, consul.ssl);
+    let server: { address: string; tls: boolean };
+    try {
+      server = consulGrpcAddress(base, o.consulGrpc);
+    } catch {
+      throw new CliError("--consul-grpc", "must be host:port or https://host:port");
+    }
+    const ca = o.consulGrpcCacert ? readCliFile("--consul-grpc-cacert", o.consulGrpcCacert) : consul.ca;
+    routes.grpc = { ...server, ...(ca ? { ca } : {}) };
+  }
+  // Without the registration, the stream is for a gateway registered by someone else.
+  if (o.noRegister) routes.proxyId = gatewayServiceId({ id: o.serviceId, name: o.serviceName });
+  return routes;
+}
+
+/** The content of a file a flag names, or a {@link CliError} naming the flag. */
+function readCliFile(flag: string, file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    throw new CliError(flag, `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+  }
 }
 
 /** The agent's client options, flags over variables; a file they name that cannot be read is a usage error. */
@@ -374,7 +436,12 @@ function registration(
 /** Reads one variable: the `CONSUL_*` ones as `consulEnvironment` reads them, the others as they are. */
 function variables(env: NodeJS.ProcessEnv): (name: string) => string | undefined {
   const consul = consulEnvironment(env);
-  const read: Record<string, string | undefined> = { CONSUL_HTTP_ADDR: consul.address, CONSUL_CACERT: consul.caFile };
+  const read: Record<string, string | undefined> = {
+    CONSUL_HTTP_ADDR: consul.address,
+    CONSUL_CACERT: consul.caFile,
+    CONSUL_GRPC_ADDR: consul.grpcAddress,
+    CONSUL_GRPC_CACERT: consul.grpcCaFile,
+  };
   return (name) => (name in read ? read[name] : env[name]);
 }
 

@@ -21,7 +21,7 @@ import { isPort } from "../mesh/port";
 import type { RouteEndpoint, RoutesFile, RoutesFileGateway, RoutesFileService } from "../mesh/routes-file";
 import { BlockingWatch, BlockingWatchTiming } from "./blocking-watch";
 import type { ConsulClient } from "./consul-client";
-import { ConsulError } from "./errors";
+import { aclFilteredError, ConsulError } from "./errors";
 import { RouteSource, RouteSourceListener, RouteSourceStatus, routeTableFromRoutesFile } from "./route-table";
 
 /** Options of a {@link ConsulRouteSource}. */
@@ -230,11 +230,7 @@ export class ConsulRouteSource implements RouteSource {
         },
         onFilteredByAcls: () => {
           const where = query.dc ? `${path}?dc=${query.dc}` : path;
-          const message =
-            `GET ${where}: Consul left out results this token may not read (X-Consul-Results-Filtered-By-ACLs), ` +
-            "so routes are missing: a mesh gateway's token needs service:read on every service " +
-            "and node:read on every node";
-          this.listener?.onError(new ConsulError("E_CONSUL_ACL_FILTERED", message));
+          this.listener?.onError(aclFilteredError(`GET ${where}`));
         },
       },
       {

@@ -75,7 +75,9 @@ export type ConsulErrorCode =
    * (`X-Consul-Results-Filtered-By-ACLs: true`): a gateway's token lacks `service:read` or
    * `node:read`. Reported, not thrown: the answer is still used.
    */
-  | "E_CONSUL_ACL_FILTERED";
+  | "E_CONSUL_ACL_FILTERED"
+  /** The agent's xDS server refused or ended the gateway's stream (a gRPC status other than "unavailable"). */
+  | "E_CONSUL_XDS";
 
 /** A failed Consul API call; `message` names the method and path, never the token. */
 export class ConsulError extends Error {
@@ -92,4 +94,17 @@ export class ConsulError extends Error {
     super(message);
     this.name = "ConsulError";
   }
+}
+
+/**
+ * The report of a read Consul filtered by ACLs, naming what a mesh gateway's token needs.
+ * @param request - The request, e.g. `GET /v1/catalog/nodes`.
+ */
+export function aclFilteredError(request: string): ConsulError {
+  return new ConsulError(
+    "E_CONSUL_ACL_FILTERED",
+    `${request}: Consul left out results this token may not read (X-Consul-Results-Filtered-By-ACLs), ` +
+      "so routes are missing: a mesh gateway's token needs service:read on every service " +
+      "and node:read on every node",
+  );
 }

@@ -5,9 +5,10 @@
  */
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
-import type { GatewayRegistrationInput } from "../mesh/gateway-registration";
+import { consulGrpcAddress } from "../mesh/consul-address";
 import type { RoutesFile } from "../mesh/routes-file";
 import { AdminServer } from "./admin";
+import { gatewayServiceId, GatewayRegistrationInput } from "../mesh/gateway-registration";
 import { ConsulClient, ConsulClientOptions } from "./consul-client";
 import { ConsulRouteSource, ConsulRouteSourceOptions } from "./consul-route-source";
 import { ConsulError, GatewayConfigError } from "./errors";
@@ -19,14 +20,39 @@ import { ProxyOptions, SniProxy } from "./proxy";
 import { RouteSource, RouteTable, routeTableSize, routeTableToRoutesFile } from "./route-table";
 import { SelfRegistration } from "./self-registration";
 import { StaticRouteSource } from "./static-route-source";
+import { XdsRouteSource, XdsRouteSourceOptions, XdsServerOptions } from "./xds-route-source";
 
 /** Default of {@link GatewayOptions.drainGraceMs}, in ms. */
 export const DEFAULT_DRAIN_GRACE_MS = 10_000;
 
-/** Where routes come from: a file, the Consul catalog, or a table given in code. */
+/** The ways a gateway in Consul mode learns its routes; see {@link ConsulRoutesOption.via}. */
+export const CONSUL_ROUTE_VIAS = ["xds", "catalog"] as const;
+
+/** How a gateway in Consul mode learns its routes. */
+export interface ConsulRoutesOption {
+  /** The agent's HTTP API (registration, CA roots, and the catalog with `via: "catalog"`). */
+  consul: ConsulClientOptions;
+  /**
+   * `"xds"`: from the agent's xDS server, as Consul's Envoy gateway does (one stream, any catalog
+   * size). `"catalog"`: blocking queries on the catalog, one per local service, so bounded by
+   * the agent's `http_max_conns_per_client` (default 200); for agents without gRPC. Default: `"xds"`.
+   */
+  via?: (typeof CONSUL_ROUTE_VIAS)[number];
+  /** The agent's gRPC server for `via: "xds"`. Default: the HTTP agent's host on 8502 (8503 for https). */
+  grpc?: XdsServerOptions;
+  /** The registered service ID the xDS stream is for. Default: the registration's ID (required without `register`). */
+  proxyId?: string;
+  /** Timing of the source. Default: the source's defaults. */
+  watch?: Omit<
+    ConsulRouteSourceOptions & XdsRouteSourceOptions,
+    "client" | "datacenter" | "trustDomain" | "server" | "proxyId"
+  >;
+}
+
+/** Where routes come from: a file, Consul (xDS or the catalog), or a table given in code. */
 export type GatewayRoutesOption =
   | { file: string; watch?: Omit<FileRouteSourceOptions, "path" | "datacenter" | "trustDomain"> }
-  | { consul: ConsulClientOptions; watch?: Omit<ConsulRouteSourceOptions, "client" | "datacenter" | "trustDomain"> }
+  | ConsulRoutesOption
   | { static: RoutesFile };
 
 /** Options of {@link startGateway}. */
@@ -112,12 +138,32 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     });
   } else if ("consul" in routes) {
     client = new ConsulClient(routes.consul);
-    source = new ConsulRouteSource({
-      ...routes.watch,
-      client,
-      datacenter: options.datacenter,
-      trustDomain: options.trustDomain,
-    });
+    if ((routes.via ?? "xds") === "xds") {
+      const proxyId = routes.proxyId ?? (options.register && gatewayServiceId(options.register));
+      if (!proxyId) {
+        throw new GatewayConfigError(
+          "routes.proxyId",
+          "xDS needs the gateway's registered service ID: register, or name it",
+        );
+      }
+      source = new XdsRouteSource({
+        ...routes.watch,
+        client,
+        server: routes.grpc ?? { ...consulGrpcAddress(new URL(client.address)), ca: routes.consul.ca },
+        token: routes.consul.token,
+        proxyId,
+        serviceName: options.register?.name,
+        datacenter: options.datacenter,
+        trustDomain: options.trustDomain,
+      });
+    } else {
+      source = new ConsulRouteSource({
+        ...routes.watch,
+        client,
+        datacenter: options.datacenter,
+        trustDomain: options.trustDomain,
+      });
+    }
   } else {
     if (routes.static.datacenter.toLowerCase() !== options.datacenter.toLowerCase()) {
       const reason = `"${routes.static.datacenter}" is not the gateway's datacenter "${options.datacenter}"`;
@@ -133,31 +179,6 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   if (proxy.relayFallback) {
     logger.warn({ event: "relay-fallback", reason: proxy.relayFallback }, "splice relay not available: using the pump");
   }
-
-  await source.start({
-    onTable(next) {
-      table = next;
-      const size = routeTableSize(next);
-      metrics.tableEntries.set({ kind: "service" }, size.services);
-      metrics.tableEntries.set({ kind: "gateway" }, size.gateways);
-      metrics.lastReload.set(Date.now() / 1000);
-      logger.info({ event: "routes-loaded", source: source.kind, ...size }, "routes loaded");
-    },
-    onError(error) {
-      if (error instanceof ConsulError && error.code === "E_CONSUL_ACL_FILTERED") {
-        logger.error(
-          { event: "acl-filtered", source: source.kind, error: error.message },
-          "the Consul token cannot read the whole catalog",
-        );
-        return;
-      }
-      metrics.reloadFailures.inc({ source: source.kind });
-      logger.error(
-        { event: "routes-error", source: source.kind, error: error.message },
-        "routes not updated; keeping the last good table",
-      );
-    },
-  });
 
   metrics.sourceStale = () => source.status().stale;
   let admin: AdminServer | undefined;
@@ -193,6 +214,32 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     );
     await registration.start();
   }
+  // After the listeners and the registration: the agent serves a gateway's xDS only once it is
+  // registered, and a gateway without routes yet refuses connections (reason "no-routes").
+  await source.start({
+    onTable(next) {
+      table = next;
+      const size = routeTableSize(next);
+      metrics.tableEntries.set({ kind: "service" }, size.services);
+      metrics.tableEntries.set({ kind: "gateway" }, size.gateways);
+      metrics.lastReload.set(Date.now() / 1000);
+      logger.info({ event: "routes-loaded", source: source.kind, ...size }, "routes loaded");
+    },
+    onError(error) {
+      if (error instanceof ConsulError && error.code === "E_CONSUL_ACL_FILTERED") {
+        logger.error(
+          { event: "acl-filtered", source: source.kind, error: error.message },
+          "the Consul token cannot read the whole catalog",
+        );
+        return;
+      }
+      metrics.reloadFailures.inc({ source: source.kind });
+      logger.error(
+        { event: "routes-error", source: source.kind, error: error.message },
+        "routes not updated; keeping the last good table",
+      );
+    },
+  });
   logger.info(
     {
       event: "started",

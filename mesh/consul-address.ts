@@ -17,6 +17,10 @@ export interface ConsulEnvironment {
   tokenFile?: string;
   /** `CONSUL_CACERT`, a PEM file that verifies an https agent. Default: none. */
   caFile?: string;
+  /** `CONSUL_GRPC_ADDR`, the agent's gRPC (xDS) server. Default: none (see {@link consulGrpcAddress}). */
+  grpcAddress?: string;
+  /** `CONSUL_GRPC_CACERT`, a PEM file that verifies a TLS gRPC server. Default: none (`CONSUL_CACERT`). */
+  grpcCaFile?: string;
 }
 
 /**
@@ -31,6 +35,8 @@ export function consulEnvironment(env: NodeJS.ProcessEnv): ConsulEnvironment {
     token: set("CONSUL_HTTP_TOKEN"),
     tokenFile: set("CONSUL_HTTP_TOKEN_FILE"),
     caFile: set("CONSUL_CACERT"),
+    grpcAddress: set("CONSUL_GRPC_ADDR"),
+    grpcCaFile: set("CONSUL_GRPC_CACERT"),
   };
 }
 
@@ -46,4 +52,29 @@ export function consulBaseUrl(address: string, ssl = false): URL {
   const url = URL.canParse(withScheme) ? new URL(withScheme) : undefined;
   if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) throw new ConsulAddressError(address);
   return url;
+}
+
+/** Consul's default gRPC ports: `ports.grpc` (plaintext) and `ports.grpc_tls`. */
+export const CONSUL_GRPC_PORTS = { plaintext: 8502, tls: 8503 } as const;
+
+/**
+ * The agent's gRPC (xDS) server, as `consul connect envoy` reaches it: `explicit` when given
+ * (`CONSUL_GRPC_ADDR`: `host:port` is plaintext, `https://host:port` TLS), else the HTTP
+ * agent's host on Consul's default gRPC port, TLS (8503) when the HTTP API is https, plaintext
+ * (8502) when it is not.
+ * @param httpBase - The agent's HTTP base URL ({@link consulBaseUrl}).
+ * @param explicit - `CONSUL_GRPC_ADDR` or a flag. Default: none.
+ * @returns `host:port` and whether to speak TLS.
+ * @throws {@link ConsulAddressError} when `explicit` is neither form.
+ */
+export function consulGrpcAddress(httpBase: URL, explicit?: string): { address: string; tls: boolean } {
+  if (explicit) {
+    const tls = /^https:\/\//i.test(explicit);
+    const url = consulBaseUrl(explicit, false);
+    if (!url.port) throw new ConsulAddressError(explicit);
+    return { address: url.host, tls };
+  }
+  const tls = httpBase.protocol === "https:";
+  // URL keeps an IPv6 host in brackets.
+  return { address: `${httpBase.hostname}:${tls ? CONSUL_GRPC_PORTS.tls : CONSUL_GRPC_PORTS.plaintext}`, tls };
 }

@@ -72,7 +72,7 @@ export function toGatewayRegistration(input: GatewayRegistrationInput): GatewayR
   const checkHost = lan.Address === "0.0.0.0" ? "127.0.0.1" : lan.Address === "::" ? "::1" : lan.Address;
   return {
     Kind: "mesh-gateway",
-    ID: input.id || name,
+    ID: gatewayServiceId(input),
     Name: name,
     Address: input.address,
     Port: port,
@@ -85,4 +85,12 @@ export function toGatewayRegistration(input: GatewayRegistrationInput): GatewayR
       DeregisterCriticalServiceAfter: "6h",
     },
   };
+}
+
+/**
+ * The service ID a gateway registers under (its xDS node ID): `id`, else the name.
+ * @param input - The gateway's name and ID.
+ */
+export function gatewayServiceId(input: Pick<GatewayRegistrationInput, "id" | "name">): string {
+  return input.id || input.name || DEFAULT_GATEWAY_NAME;
 }

@@ -230,6 +230,27 @@ describe("parseCommandLine", () => {
     expect(parseCommandLine([...base, "--consul", "c:8500"], {})).not.toHaveProperty("options.register.id");
   });
 
+  test("Consul mode: routes from the agent's xDS server by default, its gRPC port beside the HTTP one", () => {
+    // Unset, startGateway's default (xds) and address rule (the --consul host on 8502) apply.
+    const plain = parseCommandLine([...base, "--consul", "c:8500"], {});
+    expect(plain).not.toHaveProperty("options.routes.via");
+    expect(plain).not.toHaveProperty("options.routes.grpc");
+    const ca = __filename;
+    const tls = parseCommandLine([...base, "--consul", "c:8500", "--consul-grpc", "https://g:9503"], {
+      CONSUL_GRPC_CACERT: ca,
+    });
+    expect(tls).toMatchObject({ options: { routes: { grpc: { address: "g:9503", tls: true } } } });
+    expect(tls).toHaveProperty("options.routes.grpc.ca", expect.stringContaining("Consul mode: routes from"));
+    expect(parseCommandLine([...base, "--consul", "c:8500", "--consul-routes", "catalog"], {})).toMatchObject({
+      options: { routes: { via: "catalog" } },
+    });
+    // Without the registration the stream is for the gateway someone else registered.
+    const unregistered = (more: string[]) =>
+      parseCommandLine([...base, "--consul", "c:8500", "--no-register", ...more], {});
+    expect(unregistered([])).toMatchObject({ options: { routes: { proxyId: "mesh-gateway" } } });
+    expect(unregistered(["--service-id", "gw-2"])).toMatchObject({ options: { routes: { proxyId: "gw-2" } } });
+  });
+
   test("--routes wins over CONSUL_HTTP_ADDR in the environment", () => {
     expect(parseCommandLine([...base, "--routes", "/r.json"], { CONSUL_HTTP_ADDR: "c:8500" })).toMatchObject({
       options: { routes: { file: "/r.json" } },
@@ -255,6 +276,9 @@ describe("parseCommandLine", () => {
     [[...base, "--consul", "c:8500", "--service-id", "bad id"], "--service-id"],
     [[...base, "--routes", "r", "--service-id", "gw-1"], "--service-id"],
     [[...base, "--consul", "ftp://c:8500"], "--consul"],
+    [[...base, "--consul", "c:8500", "--consul-routes", "dns"], "--consul-routes"],
+    [[...base, "--consul", "c:8500", "--consul-grpc", "ftp://c:8502"], "--consul-grpc"],
+    [[...base, "--consul", "c:8500", "--consul-grpc-cacert", "/nonexistent/ca.pem"], "--consul-grpc-cacert"],
   ])("%j is refused, naming %s", (argv, field) => {
     let error: unknown;
     try {
@@ -289,6 +313,9 @@ describe("the flag table", () => {
       ["drain-grace", ["SNI_GATEWAY_DRAIN_GRACE"]],
       ["log-level", ["SNI_GATEWAY_LOG_LEVEL"]],
       ["consul-cacert", ["CONSUL_CACERT"]],
+      ["consul-routes", ["SNI_GATEWAY_CONSUL_ROUTES"]],
+      ["consul-grpc", ["CONSUL_GRPC_ADDR"]],
+      ["consul-grpc-cacert", ["CONSUL_GRPC_CACERT"]],
       ["service-name", ["SNI_GATEWAY_SERVICE_NAME"]],
       ["service-id", ["SNI_GATEWAY_SERVICE_ID"]],
       ["proxy-config", ["SNI_GATEWAY_PROXY_CONFIG"]],
@@ -324,6 +351,9 @@ describe("the flag table", () => {
     "drain-grace": "4s",
     "log-level": "debug",
     "consul-cacert": __filename,
+    "consul-routes": "catalog",
+    "consul-grpc": "https://c:8503",
+    "consul-grpc-cacert": __filename,
     "service-name": "gw",
     "service-id": "gw-1",
     "proxy-config": '{"a":1}',

@@ -163,7 +163,7 @@ describe("Consul mode against the contract double", () => {
       trustDomain: "00000000-0000-0000-0000-000000000000.consul", // superseded by Consul's CA roots
       listen: [{ host: "127.0.0.40", port: 0 }],
       admin: { host: "127.0.0.1", port: 0 },
-      routes: { consul: { address: double.url, token: TOKEN, requestTimeoutMs: 2000 }, watch: FAST },
+      routes: { via: "catalog", consul: { address: double.url, token: TOKEN, requestTimeoutMs: 2000 }, watch: FAST },
       register: { address: "127.0.0.40", wanAddress: { address: "198.51.100.7", port: 443 } },
       logLevel: "silent",
     });
@@ -407,7 +407,7 @@ describe("Consul unreachable", () => {
       datacenter: "dc1",
       listen: [{ host: "127.0.0.60", port: 0 }],
       admin: { host: "127.0.0.1", port: 0 },
-      routes: { consul: { address: double.url, requestTimeoutMs: 500 }, watch: FAST },
+      routes: { via: "catalog", consul: { address: double.url, requestTimeoutMs: 500 }, watch: FAST },
       logLevel: "silent",
     });
     try {
@@ -439,7 +439,11 @@ describe("Consul unreachable", () => {
       datacenter: "dc1",
       listen: [{ host: "127.0.0.62", port: 0 }],
       admin: { host: "127.0.0.1", port: 0 },
-      routes: { consul: { address: url, requestTimeoutMs: 300 }, watch: { ...FAST, initialLoadTimeoutMs: 300 } },
+      routes: {
+        via: "catalog",
+        consul: { address: url, requestTimeoutMs: 300 },
+        watch: { ...FAST, initialLoadTimeoutMs: 300 },
+      },
       register: { address: "127.0.0.62" },
       logLevel: "silent",
     });
@@ -462,7 +466,7 @@ describe("another datacenter failing", () => {
       datacenter: "dc1",
       listen: [{ host: "127.0.0.63", port: 0 }],
       admin: { host: "127.0.0.1", port: 0 },
-      routes: { consul: { address: double.url, token: TOKEN, requestTimeoutMs: 500 }, watch: FAST },
+      routes: { via: "catalog", consul: { address: double.url, token: TOKEN, requestTimeoutMs: 500 }, watch: FAST },
       logLevel: "silent",
     });
     try {
@@ -508,7 +512,7 @@ describe("the token never leaks", () => {
       datacenter: "dc1",
       listen: [{ host: "127.0.0.64", port: 0 }],
       admin: { host: "127.0.0.1", port: 0 },
-      routes: { consul: { address: double.url, token: TOKEN, requestTimeoutMs: 500 }, watch: FAST },
+      routes: { via: "catalog", consul: { address: double.url, token: TOKEN, requestTimeoutMs: 500 }, watch: FAST },
       register: { address: "127.0.0.64" },
       logger,
     });

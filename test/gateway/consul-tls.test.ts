@@ -51,7 +51,7 @@ test("CONSUL_HTTP_SSL + CONSUL_CACERT: the agent's certificate is verified and r
   expect(cmd.options.routes.consul).toMatchObject({ address: `127.0.0.1:${httpsPort}`, ssl: true, ca: pki.caCert });
   const gw = await startGateway({
     ...cmd.options,
-    routes: { consul: cmd.options.routes.consul, watch: { minIntervalMs: 20, waitMs: 1000 } },
+    routes: { via: "catalog", consul: cmd.options.routes.consul, watch: { minIntervalMs: 20, waitMs: 1000 } },
     logLevel: "silent",
   });
   try {

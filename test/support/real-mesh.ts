@@ -221,6 +221,8 @@ export interface OurGatewayOptions {
   waitReady?: boolean;
   /** Registered service ID. Default: `mesh-gateway-ours-<dc>`. */
   serviceId?: string;
+  /** How it learns routes (`--consul-routes`). Default: the gateway's default, `xds`. */
+  routes?: "xds" | "catalog";
 }
 
 /**
@@ -251,6 +253,9 @@ export async function startOurGateway(
     `${dc.host}:${adminPort}`,
     "--consul",
     dc.httpAddress,
+    "--consul-grpc",
+    dc.grpcAddress,
+    ...(options.routes ? ["--consul-routes", options.routes] : []),
     "--service-id",
     options.serviceId ?? `mesh-gateway-ours-${dc.name}`,
     "--lan-address",

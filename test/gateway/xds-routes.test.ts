@@ -1,0 +1,143 @@
+/**
+ * The xDS route source's pure parts: a mesh gateway's clusters and endpoints read back into a
+ * routes file, and where the agent's gRPC server is. The stream itself runs against a real
+ * agent in `test/real/big-catalog` and `test/real/mesh-gateway-dropin`.
+ */
+import { routesFromClusters, usableEndpoints } from "../../gateway/xds-route-source";
+import { ClusterResource, DISCOVERY_TYPE_EDS, LoadAssignment } from "../../gateway/xds-messages";
+import { consulBaseUrl, consulGrpcAddress } from "../../mesh/consul-address";
+import { ConsulAddressError } from "../../mesh/errors";
+
+const TD = "11111111-2222-3333-4444-555555555555.consul";
+
+function assignment(
+  name: string,
+  ...localities: Array<{ priority?: number; endpoints: Array<[string, number, number?]> }>
+): LoadAssignment {
+  return {
+    cluster_name: name,
+    endpoints: localities.map((l) => ({
+      priority: l.priority ?? 0,
+      lb_endpoints: l.endpoints.map(([address, port, health]) => ({
+        health_status: health ?? 0,
+        endpoint: { hostname: "", address: { socket_address: { address, port_value: port } } },
+      })),
+    })),
+  };
+}
+
+describe("usableEndpoints", () => {
+  test("keeps UNKNOWN and HEALTHY endpoints, priority 0 first, and drops the rest", () => {
+    const a = assignment(
+      "web",
+      { priority: 1, endpoints: [["10.0.0.9", 21000]] },
+      {
+        endpoints: [
+          ["10.0.0.1", 21000, 0],
+          ["10.0.0.2", 21000, 1],
+          ["10.0.0.3", 21000, 2], // UNHEALTHY
+          ["10.0.0.4", 21000, 3], // DRAINING
+          ["10.0.0.5", 21000, 5], // DEGRADED
+          ["10.0.0.6", 0, 1], // no port
+        ],
+      },
+    );
+    expect(usableEndpoints(a)).toEqual([
+      { address: "10.0.0.1", port: 21000 },
+      { address: "10.0.0.2", port: 21000 },
+      { address: "10.0.0.9", port: 21000 },
+    ]);
+    expect(usableEndpoints(undefined)).toEqual([]);
+  });
+});
+
+describe("routesFromClusters", () => {
+  const eds = (name: string): ClusterResource => ({ name, type: DISCOVERY_TYPE_EDS });
+  const clusters = new Map<string, ClusterResource>(
+    [
+      eds(`web.default.dc1.internal.${TD}`),
+      eds(`v2.api.default.dc1.internal.${TD}`),
+      eds(`dc2.internal.${TD}`),
+      eds(`db.default.dc2.internal.${TD}`), // another DC's service: reached through its gateway
+      eds(`dc1.internal.${TD}`), // this DC's own gateways
+      eds(`server.dc1.consul`), // WAN federation servers: not a route
+      {
+        name: `static.default.dc1.internal.${TD}`,
+        type: 0,
+        load_assignment: assignment("static", { endpoints: [["10.1.0.1", 8080]] }),
+      },
+    ].map((c) => [c.name, c]),
+  );
+  const assignments = new Map<string, LoadAssignment>([
+    [
+      `web.default.dc1.internal.${TD}`,
+      assignment("web", {
+        endpoints: [
+          ["10.0.0.1", 21000],
+          ["10.0.0.2", 21000, 2],
+        ],
+      }),
+    ],
+    [`v2.api.default.dc1.internal.${TD}`, assignment("api", { endpoints: [["10.0.0.3", 21001]] })],
+    [`dc2.internal.${TD}`, assignment("dc2", { endpoints: [["198.51.100.7", 443]] })],
+  ]);
+
+  test("local services (with subsets) and other datacenters' gateways; nothing else", () => {
+    expect(routesFromClusters("DC1", TD, clusters, assignments)).toEqual({
+      datacenter: "dc1",
+      trustDomain: TD,
+      services: [
+        {
+          name: "static",
+          namespace: "default",
+          partition: "default",
+          endpoints: [{ address: "10.1.0.1", port: 8080 }],
+        },
+        {
+          name: "api",
+          namespace: "default",
+          partition: "default",
+          subset: "v2",
+          endpoints: [{ address: "10.0.0.3", port: 21001 }],
+        },
+        { name: "web", namespace: "default", partition: "default", endpoints: [{ address: "10.0.0.1", port: 21000 }] },
+      ],
+      gateways: [{ datacenter: "dc2", partition: "default", endpoints: [{ address: "198.51.100.7", port: 443 }] }],
+    });
+  });
+
+  test("an EDS cluster whose endpoints have not come yet routes nowhere rather than anywhere", () => {
+    const routes = routesFromClusters(
+      "dc1",
+      TD,
+      new Map([[`web.default.dc1.internal.${TD}`, eds(`web.default.dc1.internal.${TD}`)]]),
+      new Map(),
+    );
+    expect(routes.services).toEqual([{ name: "web", namespace: "default", partition: "default", endpoints: [] }]);
+  });
+
+  test("clusters of another trust domain are left out", () => {
+    const other = `web.default.dc1.internal.99999999-2222-3333-4444-555555555555.consul`;
+    expect(routesFromClusters("dc1", TD, new Map([[other, eds(other)]]), new Map()).services).toEqual([]);
+  });
+});
+
+describe("consulGrpcAddress", () => {
+  test("beside the HTTP agent: 8502 in the clear, 8503 for an https agent", () => {
+    expect(consulGrpcAddress(consulBaseUrl("consul.local:8500"))).toEqual({ address: "consul.local:8502", tls: false });
+    expect(consulGrpcAddress(consulBaseUrl("https://consul.local:8501"))).toEqual({
+      address: "consul.local:8503",
+      tls: true,
+    });
+    expect(consulGrpcAddress(consulBaseUrl("[::1]:8500"))).toEqual({ address: "[::1]:8502", tls: false });
+  });
+
+  test("CONSUL_GRPC_ADDR as Consul reads it: host:port in the clear, https:// for TLS", () => {
+    const base = consulBaseUrl("c:8500");
+    expect(consulGrpcAddress(base, "10.0.0.5:9502")).toEqual({ address: "10.0.0.5:9502", tls: false });
+    expect(consulGrpcAddress(base, "http://10.0.0.5:9502")).toEqual({ address: "10.0.0.5:9502", tls: false });
+    expect(consulGrpcAddress(base, "https://consul.local:8503")).toEqual({ address: "consul.local:8503", tls: true });
+    expect(() => consulGrpcAddress(base, "ftp://c:1")).toThrow(ConsulAddressError);
+    expect(() => consulGrpcAddress(base, "https://c")).toThrow(ConsulAddressError);
+  });
+});
