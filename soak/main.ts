@@ -96,7 +96,7 @@ async function main(): Promise<number> {
     );
     if (real) {
       // Lives through the faults (the Consul crash gives it errors to log), checked in "Security".
-      witness = await TokenWitness.start(workDir, real.dc1.httpAddress).catch((error: Error) => error);
+      witness = await TokenWitness.start(workDir, real.dc1).catch((error: Error) => error);
       checks.push(...(await phase("Faults of a real mesh", () => meshFaultsPhase(real))));
     } else if (quickWitness) witness = await quickWitness;
     checks.push(...(await phase("Security", () => securityPhase(settings, witness))));

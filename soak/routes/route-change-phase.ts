@@ -128,7 +128,7 @@ export async function routeChangePhase(
         name: "route-change-consul-gateway",
         workDir: settings.workDir,
         host: HOST,
-        routes: ["--consul", dc.httpAddress, "--no-register"],
+        routes: ["--consul", dc.httpAddress, "--consul-grpc", dc.grpcAddress, "--no-register"],
       });
       stops.unshift(() => consulGateway.stop());
       await eventually(

@@ -21,12 +21,13 @@ export class TokenWitness {
   /**
    * Starts it.
    * @param workDir folder for its log.
-   * @param consulUrl the agent. Default: an address where nothing answers.
+   * @param agent the agent's HTTP and gRPC addresses. Default: addresses where nothing answers.
    */
-  static async start(workDir: string, consulUrl?: string): Promise<TokenWitness> {
+  static async start(workDir: string, agent?: { httpAddress: string; grpcAddress: string }): Promise<TokenWitness> {
     const token = randomUUID();
+    const { httpAddress, grpcAddress } = agent ?? { httpAddress: `http://${HOST}:1`, grpcAddress: `${HOST}:1` };
     // Not registered: a second mesh gateway in dc1 would change the real mesh's paths under test.
-    const routes = ["--consul", consulUrl ?? `http://${HOST}:1`, "--no-register"];
+    const routes = ["--consul", httpAddress, "--consul-grpc", grpcAddress, "--no-register"];
     const gateway = await SoakGateway.start({
       name: "token-witness-gateway",
       workDir,
@@ -34,7 +35,7 @@ export class TokenWitness {
       routes,
       logLevel: "trace",
       env: { CONSUL_HTTP_TOKEN: token },
-      waitReady: consulUrl !== undefined,
+      waitReady: agent !== undefined,
     });
     return new TokenWitness(gateway, token);
   }

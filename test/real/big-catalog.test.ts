@@ -124,6 +124,26 @@ describe(`a real agent with ${SERVICES} services`, () => {
     figures.push(`xds: a deregistered service out of the table ${Date.now() - started} ms after`);
   });
 
+  test("xDS: a service-resolver subset is routed to its instances only", async () => {
+    if (!gateway) throw new Error("needs the gateway of the test before");
+    const running = gateway;
+    const name = catalog.services[1];
+    const all = catalog.endpoints(name);
+    expect(all).toHaveLength(2);
+    const resolver = {
+      Kind: "service-resolver",
+      Name: name,
+      Subsets: { first: { Filter: "Service.Port == 21000" } },
+    };
+    expect((await dc.api("PUT", "/v1/config", resolver)).status).toBe(200);
+    const subset = async () =>
+      (await routes(running)).services
+        .find((s) => s.name === name && (s as { subset?: string }).subset === "first")
+        ?.endpoints.map((e) => `${e.address}:${e.port}`);
+    await eventually("the subset in the table", async () => (await subset()) !== undefined, { timeoutMs: 15_000 });
+    expect(await subset()).toEqual(all.filter((e) => e.endsWith(":21000")));
+  });
+
   test("catalog: a blocking query per service gets HTTP 429 from the agent and the gateway is never ready", async () => {
     const catalogGateway = await startOurGateway(consul, program, dc, await gatewayAddresses(dc), {
       routes: "catalog",
