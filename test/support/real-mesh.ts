@@ -125,7 +125,7 @@ function connectEnvoyArgs(dc: RealDatacenter, adminPort: number, token: string |
 /** Envoy's own flags, after `--` (Consul already passes `--disable-hot-restart`). */
 const ENVOY_ARGS = ["--", "--log-level", "info"];
 
-async function waitEnvoyLive(proxy: RunningProxy): Promise<void> {
+async function waitEnvoyLive(proxy: RunningProxy, timeoutMs = 30_000): Promise<void> {
   await eventually(
     `${proxy.name} to be live`,
     async () => {
@@ -133,7 +133,7 @@ async function waitEnvoyLive(proxy: RunningProxy): Promise<void> {
       const res = await fetch(`${proxy.adminUrl}/ready`, { signal: AbortSignal.timeout(2000) });
       return res.status === 200;
     },
-    { timeoutMs: 30_000, describe: () => proxy.process.tail(40) },
+    { timeoutMs, describe: () => proxy.process.tail(40) },
   );
 }
 
@@ -173,12 +173,15 @@ export async function gatewayAddresses(dc: RealDatacenter): Promise<GatewayAddre
 /**
  * Starts Envoy as the mesh gateway of `dc`: `consul connect envoy -gateway=mesh -register`, the
  * reference our gateway must be a drop-in for.
+ * @param token - ACL token. Default: the management token.
+ * @param liveTimeoutMs - How long Envoy may take to be live (its first xDS answers). Default: 30 s.
  */
 export async function startEnvoyGateway(
   consul: RealConsul,
   dc: RealDatacenter,
   addresses: GatewayAddresses,
   token = consul.managementToken,
+  liveTimeoutMs = 30_000,
 ): Promise<RunningGateway> {
   const adminPort = await adminPortOn(dc);
   const args = [
@@ -209,7 +212,7 @@ export async function startEnvoyGateway(
     datacenter: dc.name,
     addresses,
   };
-  await waitEnvoyLive(gateway);
+  await waitEnvoyLive(gateway, liveTimeoutMs);
   return gateway;
 }
 
@@ -223,6 +226,8 @@ export interface OurGatewayOptions {
   serviceId?: string;
   /** How it learns routes (`--consul-routes`). Default: the gateway's default, `xds`. */
   routes?: "xds" | "catalog";
+  /** `--log-level`. Default: `"debug"`. */
+  logLevel?: string;
 }
 
 /**
@@ -263,7 +268,7 @@ export async function startOurGateway(
     "--wan-address",
     wan,
     "--log-level",
-    "debug",
+    options.logLevel ?? "debug",
   ];
   const env: NodeJS.ProcessEnv = { ...program.env };
   if (token) env.CONSUL_HTTP_TOKEN = token;
