@@ -31,7 +31,13 @@ import {
 } from "./cli-flags";
 import { type ConsulClientOptions, consulClientOptionsFromEnv } from "./consul-client";
 import { CliError, GatewayConfigError } from "./errors";
-import { CONSUL_ROUTE_VIAS, type ConsulRoutesOption, DEFAULT_DRAIN_GRACE_MS, type GatewayOptions } from "./gateway";
+import {
+  CONSUL_ROUTE_VIAS,
+  type ConsulRoutesOption,
+  DEFAULT_DRAIN_GRACE_MS,
+  DEFAULT_MAX_ROUTES,
+  type GatewayOptions,
+} from "./gateway";
 import { formatHostPort, HostPort } from "./host-port";
 import { DEFAULT_LOG_LEVEL, LOG_LEVELS } from "./logger";
 import {
@@ -142,6 +148,15 @@ export const FLAGS = {
     schema: positiveCount,
     help: "Most open client connections; more are closed.",
     default: String(DEFAULT_MAX_CONNECTIONS),
+  },
+  maxRoutes: {
+    section: "optional",
+    flag: "max-routes",
+    value: "N",
+    env: ["SNI_GATEWAY_MAX_ROUTES"],
+    schema: positiveCount,
+    help: "Most routes in the table; a bigger table from the source is refused, the last good one kept.",
+    default: String(DEFAULT_MAX_ROUTES),
   },
   relay: {
     section: "optional",
@@ -366,6 +381,7 @@ export function parseCommandLine(
       maxConnections: o.maxConnections,
       relay: o.relay,
     },
+    maxRoutes: o.maxRoutes,
     drainGraceMs: o.drainGrace,
     logLevel: o.logLevel,
   };

@@ -58,6 +58,24 @@ export class RoutesFileError extends Error {
   }
 }
 
+/** A table from the route source with more routes than `maxRoutes`: refused, the last good table stays. */
+export class RouteLimitError extends Error {
+  /** Stable error code. */
+  readonly code = "E_ROUTES_LIMIT";
+
+  /**
+   * @param routes - Routes in the refused table (services and other datacenters).
+   * @param maxRoutes - The limit (`--max-routes`).
+   */
+  constructor(
+    readonly routes: number,
+    readonly maxRoutes: number,
+  ) {
+    super(`the route source gave ${routes} routes, more than --max-routes ${maxRoutes}: table refused`);
+    this.name = "RouteLimitError";
+  }
+}
+
 /** Stable codes of {@link ConsulError}. */
 export type ConsulErrorCode =
   /** Consul answered with a non-2xx status. */

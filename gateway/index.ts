@@ -2,7 +2,7 @@
  * The SNI mesh gateway as a library: start gateways in-process with {@link startGateway}, or use
  * the parts (ClientHello reader, router, route sources) on their own.
  */
-export { startGateway } from "./gateway";
+export { DEFAULT_MAX_ROUTES, startGateway } from "./gateway";
 export type { GatewayHandle, GatewayOptions, GatewayRoutesOption } from "./gateway";
 export { ClientHelloReader, HELLO_FAILURE_REASONS, parseClientHelloBody } from "./client-hello";
 export type { ClientHelloReaderOptions, HelloFailureReason, HelloResult } from "./client-hello";
@@ -16,9 +16,11 @@ export type { FileRouteSourceOptions } from "./file-route-source";
 export { StaticRouteSource } from "./static-route-source";
 export { ConsulRouteSource, routesFromCatalog } from "./consul-route-source";
 export type { ConsulRouteSourceOptions } from "./consul-route-source";
+export { routesFromClusters, XdsRouteSource } from "./xds-route-source";
+export type { XdsRouteSourceOptions, XdsServerOptions } from "./xds-route-source";
 export { ConsulClient, consulClientOptionsFromEnv } from "./consul-client";
 export type { ConsulClientOptions, ConsulClientOverrides } from "./consul-client";
-export { CliError, ConsulError, GatewayConfigError, RoutesFileError } from "./errors";
+export { CliError, ConsulError, GatewayConfigError, RouteLimitError, RoutesFileError } from "./errors";
 export type { ConsulErrorCode } from "./errors";
 export { GatewayMetrics } from "./metrics";
 export type { ProxyOptions } from "./proxy";

@@ -257,7 +257,18 @@ export class XdsRouteSource implements RouteSource {
         this.connected = true;
         this.failures = 0;
       }
-      this.apply(state, response);
+      try {
+        this.apply(state, response);
+      } catch (error) {
+        const detail = error instanceof Error ? error.message : String(error);
+        this.retry(
+          new ConsulError(
+            "E_CONSUL_XDS",
+            `xDS stream from ${this.options.server.address}: a ${response.type_url} answer could not be read: ${detail}`,
+          ),
+        );
+        return;
+      }
       call.write({ type_url: response.type_url, response_nonce: response.nonce });
       if (state.complete) {
         this.state = state;

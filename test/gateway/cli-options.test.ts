@@ -42,6 +42,8 @@ describe("parseCommandLine", () => {
         "750ms",
         "--max-connections",
         "500",
+        "--max-routes",
+        "2000",
         "--relay",
         "pump",
         "--drain-grace",
@@ -69,6 +71,7 @@ describe("parseCommandLine", () => {
           maxConnections: 500,
           relay: "pump",
         },
+        maxRoutes: 2000,
         drainGraceMs: 1500,
         logLevel: "warn",
       },
@@ -83,6 +86,7 @@ describe("parseCommandLine", () => {
       SNI_GATEWAY_ROUTES: "/r.json",
       SNI_GATEWAY_HELLO_TIMEOUT: "1s",
       SNI_GATEWAY_MAX_CONNECTIONS: "7",
+      SNI_GATEWAY_MAX_ROUTES: "50",
     });
     expect(cmd).toMatchObject({
       kind: "run",
@@ -94,6 +98,7 @@ describe("parseCommandLine", () => {
         ],
         routes: { file: "/r.json" },
         proxy: { helloTimeoutMs: 1000, maxConnections: 7 },
+        maxRoutes: 50,
       },
     });
   });
@@ -266,6 +271,7 @@ describe("parseCommandLine", () => {
     [["--datacenter", "dc1", "--listen", "127.0.0.1:70000", "--routes", "r"], "--listen"],
     [[...base, "--routes", "r", "--hello-timeout", "soon"], "--hello-timeout"],
     [[...base, "--routes", "r", "--max-connections", "0"], "--max-connections"],
+    [[...base, "--routes", "r", "--max-routes", "many"], "--max-routes"],
     [[...base, "--routes", "r", "--log-level", "loud"], "--log-level"],
     [[...base, "--routes", "r", "--wan-address", "1.2.3.4:1"], "--wan-address"],
     [[...base, "--routes", "r", "--bogus"], "arguments"],
@@ -309,6 +315,7 @@ describe("the flag table", () => {
       ["idle-timeout", ["SNI_GATEWAY_IDLE_TIMEOUT"]],
       ["connect-timeout", ["SNI_GATEWAY_CONNECT_TIMEOUT"]],
       ["max-connections", ["SNI_GATEWAY_MAX_CONNECTIONS"]],
+      ["max-routes", ["SNI_GATEWAY_MAX_ROUTES"]],
       ["relay", ["SNI_GATEWAY_RELAY"]],
       ["drain-grace", ["SNI_GATEWAY_DRAIN_GRACE"]],
       ["log-level", ["SNI_GATEWAY_LOG_LEVEL"]],
@@ -331,7 +338,7 @@ describe("the flag table", () => {
       const line = lines.find((l) => l.startsWith(`  --${f.flag} `) || l === `  --${f.flag}`) ?? "";
       expect(line).toContain(f.value ? f.env[0] : `${f.env[0]}=true`);
     }
-    for (const shown of ["5s", "1h", "10000", "10s", "info", "mesh-gateway"])
+    for (const shown of ["5s", "1h", "10000", "100000", "10s", "info", "mesh-gateway"])
       expect(HELP).toContain(`Default: ${shown}.`);
     expect(HELP.split("\n").filter((l) => l.length > 120)).toEqual([]);
   });
@@ -347,6 +354,7 @@ describe("the flag table", () => {
     "idle-timeout": "3m",
     "connect-timeout": "400ms",
     "max-connections": "9",
+    "max-routes": "9",
     relay: "splice",
     "drain-grace": "4s",
     "log-level": "debug",

@@ -138,4 +138,48 @@ describe("FileRouteSource", () => {
       await gw.close(0);
     }
   });
+
+  test("a table over --max-routes is refused: not ready at start, the last good table kept after", async () => {
+    const routes = path.join(dir, "routes.json");
+    const services = (n: number) => ({
+      ...file(3001),
+      services: Array.from({ length: n }, (_, i) => ({
+        name: `s${i}`,
+        endpoints: [{ address: "127.0.0.1", port: 3001 }],
+      })),
+    });
+    await fs.writeFile(routes, JSON.stringify(services(3)));
+    const gw: GatewayHandle = await startGateway({
+      datacenter: "dc1",
+      listen: [{ host: "127.0.0.5", port: 0 }],
+      admin: { host: "127.0.0.1", port: 0 },
+      routes: { file: routes, watch: { pollIntervalMs: 100, debounceMs: 20 } },
+      maxRoutes: 2,
+      logLevel: "silent",
+    });
+    const base = `http://127.0.0.1:${gw.adminAddress?.port}`;
+    const readyz = async () => JSON.parse((await httpGet(`${base}/readyz`)).body);
+    const failures = async () =>
+      metricValue((await httpGet(`${base}/metrics`)).body, "sni_gateway_route_reload_failures_total", {
+        source: "file",
+      });
+    try {
+      expect(await readyz()).toMatchObject({ ready: false, routesLoaded: false });
+      expect((await readyz()).lastError).toMatch(/3 routes, more than --max-routes 2/);
+      expect((await httpGet(`${base}/routes`)).status).toBe(503);
+      expect(await failures()).toBe(1);
+
+      await writeAtomic(routes, JSON.stringify(services(2)));
+      await waitFor(async () => (await httpGet(`${base}/readyz`)).status === 200, 3000, "ready with 2 routes");
+
+      await writeAtomic(routes, JSON.stringify(services(5)));
+      await waitFor(async () => (await failures()) === 2, 3000, "the 5-route table refused");
+      expect(await readyz()).toMatchObject({ ready: false, routesLoaded: true, stale: true });
+      expect((await readyz()).lastError).toMatch(/5 routes, more than --max-routes 2/);
+      expect(JSON.parse((await httpGet(`${base}/routes`)).body).services).toHaveLength(2);
+      expect(gw.ready()).toBe(false);
+    } finally {
+      await gw.close(0);
+    }
+  });
 });

@@ -1,10 +1,15 @@
 /**
  * The xDS route source's pure parts: a mesh gateway's clusters and endpoints read back into a
- * routes file, and where the agent's gRPC server is. The stream itself runs against a real
- * agent in `test/real/big-catalog` and `test/real/mesh-gateway-dropin`.
+ * routes file, and where the agent's gRPC server is; and a stream it cannot read (a server of
+ * the test's, since a real agent never sends one). The stream itself runs against a real agent
+ * in `test/real/big-catalog` and `test/real/mesh-gateway-dropin`.
  */
-import { routesFromClusters, usableEndpoints } from "../../gateway/xds-route-source";
-import { ClusterResource, DISCOVERY_TYPE_EDS, LoadAssignment } from "../../gateway/xds-messages";
+import * as grpc from "@grpc/grpc-js";
+import protobuf from "protobufjs";
+import { ConsulClient } from "../../gateway/consul-client";
+import { ConsulError } from "../../gateway/errors";
+import { routesFromClusters, usableEndpoints, XdsRouteSource } from "../../gateway/xds-route-source";
+import { CLUSTER_TYPE, ClusterResource, DISCOVERY_TYPE_EDS, LoadAssignment } from "../../gateway/xds-messages";
 import { consulBaseUrl, consulGrpcAddress } from "../../mesh/consul-address";
 import { ConsulAddressError } from "../../mesh/errors";
 
@@ -139,5 +144,77 @@ describe("consulGrpcAddress", () => {
     expect(consulGrpcAddress(base, "https://consul.local:8503")).toEqual({ address: "consul.local:8503", tls: true });
     expect(() => consulGrpcAddress(base, "ftp://c:1")).toThrow(ConsulAddressError);
     expect(() => consulGrpcAddress(base, "https://c")).toThrow(ConsulAddressError);
+  });
+});
+
+describe("XdsRouteSource on a stream it cannot read", () => {
+  // An agent never sends this; a broken or foreign server might. The gateway must say so and
+  // retry, never crash: a cluster whose bytes are not a Cluster (length past the end).
+  const METHOD = "/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources";
+
+  function malformedClusterAnswer(): Buffer {
+    const any = protobuf.Writer.create()
+      .uint32(10)
+      .string(CLUSTER_TYPE)
+      .uint32(18)
+      .bytes(Buffer.from([0x0a, 0xff]));
+    const resource = protobuf.Writer.create()
+      .uint32(26)
+      .string("api.default.dc1.internal." + TD);
+    resource.uint32(18).bytes(any.finish());
+    const answer = protobuf.Writer.create().uint32(18).bytes(resource.finish());
+    answer.uint32(34).string(CLUSTER_TYPE).uint32(42).string("1");
+    return Buffer.from(answer.finish());
+  }
+
+  test("reports E_CONSUL_XDS naming the type and keeps running", async () => {
+    const server = new grpc.Server();
+    const identity = (b: Buffer) => b;
+    server.addService(
+      {
+        DeltaAggregatedResources: {
+          path: METHOD,
+          requestStream: true,
+          responseStream: true,
+          requestSerialize: identity,
+          requestDeserialize: identity,
+          responseSerialize: identity,
+          responseDeserialize: identity,
+        },
+      },
+      {
+        DeltaAggregatedResources: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
+          call.once("data", () => call.write(malformedClusterAnswer()));
+          call.on("error", () => undefined);
+        },
+      },
+    );
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, bound) =>
+        error ? reject(error) : resolve(bound),
+      ),
+    );
+    const errors: Error[] = [];
+    const source = new XdsRouteSource({
+      // Nothing answers on port 1: the roots watch fails too, which is reported apart.
+      client: new ConsulClient({ address: "http://127.0.0.1:1" }),
+      server: { address: `127.0.0.1:${port}` },
+      datacenter: "dc1",
+      proxyId: "mesh-gateway",
+      trustDomain: TD,
+      initialLoadTimeoutMs: 2000,
+      retryMinMs: 60_000,
+    });
+    try {
+      await source.start({ onTable: () => undefined, onError: (error) => errors.push(error) });
+      const unread = errors.find((e) => /could not be read/.test(e.message));
+      expect(unread).toBeInstanceOf(ConsulError);
+      expect((unread as ConsulError).code).toBe("E_CONSUL_XDS");
+      expect(unread?.message).toContain(CLUSTER_TYPE);
+      expect(source.status()).toMatchObject({ loaded: false });
+    } finally {
+      await source.close();
+      server.forceShutdown();
+    }
   });
 });
