@@ -203,6 +203,7 @@ export class XdsRouteSource implements RouteSource {
       "grpc.max_reconnect_backoff_ms": this.options.retryMaxMs ?? STREAM_RETRY.maxMs,
     });
     this.connect();
+    void this.checkRegistered();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       loaded,
@@ -214,11 +215,12 @@ export class XdsRouteSource implements RouteSource {
   /** The source's health: stale while the stream is down or the roots cannot be read. */
   status(): RouteSourceStatus {
     const rootsFailing = this.roots !== undefined && this.roots.settled && !this.roots.healthy;
-    const stale = this.lastJson !== undefined && (!this.connected || rootsFailing);
+    const loaded = this.lastJson !== undefined;
+    const stale = loaded && (!this.connected || rootsFailing);
     return {
-      loaded: this.lastJson !== undefined,
+      loaded,
       stale,
-      ...(stale && this.lastError ? { lastError: this.lastError } : {}),
+      ...((stale || !loaded) && this.lastError ? { lastError: this.lastError } : {}),
       ...(this.lastLoadedAt ? { lastLoadedAt: this.lastLoadedAt } : {}),
     };
   }
@@ -344,6 +346,24 @@ export class XdsRouteSource implements RouteSource {
     if (!this.aclsChecked) {
       this.aclsChecked = true;
       void this.checkAcls();
+    }
+  }
+
+  /**
+   * The agent serves xDS only to a proxy registered with it, and waits in silence for any other
+   * ID: say so at once when the ID is unknown (a gateway started with `--no-register` and the ID
+   * of no registered gateway), rather than never becoming ready without a word.
+   */
+  private async checkRegistered(): Promise<void> {
+    const path = `/v1/agent/service/${encodeURIComponent(this.options.proxyId)}`;
+    try {
+      await this.options.client.get(path);
+    } catch (error) {
+      if (this.closed || !(error instanceof ConsulError) || error.status !== 404) return;
+      this.lastError =
+        `no service with ID "${this.options.proxyId}" is registered with the agent, whose xDS server ` +
+        "serves only the gateways registered with it: register the gateway, or give the ID of one (--service-id)";
+      this.listener?.onError(new ConsulError("E_CONSUL_XDS", this.lastError));
     }
   }
 

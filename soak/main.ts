@@ -91,12 +91,17 @@ async function main(): Promise<number> {
     const real = mesh;
     checks.push(
       ...(await phase("Route changes under load", () =>
-        routeChangePhase(settings, real && { dc: real.dc1, trustDomain: real.trustDomain }),
+        routeChangePhase(
+          settings,
+          real && { dc: real.dc1, trustDomain: real.trustDomain, gatewayServiceId: real.gateways.dc1.serviceId },
+        ),
       )),
     );
     if (real) {
       // Lives through the faults (the Consul crash gives it errors to log), checked in "Security".
-      witness = await TokenWitness.start(workDir, real.dc1).catch((error: Error) => error);
+      witness = await TokenWitness.start(workDir, { ...real.dc1, gatewayServiceId: real.gateways.dc1.serviceId }).catch(
+        (error: Error) => error,
+      );
       checks.push(...(await phase("Faults of a real mesh", () => meshFaultsPhase(real))));
     } else if (quickWitness) witness = await quickWitness;
     checks.push(...(await phase("Security", () => securityPhase(settings, witness))));

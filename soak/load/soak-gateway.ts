@@ -70,14 +70,17 @@ export class SoakGateway {
     const child = SoakChild.start(options.name, host, args, logFile, { execArgv: ["--expose-gc"], env });
     const gateway = new SoakGateway(child, options.host, port, `http://${options.host}:${adminPort}`, logFile);
     const page = options.waitReady === false ? "/healthz" : "/readyz";
-    await eventually(
-      `${options.name} to answer ${page}`,
-      async () => (await fetch(`${gateway.adminUrl}${page}`)).status === 200,
-      {
-        timeoutMs: 30_000,
-        intervalMs: 100,
-      },
-    );
+    try {
+      await eventually(
+        `${options.name} to answer ${page}`,
+        async () => (await fetch(`${gateway.adminUrl}${page}`)).status === 200,
+        { timeoutMs: 30_000, intervalMs: 100 },
+      );
+    } catch (error) {
+      // Not handed to the caller, so stopped here: it would outlive its phase.
+      await gateway.stop(2000).catch(() => undefined);
+      throw error;
+    }
     return gateway;
   }
 

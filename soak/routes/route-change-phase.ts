@@ -92,7 +92,7 @@ async function underLoad(
  */
 export async function routeChangePhase(
   settings: SoakSettings,
-  consul?: { dc: RealDatacenter; trustDomain: string },
+  consul?: { dc: RealDatacenter; trustDomain: string; gatewayServiceId: string },
 ): Promise<Check[]> {
   const list = checkList("Route changes under load");
   const backends = Backends.start(settings.workDir);
@@ -116,7 +116,7 @@ export async function routeChangePhase(
       apply: async () => writeRoutes(routesFile, endpoints.slice(1, 5)),
     });
     if (consul) {
-      const { dc, trustDomain } = consul;
+      const { dc, trustDomain, gatewayServiceId } = consul;
       for (const [i, e] of endpoints.slice(0, 4).entries()) await registerProxy(dc, i + 1, e);
       await register(dc, "/v1/agent/service/register", {
         Name: "echo",
@@ -128,7 +128,17 @@ export async function routeChangePhase(
         name: "route-change-consul-gateway",
         workDir: settings.workDir,
         host: HOST,
-        routes: ["--consul", dc.httpAddress, "--consul-grpc", dc.grpcAddress, "--no-register"],
+        // Unregistered, it streams the routes of dc1's registered gateway (a second mesh gateway in
+        // dc1 would change the real mesh's paths under test).
+        routes: [
+          "--consul",
+          dc.httpAddress,
+          "--consul-grpc",
+          dc.grpcAddress,
+          "--no-register",
+          "--service-id",
+          gatewayServiceId,
+        ],
       });
       stops.unshift(() => consulGateway.stop());
       await eventually(

@@ -21,13 +21,24 @@ export class TokenWitness {
   /**
    * Starts it.
    * @param workDir folder for its log.
-   * @param agent the agent's HTTP and gRPC addresses. Default: addresses where nothing answers.
+   * @param agent the agent's HTTP and gRPC addresses and the registered gateway whose routes it
+   *   streams. Default: addresses where nothing answers.
    */
-  static async start(workDir: string, agent?: { httpAddress: string; grpcAddress: string }): Promise<TokenWitness> {
+  static async start(
+    workDir: string,
+    agent?: { httpAddress: string; grpcAddress: string; gatewayServiceId: string },
+  ): Promise<TokenWitness> {
     const token = randomUUID();
-    const { httpAddress, grpcAddress } = agent ?? { httpAddress: `http://${HOST}:1`, grpcAddress: `${HOST}:1` };
+    const { httpAddress, grpcAddress, gatewayServiceId } = agent ?? {
+      httpAddress: `http://${HOST}:1`,
+      grpcAddress: `${HOST}:1`,
+      gatewayServiceId: "mesh-gateway",
+    };
     // Not registered: a second mesh gateway in dc1 would change the real mesh's paths under test.
-    const routes = ["--consul", httpAddress, "--consul-grpc", grpcAddress, "--no-register"];
+    const routes = [
+      ...["--consul", httpAddress, "--consul-grpc", grpcAddress],
+      ...["--no-register", "--service-id", gatewayServiceId],
+    ];
     const gateway = await SoakGateway.start({
       name: "token-witness-gateway",
       workDir,

@@ -6,6 +6,7 @@
  * gateway never becomes ready, which is why xDS is the default.
  */
 import { execFileSync } from "node:child_process";
+import { startGateway } from "../../gateway";
 import { loadBigCatalog, type BigCatalog } from "../support/big-catalog";
 import { compileGatewayProgram, type GatewayProgram } from "../support/gateway-program";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -162,6 +163,30 @@ describe(`a real agent with ${SERVICES} services`, () => {
       figures.push(`catalog: 429 from the agent, /readyz ${ready.status} 11 s later`);
     } finally {
       await catalogGateway.stop();
+    }
+  });
+
+  test("xDS for a service ID the agent does not have: not ready, and /readyz says why", async () => {
+    const gateway = await startGateway({
+      datacenter: dc.name,
+      listen: [{ host: dc.host, port: 0 }],
+      admin: { host: dc.host, port: 0 },
+      routes: {
+        consul: { address: dc.httpAddress },
+        grpc: { address: dc.grpcAddress },
+        proxyId: "no-such-gateway",
+        watch: { initialLoadTimeoutMs: 2000 },
+      },
+      logLevel: "silent",
+    });
+    try {
+      const readyz = await fetch(`http://${dc.host}:${gateway.adminAddress?.port}/readyz`);
+      expect(readyz.status).toBe(503);
+      expect(((await readyz.json()) as { lastError?: string }).lastError).toMatch(
+        /no service with ID "no-such-gateway" is registered with the agent/,
+      );
+    } finally {
+      await gateway.close(0);
     }
   });
 });

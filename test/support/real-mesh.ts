@@ -80,6 +80,8 @@ export interface RunningGateway extends RunningProxy {
   datacenter: string;
   /** Where it listens. */
   addresses: GatewayAddresses;
+  /** Its service ID in the agent (the xDS node ID another gateway can stream for with `--no-register`). */
+  serviceId: string;
 }
 
 /** Which mesh gateway. */
@@ -184,6 +186,7 @@ export async function startEnvoyGateway(
   liveTimeoutMs = 30_000,
 ): Promise<RunningGateway> {
   const adminPort = await adminPortOn(dc);
+  const envoyServiceId = `mesh-gateway-envoy-${dc.name}`;
   const args = [
     ...connectEnvoyArgs(dc, adminPort, token),
     "-gateway=mesh",
@@ -191,7 +194,7 @@ export async function startEnvoyGateway(
     "-service",
     "mesh-gateway",
     "-proxy-id",
-    `mesh-gateway-envoy-${dc.name}`,
+    envoyServiceId,
     "-address",
     `${addresses.lan.host}:${addresses.lan.port}`,
     "-wan-address",
@@ -211,6 +214,7 @@ export async function startEnvoyGateway(
     kind: "envoy",
     datacenter: dc.name,
     addresses,
+    serviceId: envoyServiceId,
   };
   await waitEnvoyLive(gateway, liveTimeoutMs);
   return gateway;
@@ -246,6 +250,7 @@ export async function startOurGateway(
   const adminPort = await adminPortOn(dc);
   const lan = `${addresses.lan.host}:${addresses.lan.port}`;
   const wan = `${addresses.wan.host}:${addresses.wan.port}`;
+  const serviceId = options.serviceId ?? `mesh-gateway-ours-${dc.name}`;
   const args = [
     program.main,
     "--datacenter",
@@ -262,7 +267,7 @@ export async function startOurGateway(
     dc.grpcAddress,
     ...(options.routes ? ["--consul-routes", options.routes] : []),
     "--service-id",
-    options.serviceId ?? `mesh-gateway-ours-${dc.name}`,
+    serviceId,
     "--lan-address",
     lan,
     "--wan-address",
@@ -281,6 +286,7 @@ export async function startOurGateway(
     kind: "ours",
     datacenter: dc.name,
     addresses,
+    serviceId,
   };
   if (options.waitReady ?? true) {
     await eventually(
