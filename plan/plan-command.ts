@@ -105,8 +105,13 @@ export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
     }
     const outcome = await makePlan(options, io);
     const text = await render(outcome, options);
-    if (options.output) await fs.writeFile(options.output, text);
-    else io.stdout(text);
+    if (options.output) {
+      try {
+        await fs.writeFile(options.output, text);
+      } catch (error) {
+        throw new PlanUsageError(`cannot write --output ${options.output}: ${(error as Error).message}`);
+      }
+    } else io.stdout(text);
     // Machine formats keep standard output a clean document: problems go to standard error.
     if (outcome.problems.length && (options.format !== "table" || options.output))
       io.stderr(problemLines(outcome.problems));

@@ -143,6 +143,14 @@ describe("consul-mesh plan: a topology file", () => {
     expect(JSON.parse(readFileSync(out, "utf8")).valid).toBe(true);
   });
 
+  it("an --output it cannot write: exit 2 naming the flag and the file, no stack trace", async () => {
+    const out = path.join(dir, "no-such-folder", "plan.json");
+    const { status, stdout, stderr } = await plan("--topology", defaultTopology, "--output", out);
+    expect({ status, stdout }).toEqual({ status: 2, stdout: "" });
+    expect(stderr).toContain(`consul-mesh plan: cannot write --output ${out}: ENOENT`);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
   it("draws DOT and SVG", async () => {
     const dot = await plan("--topology", defaultTopology, "--format", "dot");
     expect(dot.status).toBe(0);
