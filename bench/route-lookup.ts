@@ -2,8 +2,8 @@
  * Route lookup cost against table size: `route()` over tables of 10 and 100,000 local services
  * (and as many remote datacenters), looking up names spread over the whole table, in the same run.
  */
-import { routeTableFromRoutesFile } from "../gateway/route-table";
-import { route } from "../gateway/router";
+import { routeTableFromRoutesFile } from "../gateway/routing/route-table";
+import { route } from "../gateway/routing/router";
 
 /** One table size's figure. */
 export interface LookupFigure {

@@ -11,7 +11,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
-import { GATEWAY_NODE_FLAGS } from "../gateway/node-flags";
+import { GATEWAY_NODE_FLAGS } from "../gateway/cli/node-flags";
 import { freePort, startProcess, startQuietProcess, stopProcess } from "./processes";
 
 /** A system under test: where clients connect, and the process whose CPU and memory count. */

@@ -7,8 +7,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { toServiceRegistration, type MeshService, type MeshProblem } from "../mesh";
-import { AgentServiceRegistration } from "./agent-service-registration";
-import { serviceProblems, throwIfProblems } from "./arg-problems";
+import { AgentServiceRegistration } from "./dynamic/agent-service-registration";
+import { serviceProblems, throwIfProblems } from "./plans/arg-problems";
 import type { Datacenter } from "./datacenter";
 
 /** Arguments of {@link ConnectService}. */

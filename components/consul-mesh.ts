@@ -27,7 +27,7 @@ import {
   type RoutePlan,
   type RoutesFile,
 } from "../mesh";
-import { renderDiagramSvg } from "../plan/diagram-svg";
+import { renderDiagramSvg } from "../mesh/diagram/diagram-svg";
 import { InvalidArgumentError } from "./errors";
 import {
   checkSubnet,
@@ -36,18 +36,18 @@ import {
   defaultLanSubnet,
   lanGatewayAddress,
   wanGatewayAddress,
-} from "./address-plan";
+} from "./plans/address-plan";
 import { ConnectService } from "./connect-service";
 import { Datacenter } from "./datacenter";
-import { GeneratedToken } from "./generated-token";
-import { DEFAULT_GATEWAY_IMAGE_NAME } from "./gateway-image";
+import { GeneratedToken } from "./dynamic/generated-token";
+import { DEFAULT_GATEWAY_IMAGE_NAME } from "./images/gateway-image";
 import { MeshGateway } from "./mesh-gateway";
 import { ProxyDefaults } from "./proxy-defaults";
 import { ServiceDefaults } from "./service-defaults";
 import { WanFederation } from "./wan-federation";
 import { ServiceIntentions } from "./service-intentions";
 import { Workload } from "./workload";
-import { planWorkloads } from "./workload-plan";
+import { planWorkloads } from "./plans/workload-plan";
 
 /** The host port of `demoUrl` unless told otherwise. */
 export const DEFAULT_DEMO_HOST_PORT = 8080;

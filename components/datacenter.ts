@@ -8,9 +8,9 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { clusterIdOf, isPort, renderAgentConfig, type DatacenterSpec, type Mesh } from "../mesh";
 import { InvalidArgumentError } from "./errors";
-import { checkSubnet, dynamicRange, lanServerAddress, MAX_SERVERS } from "./address-plan";
-import { datacenterProblems, throwIfProblems } from "./arg-problems";
-import { GeneratedToken } from "./generated-token";
+import { checkSubnet, dynamicRange, lanServerAddress, MAX_SERVERS } from "./plans/address-plan";
+import { datacenterProblems, throwIfProblems } from "./plans/arg-problems";
+import { GeneratedToken } from "./dynamic/generated-token";
 
 /**
  * The Consul image the servers run unless told otherwise: the version the tests prove

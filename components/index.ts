@@ -9,18 +9,18 @@ export * from "./wan-federation";
 export * from "./proxy-defaults";
 export * from "./service-defaults";
 export * from "./mesh-gateway";
-export * from "./gateway-image";
-export * from "./sidecar-image";
+export * from "./images/gateway-image";
+export * from "./images/sidecar-image";
 export * from "./service-intentions";
 export * from "./workload";
-export * from "./stack-config";
-export * from "./stack-images";
-export { type DemoUpstream } from "./demo-app";
-export { isImageName, isImageReference } from "./image-reference";
+export * from "./stack/stack-config";
+export * from "./stack/stack-images";
+export { type DemoUpstream } from "./plans/demo-app";
+export { isImageName, isImageReference } from "./images/image-reference";
 export * from "./connect-service";
 export * from "./consul-mesh";
-export * from "./agent-service-registration";
-export * from "./generated-token";
+export * from "./dynamic/agent-service-registration";
+export * from "./dynamic/generated-token";
 export { InvalidArgumentError } from "./errors";
 export {
   agentBaseUrl,
@@ -29,9 +29,9 @@ export {
   readService,
   registerService,
   type AgentConnection,
-} from "./consul-agent-client";
-export { gatewayAclRules } from "./gateway-acl-rules";
-export { configEntryJson } from "./config-entry-json";
-export { DEFAULT_WAN_SUBNET, defaultLanSubnet } from "./address-plan";
+} from "../consul/agent";
+export { gatewayAclRules } from "./plans/gateway-acl-rules";
+export { configEntryJson } from "./plans/config-entry-json";
+export { DEFAULT_WAN_SUBNET, defaultLanSubnet } from "./plans/address-plan";
 /** The mesh model, so that one import serves a stack. */
 export * from "../mesh";

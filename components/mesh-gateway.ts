@@ -10,11 +10,11 @@ import * as consul from "@pulumi/consul";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { isPort, sortKeys, toGatewayRegistration, type MeshProblem, type RoutesFile } from "../mesh";
-import { lanGatewayAddress, MAX_GATEWAYS } from "./address-plan";
-import { AgentServiceRegistration } from "./agent-service-registration";
-import { gatewayProblems, throwIfProblems } from "./arg-problems";
+import { lanGatewayAddress, MAX_GATEWAYS } from "./plans/address-plan";
+import { AgentServiceRegistration } from "./dynamic/agent-service-registration";
+import { gatewayProblems, throwIfProblems } from "./plans/arg-problems";
 import type { Datacenter } from "./datacenter";
-import { gatewayAclRules } from "./gateway-acl-rules";
+import { gatewayAclRules } from "./plans/gateway-acl-rules";
 import type { WanFederation } from "./wan-federation";
 
 /** Where the routes file is uploaded in file mode. */

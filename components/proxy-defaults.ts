@@ -5,8 +5,8 @@
 import * as consul from "@pulumi/consul";
 import * as pulumi from "@pulumi/pulumi";
 import type { MeshGatewayConfig, ProxyDefaultsEntry } from "../mesh";
-import { configEntryProblems, throwIfProblems } from "./arg-problems";
-import { configEntryJson } from "./config-entry-json";
+import { configEntryProblems, throwIfProblems } from "./plans/arg-problems";
+import { configEntryJson } from "./plans/config-entry-json";
 
 /** Arguments of {@link ProxyDefaults}. */
 export interface ProxyDefaultsArgs {

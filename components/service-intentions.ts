@@ -6,7 +6,7 @@
 import * as consul from "@pulumi/consul";
 import * as pulumi from "@pulumi/pulumi";
 import type { MeshProblem } from "../mesh";
-import { throwIfProblems } from "./arg-problems";
+import { throwIfProblems } from "./plans/arg-problems";
 
 /** One source of an intention. */
 export interface IntentionSource {

@@ -14,8 +14,8 @@ import {
   MAX_WAN_DATACENTERS,
   wanGatewayAddress,
   wanServerAddress,
-} from "./address-plan";
-import { throwIfProblems } from "./arg-problems";
+} from "./plans/address-plan";
+import { throwIfProblems } from "./plans/arg-problems";
 import type { WanAttachment } from "./datacenter";
 
 /** A datacenter of the federation (plain: it decides addresses and joins). */

@@ -6,7 +6,7 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { DEMO_APP_SOURCE, demoHealthCheck, type DemoUpstream } from "./demo-app";
+import { DEMO_APP_SOURCE, demoHealthCheck, type DemoUpstream } from "./plans/demo-app";
 import type { Datacenter } from "./datacenter";
 
 /** Arguments of {@link Workload}. */

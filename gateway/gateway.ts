@@ -5,22 +5,29 @@
  */
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
-import { consulGrpcAddress } from "../mesh/consul-address";
-import type { RoutesFile } from "../mesh/routes-file";
-import { AdminServer } from "./admin";
-import { gatewayServiceId, GatewayRegistrationInput } from "../mesh/gateway-registration";
-import { ConsulClient, ConsulClientOptions } from "./consul-client";
-import { ConsulRouteSource, ConsulRouteSourceOptions } from "./consul-route-source";
-import { ConsulError, GatewayConfigError, RouteLimitError } from "./errors";
-import { FileRouteSource, FileRouteSourceOptions } from "./file-route-source";
-import { HostPort } from "./host-port";
-import { createLogger, LogLevel } from "./logger";
-import { GatewayMetrics } from "./metrics";
-import { ProxyOptions, SniProxy } from "./proxy";
-import { RouteSource, RouteSourceListener, RouteTable, routeTableSize, routeTableToRoutesFile } from "./route-table";
-import { SelfRegistration } from "./self-registration";
-import { StaticRouteSource } from "./static-route-source";
-import { XdsRouteSource, XdsRouteSourceOptions, XdsServerOptions } from "./xds-route-source";
+import { consulGrpcAddress } from "../consul/settings";
+import type { RoutesFile } from "../mesh/model/routes-file";
+import { AdminServer } from "./admin/admin";
+import { gatewayServiceId, GatewayRegistrationInput } from "../mesh/render/gateway-registration";
+import { ConsulClient, ConsulClientOptions } from "../consul/client";
+import { ConsulRouteSource, ConsulRouteSourceOptions } from "./sources/consul-route-source";
+import { GatewayConfigError, RouteLimitError } from "./errors";
+import { ConsulError } from "../consul/errors";
+import { FileRouteSource, FileRouteSourceOptions } from "./sources/file-route-source";
+import { HostPort } from "./net/host-port";
+import { createLogger, LogLevel } from "./admin/logger";
+import { GatewayMetrics } from "./admin/metrics";
+import { ProxyOptions, SniProxy } from "./net/proxy";
+import {
+  RouteSource,
+  RouteSourceListener,
+  RouteTable,
+  routeTableSize,
+  routeTableToRoutesFile,
+} from "./routing/route-table";
+import { SelfRegistration } from "./sources/self-registration";
+import { StaticRouteSource } from "./sources/static-route-source";
+import { XdsRouteSource, XdsRouteSourceOptions, XdsServerOptions } from "./sources/xds-route-source";
 
 /** Default of {@link GatewayOptions.drainGraceMs}, in ms. */
 export const DEFAULT_DRAIN_GRACE_MS = 10_000;

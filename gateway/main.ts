@@ -3,12 +3,12 @@
  * The `sni-gateway` command: parses flags and environment (see `--help`), starts the gateway,
  * and on SIGTERM/SIGINT drains and exits 0. SIGHUP re-reads the routes file.
  */
-import { HELP, parseCommandLine } from "./cli-options";
+import { HELP, parseCommandLine } from "./cli/options";
 import { CliError } from "./errors";
-import { FileRouteSource } from "./file-route-source";
+import { FileRouteSource } from "./sources/file-route-source";
 import { type GatewayOptions, startGateway } from "./gateway";
-import { formatHostPort } from "./host-port";
-import { createLogger } from "./logger";
+import { formatHostPort } from "./net/host-port";
+import { createLogger } from "./admin/logger";
 
 /**
  * Runs the CLI.

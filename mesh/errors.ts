@@ -68,20 +68,19 @@ export class DiagramTooLargeError extends Error {
   }
 }
 
-/** Thrown by `consulBaseUrl` for an address that is not `http(s)://host:port` or `host:port`. */
-export class ConsulAddressError extends Error {
+/** Thrown by `renderDiagramSvg` when Graphviz rejects its input; `messages` are Graphviz's own. */
+export class DiagramRenderError extends Error {
   /** Stable error code. */
-  readonly code = "E_CONSUL_ADDRESS";
-  /** The address as given, without any `user:password@`. */
-  readonly address: string;
+  readonly code = "E_DIAGRAM_RENDER";
+  /** What Graphviz reported, in its order. */
+  readonly messages: string[];
 
   /**
-   * @param address - The address as given (credentials are removed before it is shown).
+   * @param messages - Graphviz's error and warning messages.
    */
-  constructor(address: string) {
-    const shown = address.replace(/\/\/[^/@]*@/, "//");
-    super(`Consul address ${JSON.stringify(shown)} is not http(s)://host:port or host:port`);
-    this.name = "ConsulAddressError";
-    this.address = shown;
+  constructor(messages: string[]) {
+    super(`Graphviz could not render the diagram: ${messages.join("; ") || "no message"}`);
+    this.name = "DiagramRenderError";
+    this.messages = messages;
   }
 }

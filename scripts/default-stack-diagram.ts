@@ -5,7 +5,7 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { defaultMesh, formatRoutePlan, planRoutes, routeDiagramDot } from "../mesh";
-import { renderDiagramSvg } from "../plan/diagram-svg";
+import { renderDiagramSvg } from "../mesh/diagram/diagram-svg";
 
 /** The generated files' contents, by path from the repository root. */
 export async function defaultStackFiles(): Promise<Record<string, string>> {

@@ -1,7 +1,7 @@
 /**
  * `npm run schema`: writes `mesh/mesh.schema.json`, the JSON Schema of a topology file
  * (`consul-mesh plan --topology FILE`, JSON or YAML), generated from the `Mesh` type of
- * `mesh/types.ts` by ts-json-schema-generator; the types' TSDoc become the descriptions.
+ * `mesh/model/types.ts` by ts-json-schema-generator; the types' TSDoc become the descriptions.
  * `test/mesh/mesh-schema.test.ts` fails when the committed file differs from what this generates.
  */
 "use strict";
@@ -39,7 +39,7 @@ function withPlainLinks(node) {
  */
 function meshSchema() {
   const generated = createGenerator({
-    path: path.join(ROOT, "mesh/types.ts"),
+    path: path.join(ROOT, "mesh/model/types.ts"),
     tsconfig: path.join(ROOT, "tsconfig.json"),
     type: "Mesh",
     topRef: false,
@@ -52,7 +52,7 @@ function meshSchema() {
     title: "Consul mesh topology",
     description:
       "A topology file of `consul-mesh plan --topology FILE` (JSON or YAML): the mesh model of " +
-      "consul-mesh-gateway (`Mesh` in mesh/types.ts), Consul's configuration in camelCase.",
+      "consul-mesh-gateway (`Mesh` in mesh/model/types.ts), Consul's configuration in camelCase.",
     type,
     properties: { $schema: schemaKey, ...properties },
     required,

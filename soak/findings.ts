@@ -23,7 +23,7 @@ export const FINDINGS: Finding[] = [
       "The ClientHello reader's refusal reason depended on how TCP cut the bytes: an empty or over-long (> 2^14) record followed by a " +
       "byte other than ClientHello's type was `not-client-hello` when that byte came in the same segment, `malformed` when it came later " +
       "(so `sni_gateway_hello_failures_total{reason}` counted the same bytes differently). Found as `chunking-changes-answer`.",
-    fix: "`gateway/client-hello.ts` checks the record length before it peeks at the handshake type: an answer is a property of the bytes, not of their cutting.",
+    fix: "`gateway/net/client-hello.ts` checks the record length before it peeks at the handshake type: an answer is a property of the bytes, not of their cutting.",
     regression: "test/gateway/fuzz-regressions.test.ts; soak/corpus/crashers/chunking-changes-answer-*.bin",
   },
   {
@@ -32,7 +32,7 @@ export const FINDINGS: Finding[] = [
       "The router routed names that are not host names: `parseSni` lower-cases before it checks, and Unicode case mapping turns U+212A " +
       "KELVIN SIGN into `k`, so `a.\\u212Aapi.default.dc2.internal.<td>` went to dc2's gateways as `kapi`. The ClientHello reader never " +
       "yields such a name, but `route()` is public API. Found as `routed-non-host-name`.",
-    fix: "`gateway/router.ts` refuses (as `unsupported-name` or `foreign-trust-domain`) any name with a character other than ASCII letters, digits, `.`, `-` and `_` before parsing it.",
+    fix: "`gateway/routing/router.ts` refuses (as `unsupported-name` or `foreign-trust-domain`) any name with a character other than ASCII letters, digits, `.`, `-` and `_` before parsing it.",
     regression: "test/gateway/fuzz-regressions.test.ts; soak/corpus/crashers/routed-non-host-name-*.name",
   },
 ];

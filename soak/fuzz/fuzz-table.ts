@@ -2,7 +2,7 @@
  * The route table the fuzzer routes every name it gets against: a gateway in `dc1` with local
  * services (one with a subset, one in a partition) and the gateways of two other datacenters.
  */
-import { routeTableFromRoutesFile, type RouteTable } from "../../gateway/route-table";
+import { routeTableFromRoutesFile, type RouteTable } from "../../gateway/routing/route-table";
 
 /** The trust domain of the fuzzed mesh. */
 export const FUZZ_TRUST_DOMAIN = "5fcd4b81-a2ca-405a-ac62-0fac602c1949.consul";

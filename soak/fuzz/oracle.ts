@@ -10,10 +10,10 @@ import {
   DEFAULT_MAX_HELLO_LENGTH,
   HELLO_FAILURE_REASONS,
   type HelloResult,
-} from "../../gateway/client-hello";
-import { route, ROUTE_REJECT_REASONS, type RouteDecision } from "../../gateway/router";
-import { gatewayKey, serviceKey } from "../../gateway/route-table";
-import { parseSni } from "../../mesh/sni";
+} from "../../gateway/net/client-hello";
+import { route, ROUTE_REJECT_REASONS, type RouteDecision } from "../../gateway/routing/router";
+import { gatewayKey, serviceKey } from "../../gateway/routing/route-table";
+import { parseSni } from "../../mesh/model/sni";
 import type { FuzzCase } from "./cases";
 import { FUZZ_DATACENTER, FUZZ_TABLE, FUZZ_TRUST_DOMAIN } from "./fuzz-table";
 import { modelAnswer } from "./reference-reader";

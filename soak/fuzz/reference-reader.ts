@@ -4,7 +4,7 @@
  * that a bug in the incremental reader's buffering or offsets shows up as a disagreement. It
  * tells apart only "need more", "refused" and the name, not the reasons.
  */
-import { DEFAULT_MAX_HELLO_LENGTH, MAX_RECORD_LENGTH } from "../../gateway/client-hello";
+import { DEFAULT_MAX_HELLO_LENGTH, MAX_RECORD_LENGTH } from "../../gateway/net/client-hello";
 
 /** The model's answer for an input. */
 export type ModelAnswer = { status: "need-more" } | { status: "refused" } | { status: "done"; sni: string };

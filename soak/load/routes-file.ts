@@ -2,7 +2,7 @@
  * The routes file the soak's file-mode gateways read: one service, `echo`, in `dc1`.
  */
 import { renameSync, writeFileSync } from "node:fs";
-import { serviceSni } from "../../mesh/sni";
+import { serviceSni } from "../../mesh/model/sni";
 import { FUZZ_TRUST_DOMAIN as TD } from "../fuzz/fuzz-table";
 import type { Endpoint } from "./backends";
 

@@ -10,8 +10,8 @@ import {
   upstreamDiesMidStream,
 } from "../../test/support/mesh-fault-scenarios";
 import { WebApiMesh } from "../../test/support/web-api-mesh";
-import { DEFAULT_DRAIN_GRACE_MS } from "../../gateway/cli-options";
-import { DEFAULT_CONNECT_TIMEOUT_MS } from "../../gateway/proxy";
+import { DEFAULT_DRAIN_GRACE_MS } from "../../gateway/cli/options";
+import { DEFAULT_CONNECT_TIMEOUT_MS } from "../../gateway/net/proxy";
 import { checkList, type Check, type CheckList } from "../check";
 
 /** Starts the two-datacenter mesh, `web`'s upstream in `local` mode (every request crosses both gateways). */

@@ -6,7 +6,7 @@
  * new connection once the gateway serves the new table.
  */
 import path from "node:path";
-import { serviceSni } from "../../mesh/sni";
+import { serviceSni } from "../../mesh/model/sni";
 import { eventually } from "../../test/support/processes";
 import type { RealDatacenter } from "../../test/support/real-consul";
 import { checkList, formatCount, type Check, type CheckList } from "../check";

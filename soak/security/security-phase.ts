@@ -6,7 +6,7 @@
  */
 import { renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { gatewaySni, serviceSni } from "../../mesh/sni";
+import { gatewaySni, serviceSni } from "../../mesh/model/sni";
 import { syntheticHello } from "../../test/gateway/helpers";
 import { checkList, formatCount, type Check } from "../check";
 import { FUZZ_TRUST_DOMAIN as TD } from "../fuzz/fuzz-table";

@@ -7,7 +7,7 @@ import {
   MAX_WAN_DATACENTERS,
   wanGatewayAddress,
   wanServerAddress,
-} from "../../components/address-plan";
+} from "../../components/plans/address-plan";
 
 describe("address plan", () => {
   test("places servers and gateways at fixed hosts of the LAN subnet", () => {

@@ -3,7 +3,7 @@ import {
   AgentServiceRegistration,
   agentServiceProvider,
   type AgentServiceRegistrationState,
-} from "../../components/agent-service-registration";
+} from "../../components/dynamic/agent-service-registration";
 import { toGatewayRegistration, toServiceRegistration } from "../../mesh";
 import { ConsulDouble } from "../support/consul-double";
 import { setupMocks } from "../support/pulumi-mocks";

@@ -4,7 +4,7 @@ import {
   gatewayProblems,
   serviceProblems,
   throwIfProblems,
-} from "../../components/arg-problems";
+} from "../../components/plans/arg-problems";
 import { MeshValidationError } from "../../mesh";
 
 describe("component argument validation with the mesh model's rules", () => {

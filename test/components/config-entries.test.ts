@@ -1,5 +1,5 @@
 import * as consul from "@pulumi/consul";
-import { configEntryJson } from "../../components/config-entry-json";
+import { configEntryJson } from "../../components/plans/config-entry-json";
 import { ProxyDefaults } from "../../components/proxy-defaults";
 import { ServiceDefaults } from "../../components/service-defaults";
 import { problemPaths } from "../support/problem-paths";

@@ -5,7 +5,7 @@ import {
   isTransientFailure,
   readService,
   registerService,
-} from "../../components/consul-agent-client";
+} from "../../consul/agent";
 import { toServiceRegistration, type MeshService } from "../../mesh";
 import { ConsulDouble } from "../support/consul-double";
 

@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConsulMesh } from "../../components/consul-mesh";
 import { DEFAULT_MAX_ROUTES, defaultMesh, planRoutes, routeDiagramDot, type Mesh } from "../../mesh";
-import { renderDiagramSvg } from "../../plan/diagram-svg";
+import { renderDiagramSvg } from "../../mesh/diagram/diagram-svg";
 import { setupMocks, valueOf, type MockHarness } from "../support/pulumi-mocks";
 
 /** The outputs each component registers, by URN, as the engine receives them. */

@@ -4,7 +4,10 @@
  * contract double per datacenter, and the catalog then answers the queries the gateway's
  * Consul route source makes.
  */
-import { agentServiceProvider, type AgentServiceRegistrationState } from "../../components/agent-service-registration";
+import {
+  agentServiceProvider,
+  type AgentServiceRegistrationState,
+} from "../../components/dynamic/agent-service-registration";
 import { ConsulMesh } from "../../components/consul-mesh";
 import { defaultMesh } from "../../mesh";
 import { ConsulDouble } from "../support/consul-double";

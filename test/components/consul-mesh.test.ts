@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConsulMesh } from "../../components/consul-mesh";
-import { DEFAULT_GATEWAY_IMAGE_NAME } from "../../components/gateway-image";
+import { DEFAULT_GATEWAY_IMAGE_NAME } from "../../components/images/gateway-image";
 import { ROUTES_FILE_PATH } from "../../components/mesh-gateway";
 import {
   DEFAULT_TRUST_DOMAIN,

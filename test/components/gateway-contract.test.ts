@@ -4,8 +4,8 @@
  * validated by the gateway's own routes schema.
  */
 import { ConsulMesh } from "../../components/consul-mesh";
-import { parseCommandLine } from "../../gateway/cli-options";
-import { parseRoutesFile } from "../../gateway/routes-schema";
+import { parseCommandLine } from "../../gateway/cli/options";
+import { parseRoutesFile } from "../../gateway/routing/routes-schema";
 import { defaultMesh } from "../../mesh";
 import { setupMocks } from "../support/pulumi-mocks";
 

@@ -8,9 +8,9 @@ import {
   defaultGatewayImageContext,
   gatewayImageProblems,
   packageRoot,
-} from "../../components/gateway-image";
+} from "../../components/images/gateway-image";
 import { MeshValidationError } from "../../mesh";
-import { hostPlatform } from "../../components/image-reference";
+import { hostPlatform } from "../../components/images/image-reference";
 import { setupMocks, valueOf } from "../support/pulumi-mocks";
 
 const IMAGE = "docker:index/image:Image";

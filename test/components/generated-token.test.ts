@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { GeneratedToken, generatedTokenProvider } from "../../components/generated-token";
+import { GeneratedToken, generatedTokenProvider } from "../../components/dynamic/generated-token";
 import { setupMocks } from "../support/pulumi-mocks";
 
 describe("generated token", () => {

@@ -1,5 +1,5 @@
 import { CONSUL_IMAGE, DEFAULT_ENVOY_IMAGE, readStackConfig, StackConfigError } from "../../components";
-import { isImageName, isImageReference } from "../../components/image-reference";
+import { isImageName, isImageReference } from "../../components/images/image-reference";
 
 const config = (values: Record<string, string>) => ({ get: (key: string) => values[key] });
 

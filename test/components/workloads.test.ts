@@ -5,11 +5,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { defaultLanSubnet, dynamicRange, lanWorkloadAddress } from "../../components/address-plan";
-import { DEMO_APP_SOURCE, demoHealthCheck } from "../../components/demo-app";
+import { defaultLanSubnet, dynamicRange, lanWorkloadAddress } from "../../components/plans/address-plan";
+import { DEMO_APP_SOURCE, demoHealthCheck } from "../../components/plans/demo-app";
 import { ServiceIntentions } from "../../components/service-intentions";
-import { SidecarImage } from "../../components/sidecar-image";
-import { planWorkloads } from "../../components/workload-plan";
+import { SidecarImage } from "../../components/images/sidecar-image";
+import { planWorkloads } from "../../components/plans/workload-plan";
 import { declaredIntentions, defaultMesh, planRoutes } from "../../mesh";
 
 describe("planWorkloads", () => {

@@ -17,7 +17,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { GATEWAY_NODE_FLAGS } from "../../gateway/node-flags";
+import { GATEWAY_NODE_FLAGS } from "../../gateway/cli/node-flags";
 import { defaultMesh, planRoutes, renderGatewayRoutes, serviceSni, type PlannedRoute } from "../../mesh";
 import { DockerSandbox, assertDocker, describeWithDocker, docker, dockerOk, dockerStatus } from "../support/docker";
 import { createTestPki, type TestPki } from "../../demo/pki";

@@ -10,7 +10,7 @@ import {
   readFlags,
   switchOn,
   textFromEnv,
-} from "../../gateway/cli-flags";
+} from "../../gateway/cli/flag-table";
 import { CliError } from "../../gateway/errors";
 
 const TABLE = {

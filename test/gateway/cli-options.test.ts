@@ -7,12 +7,12 @@ import { promises as fs } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import type { Flag } from "../../gateway/cli-flags";
-import { FLAGS, HELP, parseCommandLine } from "../../gateway/cli-options";
+import type { Flag } from "../../gateway/cli/flag-table";
+import { FLAGS, HELP, parseCommandLine } from "../../gateway/cli/options";
 import { describeOptions } from "../../gateway/main";
 import { CliError } from "../../gateway/errors";
-import { serviceSni } from "../../mesh/sni";
-import { GATEWAY_NODE_FLAGS } from "../../gateway/node-flags";
+import { serviceSni } from "../../mesh/model/sni";
+import { GATEWAY_NODE_FLAGS } from "../../gateway/cli/node-flags";
 import { compileGatewayProgram, type GatewayProgram } from "../support/gateway-program";
 import { httpGet, waitFor } from "./helpers";
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import tls from "node:tls";
-import { ClientHelloReader, HelloResult, MAX_RECORD_LENGTH } from "../../gateway/client-hello";
+import { ClientHelloReader, HelloResult, MAX_RECORD_LENGTH } from "../../gateway/net/client-hello";
 import { captureHello, opensslClient } from "./helpers";
 
 const TD = "5fcd4b81-a2ca-405a-ac62-0fac602c1949.consul";

@@ -6,12 +6,12 @@
 import { Writable } from "node:stream";
 import pino from "pino";
 import { startGateway, GatewayHandle } from "../../gateway";
-import { nextIndex } from "../../gateway/blocking-watch";
-import { ConsulClient } from "../../gateway/consul-client";
-import { connectEndpoint, gatewayWanEndpoint, routesFromCatalog } from "../../gateway/consul-route-source";
-import { routeTableToRoutesFile } from "../../gateway/route-table";
-import { toGatewayRegistration } from "../../mesh/gateway-registration";
-import { serviceSni } from "../../mesh/sni";
+import { nextIndex } from "../../gateway/sources/blocking-watch";
+import { ConsulClient } from "../../consul/client";
+import { connectEndpoint, gatewayWanEndpoint, routesFromCatalog } from "../../gateway/sources/consul-route-source";
+import { routeTableToRoutesFile } from "../../gateway/routing/route-table";
+import { toGatewayRegistration } from "../../mesh/render/gateway-registration";
+import { serviceSni } from "../../mesh/model/sni";
 import { ConsulDouble } from "../support/consul-double";
 import { createTestPki, TestPki } from "../../demo/pki";
 import { httpGet, metricValue, startTlsBackend, TlsBackend, tlsRequest, waitFor } from "./helpers";
@@ -94,7 +94,7 @@ describe("pure pieces", () => {
       address: "10.0.0.1",
       port: 21000,
     });
-    // Ports as every layer checks them (mesh/port.ts): a WAN entry's port 0 falls back to the service's; 65536 is none.
+    // Ports as every layer checks them (mesh/model/port.ts): a WAN entry's port 0 falls back to the service's; 65536 is none.
     expect(
       gatewayWanEndpoint({ Node: node, Service: { Port: 8443, TaggedAddresses: { wan: { Address: "gw", Port: 0 } } } }),
     ).toEqual({ address: "gw", port: 8443 });

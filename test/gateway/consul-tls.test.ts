@@ -6,8 +6,8 @@
 import net from "node:net";
 import tls from "node:tls";
 import { startGateway } from "../../gateway";
-import { parseCommandLine } from "../../gateway/cli-options";
-import { ConsulClient } from "../../gateway/consul-client";
+import { parseCommandLine } from "../../gateway/cli/options";
+import { ConsulClient } from "../../consul/client";
 import { ConsulDouble } from "../support/consul-double";
 import { createTestPki, TestPki } from "../../demo/pki";
 

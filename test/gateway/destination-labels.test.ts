@@ -1,6 +1,6 @@
 /** The connection metrics' destination labels: only what the route table vouches for, remote names bounded. */
-import { DestinationLabeler, NO_LABELS, OTHER_SERVICE_LABEL } from "../../gateway/destination-labels";
-import type { RouteDecision } from "../../gateway/router";
+import { DestinationLabeler, NO_LABELS, OTHER_SERVICE_LABEL } from "../../gateway/admin/destination-labels";
+import type { RouteDecision } from "../../gateway/routing/router";
 
 const endpoints = [{ address: "127.0.0.1", port: 1 }];
 const local = (service: string): RouteDecision => ({

@@ -3,14 +3,15 @@
  * (each a GatewayConfigError naming the option, never a bare Error).
  */
 import { startGateway, type GatewayOptions } from "../../gateway";
-import { consulClientOptionsFromEnv } from "../../gateway/consul-client";
+import { consulClientOptionsFromEnv } from "../../consul/client";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { CliError, ConsulError, GatewayConfigError, RoutesFileError } from "../../gateway/errors";
-import { FileRouteSource } from "../../gateway/file-route-source";
-import { StaticRouteSource } from "../../gateway/static-route-source";
-import { ConsulAddressError } from "../../mesh/errors";
+import { CliError, GatewayConfigError, RoutesFileError } from "../../gateway/errors";
+import { ConsulError, ConsulSettingError } from "../../consul/errors";
+import { FileRouteSource } from "../../gateway/sources/file-route-source";
+import { StaticRouteSource } from "../../gateway/sources/static-route-source";
+import { ConsulAddressError } from "../../consul/errors";
 
 const TD = "11111111-2222-3333-4444-555555555555.consul";
 const routes = { datacenter: "dc1", trustDomain: TD, services: [], gateways: [] };
@@ -103,8 +104,8 @@ test("a routes file that cannot be used: a RoutesFileError with the file and the
 });
 
 describe("consulClientOptionsFromEnv", () => {
-  test("an unreadable CA file: a GatewayConfigError naming CONSUL_CACERT, the file and the system's code", () => {
-    expect(() => consulClientOptionsFromEnv({ CONSUL_CACERT: "/nonexistent/ca.pem" })).toThrow(GatewayConfigError);
+  test("an unreadable CA file: a ConsulSettingError naming CONSUL_CACERT, the file and the system's code", () => {
+    expect(() => consulClientOptionsFromEnv({ CONSUL_CACERT: "/nonexistent/ca.pem" })).toThrow(ConsulSettingError);
     expect(() => consulClientOptionsFromEnv({ CONSUL_CACERT: "/nonexistent/ca.pem" })).toThrow(
       "CONSUL_CACERT: cannot read /nonexistent/ca.pem (ENOENT)",
     );

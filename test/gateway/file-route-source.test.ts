@@ -2,9 +2,9 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { startGateway, GatewayHandle } from "../../gateway";
-import { FileRouteSource } from "../../gateway/file-route-source";
-import type { RouteTable } from "../../gateway/route-table";
-import type { RoutesFile } from "../../mesh/routes-file";
+import { FileRouteSource } from "../../gateway/sources/file-route-source";
+import type { RouteTable } from "../../gateway/routing/route-table";
+import type { RoutesFile } from "../../mesh/model/routes-file";
 import { httpGet, metricValue, waitFor } from "./helpers";
 
 const TD = "5fcd4b81-a2ca-405a-ac62-0fac602c1949.consul";

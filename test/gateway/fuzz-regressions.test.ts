@@ -4,9 +4,9 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { ClientHelloReader, HelloResult } from "../../gateway/client-hello";
-import { route } from "../../gateway/router";
-import { routeTableFromRoutesFile } from "../../gateway/route-table";
+import { ClientHelloReader, HelloResult } from "../../gateway/net/client-hello";
+import { route } from "../../gateway/routing/router";
+import { routeTableFromRoutesFile } from "../../gateway/routing/route-table";
 import type { FuzzCase } from "../../soak/fuzz/cases";
 import { checkCase } from "../../soak/fuzz/oracle";
 

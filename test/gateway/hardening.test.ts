@@ -7,8 +7,8 @@ import net from "node:net";
 import { Writable } from "node:stream";
 import pino from "pino";
 import { startGateway, GatewayHandle } from "../../gateway";
-import type { RoutesFile } from "../../mesh/routes-file";
-import { gatewaySni, serviceSni } from "../../mesh/sni";
+import type { RoutesFile } from "../../mesh/model/routes-file";
+import { gatewaySni, serviceSni } from "../../mesh/model/sni";
 import { blackholeEndpoint, httpGet, metricValue, syntheticHello as hello, tcpServer, waitFor } from "./helpers";
 
 const TD = "11111111-2222-3333-4444-555555555555.consul";

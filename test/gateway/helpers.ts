@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import http from "node:http";
 import net from "node:net";
 import tls from "node:tls";
-import { ClientHelloReader } from "../../gateway/client-hello";
+import { ClientHelloReader } from "../../gateway/net/client-hello";
 
 /**
  * A TLS backend: replies `hello from <name>\n`, echoes what follows, and once the client has

@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import pino from "pino";
 import { startGateway } from "../../gateway";
-import { RateLimiter } from "../../gateway/logger";
+import { RateLimiter } from "../../gateway/admin/logger";
 import { ConsulDouble } from "../support/consul-double";
 import { rawExchange, waitFor } from "./helpers";
 

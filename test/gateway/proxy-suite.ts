@@ -7,11 +7,11 @@
 import { createHash, randomBytes } from "node:crypto";
 import net from "node:net";
 import { startGateway, GatewayHandle } from "../../gateway";
-import { MIN_READ_BUFFER_BYTES, proxySettings, type RelayMode } from "../../gateway/proxy";
-import { readBufferModeAvailable } from "../../gateway/pump";
-import { StaticRouteSource } from "../../gateway/static-route-source";
-import type { RoutesFile } from "../../mesh/routes-file";
-import { serviceSni } from "../../mesh/sni";
+import { MIN_READ_BUFFER_BYTES, proxySettings, type RelayMode } from "../../gateway/net/proxy";
+import { readBufferModeAvailable } from "../../gateway/net/pump";
+import { StaticRouteSource } from "../../gateway/sources/static-route-source";
+import type { RoutesFile } from "../../mesh/model/routes-file";
+import { serviceSni } from "../../mesh/model/sni";
 import {
   blackholeEndpoint,
   httpGet,

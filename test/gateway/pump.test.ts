@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import net from "node:net";
-import { BufferPool, eofReceived, Pump, readBufferModeAvailable, useReadBuffer } from "../../gateway/pump";
+import { BufferPool, eofReceived, Pump, readBufferModeAvailable, useReadBuffer } from "../../gateway/net/pump";
 import { waitFor } from "./helpers";
 
 /** A connected socket pair on loopback; `reader` is created with the pump's onread. */

@@ -1,7 +1,7 @@
 import fc from "fast-check";
-import { route } from "../../gateway/router";
-import { routeTableFromRoutesFile } from "../../gateway/route-table";
-import { gatewaySni, serviceSni } from "../../mesh/sni";
+import { route } from "../../gateway/routing/router";
+import { routeTableFromRoutesFile } from "../../gateway/routing/route-table";
+import { gatewaySni, serviceSni } from "../../mesh/model/sni";
 
 const TD = "5fcd4b81-a2ca-405a-ac62-0fac602c1949.consul";
 const e = (port: number) => ({ address: "10.0.0.1", port });

@@ -1,13 +1,13 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { parseRoutesFile, routesJsonSchema } from "../../gateway/routes-schema";
-import { routeTableFromRoutesFile, routeTableToRoutesFile } from "../../gateway/route-table";
+import { parseRoutesFile, routesJsonSchema } from "../../gateway/routing/routes-schema";
+import { routeTableFromRoutesFile, routeTableToRoutesFile } from "../../gateway/routing/route-table";
 
-const SCHEMA_FILE = path.join(__dirname, "../../gateway/routes.schema.json");
+const SCHEMA_FILE = path.join(__dirname, "../../gateway/routing/routes.schema.json");
 const TD = "5fcd4b81-a2ca-405a-ac62-0fac602c1949.consul";
 
 describe("routes file schema", () => {
-  test("gateway/routes.schema.json is the current z.toJSONSchema() output (UPDATE_ROUTES_SCHEMA=1 rewrites it)", () => {
+  test("gateway/routing/routes.schema.json is the current z.toJSONSchema() output (UPDATE_ROUTES_SCHEMA=1 rewrites it)", () => {
     const current = `${JSON.stringify(routesJsonSchema(), null, 2)}\n`;
     if (process.env.UPDATE_ROUTES_SCHEMA === "1") writeFileSync(SCHEMA_FILE, current);
     expect(readFileSync(SCHEMA_FILE, "utf8")).toBe(current);

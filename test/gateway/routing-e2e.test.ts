@@ -7,9 +7,9 @@ import pino from "pino";
 import { Writable } from "node:stream";
 import tls from "node:tls";
 import { startGateway, GatewayHandle } from "../../gateway";
-import { StaticRouteSource } from "../../gateway/static-route-source";
-import type { RoutesFile } from "../../mesh/routes-file";
-import { serviceSni, gatewaySni } from "../../mesh/sni";
+import { StaticRouteSource } from "../../gateway/sources/static-route-source";
+import type { RoutesFile } from "../../mesh/model/routes-file";
+import { serviceSni, gatewaySni } from "../../mesh/model/sni";
 import { createTestPki, TestPki } from "../../demo/pki";
 import { httpGet, metricValue, rawExchange, startTlsBackend, TlsBackend, tlsRequest } from "./helpers";
 

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
-import { type RelayEnd, SpliceRelay, SpliceRelayError, spliceRelayAvailability } from "../../gateway/splice-relay";
+import { type RelayEnd, SpliceRelay, SpliceRelayError, spliceRelayAvailability } from "../../gateway/net/splice-relay";
 import { tcpServer, waitFor } from "./helpers";
 
 const SKIP = process.env.SNI_GATEWAY_SKIP_ADDON === "1";

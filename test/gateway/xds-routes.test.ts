@@ -6,12 +6,12 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import protobuf from "protobufjs";
-import { ConsulClient } from "../../gateway/consul-client";
-import { ConsulError } from "../../gateway/errors";
-import { routesFromClusters, usableEndpoints, XdsRouteSource } from "../../gateway/xds-route-source";
-import { CLUSTER_TYPE, ClusterResource, DISCOVERY_TYPE_EDS, LoadAssignment } from "../../gateway/xds-messages";
-import { consulBaseUrl, consulGrpcAddress } from "../../mesh/consul-address";
-import { ConsulAddressError } from "../../mesh/errors";
+import { ConsulClient } from "../../consul/client";
+import { ConsulError } from "../../consul/errors";
+import { routesFromClusters, usableEndpoints, XdsRouteSource } from "../../gateway/sources/xds-route-source";
+import { CLUSTER_TYPE, ClusterResource, DISCOVERY_TYPE_EDS, LoadAssignment } from "../../gateway/sources/xds-messages";
+import { consulBaseUrl, consulGrpcAddress } from "../../consul/settings";
+import { ConsulAddressError } from "../../consul/errors";
 
 const TD = "11111111-2222-3333-4444-555555555555.consul";
 

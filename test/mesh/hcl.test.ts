@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { attrs, hclString, hclValue, renderHcl } from "../../mesh/hcl";
+import { attrs, hclString, hclValue, renderHcl } from "../../mesh/render/hcl";
 
 describe("hclString", () => {
   it("escapes like JSON, and interpolation sigils as \\u escapes (HCL1, which Consul parses, has no $${ escape)", () => {

@@ -1,5 +1,5 @@
 /**
- * `mesh/mesh.schema.json`, the topology file's JSON Schema, is current with `mesh/types.ts` and
+ * `mesh/mesh.schema.json`, the topology file's JSON Schema, is current with `mesh/model/types.ts` and
  * accepts what the model accepts. Validated with Ajv (draft-07), as editors and CI tools would.
  */
 import { readFileSync } from "node:fs";
@@ -17,7 +17,7 @@ function problems(document: unknown): string[] {
 }
 
 describe("mesh/mesh.schema.json", () => {
-  test("is what `npm run schema` generates from mesh/types.ts: run it when this fails", () => {
+  test("is what `npm run schema` generates from mesh/model/types.ts: run it when this fails", () => {
     expect(committed).toBe(meshSchemaText());
   }, 30_000);
 

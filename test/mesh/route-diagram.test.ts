@@ -9,7 +9,7 @@ import {
   type MeshGatewaySpec,
   type RouteDiagramOptions,
 } from "../../mesh";
-import { renderDiagramSvg } from "../../plan/diagram-svg";
+import { renderDiagramSvg } from "../../mesh/diagram/diagram-svg";
 import { largeMesh } from "../support/large-mesh";
 
 const diagram = (mesh: Mesh, options?: RouteDiagramOptions) => routeDiagramDot(mesh, planRoutes(mesh), options);

@@ -4,7 +4,7 @@
  * fails, and a gateway restarted at a new address is used by the other datacenter (the
  * stale-address problem of hashicorp/consul#10132), in `remote` and `local` mode.
  */
-import { registerService } from "../../components/consul-agent-client";
+import { registerService } from "../../consul/agent";
 import { toServiceRegistration } from "../../mesh";
 import { eventually, freePorts } from "../support/processes";
 import { startEnvoySidecar, startTinyApp, type RunningProxy, type TinyApp } from "../support/real-mesh";

@@ -5,8 +5,8 @@
  * when the agent is gone.
  */
 import net from "node:net";
-import { agentServiceProvider, type AgentServiceRegistrationState } from "../../components/consul-agent-client";
-import { configEntryJson } from "../../components/config-entry-json";
+import { agentServiceProvider, type AgentServiceRegistrationState } from "../../consul/agent";
+import { configEntryJson } from "../../components/plans/config-entry-json";
 import {
   toConfigEntry,
   toGatewayRegistration,

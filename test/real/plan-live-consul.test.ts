@@ -22,9 +22,9 @@ import {
   type ServiceDefinition,
   validateMesh,
 } from "../../mesh";
-import { readLiveConsul } from "../../plan/consul-source";
-import { runPlan } from "../../plan/plan-command";
-import { ConsulSourceError } from "../../plan/errors";
+import { readLiveConsul } from "../../cli/consul-source";
+import { runPlan } from "../../cli/plan-command";
+import { ConsulSourceError } from "../../cli/errors";
 import { createTestPki, type TestPki } from "../../demo/pki";
 import { SEED_CONFIG_ENTRIES, SEED_SERVICES } from "../mesh/fixtures/seed-models";
 import { eventually, freePorts } from "../support/processes";

@@ -63,7 +63,7 @@ describeReal("the pull-request workflow (examples/ci)", () => {
       await fs.copyFile(path.join(PROGRAM, file), path.join(dir, file));
     await fs.mkdir(path.join(dir, "node_modules", ".bin"), { recursive: true });
     const bin = path.join(dir, "node_modules", ".bin", "consul-mesh");
-    await fs.writeFile(bin, `#!/bin/sh\nexec node ${JSON.stringify(path.join(ROOT, "dist/plan/main.js"))} "$@"\n`, {
+    await fs.writeFile(bin, `#!/bin/sh\nexec node ${JSON.stringify(path.join(ROOT, "dist/cli/main.js"))} "$@"\n`, {
       mode: 0o755,
     });
     summary = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "summary-")), "summary.md");

@@ -30,7 +30,7 @@ export function compileGatewayProgram(): Promise<GatewayProgram> {
 
 /**
  * Compiles one of the repository's programs and what it imports into a new temporary folder.
- * @param entry - Its entry point, relative to the repository, e.g. `plan/main.ts`.
+ * @param entry - Its entry point, relative to the repository, e.g. `cli/main.ts`.
  * @param parent - Folder to create that temporary folder in. Default: the system's.
  */
 export async function compileProgram(entry: string, parent = os.tmpdir()): Promise<GatewayProgram> {

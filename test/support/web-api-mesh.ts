@@ -3,7 +3,7 @@
  * sidecar's local bind port, with a mesh gateway (ours or Envoy) in each datacenter, on real
  * Consul. Registrations are the bodies `mesh/` renders, sent by the components' agent client.
  */
-import { registerService } from "../../components/consul-agent-client";
+import { registerService } from "../../consul/agent";
 import { toConfigEntry, toServiceRegistration, type EffectiveMode, type MeshService } from "../../mesh";
 import { compileGatewayProgram, type GatewayProgram } from "./gateway-program";
 import { eventually, freePorts } from "./processes";

@@ -1,0 +1,489 @@
+/**
+ * The `sni-gateway` command line: one table, {@link FLAGS}, declares every option once (flag,
+ * environment variable, check, default, help), and the `--help` text, the flag parser and the
+ * environment fallback come from it (see `cli-flags.ts`). The result is {@link GatewayOptions}.
+ * Pure: no I/O except reading the token and CA files the Consul settings name.
+ */
+import { networkInterfaces } from "node:os";
+import { z } from "zod";
+import { readFileSync } from "node:fs";
+import { consulBaseUrl, consulEnvironment, consulGrpcAddress } from "../../consul/settings";
+import { DEFAULT_GATEWAY_NAME } from "../../mesh/model/defaults";
+import { gatewayServiceId } from "../../mesh/render/gateway-registration";
+import {
+  agentAddress,
+  checkFlags,
+  durationMs,
+  type Flag,
+  type FlagValues,
+  formatDuration,
+  helpLine,
+  helpSection,
+  hostPort,
+  jsonObject,
+  nameLabel,
+  positiveCount,
+  readFlags,
+  serviceId,
+  switchOn,
+  textFromEnv,
+  usage,
+} from "./flag-table";
+import { type ConsulClientOptions, consulClientOptionsFromEnv } from "../../consul/client";
+import { CliError } from "../errors";
+import { ConsulSettingError } from "../../consul/errors";
+import {
+  CONSUL_ROUTE_VIAS,
+  type ConsulRoutesOption,
+  DEFAULT_DRAIN_GRACE_MS,
+  DEFAULT_MAX_ROUTES,
+  type GatewayOptions,
+} from "../gateway";
+import { formatHostPort, HostPort } from "../net/host-port";
+import { DEFAULT_LOG_LEVEL, LOG_LEVELS } from "../admin/logger";
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_HELLO_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_RELAY_MODE,
+  RELAY_MODES,
+} from "../net/proxy";
+
+/** The drain grace `--drain-grace` defaults to; defined with the code that applies it (`gateway.ts`). */
+export { DEFAULT_DRAIN_GRACE_MS };
+
+/** A flag of the gateway; `registration` ones describe the self-registration, so need `--consul`. */
+interface GatewayFlag<T = unknown> extends Flag<T> {
+  /** Refused with `--routes`: it only applies to the registration of Consul mode. Default: `false`. */
+  registration?: boolean;
+}
+
+/** Every option of `sni-gateway`, in the order `--help` lists them and the checks run. */
+export const FLAGS = {
+  datacenter: {
+    section: "required",
+    flag: "datacenter",
+    value: "NAME",
+    env: ["SNI_GATEWAY_DATACENTER"],
+    schema: nameLabel,
+    help: "The gateway's Consul datacenter.",
+  },
+  listen: {
+    section: "required",
+    flag: "listen",
+    value: "HOST:PORT",
+    env: ["SNI_GATEWAY_LISTEN"],
+    multiple: true,
+    schema: hostPort,
+    help: "Address for mesh traffic; repeat for several (the variable takes a comma-separated list).",
+  },
+  routes: {
+    section: "required",
+    flag: "routes",
+    value: "FILE",
+    env: ["SNI_GATEWAY_ROUTES"],
+    schema: z.string().min(1),
+    help: "Routes from a JSON file (gateway/routing/routes.schema.json), re-read when it changes (and on SIGHUP).",
+  },
+  consul: {
+    section: "required",
+    flag: "consul",
+    value: "URL",
+    env: ["SNI_GATEWAY_CONSUL", "CONSUL_HTTP_ADDR"],
+    schema: agentAddress,
+    help: "Routes from this Consul agent (http://host:8500, https://host:8501 or host:port).",
+  },
+  trustDomain: {
+    section: "optional",
+    flag: "trust-domain",
+    value: "TD",
+    env: ["SNI_GATEWAY_TRUST_DOMAIN"],
+    schema: z.string().regex(/^[A-Za-z0-9.-]+$/, "must be a domain such as <cluster-id>.consul"),
+    help: "Connect trust domain, <cluster-id>.consul.",
+    default:
+      "the routes file's (a file for another trust domain is refused); " +
+      "in Consul mode the agent's CA roots, which win over this flag once read",
+  },
+  admin: {
+    section: "optional",
+    flag: "admin",
+    value: "HOST:PORT",
+    env: ["SNI_GATEWAY_ADMIN"],
+    schema: hostPort,
+    help: "Admin HTTP: /healthz /readyz /metrics /routes.",
+    default: "none",
+  },
+  helloTimeout: {
+    section: "optional",
+    flag: "hello-timeout",
+    value: "DUR",
+    env: ["SNI_GATEWAY_HELLO_TIMEOUT"],
+    schema: durationMs,
+    help: "Time allowed for a complete ClientHello.",
+    default: formatDuration(DEFAULT_HELLO_TIMEOUT_MS),
+  },
+  idleTimeout: {
+    section: "optional",
+    flag: "idle-timeout",
+    value: "DUR",
+    env: ["SNI_GATEWAY_IDLE_TIMEOUT"],
+    schema: durationMs,
+    help: "Close connections idle this long; 0 disables.",
+    default: formatDuration(DEFAULT_IDLE_TIMEOUT_MS),
+  },
+  connectTimeout: {
+    section: "optional",
+    flag: "connect-timeout",
+    value: "DUR",
+    env: ["SNI_GATEWAY_CONNECT_TIMEOUT"],
+    schema: durationMs,
+    help: "Time allowed per upstream connect attempt, then the next endpoint is tried.",
+    default: formatDuration(DEFAULT_CONNECT_TIMEOUT_MS),
+  },
+  maxConnections: {
+    section: "optional",
+    flag: "max-connections",
+    value: "N",
+    env: ["SNI_GATEWAY_MAX_CONNECTIONS"],
+    schema: positiveCount,
+    help: "Most open client connections; more are closed.",
+    default: String(DEFAULT_MAX_CONNECTIONS),
+  },
+  maxRoutes: {
+    section: "optional",
+    flag: "max-routes",
+    value: "N",
+    env: ["SNI_GATEWAY_MAX_ROUTES"],
+    schema: positiveCount,
+    help: "Most routes in the table; a bigger table from the source is refused, the last good one kept.",
+    default: String(DEFAULT_MAX_ROUTES),
+  },
+  relay: {
+    section: "optional",
+    flag: "relay",
+    value: "MODE",
+    env: ["SNI_GATEWAY_RELAY"],
+    schema: z.enum(RELAY_MODES, { message: `must be one of ${RELAY_MODES.join(", ")}` }),
+    help: "Relay of established connections: splice (native, zero copy), pump (TypeScript), auto.",
+    default: DEFAULT_RELAY_MODE,
+  },
+  drainGrace: {
+    section: "optional",
+    flag: "drain-grace",
+    value: "DUR",
+    env: ["SNI_GATEWAY_DRAIN_GRACE"],
+    schema: durationMs,
+    help: "On SIGTERM/SIGINT, time open connections get to finish before they are closed.",
+    default: formatDuration(DEFAULT_DRAIN_GRACE_MS),
+  },
+  logLevel: {
+    section: "optional",
+    flag: "log-level",
+    value: "LEVEL",
+    env: ["SNI_GATEWAY_LOG_LEVEL"],
+    schema: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(", ")}` }),
+    help: `${LOG_LEVELS.join(", ")}.`,
+    default: DEFAULT_LOG_LEVEL,
+  },
+  consulCacert: {
+    section: "consul",
+    flag: "consul-cacert",
+    value: "FILE",
+    env: ["CONSUL_CACERT"],
+    schema: z.string().min(1),
+    help: "A PEM file that verifies an https agent.",
+  },
+  consulRoutes: {
+    section: "consul",
+    flag: "consul-routes",
+    value: "VIA",
+    env: ["SNI_GATEWAY_CONSUL_ROUTES"],
+    schema: z.enum(CONSUL_ROUTE_VIAS, { message: `must be one of ${CONSUL_ROUTE_VIAS.join(", ")}` }),
+    help:
+      "xds: from the agent's xDS server, as Consul's Envoy gateway (any catalog size); " +
+      "catalog: a blocking query per service, for agents without gRPC (fewer services than http_max_conns_per_client).",
+    default: "xds",
+  },
+  consulGrpc: {
+    section: "consul",
+    flag: "consul-grpc",
+    value: "ADDR",
+    env: ["CONSUL_GRPC_ADDR"],
+    schema: agentAddress,
+    help: "The agent's gRPC (xDS) server: host:port (plaintext) or https://host:port (TLS).",
+    default: "the --consul host on 8502, or 8503 (TLS) for an https agent",
+  },
+  consulGrpcCacert: {
+    section: "consul",
+    flag: "consul-grpc-cacert",
+    value: "FILE",
+    env: ["CONSUL_GRPC_CACERT"],
+    schema: z.string().min(1),
+    help: "A PEM file that verifies a TLS gRPC server.",
+    default: "--consul-cacert",
+  },
+  serviceName: {
+    section: "consul",
+    flag: "service-name",
+    value: "NAME",
+    env: ["SNI_GATEWAY_SERVICE_NAME"],
+    registration: true,
+    schema: nameLabel,
+    help: "Registered service name.",
+    default: DEFAULT_GATEWAY_NAME,
+  },
+  serviceId: {
+    section: "consul",
+    flag: "service-id",
+    value: "ID",
+    env: ["SNI_GATEWAY_SERVICE_ID"],
+    registration: true,
+    schema: serviceId,
+    help: "Registered service ID, unique on the agent (several gateways on one agent need their own).",
+    default: "the service name",
+  },
+  proxyConfig: {
+    section: "consul",
+    flag: "proxy-config",
+    value: "JSON",
+    env: ["SNI_GATEWAY_PROXY_CONFIG"],
+    registration: true,
+    schema: jsonObject,
+    help: "Opaque Proxy.Config of the registration, a JSON object.",
+    default: "{}",
+  },
+  lanAddress: {
+    section: "consul",
+    flag: "lan-address",
+    value: "HOST:PORT",
+    env: ["SNI_GATEWAY_LAN_ADDRESS"],
+    registration: true,
+    schema: hostPort,
+    help: "Registered address and LAN tagged address.",
+    default: "the first --listen address; for 0.0.0.0, this host's first non-internal address",
+  },
+  wanAddress: {
+    section: "consul",
+    flag: "wan-address",
+    value: "HOST:PORT",
+    env: ["SNI_GATEWAY_WAN_ADDRESS"],
+    registration: true,
+    schema: hostPort,
+    help: "WAN tagged address, what other datacenters dial.",
+    default: "none (Consul then uses the LAN address)",
+  },
+  noRegister: {
+    section: "consul",
+    flag: "no-register",
+    env: ["SNI_GATEWAY_NO_REGISTER"],
+    schema: switchOn,
+    help: "Do not register with the agent; xDS routes are then those of the gateway registered as --service-id.",
+  },
+} as const satisfies Record<string, GatewayFlag>;
+
+const FLAG_WIDTH = Math.max(...Object.values(FLAGS).map((f) => usage(f).length));
+
+/** The `--help` text. */
+export const HELP = `Usage: sni-gateway ${usage(FLAGS.datacenter)} ${usage(FLAGS.listen)} [${usage(FLAGS.listen)} ...]
+                   (${usage(FLAGS.routes)} | ${usage(FLAGS.consul)}) [OPTION ...]
+
+A Consul mesh gateway: reads the SNI name of each TLS connection, never decrypts, and forwards
+the bytes to the local service's connect endpoints or to the mesh gateways of the datacenter
+the name belongs to. Anything else is closed.
+
+Every option can also come from the environment variable shown; a flag wins over its variable.
+
+Required
+${helpSection(FLAGS, "required")}
+${helpLine("", "Exactly one of --routes and --consul.", "", FLAG_WIDTH)}
+
+Optional
+${helpSection(FLAGS, "optional")}
+${helpLine("-h, --help", "Show this help.", "", FLAG_WIDTH)}
+
+Consul mode (--consul)
+  The ACL token comes from CONSUL_HTTP_TOKEN or CONSUL_HTTP_TOKEN_FILE (never a flag) and is sent
+  as X-Consul-Token; it needs service:write on the gateway's name, service:read on all services
+  and node:read on all nodes. CONSUL_CACERT (a PEM file) verifies an https agent;
+  CONSUL_HTTP_SSL=true selects https for a host:port address.
+${helpSection(FLAGS, "consul")}
+  The gateway registers on start as \`consul connect envoy -gateway=mesh -register\` does and
+  deregisters on shutdown. Routes then come from the agent's xDS server as Envoy's do (one gRPC
+  stream for the registered service ID, the token sent as x-consul-token), or with
+  --consul-routes catalog from blocking queries on the catalog.
+
+Signals: SIGTERM/SIGINT stop accepting, drain, deregister and exit 0; SIGHUP re-reads --routes.
+Durations: 500ms, 5s, 2m, 1h, or a number of milliseconds.
+`;
+
+/** The parsed command line. */
+export type CliCommand =
+  | { kind: "help" }
+  | {
+      kind: "run";
+      /** Options for {@link startGateway}; `drainGraceMs` also for the drain on SIGTERM/SIGINT. */
+      options: GatewayOptions;
+    };
+
+/**
+ * Parses the command line and environment.
+ * @param argv - Arguments after the program name.
+ * @param env - The environment. Default: `process.env`.
+ * @param interfaces - This host's network interfaces, for a wildcard `--listen`. Default: `os.networkInterfaces`.
+ * @throws CliError naming the flag (or variable), for anything invalid or missing.
+ */
+export function parseCommandLine(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  interfaces: () => ReturnType<typeof networkInterfaces> = networkInterfaces,
+): CliCommand {
+  const { help, given } = readFlags(FLAGS, argv);
+  if (help) return { kind: "help" };
+  const variable = variables(env);
+  const texts = { ...given };
+  for (const [name, f] of Object.entries(FLAGS) as Array<[keyof typeof FLAGS, Flag]>) {
+    texts[name] ??= textFromEnv(f, variable);
+  }
+  // The route source is chosen as a whole: a flag for either hides the variables of both, and
+  // SNI_GATEWAY_ROUTES wins over CONSUL_HTTP_ADDR (which other tools on the host may need).
+  if (given.routes !== undefined || given.consul !== undefined) {
+    Object.assign(texts, { routes: given.routes, consul: given.consul });
+  } else if (texts.routes !== undefined) texts.consul = undefined;
+
+  if (texts.routes !== undefined && texts.consul !== undefined) {
+    throw new CliError("--routes", "give --routes FILE or --consul URL, not both");
+  }
+  if (texts.datacenter === undefined) throw new CliError("--datacenter", `required (or ${FLAGS.datacenter.env[0]})`);
+  if (texts.listen === undefined || texts.listen.length === 0) {
+    throw new CliError("--listen", `at least one HOST:PORT is required (or ${FLAGS.listen.env[0]})`);
+  }
+  if (texts.routes === undefined && texts.consul === undefined) {
+    const names = `${FLAGS.routes.env[0]} / ${FLAGS.consul.env[1]}`;
+    throw new CliError("--routes", `give --routes FILE or --consul URL (or ${names})`);
+  }
+  const o = checkFlags(FLAGS, texts);
+  if (o.routes !== undefined) {
+    const isSet = (name: string) => o[name as keyof typeof o] !== undefined;
+    const misplaced = Object.entries(FLAGS).find(([name, f]) => "registration" in f && isSet(name));
+    if (misplaced) throw new CliError(`--${misplaced[1].flag}`, "only applies with --consul (self-registration)");
+  }
+
+  const options: GatewayOptions = {
+    datacenter: o.datacenter as string,
+    trustDomain: o.trustDomain,
+    listen: o.listen as HostPort[],
+    admin: o.admin,
+    routes: o.routes !== undefined ? { file: o.routes } : consulRoutes(o, env),
+    proxy: {
+      helloTimeoutMs: o.helloTimeout,
+      idleTimeoutMs: o.idleTimeout,
+      connectTimeoutMs: o.connectTimeout,
+      maxConnections: o.maxConnections,
+      relay: o.relay,
+    },
+    maxRoutes: o.maxRoutes,
+    drainGraceMs: o.drainGrace,
+    logLevel: o.logLevel,
+  };
+  if (o.routes === undefined && !o.noRegister) options.register = registration(o, options.listen[0], interfaces);
+  return { kind: "run", options };
+}
+
+/** Consul mode's route source: the agent, how routes are learned, and where xDS comes from. */
+function consulRoutes(o: FlagValues<typeof FLAGS>, env: NodeJS.ProcessEnv): ConsulRoutesOption {
+  const consul = consulOptions(env, o.consul, o.consulCacert);
+  const routes: ConsulRoutesOption = { consul, ...(o.consulRoutes ? { via: o.consulRoutes } : {}) };
+  if (o.consulGrpc !== undefined || o.consulGrpcCacert !== undefined) {
+    const base = consulBaseUrl(consul.address, consul.ssl);
+    let server: { address: string; tls: boolean };
+    try {
+      server = consulGrpcAddress(base, o.consulGrpc);
+    } catch {
+      throw new CliError("--consul-grpc", "must be host:port or https://host:port");
+    }
+    const ca = o.consulGrpcCacert ? readCliFile("--consul-grpc-cacert", o.consulGrpcCacert) : consul.ca;
+    routes.grpc = { ...server, ...(ca ? { ca } : {}) };
+  }
+  // Without the registration, the stream is for a gateway registered by someone else.
+  if (o.noRegister) routes.proxyId = gatewayServiceId({ id: o.serviceId, name: o.serviceName });
+  return routes;
+}
+
+/** The content of a file a flag names, or a {@link CliError} naming the flag. */
+function readCliFile(flag: string, file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    throw new CliError(flag, `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+}
+
+/** The agent's client options, flags over variables; a file they name that cannot be read is a usage error. */
+function consulOptions(
+  env: NodeJS.ProcessEnv,
+  address: string | undefined,
+  caFile: string | undefined,
+): ConsulClientOptions {
+  try {
+    return consulClientOptionsFromEnv(env, { address, caFile });
+  } catch (error) {
+    if (!(error instanceof ConsulSettingError)) throw error;
+    throw new CliError(flagOfVariable(error.field) ?? error.field, error.reason);
+  }
+}
+
+/** The self-registration of Consul mode, from the registration flags. */
+function registration(
+  o: FlagValues<typeof FLAGS>,
+  listen: HostPort,
+  interfaces: () => ReturnType<typeof networkInterfaces>,
+): GatewayOptions["register"] {
+  const lan = o.lanAddress ?? advertisable(listen, interfaces);
+  return {
+    name: o.serviceName,
+    ...(o.serviceId ? { id: o.serviceId } : {}),
+    ...(o.proxyConfig ? { proxyConfig: o.proxyConfig } : {}),
+    address: lan.host,
+    ...(o.lanAddress ? { port: lan.port, lanAddress: { address: lan.host, port: lan.port } } : {}),
+    ...(o.wanAddress ? { wanAddress: { address: o.wanAddress.host, port: o.wanAddress.port } } : {}),
+  };
+}
+
+/** Reads one variable: the `CONSUL_*` ones as `consulEnvironment` reads them, the others as they are. */
+function variables(env: NodeJS.ProcessEnv): (name: string) => string | undefined {
+  const consul = consulEnvironment(env);
+  const read: Record<string, string | undefined> = {
+    CONSUL_HTTP_ADDR: consul.address,
+    CONSUL_CACERT: consul.caFile,
+    CONSUL_GRPC_ADDR: consul.grpcAddress,
+    CONSUL_GRPC_CACERT: consul.grpcCaFile,
+  };
+  return (name) => (name in read ? read[name] : env[name]);
+}
+
+/** The flag a variable stands for (`CONSUL_CACERT` → `--consul-cacert`), if one does. */
+function flagOfVariable(name: string): string | undefined {
+  const f = Object.values(FLAGS).find((candidate) => (candidate.env as readonly string[]).includes(name));
+  return f && `--${f.flag}`;
+}
+
+/**
+ * The address to register for a listener: itself, or for a wildcard listener (`0.0.0.0`, `::`)
+ * this host's first non-internal address, as Consul picks a private address to advertise. A
+ * registered `0.0.0.0` would send other services' traffic nowhere.
+ */
+function advertisable(listen: HostPort, interfaces: () => ReturnType<typeof networkInterfaces>): HostPort {
+  if (listen.host !== "0.0.0.0" && listen.host !== "::") return listen;
+  const addresses = Object.values(interfaces())
+    .flat()
+    .filter((a) => a !== undefined && !a.internal);
+  const chosen =
+    addresses.find((a) => a?.family === "IPv4") ??
+    addresses.find((a) => a?.family === "IPv6" && !a.address.startsWith("fe80"));
+  if (!chosen) {
+    const wildcard = `--listen ${formatHostPort(listen)} is a wildcard`;
+    throw new CliError("--lan-address", `required: ${wildcard} and this host has no other address to register`);
+  }
+  return { host: chosen.address, port: listen.port };
+}

@@ -1,0 +1,112 @@
+/**
+ * The routing decision, pure: an SNI name and a table in, a destination or a refusal out,
+ * exactly as Consul's Envoy mesh gateway routes (DESIGN.md §3). Nothing else is ever
+ * forwarded: no open relay.
+ */
+import type { RouteEndpoint } from "../../mesh/model/routes-file";
+import { parseSni } from "../../mesh/model/sni";
+import { gatewayKey, RouteTable, serviceKey } from "./route-table";
+
+const HOST_NAME = /^[A-Za-z0-9._-]+$/;
+
+/** Why a name is refused; stable values, used as metric labels. */
+export const ROUTE_REJECT_REASONS = [
+  /** The ClientHello carried no server name. */
+  "no-sni",
+  /** The name is not under the mesh's trust domain. */
+  "foreign-trust-domain",
+  /** Under the trust domain but not a service or datacenter name (queries, peers, servers…). */
+  "unsupported-name",
+  /** A local name of a service (or subset) the table does not know. */
+  "unknown-service",
+  /** A remote name whose datacenter (partition) has no known gateways. */
+  "unknown-datacenter",
+  /** The gateway's own datacenter name: nothing to forward it to. */
+  "local-datacenter",
+  /** The destination is known but has no healthy endpoints. */
+  "no-endpoints",
+  /** The gateway has no route table yet (set by the proxy, never by {@link route}). */
+  "no-routes",
+] as const;
+
+/** One of {@link ROUTE_REJECT_REASONS}. */
+export type RouteRejectReason = (typeof ROUTE_REJECT_REASONS)[number];
+
+/** Where a connection goes. */
+export type RouteDecision =
+  | {
+      /** To a local service's connect endpoints. */
+      kind: "local";
+      /** A stable key of the destination (for load-balancing state). */
+      key: string;
+      /** The local datacenter. */
+      datacenter: string;
+      /** The service (with `:subset` when a subset was named). */
+      service: string;
+      /** Candidate endpoints, never empty. */
+      endpoints: readonly RouteEndpoint[];
+    }
+  | {
+      /** To another datacenter's mesh gateways. */
+      kind: "remote";
+      key: string;
+      /** The destination datacenter. */
+      datacenter: string;
+      /** The service named, or `""` for a datacenter name. */
+      service: string;
+      endpoints: readonly RouteEndpoint[];
+    }
+  | {
+      /** Refused: close the connection. */
+      kind: "reject";
+      reason: RouteRejectReason;
+      /** The datacenter named, when the name parsed. */
+      datacenter?: string;
+      /** The service named, when there was one. */
+      service?: string;
+    };
+
+/**
+ * Decides where a connection with this SNI goes.
+ * @param sni the server name from the ClientHello, or `undefined` when it had none.
+ * @param table the live route table.
+ * @param localDatacenter the gateway's datacenter. Case-insensitive.
+ * @param trustDomain the mesh trust domain. Case-insensitive.
+ */
+export function route(
+  sni: string | undefined,
+  table: RouteTable,
+  localDatacenter: string,
+  trustDomain: string,
+): RouteDecision {
+  if (!sni) return { kind: "reject", reason: "no-sni" };
+  // Host-name characters only, as a ClientHello carries them: parseSni lower-cases before it checks,
+  // and Unicode case mapping turns some letters into ASCII (U+212A KELVIN SIGN becomes "k").
+  const parsed = HOST_NAME.test(sni) ? parseSni(sni, trustDomain) : undefined;
+  if (parsed === undefined) {
+    const underTrustDomain = sni.toLowerCase().endsWith(`.${trustDomain.toLowerCase()}`);
+    return { kind: "reject", reason: underTrustDomain ? "unsupported-name" : "foreign-trust-domain" };
+  }
+  const local = localDatacenter.toLowerCase();
+  if (parsed.kind === "gateway") {
+    if (parsed.datacenter === local) {
+      return { kind: "reject", reason: "local-datacenter", datacenter: parsed.datacenter };
+    }
+    return remote(table, parsed.datacenter, parsed.partition, "");
+  }
+  const service = parsed.subset ? `${parsed.service}:${parsed.subset}` : parsed.service;
+  if (parsed.datacenter !== local) return remote(table, parsed.datacenter, parsed.partition, service);
+  const key = serviceKey(parsed.partition, parsed.namespace, parsed.service, parsed.subset);
+  const entry = table.services.get(key);
+  if (entry === undefined) return { kind: "reject", reason: "unknown-service", datacenter: local, service };
+  if (entry.endpoints.length === 0) return { kind: "reject", reason: "no-endpoints", datacenter: local, service };
+  return { kind: "local", key, datacenter: local, service, endpoints: entry.endpoints };
+}
+
+function remote(table: RouteTable, datacenter: string, partition: string, service: string): RouteDecision {
+  const key = gatewayKey(datacenter, partition);
+  const entry = table.gateways.get(key);
+  if (entry === undefined) return { kind: "reject", reason: "unknown-datacenter", datacenter, service };
+  if (entry.endpoints.length === 0) return { kind: "reject", reason: "no-endpoints", datacenter, service };
+  return { kind: "remote", key: `gw/${key}`, datacenter, service, endpoints: entry.endpoints };
+}

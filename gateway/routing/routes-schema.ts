@@ -1,0 +1,86 @@
+/**
+ * The zod schema of the routes file (`--routes FILE`), the runtime check of the
+ * {@link RoutesFile} contract from `mesh/`. Published as JSON Schema in
+ * `gateway/routing/routes.schema.json` (see {@link routesJsonSchema}).
+ */
+import { z } from "zod";
+import type { RoutesFile } from "../../mesh/model/routes-file";
+
+const LABEL = /^[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$/;
+
+const label = (what: string) =>
+  z.string().regex(LABEL, `${what} must be a DNS label: letters, digits, '-' and '_', 1-63 characters`);
+
+/** An endpoint: an IP address or host name, and a TCP port. */
+export const endpointSchema = z
+  .object({
+    address: z.string().min(1, "address must not be empty").max(253).describe("IP address or host name."),
+    port: z.number().int().min(1).max(65535).describe("TCP port, 1-65535."),
+  })
+  .strict();
+
+/** A local service and its connect endpoints. */
+export const serviceSchema = z
+  .object({
+    name: label("name").describe("Service name."),
+    namespace: label("namespace").optional().describe('Namespace. Default: "default".'),
+    partition: label("partition").optional().describe('Admin partition. Default: "default".'),
+    subset: label("subset").optional().describe("Service subset. Default: none."),
+    endpoints: z.array(endpointSchema).describe("The service's healthy connect endpoints (its sidecars)."),
+  })
+  .strict();
+
+/** The mesh gateways of another datacenter. */
+export const gatewaySchema = z
+  .object({
+    datacenter: label("datacenter").describe("The remote datacenter."),
+    partition: label("partition").optional().describe('Admin partition. Default: "default".'),
+    endpoints: z.array(endpointSchema).describe("Its mesh gateways, at their WAN addresses."),
+  })
+  .strict();
+
+/** The whole routes file. */
+export const routesFileSchema = z
+  .object({
+    $schema: z.string().optional().describe("Optional JSON Schema reference; ignored."),
+    datacenter: label("datacenter").describe("The gateway's own datacenter."),
+    trustDomain: z
+      .string()
+      .min(1)
+      .regex(/^[A-Za-z0-9.-]+$/, "trustDomain must be a domain such as <cluster-id>.consul")
+      .describe("Connect trust domain, <cluster-id>.consul."),
+    services: z.array(serviceSchema).default([]).describe("Services of the gateway's datacenter."),
+    gateways: z.array(gatewaySchema).default([]).describe("Mesh gateways of the other datacenters."),
+  })
+  .strict()
+  .describe("Routes of one SNI mesh gateway (sni-gateway --routes FILE).");
+
+/** Result of {@link parseRoutesFile}. */
+export type ParsedRoutesFile = { ok: true; routes: RoutesFile } | { ok: false; error: string };
+
+/**
+ * Validates a routes file's parsed JSON. Errors name the offending field, e.g.
+ * `services[0].endpoints[1].port: Too big: expected number to be <=65535`.
+ * @param json the parsed JSON value.
+ */
+export function parseRoutesFile(json: unknown): ParsedRoutesFile {
+  const result = routesFileSchema.safeParse(json);
+  if (!result.success) {
+    const error = result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`).join("; ");
+    return { ok: false, error };
+  }
+  const { $schema: _schema, ...routes } = result.data;
+  return { ok: true, routes };
+}
+
+function formatPath(path: PropertyKey[]): string {
+  if (path.length === 0) return "(root)";
+  return path
+    .map((part, i) => (typeof part === "number" ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`))
+    .join("");
+}
+
+/** The routes file schema as JSON Schema (draft 2020-12), as published in `gateway/routing/routes.schema.json`. */
+export function routesJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(routesFileSchema, { io: "input" }) as Record<string, unknown>;
+}

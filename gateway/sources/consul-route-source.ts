@@ -1,0 +1,361 @@
+/**
+ * Routes from the Consul catalog over the HTTP API, kept current with blocking queries
+ * (DESIGN.md §3):
+ *
+ * - `GET /v1/catalog/datacenters` (polled: it does not block) lists the remote datacenters;
+ * - per remote datacenter, `GET /v1/catalog/services?dc=X&filter=ServiceKind == "mesh-gateway"`
+ *   names its gateways and `GET /v1/health/service/<gw>?dc=X&passing` gives their WAN addresses;
+ * - `GET /v1/catalog/services?dc=D&filter=ServiceKind == ""` lists the local services and
+ *   `GET /v1/health/connect/<svc>?dc=D&passing` gives each one's healthy connect endpoints;
+ * - `GET /v1/agent/connect/ca/roots` gives the trust domain (`TrustDomain`).
+ *
+ * When Consul is unreachable every watch keeps its last good value, so the table in force stays;
+ * `status().stale` reports it. A failing remote datacenter (a WAN peer down) keeps its last good
+ * gateways too, and is logged and counted, but does not make the source stale: readiness follows
+ * the local catalog, so one datacenter's outage does not take every other gateway out of service.
+ * Each local service and each remote gateway service holds one blocking query (one HTTP
+ * connection) open: mind Consul's `http_max_conns_per_client` (default 200) for very large catalogs.
+ */
+import { DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "../../mesh/model/defaults";
+import { isPort } from "../../mesh/model/port";
+import type { RouteEndpoint, RoutesFile, RoutesFileGateway, RoutesFileService } from "../../mesh/model/routes-file";
+import { BlockingWatch, BlockingWatchTiming } from "./blocking-watch";
+import type { ConsulClient } from "../../consul/client";
+import { aclFilteredError, ConsulError } from "../../consul/errors";
+import { RouteSource, RouteSourceListener, RouteSourceStatus, routeTableFromRoutesFile } from "../routing/route-table";
+
+/** Options of a {@link ConsulRouteSource}. */
+export interface ConsulRouteSourceOptions extends BlockingWatchTiming {
+  /** The Consul client (address, token, TLS). */
+  client: ConsulClient;
+  /** The gateway's datacenter. */
+  datacenter: string;
+  /** Trust domain to use until (or unless) Consul's CA roots give one. Default: none (wait for Consul). */
+  trustDomain?: string;
+  /** How often to re-list datacenters, in ms. Default: `30000`. */
+  datacentersIntervalMs?: number;
+  /** Coalesce changes arriving within this time into one new table, in ms. Default: `100`. */
+  debounceMs?: number;
+  /** Most time {@link ConsulRouteSource.start} waits for the first complete table, in ms. Default: `10000`. */
+  initialLoadTimeoutMs?: number;
+}
+
+/** The parts of a `/v1/health/*` entry the gateway reads (Consul's JSON field names). */
+export interface HealthEntry {
+  Node?: { Node?: string; Address?: string; Datacenter?: string };
+  Service?: {
+    ID?: string;
+    Service?: string;
+    Kind?: string;
+    Address?: string;
+    Port?: number;
+    Namespace?: string;
+    Partition?: string;
+    TaggedAddresses?: Record<string, { Address?: string; Port?: number } | undefined>;
+    Proxy?: { DestinationServiceName?: string };
+  };
+}
+
+/** Reads a `TaggedAddresses` entry with its key matched case-insensitively. */
+function tagged(entry: HealthEntry, key: string): { Address?: string; Port?: number } | undefined {
+  const addresses = entry.Service?.TaggedAddresses;
+  if (!addresses || typeof addresses !== "object") return undefined;
+  for (const [name, value] of Object.entries(addresses)) if (name.toLowerCase() === key && value) return value;
+  return undefined;
+}
+
+/**
+ * The WAN endpoint of a mesh gateway: `TaggedAddresses.wan`, else the service address, else
+ * the node address; the port of the WAN entry, else the service port.
+ * @param entry a `/v1/health/service/<gw>` entry.
+ */
+export function gatewayWanEndpoint(entry: HealthEntry): RouteEndpoint | undefined {
+  const wan = tagged(entry, "wan");
+  const port = isPort(wan?.Port) ? wan?.Port : entry.Service?.Port;
+  const address = wan?.Address || entry.Service?.Address || entry.Node?.Address;
+  if (!address || !isPort(port)) return undefined;
+  return { address, port };
+}
+
+/**
+ * The endpoint of a connect proxy in the local datacenter: the service address (else the node
+ * address) and the service port.
+ * @param entry a `/v1/health/connect/<svc>` entry.
+ */
+export function connectEndpoint(entry: HealthEntry): RouteEndpoint | undefined {
+  const address = entry.Service?.Address || entry.Node?.Address;
+  const port = entry.Service?.Port;
+  if (!address || !isPort(port)) return undefined;
+  return { address, port };
+}
+
+/**
+ * Assembles a routes file from the catalog answers (pure).
+ * @param datacenter the local datacenter.
+ * @param trustDomain the trust domain.
+ * @param local local service name → its `/v1/health/connect` entries.
+ * @param remote remote datacenter → gateway service name → its `/v1/health/service` entries.
+ */
+export function routesFromCatalog(
+  datacenter: string,
+  trustDomain: string,
+  local: ReadonlyMap<string, readonly HealthEntry[]>,
+  remote: ReadonlyMap<string, ReadonlyMap<string, readonly HealthEntry[]>>,
+): RoutesFile {
+  const services = new Map<string, RoutesFileService>();
+  for (const [name, entries] of [...local.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    for (const entry of entries) {
+      const endpoint = connectEndpoint(entry);
+      if (!endpoint) continue;
+      const namespace = entry.Service?.Namespace || DEFAULT_NAMESPACE;
+      const partition = entry.Service?.Partition || DEFAULT_PARTITION;
+      const key = `${partition}/${namespace}/${name}`;
+      const service = services.get(key) ?? { name, namespace, partition, endpoints: [] };
+      service.endpoints.push(endpoint);
+      services.set(key, service);
+    }
+  }
+  const gateways = new Map<string, RoutesFileGateway>();
+  for (const [dc, byName] of [...remote.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (dc === datacenter) continue;
+    for (const [, entries] of [...byName.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      for (const entry of entries) {
+        if (entry.Service?.Kind !== undefined && entry.Service.Kind !== "mesh-gateway") continue;
+        const endpoint = gatewayWanEndpoint(entry);
+        if (!endpoint) continue;
+        const partition = entry.Service?.Partition || DEFAULT_PARTITION;
+        const key = `${dc}/${partition}`;
+        const gateway = gateways.get(key) ?? { datacenter: dc, partition, endpoints: [] };
+        gateway.endpoints.push(endpoint);
+        gateways.set(key, gateway);
+      }
+    }
+  }
+  return { datacenter, trustDomain, services: [...services.values()], gateways: [...gateways.values()] };
+}
+
+/** A route source backed by the Consul catalog. */
+export class ConsulRouteSource implements RouteSource {
+  /** Always `"consul"`. */
+  readonly kind = "consul";
+  private listener: RouteSourceListener | undefined;
+  private readonly watches = new Set<BlockingWatch<unknown>>();
+  /** The watches on other datacenters' catalogs: their failures do not make the source stale. */
+  private readonly remoteWatches = new WeakSet<BlockingWatch<unknown>>();
+  private roots: BlockingWatch<{ TrustDomain?: string }> | undefined;
+  private datacenters: BlockingWatch<string[]> | undefined;
+  private localServices: BlockingWatch<Record<string, string[]>> | undefined;
+  private readonly localHealth = new Map<string, BlockingWatch<HealthEntry[]>>();
+  private readonly remoteServices = new Map<string, BlockingWatch<Record<string, string[]>>>();
+  private readonly remoteHealth = new Map<string, Map<string, BlockingWatch<HealthEntry[]>>>();
+  private debounce: NodeJS.Timeout | undefined;
+  private lastJson: string | undefined;
+  private lastError: string | undefined;
+  private lastLoadedAt: number | undefined;
+  private closed = false;
+  private firstLoad: (() => void) | undefined;
+  private readonly datacenter: string;
+
+  /** @param options client, datacenter and timing; see {@link ConsulRouteSourceOptions}. */
+  constructor(private readonly options: ConsulRouteSourceOptions) {
+    this.datacenter = options.datacenter.toLowerCase();
+  }
+
+  /** Starts the watches; resolves once the first complete table is out, or after `initialLoadTimeoutMs`. */
+  async start(listener: RouteSourceListener): Promise<void> {
+    this.listener = listener;
+    const loaded = new Promise<void>((resolve) => (this.firstLoad = resolve));
+    this.roots = this.watch<{ TrustDomain?: string }>("/v1/agent/connect/ca/roots", {});
+    this.datacenters = this.watch<string[]>(
+      "/v1/catalog/datacenters",
+      {},
+      { pollIntervalMs: this.options.datacentersIntervalMs ?? 30_000 },
+      (dcs) => this.syncDatacenters(dcs),
+    );
+    // Typical services only: sidecars, gateways and other proxies are not connect destinations.
+    this.localServices = this.watch<Record<string, string[]>>(
+      "/v1/catalog/services",
+      { dc: this.datacenter, filter: 'ServiceKind == ""' },
+      {},
+      (services) => this.syncLocalServices(services),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      loaded,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.initialLoadTimeoutMs ?? 10_000))),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /** The source's health: stale when any watch's last request failed. */
+  status(): RouteSourceStatus {
+    const stale = [...this.watches].some((w) => w.settled && !w.healthy && !this.remoteWatches.has(w));
+    return {
+      loaded: this.lastJson !== undefined,
+      stale,
+      ...(stale && this.lastError ? { lastError: this.lastError } : {}),
+      ...(this.lastLoadedAt ? { lastLoadedAt: this.lastLoadedAt } : {}),
+    };
+  }
+
+  /** Stops every watch. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.debounce) clearTimeout(this.debounce);
+    for (const w of this.watches) w.stop();
+    this.watches.clear();
+    this.firstLoad?.();
+  }
+
+  private watch<T>(
+    path: string,
+    query: Record<string, string | undefined>,
+    timing: BlockingWatchTiming = {},
+    onValue?: (value: T) => void,
+    remote = false,
+  ): BlockingWatch<T> {
+    const watch: BlockingWatch<T> = new BlockingWatch<T>(
+      this.options.client,
+      path,
+      query,
+      {
+        onValue: (value) => {
+          onValue?.(value);
+          this.schedule();
+        },
+        onError: (error: ConsulError) => {
+          if (!remote) this.lastError = error.message;
+          this.listener?.onError(error);
+          this.schedule();
+        },
+        onFilteredByAcls: () => {
+          const where = query.dc ? `${path}?dc=${query.dc}` : path;
+          this.listener?.onError(aclFilteredError(`GET ${where}`));
+        },
+      },
+      {
+        waitMs: this.options.waitMs,
+        minIntervalMs: this.options.minIntervalMs,
+        retryMinMs: this.options.retryMinMs,
+        retryMaxMs: this.options.retryMaxMs,
+        pollIntervalMs: this.options.pollIntervalMs,
+        ...timing,
+      },
+    );
+    this.watches.add(watch as BlockingWatch<unknown>);
+    if (remote) this.remoteWatches.add(watch as BlockingWatch<unknown>);
+    if (!this.closed) watch.start();
+    return watch;
+  }
+
+  private unwatch(watch: BlockingWatch<unknown>): void {
+    watch.stop();
+    this.watches.delete(watch);
+  }
+
+  private syncDatacenters(list: string[]): void {
+    const wanted = new Set(
+      (Array.isArray(list) ? list : []).map((dc) => String(dc).toLowerCase()).filter((dc) => dc !== this.datacenter),
+    );
+    for (const [dc, watch] of this.remoteServices) {
+      if (wanted.has(dc)) continue;
+      this.unwatch(watch as BlockingWatch<unknown>);
+      this.remoteServices.delete(dc);
+      for (const w of this.remoteHealth.get(dc)?.values() ?? []) this.unwatch(w as BlockingWatch<unknown>);
+      this.remoteHealth.delete(dc);
+    }
+    for (const dc of wanted) {
+      if (this.remoteServices.has(dc)) continue;
+      this.remoteHealth.set(dc, new Map());
+      const watch = this.watch<Record<string, string[]>>(
+        "/v1/catalog/services",
+        { dc, filter: 'ServiceKind == "mesh-gateway"' },
+        {},
+        (services) => this.syncRemoteGateways(dc, services),
+        true,
+      );
+      this.remoteServices.set(dc, watch);
+    }
+  }
+
+  private syncRemoteGateways(dc: string, services: Record<string, string[]>): void {
+    const byName = this.remoteHealth.get(dc);
+    if (!byName) return;
+    const names = new Set(Object.keys(services && typeof services === "object" ? services : {}));
+    for (const [name, watch] of byName) {
+      if (names.has(name)) continue;
+      this.unwatch(watch as BlockingWatch<unknown>);
+      byName.delete(name);
+    }
+    for (const name of names) {
+      if (byName.has(name)) continue;
+      byName.set(
+        name,
+        this.watch<HealthEntry[]>(
+          `/v1/health/service/${encodeURIComponent(name)}`,
+          { dc, passing: "" },
+          {},
+          undefined,
+          true,
+        ),
+      );
+    }
+  }
+
+  private syncLocalServices(services: Record<string, string[]>): void {
+    const names = new Set(Object.keys(services && typeof services === "object" ? services : {}));
+    names.delete("consul");
+    for (const [name, watch] of this.localHealth) {
+      if (names.has(name)) continue;
+      this.unwatch(watch as BlockingWatch<unknown>);
+      this.localHealth.delete(name);
+    }
+    for (const name of names) {
+      if (this.localHealth.has(name)) continue;
+      this.localHealth.set(
+        name,
+        this.watch<HealthEntry[]>(`/v1/health/connect/${encodeURIComponent(name)}`, {
+          dc: this.datacenter,
+          passing: "",
+        }),
+      );
+    }
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    if (this.debounce) return;
+    this.debounce = setTimeout(() => {
+      this.debounce = undefined;
+      this.rebuild();
+    }, this.options.debounceMs ?? 100);
+  }
+
+  private rebuild(): void {
+    if (this.closed) return;
+    // Wait until every watch has answered once, so the first table is complete.
+    for (const w of this.watches) if (!w.settled) return;
+    if (!this.datacenters?.value || !this.localServices?.value) return;
+    const trustDomain = (this.roots?.value?.TrustDomain || this.options.trustDomain || "").toLowerCase();
+    if (!trustDomain) return;
+    const local = new Map<string, HealthEntry[]>();
+    for (const [name, watch] of this.localHealth) if (Array.isArray(watch.value)) local.set(name, watch.value);
+    const remote = new Map<string, Map<string, HealthEntry[]>>();
+    for (const [dc, byName] of this.remoteHealth) {
+      const entries = new Map<string, HealthEntry[]>();
+      for (const [name, watch] of byName) if (Array.isArray(watch.value)) entries.set(name, watch.value);
+      remote.set(dc, entries);
+    }
+    const routes = routesFromCatalog(this.datacenter, trustDomain, local, remote);
+    const json = JSON.stringify(routes);
+    if (json !== this.lastJson) {
+      this.lastJson = json;
+      this.lastLoadedAt = Date.now();
+      this.listener?.onTable(routeTableFromRoutesFile(routes));
+    }
+    if (this.firstLoad) {
+      this.firstLoad();
+      this.firstLoad = undefined;
+    }
+  }
+}

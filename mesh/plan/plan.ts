@@ -1,0 +1,263 @@
+/**
+ * The route plan: for every upstream of every connect proxy, which mode is in force, which
+ * level decided it, the SNI name the proxy sends, and the hops the traffic takes. This is
+ * the answer to "which path does my traffic take" (hashicorp/consul#12623).
+ */
+import { decideMeshGatewayMode, type ModeLevel } from "../model/mode";
+import { meshProxies, serviceDefaultsByName } from "../model/mesh-proxies";
+import { DEFAULT_GATEWAY_NAME, DEFAULT_GATEWAY_PORT, DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "../model/defaults";
+import { serviceSni } from "../model/sni";
+import { isObject, listOf } from "../model/guards";
+import {
+  DEFAULT_TRUST_DOMAIN,
+  type AddressPort,
+  type EffectiveMode,
+  type Mesh,
+  type MeshGatewaySpec,
+  type Mode,
+  type Upstream,
+} from "../model/types";
+
+/** One hop of a route. */
+export type RouteHop =
+  | {
+      /** The downstream service (first hop) or the destination service (last hop). */
+      kind: "service";
+      /** Service name. */
+      name: string;
+      /** Its datacenter. */
+      datacenter: string;
+    }
+  | {
+      /** A mesh gateway. */
+      kind: "mesh-gateway";
+      /** Gateway service name (default `mesh-gateway`). */
+      name: string;
+      /** The gateway's datacenter. */
+      datacenter: string;
+      /** Which of the gateway's addresses is dialled: `LAN` from its own datacenter, `WAN` from another. */
+      address: "LAN" | "WAN";
+      /**
+       * `address:port` (`[address]:port` for IPv6) of every gateway of `datacenter` on the side
+       * dialled, in declaration order. `LAN`: `taggedAddresses.lan`, else `address` and `port`;
+       * `WAN`: `taggedAddresses.wan`, else the LAN one. The port defaults to the gateway's `port`,
+       * whose default is 8443. A gateway with no address is left out: `[]` when none has one.
+       */
+      endpoints: string[];
+    };
+
+/** The route of one upstream. */
+export interface PlannedRoute {
+  /** Field path of the upstream, e.g. `services[0].connect.sidecarService.proxy.upstreams[1]`. */
+  path: string;
+  /** The downstream: the service whose proxy has the upstream, and its datacenter. */
+  source: { service: string; proxy: string; datacenter: string; namespace: string; partition: string };
+  /** The upstream's destination; namespace and partition default to the source's. */
+  destination: { name: string; namespace: string; partition: string; datacenter: string };
+  /** The upstream's local bind port. */
+  localBindPort: number;
+  /** The effective mesh gateway mode. */
+  mode: EffectiveMode;
+  /** Which level decided `mode`. */
+  decidedBy: ModeLevel;
+  /** Whether a gateway carries the traffic: never within one datacenter, never in mode `none`. */
+  usesGateway: boolean;
+  /** The SNI name the proxy sends (always the destination service's). */
+  sni: string;
+  /** The hops, from the source service to the destination service. */
+  hops: RouteHop[];
+  /** One line, e.g. `web (dc1) → mesh-gateway dc1 LAN → mesh-gateway dc2 WAN → api (dc2)`. */
+  text: string;
+}
+
+/** Every upstream route of a mesh, in declaration order. */
+export interface RoutePlan {
+  /** The trust domain the SNI names use. */
+  trustDomain: string;
+  /** The routes. */
+  routes: PlannedRoute[];
+}
+
+function hopText(hop: RouteHop): string {
+  return hop.kind === "service" ? `${hop.name} (${hop.datacenter})` : `${hop.name} ${hop.datacenter} ${hop.address}`;
+}
+
+/** A hop as the table shows it: a gateway with the addresses dialled. */
+function hopWithAddresses(hop: RouteHop): string {
+  if (hop.kind === "service") return hopText(hop);
+  return `${hopText(hop)} (${hop.endpoints.length > 0 ? hop.endpoints.join(", ") : "no address"})`;
+}
+
+/** The hops shown one way each, joined by arrows; `direct` when no gateway carries the traffic. */
+function pathText(hops: RouteHop[], usesGateway: boolean, show: (hop: RouteHop) => string): string {
+  return hops.map(show).join(" → ") + (usesGateway ? "" : " direct");
+}
+
+/** The gateways of one datacenter, as a route's hop names and dials them. */
+interface DatacenterGateways {
+  /** The first declared there. */
+  name: string;
+  /** Their `address:port` from their own datacenter. */
+  lan: string[];
+  /** Their `address:port` from other datacenters. */
+  wan: string[];
+}
+
+/** `address:port` of the first of `candidates` with an address; ports default to `port`. */
+function endpointOf(candidates: unknown[], port: number): string | undefined {
+  for (const candidate of candidates) {
+    if (!isObject(candidate)) continue;
+    const { address, port: ownPort } = candidate as Partial<AddressPort>;
+    if (typeof address !== "string" || address === "") continue;
+    const p = typeof ownPort === "number" ? ownPort : port;
+    return address.includes(":") ? `[${address}]:${p}` : `${address}:${p}`;
+  }
+  return undefined;
+}
+
+/**
+ * The `address:port` a mesh gateway is dialled at on one side: LAN `taggedAddresses.lan`, else
+ * `address`; WAN `taggedAddresses.wan`, else the LAN one. Ports default to the gateway's `port`,
+ * else 8443; an IPv6 address is bracketed.
+ * @param gw - The gateway.
+ * @param side - `"lan"` (from its own datacenter) or `"wan"` (from the others).
+ * @returns The endpoint, or `undefined` when no address is declared (Consul then uses the agent's).
+ */
+export function gatewayEndpoint(gw: MeshGatewaySpec, side: "lan" | "wan"): string | undefined {
+  const port = typeof gw.port === "number" ? gw.port : DEFAULT_GATEWAY_PORT;
+  const tagged: { lan?: unknown; wan?: unknown } = isObject(gw.taggedAddresses) ? gw.taggedAddresses : {};
+  return endpointOf(side === "lan" ? [tagged.lan, gw] : [tagged.wan, tagged.lan, gw], port);
+}
+
+/** The gateways of every datacenter of `mesh` that declares one, in one pass. */
+function gatewaysByDatacenter(mesh: Mesh): Map<string, DatacenterGateways> {
+  const byDatacenter = new Map<string, DatacenterGateways>();
+  for (const gw of listOf<MeshGatewaySpec>(mesh.gateways)) {
+    if (!isObject(gw)) continue;
+    const entry = byDatacenter.get(gw.datacenter) ?? { name: gw.name ?? DEFAULT_GATEWAY_NAME, lan: [], wan: [] };
+    byDatacenter.set(gw.datacenter, entry);
+    const lan = gatewayEndpoint(gw, "lan");
+    const wan = gatewayEndpoint(gw, "wan");
+    if (lan) entry.lan.push(lan);
+    if (wan) entry.wan.push(wan);
+  }
+  return byDatacenter;
+}
+
+/**
+ * The route plan of `mesh`: one entry per upstream of every connect proxy (both
+ * `kind: "connect-proxy"` services and `connect.sidecarService` proxies). The mode follows
+ * {@link decideMeshGatewayMode}: upstream, instance, the `service-defaults` named after the
+ * downstream service (the sidecar's service, or a connect-proxy's `destinationServiceName`),
+ * then `proxy-defaults`, as the seed documents it. An upstream with no mode at any of those
+ * levels is planned `none` (direct), although real Consul would then apply the destination
+ * service's `service-defaults` mode if it sets one (hashicorp/consul
+ * `agent/consul/discoverychain/compile.go`): set the mode on the source side to be sure.
+ * Works on any input (validate first for a meaningful plan); never throws.
+ * @param mesh - The mesh.
+ */
+export function planRoutes(mesh: Mesh): RoutePlan {
+  if (!isObject(mesh)) return { trustDomain: DEFAULT_TRUST_DOMAIN, routes: [] };
+  const trustDomain =
+    typeof mesh.trustDomain === "string" && mesh.trustDomain ? mesh.trustDomain : DEFAULT_TRUST_DOMAIN;
+  const routes: PlannedRoute[] = [];
+  const gateways = gatewaysByDatacenter(mesh);
+  const serviceDefaults = serviceDefaultsByName(mesh);
+  const gatewayHop = (datacenter: string, address: "LAN" | "WAN"): RouteHop => {
+    const gws = gateways.get(datacenter);
+    const endpoints = [...((address === "LAN" ? gws?.lan : gws?.wan) ?? [])];
+    return { kind: "mesh-gateway", name: gws?.name ?? DEFAULT_GATEWAY_NAME, datacenter, address, endpoints };
+  };
+  for (const p of meshProxies(mesh)) {
+    const sd = serviceDefaults.get(p.sourceService);
+    const namespace = p.service.namespace || DEFAULT_NAMESPACE;
+    const partition = p.service.partition || DEFAULT_PARTITION;
+    listOf<Upstream>(p.proxy.upstreams).forEach((up, k) => {
+      if (!isObject(up)) return;
+      const datacenter = up.datacenter || p.service.datacenter;
+      // Names go into text: on malformed input (which validateMesh reports) there is no route to plan.
+      const names = [datacenter, p.service.datacenter, p.sourceService, up.destinationName, namespace, partition];
+      if (!names.every((name) => typeof name === "string")) return;
+      if (![up.destinationNamespace, up.destinationPartition].every((n) => n === undefined || typeof n === "string"))
+        return;
+      const destination = {
+        name: up.destinationName,
+        namespace: up.destinationNamespace || namespace,
+        partition: up.destinationPartition || partition,
+        datacenter,
+      };
+      const { mode, decidedBy } = decideMeshGatewayMode({
+        upstream: up.meshGateway?.mode as Mode | undefined,
+        instance: p.proxy.meshGateway?.mode,
+        serviceDefaults: sd?.meshGateway?.mode,
+        proxyDefaults: mesh.proxyDefaults?.meshGateway?.mode,
+      });
+      const crossDc = datacenter !== p.service.datacenter;
+      const usesGateway = crossDc && mode !== "none";
+      const from: RouteHop = { kind: "service", name: p.sourceService, datacenter: p.service.datacenter };
+      const to: RouteHop = { kind: "service", name: destination.name, datacenter };
+      const hops: RouteHop[] = [from];
+      if (usesGateway && mode === "local") hops.push(gatewayHop(from.datacenter, "LAN"));
+      if (usesGateway) hops.push(gatewayHop(datacenter, "WAN"));
+      hops.push(to);
+      routes.push({
+        path: `${p.path}.upstreams[${k}]`,
+        source: {
+          service: p.sourceService,
+          proxy: p.service.name,
+          datacenter: p.service.datacenter,
+          namespace,
+          partition,
+        },
+        destination,
+        localBindPort: up.localBindPort,
+        mode,
+        decidedBy,
+        usesGateway,
+        sni: serviceSni({
+          service: destination.name,
+          namespace: destination.namespace,
+          partition: destination.partition,
+          datacenter,
+          trustDomain,
+        }),
+        hops,
+        text: pathText(hops, usesGateway, hopText),
+      });
+    });
+  }
+  return { trustDomain, routes };
+}
+
+/**
+ * The route plan as a table for people, one line per route and a header line, columns aligned:
+ * `SOURCE` (service and datacenter), `UPSTREAM`, `DATACENTER` (the upstream's), `BIND PORT`
+ * (local bind port), `MODE` (effective), `DECIDED BY` (the level), `SNI` and `HOPS` (each
+ * gateway with the addresses dialled, `no address` when none is known). The SNI name is a
+ * column rather than a second table so that a route is one line, found by `grep` from the SNI
+ * name in a gateway's log; the hops, the only cell of varying length, come last.
+ * @param plan - A route plan from {@link planRoutes}.
+ */
+export function formatRoutePlan(plan: RoutePlan): string {
+  if (plan.routes.length === 0) return "no upstreams: nothing to route\n";
+  const header = ["SOURCE", "UPSTREAM", "DATACENTER", "BIND PORT", "MODE", "DECIDED BY", "SNI", "HOPS"];
+  const rows = plan.routes.map((r) => [
+    `${r.source.service} (${r.source.datacenter})`,
+    r.destination.name,
+    r.destination.datacenter,
+    String(r.localBindPort),
+    r.mode,
+    r.decidedBy,
+    r.sni,
+    pathText(r.hops, r.usesGateway, hopWithAddresses),
+  ]);
+  return alignedTable([header, ...rows]);
+}
+
+/** `rows` as lines, every column but the last padded to its widest cell. */
+function alignedTable(rows: string[][]): string {
+  const widths = rows[0].map((_, col) => rows.reduce((width, row) => Math.max(width, row[col].length), 0));
+  const last = widths.length - 1;
+  const line = (row: string[]) => row.map((cell, col) => (col === last ? cell : cell.padEnd(widths[col]))).join("  ");
+  return `${rows.map(line).join("\n")}\n`;
+}
