@@ -5,9 +5,6 @@
  * `CONSUL_HTTP_TOKEN`, `CONSUL_HTTP_TOKEN_FILE`, `CONSUL_CACERT`). The token travels only in the
  * `X-Consul-Token` header, never in a message.
  */
-import { readFileSync } from "node:fs";
-import http from "node:http";
-import https from "node:https";
 import {
   catalogMeshFragment,
   type HealthEntryJson,
@@ -16,9 +13,9 @@ import {
   type ServiceDefaultsReadJson,
   type SourceProblem,
 } from "../mesh";
-import { ConsulAddressError } from "../consul/errors";
-import { consulBaseUrl, consulEnvironment, type ConsulEnvironment } from "../consul/settings";
-import { ConsulSourceError, type ConsulSourceErrorCode } from "./errors";
+import { ConsulClient, DEFAULT_REQUEST_TIMEOUT_MS } from "../consul/client";
+import { ConsulError } from "../consul/errors";
+import { readConsulSettings } from "../consul/settings";
 
 /** Options of {@link readLiveConsul}. */
 export interface LiveConsulOptions {
@@ -41,9 +38,6 @@ export interface LiveConsulOptions {
   /** Time limit of each request, in ms. Default: {@link DEFAULT_REQUEST_TIMEOUT_MS}. */
   timeoutMs?: number;
 }
-
-/** Default time limit of each request: 10 s. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 /** How many requests are in flight at once. */
 const CONCURRENCY = 8;
@@ -71,135 +65,38 @@ interface Part<T> {
   problems: SourceProblem[];
 }
 
-function readFile(file: string, what: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? "error";
-    throw new ConsulSourceError("E_CONSUL_CONFIG", `cannot read the ${what} ${file} (${code})`);
-  }
+/**
+ * `GET` a JSON resource whose body must pass `ok`.
+ * @throws ConsulError, `E_CONSUL_BAD_RESPONSE` for an answer that is not what Consul gives.
+ */
+async function read<T>(
+  consul: ConsulClient,
+  path: string,
+  ok: (body: unknown) => boolean,
+  query: Record<string, string> = {},
+): Promise<Answer<T>> {
+  const answer = await consul.get<unknown>(path, query);
+  if (ok(answer.body)) return { body: answer.body as T, filtered: answer.filteredByAcls };
+  const shown = JSON.stringify(answer.body).slice(0, 100);
+  throw new ConsulError(
+    "E_CONSUL_BAD_RESPONSE",
+    `GET ${consul.address}${path}: not the answer Consul gives (${shown})`,
+  );
 }
 
-/** The agent's base URL (see `consulBaseUrl`), as a configuration error of this source. */
-function baseUrl(address: string, ssl: boolean): URL {
-  try {
-    return consulBaseUrl(address, ssl);
-  } catch (error) {
-    if (error instanceof ConsulAddressError) throw new ConsulSourceError("E_CONSUL_CONFIG", error.message);
-    throw error;
-  }
-}
-
-/** The token as Consul's CLI picks it: `tokenFile`, `token`, `CONSUL_HTTP_TOKEN_FILE`, `CONSUL_HTTP_TOKEN`. */
-function tokenOf(options: LiveConsulOptions, env: ConsulEnvironment): string | undefined {
-  const file = options.tokenFile || (options.token ? undefined : env.tokenFile);
-  if (file) return readFile(file, "token file").trim() || undefined;
-  return options.token || env.token;
-}
-
-/** Why a connection failed, and what to check. */
-function unreachable(error: NodeJS.ErrnoException): string {
-  const code = error.code ?? error.message;
-  const check = /CERT|SIGNED|VERIFY|ALTNAME/.test(code)
-    ? "is the agent's certificate signed by the CA of CONSUL_CACERT?"
-    : "is a Consul agent listening there?";
-  return `cannot connect (${code}): ${check}`;
-}
-
-/** `GET`s of JSON from one agent's HTTP API, at most {@link CONCURRENCY} at once. */
-class ConsulApi {
-  private readonly agent: http.Agent;
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(
-    private readonly base: URL,
-    private readonly token: string | undefined,
-    ca: string | undefined,
-    private readonly timeoutMs: number,
-  ) {
-    const options = { keepAlive: true, maxSockets: CONCURRENCY };
-    this.agent = base.protocol === "https:" ? new https.Agent({ ...options, ca }) : new http.Agent(options);
-  }
-
-  /**
-   * `GET` a JSON resource whose body must pass `ok`.
-   * @throws ConsulSourceError for a transport failure, a time-out, a status other than 2xx, or an unexpected body.
-   */
-  async get<T>(path: string, ok: (body: unknown) => boolean, query: Record<string, string> = {}): Promise<Answer<T>> {
-    const search = new URLSearchParams(query).toString();
-    const url = `${this.base.origin}${this.base.pathname.replace(/\/$/, "")}${path}${search ? `?${search}` : ""}`;
-    if (this.running < CONCURRENCY) this.running++;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
-    try {
-      const answer = await this.request(url);
-      if (ok(answer.body)) return answer as Answer<T>;
-      const shown = JSON.stringify(answer.body).slice(0, 100);
-      throw new ConsulSourceError("E_CONSUL_RESPONSE", `GET ${url}: not the answer Consul gives (${shown})`, { url });
-    } finally {
-      // Hand the slot over to the next request waiting, if any.
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.running--;
-    }
-  }
-
-  close(): void {
-    this.agent.destroy();
-  }
-
-  private request(url: string): Promise<Answer<unknown>> {
-    const headers: http.OutgoingHttpHeaders = { accept: "application/json" };
-    if (this.token) headers["x-consul-token"] = this.token;
-    const signal = AbortSignal.timeout(this.timeoutMs);
-    return new Promise((resolve, reject) => {
-      const fail = (code: ConsulSourceErrorCode, message: string, status?: number) =>
-        reject(new ConsulSourceError(code, `GET ${url}: ${this.redact(message)}`, { url, status }));
-      // A connection that breaks once the time-out aborted it is a time-out.
-      const broken = (message: string) =>
-        signal.aborted
-          ? fail("E_CONSUL_TIMEOUT", `no complete answer within ${this.timeoutMs} ms`)
-          : fail("E_CONSUL_UNREACHABLE", message);
-      const transport = url.startsWith("https:") ? https : http;
-      const req = transport.get(url, { headers, agent: this.agent, signal }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("error", () => broken("the answer was cut off"));
-        res.on("end", () => {
-          const status = res.statusCode ?? 0;
-          const text = Buffer.concat(chunks).toString("utf8");
-          const said = text.trim().split("\n")[0].slice(0, 300);
-          if (status === 401 || status === 403) {
-            return fail("E_CONSUL_ACL", `HTTP ${status}: ${said || "permission denied"} (check the ACL token)`, status);
-          }
-          if (status < 200 || status > 299) {
-            return fail("E_CONSUL_HTTP", `HTTP ${status}${said ? `: ${said}` : ""}`, status);
-          }
-          try {
-            resolve({ body: JSON.parse(text), filtered: res.headers["x-consul-results-filtered-by-acls"] === "true" });
-          } catch {
-            fail("E_CONSUL_RESPONSE", `HTTP ${status} but the answer is not JSON`, status);
-          }
-        });
-      });
-      req.on("error", (error: NodeJS.ErrnoException) => broken(unreachable(error)));
-    });
-  }
-
-  /** `text` without the token, should Consul (or a proxy in front of it) ever echo it. */
-  private redact(text: string): string {
-    return this.token ? text.split(this.token).join("<token>") : text;
-  }
+/** Whether `error` is Consul refusing the token (HTTP 401 or 403). */
+function denied(error: unknown): boolean {
+  return error instanceof ConsulError && (error.status === 401 || error.status === 403);
 }
 
 const isList = (body: unknown) => Array.isArray(body);
 const isMap = (body: unknown) => typeof body === "object" && body !== null && !Array.isArray(body);
 
 /** One datacenter's services, each with its instances, nodes and checks; what ACLs hid becomes a problem. */
-async function readDatacenter(api: ConsulApi, datacenter: string): Promise<Part<HealthEntryJson[][]>> {
+async function readDatacenter(consul: ConsulClient, datacenter: string): Promise<Part<HealthEntryJson[][]>> {
   const problems: SourceProblem[] = [];
   const query = { dc: datacenter };
-  const services = await api.get<Record<string, string[]>>("/v1/catalog/services", isMap, query);
+  const services = await read<Record<string, string[]>>(consul, "/v1/catalog/services", isMap, query);
   if (services.filtered) {
     problems.push({
       origin: `Consul ${datacenter}: GET /v1/catalog/services`,
@@ -208,7 +105,9 @@ async function readDatacenter(api: ConsulApi, datacenter: string): Promise<Part<
   }
   const names = Object.keys(services.body);
   const answers = await Promise.all(
-    names.map((name) => api.get<HealthEntryJson[]>(`/v1/health/service/${encodeURIComponent(name)}`, isList, query)),
+    names.map((name) =>
+      read<HealthEntryJson[]>(consul, `/v1/health/service/${encodeURIComponent(name)}`, isList, query),
+    ),
   );
   const hidden = names.filter((_, i) => answers[i].filtered);
   if (hidden.length > 0) {
@@ -223,30 +122,30 @@ async function readDatacenter(api: ConsulApi, datacenter: string): Promise<Part<
 }
 
 /** `Config.PrimaryDatacenter` of the agent, or a problem when the token lacks `agent:read`. */
-async function readPrimaryDatacenter(api: ConsulApi): Promise<Part<string | undefined>> {
+async function readPrimaryDatacenter(consul: ConsulClient): Promise<Part<string | undefined>> {
   try {
-    const self = await api.get<{ Config?: { PrimaryDatacenter?: string } }>("/v1/agent/self", isMap);
+    const self = await read<{ Config?: { PrimaryDatacenter?: string } }>(consul, "/v1/agent/self", isMap);
     return { value: self.body.Config?.PrimaryDatacenter || undefined, problems: [] };
   } catch (error) {
-    if (!(error instanceof ConsulSourceError) || error.code !== "E_CONSUL_ACL") throw error;
+    if (!denied(error)) throw error;
     const message = `the token lacks agent:read, so the primary datacenter is unknown: grant ${GRANT.agent}`;
     return { value: undefined, problems: [{ origin: "Consul: GET /v1/agent/self", message }] };
   }
 }
 
 /** The `proxy-defaults` entry, or `undefined` when there is none (404). */
-async function readProxyDefaults(api: ConsulApi): Promise<ProxyDefaultsReadJson | undefined> {
+async function readProxyDefaults(consul: ConsulClient): Promise<ProxyDefaultsReadJson | undefined> {
   try {
-    return (await api.get<ProxyDefaultsReadJson>("/v1/config/proxy-defaults/global", isMap)).body;
+    return (await read<ProxyDefaultsReadJson>(consul, "/v1/config/proxy-defaults/global", isMap)).body;
   } catch (error) {
-    if (error instanceof ConsulSourceError && error.status === 404) return undefined;
+    if (error instanceof ConsulError && error.status === 404) return undefined;
     throw error;
   }
 }
 
 /** The `service-defaults` entries; a problem when ACLs hid some. */
-async function readServiceDefaults(api: ConsulApi): Promise<Part<ServiceDefaultsReadJson[]>> {
-  const answer = await api.get<ServiceDefaultsReadJson[]>("/v1/config/service-defaults", isList);
+async function readServiceDefaults(consul: ConsulClient): Promise<Part<ServiceDefaultsReadJson[]>> {
+  const answer = await read<ServiceDefaultsReadJson[]>(consul, "/v1/config/service-defaults", isList);
   if (!answer.filtered) return { value: answer.body, problems: [] };
   const message =
     "the token lacks service:read on some services, whose service-defaults (and the modes they set) are missing " +
@@ -264,22 +163,23 @@ async function readServiceDefaults(api: ConsulApi): Promise<Part<ServiceDefaults
  * `agent:read`, become problems naming the rights to grant. Gateway health is in the fragment's
  * `gatewayHealth`; `gatewayHealthProblems` judges it, on the merged mesh.
  * @param options - Address, token, CA file and time-out; each defaults as Consul's CLI does. Default: `{}`.
- * @throws ConsulSourceError with a stable code when the agent cannot be read.
+ * @throws ConsulError with a stable code when the agent cannot be read.
  */
 export async function readLiveConsul(options: LiveConsulOptions = {}): Promise<MeshFragment> {
-  const env = consulEnvironment(options.env ?? process.env);
-  const base = baseUrl(options.address || env.address || "http://127.0.0.1:8500", env.ssl);
-  const caFile = options.caFile || env.caFile;
-  const ca = caFile ? readFile(caFile, "CA certificate file") : undefined;
-  const api = new ConsulApi(base, tokenOf(options, env), ca, options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+  const settings = readConsulSettings(options.env ?? process.env, options);
+  const consul = new ConsulClient({
+    ...settings,
+    requestTimeoutMs: options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    maxConnections: CONCURRENCY,
+  });
   try {
-    const datacenters = (await api.get<string[]>("/v1/catalog/datacenters", isList)).body;
+    const datacenters = (await read<string[]>(consul, "/v1/catalog/datacenters", isList)).body;
     const [primary, roots, perDatacenter, proxyDefaults, serviceDefaults] = await Promise.all([
-      readPrimaryDatacenter(api),
-      api.get<{ TrustDomain?: string }>("/v1/connect/ca/roots", isMap),
-      Promise.all(datacenters.map((datacenter) => readDatacenter(api, datacenter))),
-      readProxyDefaults(api),
-      readServiceDefaults(api),
+      readPrimaryDatacenter(consul),
+      read<{ TrustDomain?: string }>(consul, "/v1/connect/ca/roots", isMap),
+      Promise.all(datacenters.map((datacenter) => readDatacenter(consul, datacenter))),
+      readProxyDefaults(consul),
+      readServiceDefaults(consul),
     ]);
     const fragment = catalogMeshFragment({
       datacenters,
@@ -292,6 +192,6 @@ export async function readLiveConsul(options: LiveConsulOptions = {}): Promise<M
     const problems = [primary, ...perDatacenter, serviceDefaults].flatMap((part) => part.problems);
     return { ...fragment, problems: [...problems, ...(fragment.problems ?? [])] };
   } finally {
-    api.close();
+    consul.close();
   }
 }

@@ -20,7 +20,8 @@ import {
 } from "../mesh";
 import { readLiveConsul } from "./consul-source";
 import { renderDiagramSvg } from "../mesh/diagram/diagram-svg";
-import { ConsulSourceError, PlanUsageError } from "./errors";
+import { PlanUsageError } from "./errors";
+import { ConsulError } from "../consul/errors";
 import { parsePlanOptions, PLAN_HELP, type PlanOptions } from "./plan-options";
 import { readConsulConfig, readTopologyFile } from "./read-files";
 
@@ -117,11 +118,7 @@ export async function runPlan(argv: string[], io: PlanIo): Promise<number> {
       io.stderr(problemLines(outcome.problems));
     return outcome.problems.length ? 1 : 0;
   } catch (error) {
-    if (
-      error instanceof PlanUsageError ||
-      error instanceof ConsulSourceError ||
-      error instanceof DiagramTooLargeError
-    ) {
+    if (error instanceof PlanUsageError || error instanceof ConsulError || error instanceof DiagramTooLargeError) {
       io.stderr(
         `consul-mesh plan: ` +
           `${error.message}\n${error instanceof PlanUsageError ? "Run 'consul-mesh plan --help' for usage.\n" : ""}`,

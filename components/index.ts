@@ -30,7 +30,6 @@ export {
   registerService,
   type AgentConnection,
 } from "../consul/agent";
-export { gatewayAclRules } from "./plans/gateway-acl-rules";
 export { configEntryJson } from "./plans/config-entry-json";
 export { DEFAULT_WAN_SUBNET, defaultLanSubnet } from "./plans/address-plan";
 /** The mesh model, so that one import serves a stack. */

@@ -14,7 +14,7 @@ import { lanGatewayAddress, MAX_GATEWAYS } from "./plans/address-plan";
 import { AgentServiceRegistration } from "./dynamic/agent-service-registration";
 import { gatewayProblems, throwIfProblems } from "./plans/arg-problems";
 import type { Datacenter } from "./datacenter";
-import { gatewayAclRules } from "./plans/gateway-acl-rules";
+import { gatewayAclRules } from "../mesh/render/gateway-acl-rules";
 import type { WanFederation } from "./wan-federation";
 
 /** Where the routes file is uploaded in file mode. */

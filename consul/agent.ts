@@ -7,6 +7,8 @@
  */
 import * as http from "node:http";
 import * as https from "node:https";
+// Types only: erased when compiled, so the serialized provider references no other module.
+import type { ConsulErrorCode } from "./errors";
 
 /** How to reach a Consul agent. */
 export interface AgentConnection {
@@ -19,7 +21,7 @@ export interface AgentConnection {
   token?: string;
   /** PEM CA bundle to verify an `https` agent, as in `CONSUL_CACERT`. Default: Node's CAs. */
   caPem?: string;
-  /** Time limit of one request in milliseconds. Default: `10000`. */
+  /** Time limit of one request, from start to last byte, in milliseconds. Default: `10000`. */
   timeoutMs?: number;
   /**
    * How long register and deregister calls are repeated after a transient failure (see
@@ -31,13 +33,17 @@ export interface AgentConnection {
 }
 
 /**
- * A failed call to the agent API: the request, the status and Consul's error text. Every
- * field is set in the constructor's body: Pulumi serializes the dynamic provider's copy of this
- * class as a plain function calling `Error` (which sets no `message`) and drops class fields.
+ * A failed call to the agent API: the request, the status and Consul's error text, with a code
+ * of `ConsulError`'s vocabulary (`consul/errors.ts`). Every field is set in the constructor's
+ * body: Pulumi serializes the dynamic provider's copy of this class as a plain function calling
+ * `Error` (which sets no `message`) and drops class fields.
  */
 export class ConsulApiError extends Error {
-  /** Stable error code: `"E_CONSUL_API"`. */
-  declare readonly code: "E_CONSUL_API";
+  /**
+   * Stable error code: `E_CONSUL_HTTP_STATUS` (an answer other than 2xx), `E_CONSUL_TIMEOUT` (no
+   * complete answer in time) or `E_CONSUL_UNREACHABLE` (no answer).
+   */
+  declare readonly code: Extract<ConsulErrorCode, "E_CONSUL_HTTP_STATUS" | "E_CONSUL_TIMEOUT" | "E_CONSUL_UNREACHABLE">;
   constructor(
     /** HTTP method. */
     readonly method: string,
@@ -47,13 +53,19 @@ export class ConsulApiError extends Error {
     readonly status: number,
     /** Response body (Consul's error text) or the transport error's message. */
     readonly body: string,
+    /** Whether the time limit ran out (for `status` 0). Default: `false`. */
+    timedOut = false,
   ) {
     const message =
       `Consul ${method} ${path} ` + `failed${status ? ` with HTTP ${status}` : ""}: ${body.trim() || "(empty body)"}`;
     super(message);
     this.message = message;
     this.name = "ConsulApiError";
-    (this as { code: string }).code = "E_CONSUL_API";
+    (this as { code: string }).code = status
+      ? "E_CONSUL_HTTP_STATUS"
+      : timedOut
+        ? "E_CONSUL_TIMEOUT"
+        : "E_CONSUL_UNREACHABLE";
   }
 }
 
@@ -63,7 +75,10 @@ interface AgentResponse {
   body: string;
 }
 
-/** Parses `CONSUL_HTTP_ADDR`-style addresses into a base URL. */
+/**
+ * Parses `CONSUL_HTTP_ADDR`-style addresses into a base URL: the serialized provider's copy of
+ * `consulBaseUrl` (`consul/settings.ts`), which a test holds it to.
+ */
 export function agentBaseUrl(address: string): URL {
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(address) ? address : `http://${address}`;
   const url = new URL(withScheme);
@@ -76,7 +91,7 @@ export function agentBaseUrl(address: string): URL {
 /** Sends one request to the agent; resolves with any status, rejects only on transport errors. */
 function send(conn: AgentConnection, method: string, path: string, body?: unknown): Promise<AgentResponse> {
   const base = agentBaseUrl(conn.address);
-  const url = new URL(path, base);
+  const url = new URL(`${base.pathname.replace(/\/$/, "")}${path}`, base);
   const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
   const headers: Record<string, string> = { Accept: "application/json" };
   if (payload) {
@@ -86,16 +101,29 @@ function send(conn: AgentConnection, method: string, path: string, body?: unknow
   if (conn.token) headers["X-Consul-Token"] = conn.token;
   const timeoutMs = conn.timeoutMs ?? 10_000;
   return new Promise((resolve, reject) => {
-    const options: https.RequestOptions = { method, headers, timeout: timeoutMs };
+    const options: https.RequestOptions = { method, headers };
     if (url.protocol === "https:" && conn.caPem) options.ca = conn.caPem;
-    const req = (url.protocol === "https:" ? https : http).request(url, options, (res) => {
+    let timedOut = false;
+    const req = (url.protocol === "https:" ? https : http).request(url, options);
+    // A wall-clock limit: an agent that trickles its answer is no better than a silent one.
+    const timer = setTimeout(() => {
+      timedOut = true;
+      req.destroy(new Error(`no complete response within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      reject(new ConsulApiError(method, path, 0, err.message, timedOut));
+    };
+    req.on("response", (res: http.IncomingMessage) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
-      res.on("error", (err) => reject(new ConsulApiError(method, path, 0, err.message)));
+      res.on("end", () => {
+        clearTimeout(timer);
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") });
+      });
+      res.on("error", fail);
     });
-    req.on("timeout", () => req.destroy(new Error(`no response within ${timeoutMs} ms`)));
-    req.on("error", (err) => reject(new ConsulApiError(method, path, 0, err.message)));
+    req.on("error", fail);
     req.end(payload);
   });
 }

@@ -1,36 +1,31 @@
 /**
- * A small typed client for the few Consul HTTP API calls the gateway makes: reads with
- * blocking queries (`?index=&wait=`, `X-Consul-Index`), the agent's service register and
- * deregister. Honours `CONSUL_HTTP_ADDR`, `CONSUL_HTTP_TOKEN(_FILE)`, `CONSUL_CACERT` and
- * `CONSUL_HTTP_SSL` (see {@link consulClientOptionsFromEnv}). The token travels only in the
- * `X-Consul-Token` header and never appears in errors or logs.
+ * The one Consul HTTP API client, for every process that calls an agent (the gateway,
+ * `consul-mesh plan`): JSON reads with blocking queries (`?index=&wait=`, `X-Consul-Index`)
+ * and writes. Its settings come from {@link readConsulSettings}. The token travels only in the
+ * `X-Consul-Token` header; it never appears in an error, even when Consul echoes it.
+ * Every failure is a {@link ConsulError} naming the request (method and URL, no credentials).
  */
-import { readFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
-import { consulBaseUrl, consulEnvironment } from "./settings";
-import { ConsulError, ConsulSettingError } from "./errors";
+import { ConsulError, type ConsulErrorCode } from "./errors";
+import { consulBaseUrl, type ConsulConnection } from "./settings";
 
-/** The agent address when neither the caller nor `CONSUL_HTTP_ADDR` names one, as in Consul's CLI. */
-export const DEFAULT_CONSUL_ADDRESS = "127.0.0.1:8500";
 /** Default of {@link ConsulClientOptions.requestTimeoutMs}. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
-/** Options of a {@link ConsulClient}. */
-export interface ConsulClientOptions {
-  /**
-   * The agent's HTTP API: a URL (`http://127.0.0.1:8500`, `https://consul:8501`) or
-   * `host:port` as in `CONSUL_HTTP_ADDR` (then `https` when {@link ConsulClientOptions.ssl}).
-   */
-  address: string;
-  /** ACL token, sent as `X-Consul-Token`. Default: none. */
-  token?: string;
-  /** PEM CA certificate(s) to verify an `https` agent with. Default: the system roots. */
-  ca?: string;
+/** Options of a {@link ConsulClient}: the connection ({@link readConsulSettings}) and its limits. */
+export interface ConsulClientOptions extends Omit<ConsulConnection, "ssl"> {
   /** Use `https` for an address without a scheme. Default: `false`. */
   ssl?: boolean;
-  /** Time limit of a non-blocking request, in ms. Default: {@link DEFAULT_REQUEST_TIMEOUT_MS} (10 s). */
+  /** Time limit of a non-blocking request, from start to last byte, in ms. Default: {@link DEFAULT_REQUEST_TIMEOUT_MS} (10 s). */
   requestTimeoutMs?: number;
+  /** Requests in flight at once; more wait for a free connection. Default: no limit. */
+  maxConnections?: number;
+  /**
+   * What an HTTP 401 or 403 tells the user to check, e.g. the rights the caller's token needs.
+   * Default: `"check the ACL token and its policy"`.
+   */
+  deniedHint?: string;
 }
 
 /** A read's result. */
@@ -51,76 +46,26 @@ export interface BlockingParams {
   waitMs: number;
 }
 
-/** Settings that win over the environment in {@link consulClientOptionsFromEnv} (e.g. from flags). */
-export interface ConsulClientOverrides {
-  /** Instead of `CONSUL_HTTP_ADDR`. Default: the variable, else {@link DEFAULT_CONSUL_ADDRESS}. */
-  address?: string;
-  /** Instead of `CONSUL_HTTP_TOKEN` and `CONSUL_HTTP_TOKEN_FILE`. Default: the variables, else none. */
-  token?: string;
-  /** A PEM file, instead of `CONSUL_CACERT`. Default: the variable, else the system roots. */
-  caFile?: string;
-  /** Instead of `CONSUL_HTTP_SSL`. Default: the variable, else `false`. */
-  ssl?: boolean;
-  /** See {@link ConsulClientOptions.requestTimeoutMs}. Default: {@link DEFAULT_REQUEST_TIMEOUT_MS}. */
-  requestTimeoutMs?: number;
-}
-
-/**
- * Builds client options from the environment as Consul's own CLI reads it (`consulEnvironment`:
- * `CONSUL_HTTP_ADDR`, `CONSUL_HTTP_SSL`, `CONSUL_HTTP_TOKEN`, else the content of
- * `CONSUL_HTTP_TOKEN_FILE`, `CONSUL_CACERT`), and reads the files named. A CA file implies https.
- * @param env - The environment. Default: `process.env`.
- * @param overrides - Settings that win over the environment. Default: none.
- * @throws {@link ConsulSettingError} naming `CONSUL_HTTP_TOKEN_FILE` or `CONSUL_CACERT` when its file cannot be read.
- */
-export function consulClientOptionsFromEnv(
-  env: NodeJS.ProcessEnv = process.env,
-  overrides: ConsulClientOverrides = {},
-): ConsulClientOptions {
-  const consul = consulEnvironment(env);
-  const caFile = overrides.caFile || consul.caFile;
-  const tokenFile = overrides.token || consul.token ? undefined : consul.tokenFile;
-  return {
-    address: overrides.address || consul.address || DEFAULT_CONSUL_ADDRESS,
-    token:
-      overrides.token ||
-      consul.token ||
-      (tokenFile && readSetting("CONSUL_HTTP_TOKEN_FILE", tokenFile).trim()) ||
-      undefined,
-    ca: caFile ? readSetting("CONSUL_CACERT", caFile) : undefined,
-    ssl: (overrides.ssl ?? consul.ssl) || caFile !== undefined,
-    requestTimeoutMs: overrides.requestTimeoutMs,
-  };
-}
-
-/** The content of a file a setting names, or a {@link ConsulSettingError} naming the setting. */
-function readSetting(variable: string, file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (error) {
-    throw new ConsulSettingError(variable, file, (error as NodeJS.ErrnoException).code ?? "error");
-  }
-}
-
 /** A Consul HTTP API client. */
 export class ConsulClient {
   private readonly base: URL;
   private readonly agent: http.Agent;
   private readonly token: string | undefined;
   private readonly requestTimeoutMs: number;
+  private readonly deniedHint: string;
 
   /**
-   * @param options address, token, TLS; see {@link ConsulClientOptions}.
-   * @throws ConsulAddressError (mesh layer) when the address is not `http(s)://host:port` or `host:port`.
+   * @param options address, token, TLS and limits; see {@link ConsulClientOptions}.
+   * @throws ConsulAddressError when the address is not `http(s)://host:port` or `host:port`.
    */
   constructor(options: ConsulClientOptions) {
     this.base = consulBaseUrl(options.address, options.ssl ?? false);
     this.token = options.token;
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.deniedHint = options.deniedHint ?? "check the ACL token and its policy";
+    const limits = { keepAlive: true, maxSockets: options.maxConnections ?? Infinity };
     this.agent =
-      this.base.protocol === "https:"
-        ? new https.Agent({ keepAlive: true, ca: options.ca })
-        : new http.Agent({ keepAlive: true });
+      this.base.protocol === "https:" ? new https.Agent({ ...limits, ca: options.ca }) : new http.Agent(limits);
   }
 
   /** The agent's base URL (no credentials). */
@@ -151,23 +96,19 @@ export class ConsulClient {
       timeoutMs = blocking.waitMs + blocking.waitMs / 16 + this.requestTimeoutMs;
     }
     const search = params.toString().replace(/=(?=&|$)/g, "");
-    const { status, headers, body } = await this.request(
-      "GET",
-      `${path}${search ? `?${search}` : ""}`,
-      undefined,
-      timeoutMs,
-      signal,
-    );
-    if (status < 200 || status > 299) throw statusError("GET", path, status, body);
+    const answer = await this.request("GET", `${path}${search ? `?${search}` : ""}`, undefined, timeoutMs, signal);
     let decoded: T;
     try {
-      decoded = JSON.parse(body) as T;
+      decoded = JSON.parse(answer.body) as T;
     } catch {
-      throw new ConsulError("E_CONSUL_BAD_RESPONSE", `GET ${path}: response is not JSON`);
+      throw new ConsulError(
+        "E_CONSUL_BAD_RESPONSE",
+        `${answer.where}: HTTP ${answer.status} but the answer is not JSON`,
+      );
     }
-    const header = headers["x-consul-index"];
+    const header = answer.headers["x-consul-index"];
     const index = typeof header === "string" && /^\d+$/.test(header) ? Number(header) : undefined;
-    return { body: decoded, index, filteredByAcls: headers["x-consul-results-filtered-by-acls"] === "true" };
+    return { body: decoded, index, filteredByAcls: answer.headers["x-consul-results-filtered-by-acls"] === "true" };
   }
 
   /**
@@ -177,14 +118,8 @@ export class ConsulClient {
    * @param signal cancels the request.
    */
   async put(path: string, body?: unknown, signal?: AbortSignal): Promise<void> {
-    const result = await this.request(
-      "PUT",
-      path,
-      body === undefined ? undefined : JSON.stringify(body),
-      this.requestTimeoutMs,
-      signal,
-    );
-    if (result.status < 200 || result.status > 299) throw statusError("PUT", path, result.status, result.body);
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    await this.request("PUT", path, payload, this.requestTimeoutMs, signal);
   }
 
   /** Closes idle keep-alive connections. */
@@ -192,74 +127,88 @@ export class ConsulClient {
     this.agent.destroy();
   }
 
+  /** One request; a 2xx answer, or a {@link ConsulError}. `where` names it for errors. */
   private request(
     method: string,
     pathAndQuery: string,
     body: string | undefined,
     timeoutMs: number,
     signal: AbortSignal | undefined,
-  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-    const url = new URL(pathAndQuery, this.base);
+  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string; where: string }> {
+    const url = new URL(`${this.base.pathname.replace(/\/$/, "")}${pathAndQuery}`, this.base);
     const headers: http.OutgoingHttpHeaders = { accept: "application/json" };
     if (this.token) headers["x-consul-token"] = this.token;
     if (body !== undefined) {
       headers["content-type"] = "application/json";
       headers["content-length"] = Buffer.byteLength(body);
     }
-    const where = `${method} ${url.pathname}`;
+    const where = `${method} ${url.origin}${url.pathname}${url.search}`;
+    const fail = (code: ConsulErrorCode, reason: string, status?: number) =>
+      new ConsulError(code, `${where}: ${this.redact(reason)}`, status);
     const transport = url.protocol === "https:" ? https : http;
     return new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(new ConsulError("E_CONSUL_ABORTED", `${where}: aborted`));
+      if (signal?.aborted) return reject(fail("E_CONSUL_ABORTED", "aborted"));
       let settled = false;
       const settle = (
         error: ConsulError | undefined,
-        value?: { status: number; headers: http.IncomingHttpHeaders; body: string },
+        status = 0,
+        resHeaders: http.IncomingHttpHeaders = {},
+        text = "",
       ) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
         if (error) reject(error);
-        else resolve(value as { status: number; headers: http.IncomingHttpHeaders; body: string });
+        else if (status < 200 || status > 299) reject(statusError(fail, status, text, this.deniedHint));
+        else resolve({ status, headers: resHeaders, body: text, where });
       };
       const req = transport.request(url, { method, headers, agent: this.agent }, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
         res.on("end", () =>
-          settle(undefined, {
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString("utf8"),
-          }),
+          settle(undefined, res.statusCode ?? 0, res.headers, Buffer.concat(chunks).toString("utf8")),
         );
-        res.on("error", () => settle(new ConsulError("E_CONSUL_UNREACHABLE", `${where}: response interrupted`)));
+        res.on("error", () => settle(fail("E_CONSUL_UNREACHABLE", "the answer was cut off")));
       });
+      // A wall-clock limit: a slow answer that trickles in is no better than none.
       const timer = setTimeout(() => {
-        settle(new ConsulError("E_CONSUL_TIMEOUT", `${where}: no answer within ${Math.round(timeoutMs)} ms`));
+        settle(fail("E_CONSUL_TIMEOUT", `no complete answer within ${Math.round(timeoutMs)} ms`));
         req.destroy();
       }, timeoutMs);
       const onAbort = () => {
-        settle(new ConsulError("E_CONSUL_ABORTED", `${where}: aborted`));
+        settle(fail("E_CONSUL_ABORTED", "aborted"));
         req.destroy();
       };
       signal?.addEventListener("abort", onAbort, { once: true });
-      req.on("error", (error: NodeJS.ErrnoException) =>
-        settle(new ConsulError("E_CONSUL_UNREACHABLE", `${where}: ${error.code ?? error.message} (${this.base.host})`)),
-      );
+      req.on("error", (error: NodeJS.ErrnoException) => settle(fail("E_CONSUL_UNREACHABLE", unreachable(error))));
       req.end(body);
     });
   }
+
+  /** `text` without the token, should Consul (or a proxy in front of it) ever echo it. */
+  private redact(text: string): string {
+    return this.token ? text.split(this.token).join("<token>") : text;
+  }
 }
 
-function statusError(method: string, path: string, status: number, body: string): ConsulError {
-  const detail = body.trim().split("\n")[0].slice(0, 200);
-  const hint =
-    status === 403
-      ? " (check the ACL token's policy: service:write on the gateway, service:read and node:read on all)"
-      : "";
-  return new ConsulError(
-    "E_CONSUL_HTTP_STATUS",
-    `${method} ${path}: HTTP ${status}${detail ? `: ${detail}` : ""}${hint}`,
-    status,
-  );
+/** Why a connection failed, and what to check. */
+function unreachable(error: NodeJS.ErrnoException): string {
+  const code = error.code ?? error.message;
+  const check = /CERT|SIGNED|VERIFY|ALTNAME/.test(code)
+    ? "is the agent's certificate signed by the CA of CONSUL_CACERT?"
+    : "is a Consul agent listening there?";
+  return `cannot connect (${code}): ${check}`;
+}
+
+/** The error of a status other than 2xx, with Consul's first line of explanation. */
+function statusError(
+  fail: (code: ConsulErrorCode, reason: string, status?: number) => ConsulError,
+  status: number,
+  body: string,
+  deniedHint: string,
+): ConsulError {
+  const detail = body.trim().split("\n")[0].slice(0, 300);
+  const hint = status === 401 || status === 403 ? ` (${deniedHint})` : "";
+  return fail("E_CONSUL_HTTP_STATUS", `HTTP ${status}${detail ? `: ${detail}` : ""}${hint}`, status);
 }

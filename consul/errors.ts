@@ -46,19 +46,6 @@ export class ConsulError extends Error {
   }
 }
 
-/**
- * The report of a read Consul filtered by ACLs, naming what a mesh gateway's token needs.
- * @param request - The request, e.g. `GET /v1/catalog/nodes`.
- */
-export function aclFilteredError(request: string): ConsulError {
-  return new ConsulError(
-    "E_CONSUL_ACL_FILTERED",
-    `${request}: Consul left out results this token may not read (X-Consul-Results-Filtered-By-ACLs), ` +
-      "so routes are missing: a mesh gateway's token needs service:read on every service " +
-      "and node:read on every node",
-  );
-}
-
 /** Thrown by `consulBaseUrl` for an address that is not `http(s)://host:port` or `host:port`. */
 export class ConsulAddressError extends ConsulError {
   /** The address as given, without any `user:password@`. */

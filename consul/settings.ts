@@ -1,9 +1,11 @@
 /**
  * Where a Consul agent is and how to reach it, read as Consul's own CLI reads it: one parser of
- * agent addresses and one reader of the `CONSUL_HTTP_*` environment, for every layer that calls
- * an agent (the gateway, the components' dynamic provider, `consul-mesh plan`).
+ * agent addresses and one reader of the `CONSUL_*` settings, for every process that calls an
+ * agent (the gateway, `consul-mesh plan`). (The components take address, token and CA as
+ * arguments; their dynamic provider's copy of the parser is held to this one by a test.)
  */
-import { ConsulAddressError } from "./errors";
+import { readFileSync } from "node:fs";
+import { ConsulAddressError, ConsulSettingError } from "./errors";
 
 /** The agent settings of a process's environment; files are named here, read by the caller. */
 export interface ConsulEnvironment {
@@ -77,4 +79,65 @@ export function consulGrpcAddress(httpBase: URL, explicit?: string): { address: 
   const tls = httpBase.protocol === "https:";
   // URL keeps an IPv6 host in brackets.
   return { address: `${httpBase.hostname}:${tls ? CONSUL_GRPC_PORTS.tls : CONSUL_GRPC_PORTS.plaintext}`, tls };
+}
+
+/** The agent address when neither the caller nor `CONSUL_HTTP_ADDR` names one, as in Consul's CLI. */
+export const DEFAULT_CONSUL_ADDRESS = "127.0.0.1:8500";
+
+/** How to reach an agent's HTTP API, with the files its settings name already read. */
+export interface ConsulConnection {
+  /** `http(s)://host:port` or `host:port` (then {@link ConsulConnection.ssl} decides the scheme). */
+  address: string;
+  /** Use `https` for an address without a scheme. */
+  ssl: boolean;
+  /** ACL token, sent as `X-Consul-Token`. Default: none. */
+  token?: string;
+  /** PEM CA certificate(s) that verify an `https` agent. Default: none (the system's roots). */
+  ca?: string;
+}
+
+/** Settings given by flags or by code, which win over the environment. */
+export interface ConsulSettingOverrides {
+  /** Instead of `CONSUL_HTTP_ADDR`. Default: the variable, else {@link DEFAULT_CONSUL_ADDRESS}. */
+  address?: string;
+  /** Instead of `CONSUL_HTTP_TOKEN`. Default: the variable, else none. */
+  token?: string;
+  /** Instead of `CONSUL_HTTP_TOKEN_FILE`. Default: the variable, else none. */
+  tokenFile?: string;
+  /** A PEM file, instead of `CONSUL_CACERT`. Default: the variable, else the system's roots. */
+  caFile?: string;
+  /** Instead of `CONSUL_HTTP_SSL`. Default: the variable, else `false`. */
+  ssl?: boolean;
+}
+
+/**
+ * The connection to an agent as Consul's CLI makes it (`api.DefaultConfig`, then `NewClient`):
+ * each setting from its override, else its variable ({@link consulEnvironment}); a token file
+ * whose content is not empty wins over a token, wherever each came from; the scheme is the
+ * address's, else `https` when `ssl` (a CA file alone does not change it).
+ * @param env - The environment, e.g. `process.env`.
+ * @param overrides - Settings that win over the environment. Default: none.
+ * @throws {@link ConsulSettingError} naming the variable (`CONSUL_CACERT`, `CONSUL_HTTP_TOKEN_FILE`),
+ * or the override that stands for it, whose file cannot be read.
+ */
+export function readConsulSettings(env: NodeJS.ProcessEnv, overrides: ConsulSettingOverrides = {}): ConsulConnection {
+  const consul = consulEnvironment(env);
+  const tokenFile = overrides.tokenFile || consul.tokenFile;
+  const caFile = overrides.caFile || consul.caFile;
+  const fromFile = tokenFile ? readSetting("CONSUL_HTTP_TOKEN_FILE", tokenFile).trim() : "";
+  return {
+    address: overrides.address || consul.address || DEFAULT_CONSUL_ADDRESS,
+    ssl: overrides.ssl ?? consul.ssl,
+    token: fromFile || overrides.token || consul.token || undefined,
+    ca: caFile ? readSetting("CONSUL_CACERT", caFile) : undefined,
+  };
+}
+
+/** The content of a file a setting names, or a {@link ConsulSettingError} naming the setting. */
+function readSetting(field: string, file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    throw new ConsulSettingError(field, file, (error as NodeJS.ErrnoException).code ?? "error");
+  }
 }

@@ -3,6 +3,8 @@
  * branch on the class or the code, and read the field from the error, never from the message.
  * (Errors of talking to Consul are `consul/errors.ts`.)
  */
+import { ConsulError } from "../consul/errors";
+import { GATEWAY_TOKEN_RIGHTS } from "../mesh/render/gateway-acl-rules";
 
 /** A command line `sni-gateway` cannot run: reported with a pointer to `--help`, exit status 2. */
 export class CliError extends Error {
@@ -74,4 +76,16 @@ export class RouteLimitError extends Error {
     super(`the route source gave ${routes} routes, more than --max-routes ${maxRoutes}: table refused`);
     this.name = "RouteLimitError";
   }
+}
+
+/**
+ * The report of a read Consul filtered by ACLs, naming what a mesh gateway's token needs.
+ * @param request - The request, e.g. `GET /v1/catalog/nodes`.
+ */
+export function aclFilteredError(request: string): ConsulError {
+  return new ConsulError(
+    "E_CONSUL_ACL_FILTERED",
+    `${request}: Consul left out results this token may not read (X-Consul-Results-Filtered-By-ACLs), ` +
+      `so routes are missing: ${GATEWAY_TOKEN_RIGHTS}`,
+  );
 }

@@ -13,6 +13,7 @@ import { ConsulClient, ConsulClientOptions } from "../consul/client";
 import { ConsulRouteSource, ConsulRouteSourceOptions } from "./sources/consul-route-source";
 import { GatewayConfigError, RouteLimitError } from "./errors";
 import { ConsulError } from "../consul/errors";
+import { GATEWAY_TOKEN_RIGHTS } from "../mesh/render/gateway-acl-rules";
 import { FileRouteSource, FileRouteSourceOptions } from "./sources/file-route-source";
 import { HostPort } from "./net/host-port";
 import { createLogger, LogLevel } from "./admin/logger";
@@ -156,7 +157,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       trustDomain: options.trustDomain,
     });
   } else if ("consul" in routes) {
-    client = new ConsulClient(routes.consul);
+    client = new ConsulClient({ deniedHint: GATEWAY_TOKEN_RIGHTS, ...routes.consul });
     if ((routes.via ?? "xds") === "xds") {
       const proxyId = routes.proxyId ?? (options.register && gatewayServiceId(options.register));
       if (!proxyId) {

@@ -18,8 +18,10 @@ export { ConsulRouteSource, routesFromCatalog } from "./sources/consul-route-sou
 export type { ConsulRouteSourceOptions } from "./sources/consul-route-source";
 export { routesFromClusters, XdsRouteSource } from "./sources/xds-route-source";
 export type { XdsRouteSourceOptions, XdsServerOptions } from "./sources/xds-route-source";
-export { ConsulClient, consulClientOptionsFromEnv } from "../consul/client";
-export type { ConsulClientOptions, ConsulClientOverrides } from "../consul/client";
+export { ConsulClient } from "../consul/client";
+export type { ConsulClientOptions } from "../consul/client";
+export { readConsulSettings } from "../consul/settings";
+export type { ConsulConnection, ConsulSettingOverrides } from "../consul/settings";
 export { CliError, GatewayConfigError, RouteLimitError, RoutesFileError } from "./errors";
 export { ConsulAddressError, ConsulError, ConsulSettingError } from "../consul/errors";
 export type { ConsulErrorCode } from "../consul/errors";

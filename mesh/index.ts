@@ -21,6 +21,7 @@ export * from "./render/agent-config";
 export * from "./render/gateway-registration";
 export * from "./model/default-mesh";
 export { hclString } from "./render/hcl";
+export { GATEWAY_TOKEN_RIGHTS, gatewayAclRules } from "./render/gateway-acl-rules";
 export * from "./model/cluster-id";
 export * from "./model/mesh-fragment";
 export * from "./read/consul-config";

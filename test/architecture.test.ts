@@ -30,7 +30,7 @@ const LAYERS: Record<string, { layers: string[]; packages?: string[]; builtins?:
   consul: { layers: ["consul"] },
   "gateway/routing": { layers: ["gateway/routing", "mesh/model", "mesh/render", "mesh/errors.ts"], packages: ["zod"] },
   "gateway/admin": { layers: ["gateway/admin", "gateway/routing", "mesh/model"], packages: ["pino", "prom-client"] },
-  "gateway/errors.ts": { layers: [] },
+  "gateway/errors.ts": { layers: ["consul", "mesh/render"] },
   "gateway/net": {
     layers: ["gateway/net", "gateway/routing", "gateway/admin", "gateway/errors.ts", "mesh/model"],
     packages: ["pino"],

@@ -7,7 +7,7 @@
 import { networkInterfaces } from "node:os";
 import { z } from "zod";
 import { readFileSync } from "node:fs";
-import { consulBaseUrl, consulEnvironment, consulGrpcAddress } from "../../consul/settings";
+import { consulBaseUrl, consulEnvironment, consulGrpcAddress, readConsulSettings } from "../../consul/settings";
 import { DEFAULT_GATEWAY_NAME } from "../../mesh/model/defaults";
 import { gatewayServiceId } from "../../mesh/render/gateway-registration";
 import {
@@ -29,7 +29,7 @@ import {
   textFromEnv,
   usage,
 } from "./flag-table";
-import { type ConsulClientOptions, consulClientOptionsFromEnv } from "../../consul/client";
+import type { ConsulClientOptions } from "../../consul/client";
 import { CliError } from "../errors";
 import { ConsulSettingError } from "../../consul/errors";
 import {
@@ -426,7 +426,7 @@ function consulOptions(
   caFile: string | undefined,
 ): ConsulClientOptions {
   try {
-    return consulClientOptionsFromEnv(env, { address, caFile });
+    return readConsulSettings(env, { address, caFile });
   } catch (error) {
     if (!(error instanceof ConsulSettingError)) throw error;
     throw new CliError(flagOfVariable(error.field) ?? error.field, error.reason);

@@ -21,7 +21,8 @@ import { isPort } from "../../mesh/model/port";
 import type { RouteEndpoint, RoutesFile, RoutesFileGateway, RoutesFileService } from "../../mesh/model/routes-file";
 import { BlockingWatch, BlockingWatchTiming } from "./blocking-watch";
 import type { ConsulClient } from "../../consul/client";
-import { aclFilteredError, ConsulError } from "../../consul/errors";
+import { ConsulError } from "../../consul/errors";
+import { aclFilteredError } from "../errors";
 import { RouteSource, RouteSourceListener, RouteSourceStatus, routeTableFromRoutesFile } from "../routing/route-table";
 
 /** Options of a {@link ConsulRouteSource}. */

@@ -22,7 +22,8 @@ import type { RouteEndpoint, RoutesFile, RoutesFileGateway, RoutesFileService } 
 import { parseSni } from "../../mesh/model/sni";
 import { BlockingWatch, BlockingWatchTiming } from "./blocking-watch";
 import type { ConsulClient } from "../../consul/client";
-import { aclFilteredError, ConsulError } from "../../consul/errors";
+import { ConsulError } from "../../consul/errors";
+import { aclFilteredError } from "../errors";
 import { RouteSource, RouteSourceListener, RouteSourceStatus, routeTableFromRoutesFile } from "../routing/route-table";
 import {
   CLUSTER_TYPE,

@@ -257,7 +257,7 @@ describe("AgentServiceRegistration resource (Pulumi mocks)", () => {
       expect(failure.message).toMatch(
         /^Consul PUT \/v1\/agent\/service\/register failed with HTTP 403: Permission denied/,
       );
-      await expect(denied).rejects.toMatchObject({ code: "E_CONSUL_API", status: 403 });
+      await expect(denied).rejects.toMatchObject({ code: "E_CONSUL_HTTP_STATUS", status: 403 });
     } finally {
       await consul.close();
     }

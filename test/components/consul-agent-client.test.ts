@@ -1,3 +1,6 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { consulBaseUrl } from "../../consul/settings";
 import {
   agentBaseUrl,
   ConsulApiError,
@@ -69,7 +72,7 @@ describe("consul agent client against the Consul contract double", () => {
       status: 403,
       method: "PUT",
       path: "/v1/agent/service/register",
-      code: "E_CONSUL_API",
+      code: "E_CONSUL_HTTP_STATUS",
     });
     await expect(denied).rejects.toThrow(/PUT \/v1\/agent\/service\/register failed with HTTP 403: Permission denied/);
 
@@ -90,10 +93,38 @@ describe("consul agent client against the Consul contract double", () => {
     consul = await ConsulDouble.start();
     consul.injectFault({ method: "PUT", pathPrefix: "/v1/agent/service/register", status: 0, delayMs: 600 });
     const slow = registerService({ address: consul.url, timeoutMs: 100 }, { Name: "x", Port: 1 });
-    await expect(slow).rejects.toMatchObject({ status: 0 });
-    await expect(slow).rejects.toThrow(/no response within 100 ms/);
+    await expect(slow).rejects.toMatchObject({ status: 0, code: "E_CONSUL_TIMEOUT" });
+    await expect(slow).rejects.toThrow(/no complete response within 100 ms/);
     // Let the double's held request finish so nothing is left running.
     await new Promise((resolve) => setTimeout(resolve, 650));
+  });
+
+  test("the time limit is wall-clock: an agent that trickles its answer fails at the limit", async () => {
+    const trickle = http.createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.write("[");
+      let sent = 0;
+      const tick = setInterval(() => {
+        if (++sent === 20 || res.destroyed) {
+          clearInterval(tick);
+          res.end("]");
+        } else res.write(" ");
+      }, 50);
+    });
+    await new Promise<void>((resolve) => trickle.listen(0, "127.0.0.1", resolve));
+    try {
+      const address = `127.0.0.1:${(trickle.address() as AddressInfo).port}`;
+      const started = Date.now();
+      await expect(readService({ address, timeoutMs: 300 }, "web")).rejects.toMatchObject({
+        status: 0,
+        code: "E_CONSUL_TIMEOUT",
+      });
+      // An idle timeout would wait for the whole 1 s answer: every byte resets it.
+      expect(Date.now() - started).toBeLessThan(900);
+    } finally {
+      trickle.closeAllConnections();
+      await new Promise((resolve) => trickle.close(resolve));
+    }
   });
 
   test("an unreachable agent is an error, not a hang", async () => {
@@ -101,6 +132,7 @@ describe("consul agent client against the Consul contract double", () => {
     const url = consul.url;
     await consul.close();
     await expect(readService({ address: url }, "web")).rejects.toBeInstanceOf(ConsulApiError);
+    await expect(readService({ address: url }, "web")).rejects.toMatchObject({ code: "E_CONSUL_UNREACHABLE" });
   });
 
   test("retries transient failures within the budget; a denied token is not retried", async () => {
@@ -148,5 +180,22 @@ describe("consul agent client against the Consul contract double", () => {
     expect(agentBaseUrl("127.0.0.1:8500").href).toBe("http://127.0.0.1:8500/");
     expect(agentBaseUrl("https://consul.example:8501").href).toBe("https://consul.example:8501/");
     expect(() => agentBaseUrl("ftp://x")).toThrow(/http or https/);
+  });
+});
+
+describe("agentBaseUrl, the serialized provider's copy of consulBaseUrl", () => {
+  test.each([
+    "127.0.0.1:8500",
+    "http://a:1",
+    "https://consul.example:8501",
+    "http://[::1]:8500",
+    "https://c.example/prefix/",
+  ])("%s: the same URL as consulBaseUrl", (address) => {
+    expect(agentBaseUrl(address).href).toBe(consulBaseUrl(address).href);
+  });
+
+  test.each(["unix:///run/consul.sock", "ftp://a:21"])("%s: refused by both", (address) => {
+    expect(() => agentBaseUrl(address)).toThrow();
+    expect(() => consulBaseUrl(address)).toThrow();
   });
 });

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Datacenter } from "../../components/datacenter";
-import { gatewayAclRules } from "../../components/plans/gateway-acl-rules";
+import { gatewayAclRules } from "../../mesh/render/gateway-acl-rules";
 import { MeshGateway, ROUTES_FILE_PATH } from "../../components/mesh-gateway";
 import { WanFederation } from "../../components/wan-federation";
 import { DEFAULT_TRUST_DOMAIN, toGatewayRegistration, type RoutesFile } from "../../mesh";

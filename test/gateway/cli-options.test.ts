@@ -140,7 +140,7 @@ describe("parseCommandLine", () => {
     );
   });
 
-  test("Consul mode: the token from CONSUL_HTTP_TOKEN, else CONSUL_HTTP_TOKEN_FILE's; an unreadable file is named", async () => {
+  test("Consul mode: the token from CONSUL_HTTP_TOKEN_FILE, else CONSUL_HTTP_TOKEN (as Consul's CLI); an unreadable file is named", async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "cli-token-"));
     try {
       const file = path.join(dir, "token");
@@ -151,6 +151,9 @@ describe("parseCommandLine", () => {
         options: { routes: { consul: { token: "file-token" } } },
       });
       expect(token({ CONSUL_HTTP_TOKEN_FILE: file, CONSUL_HTTP_TOKEN: "env-token" })).toMatchObject({
+        options: { routes: { consul: { token: "file-token" } } },
+      });
+      expect(token({ CONSUL_HTTP_TOKEN: "env-token" })).toMatchObject({
         options: { routes: { consul: { token: "env-token" } } },
       });
       const missing = path.join(dir, "missing");

@@ -3,7 +3,7 @@
  * (each a GatewayConfigError naming the option, never a bare Error).
  */
 import { startGateway, type GatewayOptions } from "../../gateway";
-import { consulClientOptionsFromEnv } from "../../consul/client";
+import { readConsulSettings } from "../../consul/settings";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -103,25 +103,26 @@ test("a routes file that cannot be used: a RoutesFileError with the file and the
   }
 });
 
-describe("consulClientOptionsFromEnv", () => {
+describe("readConsulSettings", () => {
   test("an unreadable CA file: a ConsulSettingError naming CONSUL_CACERT, the file and the system's code", () => {
-    expect(() => consulClientOptionsFromEnv({ CONSUL_CACERT: "/nonexistent/ca.pem" })).toThrow(ConsulSettingError);
-    expect(() => consulClientOptionsFromEnv({ CONSUL_CACERT: "/nonexistent/ca.pem" })).toThrow(
+    expect(() => readConsulSettings({ CONSUL_CACERT: "/nonexistent/ca.pem" })).toThrow(ConsulSettingError);
+    expect(() => readConsulSettings({ CONSUL_CACERT: "/nonexistent/ca.pem" })).toThrow(
       "CONSUL_CACERT: cannot read /nonexistent/ca.pem (ENOENT)",
     );
   });
 
   test("the environment as Consul's CLI reads it, and overrides that win over it", () => {
-    expect(consulClientOptionsFromEnv({})).toMatchObject({ address: "127.0.0.1:8500", ssl: false, token: undefined });
+    expect(readConsulSettings({})).toMatchObject({ address: "127.0.0.1:8500", ssl: false, token: undefined });
     expect(
-      consulClientOptionsFromEnv({ CONSUL_HTTP_ADDR: "c:8501", CONSUL_HTTP_SSL: "true", CONSUL_HTTP_TOKEN: "t" }),
+      readConsulSettings({ CONSUL_HTTP_ADDR: "c:8501", CONSUL_HTTP_SSL: "true", CONSUL_HTTP_TOKEN: "t" }),
     ).toMatchObject({
       address: "c:8501",
       ssl: true,
       token: "t",
     });
-    expect(consulClientOptionsFromEnv({ CONSUL_HTTP_ADDR: "c:8501" }, { address: "d:8500", token: "u" })).toMatchObject(
-      { address: "d:8500", token: "u" },
-    );
+    expect(readConsulSettings({ CONSUL_HTTP_ADDR: "c:8501" }, { address: "d:8500", token: "u" })).toMatchObject({
+      address: "d:8500",
+      token: "u",
+    });
   });
 });

@@ -3,7 +3,7 @@
  * rules `MeshGateway` declares (`gatewayAclRules`). They register, read both datacenters'
  * catalogs and route; a token without `node:read` is named in the gateway's log.
  */
-import { gatewayAclRules } from "../../components/plans/gateway-acl-rules";
+import { gatewayAclRules } from "../../mesh/render/gateway-acl-rules";
 import { eventually } from "../support/processes";
 import type { RealConsul, RealDatacenter } from "../support/real-consul";
 import { gatewayAddresses, startOurGateway } from "../support/real-mesh";

@@ -24,7 +24,7 @@ import {
 } from "../../mesh";
 import { readLiveConsul } from "../../cli/consul-source";
 import { runPlan } from "../../cli/plan-command";
-import { ConsulSourceError } from "../../cli/errors";
+import { ConsulError } from "../../consul/errors";
 import { createTestPki, type TestPki } from "../../demo/pki";
 import { SEED_CONFIG_ENTRIES, SEED_SERVICES } from "../mesh/fixtures/seed-models";
 import { eventually, freePorts } from "../support/processes";
@@ -349,12 +349,12 @@ describe("consul-mesh plan's live source: real Consul with ACLs", () => {
     expect(JSON.stringify(fragment)).not.toContain(token);
   });
 
-  test("a token Consul does not know: E_CONSUL_ACL naming the URL and the status, not the token", async () => {
+  test("a token Consul does not know: E_CONSUL_HTTP_STATUS naming the URL and the status, not the token", async () => {
     const token = "00000000-1111-2222-3333-444444444444";
     const error = await readLiveConsul({ address: dc.httpAddress, token, env: NO_ENV }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ConsulSourceError);
+    expect(error).toBeInstanceOf(ConsulError);
     expect(error).toMatchObject({
-      code: "E_CONSUL_ACL",
+      code: "E_CONSUL_HTTP_STATUS",
       status: 403,
       message: expect.stringMatching(/^GET http:\/\/.*\/v1\/.*: HTTP 403: ACL not found/),
     });
@@ -415,7 +415,7 @@ describe("consul-mesh plan's live source: failures, without Consul", () => {
     }
   });
 
-  test("a status other than 2xx: E_CONSUL_HTTP with it; an echoed token is left out", async () => {
+  test("a status other than 2xx: E_CONSUL_HTTP_STATUS with it; an echoed token is left out", async () => {
     const token = "s3cr3t-t0ken";
     const echo = await server((req, res) => {
       res.statusCode = 500;
@@ -424,7 +424,7 @@ describe("consul-mesh plan's live source: failures, without Consul", () => {
     try {
       const error = await readLiveConsul({ address: echo.address, token, env: NO_ENV }).catch((e: unknown) => e);
       expect(error).toMatchObject({
-        code: "E_CONSUL_HTTP",
+        code: "E_CONSUL_HTTP_STATUS",
         status: 500,
         message: `GET ${echo.address}/v1/catalog/datacenters: HTTP 500: rpc error: token <token> made me fail`,
       });
@@ -435,11 +435,26 @@ describe("consul-mesh plan's live source: failures, without Consul", () => {
   });
 
   test.each([
-    ["an address of another scheme", { address: "unix:///run/consul.sock" }, 'address "unix:///run/consul.sock"'],
-    ["a token file that cannot be read", { tokenFile: "/nonexistent/token" }, "token file /nonexistent/token (ENOENT)"],
-    ["a CA file that cannot be read", { caFile: "/nonexistent/ca.pem" }, "CA certificate file /nonexistent/ca.pem"],
-  ])("%s: E_CONSUL_CONFIG", async (_label, options, message) => {
-    const failure = { code: "E_CONSUL_CONFIG", message: expect.stringContaining(message) };
+    [
+      "an address of another scheme",
+      { address: "unix:///run/consul.sock" },
+      "E_CONSUL_ADDRESS",
+      'address "unix:///run/consul.sock"',
+    ],
+    [
+      "a token file that cannot be read",
+      { tokenFile: "/nonexistent/token" },
+      "E_CONSUL_SETTING",
+      "CONSUL_HTTP_TOKEN_FILE: cannot read /nonexistent/token (ENOENT)",
+    ],
+    [
+      "a CA file that cannot be read",
+      { caFile: "/nonexistent/ca.pem" },
+      "E_CONSUL_SETTING",
+      "CONSUL_CACERT: cannot read /nonexistent/ca.pem (ENOENT)",
+    ],
+  ])("%s: %s", async (_label, options, code, message) => {
+    const failure = { code, message: expect.stringContaining(message) };
     await expect(readLiveConsul({ env: NO_ENV, ...options })).rejects.toMatchObject(failure);
   });
 });

@@ -3,13 +3,19 @@
  * hashicorp/consul PR #6291 for `node:read`): `service:write` on its own service name to
  * register, `service:read` on every service and `node:read` on every node to route.
  */
-import { hclString } from "../../mesh";
+import { DEFAULT_GATEWAY_NAME } from "../model/defaults";
+import { hclString } from "./hcl";
+
+/** The same rights in words, for the errors of a gateway whose token lacks them. */
+export const GATEWAY_TOKEN_RIGHTS =
+  "a mesh gateway's token needs service:write on its own service name, service:read on every service " +
+  "and node:read on every node";
 
 /**
  * The policy rules (HCL) for a mesh gateway registered as `serviceName`.
  * @param serviceName - The gateway's service name. Default: `"mesh-gateway"`.
  */
-export function gatewayAclRules(serviceName = "mesh-gateway"): string {
+export function gatewayAclRules(serviceName = DEFAULT_GATEWAY_NAME): string {
   return [
     `service ${hclString(serviceName)} {`,
     `  policy = "write"`,
