@@ -1,4 +1,5 @@
 /** `HOST:PORT` strings, as the CLI takes them (`[::1]:8443` for IPv6). */
+import { formatAddress } from "../../mesh/model/gateway-address";
 import { isPort } from "../../mesh/model/port";
 
 /** A host and port. */
@@ -28,5 +29,5 @@ export function parseHostPort(value: string): HostPort | { error: string } {
  * @param hp the host and port.
  */
 export function formatHostPort(hp: HostPort): string {
-  return hp.host.includes(":") ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
+  return formatAddress({ address: hp.host, port: hp.port });
 }

@@ -16,6 +16,7 @@
  * Each local service and each remote gateway service holds one blocking query (one HTTP
  * connection) open: mind Consul's `http_max_conns_per_client` (default 200) for very large catalogs.
  */
+import { bestAddress, catalogAddresses } from "../../mesh/model/gateway-address";
 import { DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "../../mesh/model/defaults";
 import { isPort } from "../../mesh/model/port";
 import type { RouteEndpoint, RoutesFile, RoutesFileGateway, RoutesFileService } from "../../mesh/model/routes-file";
@@ -57,37 +58,25 @@ export interface HealthEntry {
   };
 }
 
-/** Reads a `TaggedAddresses` entry with its key matched case-insensitively. */
-function tagged(entry: HealthEntry, key: string): { Address?: string; Port?: number } | undefined {
-  const addresses = entry.Service?.TaggedAddresses;
-  if (!addresses || typeof addresses !== "object") return undefined;
-  for (const [name, value] of Object.entries(addresses)) if (name.toLowerCase() === key && value) return value;
-  return undefined;
-}
-
 /**
- * The WAN endpoint of a mesh gateway: `TaggedAddresses.wan`, else the service address, else
- * the node address; the port of the WAN entry, else the service port.
+ * The WAN endpoint of a mesh gateway of another datacenter, as Consul dials it (`bestAddress`).
  * @param entry a `/v1/health/service/<gw>` entry.
  */
 export function gatewayWanEndpoint(entry: HealthEntry): RouteEndpoint | undefined {
-  const wan = tagged(entry, "wan");
-  const port = isPort(wan?.Port) ? wan?.Port : entry.Service?.Port;
-  const address = wan?.Address || entry.Service?.Address || entry.Node?.Address;
-  if (!address || !isPort(port)) return undefined;
-  return { address, port };
+  return dialled(bestAddress(catalogAddresses(entry), "wan"));
 }
 
 /**
- * The endpoint of a connect proxy in the local datacenter: the service address (else the node
- * address) and the service port.
+ * The endpoint of a connect proxy in the local datacenter, as Consul dials it (`bestAddress`).
  * @param entry a `/v1/health/connect/<svc>` entry.
  */
 export function connectEndpoint(entry: HealthEntry): RouteEndpoint | undefined {
-  const address = entry.Service?.Address || entry.Node?.Address;
-  const port = entry.Service?.Port;
-  if (!address || !isPort(port)) return undefined;
-  return { address, port };
+  return dialled(bestAddress(catalogAddresses(entry), "lan"));
+}
+
+/** An endpoint that can be dialled: with an address and a valid port. */
+function dialled(endpoint: RouteEndpoint | undefined): RouteEndpoint | undefined {
+  return endpoint && isPort(endpoint.port) ? endpoint : undefined;
 }
 
 /**

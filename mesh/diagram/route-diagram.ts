@@ -7,7 +7,8 @@ import { DiagramTooLargeError } from "../errors";
 import { isObject, listOf } from "../model/guards";
 import { primaryDatacenterOf } from "../model/mesh-proxies";
 import { DEFAULT_GATEWAY_NAME, DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "../model/defaults";
-import { gatewayEndpoint, type PlannedRoute, type RoutePlan } from "../plan/plan";
+import { formatAddress, gatewayAddress } from "../model/gateway-address";
+import type { PlannedRoute, RoutePlan } from "../plan/plan";
 import { filterRoutes, type RouteFilter } from "../plan/route-filter";
 import type { DatacenterSpec, EffectiveMode, Mesh, MeshGatewaySpec } from "../model/types";
 
@@ -218,7 +219,14 @@ function sourceNode(s: ServiceNode): string {
 function gatewayNode(gateways: MeshGatewaySpec[]): string {
   const names = gateways.map((gw) => gw.name ?? DEFAULT_GATEWAY_NAME).join(", ") || "no mesh gateway";
   const row = (side: "lan" | "wan") => {
-    const endpoints = html(gateways.map((gw) => gatewayEndpoint(gw, side) ?? "agent address").join(", ") || "none");
+    const endpoints = html(
+      gateways
+        .map((gw) => {
+          const at = gatewayAddress(gw, side);
+          return at ? formatAddress(at) : "agent address";
+        })
+        .join(", ") || "none",
+    );
     return `<TR><TD PORT="${side}" ALIGN="LEFT" BGCOLOR="#F2F2F2"><B>${side.toUpperCase()}</B> ${endpoints}</TD></TR>`;
   };
   return tableNode([`<TR><TD><B>${html(names)}</B></TD></TR>`, row("lan"), row("wan")]);

@@ -5,12 +5,12 @@
  */
 import { decideMeshGatewayMode, type ModeLevel } from "../model/mode";
 import { meshProxies, serviceDefaultsByName } from "../model/mesh-proxies";
-import { DEFAULT_GATEWAY_NAME, DEFAULT_GATEWAY_PORT, DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "../model/defaults";
+import { DEFAULT_GATEWAY_NAME, DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "../model/defaults";
+import { formatAddress, gatewayAddress } from "../model/gateway-address";
 import { serviceSni } from "../model/sni";
 import { isObject, listOf } from "../model/guards";
 import {
   DEFAULT_TRUST_DOMAIN,
-  type AddressPort,
   type EffectiveMode,
   type Mesh,
   type MeshGatewaySpec,
@@ -39,9 +39,8 @@ export type RouteHop =
       address: "LAN" | "WAN";
       /**
        * `address:port` (`[address]:port` for IPv6) of every gateway of `datacenter` on the side
-       * dialled, in declaration order. `LAN`: `taggedAddresses.lan`, else `address` and `port`;
-       * `WAN`: `taggedAddresses.wan`, else the LAN one. The port defaults to the gateway's `port`,
-       * whose default is 8443. A gateway with no address is left out: `[]` when none has one.
+       * dialled, in declaration order, by the one rule of `mesh/model/gateway-address.ts`
+       * (`gatewayAddress`). A gateway with no address is left out: `[]` when none has one.
        */
       endpoints: string[];
     };
@@ -103,32 +102,6 @@ interface DatacenterGateways {
   wan: string[];
 }
 
-/** `address:port` of the first of `candidates` with an address; ports default to `port`. */
-function endpointOf(candidates: unknown[], port: number): string | undefined {
-  for (const candidate of candidates) {
-    if (!isObject(candidate)) continue;
-    const { address, port: ownPort } = candidate as Partial<AddressPort>;
-    if (typeof address !== "string" || address === "") continue;
-    const p = typeof ownPort === "number" ? ownPort : port;
-    return address.includes(":") ? `[${address}]:${p}` : `${address}:${p}`;
-  }
-  return undefined;
-}
-
-/**
- * The `address:port` a mesh gateway is dialled at on one side: LAN `taggedAddresses.lan`, else
- * `address`; WAN `taggedAddresses.wan`, else the LAN one. Ports default to the gateway's `port`,
- * else 8443; an IPv6 address is bracketed.
- * @param gw - The gateway.
- * @param side - `"lan"` (from its own datacenter) or `"wan"` (from the others).
- * @returns The endpoint, or `undefined` when no address is declared (Consul then uses the agent's).
- */
-export function gatewayEndpoint(gw: MeshGatewaySpec, side: "lan" | "wan"): string | undefined {
-  const port = typeof gw.port === "number" ? gw.port : DEFAULT_GATEWAY_PORT;
-  const tagged: { lan?: unknown; wan?: unknown } = isObject(gw.taggedAddresses) ? gw.taggedAddresses : {};
-  return endpointOf(side === "lan" ? [tagged.lan, gw] : [tagged.wan, tagged.lan, gw], port);
-}
-
 /** The gateways of every datacenter of `mesh` that declares one, in one pass. */
 function gatewaysByDatacenter(mesh: Mesh): Map<string, DatacenterGateways> {
   const byDatacenter = new Map<string, DatacenterGateways>();
@@ -136,10 +109,10 @@ function gatewaysByDatacenter(mesh: Mesh): Map<string, DatacenterGateways> {
     if (!isObject(gw)) continue;
     const entry = byDatacenter.get(gw.datacenter) ?? { name: gw.name ?? DEFAULT_GATEWAY_NAME, lan: [], wan: [] };
     byDatacenter.set(gw.datacenter, entry);
-    const lan = gatewayEndpoint(gw, "lan");
-    const wan = gatewayEndpoint(gw, "wan");
-    if (lan) entry.lan.push(lan);
-    if (wan) entry.wan.push(wan);
+    const lan = gatewayAddress(gw, "lan");
+    const wan = gatewayAddress(gw, "wan");
+    if (lan) entry.lan.push(formatAddress(lan));
+    if (wan) entry.wan.push(formatAddress(wan));
   }
   return byDatacenter;
 }

@@ -19,8 +19,8 @@ import {
   type RegistrableService,
   type UpstreamJson,
 } from "../render/registration";
+import { bestAddress, catalogAddresses } from "../model/gateway-address";
 import type {
-  AddressPort,
   Mesh,
   MeshGatewaySpec,
   MeshService,
@@ -280,24 +280,23 @@ function registered(s: CatalogServiceJson, proxy?: ProxyJson): RegistrableServic
   });
 }
 
-/** A mesh gateway instance, with the addresses Consul dials (`BestAddress`: tagged, else its own, else its node's). */
+/**
+ * A mesh gateway instance as the model writes it: its LAN and WAN endpoints as Consul dials
+ * them (`bestAddress`), so that the model's rule (`gatewayAddress`) gives them back.
+ */
 function gatewaySpec(datacenter: string, entry: HealthEntryJson): MeshGatewaySpec {
   const s = entry.Service;
-  const address = s.Address || entry.Node.Address;
-  const tagged = s.TaggedAddresses ?? {};
-  const at = (tag: TaggedAddressJson | undefined, fallback: string): AddressPort =>
-    tag ? { address: tag.Address, port: tag.Port || s.Port } : { address: fallback, port: s.Port };
+  const addresses = catalogAddresses(entry);
+  const lan = bestAddress(addresses, "lan") ?? { address: "", port: s.Port };
+  const wan = bestAddress(addresses, "wan") ?? lan;
   return {
     datacenter,
     name: s.Service,
     ...(s.ID && s.ID !== s.Service ? { id: s.ID } : {}),
     node: entry.Node.Node,
     port: s.Port,
-    address,
-    taggedAddresses: {
-      lan: at(tagged.lan, address),
-      wan: at(tagged.wan, s.Address || entry.Node.TaggedAddresses?.wan || entry.Node.Address),
-    },
+    address: lan.address,
+    taggedAddresses: { lan, wan },
   };
 }
 

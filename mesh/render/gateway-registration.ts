@@ -3,6 +3,7 @@
  * -gateway=mesh -register` sends to `PUT /v1/agent/service/register`. Our gateway calls
  * this to register itself.
  */
+import { formatAddress } from "../model/gateway-address";
 import { DEFAULT_GATEWAY_NAME, DEFAULT_GATEWAY_PORT } from "../model/defaults";
 
 /** An address, and a port that defaults to the gateway's port. */
@@ -52,9 +53,6 @@ export interface GatewayRegistrationJson {
 }
 
 /** `host:port`, with brackets around an IPv6 address. */
-function hostPort(address: string, port: number): string {
-  return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
-}
 
 /**
  * The gateway's registration body: `Kind: "mesh-gateway"`, `ID`, `Name`, `Address`, `Port`,
@@ -80,7 +78,7 @@ export function toGatewayRegistration(input: GatewayRegistrationInput): GatewayR
     Proxy: { Config: { ...(input.proxyConfig ?? {}) } },
     Check: {
       Name: "mesh-gateway listening",
-      TCP: hostPort(checkHost, lan.Port),
+      TCP: formatAddress({ address: checkHost, port: lan.Port }),
       Interval: "10s",
       DeregisterCriticalServiceAfter: "6h",
     },

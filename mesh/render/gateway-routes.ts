@@ -2,7 +2,8 @@
  * Renders the routes file of one datacenter's gateway from the mesh model: its local
  * services' connect endpoints and the other datacenters' gateways at their WAN addresses.
  */
-import { DEFAULT_GATEWAY_PORT, DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "../model/defaults";
+import { DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "../model/defaults";
+import { gatewayAddress, gatewayRegistrationAddresses } from "../model/gateway-address";
 import { isPort } from "../model/port";
 import { MeshValidationError, type MeshProblem } from "../errors";
 import type { RouteEndpoint, RoutesFile, RoutesFileGateway, RoutesFileService } from "../model/routes-file";
@@ -60,7 +61,7 @@ function uniqueSorted(endpoints: RouteEndpoint[]): RouteEndpoint[] {
  * datacenter with connect endpoints: a service with `connect.sidecarService` (its address and
  * sidecar port) and a `kind: "connect-proxy"` service (its address and port, listed under its
  * `destinationServiceName`). Remote gateways are every other datacenter's gateways at
- * `taggedAddresses.wan`, else `address` and `port` (default 8443). Services, gateways and
+ * their WAN endpoint (`gatewayAddress`, the one rule of `mesh/model/gateway-address.ts`). Services, gateways and
  * endpoints are sorted. Throws a {@link MeshValidationError} naming each field when an
  * endpoint has no address or port and `resolveAddress` supplies none (a configuration-time
  * error), or when `datacenter` is not declared.
@@ -128,15 +129,12 @@ export function renderGatewayRoutes(mesh: Mesh, datacenter: string, options: Gat
   const gateways = new Map<string, RoutesFileGateway>();
   (mesh.gateways ?? []).forEach((gw, i) => {
     if (gw.datacenter === datacenter) return;
-    const wan = gw.taggedAddresses?.wan;
-    const declared: RouteEndpoint = wan
-      ? { address: wan.address, port: wan.port }
-      : { address: gw.address ?? "", port: gw.port ?? DEFAULT_GATEWAY_PORT };
-    const endpoint = resolve(
-      { kind: "gateway", gateway: gw, endpoint: declared },
-      wan ? `gateways[${i}].taggedAddresses.wan.address` : `gateways[${i}].address`,
-      wan ? `gateways[${i}].taggedAddresses.wan.port` : `gateways[${i}].port`,
-    );
+    const declared: RouteEndpoint = gatewayAddress(gw, "wan") ?? {
+      address: "",
+      port: gatewayRegistrationAddresses(gw).port,
+    };
+    const field = gw.taggedAddresses?.wan ? `gateways[${i}].taggedAddresses.wan` : `gateways[${i}]`;
+    const endpoint = resolve({ kind: "gateway", gateway: gw, endpoint: declared }, `${field}.address`, `${field}.port`);
     if (!endpoint) return;
     const entry = gateways.get(gw.datacenter) ?? {
       datacenter: gw.datacenter,

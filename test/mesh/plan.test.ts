@@ -268,7 +268,7 @@ describe("planRoutes: the gateways' addresses", () => {
     ]);
   });
 
-  it("dials WAN at the LAN address when no WAN address is tagged, with brackets around IPv6", () => {
+  it("dials WAN at the LAN address (on the gateway's port, as Consul does) when no WAN address is tagged, with brackets around IPv6", () => {
     const hops = gatewayHops([
       { datacenter: "dc1", address: "fd00::1", port: 8444 },
       {
@@ -280,7 +280,7 @@ describe("planRoutes: the gateways' addresses", () => {
     ]);
     expect(hops.map((hop) => hop.kind === "mesh-gateway" && hop.endpoints)).toEqual([
       ["[fd00::1]:8444"],
-      ["10.1.0.1:8443"],
+      ["10.1.0.1:1000"],
     ]);
   });
 

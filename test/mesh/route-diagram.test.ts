@@ -113,7 +113,7 @@ describe("routeDiagramDot", () => {
       { datacenter: "dc3", name: "edge" },
     ];
     const dot = diagram({ ...mesh, gateways });
-    expect(clusterOf(dot, "dc1")).toContain("<B>LAN</B> 10.0.0.2:8443");
+    expect(clusterOf(dot, "dc1")).toContain("<B>LAN</B> 10.0.0.2:9443");
     expect(clusterOf(dot, "dc1")).toContain("<B>WAN</B> 203.0.113.5:443");
     expect(clusterOf(dot, "dc2")).toContain("<B>LAN</B> [fd00::2]:8443");
     expect(clusterOf(dot, "dc2")).toContain("<B>WAN</B> [fd00::2]:8443");
