@@ -5,6 +5,7 @@
  * arguments; their dynamic provider's copy of the parser is held to this one by a test.)
  */
 import { readFileSync } from "node:fs";
+import { CONSUL_PORTS } from "../mesh/model/defaults";
 import { ConsulAddressError, ConsulSettingError } from "./errors";
 
 /** The agent settings of a process's environment; files are named here, read by the caller. */
@@ -56,9 +57,6 @@ export function consulBaseUrl(address: string, ssl = false): URL {
   return url;
 }
 
-/** Consul's default gRPC ports: `ports.grpc` (plaintext) and `ports.grpc_tls`. */
-export const CONSUL_GRPC_PORTS = { plaintext: 8502, tls: 8503 } as const;
-
 /**
  * The agent's gRPC (xDS) server, as `consul connect envoy` reaches it: `explicit` when given
  * (`CONSUL_GRPC_ADDR`: `host:port` is plaintext, `https://host:port` TLS), else the HTTP
@@ -78,11 +76,11 @@ export function consulGrpcAddress(httpBase: URL, explicit?: string): { address: 
   }
   const tls = httpBase.protocol === "https:";
   // URL keeps an IPv6 host in brackets.
-  return { address: `${httpBase.hostname}:${tls ? CONSUL_GRPC_PORTS.tls : CONSUL_GRPC_PORTS.plaintext}`, tls };
+  return { address: `${httpBase.hostname}:${tls ? CONSUL_PORTS.grpcTls : CONSUL_PORTS.grpc}`, tls };
 }
 
 /** The agent address when neither the caller nor `CONSUL_HTTP_ADDR` names one, as in Consul's CLI. */
-export const DEFAULT_CONSUL_ADDRESS = "127.0.0.1:8500";
+export const DEFAULT_CONSUL_ADDRESS = `127.0.0.1:${CONSUL_PORTS.http}`;
 
 /** How to reach an agent's HTTP API, with the files its settings name already read. */
 export interface ConsulConnection {

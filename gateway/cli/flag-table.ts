@@ -8,6 +8,7 @@ import { z } from "zod";
 import { consulBaseUrl } from "../../consul/settings";
 import { ConsulAddressError } from "../../consul/errors";
 import { CliError } from "../errors";
+import { NAME_PATTERN } from "../../mesh/model/names";
 import { HostPort, parseHostPort } from "../net/host-port";
 
 /** One option: its flag, environment variables, check, default and help. */
@@ -220,9 +221,7 @@ export const positiveCount = z
 export const switchOn = z.string().transform((text) => /^(1|true|yes)$/i.test(text));
 
 /** A name of letters, digits, `-` and `_` (a DNS label, as Consul names datacenters and services). */
-export const nameLabel = z
-  .string()
-  .regex(/^[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$/, "must be a name of letters, digits, '-' and '_'");
+export const nameLabel = z.string().regex(NAME_PATTERN, "must be a name of letters, digits, '-' and '_'");
 
 /** A Consul agent address: `http(s)://host:port` or `host:port`, checked by the parser the client uses. */
 export const agentAddress = z.string().superRefine((text, ctx) => {

@@ -1,6 +1,7 @@
 /**
  * The routing decision, pure: an SNI name and a table in, a destination or a refusal out,
- * exactly as Consul's Envoy mesh gateway routes (DESIGN.md §3). Nothing else is ever
+ * exactly as Consul's Envoy mesh gateway routes (hashicorp/consul `agent/xds`: a name under another
+ * datacenter to its gateways, a local service to its healthy connect endpoints). Nothing else is ever
  * forwarded: no open relay.
  */
 import type { RouteEndpoint } from "../../mesh/model/routes-file";

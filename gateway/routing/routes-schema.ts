@@ -5,11 +5,10 @@
  */
 import { z } from "zod";
 import type { RoutesFile } from "../../mesh/model/routes-file";
-
-const LABEL = /^[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$/;
+import { NAME_PATTERN } from "../../mesh/model/names";
 
 const label = (what: string) =>
-  z.string().regex(LABEL, `${what} must be a DNS label: letters, digits, '-' and '_', 1-63 characters`);
+  z.string().regex(NAME_PATTERN, `${what} must be a DNS label: letters, digits, '-' and '_', 1-63 characters`);
 
 /** An endpoint: an IP address or host name, and a TCP port. */
 export const endpointSchema = z

@@ -1,6 +1,6 @@
 /**
  * Routes from the Consul catalog over the HTTP API, kept current with blocking queries
- * (DESIGN.md §3):
+ * (the calls Consul's own gateway config makes, hashicorp/consul `agent/proxycfg`):
  *
  * - `GET /v1/catalog/datacenters` (polled: it does not block) lists the remote datacenters;
  * - per remote datacenter, `GET /v1/catalog/services?dc=X&filter=ServiceKind == "mesh-gateway"`

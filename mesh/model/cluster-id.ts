@@ -4,9 +4,10 @@
  * it (`connect.ca_config.cluster_id`, read on first bootstrap only). Pinning it makes the
  * trust domain the one the model, the route plan and the routes files name.
  */
+import { CLUSTER_TRUST_DOMAIN_PATTERN } from "./names";
 
 /** The cluster ID (a UUID) of a trust domain `<uuid>.consul`, or `undefined` for any other form. */
 export function clusterIdOf(trustDomain: string): string | undefined {
-  const m = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.consul$/.exec(trustDomain);
+  const m = CLUSTER_TRUST_DOMAIN_PATTERN.exec(trustDomain);
   return m ? m[1] : undefined;
 }

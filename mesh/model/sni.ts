@@ -8,10 +8,10 @@
  *   datacenter:         <dc>.internal.<trust-domain>   (<partition>.<dc>.internal-v1.… off the default partition)
  */
 import { DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "./defaults";
+import { SNI_LABEL_PATTERN } from "./names";
 
 /** DNS limits: 253 characters in a name, 63 in a label. */
 const MAX_NAME = 253;
-const LABEL = /^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/;
 
 /** What a service SNI name identifies. */
 export interface ServiceSniParts {
@@ -78,7 +78,7 @@ export function parseSni(name: string, trustDomain: string): ParsedSni | undefin
   const suffix = `.${trustDomain.toLowerCase()}`;
   if (trustDomain.length === 0 || !lowerName.endsWith(suffix)) return undefined;
   const labels = lowerName.slice(0, -suffix.length).split(".");
-  if (!labels.every((label) => LABEL.test(label))) return undefined;
+  if (!labels.every((label) => SNI_LABEL_PATTERN.test(label))) return undefined;
 
   const marker = labels[labels.length - 1];
   const head = labels.slice(0, -1);
@@ -117,5 +117,5 @@ export function parseSni(name: string, trustDomain: string): ParsedSni | undefin
  * namespace, partition and datacenter names must pass it for {@link parseSni} to read them back.
  */
 export function isSniLabel(label: unknown): boolean {
-  return typeof label === "string" && LABEL.test(label);
+  return typeof label === "string" && SNI_LABEL_PATTERN.test(label);
 }

@@ -7,6 +7,7 @@ import type { Collector } from "./problem-collector";
 import { federationProblems } from "./federation";
 import { primaryDatacenterOf } from "../model/mesh-proxies";
 import type { Mesh } from "../model/types";
+import { TRUST_DOMAIN_PATTERN } from "../model/names";
 
 /** Adds the problems of the mesh's datacenters. */
 export function checkDatacenters(mesh: Mesh, c: Collector): void {
@@ -27,8 +28,7 @@ export function checkDatacenters(mesh: Mesh, c: Collector): void {
     );
   }
   if (mesh.trustDomain !== undefined) {
-    const labels = typeof mesh.trustDomain === "string" ? mesh.trustDomain.split(".") : [];
-    if (labels.length < 2 || !labels.every((l) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(l))) {
+    if (typeof mesh.trustDomain !== "string" || !TRUST_DOMAIN_PATTERN.test(mesh.trustDomain)) {
       c.add(
         "trustDomain",
         `invalid trust domain ${JSON.stringify(mesh.trustDomain)}: expected "<cluster-id>.consul" in lower case`,
