@@ -303,7 +303,7 @@ ${helpSection(FLAGS, "optional")}
 ${helpLine("-h, --help", "Show this help.", "", FLAG_WIDTH)}
 
 Consul mode (--consul)
-  The ACL token comes from CONSUL_HTTP_TOKEN or CONSUL_HTTP_TOKEN_FILE (never a flag) and is sent
+  The ACL token comes from CONSUL_HTTP_TOKEN_FILE, else CONSUL_HTTP_TOKEN (never a flag), and is sent
   as X-Consul-Token; it needs service:write on the gateway's name, service:read on all services
   and node:read on all nodes. CONSUL_CACERT (a PEM file) verifies an https agent;
   CONSUL_HTTP_SSL=true selects https for a host:port address.
