@@ -32,6 +32,7 @@ import type { DatacenterPlanArgs } from "./datacenter-plan";
 import { DEFAULT_RESOURCE_PREFIX } from "./docker-plan";
 import type { MeshGatewayPlanArgs } from "./mesh-gateway-plan";
 import { routePlanText, routeSummary } from "./route-plan-outputs";
+import type { WanFederationArgs } from "./wan-federation-plan";
 import { planWorkloads, type WorkloadPlanArgs } from "./workload-plan";
 
 /** A child component to create: its resource name and plain arguments. */
@@ -92,12 +93,7 @@ export interface ConsulMeshPlan {
   /** The routes file of each gateway in file mode, by `<datacenter>/<gateway name>`. */
   routesFiles: Record<string, RoutesFile>;
   /** The WAN federation (more than one datacenter). */
-  wan?: Planned<{
-    datacenters: { name: string; primaryDatacenter?: string; servers?: number }[];
-    primaryDatacenter: string;
-    subnet: string;
-    resourcePrefix: string;
-  }>;
+  wan?: Planned<WanFederationArgs>;
   /** Resource name of the management token to generate: ACLs somewhere and none given. */
   generatedToken?: string;
   /** The datacenters. */
