@@ -7,6 +7,7 @@ import * as consul from "@pulumi/consul";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { DatacenterSpec } from "../mesh";
+import { placeNetwork } from "./docker-objects";
 import { throwIfProblems } from "./plans/arg-problems";
 import {
   AGENT_CONFIG_PATH,
@@ -88,9 +89,7 @@ export class Datacenter extends pulumi.ComponentResource {
     this.spec = args.datacenter;
     this.aclEnabled = plan.aclEnabled;
     this.lanSubnet = plan.lanSubnet;
-    const { resourceName, ...network } = plan.lanNetwork;
-    // A fixed name: the old network must go before its replacement can exist.
-    this.lanNetwork = new docker.Network(resourceName, network, { parent: this, deleteBeforeReplace: true });
+    this.lanNetwork = placeNetwork(plan.lanNetwork, this);
     this.lanNetworkName = this.lanNetwork.name;
 
     let token: pulumi.Output<string> | undefined;

@@ -4,10 +4,11 @@
  * datacenters' servers). Refuses datacenters that name different primary datacenters or
  * share a name, as the mesh gateway prerequisites demand.
  */
-import * as docker from "@pulumi/docker";
+import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { InvalidArgumentError } from "./errors";
 import { wanGatewayAddress } from "./plans/address-plan";
+import { placeNetwork } from "./docker-objects";
 import { throwIfProblems } from "./plans/arg-problems";
 import { planWanFederation, wanFederationProblems, wanJoin, type WanFederationArgs } from "./plans/wan-federation-plan";
 import type { WanAttachment } from "./datacenter";
@@ -37,9 +38,7 @@ export class WanFederation extends pulumi.ComponentResource {
     this.primaryDatacenter = plan.primaryDatacenter;
     this.datacenterNames = plan.datacenterNames;
     this.serverAddresses = plan.serverAddresses;
-    const { resourceName, ...network } = plan.network;
-    // A fixed name: the old network must go before its replacement can exist.
-    this.network = new docker.Network(resourceName, network, { parent: this, deleteBeforeReplace: true });
+    this.network = placeNetwork(plan.network, this);
     this.networkName = this.network.name;
     this.registerOutputs({
       networkName: this.networkName,

@@ -7,7 +7,13 @@
 import { clusterIdOf, isPort, renderAgentConfig, type DatacenterSpec, type Mesh, type MeshProblem } from "../../mesh";
 import { defaultLanSubnet, dynamicRange, lanServerAddress, MAX_SERVERS, subnetProblems } from "./address-plan";
 import { datacenterProblems } from "./arg-problems";
-import { DEFAULT_RESOURCE_PREFIX, dockerLabels, type DockerLabel, type NetworkPlacement } from "./docker-plan";
+import {
+  DEFAULT_RESOURCE_PREFIX,
+  dockerLabels,
+  type DockerLabel,
+  type NetworkPlacement,
+  type PlannedNetwork,
+} from "./docker-plan";
 
 /** How long a server has to stop on SIGTERM when its container is replaced or destroyed. */
 export const SERVER_STOP_GRACE_SECONDS = 15;
@@ -91,14 +97,8 @@ export interface DatacenterPlan {
   aclEnabled: boolean;
   /** IPv4 subnet of the LAN network. */
   lanSubnet: string;
-  /** The LAN network (its fixed name: the old one must go before its replacement can exist). */
-  lanNetwork: {
-    resourceName: string;
-    name: string;
-    driver: string;
-    ipamConfigs: { subnet: string; ipRange: string }[];
-    labels: DockerLabel[];
-  };
+  /** The LAN network. */
+  lanNetwork: PlannedNetwork;
   /** Resource name of the management token to generate: ACLs on and none given. */
   generatedToken?: string;
   /** Resource name of the `docker.RemoteImage` that pulls the image, unless `pullImage` is `false`. */

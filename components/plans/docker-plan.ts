@@ -15,6 +15,22 @@ export interface DockerLabel {
   value: string;
 }
 
+/** A Docker network with a fixed name (the old one must go before its replacement can exist). */
+export interface PlannedNetwork {
+  /** Resource name. */
+  resourceName: string;
+  /** The Docker network's name. */
+  name: string;
+  /** The driver: `bridge`. */
+  driver: string;
+  /** Whether it has no route off the Docker host. Default: not set (Docker's `false`). */
+  internal?: boolean;
+  /** Its subnet, and the range Docker gives addresses from. */
+  ipamConfigs: { subnet: string; ipRange?: string }[];
+  /** Its labels. */
+  labels: DockerLabel[];
+}
+
 /** Where a container sits on one Docker network (the network itself is the component's). */
 export interface NetworkPlacement {
   /** Its fixed IPv4 address there. */

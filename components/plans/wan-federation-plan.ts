@@ -8,7 +8,7 @@
 import { federationProblems, type MeshProblem } from "../../mesh";
 import { DEFAULT_WAN_SUBNET, MAX_SERVERS, MAX_WAN_DATACENTERS, subnetProblems, wanServerAddress } from "./address-plan";
 import type { WanJoin } from "./datacenter-plan";
-import { DEFAULT_RESOURCE_PREFIX, dockerLabels, type DockerLabel } from "./docker-plan";
+import { DEFAULT_RESOURCE_PREFIX, dockerLabels, type PlannedNetwork } from "./docker-plan";
 
 /** A datacenter of the federation (plain: it decides addresses and joins). */
 export interface FederatedDatacenter {
@@ -44,15 +44,8 @@ export interface WanFederationPlan {
   datacenterNames: string[];
   /** WAN server addresses per datacenter. */
   serverAddresses: Record<string, string[]>;
-  /** The WAN network (its fixed name: the old one must go before its replacement can exist). */
-  network: {
-    resourceName: string;
-    name: string;
-    driver: string;
-    internal: boolean;
-    ipamConfigs: { subnet: string }[];
-    labels: DockerLabel[];
-  };
+  /** The WAN network. */
+  network: PlannedNetwork;
 }
 
 /**

@@ -5,7 +5,6 @@ import {
   type GatewayDatacenter,
 } from "../../components/plans/mesh-gateway-plan";
 import { gatewayAclRules } from "../../components/plans/gateway-acl-rules";
-import { toGatewayRegistration } from "../../mesh";
 
 const dc1: GatewayDatacenter = {
   name: "dc1",
@@ -28,26 +27,12 @@ describe("mesh gateway plan", () => {
     expect(gw.serviceId).toBe("mesh-gateway");
     expect(gw.container.name).toBe("consul-mesh-dc1-mesh-gateway-0");
     expect(gw.container.hostname).toBe("mesh-gateway-dc1-0");
-    expect(gw.container.command).toEqual([
-      "--datacenter",
-      "dc1",
-      "--listen",
-      "0.0.0.0:8443",
-      "--admin",
-      "0.0.0.0:19000",
-      "--drain-grace",
-      "25s",
-      "--consul",
-      "http://10.250.1.10:8500",
-      "--service-name",
-      "mesh-gateway",
-      "--service-id",
-      "mesh-gateway",
-      "--lan-address",
-      "10.250.1.20:8443",
-      "--wan-address",
-      "10.250.1.20:8443",
-    ]);
+    // Every flag with its value, in the order of the CLI contract.
+    expect(gw.container.command.join(" ")).toBe(
+      "--datacenter dc1 --listen 0.0.0.0:8443 --admin 0.0.0.0:19000 --drain-grace 25s " +
+        "--consul http://10.250.1.10:8500 --service-name mesh-gateway --service-id mesh-gateway " +
+        "--lan-address 10.250.1.20:8443 --wan-address 10.250.1.20:8443",
+    );
     expect(gw.container.labels.map((l) => l.value)).toEqual(["dc1", "mesh-gateway", "mesh-gateway"]);
     expect(gw.envs).toEqual(["CONSUL_HTTP_ADDR=http://10.250.1.10:8500"]);
     expect(gw.tokenEnv).toBeUndefined();
@@ -99,17 +84,13 @@ describe("mesh gateway plan", () => {
     expect(gw.container.command.slice(-2)).toEqual(["--routes", ROUTES_FILE_PATH]);
     expect(gw.container.command).not.toContain("--consul");
     expect(gw.envs).toEqual([]);
-    expect(gw.registration).toEqual({
-      resourceName: "gw-registration-0",
-      body: toGatewayRegistration({
-        name: "mesh-gateway",
-        id: "mesh-gateway",
-        address: "10.250.1.20",
-        port: 8443,
-        lanAddress: { address: "10.250.1.20", port: 8443 },
-        wanAddress: { address: "10.250.0.20", port: 8443 },
-        proxyConfig: { x: 1 },
-      }),
+    expect(gw.registration?.resourceName).toBe("gw-registration-0");
+    // Registered at the container's LAN and WAN IPs, with the proxy configuration given.
+    expect(gw.registration?.body).toMatchObject({
+      Kind: "mesh-gateway",
+      ID: "mesh-gateway",
+      TaggedAddresses: { lan: { Address: "10.250.1.20", Port: 8443 }, wan: { Address: "10.250.0.20", Port: 8443 } },
+      Proxy: { Config: { x: 1 } },
     });
     const unregistered = planMeshGateway("gw", { datacenter: dc1, routes: { source: "file", register: false } });
     expect(unregistered.instances[0].registration).toBeUndefined();

@@ -48,17 +48,10 @@ describe("workload containers plan", () => {
     expect(app.lan.aliases).toEqual([]);
     expect(sidecar.resourceName).toBe("w-sidecar");
     expect(sidecar.container.name).toBe("p-dc2-web-sidecar");
-    expect(sidecar.container.command).toEqual([
-      "-sidecar-for",
-      "web",
-      "-http-addr",
-      "http://10.250.2.10:8500",
-      "-grpc-addr",
-      "10.250.2.10:8502",
-      "-admin-bind",
-      "127.0.0.1:19000",
-      "-ignore-envoy-compatibility",
-    ]);
+    expect(sidecar.container.command.join(" ")).toBe(
+      "-sidecar-for web -http-addr http://10.250.2.10:8500 -grpc-addr 10.250.2.10:8502 " +
+        "-admin-bind 127.0.0.1:19000 -ignore-envoy-compatibility",
+    );
     expect(sidecar.container.labels.map((l) => l.value)).toEqual(["dc2", "sidecar", "web"]);
     expect(sidecar.tokenEnv).toBe("CONSUL_HTTP_TOKEN");
   });
