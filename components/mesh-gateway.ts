@@ -9,23 +9,20 @@
 import * as consul from "@pulumi/consul";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { isPort, sortKeys, toGatewayRegistration, type MeshProblem, type RoutesFile } from "../mesh";
-import { lanGatewayAddress, MAX_GATEWAYS } from "./plans/address-plan";
+import type { RoutesFile } from "../mesh";
 import { AgentServiceRegistration } from "./dynamic/agent-service-registration";
-import { gatewayProblems, throwIfProblems } from "./plans/arg-problems";
+import { throwIfProblems } from "./plans/arg-problems";
 import type { Datacenter } from "./datacenter";
-import { gatewayAclRules } from "../mesh/render/gateway-acl-rules";
+import {
+  meshGatewayProblems,
+  planMeshGateway,
+  type MeshGatewayPlan,
+  type MeshGatewayPlanArgs,
+  type PlannedGatewayInstance,
+} from "./plans/mesh-gateway-plan";
 import type { WanFederation } from "./wan-federation";
 
-/** Where the routes file is uploaded in file mode. */
-export const ROUTES_FILE_PATH = "/etc/sni-gateway/routes.json";
-/**
- * How long a gateway container has to stop when it is replaced or destroyed (Docker's stop
- * timeout): its drain ({@link GATEWAY_DRAIN_GRACE_SECONDS}) and deregistration fit inside.
- */
-export const GATEWAY_STOP_GRACE_SECONDS = 30;
-/** How long a stopping gateway lets connections in flight finish (`--drain-grace`). */
-export const GATEWAY_DRAIN_GRACE_SECONDS = 25;
+export { GATEWAY_DRAIN_GRACE_SECONDS, GATEWAY_STOP_GRACE_SECONDS, ROUTES_FILE_PATH } from "./plans/mesh-gateway-plan";
 
 /** Where a gateway gets its routes. */
 export type GatewayRouteSource =
@@ -43,7 +40,7 @@ export type GatewayRouteSource =
     };
 
 /** Arguments of {@link MeshGateway}. */
-export interface MeshGatewayArgs {
+export interface MeshGatewayArgs extends MeshGatewayPlanArgs<pulumi.Input<string>> {
   /** The datacenter the gateway serves (its LAN network, agent, provider and ACL token). */
   datacenter: Datacenter;
   /**
@@ -57,40 +54,8 @@ export interface MeshGatewayArgs {
   wan?: WanFederation;
   /** The gateway image (e.g. `GatewayImage.imageName`, or a published name). */
   image: pulumi.Input<string>;
-  /** Service name and ID. Default: `"mesh-gateway"`. */
-  serviceName?: string;
-  /** Port the gateway listens on. Default: `8443`. */
-  port?: number;
-  /** Port of the admin HTTP server (`/healthz`, `/readyz`, `/metrics`, `/routes`). Default: `19000`. */
-  adminPort?: number;
-  /** Number of gateway containers. Default: `1`. */
-  instances?: number;
-  /** First address slot of these containers in the datacenter (LAN host 20+slot, …). Default: `0`. */
-  slot?: number;
-  /** The LAN address other services dial (`TaggedAddresses.lan`). Default: the container's LAN IP. */
-  lanAddress?: string;
-  /**
-   * The WAN address other datacenters dial (`TaggedAddresses.wan`). Default: the container's WAN IP, else the
-   * LAN address.
-   */
-  wanAddress?: string;
-  /** Network aliases of the containers on the LAN and WAN. Default: `["<serviceName>-<datacenter>"]`. */
-  aliases?: string[];
-  /**
-   * Opaque `Proxy.Config` of the registration (`--proxy-config` in Consul mode; the component registers it in
-   * file mode). Default: `{}`.
-   */
-  proxyConfig?: Record<string, unknown>;
-  /**
-   * Trust domain of the mesh (`--trust-domain`). Default: not passed — in Consul mode the
-   * gateway reads it from the agent's CA roots, in file mode from the routes file (a
-   * different value here would make the gateway refuse the file).
-   */
-  trustDomain?: pulumi.Input<string>;
   /** Route source. Default: `{ source: "consul" }`. */
   routes?: GatewayRouteSource;
-  /** Prefix of container names. Default: `"consul-mesh"`. */
-  resourcePrefix?: string;
   /**
    * What holds the Consul state this gateway writes (its ACL policy and token, its registration in
    * file mode), e.g. the primary `Datacenter`'s `dataVolumes[0]`: when it is deleted in the same
@@ -120,203 +85,94 @@ export class MeshGateway extends pulumi.ComponentResource {
   readonly registrations: AgentServiceRegistration[];
 
   constructor(name: string, args: MeshGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
-    const dc = args.datacenter.name;
-    const serviceName = args.serviceName ?? "mesh-gateway";
-    const port = args.port ?? 8443;
-    const adminPort = args.adminPort ?? 19000;
-    const instances = args.instances ?? 1;
-    const slot = args.slot ?? 0;
-    const problems: MeshProblem[] = gatewayProblems({ datacenter: dc, name: serviceName, port }, "args").map((p) => ({
-      path: p.path === "args.name" ? "args.serviceName" : p.path,
-      message: p.message,
-    }));
-    if (!isPort(adminPort) || adminPort === port) {
-      problems.push({
-        path: "args.adminPort",
-        message: `${JSON.stringify(adminPort)} must be a port from 1 to 65535 other than the gateway port`,
-      });
-    }
-    if (!Number.isInteger(instances) || instances < 1 || slot + instances > MAX_GATEWAYS) {
-      problems.push({
-        path: "args.instances",
-        message: `${JSON.stringify(instances)} must be an integer from 1 to ${MAX_GATEWAYS - slot} (slot ${slot})`,
-      });
-    }
-    if (!Number.isInteger(slot) || slot < 0 || slot >= MAX_GATEWAYS) {
-      problems.push({
-        path: "args.slot",
-        message: `${JSON.stringify(slot)} must be an integer from 0 to ${MAX_GATEWAYS - 1}`,
-      });
-    }
-    if (args.wan && !args.wan.datacenterNames.includes(dc)) {
-      problems.push({
-        path: "args.wan",
-        message: `datacenter ${JSON.stringify(dc)} is not part of the WAN federation`,
-      });
-    }
-    const routes = args.routes ?? { source: "consul" };
-    if (routes.source !== "consul" && routes.source !== "file") {
-      problems.push({
-        path: "args.routes.source",
-        message:
-          `${JSON.stringify((routes as { source: unknown }).source)} ` +
-          `is not a route source: use "consul" or "file"`,
-      });
-    }
-    for (const [field, value] of [
-      ["args.lanAddress", args.lanAddress],
-      ["args.wanAddress", args.wanAddress],
-    ] as const) {
-      if (value !== undefined && (typeof value !== "string" || value === "" || /[\s/]/.test(value))) {
-        problems.push({ path: field, message: `${JSON.stringify(value)} must be a host name or IP address` });
-      }
-    }
-    throwIfProblems(problems, `MeshGateway ${JSON.stringify(name)} arguments`);
-
+    throwIfProblems(meshGatewayProblems(args), `MeshGateway ${JSON.stringify(name)} arguments`);
     super("consul-mesh:index:MeshGateway", name, {}, opts);
-    this.serviceName = serviceName;
-    const prefix = args.resourcePrefix ?? "consul-mesh";
-    const aliases = args.aliases ?? [`${serviceName}-${dc}`];
-    const datacenter = args.datacenter;
-
-    if (datacenter.aclEnabled) {
-      const aclProvider = args.aclProvider ?? datacenter.provider;
-      this.aclPolicy = new consul.AclPolicy(
-        `${name}-policy`,
-        {
-          name: `${dc}-${serviceName}`,
-          description:
-            `mesh gateway ${serviceName} in ${dc}: service:write ` + `on itself, service:read and node:read on all`,
-          rules: gatewayAclRules(serviceName),
-        },
-        { parent: this, provider: aclProvider, deletedWith: args.consulState },
-      );
-      this.aclToken = new consul.AclToken(
-        `${name}-token`,
-        {
-          description: `mesh gateway ${serviceName} in ${dc}`,
-          policies: [this.aclPolicy.name],
-          // A global token: a secondary datacenter can create local tokens only with token
-          // replication on, while global ones are forwarded to the primary and resolve anywhere.
-          local: false,
-        },
-        { parent: this, provider: aclProvider, deletedWith: args.consulState },
-      );
-      const secretId = consul.getAclTokenSecretIdOutput(
-        { accessorId: this.aclToken.accessorId },
-        { parent: this, provider: aclProvider },
-      ).secretId;
-      this.token = pulumi.secret(secretId);
+    const plan = planMeshGateway(name, args);
+    this.serviceName = plan.serviceName;
+    if (plan.acl) {
+      const acl = this.placeAcl(plan.acl, args);
+      [this.aclPolicy, this.aclToken, this.token] = [acl.policy, acl.token, acl.secret];
     }
-
+    const routes = args.routes;
     const routesContent =
-      routes.source === "file"
+      routes?.source === "file"
         ? pulumi.output(routes.routes).apply((r) => JSON.stringify(r, null, 2) + "\n")
         : undefined;
-
-    this.lanAddresses = [];
-    this.wanAddresses = [];
+    this.lanAddresses = plan.lanAddresses;
+    this.wanAddresses = plan.wanAddresses;
     this.registrations = [];
-    this.containers = Array.from({ length: instances }, (_, k) => {
-      const j = slot + k;
-      const lanIp = lanGatewayAddress(datacenter.lanSubnet, j);
-      const wanIp = args.wan?.gatewayAddress(dc, j);
-      const lan = `${args.lanAddress ?? lanIp}:${port}`;
-      const wan = `${args.wanAddress ?? wanIp ?? args.lanAddress ?? lanIp}:${port}`;
-      this.lanAddresses.push(lan);
-      this.wanAddresses.push(wan);
-
-      const id = instances === 1 ? serviceName : `${serviceName}-${k}`;
-      const command: pulumi.Input<string>[] = ["--datacenter", dc];
-      if (args.trustDomain !== undefined) command.push("--trust-domain", args.trustDomain);
-      command.push("--listen", `0.0.0.0:${port}`, "--admin", `0.0.0.0:${adminPort}`);
-      command.push("--drain-grace", `${GATEWAY_DRAIN_GRACE_SECONDS}s`);
-      // The registration flags apply to self-registration (Consul mode) only; in file mode
-      // the component registers the gateway with the agent itself.
-      if (routes.source === "file") command.push("--routes", ROUTES_FILE_PATH);
-      else {
-        command.push(
-          "--consul",
-          datacenter.lanHttpAddress,
-          "--service-name",
-          serviceName,
-          "--service-id",
-          id,
-          "--lan-address",
-          lan,
-          "--wan-address",
-          wan,
-        );
-        if (args.proxyConfig !== undefined) command.push("--proxy-config", JSON.stringify(sortKeys(args.proxyConfig)));
-      }
-
-      // Sorted by name; the whole list is secret when it holds the token.
-      const envs: pulumi.Input<string>[] = [];
-      if (routes.source === "consul") {
-        envs.push(`CONSUL_HTTP_ADDR=${datacenter.lanHttpAddress}`);
-        if (this.token) envs.push(pulumi.interpolate`CONSUL_HTTP_TOKEN=${this.token}`);
-      }
-
-      const networks: docker.types.input.ContainerNetworksAdvanced[] = [
-        { name: datacenter.lanNetworkName, ipv4Address: lanIp, aliases },
-      ];
-      if (args.wan && wanIp) networks.push({ name: args.wan.networkName, ipv4Address: wanIp, aliases });
-
-      const container = new docker.Container(
-        `${name}-gateway-${k}`,
-        {
-          name: `${prefix}-${dc}-${serviceName}-${k}`,
-          hostname: `${serviceName}-${dc}-${k}`,
-          image: args.image,
-          command,
-          envs: this.token ? pulumi.secret(envs) : envs,
-          networksAdvanced: networks,
-          uploads: routesContent ? [{ file: ROUTES_FILE_PATH, content: routesContent }] : [],
-          init: true,
-          restart: "unless-stopped",
-          stopTimeout: GATEWAY_STOP_GRACE_SECONDS,
-          destroyGraceSeconds: GATEWAY_STOP_GRACE_SECONDS,
-          labels: [
-            { label: "consul-mesh.datacenter", value: dc },
-            { label: "consul-mesh.role", value: "mesh-gateway" },
-            { label: "consul-mesh.service", value: serviceName },
-          ],
-        },
-        // A fixed name and IP addresses: the old container must go first.
-        { parent: this, dependsOn: datacenter.servers, deleteBeforeReplace: true },
-      );
-
-      if (routes.source === "file" && routes.register !== false) {
-        const [lanHost, wanHost] = [args.lanAddress ?? lanIp, args.wanAddress ?? wanIp ?? args.lanAddress ?? lanIp];
-        this.registrations.push(
-          new AgentServiceRegistration(
-            `${name}-registration-${k}`,
-            {
-              address: datacenter.httpAddress,
-              token: this.token ?? datacenter.managementToken,
-              serviceId: id,
-              registration: toGatewayRegistration({
-                name: serviceName,
-                id,
-                address: lanHost,
-                port,
-                lanAddress: { address: lanHost, port },
-                wanAddress: { address: wanHost, port },
-                proxyConfig: args.proxyConfig,
-              }) as unknown as Record<string, unknown>,
-            },
-            { parent: this, dependsOn: [...datacenter.servers, container], deletedWith: args.consulState },
-          ),
-        );
-      }
-      return container;
-    });
-
+    this.containers = plan.instances.map((instance) => this.placeInstance(instance, args, plan, routesContent));
     this.registerOutputs({
-      serviceName,
+      serviceName: plan.serviceName,
       lanAddresses: this.lanAddresses,
       wanAddresses: this.wanAddresses,
       token: this.token,
     });
+  }
+
+  /** The gateway's ACL policy and token, and the token's secret. */
+  private placeAcl(acl: NonNullable<MeshGatewayPlan["acl"]>, args: MeshGatewayArgs) {
+    const provider = args.aclProvider ?? args.datacenter.provider;
+    const { resourceName: policyName, ...policyArgs } = acl.policy;
+    const policy = new consul.AclPolicy(policyName, policyArgs, {
+      parent: this,
+      provider,
+      deletedWith: args.consulState,
+    });
+    const { resourceName: tokenName, ...tokenArgs } = acl.token;
+    const token = new consul.AclToken(
+      tokenName,
+      { ...tokenArgs, policies: [policy.name] },
+      { parent: this, provider, deletedWith: args.consulState },
+    );
+    const secretId = consul.getAclTokenSecretIdOutput(
+      { accessorId: token.accessorId },
+      { parent: this, provider },
+    ).secretId;
+    return { policy, token, secret: pulumi.secret(secretId) };
+  }
+
+  /** One gateway container, and its registration with the agent when planned. */
+  private placeInstance(
+    instance: PlannedGatewayInstance<pulumi.Input<string>>,
+    args: MeshGatewayArgs,
+    plan: MeshGatewayPlan<pulumi.Input<string>>,
+    routesContent?: pulumi.Output<string>,
+  ): docker.Container {
+    const datacenter = args.datacenter;
+    // Sorted by name; the whole list is secret when it holds the token.
+    const envs: pulumi.Input<string>[] = [...instance.envs];
+    if (instance.tokenEnv) envs.push(pulumi.interpolate`${instance.tokenEnv}=${this.token}`);
+    const networks: docker.types.input.ContainerNetworksAdvanced[] = [
+      { name: datacenter.lanNetworkName, ...instance.lan },
+    ];
+    if (args.wan && instance.wan) networks.push({ name: args.wan.networkName, ...instance.wan });
+    const container = new docker.Container(
+      instance.resourceName,
+      {
+        ...instance.container,
+        image: args.image,
+        envs: this.token ? pulumi.secret(envs) : envs,
+        networksAdvanced: networks,
+        uploads: plan.routesFilePath && routesContent ? [{ file: plan.routesFilePath, content: routesContent }] : [],
+      },
+      // A fixed name and IP addresses: the old container must go first.
+      { parent: this, dependsOn: datacenter.servers, deleteBeforeReplace: true },
+    );
+    if (instance.registration) {
+      this.registrations.push(
+        new AgentServiceRegistration(
+          instance.registration.resourceName,
+          {
+            address: datacenter.httpAddress,
+            token: this.token ?? datacenter.managementToken,
+            serviceId: instance.serviceId,
+            registration: instance.registration.body,
+          },
+          { parent: this, dependsOn: [...datacenter.servers, container], deletedWith: args.consulState },
+        ),
+      );
+    }
+    return container;
   }
 }

@@ -2,11 +2,11 @@
  * `ServiceDefaults`: the `service-defaults` config entry of one service, the level of mesh
  * gateway mode precedence above `proxy-defaults`: "Enabling Gateways Per-Service".
  */
-import * as consul from "@pulumi/consul";
-import * as pulumi from "@pulumi/pulumi";
+import type * as consul from "@pulumi/consul";
+import type * as pulumi from "@pulumi/pulumi";
 import type { MeshGatewayConfig, ServiceDefaultsEntry } from "../mesh";
 import { configEntryProblems, throwIfProblems } from "./plans/arg-problems";
-import { configEntryJson } from "./plans/config-entry-json";
+import { ConfigEntryComponent } from "./config-entry-component";
 
 /** Arguments of {@link ServiceDefaults}. */
 export interface ServiceDefaultsArgs {
@@ -21,14 +21,7 @@ export interface ServiceDefaultsArgs {
 }
 
 /** The `service-defaults` config entry of one service. */
-export class ServiceDefaults extends pulumi.ComponentResource {
-  /** The entry as the model declares it. */
-  readonly entry: ServiceDefaultsEntry;
-  /** The `configJson` written (without `Kind` and `Name`). */
-  readonly configJson: string;
-  /** The `consul.ConfigEntry`. */
-  readonly configEntry: consul.ConfigEntry;
-
+export class ServiceDefaults extends ConfigEntryComponent<ServiceDefaultsEntry> {
   constructor(name: string, args: ServiceDefaultsArgs, opts?: pulumi.ComponentResourceOptions) {
     const entry: ServiceDefaultsEntry = { kind: "service-defaults", name: args.service };
     if (args.protocol !== undefined) entry.protocol = args.protocol;
@@ -38,14 +31,6 @@ export class ServiceDefaults extends pulumi.ComponentResource {
     );
     throwIfProblems(problems, `ServiceDefaults ${JSON.stringify(name)} arguments`);
 
-    super("consul-mesh:index:ServiceDefaults", name, {}, opts);
-    this.entry = entry;
-    this.configJson = configEntryJson(entry);
-    this.configEntry = new consul.ConfigEntry(
-      `${name}-entry`,
-      { kind: "service-defaults", name: entry.name, configJson: this.configJson },
-      { parent: this, provider: args.provider, deletedWith: opts?.deletedWith },
-    );
-    this.registerOutputs({ configJson: this.configJson });
+    super("consul-mesh:index:ServiceDefaults", name, entry, args.provider, opts);
   }
 }

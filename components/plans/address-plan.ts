@@ -11,8 +11,10 @@
  * Host 1 is left to Docker's bridge gateway.
  */
 
-/** Most Consul servers per datacenter the plan places. */
+import type { MeshProblem } from "../../mesh";
 import { InvalidArgumentError } from "../errors";
+
+/** Most Consul servers per datacenter the plan places. */
 export const MAX_SERVERS = 10;
 /** Most gateway containers per datacenter the plan places. */
 export const MAX_GATEWAYS = 10;
@@ -55,6 +57,20 @@ function format(ip: number): string {
  */
 export function checkSubnet(cidr: string, field: string): void {
   parseSubnet(cidr, field);
+}
+
+/**
+ * The problem of a subnet argument, as a list: empty when `cidr` is an IPv4 network address
+ * with a prefix from /8 to /24, else one problem at `path` saying why not.
+ */
+export function subnetProblems(cidr: string, path: string): MeshProblem[] {
+  try {
+    parseSubnet(cidr, path);
+    return [];
+  } catch (e) {
+    if (!(e instanceof InvalidArgumentError)) throw e;
+    return [{ path, message: e.reason }];
+  }
 }
 
 /** Whether an address is an IPv4 or IPv6 literal rather than a host name. */

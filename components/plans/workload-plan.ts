@@ -1,11 +1,13 @@
 /**
  * Where the workloads of a mesh run (pure: no Pulumi): one per connect service with a sidecar,
  * at a fixed LAN address of its datacenter, with the upstreams its demo service calls as the
- * route plan gives them.
+ * route plan gives them; and what `Workload` creates for one: the demo service's container and
+ * its Envoy sidecar's.
  */
 import type { Mesh, RoutePlan } from "../../mesh";
 import { isIpAddress, lanWorkloadAddress } from "./address-plan";
-import type { DemoUpstream } from "./demo-app";
+import { DEMO_APP_SOURCE, demoHealthCheck, type DemoUpstream } from "./demo-app";
+import { DEFAULT_RESOURCE_PREFIX, dockerLabels, type DockerLabel, type NetworkPlacement } from "./docker-plan";
 
 /** One planned workload. */
 export interface PlannedWorkload {
@@ -75,4 +77,118 @@ export function planWorkloads(
     workloads.push(workload);
   });
   return workloads;
+}
+
+/** The plain arguments of one workload: what decides its containers. */
+export interface WorkloadPlanArgs {
+  /** The service ID the sidecar proxies for (`-sidecar-for`). */
+  serviceId: string;
+  /** The service name the demo answers with. */
+  serviceName: string;
+  /** The port the demo service listens on (the registration's `Port`). */
+  port: number;
+  /** The datacenter: its name and its servers' LAN addresses (a `Datacenter` has them). */
+  datacenter: { name: string; serverLanAddresses: string[] };
+  /** The container's fixed address on the datacenter's LAN (the registration's `Address`). */
+  lanAddress: string;
+  /** Network aliases on the LAN (e.g. the model's host name of the service). Default: none. */
+  aliases?: string[];
+  /** The upstreams the demo service calls. Default: none. */
+  upstreams?: DemoUpstream[];
+  /** Host port on 127.0.0.1 that publishes the demo service. Default: not published. */
+  hostPort?: number;
+  /** Prefix of container names. Default: `"consul-mesh"`. */
+  resourcePrefix?: string;
+}
+
+/** The two containers of a workload, but for what Pulumi resolves (images, networks, the token). */
+export interface WorkloadContainersPlan {
+  /** The demo service's container; its network namespace is the sidecar's. */
+  app: {
+    resourceName: string;
+    container: {
+      name: string;
+      hostname: string;
+      entrypoints: string[];
+      envs: string[];
+      ports: { internal: number; external: number; ip: string }[];
+      healthcheck: { tests: string[]; interval: string; timeout: string; startPeriod: string; retries: number };
+      init: boolean;
+      restart: string;
+      destroyGraceSeconds: number;
+      labels: DockerLabel[];
+    };
+    /** Where it sits on its datacenter's LAN. */
+    lan: NetworkPlacement;
+  };
+  /** The Envoy sidecar's container, `consul connect envoy -sidecar-for <id>`. */
+  sidecar: {
+    resourceName: string;
+    container: { name: string; command: string[]; restart: string; destroyGraceSeconds: number; labels: DockerLabel[] };
+    /** The variable that carries its ACL token, when it has one. */
+    tokenEnv: string;
+  };
+}
+
+/**
+ * The containers of one workload.
+ * @param name - The component's name, which its resources' names start with.
+ * @param args - The arguments.
+ */
+export function planWorkloadContainers(name: string, args: WorkloadPlanArgs): WorkloadContainersPlan {
+  const dc = args.datacenter.name;
+  const prefix = args.resourcePrefix ?? DEFAULT_RESOURCE_PREFIX;
+  const [server] = args.datacenter.serverLanAddresses;
+  return {
+    app: {
+      resourceName: `${name}-app`,
+      container: {
+        name: `${prefix}-${dc}-${args.serviceId}`,
+        hostname: `${args.serviceId}-${dc}`,
+        entrypoints: ["node", "-e", DEMO_APP_SOURCE],
+        envs: [
+          `DEMO_DATACENTER=${dc}`,
+          `DEMO_PORT=${args.port}`,
+          `DEMO_SERVICE=${args.serviceName}`,
+          `DEMO_UPSTREAMS=${JSON.stringify(args.upstreams ?? [])}`,
+        ],
+        ports: args.hostPort === undefined ? [] : [{ internal: args.port, external: args.hostPort, ip: "127.0.0.1" }],
+        // The image's own health check is the gateway's, when it is the gateway image.
+        healthcheck: {
+          tests: demoHealthCheck(args.port),
+          interval: "5s",
+          timeout: "3s",
+          startPeriod: "2s",
+          retries: 3,
+        },
+        init: true,
+        restart: "unless-stopped",
+        destroyGraceSeconds: 10,
+        labels: dockerLabels({ datacenter: dc, role: "app", service: args.serviceId }),
+      },
+      lan: { ipv4Address: args.lanAddress, aliases: [...(args.aliases ?? [])].sort() },
+    },
+    sidecar: {
+      resourceName: `${name}-sidecar`,
+      container: {
+        name: `${prefix}-${dc}-${args.serviceId}-sidecar`,
+        command: [
+          "-sidecar-for",
+          args.serviceId,
+          "-http-addr",
+          `http://${server}:8500`,
+          "-grpc-addr",
+          `${server}:8502`,
+          "-admin-bind",
+          "127.0.0.1:19000",
+          // Consul 1.16 names Envoy 1.23–1.26; newer ones work as sidecars here (test/real).
+          "-ignore-envoy-compatibility",
+        ],
+        restart: "unless-stopped",
+        destroyGraceSeconds: 10,
+        labels: dockerLabels({ datacenter: dc, role: "sidecar", service: args.serviceId }),
+      },
+      tokenEnv: "CONSUL_HTTP_TOKEN",
+    },
+  };
 }

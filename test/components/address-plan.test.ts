@@ -5,6 +5,7 @@ import {
   lanGatewayAddress,
   lanServerAddress,
   MAX_WAN_DATACENTERS,
+  subnetProblems,
   wanGatewayAddress,
   wanServerAddress,
 } from "../../components/plans/address-plan";
@@ -52,5 +53,15 @@ describe("address plan", () => {
   test("default LAN subnets differ per datacenter", () => {
     expect(defaultLanSubnet(0)).toBe("10.250.1.0/24");
     expect(defaultLanSubnet(1)).toBe("10.250.2.0/24");
+  });
+
+  test("a subnet argument's problem, as data at the field given", () => {
+    expect(subnetProblems("10.250.1.0/24", "lanSubnet")).toEqual([]);
+    expect(subnetProblems("10.250.1.7/24", "lanSubnets.dc2")).toEqual([
+      { path: "lanSubnets.dc2", message: '"10.250.1.7/24" has host bits set; use the network address' },
+    ]);
+    expect(subnetProblems("fd00::/64", "wanSubnet")).toEqual([
+      { path: "wanSubnet", message: expect.stringContaining("is not an IPv4 subnet from /8 to /24") },
+    ]);
   });
 });

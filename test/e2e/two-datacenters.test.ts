@@ -33,14 +33,24 @@ const STOP_GRACE_S = 30;
 
 const status = dockerStatus();
 
-/** The packages the gateway's and the model's sources import (the image ships those two folders). */
+/** The packages the modules `gateway/main.ts` imports, transitively, import (what the image ships). */
 function gatewayImports(): Set<string> {
   const names = new Set<string>();
-  for (const dir of ["gateway", "mesh"]) {
-    for (const file of fs.readdirSync(path.join(ROOT, dir)).filter((f) => f.endsWith(".ts"))) {
-      const text = fs.readFileSync(path.join(ROOT, dir, file), "utf8");
-      for (const [, name] of text.matchAll(/^import [^;]*?from "((?:@[^/"]+\/)?[^/".][^/"]*)[^"]*";/gms))
-        names.add(name);
+  const seen = new Set<string>();
+  const queue = [path.join(ROOT, "gateway", "main.ts")];
+  while (queue.length > 0) {
+    const file = queue.pop() as string;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const text = fs.readFileSync(file, "utf8");
+    // Value imports only: a type-only import is gone from the compiled code.
+    for (const [, spec] of text.matchAll(/^(?:import|export) (?!type )[^;]*?from "([^"]+)";/gms)) {
+      if (!spec.startsWith(".")) {
+        if (!spec.startsWith("node:")) names.add(/^(?:@[^/]+\/)?[^/]+/.exec(spec)?.[0] ?? spec);
+        continue;
+      }
+      const base = path.resolve(path.dirname(file), spec);
+      queue.push([`${base}.ts`, path.join(base, "index.ts")].find((f) => fs.existsSync(f)) ?? `${base}.ts`);
     }
   }
   return names;
@@ -411,8 +421,9 @@ describeWithDocker(status)("two datacenters through SNI gateways in real contain
     const help = await docker(["run", "--rm", ...sandbox.labelFlags(), "--network", "none", gatewayImage, "--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("Usage: sni-gateway --datacenter NAME");
-    // Production dependencies only: exactly the closure of the dependencies the gateway and the
-    // model import, as package-lock.json resolves them (not the components' nor the plan tool's).
+    // Production dependencies only: exactly the closure of the dependencies the modules the
+    // gateway requires import, as package-lock.json resolves them (not the components', the plan
+    // tool's nor the diagram's).
     const walk =
       "const fs=require('fs'),p=require('path');const out=[];const pk=(d,k)=>{for(const n of fs.readdirSync(d)){if(n.startsWith('.'))continue;if(n.startsWith('@')){for(const m of fs.readdirSync(p.join(d,n)))visit(p.join(d,n,m),k+n+'/'+m)}else visit(p.join(d,n),k+n)}};const visit=(d,k)=>{out.push(k);const nm=p.join(d,'node_modules');if(fs.existsSync(nm))pk(nm,k+'/node_modules/')};pk('/app/node_modules','node_modules/');console.log(JSON.stringify(out.sort()))";
     const shipped = JSON.parse(

@@ -34,11 +34,16 @@ function clean(text: string, root: string): string {
   );
 }
 
-/** The public members of a class (its own, not its base's) or interface type, one per line. */
+/**
+ * The public members of a class or interface type, one per line; for a class, those declared in
+ * this package (its own and its bases' here), not those a library's base class brings.
+ */
 function members(checker: ts.TypeChecker, type: ts.Type, at: ts.Node, ownOnly = false): string[] {
   return checker
     .getPropertiesOfType(type)
-    .filter((p) => !ownOnly || (p.declarations ?? []).some((d) => d.parent === at))
+    .filter(
+      (p) => !ownOnly || (p.declarations ?? []).some((d) => !d.getSourceFile().fileName.includes("/node_modules/")),
+    )
     .filter((p) => {
       const modifiers = ts.getCombinedModifierFlags(p.valueDeclaration ?? (p.declarations?.[0] as ts.Declaration));
       return !(modifiers & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) && !p.name.startsWith("#");

@@ -1,0 +1,320 @@
+/**
+ * What `ConsulMesh` creates (pure: no Pulumi): the WAN federation, the datacenters, the config
+ * entries, the gateways with their address slots and routes files, the intentions, the connect
+ * services and the workloads behind them, each with its resource name and plain arguments, in
+ * the order they are created; and the route plan as data, a table and summary lines.
+ */
+import {
+  clusterIdOf,
+  declaredIntentions,
+  DEFAULT_GATEWAY_NAME,
+  DEFAULT_NAMESPACE,
+  DEFAULT_PARTITION,
+  DEFAULT_TRUST_DOMAIN,
+  planRoutes,
+  primaryDatacenterOf,
+  renderGatewayRoutes,
+  type Mesh,
+  type MeshGatewayConfig,
+  type MeshService,
+  type RoutePlan,
+  type RoutesFile,
+} from "../../mesh";
+import {
+  DEFAULT_WAN_SUBNET,
+  defaultLanSubnet,
+  isIpAddress,
+  lanGatewayAddress,
+  wanGatewayAddress,
+} from "./address-plan";
+import { DEFAULT_DEMO_HOST_PORT, httpHostPortOf, meshOf, type ConsulMeshPlanArgs } from "./consul-mesh-args";
+import type { DatacenterPlanArgs } from "./datacenter-plan";
+import { DEFAULT_RESOURCE_PREFIX } from "./docker-plan";
+import type { MeshGatewayPlanArgs } from "./mesh-gateway-plan";
+import { routePlanText, routeSummary } from "./route-plan-outputs";
+import type { WanFederationArgs } from "./wan-federation-plan";
+import { planWorkloads, type WorkloadPlanArgs } from "./workload-plan";
+
+/** A child component to create: its resource name and plain arguments. */
+export interface Planned<A> {
+  /** The resource name. */
+  resourceName: string;
+  /** The arguments (the placer adds providers, images, tokens and other resources). */
+  args: A;
+}
+
+/** A datacenter of the mesh; the placer adds the image, the WAN attachment and the token. */
+export interface PlannedDatacenter extends Planned<Omit<DatacenterPlanArgs, "wan" | "initialManagementToken">> {
+  /** Whether it enables ACLs (then it gets the mesh's management token). */
+  aclEnabled: boolean;
+}
+
+/** A gateway of the mesh; the placer adds its datacenter, the WAN, the image and the Consul state. */
+export interface PlannedMeshGateway extends Planned<
+  Omit<MeshGatewayPlanArgs<string>, "datacenter" | "wan" | "routes">
+> {
+  /** Its datacenter's name. */
+  datacenter: string;
+  /** Its route source, with its routes file in file mode. */
+  routes: { source: "consul" } | { source: "file"; routes: RoutesFile };
+}
+
+/** A connect service of the mesh, and the workload behind it. */
+export interface PlannedConnectService {
+  /** Resource name of the `ConnectService`. */
+  resourceName: string;
+  /** Its datacenter's name. */
+  datacenter: string;
+  /** The service to register (at its workload's address, with a workload). */
+  service: MeshService;
+  /** The workload behind it (with `workloads`); the placer adds datacenter, images, networks and registration. */
+  workload?: Planned<Omit<WorkloadPlanArgs, "datacenter">> & {
+    /** Its key in `ConsulMesh.workloads`: `<datacenter>/<service ID>`. */
+    key: string;
+    /** The other datacenters, whose LANs it joins (as well as the WAN, with a federation). */
+    otherDatacenters: string[];
+  };
+}
+
+/** What a mesh creates, in the order it creates it. */
+export interface ConsulMeshPlan {
+  /** The mesh model part of the arguments. */
+  mesh: Mesh;
+  /** The datacenters' names, in declaration order. */
+  datacenterNames: string[];
+  /** The primary datacenter, where the config entries, intentions and ACLs are written. */
+  primary: string;
+  /** The route plan of every upstream. */
+  routePlan: RoutePlan;
+  /** The route plan as a table, in ASCII. */
+  routePlanText: string;
+  /** One ASCII line per upstream. */
+  routeSummary: string[];
+  /** The routes file of each gateway in file mode, by `<datacenter>/<gateway name>`. */
+  routesFiles: Record<string, RoutesFile>;
+  /** The WAN federation (more than one datacenter). */
+  wan?: Planned<WanFederationArgs>;
+  /** Resource name of the management token to generate: ACLs somewhere and none given. */
+  generatedToken?: string;
+  /** The datacenters. */
+  datacenters: PlannedDatacenter[];
+  /** `proxy-defaults`, when declared. */
+  proxyDefaults?: Planned<{ name: string; meshGateway?: MeshGatewayConfig; config?: Record<string, unknown> }>;
+  /** `service-defaults`, in declaration order. */
+  serviceDefaults: Planned<{ service: string; protocol?: string; meshGateway?: MeshGatewayConfig }>[];
+  /** The gateways, in declaration order. */
+  gateways: PlannedMeshGateway[];
+  /** The `service-intentions` entries (ACLs on and `allowDeclaredUpstreams`). */
+  intentions: Planned<{ destination: string; sources: { name: string; action: "allow" }[] }>[];
+  /** The connect services, in declaration order. */
+  services: PlannedConnectService[];
+  /** The demo service of the first service with upstreams (with `workloads`). */
+  demoUrl?: string;
+}
+
+/** Where things sit: the datacenters' names and subnets, and each gateway's address slot. */
+interface Layout {
+  names: string[];
+  federated: boolean;
+  wanSubnet: string;
+  lanSubnetOf: (datacenter: string) => string;
+  /** The slot of each gateway among its datacenter's, by index in `mesh.gateways`. */
+  slotOf: number[];
+}
+
+function layoutOf(args: ConsulMeshPlanArgs, mesh: Mesh): Layout {
+  const names = mesh.datacenters.map((dc) => dc.name);
+  const gateways = mesh.gateways ?? [];
+  return {
+    names,
+    federated: names.length > 1,
+    wanSubnet: args.wanSubnet ?? DEFAULT_WAN_SUBNET,
+    lanSubnetOf: (dc) => args.lanSubnets?.[dc] ?? defaultLanSubnet(names.indexOf(dc)),
+    slotOf: gateways.map((gw, i) => gateways.slice(0, i).filter((g) => g.datacenter === gw.datacenter).length),
+  };
+}
+
+/**
+ * The routes file of each gateway in file mode, by `<datacenter>/<gateway name>`: one per
+ * datacenter, naming the other gateways by the addresses of their slots.
+ */
+function routesFilesOf(mesh: Mesh, layout: Layout): Record<string, RoutesFile> {
+  const gateways = mesh.gateways ?? [];
+  const routesFiles: Record<string, RoutesFile> = {};
+  for (const dc of new Set(gateways.map((gw) => gw.datacenter))) {
+    const file = renderGatewayRoutes(mesh, dc, {
+      resolveAddress: (target) => {
+        if (target.kind !== "gateway" || target.endpoint.address) return undefined;
+        const slot = layout.slotOf[gateways.indexOf(target.gateway)];
+        const address = layout.federated
+          ? wanGatewayAddress(layout.wanSubnet, layout.names.indexOf(target.gateway.datacenter), slot)
+          : lanGatewayAddress(layout.lanSubnetOf(target.gateway.datacenter), slot);
+        return { address, port: target.endpoint.port };
+      },
+    });
+    for (const gw of gateways.filter((g) => g.datacenter === dc))
+      routesFiles[`${dc}/${gw.name ?? DEFAULT_GATEWAY_NAME}`] = file;
+  }
+  return routesFiles;
+}
+
+/** The `i`-th gateway of the mesh, whose routes file (in file mode) is among `routesFiles`. */
+function planGateway(
+  name: string,
+  args: ConsulMeshPlanArgs,
+  mesh: Mesh,
+  layout: Layout,
+  routesFiles: Record<string, RoutesFile>,
+  i: number,
+): PlannedMeshGateway {
+  const gw = (mesh.gateways ?? [])[i];
+  const serviceName = gw.name ?? DEFAULT_GATEWAY_NAME;
+  const lanAddress = gw.taggedAddresses?.lan?.address ?? gw.address;
+  const wanAddress = gw.taggedAddresses?.wan?.address ?? (layout.federated ? undefined : gw.address);
+  // A host name in the model is an alias of the containers; Consul is given their IP
+  // addresses, since Envoy sidecars take no host name from EDS.
+  const hostNames = [lanAddress, wanAddress].filter((a): a is string => !!a && !isIpAddress(a));
+  const registered = (a: string | undefined) => (a && isIpAddress(a) ? a : undefined);
+  return {
+    resourceName: `${name}-gateway-${gw.datacenter}-${serviceName}`,
+    datacenter: gw.datacenter,
+    args: {
+      serviceName,
+      port: gw.port,
+      slot: layout.slotOf[i],
+      lanAddress: registered(lanAddress),
+      wanAddress: registered(wanAddress),
+      aliases: [...new Set([`${serviceName}-${gw.datacenter}`, ...hostNames])].sort(),
+      proxyConfig: gw.proxyConfig,
+      trustDomain: mesh.trustDomain,
+      resourcePrefix: args.resourcePrefix ?? DEFAULT_RESOURCE_PREFIX,
+    },
+    routes:
+      args.routeSource === "file"
+        ? { source: "file", routes: routesFiles[`${gw.datacenter}/${serviceName}`] }
+        : { source: "consul" },
+  };
+}
+
+/** The connect services, each with the workload behind it (with `workloads`), and the demo's URL. */
+function planServices(name: string, args: ConsulMeshPlanArgs, mesh: Mesh, routePlan: RoutePlan, layout: Layout) {
+  const workloads = args.workloads
+    ? planWorkloads(mesh, routePlan, layout.lanSubnetOf, args.workloads.demoHostPort ?? DEFAULT_DEMO_HOST_PORT)
+    : [];
+  const workloadOf = new Map(workloads.map((w) => [w.index, w]));
+  const published = workloads.find((w) => w.hostPort !== undefined);
+  const services = (mesh.services ?? []).map((service, index): PlannedConnectService => {
+    const scope = [
+      service.partition !== DEFAULT_PARTITION && service.partition,
+      service.namespace !== DEFAULT_NAMESPACE && service.namespace,
+    ]
+      .filter(Boolean)
+      .join("-");
+    const id = service.id ?? service.name;
+    const suffix = `${service.datacenter}-${scope ? `${scope}-` : ""}${id}`;
+    const planned = { resourceName: `${name}-service-${suffix}`, datacenter: service.datacenter, service };
+    const workload = workloadOf.get(index);
+    if (!workload) return planned;
+    const { index: _index, datacenter: _datacenter, ...workloadArgs } = workload;
+    return {
+      ...planned,
+      service: { ...service, address: workload.lanAddress },
+      workload: {
+        key: `${service.datacenter}/${id}`,
+        resourceName: `${name}-workload-${suffix}`,
+        otherDatacenters: layout.names.filter((dc) => dc !== service.datacenter),
+        args: { ...workloadArgs, resourcePrefix: args.resourcePrefix ?? DEFAULT_RESOURCE_PREFIX },
+      },
+    };
+  });
+  return { services, demoUrl: published && `http://127.0.0.1:${published.hostPort}/` };
+}
+
+/** The WAN federation of a mesh of more than one datacenter. */
+function planWan(name: string, args: ConsulMeshPlanArgs, mesh: Mesh, layout: Layout): ConsulMeshPlan["wan"] {
+  if (!layout.federated) return undefined;
+  return {
+    resourceName: `${name}-wan`,
+    args: {
+      datacenters: mesh.datacenters.map((dc) => ({
+        name: dc.name,
+        primaryDatacenter: dc.primaryDatacenter,
+        servers: dc.servers,
+      })),
+      primaryDatacenter: primaryDatacenterOf(mesh) as string,
+      subnet: layout.wanSubnet,
+      resourcePrefix: args.resourcePrefix ?? DEFAULT_RESOURCE_PREFIX,
+    },
+  };
+}
+
+/** The datacenters, each pinned to the mesh's trust domain when it has Consul's form. */
+function planDatacenters(name: string, args: ConsulMeshPlanArgs, mesh: Mesh, layout: Layout): PlannedDatacenter[] {
+  // Pinned, the route plan's SNI names and the routes files are the ones Consul's proxies use.
+  const trustDomain = mesh.trustDomain ?? DEFAULT_TRUST_DOMAIN;
+  return mesh.datacenters.map((spec, i) => ({
+    resourceName: `${name}-${spec.name}`,
+    aclEnabled: spec.acl?.enabled === true,
+    args: {
+      datacenter: spec,
+      primaryDatacenter: primaryDatacenterOf(mesh) as string,
+      pullImage: args.pullConsulImage,
+      resourcePrefix: args.resourcePrefix ?? DEFAULT_RESOURCE_PREFIX,
+      lanSubnet: layout.lanSubnetOf(spec.name),
+      httpHostPort: httpHostPortOf(args, spec.name, i),
+      trustDomain: clusterIdOf(trustDomain) ? trustDomain : undefined,
+    },
+  }));
+}
+
+/** The config entries: `proxy-defaults` and `service-defaults` as declared, and the intentions. */
+function planConfigEntries(name: string, args: ConsulMeshPlanArgs, mesh: Mesh) {
+  const pd = mesh.proxyDefaults;
+  const acl = mesh.datacenters.some((dc) => dc.acl?.enabled);
+  return {
+    proxyDefaults: pd && {
+      resourceName: `${name}-proxy-defaults`,
+      args: { name: pd.name, meshGateway: pd.meshGateway, config: pd.config },
+    },
+    serviceDefaults: (mesh.serviceDefaults ?? []).map((sd) => ({
+      resourceName: `${name}-service-defaults-${sd.name}`,
+      args: { service: sd.name, protocol: sd.protocol, meshGateway: sd.meshGateway },
+    })),
+    intentions:
+      acl && args.allowDeclaredUpstreams !== false
+        ? declaredIntentions(mesh).map(({ destination, sources }) => ({
+            resourceName: `${name}-intentions-${destination}`,
+            args: { destination, sources: sources.map((source) => ({ name: source, action: "allow" as const })) },
+          }))
+        : [],
+  };
+}
+
+/**
+ * What a mesh creates, for arguments without problems (`consulMeshProblems`). Routes files
+ * are rendered here, so that a missing address fails before any resource exists.
+ * @param name - The component's name, which its children's names start with.
+ * @param args - The arguments.
+ */
+export function planConsulMesh(name: string, args: ConsulMeshPlanArgs): ConsulMeshPlan {
+  const mesh = meshOf(args);
+  const layout = layoutOf(args, mesh);
+  const routePlan = planRoutes(mesh);
+  const routesFiles = args.routeSource === "file" ? routesFilesOf(mesh, layout) : {};
+  const acl = mesh.datacenters.some((dc) => dc.acl?.enabled);
+  return {
+    mesh,
+    datacenterNames: layout.names,
+    primary: primaryDatacenterOf(mesh) as string,
+    routePlan,
+    routePlanText: routePlanText(routePlan),
+    routeSummary: routeSummary(routePlan),
+    routesFiles,
+    wan: planWan(name, args, mesh, layout),
+    generatedToken: acl && args.initialManagementToken === undefined ? `${name}-management-token` : undefined,
+    datacenters: planDatacenters(name, args, mesh, layout),
+    ...planConfigEntries(name, args, mesh),
+    gateways: (mesh.gateways ?? []).map((_, i) => planGateway(name, args, mesh, layout, routesFiles, i)),
+    ...planServices(name, args, mesh, routePlan, layout),
+  };
+}

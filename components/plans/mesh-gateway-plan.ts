@@ -1,0 +1,316 @@
+/**
+ * What `MeshGateway` creates (pure: no Pulumi): per gateway container its name, addresses,
+ * networks, the `sni-gateway` command line its CLI contract asks for, its environment and, in
+ * file mode, its registration with the agent; with ACLs, the gateway's policy and token. And
+ * the problems of its arguments, each naming its field.
+ */
+import {
+  DEFAULT_GATEWAY_NAME,
+  DEFAULT_GATEWAY_PORT,
+  isPort,
+  sortKeys,
+  toGatewayRegistration,
+  type MeshProblem,
+} from "../../mesh";
+import { lanGatewayAddress, MAX_GATEWAYS, wanGatewayAddress } from "./address-plan";
+import { gatewayProblems } from "./arg-problems";
+import { DEFAULT_RESOURCE_PREFIX, dockerLabels, type DockerLabel, type NetworkPlacement } from "./docker-plan";
+import { gatewayAclRules } from "../../mesh/render/gateway-acl-rules";
+
+/** Where the routes file is uploaded in file mode. */
+export const ROUTES_FILE_PATH = "/etc/sni-gateway/routes.json";
+/**
+ * How long a gateway container has to stop when it is replaced or destroyed (Docker's stop
+ * timeout): its drain ({@link GATEWAY_DRAIN_GRACE_SECONDS}) and deregistration fit inside.
+ */
+export const GATEWAY_STOP_GRACE_SECONDS = 30;
+/** How long a stopping gateway lets connections in flight finish (`--drain-grace`). */
+export const GATEWAY_DRAIN_GRACE_SECONDS = 25;
+
+/** What a gateway plan needs of its datacenter (a `Datacenter` has it). */
+export interface GatewayDatacenter {
+  /** The datacenter's name. */
+  name: string;
+  /** Its LAN subnet, where the containers sit. */
+  lanSubnet: string;
+  /** Its agent's HTTP API on the LAN (`--consul`, `CONSUL_HTTP_ADDR`). */
+  lanHttpAddress: string;
+  /** Whether it enables ACLs (then the gateway gets a policy and token of its own). */
+  aclEnabled: boolean;
+}
+
+/** What a gateway plan needs of the WAN federation (a `WanFederation` has it). */
+export interface GatewayWan {
+  /** The WAN subnet. */
+  subnet: string;
+  /** The federated datacenters, in order (it decides their blocks of the subnet). */
+  datacenterNames: string[];
+}
+
+/** Where a gateway gets its routes, as far as the plan cares. */
+export type GatewayRouteMode =
+  | {
+      /** From the datacenter's Consul agent (catalog and health, blocking queries); the gateway registers itself. */
+      source: "consul";
+    }
+  | {
+      /** From a routes file uploaded into the container. */
+      source: "file";
+      /** Register the gateway with the datacenter's agent so sidecars find it. Default: `true`. */
+      register?: boolean;
+    };
+
+/**
+ * The arguments of a gateway that decide its plan.
+ * @typeParam T - The type of the trust domain (a plain string, or what the component takes).
+ */
+export interface MeshGatewayPlanArgs<T = unknown> {
+  /** The datacenter the gateway serves. */
+  datacenter: GatewayDatacenter;
+  /** The WAN federation whose network the gateway joins. Default: none (LAN only; the WAN address is the LAN one). */
+  wan?: GatewayWan;
+  /** Service name and ID. Default: `"mesh-gateway"`. */
+  serviceName?: string;
+  /** Port the gateway listens on. Default: `8443`. */
+  port?: number;
+  /** Port of the admin HTTP server (`/healthz`, `/readyz`, `/metrics`, `/routes`). Default: `19000`. */
+  adminPort?: number;
+  /** Number of gateway containers. Default: `1`. */
+  instances?: number;
+  /** First address slot of these containers in the datacenter (LAN host 20+slot, …). Default: `0`. */
+  slot?: number;
+  /** The LAN address other services dial (`TaggedAddresses.lan`). Default: the container's LAN IP. */
+  lanAddress?: string;
+  /**
+   * The WAN address other datacenters dial (`TaggedAddresses.wan`). Default: the container's WAN IP, else the
+   * LAN address.
+   */
+  wanAddress?: string;
+  /** Network aliases of the containers on the LAN and WAN. Default: `["<serviceName>-<datacenter>"]`. */
+  aliases?: string[];
+  /**
+   * Opaque `Proxy.Config` of the registration (`--proxy-config` in Consul mode; the component registers it in
+   * file mode). Default: `{}`.
+   */
+  proxyConfig?: Record<string, unknown>;
+  /**
+   * Trust domain of the mesh (`--trust-domain`). Default: not passed — in Consul mode the
+   * gateway reads it from the agent's CA roots, in file mode from the routes file (a
+   * different value here would make the gateway refuse the file).
+   */
+  trustDomain?: T;
+  /** Route source. Default: `{ source: "consul" }`. */
+  routes?: GatewayRouteMode;
+  /** Prefix of container names. Default: `"consul-mesh"`. */
+  resourcePrefix?: string;
+}
+
+/** One gateway container, but for what Pulumi resolves (the networks' names, the token). */
+export interface PlannedGatewayInstance<T = string> {
+  /** Resource name of the container. */
+  resourceName: string;
+  /** The service ID it registers under: the service name, or `<name>-<k>` among several. */
+  serviceId: string;
+  /** The LAN address (`host:port`) it registers. */
+  lanAddress: string;
+  /** The WAN address (`host:port`) it registers. */
+  wanAddress: string;
+  /** The container's arguments but its image, environment, networks and uploads. */
+  container: {
+    name: string;
+    hostname: string;
+    command: (string | T)[];
+    init: boolean;
+    restart: string;
+    stopTimeout: number;
+    destroyGraceSeconds: number;
+    labels: DockerLabel[];
+  };
+  /** Its environment, sorted by name, without the token. */
+  envs: string[];
+  /** The variable that carries the gateway's ACL token, after `envs` (Consul mode with ACLs). */
+  tokenEnv?: string;
+  /** Where it sits on the LAN. */
+  lan: NetworkPlacement;
+  /** Where it sits on the WAN, with a federation. */
+  wan?: NetworkPlacement;
+  /** Its registration with the agent (file mode, unless `register` is `false`). */
+  registration?: { resourceName: string; body: Record<string, unknown> };
+}
+
+/** What a mesh gateway creates. */
+export interface MeshGatewayPlan<T = string> {
+  /** The service name. */
+  serviceName: string;
+  /** With ACLs: the policy and the (global) token; the token's `policies` is the policy's name. */
+  acl?: {
+    policy: { resourceName: string; name: string; description: string; rules: string };
+    token: { resourceName: string; description: string; local: boolean };
+  };
+  /** Where the routes file goes, in file mode. */
+  routesFilePath?: string;
+  /** LAN address (`host:port`) each container registers. */
+  lanAddresses: string[];
+  /** WAN address (`host:port`) each container registers. */
+  wanAddresses: string[];
+  /** The containers. */
+  instances: PlannedGatewayInstance<T>[];
+}
+
+/** The arguments' numbers and names, defaults applied. */
+function settled(args: MeshGatewayPlanArgs<unknown>) {
+  return {
+    dc: args.datacenter.name,
+    serviceName: args.serviceName ?? DEFAULT_GATEWAY_NAME,
+    port: args.port ?? DEFAULT_GATEWAY_PORT,
+    adminPort: args.adminPort ?? 19000,
+    instances: args.instances ?? 1,
+    slot: args.slot ?? 0,
+  };
+}
+
+/**
+ * Problems of a gateway's arguments, each at its field (`args.…`).
+ * @param args - The arguments.
+ */
+export function meshGatewayProblems(args: MeshGatewayPlanArgs): MeshProblem[] {
+  const { dc, serviceName, port, adminPort, instances, slot } = settled(args);
+  const problems: MeshProblem[] = gatewayProblems({ datacenter: dc, name: serviceName, port }, "args").map((p) => ({
+    path: p.path === "args.name" ? "args.serviceName" : p.path,
+    message: p.message,
+  }));
+  if (!isPort(adminPort) || adminPort === port) {
+    problems.push({
+      path: "args.adminPort",
+      message: `${JSON.stringify(adminPort)} must be a port from 1 to 65535 other than the gateway port`,
+    });
+  }
+  if (!Number.isInteger(instances) || instances < 1 || slot + instances > MAX_GATEWAYS) {
+    problems.push({
+      path: "args.instances",
+      message: `${JSON.stringify(instances)} must be an integer from 1 to ${MAX_GATEWAYS - slot} (slot ${slot})`,
+    });
+  }
+  if (!Number.isInteger(slot) || slot < 0 || slot >= MAX_GATEWAYS) {
+    problems.push({
+      path: "args.slot",
+      message: `${JSON.stringify(slot)} must be an integer from 0 to ${MAX_GATEWAYS - 1}`,
+    });
+  }
+  if (args.wan && !args.wan.datacenterNames.includes(dc)) {
+    problems.push({ path: "args.wan", message: `datacenter ${JSON.stringify(dc)} is not part of the WAN federation` });
+  }
+  const source: unknown = (args.routes ?? { source: "consul" }).source;
+  if (source !== "consul" && source !== "file") {
+    problems.push({
+      path: "args.routes.source",
+      message: `${JSON.stringify(source)} is not a route source: use "consul" or "file"`,
+    });
+  }
+  for (const [field, value] of [
+    ["args.lanAddress", args.lanAddress],
+    ["args.wanAddress", args.wanAddress],
+  ] as const) {
+    if (value !== undefined && (typeof value !== "string" || value === "" || /[\s/]/.test(value))) {
+      problems.push({ path: field, message: `${JSON.stringify(value)} must be a host name or IP address` });
+    }
+  }
+  return problems;
+}
+
+/** The `sni-gateway` command line of container `serviceId`, registering `lan` and `wan`. */
+function gatewayCommand<T>(args: MeshGatewayPlanArgs<T>, serviceId: string, lan: string, wan: string): (string | T)[] {
+  const { dc, serviceName, port, adminPort } = settled(args);
+  const command: (string | T)[] = ["--datacenter", dc];
+  if (args.trustDomain !== undefined) command.push("--trust-domain", args.trustDomain);
+  command.push("--listen", `0.0.0.0:${port}`, "--admin", `0.0.0.0:${adminPort}`);
+  command.push("--drain-grace", `${GATEWAY_DRAIN_GRACE_SECONDS}s`);
+  // The registration flags apply to self-registration (Consul mode) only; in file mode
+  // the component registers the gateway with the agent itself.
+  if (args.routes?.source === "file") return [...command, "--routes", ROUTES_FILE_PATH];
+  command.push("--consul", args.datacenter.lanHttpAddress, "--service-name", serviceName, "--service-id", serviceId);
+  command.push("--lan-address", lan, "--wan-address", wan);
+  if (args.proxyConfig !== undefined) command.push("--proxy-config", JSON.stringify(sortKeys(args.proxyConfig)));
+  return command;
+}
+
+/** Gateway container `k` of the component `name`. */
+function planInstance<T>(name: string, args: MeshGatewayPlanArgs<T>, k: number): PlannedGatewayInstance<T> {
+  const { dc, serviceName, port, instances, slot } = settled(args);
+  const lanIp = lanGatewayAddress(args.datacenter.lanSubnet, slot + k);
+  const wanIp = args.wan && wanGatewayAddress(args.wan.subnet, args.wan.datacenterNames.indexOf(dc), slot + k);
+  const lanHost = args.lanAddress ?? lanIp;
+  const wanHost = args.wanAddress ?? wanIp ?? lanHost;
+  const [lan, wan] = [`${lanHost}:${port}`, `${wanHost}:${port}`];
+  const serviceId = instances === 1 ? serviceName : `${serviceName}-${k}`;
+  const aliases = args.aliases ?? [`${serviceName}-${dc}`];
+  const consulMode = args.routes?.source !== "file";
+  const register = args.routes?.source === "file" && args.routes.register !== false;
+  const registration = toGatewayRegistration({
+    name: serviceName,
+    id: serviceId,
+    address: lanHost,
+    port,
+    lanAddress: { address: lanHost, port },
+    wanAddress: { address: wanHost, port },
+    proxyConfig: args.proxyConfig,
+  });
+  return {
+    resourceName: `${name}-gateway-${k}`,
+    serviceId,
+    lanAddress: lan,
+    wanAddress: wan,
+    container: {
+      name: `${args.resourcePrefix ?? DEFAULT_RESOURCE_PREFIX}-${dc}-${serviceName}-${k}`,
+      hostname: `${serviceName}-${dc}-${k}`,
+      command: gatewayCommand(args, serviceId, lan, wan),
+      init: true,
+      restart: "unless-stopped",
+      stopTimeout: GATEWAY_STOP_GRACE_SECONDS,
+      destroyGraceSeconds: GATEWAY_STOP_GRACE_SECONDS,
+      labels: dockerLabels({ datacenter: dc, role: "mesh-gateway", service: serviceName }),
+    },
+    envs: consulMode ? [`CONSUL_HTTP_ADDR=${args.datacenter.lanHttpAddress}`] : [],
+    ...(consulMode && args.datacenter.aclEnabled ? { tokenEnv: "CONSUL_HTTP_TOKEN" } : {}),
+    lan: { ipv4Address: lanIp, aliases },
+    ...(wanIp ? { wan: { ipv4Address: wanIp, aliases } } : {}),
+    ...(register
+      ? {
+          registration: {
+            resourceName: `${name}-registration-${k}`,
+            body: registration as unknown as Record<string, unknown>,
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * What a mesh gateway creates, for arguments without problems ({@link meshGatewayProblems}).
+ * @param name - The component's name, which its resources' names start with.
+ * @param args - The arguments.
+ * @typeParam T - The type of the trust domain, passed through into the command line.
+ */
+export function planMeshGateway<T>(name: string, args: MeshGatewayPlanArgs<T>): MeshGatewayPlan<T> {
+  const { dc, serviceName, instances } = settled(args);
+  const planned = Array.from({ length: instances }, (_, k) => planInstance(name, args, k));
+  const acl = {
+    policy: {
+      resourceName: `${name}-policy`,
+      name: `${dc}-${serviceName}`,
+      description: `mesh gateway ${serviceName} in ${dc}: service:write on itself, service:read and node:read on all`,
+      rules: gatewayAclRules(serviceName),
+    },
+    // A global token: a secondary datacenter can create local tokens only with token
+    // replication on, while global ones are forwarded to the primary and resolve anywhere.
+    token: { resourceName: `${name}-token`, description: `mesh gateway ${serviceName} in ${dc}`, local: false },
+  };
+  return {
+    serviceName,
+    ...(args.datacenter.aclEnabled ? { acl } : {}),
+    ...(args.routes?.source === "file" ? { routesFilePath: ROUTES_FILE_PATH } : {}),
+    lanAddresses: planned.map((i) => i.lanAddress),
+    wanAddresses: planned.map((i) => i.wanAddress),
+    instances: planned,
+  };
+}
