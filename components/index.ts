@@ -4,23 +4,54 @@
  * a thin `ComponentResource` over the pure model in `mesh/`. `ConsulMesh` builds the whole
  * topology at once.
  */
-export * from "./datacenter";
-export * from "./wan-federation";
-export * from "./proxy-defaults";
-export * from "./service-defaults";
-export * from "./mesh-gateway";
-export * from "./images/gateway-image";
-export * from "./images/sidecar-image";
-export * from "./service-intentions";
-export * from "./workload";
-export * from "./stack/stack-config";
-export * from "./stack/stack-images";
+export {
+  AGENT_CONFIG_PATH,
+  CONSUL_IMAGE,
+  DATA_PATH,
+  Datacenter,
+  DEFAULT_RESOURCE_PREFIX,
+  SERVER_STOP_GRACE_SECONDS,
+} from "./datacenter";
+export type { DatacenterArgs, WanAttachment } from "./datacenter";
+export { WanFederation } from "./wan-federation";
+export type { FederatedDatacenter, WanFederationArgs } from "./wan-federation";
+export { ProxyDefaults } from "./proxy-defaults";
+export type { ProxyDefaultsArgs } from "./proxy-defaults";
+export { ServiceDefaults } from "./service-defaults";
+export type { ServiceDefaultsArgs } from "./service-defaults";
+export { GATEWAY_DRAIN_GRACE_SECONDS, GATEWAY_STOP_GRACE_SECONDS, MeshGateway, ROUTES_FILE_PATH } from "./mesh-gateway";
+export type { GatewayRouteSource, MeshGatewayArgs } from "./mesh-gateway";
+export {
+  DEFAULT_GATEWAY_IMAGE_NAME,
+  defaultGatewayImageContext,
+  GatewayImage,
+  gatewayImageProblems,
+  packageRoot,
+} from "./images/gateway-image";
+export type { GatewayImageArgs } from "./images/gateway-image";
+export { DEFAULT_ENVOY_IMAGE, DEFAULT_SIDECAR_IMAGE_NAME, SidecarImage } from "./images/sidecar-image";
+export type { SidecarImageArgs } from "./images/sidecar-image";
+export { ServiceIntentions } from "./service-intentions";
+export type { IntentionSource, ServiceIntentionsArgs } from "./service-intentions";
+export { Workload } from "./workload";
+export type { WorkloadArgs } from "./workload";
+export { readStackConfig, StackConfigError } from "./stack/stack-config";
+export type { ConfigSource, StackConfig, StackConfigProblem } from "./stack/stack-config";
+export { stackImages } from "./stack/stack-images";
+export type { StackImages } from "./stack/stack-images";
 export { type DemoUpstream } from "./plans/demo-app";
 export { isImageName, isImageReference } from "./images/image-reference";
-export * from "./connect-service";
-export * from "./consul-mesh";
-export * from "./dynamic/agent-service-registration";
-export * from "./dynamic/generated-token";
+export { ConnectService } from "./connect-service";
+export type { ConnectServiceArgs } from "./connect-service";
+export { ConsulMesh, DEFAULT_DEMO_HOST_PORT } from "./consul-mesh";
+export type { ConsulMeshArgs, WorkloadsArgs } from "./consul-mesh";
+export {
+  agentServiceProvider,
+  AgentServiceRegistration,
+  DEFAULT_AGENT_RETRY_MS,
+} from "./dynamic/agent-service-registration";
+export type { AgentServiceRegistrationArgs, AgentServiceRegistrationState } from "./dynamic/agent-service-registration";
+export { GeneratedToken, generatedTokenProvider } from "./dynamic/generated-token";
 export { InvalidArgumentError } from "./errors";
 export {
   agentBaseUrl,

@@ -21,8 +21,19 @@ export type {
   ServiceDefinition,
   Upstream,
 } from "./model/types";
-export { bestAddress, catalogAddresses, formatAddress, gatewayAddress } from "./model/gateway-address";
-export type { CatalogEntryAddresses, DialSide, InstanceAddresses } from "./model/gateway-address";
+export {
+  bestAddress,
+  catalogAddresses,
+  formatAddress,
+  gatewayAddress,
+  gatewayRegistrationAddresses,
+} from "./model/gateway-address";
+export type {
+  CatalogEntryAddresses,
+  DialSide,
+  GatewayRegistrationAddresses,
+  InstanceAddresses,
+} from "./model/gateway-address";
 export { gatewaySni, isSniLabel, parseSni, serviceSni } from "./model/sni";
 export type { GatewaySniParts, ParsedSni, ServiceSniParts } from "./model/sni";
 export type { RouteEndpoint, RoutesFile, RoutesFileGateway, RoutesFileService } from "./model/routes-file";
@@ -100,6 +111,7 @@ export {
   DEFAULT_GATEWAY_PORT,
   DEFAULT_NAMESPACE,
   DEFAULT_PARTITION,
+  ENVOY_ADMIN_PORT,
 } from "./model/defaults";
 export { isPort } from "./model/port";
 export { federationProblems } from "./validate/federation";

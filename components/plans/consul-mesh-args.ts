@@ -3,7 +3,7 @@
  * problem of the mesh model, then those of the deployment options (subnets, host ports, names,
  * the route source) against it, so that one error lists them all before any resource exists.
  */
-import { clusterIdOf, isPort, validateMesh, type Mesh, type MeshProblem } from "../../mesh";
+import { clusterIdOf, CONSUL_PORTS, isPort, validateMesh, type Mesh, type MeshProblem } from "../../mesh";
 import { DEFAULT_WAN_SUBNET, subnetProblems } from "./address-plan";
 
 /** The host port of `demoUrl` unless told otherwise. */
@@ -62,7 +62,7 @@ export function meshOf(args: ConsulMeshPlanArgs): Mesh {
  * @param i - Its index among the datacenters.
  */
 export function httpHostPortOf(args: ConsulMeshPlanArgs, datacenter: string, i: number): number {
-  return args.httpHostPorts?.[datacenter] ?? 8500 + i;
+  return args.httpHostPorts?.[datacenter] ?? CONSUL_PORTS.http + i;
 }
 
 /** Problems of the deployment options (subnets, ports, names) against the datacenters `names`. */

@@ -11,6 +11,7 @@ import {
   DEFAULT_NAMESPACE,
   DEFAULT_PARTITION,
   DEFAULT_TRUST_DOMAIN,
+  gatewayRegistrationAddresses,
   planRoutes,
   primaryDatacenterOf,
   renderGatewayRoutes,
@@ -169,8 +170,12 @@ function planGateway(
 ): PlannedMeshGateway {
   const gw = (mesh.gateways ?? [])[i];
   const serviceName = gw.name ?? DEFAULT_GATEWAY_NAME;
-  const lanAddress = gw.taggedAddresses?.lan?.address ?? gw.address;
-  const wanAddress = gw.taggedAddresses?.wan?.address ?? (layout.federated ? undefined : gw.address);
+  // Registered as the one rule says (`gatewayRegistrationAddresses`), so that the route plan
+  // shows what runs: without a declared WAN address, the container's WAN IP when federated,
+  // else the LAN address.
+  const declared = gatewayRegistrationAddresses(gw);
+  const lanAddress = declared.address;
+  const wanAddress = declared.wan?.address ?? (layout.federated ? undefined : declared.address);
   // A host name in the model is an alias of the containers; Consul is given their IP
   // addresses, since Envoy sidecars take no host name from EDS.
   const hostNames = [lanAddress, wanAddress].filter((a): a is string => !!a && !isIpAddress(a));

@@ -4,7 +4,18 @@
  * configuration; the address its provider talks to. And the problems of its arguments, each
  * naming its field.
  */
-import { clusterIdOf, isPort, renderAgentConfig, type DatacenterSpec, type Mesh, type MeshProblem } from "../../mesh";
+import {
+  clusterIdOf,
+  CONSUL_PORTS,
+  isPort,
+  renderAgentConfig,
+  type DatacenterSpec,
+  type Mesh,
+  type MeshProblem,
+} from "../../mesh";
+
+/** A server's own HTTP API, as its health check calls it. */
+const AGENT = `http://127.0.0.1:${CONSUL_PORTS.http}`;
 import { defaultLanSubnet, dynamicRange, lanServerAddress, MAX_SERVERS, subnetProblems } from "./address-plan";
 import { datacenterProblems } from "./arg-problems";
 import {
@@ -143,7 +154,7 @@ export function datacenterArgProblems(args: DatacenterPlanArgs): MeshProblem[] {
       message: `${servers} servers need ${servers} WAN addresses, got ${args.wan.serverAddresses.length}`,
     });
   }
-  const port = args.httpHostPort ?? 8500;
+  const port = args.httpHostPort ?? CONSUL_PORTS.http;
   if (!isPort(port)) {
     problems.push({
       path: "httpHostPort",
@@ -201,13 +212,12 @@ function agentConfigOf(args: DatacenterPlanArgs): (token?: string) => string {
  */
 function serverHealthTest(args: DatacenterPlanArgs): string {
   const primary = primaryOf(args);
-  let test = "wget -q -O - http://127.0.0.1:8500/v1/status/leader | grep -q :";
+  let test = `wget -q -O - ${AGENT}/v1/status/leader | grep -q :`;
   if (args.wan && args.datacenter.name !== primary)
-    test += ` && wget -q -O - http://127.0.0.1:8500/v1/catalog/datacenters | grep -q '"${primary}"'`;
+    test += ` && wget -q -O - ${AGENT}/v1/catalog/datacenters | grep -q '"${primary}"'`;
   // With ACLs, a leader answers before its ACL system holds the initial tokens (or, in a
   // secondary, has them replicated); an anonymous read succeeds only once it does.
-  if (args.datacenter.acl?.enabled === true)
-    test += " && wget -q -O /dev/null http://127.0.0.1:8500/v1/catalog/services";
+  if (args.datacenter.acl?.enabled === true) test += ` && wget -q -O /dev/null ${AGENT}/v1/catalog/services`;
   return test;
 }
 
@@ -224,7 +234,7 @@ function planServer(name: string, args: DatacenterPlanArgs, lanAddresses: string
   // WAN joins are retried every 30 s by default; the other datacenters start at the same time.
   if (args.wan && args.wan.retryJoinWan.length > 0) command.push("-retry-interval-wan=5s");
   const hostAddress = args.httpHostAddress ?? "127.0.0.1";
-  const port = args.httpHostPort ?? 8500;
+  const port = args.httpHostPort ?? CONSUL_PORTS.http;
   return {
     resourceName: `${name}-server-${i}`,
     // Consul's state (raft, ACLs, config entries, agent registrations) outlives a replaced container.
@@ -237,7 +247,7 @@ function planServer(name: string, args: DatacenterPlanArgs, lanAddresses: string
       name: `${prefix}-${node}`,
       hostname: node,
       command,
-      ports: i === 0 ? [{ internal: 8500, external: port, ip: hostAddress, protocol: "tcp" }] : [],
+      ports: i === 0 ? [{ internal: CONSUL_PORTS.http, external: port, ip: hostAddress, protocol: "tcp" }] : [],
       healthcheck: {
         tests: ["CMD-SHELL", serverHealthTest(args)],
         interval: "2s",
@@ -267,7 +277,7 @@ export function planDatacenter(name: string, args: DatacenterPlanArgs): Datacent
   const lanSubnet = args.lanSubnet ?? defaultLanSubnet(0);
   const aclEnabled = args.datacenter.acl?.enabled === true;
   const hostAddress = args.httpHostAddress ?? "127.0.0.1";
-  const port = args.httpHostPort ?? 8500;
+  const port = args.httpHostPort ?? CONSUL_PORTS.http;
   const lanAddresses = Array.from({ length: args.datacenter.servers ?? 1 }, (_, i) => lanServerAddress(lanSubnet, i));
   return {
     name: dc,
@@ -284,7 +294,7 @@ export function planDatacenter(name: string, args: DatacenterPlanArgs): Datacent
     ...(args.pullImage === false ? {} : { remoteImage: `${name}-image` }),
     agentConfig: agentConfigOf(args),
     serverLanAddresses: lanAddresses,
-    lanHttpAddress: `http://${lanAddresses[0]}:8500`,
+    lanHttpAddress: `http://${lanAddresses[0]}:${CONSUL_PORTS.http}`,
     httpAddress: `http://${hostAddress}:${port}`,
     servers: lanAddresses.map((_, i) => planServer(name, args, lanAddresses, i)),
     provider: { resourceName: `${name}-provider`, address: `${hostAddress}:${port}`, scheme: "http", datacenter: dc },

@@ -5,6 +5,7 @@
  * the problems of its arguments, each naming its field.
  */
 import {
+  DEFAULT_GATEWAY_ADMIN_PORT,
   DEFAULT_GATEWAY_NAME,
   DEFAULT_GATEWAY_PORT,
   isPort,
@@ -163,7 +164,7 @@ function settled(args: MeshGatewayPlanArgs<unknown>) {
     dc: args.datacenter.name,
     serviceName: args.serviceName ?? DEFAULT_GATEWAY_NAME,
     port: args.port ?? DEFAULT_GATEWAY_PORT,
-    adminPort: args.adminPort ?? 19000,
+    adminPort: args.adminPort ?? DEFAULT_GATEWAY_ADMIN_PORT,
     instances: args.instances ?? 1,
     slot: args.slot ?? 0,
   };

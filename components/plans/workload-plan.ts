@@ -4,7 +4,7 @@
  * route plan gives them; and what `Workload` creates for one: the demo service's container and
  * its Envoy sidecar's.
  */
-import type { Mesh, RoutePlan } from "../../mesh";
+import { CONSUL_PORTS, ENVOY_ADMIN_PORT, type Mesh, type RoutePlan } from "../../mesh";
 import { isIpAddress, lanWorkloadAddress } from "./address-plan";
 import { DEMO_APP_SOURCE, demoHealthCheck, type DemoUpstream } from "./demo-app";
 import { DEFAULT_RESOURCE_PREFIX, dockerLabels, type DockerLabel, type NetworkPlacement } from "./docker-plan";
@@ -176,11 +176,11 @@ export function planWorkloadContainers(name: string, args: WorkloadPlanArgs): Wo
           "-sidecar-for",
           args.serviceId,
           "-http-addr",
-          `http://${server}:8500`,
+          `http://${server}:${CONSUL_PORTS.http}`,
           "-grpc-addr",
-          `${server}:8502`,
+          `${server}:${CONSUL_PORTS.grpc}`,
           "-admin-bind",
-          "127.0.0.1:19000",
+          `127.0.0.1:${ENVOY_ADMIN_PORT}`,
           // Consul 1.16 names Envoy 1.23–1.26; newer ones work as sidecars here (test/real).
           "-ignore-envoy-compatibility",
         ],
