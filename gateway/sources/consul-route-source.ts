@@ -21,7 +21,7 @@ import { isPort } from "../../mesh/model/port";
 import type { RouteEndpoint, RoutesFile, RoutesFileGateway, RoutesFileService } from "../../mesh/model/routes-file";
 import { BlockingWatch, BlockingWatchTiming } from "./blocking-watch";
 import type { ConsulClient } from "../../consul/client";
-import { aclFilteredError, ConsulError } from "../../consul/errors";
+import { aclFilteredError } from "../../consul/errors";
 import { RouteSource, RouteSourceListener, RouteSourceStatus, routeTableFromRoutesFile } from "../routing/route-table";
 
 /** Options of a {@link ConsulRouteSource}. */
@@ -223,7 +223,7 @@ export class ConsulRouteSource implements RouteSource {
           onValue?.(value);
           this.schedule();
         },
-        onError: (error: ConsulError) => {
+        onError: (error) => {
           if (!remote) this.lastError = error.message;
           this.listener?.onError(error);
           this.schedule();
