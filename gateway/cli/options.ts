@@ -296,7 +296,7 @@ Every option can also come from the environment variable shown; a flag wins over
 
 Required
 ${helpSection(FLAGS, "required")}
-${helpLine("", "Exactly one of --routes and --consul.", "", FLAG_WIDTH)}
+${helpLine("", "Exactly one of --routes and --consul (CONSUL_HTTP_ADDR does not count against --routes).", "", FLAG_WIDTH)}
 
 Optional
 ${helpSection(FLAGS, "optional")}
@@ -346,10 +346,18 @@ export function parseCommandLine(
     texts[name] ??= textFromEnv(f, variable);
   }
   // The route source is chosen as a whole: a flag for either hides the variables of both, and
-  // SNI_GATEWAY_ROUTES wins over CONSUL_HTTP_ADDR (which other tools on the host may need).
+  // SNI_GATEWAY_ROUTES wins over CONSUL_HTTP_ADDR (which other tools on the host may need), but
+  // not over the gateway's own SNI_GATEWAY_CONSUL: both of those set is a contradiction.
   if (given.routes !== undefined || given.consul !== undefined) {
     Object.assign(texts, { routes: given.routes, consul: given.consul });
-  } else if (texts.routes !== undefined) texts.consul = undefined;
+  } else if (texts.routes !== undefined) {
+    const [routesVariable] = FLAGS.routes.env;
+    const [consulVariable] = FLAGS.consul.env;
+    if (variable(consulVariable)) {
+      throw new CliError(routesVariable, `give ${routesVariable} or ${consulVariable}, not both`);
+    }
+    texts.consul = undefined;
+  }
 
   if (texts.routes !== undefined && texts.consul !== undefined) {
     throw new CliError("--routes", "give --routes FILE or --consul URL, not both");
