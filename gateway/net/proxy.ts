@@ -216,7 +216,8 @@ export class SniProxy implements ConnectionHost {
 
   /**
    * Stops accepting, waits for open connections to finish for up to `graceMs`, then closes
-   * whatever is left. Resolves when every connection is closed.
+   * whatever is left. Resolves when every connection is released: both sockets of each closed,
+   * and each pair handed to the relay told closed by it.
    * @param graceMs - How long to let connections drain, in ms. Default: `0`.
    */
   async close(graceMs = 0): Promise<void> {
@@ -225,16 +226,13 @@ export class SniProxy implements ConnectionHost {
       this.servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))),
     );
     if (this.open.size > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          for (const c of [...this.open]) c.destroy();
-          resolve();
-        }, graceMs);
-        this.drained = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      const released = new Promise<void>((resolve) => (this.drained = resolve));
+      // destroy() only starts closing: sockets report 'close', the relay its pairs, later.
+      const timer = setTimeout(() => {
+        for (const c of [...this.open]) c.destroy();
+      }, graceMs);
+      await released;
+      clearTimeout(timer);
     }
     this.drained = undefined;
     await listenersClosed;

@@ -559,6 +559,37 @@ export function proxySuite(mode: Exclude<RelayMode, "auto">): void {
     client.destroy();
   });
 
+  test("close resolves only once every connection is released, handed-over pairs included", async () => {
+    const up = await rawUpstream();
+    const gw = await gateway([{ address: "127.0.0.21", port: up.port }]);
+    cleanups.push(() => up.close());
+    // One connection forwarding (in the relay, when it splices), one still in its hello.
+    const forwarding = await connect(gw);
+    forwarding.write(hello(RAW));
+    const silent = await connect(gw);
+    await waitFor(() => up.connections.length === 1, 2000, "upstream connection");
+    await waitFor(() => gw.activeConnections() === 2, 2000, "two open connections");
+    await gw.close(0);
+    expect(gw.activeConnections()).toBe(0);
+    expect(metricValue(await gw.metrics.registry.metrics(), "sni_gateway_active_connections")).toBe(0);
+    await Promise.all([ended(forwarding), ended(silent)]);
+    forwarding.destroy();
+    silent.destroy();
+  });
+
+  test("close(grace) resolves only once the connections it closed at the end of the grace are released", async () => {
+    const up = await rawUpstream();
+    const gw = await gateway([{ address: "127.0.0.21", port: up.port }]);
+    cleanups.push(() => up.close());
+    const client = await connect(gw);
+    client.write(hello(RAW));
+    await waitFor(() => up.connections.length === 1, 2000, "upstream connection");
+    await gw.close(100);
+    expect(gw.activeConnections()).toBe(0);
+    await ended(client);
+    client.destroy();
+  });
+
   test(`the gateway runs the ${mode} relay`, async () => {
     const gw = await gateway([{ address: "127.0.0.21", port: 1 }]);
     cleanups.push(() => gw.close(0));
