@@ -8,6 +8,7 @@ import { startGateway } from "../../gateway";
 import { AdminServer } from "../../gateway/admin/admin";
 import { SniProxy } from "../../gateway/net/proxy";
 import { ConsulRouteSource } from "../../gateway/sources/consul-route-source";
+import type { RouteSourceListener } from "../../gateway/routing/route-table";
 import { SelfRegistration } from "../../gateway/sources/self-registration";
 import { StaticRouteSource } from "../../gateway/sources/static-route-source";
 import { ConsulClient } from "../../consul/client";
@@ -54,7 +55,10 @@ describe("a start that fails", () => {
       const host = "127.0.0.71";
       const [port, adminPort] = await freePorts(host, 2);
       const start = ConsulRouteSource.prototype.start;
-      jest.spyOn(ConsulRouteSource.prototype, "start").mockImplementationOnce(async function (this, listener) {
+      jest.spyOn(ConsulRouteSource.prototype, "start").mockImplementationOnce(async function (
+        this: ConsulRouteSource,
+        listener: RouteSourceListener,
+      ) {
         await start.call(this, listener);
         throw new Error("the route source failed to start");
       });
