@@ -1,12 +1,14 @@
 /**
  * The data path's front: listeners, the connection limit, and the drain on close. Each accepted
  * socket becomes a {@link Connection} (`connection.ts`), which reads the ClientHello, routes by
- * SNI, dials and forwards the bytes; the proxy is its {@link ConnectionHost}: settings, buffers,
- * routing with round-robin start, metric labels and rate-limited logs. TLS is never terminated.
+ * SNI, dials and forwards the bytes; the proxy is its {@link ConnectionHost}
+ * (`connection-host.ts`): settings, buffers, routing with round-robin start, metric labels and
+ * rate-limited logs. TLS is never terminated.
  */
 import net from "node:net";
 import type { Logger } from "pino";
-import { Connection, type ConnectionHost, type Destination } from "./connection";
+import { Connection } from "./connection";
+import type { ConnectionHost, Destination } from "./connection-host";
 import { DestinationLabeler, type DestinationLabels, NO_LABELS } from "../admin/destination-labels";
 import { GatewayConfigError } from "../errors";
 import { RateLimiter } from "../admin/logger";
@@ -275,7 +277,7 @@ export class SniProxy implements ConnectionHost {
   }
 
   /** {@inheritDoc ConnectionHost.handedOver} */
-  handedOver(connection: Connection, pair: SplicedPair): void {
+  handedOver(connection: OpenConnection, pair: SplicedPair): void {
     this.open.delete(connection);
     this.open.add(pair);
   }
