@@ -545,13 +545,19 @@ export function proxySuite(mode: Exclude<RelayMode, "auto">): void {
     await up.close();
   });
 
-  test("close(grace) closes connections still open when the grace period ends", async () => {
+  /** A gateway to a fresh upstream, with one client connection forwarded to it. */
+  async function forwardedConnection(): Promise<{ gw: GatewayHandle; client: net.Socket }> {
     const up = await rawUpstream();
     const gw = await gateway([{ address: "127.0.0.21", port: up.port }]);
     cleanups.push(() => up.close());
     const client = await connect(gw);
     client.write(hello(RAW));
     await waitFor(() => up.connections.length === 1, 2000, "upstream connection");
+    return { gw, client };
+  }
+
+  test("close(grace) closes connections still open when the grace period ends", async () => {
+    const { gw, client } = await forwardedConnection();
     const started = Date.now();
     await gw.close(200);
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
@@ -560,14 +566,9 @@ export function proxySuite(mode: Exclude<RelayMode, "auto">): void {
   });
 
   test("close resolves only once every connection is released, handed-over pairs included", async () => {
-    const up = await rawUpstream();
-    const gw = await gateway([{ address: "127.0.0.21", port: up.port }]);
-    cleanups.push(() => up.close());
     // One connection forwarding (in the relay, when it splices), one still in its hello.
-    const forwarding = await connect(gw);
-    forwarding.write(hello(RAW));
+    const { gw, client: forwarding } = await forwardedConnection();
     const silent = await connect(gw);
-    await waitFor(() => up.connections.length === 1, 2000, "upstream connection");
     await waitFor(() => gw.activeConnections() === 2, 2000, "two open connections");
     await gw.close(0);
     expect(gw.activeConnections()).toBe(0);
@@ -578,12 +579,7 @@ export function proxySuite(mode: Exclude<RelayMode, "auto">): void {
   });
 
   test("close(grace) resolves only once the connections it closed at the end of the grace are released", async () => {
-    const up = await rawUpstream();
-    const gw = await gateway([{ address: "127.0.0.21", port: up.port }]);
-    cleanups.push(() => up.close());
-    const client = await connect(gw);
-    client.write(hello(RAW));
-    await waitFor(() => up.connections.length === 1, 2000, "upstream connection");
+    const { gw, client } = await forwardedConnection();
     await gw.close(100);
     expect(gw.activeConnections()).toBe(0);
     await ended(client);
