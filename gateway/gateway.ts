@@ -27,7 +27,8 @@ import {
 } from "./routing/route-table";
 import { SelfRegistration } from "./sources/self-registration";
 import { StaticRouteSource } from "./sources/static-route-source";
-import { XdsRouteSource, XdsRouteSourceOptions, XdsServerOptions } from "./sources/xds-route-source";
+import { XdsRouteSource, XdsRouteSourceOptions } from "./sources/xds-route-source";
+import type { XdsServerOptions } from "./sources/xds-stream";
 
 /** Default of {@link GatewayOptions.drainGraceMs}, in ms. */
 export const DEFAULT_DRAIN_GRACE_MS = 10_000;
