@@ -11,7 +11,9 @@
 import { BlockingWatch, BlockingWatchTiming } from "./blocking-watch";
 import type { ConsulClient } from "../../consul/client";
 import { aclFilteredError, ConsulError } from "../../consul/errors";
-import { RouteSource, RouteSourceListener, RouteSourceStatus, routeTableFromRoutesFile } from "../routing/route-table";
+import type { RoutesFile } from "../../mesh/model/routes-file";
+import { RouteSource, RouteSourceListener, RouteSourceStatus } from "../routing/route-table";
+import { CA_ROOTS_PATH, CaRoots, RoutesPublisher, trustDomainOf } from "./routes-publisher";
 import { routesFromClusters } from "./xds-routes";
 import { XdsServerOptions, XdsStream } from "./xds-stream";
 
@@ -44,100 +46,67 @@ export interface XdsRouteSourceOptions extends BlockingWatchTiming {
 export class XdsRouteSource implements RouteSource {
   /** Always `"xds"`. */
   readonly kind = "xds";
-  private listener: RouteSourceListener | undefined;
-  private roots: BlockingWatch<{ TrustDomain?: string }> | undefined;
+  private roots: BlockingWatch<CaRoots> | undefined;
   private stream: XdsStream | undefined;
-  private debounce: NodeJS.Timeout | undefined;
-  private lastJson: string | undefined;
-  private lastError: string | undefined;
-  private lastLoadedAt: number | undefined;
-  private closed = false;
-  private firstLoad: (() => void) | undefined;
+  private readonly publisher: RoutesPublisher;
   private aclsChecked = false;
   private readonly datacenter: string;
 
   /** @param options agent, proxy ID, datacenter and timing; see {@link XdsRouteSourceOptions}. */
   constructor(private readonly options: XdsRouteSourceOptions) {
     this.datacenter = options.datacenter.toLowerCase();
+    this.publisher = new RoutesPublisher(() => this.build(), {
+      debounceMs: options.debounceMs ?? 20,
+      initialLoadTimeoutMs: options.initialLoadTimeoutMs,
+    });
   }
 
   /** Opens the stream and the roots watch; resolves once the first complete table is out, or after `initialLoadTimeoutMs`. */
   async start(listener: RouteSourceListener): Promise<void> {
-    this.listener = listener;
-    const loaded = new Promise<void>((resolve) => (this.firstLoad = resolve));
+    const loaded = this.publisher.start(listener);
     const fail = (error: Error) => {
-      this.lastError = error.message;
-      this.listener?.onError(error);
+      this.publisher.lastError = error.message;
+      this.publisher.report(error);
     };
-    this.roots = new BlockingWatch<{ TrustDomain?: string }>(
+    this.roots = new BlockingWatch<CaRoots>(
       this.options.client,
-      "/v1/agent/connect/ca/roots",
+      CA_ROOTS_PATH,
       {},
-      { onValue: () => this.schedule(), onError: fail },
+      { onValue: () => this.publisher.schedule(), onError: fail },
       this.options,
     );
     this.roots.start();
-    this.stream = new XdsStream(this.options, { onResources: () => this.schedule(), onError: fail });
+    this.stream = new XdsStream(this.options, { onResources: () => this.publisher.schedule(), onError: fail });
     this.stream.start();
     void this.checkRegistered();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      loaded,
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.initialLoadTimeoutMs ?? 10_000))),
-    ]);
-    clearTimeout(timer);
+    await loaded;
   }
 
   /** The source's health: stale while the stream is down or the roots cannot be read. */
   status(): RouteSourceStatus {
     const rootsFailing = this.roots !== undefined && this.roots.settled && !this.roots.healthy;
-    const loaded = this.lastJson !== undefined;
+    const loaded = this.publisher.loaded;
     const stale = loaded && (!this.stream?.connected || rootsFailing);
-    return {
-      loaded,
-      stale,
-      ...((stale || !loaded) && this.lastError ? { lastError: this.lastError } : {}),
-      ...(this.lastLoadedAt ? { lastLoadedAt: this.lastLoadedAt } : {}),
-    };
+    return this.publisher.status(stale, stale || !loaded);
   }
 
   /** Closes the stream and the watch. */
   async close(): Promise<void> {
-    this.closed = true;
-    if (this.debounce) clearTimeout(this.debounce);
+    this.publisher.close();
     this.roots?.stop();
     this.stream?.close();
-    this.firstLoad?.();
   }
 
-  private schedule(): void {
-    if (this.closed || this.debounce) return;
-    this.debounce = setTimeout(() => {
-      this.debounce = undefined;
-      this.rebuild();
-    }, this.options.debounceMs ?? 20);
-  }
-
-  private rebuild(): void {
+  private build(): RoutesFile | undefined {
     const resources = this.stream?.resources;
-    if (this.closed || !resources?.complete) return;
-    const trustDomain = (this.roots?.value?.TrustDomain || this.options.trustDomain || "").toLowerCase();
-    if (!trustDomain) return;
-    const routes = routesFromClusters(this.datacenter, trustDomain, resources.clusters, resources.assignments);
-    const json = JSON.stringify(routes);
-    if (json !== this.lastJson) {
-      this.lastJson = json;
-      this.lastLoadedAt = Date.now();
-      this.listener?.onTable(routeTableFromRoutesFile(routes));
-    }
-    if (this.firstLoad) {
-      this.firstLoad();
-      this.firstLoad = undefined;
-    }
+    if (!resources?.complete) return undefined;
+    const trustDomain = trustDomainOf(this.roots?.value, this.options.trustDomain);
+    if (!trustDomain) return undefined;
     if (!this.aclsChecked) {
       this.aclsChecked = true;
       void this.checkAcls();
     }
+    return routesFromClusters(this.datacenter, trustDomain, resources.clusters, resources.assignments);
   }
 
   /**
@@ -150,11 +119,11 @@ export class XdsRouteSource implements RouteSource {
     try {
       await this.options.client.get(path);
     } catch (error) {
-      if (this.closed || !(error instanceof ConsulError) || error.status !== 404) return;
-      this.lastError =
+      if (this.publisher.closed || !(error instanceof ConsulError) || error.status !== 404) return;
+      this.publisher.lastError =
         `no service with ID "${this.options.proxyId}" is registered with the agent, whose xDS server ` +
         "serves only the gateways registered with it: register the gateway, or give the ID of one (--service-id)";
-      this.listener?.onError(new ConsulError("E_CONSUL_XDS", this.lastError));
+      this.publisher.report(new ConsulError("E_CONSUL_XDS", this.publisher.lastError));
     }
   }
 
@@ -167,7 +136,7 @@ export class XdsRouteSource implements RouteSource {
     for (const path of ["/v1/catalog/nodes", "/v1/catalog/services"]) {
       try {
         const answer = await this.options.client.get(path);
-        if (answer.filteredByAcls && !this.closed) this.listener?.onError(aclFilteredError(`GET ${path}`));
+        if (answer.filteredByAcls && !this.publisher.closed) this.publisher.report(aclFilteredError(`GET ${path}`));
       } catch {
         // A failed read says nothing about the token; the stream reports an unreachable agent.
       }
