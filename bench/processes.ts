@@ -4,24 +4,55 @@
  * the processes it started.
  */
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
+import { randomInt } from "node:crypto";
 import { readFileSync } from "node:fs";
 import net from "node:net";
 
 const TICK = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
 const children: ChildProcess[] = [];
 
+/** How many taken candidates {@link freePort} skips before it gives up. */
+const PORT_ATTEMPTS = 100;
+
 /**
- * A free TCP port on a loopback address.
- * @param host - The address, in 127.0.0.0/8.
+ * A random port from 10000 up to Linux's ephemeral range (exclusive), where no outgoing
+ * connection (the benchmark opens thousands) takes it between the check and the program's bind.
  */
-export function freePort(host: string): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, host, () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
+function randomNonEphemeralPort(): number {
+  let ephemeralLow = 32_768;
+  try {
+    ephemeralLow = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").split(/\s+/)[0]) || 32_768;
+  } catch {
+    // not Linux: its usual range
+  }
+  return 10_000 + randomInt(Math.max(1, ephemeralLow - 10_000));
+}
+
+/** Whether `port` can be bound on `host` now (released at once); rejects for errors other than a taken port. */
+function bindable(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EADDRINUSE" || error.code === "EACCES") resolve(false);
+      else reject(new Error(`cannot bind ${host}:${port}: ${error.code ?? error.message}`));
     });
+    server.listen(port, host, () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * A free TCP port on a loopback address, checked by binding it; a taken candidate is skipped.
+ * @param host - The address, in 127.0.0.0/8.
+ * @param candidate - Where candidates come from. Default: {@link randomNonEphemeralPort}.
+ * @throws Error naming the host when it cannot be bound at all (e.g. `EADDRNOTAVAIL`), or when
+ * {@link PORT_ATTEMPTS} candidates in a row are taken.
+ */
+export async function freePort(host: string, candidate: () => number = randomNonEphemeralPort): Promise<number> {
+  for (let attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
+    const port = candidate();
+    if (await bindable(host, port)) return port;
+  }
+  throw new Error(`no free port on ${host} after ${PORT_ATTEMPTS} tries`);
 }
 
 /**

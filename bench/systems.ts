@@ -6,7 +6,7 @@
  * - Envoy, configured as Consul configures a mesh gateway, at `--concurrency` 1 and 2;
  * - for the per-connection floor test only, two plain Node.js programs (`floor-servers.ts`).
  */
-import { execFileSync } from "node:child_process";
+import { type ChildProcess, execFileSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
@@ -144,7 +144,7 @@ export async function startHaproxy(name: string, host: string, backend: Backend,
     ].join("\n"),
   );
   const child = startQuietProcess("haproxy", ["-f", cfg, "-db"]);
-  await waitForPort(host, port);
+  await waitForPort(host, port, child);
   return { name, host, port, pid: child.pid, stop: () => stopProcess(child) };
 }
 
@@ -237,7 +237,7 @@ export async function startEnvoy(name: string, host: string, backend: Backend, c
     "--log-level",
     "warn",
   ]);
-  await waitForEnvoy(adminPort);
+  await waitForEnvoy(adminPort, child);
   return { name, host, port, pid: child.pid, stop: () => stopProcess(child) };
 }
 
@@ -246,8 +246,16 @@ export function envoyAvailable(): boolean {
   return existsSync(ENVOY);
 }
 
-async function waitForPort(host: string, port: number): Promise<void> {
+/** Throws when a proxy exited before it was ready (its port taken since {@link freePort} checked it, say). */
+function checkRunning(child: ChildProcess, what: string): void {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    throw new Error(`${what} exited (${child.exitCode ?? child.signalCode}) before it was ready`);
+  }
+}
+
+async function waitForPort(host: string, port: number, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 100; i++) {
+    checkRunning(child, `the proxy on ${host}:${port}`);
     const up = await new Promise<boolean>((resolve) => {
       const s = net.connect({ host, port }, () => {
         s.destroy();
@@ -261,8 +269,9 @@ async function waitForPort(host: string, port: number): Promise<void> {
   throw new Error(`nothing listens on ${host}:${port} after 10 s`);
 }
 
-async function waitForEnvoy(adminPort: number): Promise<void> {
+async function waitForEnvoy(adminPort: number, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 150; i++) {
+    checkRunning(child, `Envoy (admin 127.0.0.1:${adminPort})`);
     const live = await new Promise<boolean>((resolve) => {
       http
         .get({ host: "127.0.0.1", port: adminPort, path: "/ready" }, (res) => {

@@ -89,3 +89,27 @@ export function aclFilteredError(request: string): ConsulError {
       `so routes are missing: ${GATEWAY_TOKEN_RIGHTS}`,
   );
 }
+
+/**
+ * A failure of the gateway's own code where it handles what it was given (a route source's
+ * handler of a Consul answer, say): a bug, not a failure of what it talks to, so it is
+ * reported as what it is and not retried as if Consul had failed.
+ */
+export class GatewayInternalError extends Error {
+  /** Stable error code. */
+  readonly code = "E_GATEWAY_INTERNAL";
+
+  /**
+   * @param where - What was being handled, e.g. `GET /v1/catalog/services`.
+   * @param cause - What the code threw.
+   */
+  constructor(
+    readonly where: string,
+    override readonly cause: unknown,
+  ) {
+    super(
+      `${where}: the gateway failed to handle the answer: ${cause instanceof Error ? cause.message : String(cause)}`,
+    );
+    this.name = "GatewayInternalError";
+  }
+}

@@ -28,7 +28,8 @@ import {
 } from "./routing/route-table";
 import { SelfRegistration } from "./sources/self-registration";
 import { StaticRouteSource } from "./sources/static-route-source";
-import { XdsRouteSource, XdsRouteSourceOptions, XdsServerOptions } from "./sources/xds-route-source";
+import { XdsRouteSource, XdsRouteSourceOptions } from "./sources/xds-route-source";
+import type { XdsServerOptions } from "./sources/xds-stream";
 
 /** Default of {@link GatewayOptions.drainGraceMs}, in ms. */
 export const DEFAULT_DRAIN_GRACE_MS = 10_000;
@@ -137,7 +138,8 @@ export interface GatewayHandle {
  * the listeners, then registers with Consul when asked.
  * @param options see {@link GatewayOptions}.
  * @throws GatewayConfigError naming the option when options are inconsistent; ConsulAddressError for an
- *   unusable agent address; the system error when a listener or the admin server cannot bind.
+ *   unusable agent address; the system error when a listener or the admin server cannot bind. A start
+ *   that fails part-way first releases what it started, as {@link GatewayHandle.close} does.
  */
 export async function startGateway(options: GatewayOptions): Promise<GatewayHandle> {
   if (options.listen.length === 0) throw new GatewayConfigError("listen", "at least one HOST:PORT is required");
@@ -212,38 +214,18 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   let admin: AdminServer | undefined;
   let adminAddress: AddressInfo | undefined;
   let registration: SelfRegistration | undefined;
-  const stopAll = async () => {
-    await proxy.close(0);
-    await admin?.close();
+  /**
+   * The one teardown, for close() and for a start that fails part-way (each step is a no-op for
+   * what has not started). Deregister first, so Consul stops sending traffic before the
+   * listeners close; the admin server after the drain, so `/readyz` says "draining" meanwhile.
+   */
+  const teardown = async (graceMs: number) => {
+    await registration?.stop();
+    await proxy.close(graceMs);
     await source.close();
+    await admin?.close();
     client?.close();
   };
-  try {
-    if (options.admin) {
-      admin = new AdminServer({
-        metrics,
-        source: () => ({ kind: source.kind, ...status() }),
-        routes: () => (table ? routeTableToRoutesFile(table) : undefined),
-        draining: () => draining,
-      });
-      adminAddress = await admin.listen(options.admin.host, options.admin.port);
-    }
-    for (const l of options.listen) await proxy.listen(l.host, l.port);
-  } catch (error) {
-    await stopAll();
-    throw error;
-  }
-  const listenAddresses = proxy.addresses();
-  if (options.register && client) {
-    registration = new SelfRegistration(
-      client,
-      { ...options.register, port: options.register.port ?? listenAddresses[0].port },
-      logger,
-    );
-    await registration.start();
-  }
-  // After the listeners and the registration: the agent serves a gateway's xDS only once it is
-  // registered, and a gateway without routes yet refuses connections (reason "no-routes").
   const listener: RouteSourceListener = {
     onTable(next) {
       const size = routeTableSize(next);
@@ -274,7 +256,34 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       );
     },
   };
-  await source.start(listener);
+  let listenAddresses: AddressInfo[];
+  try {
+    if (options.admin) {
+      admin = new AdminServer({
+        metrics,
+        source: () => ({ kind: source.kind, ...status() }),
+        routes: () => (table ? routeTableToRoutesFile(table) : undefined),
+        draining: () => draining,
+      });
+      adminAddress = await admin.listen(options.admin.host, options.admin.port);
+    }
+    for (const l of options.listen) await proxy.listen(l.host, l.port);
+    listenAddresses = proxy.addresses();
+    if (options.register && client) {
+      registration = new SelfRegistration(
+        client,
+        { ...options.register, port: options.register.port ?? listenAddresses[0].port },
+        logger,
+      );
+      await registration.start();
+    }
+    // After the listeners and the registration: the agent serves a gateway's xDS only once it is
+    // registered, and a gateway without routes yet refuses connections (reason "no-routes").
+    await source.start(listener);
+  } catch (error) {
+    await teardown(0);
+    throw error;
+  }
   logger.info(
     {
       event: "started",
@@ -308,11 +317,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       closing = (async () => {
         const grace = graceMs ?? options.drainGraceMs ?? DEFAULT_DRAIN_GRACE_MS;
         logger.info({ event: "draining", open: proxy.activeConnections, graceMs: grace }, "draining");
-        await registration?.stop();
-        await proxy.close(grace);
-        await source.close();
-        await admin?.close();
-        client?.close();
+        await teardown(grace);
         logger.info({ event: "stopped" }, "sni-gateway stopped");
       })();
       return closing;

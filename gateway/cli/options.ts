@@ -1,286 +1,33 @@
 /**
- * The `sni-gateway` command line: one table, {@link FLAGS}, declares every option once (flag,
- * environment variable, check, default, help), and the `--help` text, the flag parser and the
- * environment fallback come from it (see `cli-flags.ts`). The result is {@link GatewayOptions}.
- * Pure: no I/O except reading the token and CA files the Consul settings name.
+ * The `sni-gateway` command line: what is given, by flag or variable, turned into
+ * {@link GatewayOptions}, and the `--help` text. Both come from one table, {@link FLAGS}
+ * (`gateway-flags.ts`), which declares every option once; the flag parser and the environment
+ * fallback are `flag-table.ts`. Pure: no I/O except reading the token and CA files the Consul
+ * settings name.
  */
 import { networkInterfaces } from "node:os";
-import { z } from "zod";
 import { readFileSync } from "node:fs";
 import { consulBaseUrl, consulEnvironment, consulGrpcAddress, readConsulSettings } from "../../consul/settings";
-import { DEFAULT_GATEWAY_NAME } from "../../mesh/model/defaults";
 import { gatewayServiceId } from "../../mesh/render/gateway-registration";
 import {
-  agentAddress,
   checkFlags,
-  durationMs,
   type Flag,
   type FlagValues,
-  formatDuration,
   helpLine,
   helpSection,
-  hostPort,
-  jsonObject,
-  nameLabel,
-  positiveCount,
   readFlags,
-  serviceId,
-  switchOn,
   textFromEnv,
   usage,
 } from "./flag-table";
+import { FLAGS } from "./gateway-flags";
 import type { ConsulClientOptions } from "../../consul/client";
 import { CliError } from "../errors";
 import { ConsulSettingError } from "../../consul/errors";
-import {
-  CONSUL_ROUTE_VIAS,
-  type ConsulRoutesOption,
-  DEFAULT_DRAIN_GRACE_MS,
-  DEFAULT_MAX_ROUTES,
-  type GatewayOptions,
-} from "../gateway";
+import { type ConsulRoutesOption, DEFAULT_DRAIN_GRACE_MS, type GatewayOptions } from "../gateway";
 import { formatHostPort, HostPort } from "../net/host-port";
-import { DEFAULT_LOG_LEVEL, LOG_LEVELS } from "../admin/logger";
-import {
-  DEFAULT_CONNECT_TIMEOUT_MS,
-  DEFAULT_HELLO_TIMEOUT_MS,
-  DEFAULT_IDLE_TIMEOUT_MS,
-  DEFAULT_MAX_CONNECTIONS,
-  DEFAULT_RELAY_MODE,
-  RELAY_MODES,
-} from "../net/proxy";
 
 /** The drain grace `--drain-grace` defaults to; defined with the code that applies it (`gateway.ts`). */
 export { DEFAULT_DRAIN_GRACE_MS };
-
-/** A flag of the gateway; `registration` ones describe the self-registration, so need `--consul`. */
-interface GatewayFlag<T = unknown> extends Flag<T> {
-  /** Refused with `--routes`: it only applies to the registration of Consul mode. Default: `false`. */
-  registration?: boolean;
-}
-
-/** Every option of `sni-gateway`, in the order `--help` lists them and the checks run. */
-export const FLAGS = {
-  datacenter: {
-    section: "required",
-    flag: "datacenter",
-    value: "NAME",
-    env: ["SNI_GATEWAY_DATACENTER"],
-    schema: nameLabel,
-    help: "The gateway's Consul datacenter.",
-  },
-  listen: {
-    section: "required",
-    flag: "listen",
-    value: "HOST:PORT",
-    env: ["SNI_GATEWAY_LISTEN"],
-    multiple: true,
-    schema: hostPort,
-    help: "Address for mesh traffic; repeat for several (the variable takes a comma-separated list).",
-  },
-  routes: {
-    section: "required",
-    flag: "routes",
-    value: "FILE",
-    env: ["SNI_GATEWAY_ROUTES"],
-    schema: z.string().min(1),
-    help: "Routes from a JSON file (gateway/routing/routes.schema.json), re-read when it changes (and on SIGHUP).",
-  },
-  consul: {
-    section: "required",
-    flag: "consul",
-    value: "URL",
-    env: ["SNI_GATEWAY_CONSUL", "CONSUL_HTTP_ADDR"],
-    schema: agentAddress,
-    help: "Routes from this Consul agent (http://host:8500, https://host:8501 or host:port).",
-  },
-  trustDomain: {
-    section: "optional",
-    flag: "trust-domain",
-    value: "TD",
-    env: ["SNI_GATEWAY_TRUST_DOMAIN"],
-    schema: z.string().regex(/^[A-Za-z0-9.-]+$/, "must be a domain such as <cluster-id>.consul"),
-    help: "Connect trust domain, <cluster-id>.consul.",
-    default:
-      "the routes file's (a file for another trust domain is refused); " +
-      "in Consul mode the agent's CA roots, which win over this flag once read",
-  },
-  admin: {
-    section: "optional",
-    flag: "admin",
-    value: "HOST:PORT",
-    env: ["SNI_GATEWAY_ADMIN"],
-    schema: hostPort,
-    help: "Admin HTTP: /healthz /readyz /metrics /routes.",
-    default: "none",
-  },
-  helloTimeout: {
-    section: "optional",
-    flag: "hello-timeout",
-    value: "DUR",
-    env: ["SNI_GATEWAY_HELLO_TIMEOUT"],
-    schema: durationMs,
-    help: "Time allowed for a complete ClientHello.",
-    default: formatDuration(DEFAULT_HELLO_TIMEOUT_MS),
-  },
-  idleTimeout: {
-    section: "optional",
-    flag: "idle-timeout",
-    value: "DUR",
-    env: ["SNI_GATEWAY_IDLE_TIMEOUT"],
-    schema: durationMs,
-    help: "Close connections idle this long; 0 disables.",
-    default: formatDuration(DEFAULT_IDLE_TIMEOUT_MS),
-  },
-  connectTimeout: {
-    section: "optional",
-    flag: "connect-timeout",
-    value: "DUR",
-    env: ["SNI_GATEWAY_CONNECT_TIMEOUT"],
-    schema: durationMs,
-    help: "Time allowed per upstream connect attempt, then the next endpoint is tried.",
-    default: formatDuration(DEFAULT_CONNECT_TIMEOUT_MS),
-  },
-  maxConnections: {
-    section: "optional",
-    flag: "max-connections",
-    value: "N",
-    env: ["SNI_GATEWAY_MAX_CONNECTIONS"],
-    schema: positiveCount,
-    help: "Most open client connections; more are closed.",
-    default: String(DEFAULT_MAX_CONNECTIONS),
-  },
-  maxRoutes: {
-    section: "optional",
-    flag: "max-routes",
-    value: "N",
-    env: ["SNI_GATEWAY_MAX_ROUTES"],
-    schema: positiveCount,
-    help: "Most routes in the table; a bigger table from the source is refused, the last good one kept.",
-    default: String(DEFAULT_MAX_ROUTES),
-  },
-  relay: {
-    section: "optional",
-    flag: "relay",
-    value: "MODE",
-    env: ["SNI_GATEWAY_RELAY"],
-    schema: z.enum(RELAY_MODES, { message: `must be one of ${RELAY_MODES.join(", ")}` }),
-    help: "Relay of established connections: splice (native, zero copy), pump (TypeScript), auto.",
-    default: DEFAULT_RELAY_MODE,
-  },
-  drainGrace: {
-    section: "optional",
-    flag: "drain-grace",
-    value: "DUR",
-    env: ["SNI_GATEWAY_DRAIN_GRACE"],
-    schema: durationMs,
-    help: "On SIGTERM/SIGINT, time open connections get to finish before they are closed.",
-    default: formatDuration(DEFAULT_DRAIN_GRACE_MS),
-  },
-  logLevel: {
-    section: "optional",
-    flag: "log-level",
-    value: "LEVEL",
-    env: ["SNI_GATEWAY_LOG_LEVEL"],
-    schema: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(", ")}` }),
-    help: `${LOG_LEVELS.join(", ")}.`,
-    default: DEFAULT_LOG_LEVEL,
-  },
-  consulCacert: {
-    section: "consul",
-    flag: "consul-cacert",
-    value: "FILE",
-    env: ["CONSUL_CACERT"],
-    schema: z.string().min(1),
-    help: "A PEM file that verifies an https agent.",
-  },
-  consulRoutes: {
-    section: "consul",
-    flag: "consul-routes",
-    value: "VIA",
-    env: ["SNI_GATEWAY_CONSUL_ROUTES"],
-    schema: z.enum(CONSUL_ROUTE_VIAS, { message: `must be one of ${CONSUL_ROUTE_VIAS.join(", ")}` }),
-    help:
-      "xds: from the agent's xDS server, as Consul's Envoy gateway (any catalog size); " +
-      "catalog: a blocking query per service, for agents without gRPC (fewer services than http_max_conns_per_client).",
-    default: "xds",
-  },
-  consulGrpc: {
-    section: "consul",
-    flag: "consul-grpc",
-    value: "ADDR",
-    env: ["CONSUL_GRPC_ADDR"],
-    schema: agentAddress,
-    help: "The agent's gRPC (xDS) server: host:port (plaintext) or https://host:port (TLS).",
-    default: "the --consul host on 8502, or 8503 (TLS) for an https agent",
-  },
-  consulGrpcCacert: {
-    section: "consul",
-    flag: "consul-grpc-cacert",
-    value: "FILE",
-    env: ["CONSUL_GRPC_CACERT"],
-    schema: z.string().min(1),
-    help: "A PEM file that verifies a TLS gRPC server.",
-    default: "--consul-cacert",
-  },
-  serviceName: {
-    section: "consul",
-    flag: "service-name",
-    value: "NAME",
-    env: ["SNI_GATEWAY_SERVICE_NAME"],
-    registration: true,
-    schema: nameLabel,
-    help: "Registered service name.",
-    default: DEFAULT_GATEWAY_NAME,
-  },
-  serviceId: {
-    section: "consul",
-    flag: "service-id",
-    value: "ID",
-    env: ["SNI_GATEWAY_SERVICE_ID"],
-    registration: true,
-    schema: serviceId,
-    help: "Registered service ID, unique on the agent (several gateways on one agent need their own).",
-    default: "the service name",
-  },
-  proxyConfig: {
-    section: "consul",
-    flag: "proxy-config",
-    value: "JSON",
-    env: ["SNI_GATEWAY_PROXY_CONFIG"],
-    registration: true,
-    schema: jsonObject,
-    help: "Opaque Proxy.Config of the registration, a JSON object.",
-    default: "{}",
-  },
-  lanAddress: {
-    section: "consul",
-    flag: "lan-address",
-    value: "HOST:PORT",
-    env: ["SNI_GATEWAY_LAN_ADDRESS"],
-    registration: true,
-    schema: hostPort,
-    help: "Registered address and LAN tagged address.",
-    default: "the first --listen address; for 0.0.0.0, this host's first non-internal address",
-  },
-  wanAddress: {
-    section: "consul",
-    flag: "wan-address",
-    value: "HOST:PORT",
-    env: ["SNI_GATEWAY_WAN_ADDRESS"],
-    registration: true,
-    schema: hostPort,
-    help: "WAN tagged address, what other datacenters dial.",
-    default: "none (Consul then uses the LAN address)",
-  },
-  noRegister: {
-    section: "consul",
-    flag: "no-register",
-    env: ["SNI_GATEWAY_NO_REGISTER"],
-    schema: switchOn,
-    help: "Do not register with the agent; xDS routes are then those of the gateway registered as --service-id.",
-  },
-} as const satisfies Record<string, GatewayFlag>;
 
 const FLAG_WIDTH = Math.max(...Object.values(FLAGS).map((f) => usage(f).length));
 
@@ -296,7 +43,7 @@ Every option can also come from the environment variable shown; a flag wins over
 
 Required
 ${helpSection(FLAGS, "required")}
-${helpLine("", "Exactly one of --routes and --consul.", "", FLAG_WIDTH)}
+${helpLine("", "Exactly one of --routes and --consul (CONSUL_HTTP_ADDR does not count against --routes).", "", FLAG_WIDTH)}
 
 Optional
 ${helpSection(FLAGS, "optional")}
@@ -346,10 +93,18 @@ export function parseCommandLine(
     texts[name] ??= textFromEnv(f, variable);
   }
   // The route source is chosen as a whole: a flag for either hides the variables of both, and
-  // SNI_GATEWAY_ROUTES wins over CONSUL_HTTP_ADDR (which other tools on the host may need).
+  // SNI_GATEWAY_ROUTES wins over CONSUL_HTTP_ADDR (which other tools on the host may need), but
+  // not over the gateway's own SNI_GATEWAY_CONSUL: both of those set is a contradiction.
   if (given.routes !== undefined || given.consul !== undefined) {
     Object.assign(texts, { routes: given.routes, consul: given.consul });
-  } else if (texts.routes !== undefined) texts.consul = undefined;
+  } else if (texts.routes !== undefined) {
+    const [routesVariable] = FLAGS.routes.env;
+    const [consulVariable] = FLAGS.consul.env;
+    if (variable(consulVariable)) {
+      throw new CliError(routesVariable, `give ${routesVariable} or ${consulVariable}, not both`);
+    }
+    texts.consul = undefined;
+  }
 
   if (texts.routes !== undefined && texts.consul !== undefined) {
     throw new CliError("--routes", "give --routes FILE or --consul URL, not both");

@@ -1,12 +1,14 @@
 /**
  * The data path's front: listeners, the connection limit, and the drain on close. Each accepted
  * socket becomes a {@link Connection} (`connection.ts`), which reads the ClientHello, routes by
- * SNI, dials and forwards the bytes; the proxy is its {@link ConnectionHost}: settings, buffers,
- * routing with round-robin start, metric labels and rate-limited logs. TLS is never terminated.
+ * SNI, dials and forwards the bytes; the proxy is its {@link ConnectionHost}
+ * (`connection-host.ts`): settings, buffers, routing with round-robin start, metric labels and
+ * rate-limited logs. TLS is never terminated.
  */
 import net from "node:net";
 import type { Logger } from "pino";
-import { Connection, type ConnectionHost, type Destination } from "./connection";
+import { Connection } from "./connection";
+import type { ConnectionHost, Destination } from "./connection-host";
 import { DestinationLabeler, type DestinationLabels, NO_LABELS } from "../admin/destination-labels";
 import { GatewayConfigError } from "../errors";
 import { RateLimiter } from "../admin/logger";
@@ -216,7 +218,8 @@ export class SniProxy implements ConnectionHost {
 
   /**
    * Stops accepting, waits for open connections to finish for up to `graceMs`, then closes
-   * whatever is left. Resolves when every connection is closed.
+   * whatever is left. Resolves when every connection is released: both sockets of each closed,
+   * and each pair handed to the relay told closed by it.
    * @param graceMs - How long to let connections drain, in ms. Default: `0`.
    */
   async close(graceMs = 0): Promise<void> {
@@ -225,16 +228,13 @@ export class SniProxy implements ConnectionHost {
       this.servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))),
     );
     if (this.open.size > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          for (const c of [...this.open]) c.destroy();
-          resolve();
-        }, graceMs);
-        this.drained = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      const released = new Promise<void>((resolve) => (this.drained = resolve));
+      // destroy() only starts closing: sockets report 'close', the relay its pairs, later.
+      const timer = setTimeout(() => {
+        for (const c of [...this.open]) c.destroy();
+      }, graceMs);
+      await released;
+      clearTimeout(timer);
     }
     this.drained = undefined;
     await listenersClosed;
@@ -277,7 +277,7 @@ export class SniProxy implements ConnectionHost {
   }
 
   /** {@inheritDoc ConnectionHost.handedOver} */
-  handedOver(connection: Connection, pair: SplicedPair): void {
+  handedOver(connection: OpenConnection, pair: SplicedPair): void {
     this.open.delete(connection);
     this.open.add(pair);
   }

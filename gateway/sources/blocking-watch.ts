@@ -3,9 +3,15 @@
  * back with `wait`; a return does not mean a change (the value is compared); if the index goes
  * backwards, reset it to 0; never block on an index below 1; rate-limit the loop; back off
  * after errors, keep the last good value, and read afresh (index 0) after a failure.
+ *
+ * A handler that throws is a bug of the gateway, not a failure of Consul: it is reported through
+ * `onError` as a {@link GatewayInternalError} (`E_GATEWAY_INTERNAL`), and the watch carries on
+ * as Consul answered (healthy, blocking on the answered index, no back-off); the value counts as
+ * delivered, so the same answer is not handed to the handler again.
  */
-import type { BlockingParams, ConsulClient } from "../../consul/client";
+import type { BlockingParams, ConsulClient, ConsulResponse } from "../../consul/client";
 import { ConsulError } from "../../consul/errors";
+import { GatewayInternalError } from "../errors";
 
 /** Timing of a {@link BlockingWatch}. */
 export interface BlockingWatchTiming {
@@ -25,8 +31,11 @@ export interface BlockingWatchTiming {
 export interface BlockingWatchHandlers<T> {
   /** A value that differs from the previous one (the first value always). */
   onValue(value: T): void;
-  /** A failed request; the watch retries with back-off. */
-  onError(error: ConsulError): void;
+  /**
+   * A failed request ({@link ConsulError}; the watch retries with back-off), or a handler of this
+   * watch that threw ({@link GatewayInternalError}; reported once, not retried).
+   */
+  onError(error: ConsulError | GatewayInternalError): void;
   /** An answer that Consul filtered by ACLs after one that it did not (or the first one). Default: ignored. */
   onFilteredByAcls?(): void;
 }
@@ -110,27 +119,11 @@ export class BlockingWatch<T> {
     let failures = 0;
     while (!this.stopped) {
       const began = Date.now();
-      let delay: number;
+      let answer: ConsulResponse<T>;
       try {
         const blocking: BlockingParams | undefined =
           this.index > 0 ? { index: this.index, waitMs: this.timing.waitMs } : undefined;
-        const answer = await this.client.get<T>(this.path, this.query, blocking, this.abort.signal);
-        if (this.stopped) return;
-        failures = 0;
-        this.healthy = true;
-        this.settled = true;
-        this.index = nextIndex(this.index, answer.index);
-        if (answer.filteredByAcls && !this.filteredByAcls) this.handlers.onFilteredByAcls?.();
-        this.filteredByAcls = answer.filteredByAcls;
-        const json = JSON.stringify(answer.body);
-        if (json !== this.lastJson) {
-          this.lastJson = json;
-          this.value = answer.body;
-          this.handlers.onValue(answer.body);
-        }
-        // Rate limit; endpoints without an index are polled.
-        delay =
-          answer.index === undefined ? this.timing.pollIntervalMs : this.timing.minIntervalMs - (Date.now() - began);
+        answer = await this.client.get<T>(this.path, this.query, blocking, this.abort.signal);
       } catch (error) {
         if (this.stopped) return;
         const consulError =
@@ -144,9 +137,35 @@ export class BlockingWatch<T> {
         this.index = 0;
         failures++;
         this.handlers.onError(consulError);
-        delay = Math.min(this.timing.retryMaxMs, this.timing.retryMinMs * 2 ** Math.min(failures - 1, 16));
+        await this.sleep(Math.min(this.timing.retryMaxMs, this.timing.retryMinMs * 2 ** Math.min(failures - 1, 16)));
+        continue;
       }
-      await this.sleep(delay);
+      if (this.stopped) return;
+      failures = 0;
+      this.healthy = true;
+      this.settled = true;
+      this.index = nextIndex(this.index, answer.index);
+      this.deliver(answer);
+      // Rate limit; endpoints without an index are polled.
+      await this.sleep(
+        answer.index === undefined ? this.timing.pollIntervalMs : this.timing.minIntervalMs - (Date.now() - began),
+      );
+    }
+  }
+
+  /** Hands an answer to the handlers; one that throws is reported as the gateway's own failure. */
+  private deliver(answer: ConsulResponse<T>): void {
+    try {
+      if (answer.filteredByAcls && !this.filteredByAcls) this.handlers.onFilteredByAcls?.();
+      this.filteredByAcls = answer.filteredByAcls;
+      const json = JSON.stringify(answer.body);
+      if (json !== this.lastJson) {
+        this.lastJson = json;
+        this.value = answer.body;
+        this.handlers.onValue(answer.body);
+      }
+    } catch (error) {
+      this.handlers.onError(new GatewayInternalError(`GET ${this.path}`, error));
     }
   }
 }

@@ -22,9 +22,9 @@ import { isPort } from "../../mesh/model/port";
 import type { RouteEndpoint, RoutesFile, RoutesFileGateway, RoutesFileService } from "../../mesh/model/routes-file";
 import { BlockingWatch, BlockingWatchTiming } from "./blocking-watch";
 import type { ConsulClient } from "../../consul/client";
-import { ConsulError } from "../../consul/errors";
 import { aclFilteredError } from "../errors";
-import { RouteSource, RouteSourceListener, RouteSourceStatus, routeTableFromRoutesFile } from "../routing/route-table";
+import { RouteSource, RouteSourceListener, RouteSourceStatus } from "../routing/route-table";
+import { CA_ROOTS_PATH, CaRoots, RoutesPublisher, trustDomainOf } from "./routes-publisher";
 
 /** Options of a {@link ConsulRouteSource}. */
 export interface ConsulRouteSourceOptions extends BlockingWatchTiming {
@@ -128,34 +128,31 @@ export function routesFromCatalog(
 export class ConsulRouteSource implements RouteSource {
   /** Always `"consul"`. */
   readonly kind = "consul";
-  private listener: RouteSourceListener | undefined;
   private readonly watches = new Set<BlockingWatch<unknown>>();
   /** The watches on other datacenters' catalogs: their failures do not make the source stale. */
   private readonly remoteWatches = new WeakSet<BlockingWatch<unknown>>();
-  private roots: BlockingWatch<{ TrustDomain?: string }> | undefined;
+  private roots: BlockingWatch<CaRoots> | undefined;
   private datacenters: BlockingWatch<string[]> | undefined;
   private localServices: BlockingWatch<Record<string, string[]>> | undefined;
   private readonly localHealth = new Map<string, BlockingWatch<HealthEntry[]>>();
   private readonly remoteServices = new Map<string, BlockingWatch<Record<string, string[]>>>();
   private readonly remoteHealth = new Map<string, Map<string, BlockingWatch<HealthEntry[]>>>();
-  private debounce: NodeJS.Timeout | undefined;
-  private lastJson: string | undefined;
-  private lastError: string | undefined;
-  private lastLoadedAt: number | undefined;
-  private closed = false;
-  private firstLoad: (() => void) | undefined;
+  private readonly publisher: RoutesPublisher;
   private readonly datacenter: string;
 
   /** @param options client, datacenter and timing; see {@link ConsulRouteSourceOptions}. */
   constructor(private readonly options: ConsulRouteSourceOptions) {
     this.datacenter = options.datacenter.toLowerCase();
+    this.publisher = new RoutesPublisher(() => this.build(), {
+      debounceMs: options.debounceMs ?? 100,
+      initialLoadTimeoutMs: options.initialLoadTimeoutMs,
+    });
   }
 
   /** Starts the watches; resolves once the first complete table is out, or after `initialLoadTimeoutMs`. */
   async start(listener: RouteSourceListener): Promise<void> {
-    this.listener = listener;
-    const loaded = new Promise<void>((resolve) => (this.firstLoad = resolve));
-    this.roots = this.watch<{ TrustDomain?: string }>("/v1/agent/connect/ca/roots", {});
+    const loaded = this.publisher.start(listener);
+    this.roots = this.watch<CaRoots>(CA_ROOTS_PATH, {});
     this.datacenters = this.watch<string[]>(
       "/v1/catalog/datacenters",
       {},
@@ -169,32 +166,20 @@ export class ConsulRouteSource implements RouteSource {
       {},
       (services) => this.syncLocalServices(services),
     );
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      loaded,
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.initialLoadTimeoutMs ?? 10_000))),
-    ]);
-    clearTimeout(timer);
+    await loaded;
   }
 
   /** The source's health: stale when any watch's last request failed. */
   status(): RouteSourceStatus {
     const stale = [...this.watches].some((w) => w.settled && !w.healthy && !this.remoteWatches.has(w));
-    return {
-      loaded: this.lastJson !== undefined,
-      stale,
-      ...(stale && this.lastError ? { lastError: this.lastError } : {}),
-      ...(this.lastLoadedAt ? { lastLoadedAt: this.lastLoadedAt } : {}),
-    };
+    return this.publisher.status(stale);
   }
 
   /** Stops every watch. */
   async close(): Promise<void> {
-    this.closed = true;
-    if (this.debounce) clearTimeout(this.debounce);
+    this.publisher.close();
     for (const w of this.watches) w.stop();
     this.watches.clear();
-    this.firstLoad?.();
   }
 
   private watch<T>(
@@ -211,16 +196,16 @@ export class ConsulRouteSource implements RouteSource {
       {
         onValue: (value) => {
           onValue?.(value);
-          this.schedule();
+          this.publisher.schedule();
         },
-        onError: (error: ConsulError) => {
-          if (!remote) this.lastError = error.message;
-          this.listener?.onError(error);
-          this.schedule();
+        onError: (error) => {
+          if (!remote) this.publisher.lastError = error.message;
+          this.publisher.report(error);
+          this.publisher.schedule();
         },
         onFilteredByAcls: () => {
           const where = query.dc ? `${path}?dc=${query.dc}` : path;
-          this.listener?.onError(aclFilteredError(`GET ${where}`));
+          this.publisher.report(aclFilteredError(`GET ${where}`));
         },
       },
       {
@@ -234,7 +219,7 @@ export class ConsulRouteSource implements RouteSource {
     );
     this.watches.add(watch as BlockingWatch<unknown>);
     if (remote) this.remoteWatches.add(watch as BlockingWatch<unknown>);
-    if (!this.closed) watch.start();
+    if (!this.publisher.closed) watch.start();
     return watch;
   }
 
@@ -312,22 +297,12 @@ export class ConsulRouteSource implements RouteSource {
     }
   }
 
-  private schedule(): void {
-    if (this.closed) return;
-    if (this.debounce) return;
-    this.debounce = setTimeout(() => {
-      this.debounce = undefined;
-      this.rebuild();
-    }, this.options.debounceMs ?? 100);
-  }
-
-  private rebuild(): void {
-    if (this.closed) return;
-    // Wait until every watch has answered once, so the first table is complete.
-    for (const w of this.watches) if (!w.settled) return;
-    if (!this.datacenters?.value || !this.localServices?.value) return;
-    const trustDomain = (this.roots?.value?.TrustDomain || this.options.trustDomain || "").toLowerCase();
-    if (!trustDomain) return;
+  /** The routes from the watches' last values, once every watch has answered (the first table is complete). */
+  private build(): RoutesFile | undefined {
+    for (const w of this.watches) if (!w.settled) return undefined;
+    if (!this.datacenters?.value || !this.localServices?.value) return undefined;
+    const trustDomain = trustDomainOf(this.roots?.value, this.options.trustDomain);
+    if (!trustDomain) return undefined;
     const local = new Map<string, HealthEntry[]>();
     for (const [name, watch] of this.localHealth) if (Array.isArray(watch.value)) local.set(name, watch.value);
     const remote = new Map<string, Map<string, HealthEntry[]>>();
@@ -336,16 +311,6 @@ export class ConsulRouteSource implements RouteSource {
       for (const [name, watch] of byName) if (Array.isArray(watch.value)) entries.set(name, watch.value);
       remote.set(dc, entries);
     }
-    const routes = routesFromCatalog(this.datacenter, trustDomain, local, remote);
-    const json = JSON.stringify(routes);
-    if (json !== this.lastJson) {
-      this.lastJson = json;
-      this.lastLoadedAt = Date.now();
-      this.listener?.onTable(routeTableFromRoutesFile(routes));
-    }
-    if (this.firstLoad) {
-      this.firstLoad();
-      this.firstLoad = undefined;
-    }
+    return routesFromCatalog(this.datacenter, trustDomain, local, remote);
   }
 }

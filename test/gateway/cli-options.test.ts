@@ -8,7 +8,8 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { Flag } from "../../gateway/cli/flag-table";
-import { FLAGS, HELP, parseCommandLine } from "../../gateway/cli/options";
+import { FLAGS } from "../../gateway/cli/gateway-flags";
+import { HELP, parseCommandLine } from "../../gateway/cli/options";
 import { describeOptions } from "../../gateway/main";
 import { CliError } from "../../gateway/errors";
 import { serviceSni } from "../../mesh/model/sni";
@@ -261,6 +262,23 @@ describe("parseCommandLine", () => {
 
   test("--routes wins over CONSUL_HTTP_ADDR in the environment", () => {
     expect(parseCommandLine([...base, "--routes", "/r.json"], { CONSUL_HTTP_ADDR: "c:8500" })).toMatchObject({
+      options: { routes: { file: "/r.json" } },
+    });
+  });
+
+  test("SNI_GATEWAY_ROUTES with SNI_GATEWAY_CONSUL is a usage error naming both (CONSUL_HTTP_ADDR beside it is not)", () => {
+    const both = () => parseCommandLine(base, { SNI_GATEWAY_ROUTES: "/r.json", SNI_GATEWAY_CONSUL: "http://c:8500" });
+    expect(both).toThrow(CliError);
+    expect(both).toThrow(/SNI_GATEWAY_ROUTES.*SNI_GATEWAY_CONSUL/);
+    let error: unknown;
+    try {
+      both();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: "E_CLI_USAGE", field: "SNI_GATEWAY_ROUTES" });
+    // Other tools on the host need CONSUL_HTTP_ADDR: it does not conflict with a routes file.
+    expect(parseCommandLine(base, { SNI_GATEWAY_ROUTES: "/r.json", CONSUL_HTTP_ADDR: "c:8500" })).toMatchObject({
       options: { routes: { file: "/r.json" } },
     });
   });

@@ -7,7 +7,7 @@ import { readConsulSettings } from "../../consul/settings";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { CliError, GatewayConfigError, RoutesFileError } from "../../gateway/errors";
+import { CliError, GatewayConfigError, GatewayInternalError, RoutesFileError } from "../../gateway/errors";
 import { ConsulError, ConsulSettingError } from "../../consul/errors";
 import { FileRouteSource } from "../../gateway/sources/file-route-source";
 import { StaticRouteSource } from "../../gateway/sources/static-route-source";
@@ -23,6 +23,18 @@ describe("error classes", () => {
   ])("%s: name, code, field and reason as data", (error, name, code, message) => {
     expect(error).toBeInstanceOf(Error);
     expect(error).toMatchObject({ name, code, field: message.split(":")[0], reason: "required", message });
+  });
+
+  test("GatewayInternalError: what was handled and what was thrown, as data", () => {
+    const cause = new TypeError("x is undefined");
+    const error = new GatewayInternalError("GET /v1/catalog/services", cause);
+    expect(error).toMatchObject({
+      name: "GatewayInternalError",
+      code: "E_GATEWAY_INTERNAL",
+      where: "GET /v1/catalog/services",
+      cause,
+      message: "GET /v1/catalog/services: the gateway failed to handle the answer: x is undefined",
+    });
   });
 
   test("ConsulError keeps its code and status", () => {

@@ -545,16 +545,43 @@ export function proxySuite(mode: Exclude<RelayMode, "auto">): void {
     await up.close();
   });
 
-  test("close(grace) closes connections still open when the grace period ends", async () => {
+  /** A gateway to a fresh upstream, with one client connection forwarded to it. */
+  async function forwardedConnection(): Promise<{ gw: GatewayHandle; client: net.Socket }> {
     const up = await rawUpstream();
     const gw = await gateway([{ address: "127.0.0.21", port: up.port }]);
     cleanups.push(() => up.close());
     const client = await connect(gw);
     client.write(hello(RAW));
     await waitFor(() => up.connections.length === 1, 2000, "upstream connection");
+    return { gw, client };
+  }
+
+  test("close(grace) closes connections still open when the grace period ends", async () => {
+    const { gw, client } = await forwardedConnection();
     const started = Date.now();
     await gw.close(200);
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+    await ended(client);
+    client.destroy();
+  });
+
+  test("close resolves only once every connection is released, handed-over pairs included", async () => {
+    // One connection forwarding (in the relay, when it splices), one still in its hello.
+    const { gw, client: forwarding } = await forwardedConnection();
+    const silent = await connect(gw);
+    await waitFor(() => gw.activeConnections() === 2, 2000, "two open connections");
+    await gw.close(0);
+    expect(gw.activeConnections()).toBe(0);
+    expect(metricValue(await gw.metrics.registry.metrics(), "sni_gateway_active_connections")).toBe(0);
+    await Promise.all([ended(forwarding), ended(silent)]);
+    forwarding.destroy();
+    silent.destroy();
+  });
+
+  test("close(grace) resolves only once the connections it closed at the end of the grace are released", async () => {
+    const { gw, client } = await forwardedConnection();
+    await gw.close(100);
+    expect(gw.activeConnections()).toBe(0);
     await ended(client);
     client.destroy();
   });

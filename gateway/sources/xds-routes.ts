@@ -1,0 +1,67 @@
+/**
+ * A mesh gateway's xDS clusters and endpoints read back into a routes file (pure). A mesh
+ * gateway's cluster names are the SNI names it routes (`<svc>.<ns>.<dc>.internal.<td>`,
+ * `[<subset>.]…`, `<dc>.internal.<td>` for another datacenter's gateways), so the table is the
+ * clusters read back with `parseSni`, each with its usable endpoints (health `UNKNOWN` or
+ * `HEALTHY`, as Envoy uses them). Clusters of other shapes (WAN federation servers, peers) are
+ * left out, so the router refuses their names.
+ */
+import { DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "../../mesh/model/defaults";
+import { isPort } from "../../mesh/model/port";
+import type { RouteEndpoint, RoutesFile, RoutesFileGateway, RoutesFileService } from "../../mesh/model/routes-file";
+import { parseSni } from "../../mesh/model/sni";
+import { ClusterResource, DISCOVERY_TYPE_EDS, LoadAssignment, USABLE_HEALTH } from "./xds-messages";
+
+/** The healthy endpoints of a load assignment, in the order given (priority 0 first). */
+export function usableEndpoints(assignment: LoadAssignment | undefined): RouteEndpoint[] {
+  const endpoints: RouteEndpoint[] = [];
+  const localities = [...(assignment?.endpoints ?? [])].sort((a, b) => (a.priority ?? 0) - (b.priority ?? 0));
+  for (const locality of localities) {
+    for (const lb of locality.lb_endpoints ?? []) {
+      if (!USABLE_HEALTH.has(lb.health_status ?? 0)) continue;
+      const socket = lb.endpoint?.address?.socket_address;
+      if (!socket?.address || !isPort(socket.port_value)) continue;
+      endpoints.push({ address: socket.address, port: socket.port_value });
+    }
+  }
+  return endpoints;
+}
+
+/**
+ * Assembles a routes file from a mesh gateway's clusters and endpoints (pure).
+ * @param datacenter the local datacenter.
+ * @param trustDomain the trust domain.
+ * @param clusters cluster name → the cluster.
+ * @param assignments cluster name → its EDS load assignment.
+ */
+export function routesFromClusters(
+  datacenter: string,
+  trustDomain: string,
+  clusters: ReadonlyMap<string, ClusterResource>,
+  assignments: ReadonlyMap<string, LoadAssignment>,
+): RoutesFile {
+  const local = datacenter.toLowerCase();
+  const services: RoutesFileService[] = [];
+  const gateways: RoutesFileGateway[] = [];
+  for (const name of [...clusters.keys()].sort()) {
+    const cluster = clusters.get(name) as ClusterResource;
+    const parsed = parseSni(name, trustDomain);
+    if (!parsed) continue;
+    const eds = cluster.type === DISCOVERY_TYPE_EDS;
+    const endpoints = usableEndpoints(eds ? assignments.get(name) : cluster.load_assignment);
+    if (parsed.kind === "gateway") {
+      if (parsed.datacenter !== local) {
+        gateways.push({ datacenter: parsed.datacenter, partition: parsed.partition, endpoints });
+      }
+    } else if (parsed.datacenter === local) {
+      services.push({
+        name: parsed.service,
+        namespace: parsed.namespace || DEFAULT_NAMESPACE,
+        partition: parsed.partition || DEFAULT_PARTITION,
+        ...(parsed.subset ? { subset: parsed.subset } : {}),
+        endpoints,
+      });
+    }
+  }
+  return { datacenter: local, trustDomain, services, gateways };
+}
