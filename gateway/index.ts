@@ -24,7 +24,7 @@ export { ConsulClient } from "../consul/client";
 export type { ConsulClientOptions } from "../consul/client";
 export { readConsulSettings } from "../consul/settings";
 export type { ConsulConnection, ConsulSettingOverrides } from "../consul/settings";
-export { CliError, GatewayConfigError, RouteLimitError, RoutesFileError } from "./errors";
+export { CliError, GatewayConfigError, GatewayInternalError, RouteLimitError, RoutesFileError } from "./errors";
 export { ConsulAddressError, ConsulError, ConsulSettingError } from "../consul/errors";
 export type { ConsulErrorCode } from "../consul/errors";
 export { GatewayMetrics } from "./admin/metrics";

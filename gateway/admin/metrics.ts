@@ -61,28 +61,20 @@ export class GatewayMetrics {
    * @param prefix metric name prefix. Default: `"sni_gateway_"`.
    */
   constructor(prefix = "sni_gateway_") {
-    const registry = new Registry();
-    this.registry = registry;
-    const hot = this.hot;
-    const registers = [registry];
-    this.connections = new Counter({
-      name: `${prefix}connections_total`,
-      help: "Connections accepted, by result and destination datacenter and service.",
-      labelNames: ["result", "datacenter", "service"],
-      registers,
-    });
-    this.helloFailures = new Counter({
-      name: `${prefix}hello_failures_total`,
-      help: "ClientHellos refused, by reason.",
-      labelNames: ["reason"],
-      registers,
-    });
-    this.routeRejections = new Counter({
-      name: `${prefix}route_rejections_total`,
-      help: "Server names refused by the router, by reason.",
-      labelNames: ["reason"],
-      registers,
-    });
+    const registers = [(this.registry = new Registry())];
+    const counter = <L extends string>(name: string, help: string, labelNames: L[], collect?: () => void) =>
+      new Counter<L>({ name: prefix + name, help, labelNames, registers, collect });
+    const gauge = (name: string, help: string, collect?: (this: Gauge) => void) =>
+      new Gauge({ name: prefix + name, help, registers, collect });
+    this.connections = counter(
+      "connections_total",
+      "Connections accepted, by result and destination datacenter and service.",
+      ["result", "datacenter", "service"],
+    );
+    this.helloFailures = counter("hello_failures_total", "ClientHellos refused, by reason.", ["reason"]);
+    this.routeRejections = counter("route_rejections_total", "Server names refused by the router, by reason.", [
+      "reason",
+    ]);
     this.connectLatency = new Histogram({
       name: `${prefix}upstream_connect_seconds`,
       help: "Time to connect to an upstream endpoint, by result.",
@@ -90,37 +82,20 @@ export class GatewayMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
-    this.connectFailures = new Counter({
-      name: `${prefix}upstream_connect_failures_total`,
-      help: "Failed upstream connect attempts (each is followed by failover to the next endpoint).",
-      labelNames: ["datacenter", "service"],
-      registers,
-    });
-    const relayed = () => this.relayedBytes();
-    let lastUp = 0;
-    let lastDown = 0;
-    new Counter({
-      name: `${prefix}bytes_total`,
-      help: "Bytes forwarded, by direction.",
-      labelNames: ["direction"],
-      registers,
-      collect() {
-        const native = relayed();
-        const up = hot.bytesToUpstream + native.toUpstream;
-        const down = hot.bytesToClient + native.toClient;
-        this.inc({ direction: "client_to_upstream" }, up - lastUp);
-        this.inc({ direction: "upstream_to_client" }, down - lastDown);
-        lastUp = up;
-        lastDown = down;
-      },
-    });
-    new Gauge({
-      name: `${prefix}active_connections`,
-      help: "Client connections open now.",
-      registers,
-      collect() {
-        this.set(hot.active);
-      },
+    this.connectFailures = counter(
+      "upstream_connect_failures_total",
+      "Failed upstream connect attempts (each is followed by failover to the next endpoint).",
+      ["datacenter", "service"],
+    );
+    const bytes: Counter<"direction"> = counter(
+      "bytes_total",
+      "Bytes forwarded, by direction.",
+      ["direction"],
+      (): void => this.countBytes(bytes),
+    );
+    const hot = this.hot;
+    gauge("active_connections", "Client connections open now.", function () {
+      this.set(hot.active);
     });
     this.tableEntries = new Gauge({
       name: `${prefix}route_table_entries`,
@@ -128,27 +103,35 @@ export class GatewayMetrics {
       labelNames: ["kind"],
       registers,
     });
-    this.lastReload = new Gauge({
-      name: `${prefix}route_table_last_reload_timestamp_seconds`,
-      help: "When the live route table was last replaced (Unix time).",
-      registers,
-    });
+    this.lastReload = gauge(
+      "route_table_last_reload_timestamp_seconds",
+      "When the live route table was last replaced (Unix time).",
+    );
     const isStale = () => this.sourceStale();
-    new Gauge({
-      name: `${prefix}route_source_stale`,
-      help:
-        "1 while the route source cannot refresh (e.g. Consul unreachable) and the last good table stays in force, " +
-        "else 0.",
-      registers,
-      collect() {
+    gauge(
+      "route_source_stale",
+      "1 while the route source cannot refresh (e.g. Consul unreachable) and the last good table stays in force, else 0.",
+      function () {
         this.set(isStale() ? 1 : 0);
       },
-    });
-    this.reloadFailures = new Counter({
-      name: `${prefix}route_reload_failures_total`,
-      help: "Failed attempts to load or refresh routes, by source; the last good table stays.",
-      labelNames: ["source"],
-      registers,
-    });
+    );
+    this.reloadFailures = counter(
+      "route_reload_failures_total",
+      "Failed attempts to load or refresh routes, by source; the last good table stays.",
+      ["source"],
+    );
+  }
+
+  /** Bytes counted by the last scrape of `sni_gateway_bytes_total`. */
+  private scrapedBytes = { up: 0, down: 0 };
+
+  /** What a scrape of `sni_gateway_bytes_total` does: adds the bytes moved since the last one. */
+  private countBytes(bytes: Counter<"direction">): void {
+    const native = this.relayedBytes();
+    const up = this.hot.bytesToUpstream + native.toUpstream;
+    const down = this.hot.bytesToClient + native.toClient;
+    bytes.inc({ direction: "client_to_upstream" }, up - this.scrapedBytes.up);
+    bytes.inc({ direction: "upstream_to_client" }, down - this.scrapedBytes.down);
+    this.scrapedBytes = { up, down };
   }
 }
