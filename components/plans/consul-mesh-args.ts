@@ -3,7 +3,15 @@
  * problem of the mesh model, then those of the deployment options (subnets, host ports, names,
  * the route source) against it, so that one error lists them all before any resource exists.
  */
-import { clusterIdOf, CONSUL_PORTS, isPort, validateMesh, type Mesh, type MeshProblem } from "../../mesh";
+import {
+  clusterIdOf,
+  CONSUL_PORTS,
+  DEFAULT_GATEWAY_PORT,
+  isPort,
+  validateMesh,
+  type Mesh,
+  type MeshProblem,
+} from "../../mesh";
 import { DEFAULT_WAN_SUBNET, subnetProblems } from "./address-plan";
 
 /** The host port of `demoUrl` unless told otherwise. */
@@ -83,6 +91,19 @@ function optionProblems(args: ConsulMeshPlanArgs, names: string[]): MeshProblem[
       }
     });
   instanceFields(args.gateways, "gateways", ["id", "node"]);
+  // The route plan dials a tagged WAN port; ConsulMesh registers and publishes only the port
+  // the gateway listens on, so another one would be planned and not deployed.
+  (args.gateways ?? []).forEach((gw, i) => {
+    const port = gw?.port ?? DEFAULT_GATEWAY_PORT;
+    const wanPort = gw?.taggedAddresses?.wan?.port;
+    if (wanPort !== undefined && wanPort !== port)
+      problems.push({
+        path: `gateways[${i}].taggedAddresses.wan.port`,
+        message:
+          `${JSON.stringify(wanPort)} is not the port the gateway listens on (${port}): ConsulMesh ` +
+          `maps no other port to it; set ${port}, or set the gateway's port`,
+      });
+  });
   instanceFields(args.services, "services", ["node"]);
   for (const [dc, value] of Object.entries(args.lanSubnets ?? {})) {
     if (!names.includes(dc))

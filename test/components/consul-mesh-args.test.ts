@@ -47,6 +47,23 @@ describe("ConsulMesh arguments", () => {
     expect(problems.find((p) => p.path === "httpHostPorts.dc2")?.message).toBe("host port 8500 is already used by dc1");
   });
 
+  test("a tagged WAN port other than the gateway's: planned, never deployed, so refused at its field", () => {
+    const mesh = defaultMesh();
+    const [dc1, dc2] = mesh.gateways ?? [];
+    mesh.gateways = [
+      { ...dc1, taggedAddresses: { wan: { address: "203.0.113.5", port: 443 } } },
+      { ...dc2, port: 443, taggedAddresses: { wan: { address: "203.0.113.6", port: 443 } } },
+    ];
+    expect(consulMeshProblems(mesh)).toEqual([
+      {
+        path: "gateways[0].taggedAddresses.wan.port",
+        message:
+          "443 is not the port the gateway listens on (8443): ConsulMesh maps no other port to it; " +
+          "set 8443, or set the gateway's port",
+      },
+    ]);
+  });
+
   test("a demo host port the HTTP APIs use, or out of range", () => {
     const paths = (demoHostPort: number) =>
       consulMeshProblems({ ...defaultMesh(), workloads: { demoHostPort } }).map((p) => p.path);
