@@ -3,7 +3,7 @@
  * (PascalCase, unset fields omitted), and back.
  */
 import { DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "../model/defaults";
-import type { ConnectConfig, MeshGatewayConfig, ProxyConfig, ServiceDefinition, Upstream } from "../model/types";
+import type { ConnectConfig, MeshGatewayConfig, ServiceDefinition } from "../model/types";
 
 /** `MeshGateway` in registration JSON. */
 export interface MeshGatewayJson {
@@ -96,12 +96,10 @@ export type RegistrableService = ServiceDefinition & {
   datacenter?: string;
 };
 
-function meshGatewayToJson(config: MeshGatewayConfig | undefined): MeshGatewayJson | undefined {
-  return config?.mode ? { Mode: config.mode } : undefined;
-}
-
-function meshGatewayFromJson(json: MeshGatewayJson | undefined): MeshGatewayConfig | undefined {
-  return json?.Mode ? { mode: json.Mode as MeshGatewayConfig["mode"] } : undefined;
+/** A value of the model and of Consul's JSON, each way. */
+interface Codec {
+  toJson(value: unknown): unknown;
+  fromJson(value: unknown): unknown;
 }
 
 /** Copies `entries` into a new object in order, leaving out `undefined` values. */
@@ -111,71 +109,90 @@ function compact<T>(entries: [string, unknown][]): T {
   return out as T;
 }
 
-function upstreamToJson(upstream: Upstream): UpstreamJson {
-  return compact<UpstreamJson>([
-    ["DestinationName", upstream.destinationName],
-    ["DestinationNamespace", upstream.destinationNamespace],
-    ["DestinationPartition", upstream.destinationPartition],
-    ["Datacenter", upstream.datacenter],
-    ["LocalBindAddress", upstream.localBindAddress],
-    ["LocalBindPort", upstream.localBindPort],
-    ["MeshGateway", meshGatewayToJson(upstream.meshGateway)],
-  ]);
-}
-
-function upstreamFromJson(json: UpstreamJson): Upstream {
-  return compact<Upstream>([
-    ["destinationName", json.DestinationName],
-    ["destinationNamespace", json.DestinationNamespace],
-    ["destinationPartition", json.DestinationPartition],
-    ["datacenter", json.Datacenter],
-    ["localBindPort", json.LocalBindPort],
-    ["localBindAddress", json.LocalBindAddress],
-    ["meshGateway", meshGatewayFromJson(json.MeshGateway)],
-  ]);
-}
-
-function proxyToJson(proxy: ProxyConfig): ProxyJson {
-  return compact<ProxyJson>([
-    ["DestinationServiceName", proxy.destinationServiceName],
-    ["DestinationServiceID", proxy.destinationServiceId],
-    ["LocalServicePort", proxy.localServicePort],
-    ["MeshGateway", meshGatewayToJson(proxy.meshGateway)],
-    ["Upstreams", proxy.upstreams?.map(upstreamToJson)],
-    ["Config", proxy.config],
-  ]);
-}
-
-function proxyFromJson(json: ProxyJson): ProxyConfig {
-  return compact<ProxyConfig>([
-    ["destinationServiceName", json.DestinationServiceName],
-    ["destinationServiceId", json.DestinationServiceID],
-    ["localServicePort", json.LocalServicePort],
-    ["meshGateway", meshGatewayFromJson(json.MeshGateway)],
-    ["upstreams", json.Upstreams?.map(upstreamFromJson)],
-    ["config", json.Config],
-  ]);
-}
-
-function connectToJson(connect: ConnectConfig): ConnectJson {
-  const sidecar = connect.sidecarService;
+/** An object whose fields are written `[model name, Consul name, codec of the value]`, each way. */
+function record(fields: [string, string, Codec?][]): Codec {
+  const convert = (value: unknown, codec: Codec | undefined, way: keyof Codec) =>
+    value === undefined || !codec ? value : codec[way](value);
   return {
-    SidecarService: compact<ConnectJson["SidecarService"]>([
-      ["Port", sidecar.port],
-      ["Proxy", sidecar.proxy ? proxyToJson(sidecar.proxy) : undefined],
-    ]),
+    toJson: (value) =>
+      compact(
+        fields.map(([model, json, codec]) => [
+          json,
+          convert((value as Record<string, unknown>)[model], codec, "toJson"),
+        ]),
+      ),
+    fromJson: (value) =>
+      compact(
+        fields.map(([model, json, codec]) => [
+          model,
+          convert((value as Record<string, unknown>)[json], codec, "fromJson"),
+        ]),
+      ),
   };
 }
 
-function connectFromJson(json: ConnectJson): ConnectConfig {
-  const sidecar = json.SidecarService ?? {};
-  return {
-    sidecarService: compact<ConnectConfig["sidecarService"]>([
-      ["port", sidecar.Port],
-      ["proxy", sidecar.Proxy ? proxyFromJson(sidecar.Proxy) : undefined],
-    ]),
-  };
-}
+/** A list of values of `codec`. */
+const listOf = (codec: Codec): Codec => ({
+  toJson: (value) => (value as unknown[]).map((v) => codec.toJson(v)),
+  fromJson: (value) => (value as unknown[]).map((v) => codec.fromJson(v)),
+});
+
+/** A fresh copy of a list or a map, so that the output shares nothing with the input. */
+const copy: Codec = {
+  toJson: (value) => (Array.isArray(value) ? [...value] : { ...(value as object) }),
+  fromJson: (value) => (Array.isArray(value) ? [...value] : { ...(value as object) }),
+};
+
+/** A mesh gateway mode; an empty one (not set here) is left out. */
+const meshGateway: Codec = {
+  toJson: (value) => ((value as MeshGatewayConfig).mode ? { Mode: (value as MeshGatewayConfig).mode } : undefined),
+  fromJson: (value) => ((value as MeshGatewayJson).Mode ? { mode: (value as MeshGatewayJson).Mode } : undefined),
+};
+
+const upstream = record([
+  ["destinationName", "DestinationName"],
+  ["destinationNamespace", "DestinationNamespace"],
+  ["destinationPartition", "DestinationPartition"],
+  ["datacenter", "Datacenter"],
+  ["localBindAddress", "LocalBindAddress"],
+  ["localBindPort", "LocalBindPort"],
+  ["meshGateway", "MeshGateway", meshGateway],
+]);
+
+const proxy = record([
+  ["destinationServiceName", "DestinationServiceName"],
+  ["destinationServiceId", "DestinationServiceID"],
+  ["localServicePort", "LocalServicePort"],
+  ["meshGateway", "MeshGateway", meshGateway],
+  ["upstreams", "Upstreams", listOf(upstream)],
+  ["config", "Config"],
+]);
+
+const sidecar = record([
+  ["port", "Port"],
+  ["proxy", "Proxy", proxy],
+]);
+
+/** `Connect`: the inline sidecar (read back as one even when its block is empty). */
+const connect: Codec = {
+  toJson: (value) => ({ SidecarService: sidecar.toJson((value as ConnectConfig).sidecarService) }),
+  fromJson: (value) => ({ sidecarService: sidecar.fromJson((value as ConnectJson).SidecarService ?? {}) }),
+};
+
+/** The fields of a registration the model keeps, in Consul's order (`namespace`/`partition` apart). */
+const service = record([
+  ["name", "Name"],
+  ["id", "ID"],
+  ["kind", "Kind"],
+  ["namespace", "Namespace"],
+  ["partition", "Partition"],
+  ["address", "Address"],
+  ["port", "Port"],
+  ["tags", "Tags", copy],
+  ["meta", "Meta", copy],
+  ["proxy", "Proxy", proxy],
+  ["connect", "Connect", connect],
+]);
 
 /** A namespace or partition worth sending: set and not the default one. */
 function nonDefault(value: string | undefined, fallback: string): string | undefined {
@@ -192,19 +209,11 @@ function nonDefault(value: string | undefined, fallback: string): string | undef
  * @param def - The service definition (a `MeshService` is accepted).
  */
 export function toServiceRegistration(def: RegistrableService): ServiceRegistrationJson {
-  return compact<ServiceRegistrationJson>([
-    ["Name", def.name],
-    ["ID", def.id],
-    ["Kind", def.kind],
-    ["Namespace", nonDefault(def.namespace, DEFAULT_NAMESPACE)],
-    ["Partition", nonDefault(def.partition, DEFAULT_PARTITION)],
-    ["Address", def.address],
-    ["Port", def.port],
-    ["Tags", def.tags ? [...def.tags] : undefined],
-    ["Meta", def.meta ? { ...def.meta } : undefined],
-    ["Proxy", def.proxy ? proxyToJson(def.proxy) : undefined],
-    ["Connect", def.connect ? connectToJson(def.connect) : undefined],
-  ]);
+  return service.toJson({
+    ...def,
+    namespace: nonDefault(def.namespace, DEFAULT_NAMESPACE),
+    partition: nonDefault(def.partition, DEFAULT_PARTITION),
+  }) as ServiceRegistrationJson;
 }
 
 /**
@@ -213,17 +222,5 @@ export function toServiceRegistration(def: RegistrableService): ServiceRegistrat
  * @param json - A registration body, e.g. parsed from a file or from a Consul double.
  */
 export function fromServiceRegistration(json: ServiceRegistrationJson): RegistrableService {
-  return compact<RegistrableService>([
-    ["name", json.Name],
-    ["id", json.ID],
-    ["kind", json.Kind],
-    ["port", json.Port],
-    ["address", json.Address],
-    ["tags", json.Tags ? [...json.Tags] : undefined],
-    ["meta", json.Meta ? { ...json.Meta } : undefined],
-    ["proxy", json.Proxy ? proxyFromJson(json.Proxy) : undefined],
-    ["connect", json.Connect ? connectFromJson(json.Connect) : undefined],
-    ["namespace", json.Namespace],
-    ["partition", json.Partition],
-  ]);
+  return service.fromJson(json) as RegistrableService;
 }
