@@ -1,7 +1,7 @@
 /**
  * The errors of the components, each a class with a stable `code`. (`ConsulApiError` lives in
- * `consul-agent-client.ts`: Pulumi serializes that module into the dynamic provider, so it
- * imports nothing of this package.)
+ * `consul/agent.ts`: Pulumi serializes that module into the dynamic provider, so it imports
+ * nothing of this package at run time.)
  */
 
 /** An argument a component cannot use; `field` names it, `reason` says why, as data. */

@@ -83,7 +83,12 @@ export function agentBaseUrl(address: string): URL {
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(address) ? address : `http://${address}`;
   const url = new URL(withScheme);
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new Error(`agent address must use http or https, got ${JSON.stringify(address)}`);
+    // Without credentials, as `withoutCredentials` (consul/errors.ts) shows an address.
+    const shown = address.replace(
+      /^([a-z][a-z0-9+.-]*:\/\/)?[^@/]*@/i,
+      (_m, scheme?: string) => `${scheme ?? ""}[redacted]@`,
+    );
+    throw new Error(`agent address must use http or https, got ${JSON.stringify(shown)}`);
   }
   return url;
 }

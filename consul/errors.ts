@@ -46,16 +46,26 @@ export class ConsulError extends Error {
   }
 }
 
+/**
+ * An agent address with any `user:password@` part masked (`[redacted]@`), with or without a
+ * scheme: what errors and logs may show of an address.
+ * @param address - The address as given.
+ */
+export function withoutCredentials(address: string): string {
+  const userInfo = /^([a-z][a-z0-9+.-]*:\/\/)?[^@/]*@/i;
+  return address.replace(userInfo, (_match, scheme: string | undefined) => `${scheme ?? ""}[redacted]@`);
+}
+
 /** Thrown by `consulBaseUrl` for an address that is not `http(s)://host:port` or `host:port`. */
 export class ConsulAddressError extends ConsulError {
-  /** The address as given, without any `user:password@`. */
+  /** The address as given, its `user:password@` part masked. */
   readonly address: string;
 
   /**
    * @param address - The address as given (credentials are removed before it is shown).
    */
   constructor(address: string) {
-    const shown = address.replace(/\/\/[^/@]*@/, "//");
+    const shown = withoutCredentials(address);
     super("E_CONSUL_ADDRESS", `Consul address ${JSON.stringify(shown)} is not http(s)://host:port or host:port`);
     this.name = "ConsulAddressError";
     this.address = shown;

@@ -5,6 +5,7 @@
  */
 import { HELP, parseCommandLine } from "./cli/options";
 import { CliError } from "./errors";
+import { withoutCredentials } from "../consul/errors";
 import { FileRouteSource } from "./sources/file-route-source";
 import { type GatewayOptions, startGateway } from "./gateway";
 import { formatHostPort } from "./net/host-port";
@@ -80,12 +81,6 @@ export function describeOptions(options: GatewayOptions): Record<string, unknown
           ? { consul: withoutCredentials(routes.consul.address), aclToken: Boolean(routes.consul.token) }
           : "static",
   };
-}
-
-/** An agent address with any `user:password@` part masked, for logs. */
-function withoutCredentials(address: string): string {
-  const userInfo = /^([a-z][a-z0-9+.-]*:\/\/)?[^@/]*@/i;
-  return address.replace(userInfo, (_match, scheme: string | undefined) => `${scheme ?? ""}[redacted]@`);
 }
 
 if (require.main === module) {

@@ -48,7 +48,9 @@ const LAYERS: Record<string, { layers: string[]; packages?: string[]; builtins?:
     packages: ["pino", "@grpc/grpc-js", "protobufjs"],
   },
   gateway: { layers: ["gateway", "consul", "mesh/model", "mesh/render", "mesh/errors.ts"], packages: ["pino", "zod"] },
-  "components/plans": { layers: ["components/plans", "components/errors.ts", "mesh"] },
+  "components/plans": { layers: ["components/plans", "components/errors.ts", "mesh"], builtins: false },
+  // The demo service's program, as text for its container: its requires run there, not here.
+  "components/plans/demo-app.ts": { layers: [] },
   components: {
     layers: ["components", "consul", "mesh"],
     packages: ["@pulumi/pulumi", "@pulumi/consul", "@pulumi/docker"],

@@ -75,7 +75,8 @@ export function packageRoot(from: string = __dirname): string {
     const manifest = path.join(dir, "package.json");
     if (fs.existsSync(manifest) && JSON.parse(fs.readFileSync(manifest, "utf8")).name === "consul-mesh-gateway")
       return dir;
-    if (path.dirname(dir) === dir) return path.resolve(from, "..");
+    // No manifest of this name above (a renamed copy): the root of the compiled layout, dist/components/images.
+    if (path.dirname(dir) === dir) return path.resolve(from, "..", "..", "..");
   }
 }
 

@@ -170,9 +170,9 @@ function planGateway(
 ): PlannedMeshGateway {
   const gw = (mesh.gateways ?? [])[i];
   const serviceName = gw.name ?? DEFAULT_GATEWAY_NAME;
-  // Registered as the one rule says (`gatewayRegistrationAddresses`), so that the route plan
-  // shows what runs: without a declared WAN address, the container's WAN IP when federated,
-  // else the LAN address.
+  // Registered as the one rule says (`gatewayRegistrationAddresses`). A WAN address the model
+  // leaves out is the container's WAN IP when federated (the plan, knowing none, shows the LAN
+  // one), else the LAN address.
   const declared = gatewayRegistrationAddresses(gw);
   const lanAddress = declared.address;
   const wanAddress = declared.wan?.address ?? (layout.federated ? undefined : declared.address);

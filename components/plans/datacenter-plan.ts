@@ -13,6 +13,7 @@ import {
   type Mesh,
   type MeshProblem,
 } from "../../mesh";
+import { NAME_PATTERN } from "../../mesh/model/names";
 
 /** A server's own HTTP API, as its health check calls it. */
 const AGENT = `http://127.0.0.1:${CONSUL_PORTS.http}`;
@@ -170,7 +171,7 @@ export function datacenterArgProblems(args: DatacenterPlanArgs): MeshProblem[] {
         `the primary datacenter's initial management token (tokens are created in the primary and replicated)`,
     });
   }
-  if (primary !== spec.name && !/^[A-Za-z0-9_-]+$/.test(primary)) {
+  if (primary !== spec.name && !NAME_PATTERN.test(primary)) {
     problems.push({
       path: "primaryDatacenter",
       message: `${JSON.stringify(primary)} is not a datacenter name (letters, digits, "-" and "_")`,

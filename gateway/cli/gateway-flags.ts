@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { DEFAULT_GATEWAY_NAME } from "../../mesh/model/defaults";
+import { DOMAIN_PATTERN } from "../../mesh/model/names";
 import {
   agentAddress,
   durationMs,
@@ -74,7 +75,7 @@ export const FLAGS = {
     flag: "trust-domain",
     value: "TD",
     env: ["SNI_GATEWAY_TRUST_DOMAIN"],
-    schema: z.string().regex(/^[A-Za-z0-9.-]+$/, "must be a domain such as <cluster-id>.consul"),
+    schema: z.string().regex(DOMAIN_PATTERN, "must be a domain such as <cluster-id>.consul"),
     help: "Connect trust domain, <cluster-id>.consul.",
     default:
       "the routes file's (a file for another trust domain is refused); " +

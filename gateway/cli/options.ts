@@ -8,6 +8,7 @@
 import { networkInterfaces } from "node:os";
 import { readFileSync } from "node:fs";
 import { consulBaseUrl, consulEnvironment, consulGrpcAddress, readConsulSettings } from "../../consul/settings";
+import { GATEWAY_TOKEN_RIGHTS } from "../../mesh/render/gateway-acl-rules";
 import { gatewayServiceId } from "../../mesh/render/gateway-registration";
 import {
   checkFlags,
@@ -51,9 +52,10 @@ ${helpLine("-h, --help", "Show this help.", "", FLAG_WIDTH)}
 
 Consul mode (--consul)
   The ACL token comes from CONSUL_HTTP_TOKEN_FILE, else CONSUL_HTTP_TOKEN (never a flag), and is sent
-  as X-Consul-Token; it needs service:write on the gateway's name, service:read on all services
-  and node:read on all nodes. CONSUL_CACERT (a PEM file) verifies an https agent;
-  CONSUL_HTTP_SSL=true selects https for a host:port address.
+  as X-Consul-Token:
+  ${GATEWAY_TOKEN_RIGHTS}.
+  CONSUL_CACERT (a PEM file) verifies an https agent; CONSUL_HTTP_SSL=true selects https for a
+  host:port address.
 ${helpSection(FLAGS, "consul")}
   The gateway registers on start as \`consul connect envoy -gateway=mesh -register\` does and
   deregisters on shutdown. Routes then come from the agent's xDS server as Envoy's do (one gRPC

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import type { RoutesFile } from "../../mesh/model/routes-file";
-import { NAME_PATTERN } from "../../mesh/model/names";
+import { DOMAIN_PATTERN, NAME_PATTERN } from "../../mesh/model/names";
 
 const label = (what: string) =>
   z.string().regex(NAME_PATTERN, `${what} must be a DNS label: letters, digits, '-' and '_', 1-63 characters`);
@@ -46,7 +46,7 @@ export const routesFileSchema = z
     trustDomain: z
       .string()
       .min(1)
-      .regex(/^[A-Za-z0-9.-]+$/, "trustDomain must be a domain such as <cluster-id>.consul")
+      .regex(DOMAIN_PATTERN, "trustDomain must be a domain such as <cluster-id>.consul")
       .describe("Connect trust domain, <cluster-id>.consul."),
     services: z.array(serviceSchema).default([]).describe("Services of the gateway's datacenter."),
     gateways: z.array(gatewaySchema).default([]).describe("Mesh gateways of the other datacenters."),

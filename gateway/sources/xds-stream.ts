@@ -9,6 +9,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { ConsulError } from "../../consul/errors";
+import { DEFAULT_GATEWAY_NAME } from "../../mesh/model/defaults";
 import {
   CLUSTER_TYPE,
   ClusterResource,
@@ -163,7 +164,11 @@ export class XdsStream {
     );
     this.call = call;
     const resources = new XdsResources();
-    const node = { id: proxyId, cluster: serviceName ?? "mesh-gateway", user_agent_name: "consul-mesh-sni-gateway" };
+    const node = {
+      id: proxyId,
+      cluster: serviceName ?? DEFAULT_GATEWAY_NAME,
+      user_agent_name: "consul-mesh-sni-gateway",
+    };
     call.on("data", (response: DeltaResponse) => {
       if (call !== this.call) return;
       if (!this.up) {

@@ -5,6 +5,7 @@
 import { MeshValidationError } from "../errors";
 import { primaryDatacenterOf } from "../model/mesh-proxies";
 import type { Mesh } from "../model/types";
+import { CONSUL_PORTS } from "../model/defaults";
 
 /** Options of {@link renderAgentConfig}: what the model does not know about the deployment. */
 export interface AgentConfigOptions {
@@ -125,7 +126,7 @@ export function renderAgentConfig(mesh: Mesh, datacenter: string, options: Agent
   config.ui_config = { enabled: options.ui ?? true };
   config.connect = { enabled: dc.connect?.enabled ?? true };
   if (options.clusterId && config.connect.enabled) config.connect.ca_config = { cluster_id: options.clusterId };
-  config.ports = { grpc: dc.ports?.grpc ?? 8502 };
+  config.ports = { grpc: dc.ports?.grpc ?? CONSUL_PORTS.grpc };
   config.enable_central_service_config = dc.enableCentralServiceConfig ?? true;
   config.retry_join_wan = [...(options.retryJoinWan ?? [])];
   if (dc.acl?.enabled) {

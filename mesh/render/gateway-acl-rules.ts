@@ -8,8 +8,7 @@ import { hclString } from "./hcl";
 
 /** The same rights in words, for the errors of a gateway whose token lacks them. */
 export const GATEWAY_TOKEN_RIGHTS =
-  "a mesh gateway's token needs service:write on its own service name, service:read on every service " +
-  "and node:read on every node";
+  "a mesh gateway's token needs service:write on its own name, service:read on all services, node:read on all nodes";
 
 /**
  * The policy rules (HCL) for a mesh gateway registered as `serviceName`.

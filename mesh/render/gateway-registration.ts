@@ -52,8 +52,6 @@ export interface GatewayRegistrationJson {
   Check: { Name: string; TCP: string; Interval: string; DeregisterCriticalServiceAfter: string };
 }
 
-/** `host:port`, with brackets around an IPv6 address. */
-
 /**
  * The gateway's registration body: `Kind: "mesh-gateway"`, `ID`, `Name`, `Address`, `Port`,
  * `TaggedAddresses` (`lan` always, `wan` when given), `Proxy.Config`, and a TCP check on the

@@ -8,6 +8,7 @@ import { federationProblems } from "./federation";
 import { primaryDatacenterOf } from "../model/mesh-proxies";
 import type { Mesh } from "../model/types";
 import { TRUST_DOMAIN_PATTERN } from "../model/names";
+import { DEFAULT_GATEWAY_NAME } from "../model/defaults";
 
 /** Adds the problems of the mesh's datacenters. */
 export function checkDatacenters(mesh: Mesh, c: Collector): void {
@@ -111,7 +112,7 @@ export function checkGateways(mesh: Mesh, dcNames: Set<string>, c: Collector): v
   (mesh.gateways ?? []).forEach((gw, i) => {
     const at = `gateways[${i}]`;
     if (!dcNames.has(gw.datacenter)) c.add(`${at}.datacenter`, `unknown datacenter ${JSON.stringify(gw.datacenter)}`);
-    const name = gw.name ?? "mesh-gateway";
+    const name = gw.name ?? DEFAULT_GATEWAY_NAME;
     c.label(`${at}.name`, name, "gateway name");
     if (gw.port !== undefined) c.port(`${at}.port`, gw.port, "gateway port");
     for (const tag of ["lan", "wan"] as const) {

@@ -198,4 +198,9 @@ describe("agentBaseUrl, the serialized provider's copy of consulBaseUrl", () => 
     expect(() => agentBaseUrl(address)).toThrow();
     expect(() => consulBaseUrl(address)).toThrow();
   });
+
+  test("the refusal shows no credentials, as consulBaseUrl's", () => {
+    expect(() => agentBaseUrl("ftp://u:secret@a:21")).toThrow('"ftp://[redacted]@a:21"');
+    expect(() => consulBaseUrl("ftp://u:secret@a:21")).toThrow('"ftp://[redacted]@a:21"');
+  });
 });

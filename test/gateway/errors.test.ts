@@ -89,6 +89,10 @@ describe("startGateway refuses inconsistent options with a GatewayConfigError na
       code: "E_CONSUL_ADDRESS",
       message: expect.not.stringContaining("secret"),
     });
+    // Without a scheme too.
+    expect(new ConsulAddressError("user:secret@consul:8500").message).toBe(
+      'Consul address "[redacted]@consul:8500" is not http(s)://host:port or host:port',
+    );
   });
 });
 
