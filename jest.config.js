@@ -9,6 +9,7 @@ module.exports = {
     "^consul-mesh-gateway$": "<rootDir>/components/index.ts",
     "^consul-mesh-gateway/mesh$": "<rootDir>/mesh/index.ts",
     "^consul-mesh-gateway/gateway$": "<rootDir>/gateway/index.ts",
+    "^consul-mesh-gateway/consul$": "<rootDir>/consul/index.ts",
   },
   testTimeout: 30000,
   reporters: ["default", "<rootDir>/test/support/summary-reporter.js"],

@@ -15,6 +15,7 @@ const ENTRIES = [
   { subpath: ".", source: "components/index.ts", report: "api/consul-mesh-gateway.api.txt" },
   { subpath: "./mesh", source: "mesh/index.ts", report: "api/mesh.api.txt" },
   { subpath: "./gateway", source: "gateway/index.ts", report: "api/gateway.api.txt" },
+  { subpath: "./consul", source: "consul/index.ts", report: "api/consul.api.txt" },
 ];
 
 describe("the public API (api/*.api.txt)", () => {
