@@ -42,7 +42,16 @@ describe("our gateways with ACLs on, with the token MeshGateway declares", () =>
         services: Array<{ name: string }>;
         gateways: Array<{ datacenter: string; endpoints: Array<{ address: string; port: number }> }>;
       };
-    const dc1 = await routes("dc1");
+    // Registered and passing in Consul; the agent's xDS push of dc2's gateway endpoint to dc1's
+    // gateway follows within moments.
+    const dc1 = await eventually(
+      "dc1's gateway to route to dc2's gateway",
+      async () => {
+        const table = await routes("dc1");
+        return table.gateways.some((g) => g.endpoints.length > 0) && table;
+      },
+      { timeoutMs: 10_000 },
+    );
     expect(dc1.gateways).toEqual(
       [{ datacenter: "dc2", partition: "default", endpoints: [mesh.gateways.dc2.addresses.wan] }].map((g) => ({
         ...g,
