@@ -23,23 +23,17 @@ export abstract class ConfigEntryComponent<E extends ProxyDefaultsEntry | Servic
    * @param type - The component's type token.
    * @param name - The component's name; the entry's resource is `<name>-entry`.
    * @param entry - The entry, already validated.
-   * @param provider - Provider of the datacenter to write to. Default: the default Consul provider.
-   * @param opts - The component's options; its `deletedWith` applies to the entry as well.
+   * @param opts - The component's options: the Consul provider of the datacenter to write to (`provider`, or
+   * among `providers`; default: the default Consul provider), and a `deletedWith` that applies to the entry as well.
    */
-  protected constructor(
-    type: string,
-    name: string,
-    entry: E,
-    provider: consul.Provider | undefined,
-    opts?: pulumi.ComponentResourceOptions,
-  ) {
+  protected constructor(type: string, name: string, entry: E, opts?: pulumi.ComponentResourceOptions) {
     super(type, name, {}, opts);
     this.entry = entry;
     this.configJson = configEntryJson(entry);
     this.configEntry = new consul.ConfigEntry(
       `${name}-entry`,
       { kind: entry.kind, name: entry.name, configJson: this.configJson },
-      { parent: this, provider, deletedWith: opts?.deletedWith },
+      { parent: this, deletedWith: opts?.deletedWith },
     );
     this.registerOutputs({ configJson: this.configJson });
   }

@@ -9,21 +9,26 @@ import * as pulumi from "@pulumi/pulumi";
 import { toServiceRegistration, type MeshService, type MeshProblem } from "../mesh";
 import { AgentServiceRegistration } from "./dynamic/agent-service-registration";
 import { serviceProblems, throwIfProblems } from "./plans/arg-problems";
-import type { Datacenter } from "./datacenter";
+import type { ConsulDatacenter } from "./consul-datacenter";
 
 /** Arguments of {@link ConnectService}. */
 export interface ConnectServiceArgs {
   /** The service, as the model declares it (plain: it decides the registration). */
   service: MeshService;
   /**
-   * The service's datacenter: its agent's host address and, with ACLs, its management token.
+   * The service's datacenter (a `Datacenter` or an `ExistingDatacenter`): its agent's address, token and CA.
    * Default: none; then `agentAddress` is required.
    */
-  datacenter?: Datacenter;
-  /** Agent HTTP address the Pulumi program reaches. Default: `datacenter.httpAddress`. */
+  datacenter?: ConsulDatacenter;
+  /**
+   * The HTTP address of the agent that registers the service, as the Pulumi program reaches it (services
+   * are registered with an agent, as `consul services register` does). Default: `datacenter.httpAddress`.
+   */
   agentAddress?: pulumi.Input<string>;
-  /** ACL token with `service:write` on the service. Default: `datacenter.managementToken`, else none. */
+  /** ACL token with `service:write` on the service. Default: `datacenter.token`, else none. */
   token?: pulumi.Input<string>;
+  /** PEM CA certificate(s) that verify an `https` agent. Default: `datacenter.caPem`, else the system's roots. */
+  caPem?: pulumi.Input<string>;
 }
 
 /** A connect service registered with its datacenter's agent. */
@@ -60,8 +65,9 @@ export class ConnectService extends pulumi.ComponentResource {
     this.registration = new AgentServiceRegistration(
       `${name}-registration`,
       {
-        address: args.agentAddress ?? (args.datacenter as Datacenter).httpAddress,
-        token: args.token ?? args.datacenter?.managementToken,
+        address: args.agentAddress ?? (args.datacenter as ConsulDatacenter).httpAddress,
+        token: args.token ?? args.datacenter?.token,
+        caPem: args.caPem ?? args.datacenter?.caPem,
         serviceId: this.serviceId,
         registration: this.registrationBody,
       },

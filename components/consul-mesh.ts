@@ -113,14 +113,14 @@ export class ConsulMesh extends pulumi.ComponentResource {
     if (plan.wan) this.wan = new WanFederation(plan.wan.resourceName, plan.wan.args, { parent: this });
     this.datacenters = this.placeDatacenters(plan, args);
     const provider = this.datacenters[plan.primary].provider;
-    const inPrimary = { parent: this, deletedWith: this.stateOf(plan.primary) };
+    const inPrimary = { parent: this, provider, deletedWith: this.stateOf(plan.primary) };
     if (plan.proxyDefaults) {
       const { resourceName, args: entry } = plan.proxyDefaults;
-      this.proxyDefaults = new ProxyDefaults(resourceName, { ...entry, provider }, inPrimary);
+      this.proxyDefaults = new ProxyDefaults(resourceName, entry, inPrimary);
     }
     this.serviceDefaults = {};
     for (const { resourceName, args: entry } of plan.serviceDefaults)
-      this.serviceDefaults[entry.service] = new ServiceDefaults(resourceName, { ...entry, provider }, inPrimary);
+      this.serviceDefaults[entry.service] = new ServiceDefaults(resourceName, entry, inPrimary);
     const gatewayImage = args.gatewayImage ?? DEFAULT_GATEWAY_IMAGE_NAME;
     this.gateways = plan.gateways.map(
       (gw) =>
@@ -140,7 +140,7 @@ export class ConsulMesh extends pulumi.ComponentResource {
     );
     this.intentions = {};
     for (const { resourceName, args: entry } of plan.intentions)
-      this.intentions[entry.destination] = new ServiceIntentions(resourceName, { ...entry, provider }, inPrimary);
+      this.intentions[entry.destination] = new ServiceIntentions(resourceName, entry, inPrimary);
     this.workloads = {};
     this.services = plan.services.map((service) => this.placeService(service, args));
     if (plan.demoUrl) this.demoUrl = plan.demoUrl;

@@ -19,6 +19,7 @@ import {
   type WanJoin,
 } from "./plans/datacenter-plan";
 import { GeneratedToken } from "./dynamic/generated-token";
+import type { ConsulDatacenter } from "./consul-datacenter";
 
 export { AGENT_CONFIG_PATH, DATA_PATH, SERVER_STOP_GRACE_SECONDS } from "./plans/datacenter-plan";
 export { DEFAULT_RESOURCE_PREFIX } from "./plans/docker-plan";
@@ -51,7 +52,7 @@ export interface DatacenterArgs extends DatacenterPlanArgs {
 }
 
 /** A Consul datacenter on Docker: LAN network, server containers, and a provider for it. */
-export class Datacenter extends pulumi.ComponentResource {
+export class Datacenter extends pulumi.ComponentResource implements ConsulDatacenter {
   /** Datacenter name. */
   readonly name: string;
   /** The datacenter as declared. */
@@ -78,6 +79,8 @@ export class Datacenter extends pulumi.ComponentResource {
   readonly agentConfig: pulumi.Output<string>;
   /** ACL management token (a secret), when ACLs are enabled. */
   readonly managementToken?: pulumi.Output<string>;
+  /** The token the components write with: the management token, when ACLs are enabled. */
+  readonly token?: pulumi.Output<string>;
   /** A `consul.Provider` for this datacenter (waits for the servers). */
   readonly provider: consul.Provider;
 
@@ -100,7 +103,7 @@ export class Datacenter extends pulumi.ComponentResource {
           ? pulumi.output(given)
           : new GeneratedToken(plan.generatedToken as string, { parent: this }).value,
       );
-      this.managementToken = token;
+      this.managementToken = this.token = token;
     }
     this.agentConfig = token ? token.apply((t) => plan.agentConfig(t)) : pulumi.output(plan.agentConfig());
 

@@ -21,3 +21,27 @@ export class InvalidArgumentError extends Error {
     this.name = "InvalidArgumentError";
   }
 }
+
+/**
+ * A datacenter the program cannot use as given: its API does not answer, its certificate is not
+ * signed by the CA given, the token is refused. `datacenter` names it; the message says what
+ * failed (from the underlying `ConsulError`, whose `code` is kept as `consulCode`).
+ */
+export class DatacenterAccessError extends Error {
+  /** Stable error code. */
+  readonly code = "E_DATACENTER_ACCESS";
+
+  /**
+   * @param datacenter - The datacenter's name.
+   * @param consulCode - The `ConsulError` code of the failure (`E_CONSUL_UNREACHABLE`, `E_CONSUL_HTTP_STATUS`, …).
+   * @param reason - What failed and what to check.
+   */
+  constructor(
+    readonly datacenter: string,
+    readonly consulCode: string,
+    reason: string,
+  ) {
+    super(`datacenter ${JSON.stringify(datacenter)}: ${reason}`);
+    this.name = "DatacenterAccessError";
+  }
+}

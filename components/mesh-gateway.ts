@@ -12,17 +12,24 @@ import * as pulumi from "@pulumi/pulumi";
 import type { RoutesFile } from "../mesh";
 import { AgentServiceRegistration } from "./dynamic/agent-service-registration";
 import { throwIfProblems } from "./plans/arg-problems";
-import type { Datacenter } from "./datacenter";
+import type { ConsulDatacenter } from "./consul-datacenter";
 import {
+  CONSUL_CA_FILE_PATH,
   meshGatewayProblems,
   planMeshGateway,
+  type GatewayDatacenter,
   type MeshGatewayPlan,
   type MeshGatewayPlanArgs,
   type PlannedGatewayInstance,
 } from "./plans/mesh-gateway-plan";
 import type { WanFederation } from "./wan-federation";
 
-export { GATEWAY_DRAIN_GRACE_SECONDS, GATEWAY_STOP_GRACE_SECONDS, ROUTES_FILE_PATH } from "./plans/mesh-gateway-plan";
+export {
+  CONSUL_CA_FILE_PATH,
+  GATEWAY_DRAIN_GRACE_SECONDS,
+  GATEWAY_STOP_GRACE_SECONDS,
+  ROUTES_FILE_PATH,
+} from "./plans/mesh-gateway-plan";
 
 /** Where a gateway gets its routes. */
 export type GatewayRouteSource =
@@ -40,14 +47,18 @@ export type GatewayRouteSource =
     };
 
 /** Arguments of {@link MeshGateway}. */
-export interface MeshGatewayArgs extends MeshGatewayPlanArgs<pulumi.Input<string>> {
-  /** The datacenter the gateway serves (its LAN network, agent, provider and ACL token). */
-  datacenter: Datacenter;
+export interface MeshGatewayArgs extends Omit<MeshGatewayPlanArgs<pulumi.Input<string>>, "datacenter"> {
+  /**
+   * The datacenter the gateway serves (its Docker network, agent, ACL token and CA): a `Datacenter`, or an
+   * `ExistingDatacenter`. The containers run on the Docker provider of the component's options
+   * (`opts.providers`), else the default one.
+   */
+  datacenter: ConsulDatacenter;
   /**
    * Provider that writes the gateway's ACL policy and token. Both are global, kept in the
    * primary datacenter: give the primary's provider, so that the token is read back where it
    * was written (a secondary sees it only once replication has caught up).
-   * Default: `datacenter.provider`.
+   * Default: the Consul provider of the component's options (`opts.provider(s)`), else `datacenter.provider`.
    */
   aclProvider?: consul.Provider;
   /** The WAN federation whose network the gateway joins. Default: none (LAN only; the WAN address is the LAN one). */
@@ -85,9 +96,10 @@ export class MeshGateway extends pulumi.ComponentResource {
   readonly registrations: AgentServiceRegistration[];
 
   constructor(name: string, args: MeshGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
-    throwIfProblems(meshGatewayProblems(args), `MeshGateway ${JSON.stringify(name)} arguments`);
+    const planArgs = { ...args, datacenter: gatewayDatacenter(args.datacenter) };
+    throwIfProblems(meshGatewayProblems(planArgs), `MeshGateway ${JSON.stringify(name)} arguments`);
     super("consul-mesh:index:MeshGateway", name, {}, opts);
-    const plan = planMeshGateway(name, args);
+    const plan = planMeshGateway(name, planArgs);
     this.serviceName = plan.serviceName;
     if (plan.acl) {
       const acl = this.placeAcl(plan.acl, args);
@@ -112,7 +124,8 @@ export class MeshGateway extends pulumi.ComponentResource {
 
   /** The gateway's ACL policy and token, and the token's secret. */
   private placeAcl(acl: NonNullable<MeshGatewayPlan["acl"]>, args: MeshGatewayArgs) {
-    const provider = args.aclProvider ?? args.datacenter.provider;
+    // A Consul provider passed to the component wins over the datacenter's (Pulumi's convention).
+    const provider = args.aclProvider ?? (this.getProvider("consul::") ? undefined : args.datacenter.provider);
     const { resourceName: policyName, ...policyArgs } = acl.policy;
     const policy = new consul.AclPolicy(policyName, policyArgs, {
       parent: this,
@@ -140,21 +153,21 @@ export class MeshGateway extends pulumi.ComponentResource {
     routesContent?: pulumi.Output<string>,
   ): docker.Container {
     const datacenter = args.datacenter;
-    // Sorted by name; the whole list is secret when it holds the token.
-    const envs: pulumi.Input<string>[] = [...instance.envs];
-    if (instance.tokenEnv) envs.push(pulumi.interpolate`${instance.tokenEnv}=${this.token}`);
-    const networks: docker.types.input.ContainerNetworksAdvanced[] = [
-      { name: datacenter.lanNetworkName, ...instance.lan },
-    ];
+    const envs = instance.tokenEnv ? pulumi.secret([pulumi.interpolate`${instance.tokenEnv}=${this.token}`]) : [];
+    const networks: docker.types.input.ContainerNetworksAdvanced[] = [];
+    if (instance.lan && datacenter.lanNetworkName) networks.push({ name: datacenter.lanNetworkName, ...instance.lan });
     if (args.wan && instance.wan) networks.push({ name: args.wan.networkName, ...instance.wan });
+    const uploads: docker.types.input.ContainerUpload[] = [];
+    if (plan.routesFilePath && routesContent) uploads.push({ file: plan.routesFilePath, content: routesContent });
+    if (datacenter.caPem !== undefined) uploads.push({ file: CONSUL_CA_FILE_PATH, content: datacenter.caPem });
     const container = new docker.Container(
       instance.resourceName,
       {
         ...instance.container,
         image: args.image,
-        envs: this.token ? pulumi.secret(envs) : envs,
-        networksAdvanced: networks,
-        uploads: plan.routesFilePath && routesContent ? [{ file: plan.routesFilePath, content: routesContent }] : [],
+        envs,
+        ...(instance.hostNetwork ? { networkMode: "host" } : { networksAdvanced: networks }),
+        uploads,
       },
       // A fixed name and IP addresses: the old container must go first.
       { parent: this, dependsOn: datacenter.servers, deleteBeforeReplace: true },
@@ -165,7 +178,8 @@ export class MeshGateway extends pulumi.ComponentResource {
           instance.registration.resourceName,
           {
             address: datacenter.httpAddress,
-            token: this.token ?? datacenter.managementToken,
+            token: this.token ?? datacenter.token,
+            caPem: datacenter.caPem,
             serviceId: instance.serviceId,
             registration: instance.registration.body,
           },
@@ -175,4 +189,16 @@ export class MeshGateway extends pulumi.ComponentResource {
     }
     return container;
   }
+}
+
+/** What the gateway's plan needs of its datacenter. */
+function gatewayDatacenter(dc: ConsulDatacenter): GatewayDatacenter<pulumi.Input<string>> {
+  return {
+    name: dc.name,
+    lanSubnet: dc.lanSubnet,
+    lanNetwork: dc.lanNetworkName !== undefined,
+    lanHttpAddress: dc.lanHttpAddress,
+    aclEnabled: dc.aclEnabled,
+    caPem: dc.caPem !== undefined,
+  };
 }

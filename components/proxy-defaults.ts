@@ -2,7 +2,6 @@
  * `ProxyDefaults`: the `proxy-defaults` config entry (name `global`), the lowest level of
  * mesh gateway mode precedence: "Enabling Gateways Globally".
  */
-import type * as consul from "@pulumi/consul";
 import type * as pulumi from "@pulumi/pulumi";
 import type { MeshGatewayConfig, ProxyDefaultsEntry } from "../mesh";
 import { configEntryProblems, throwIfProblems } from "./plans/arg-problems";
@@ -16,8 +15,6 @@ export interface ProxyDefaultsArgs {
   meshGateway?: MeshGatewayConfig;
   /** Opaque proxy configuration (`Config`), passed through with sorted keys. Default: none. */
   config?: Record<string, unknown>;
-  /** Provider of the datacenter to write to (the primary; entries replicate). Default: the default Consul provider. */
-  provider?: consul.Provider;
 }
 
 /** The `proxy-defaults` config entry. */
@@ -28,6 +25,6 @@ export class ProxyDefaults extends ConfigEntryComponent<ProxyDefaultsEntry> {
     if (args.config !== undefined) entry.config = args.config;
     throwIfProblems(configEntryProblems(entry, "args"), `ProxyDefaults ${JSON.stringify(name)} arguments`);
 
-    super("consul-mesh:index:ProxyDefaults", name, entry, args.provider, opts);
+    super("consul-mesh:index:ProxyDefaults", name, entry, opts);
   }
 }

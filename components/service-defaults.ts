@@ -2,7 +2,6 @@
  * `ServiceDefaults`: the `service-defaults` config entry of one service, the level of mesh
  * gateway mode precedence above `proxy-defaults`: "Enabling Gateways Per-Service".
  */
-import type * as consul from "@pulumi/consul";
 import type * as pulumi from "@pulumi/pulumi";
 import type { MeshGatewayConfig, ServiceDefaultsEntry } from "../mesh";
 import { configEntryProblems, throwIfProblems } from "./plans/arg-problems";
@@ -16,8 +15,6 @@ export interface ServiceDefaultsArgs {
   protocol?: string;
   /** Mesh gateway mode of the service's proxies. Default: not set (`""`). */
   meshGateway?: MeshGatewayConfig;
-  /** Provider of the datacenter to write to (the primary; entries replicate). Default: the default Consul provider. */
-  provider?: consul.Provider;
 }
 
 /** The `service-defaults` config entry of one service. */
@@ -31,6 +28,6 @@ export class ServiceDefaults extends ConfigEntryComponent<ServiceDefaultsEntry> 
     );
     throwIfProblems(problems, `ServiceDefaults ${JSON.stringify(name)} arguments`);
 
-    super("consul-mesh:index:ServiceDefaults", name, entry, args.provider, opts);
+    super("consul-mesh:index:ServiceDefaults", name, entry, opts);
   }
 }

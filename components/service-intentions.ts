@@ -22,8 +22,6 @@ export interface ServiceIntentionsArgs {
   destination: string;
   /** The sources, each once. */
   sources: IntentionSource[];
-  /** Provider of the datacenter to write to (the primary; entries replicate). Default: the default Consul provider. */
-  provider?: consul.Provider;
 }
 
 const SERVICE_NAME = /^(\*|[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)$/;
@@ -71,7 +69,7 @@ export class ServiceIntentions extends pulumi.ComponentResource {
         // reads it back: written as it will be read, so that a second preview shows no change.
         sources: this.sources.map((s) => ({ ...s, type: "consul", precedence: s.name === "*" ? 8 : 9 })),
       },
-      { parent: this, provider: args.provider, deletedWith: opts?.deletedWith },
+      { parent: this, deletedWith: opts?.deletedWith },
     );
     this.registerOutputs({ sources: this.sources });
   }

@@ -20,6 +20,8 @@ import { gatewayAclRules } from "../../mesh/render/gateway-acl-rules";
 
 /** Where the routes file is uploaded in file mode. */
 export const ROUTES_FILE_PATH = "/etc/sni-gateway/routes.json";
+/** Where the CA certificate of the datacenter's `https` API is uploaded. */
+export const CONSUL_CA_FILE_PATH = "/etc/sni-gateway/consul-ca.pem";
 /**
  * How long a gateway container has to stop when it is replaced or destroyed (Docker's stop
  * timeout): its drain ({@link GATEWAY_DRAIN_GRACE_SECONDS}) and deregistration fit inside.
@@ -28,16 +30,26 @@ export const GATEWAY_STOP_GRACE_SECONDS = 30;
 /** How long a stopping gateway lets connections in flight finish (`--drain-grace`). */
 export const GATEWAY_DRAIN_GRACE_SECONDS = 25;
 
-/** What a gateway plan needs of its datacenter (a `Datacenter` has it). */
-export interface GatewayDatacenter {
+/**
+ * What a gateway plan needs of its datacenter (a `ConsulDatacenter` has it).
+ * @typeParam T - The type of what Pulumi resolves later (an address given as an Input).
+ */
+export interface GatewayDatacenter<T = string> {
   /** The datacenter's name. */
   name: string;
-  /** Its LAN subnet, where the containers sit. */
-  lanSubnet: string;
-  /** Its agent's HTTP API on the LAN (`--consul`, `CONSUL_HTTP_ADDR`). */
-  lanHttpAddress: string;
+  /**
+   * The LAN subnet where this library places the containers at fixed addresses. Default: none (then the
+   * gateway's `lanAddress` must be given).
+   */
+  lanSubnet?: string;
+  /** Whether the containers join a Docker network of the datacenter. Default: `true` with a `lanSubnet`, else `false` (the host's network). */
+  lanNetwork?: boolean;
+  /** Its agent's HTTP API as the containers reach it (`--consul`). */
+  lanHttpAddress: string | T;
   /** Whether it enables ACLs (then the gateway gets a policy and token of its own). */
   aclEnabled: boolean;
+  /** Whether a CA verifies its `https` API (uploaded to {@link CONSUL_CA_FILE_PATH}, `--consul-cacert`). Default: `false`. */
+  caPem?: boolean;
 }
 
 /** What a gateway plan needs of the WAN federation (a `WanFederation` has it). */
@@ -63,11 +75,12 @@ export type GatewayRouteMode =
 
 /**
  * The arguments of a gateway that decide its plan.
- * @typeParam T - The type of the trust domain (a plain string, or what the component takes).
+ * @typeParam T - The type of what Pulumi resolves later: the trust domain, the agent's address (plain
+ * strings, or what the component takes).
  */
 export interface MeshGatewayPlanArgs<T = unknown> {
   /** The datacenter the gateway serves. */
-  datacenter: GatewayDatacenter;
+  datacenter: GatewayDatacenter<T>;
   /** The WAN federation whose network the gateway joins. Default: none (LAN only; the WAN address is the LAN one). */
   wan?: GatewayWan;
   /** Service name and ID. Default: `"mesh-gateway"`. */
@@ -80,7 +93,11 @@ export interface MeshGatewayPlanArgs<T = unknown> {
   instances?: number;
   /** First address slot of these containers in the datacenter (LAN host 20+slot, …). Default: `0`. */
   slot?: number;
-  /** The LAN address other services dial (`TaggedAddresses.lan`). Default: the container's LAN IP. */
+  /**
+   * The LAN address other services dial (`TaggedAddresses.lan`). Default: the container's LAN IP; required in a
+   * datacenter without a `lanSubnet` (an existing one: the address of the Docker host, or of the container
+   * on the datacenter's network).
+   */
   lanAddress?: string;
   /**
    * The WAN address other datacenters dial (`TaggedAddresses.wan`). Default: the container's WAN IP, else the
@@ -127,12 +144,12 @@ export interface PlannedGatewayInstance<T = string> {
     destroyGraceSeconds: number;
     labels: DockerLabel[];
   };
-  /** Its environment, sorted by name, without the token. */
-  envs: string[];
-  /** The variable that carries the gateway's ACL token, after `envs` (Consul mode with ACLs). */
+  /** The variable that carries the gateway's ACL token (Consul mode with ACLs). */
   tokenEnv?: string;
-  /** Where it sits on the LAN. */
-  lan: NetworkPlacement;
+  /** Where it sits on the datacenter's Docker network; none on the host's network. */
+  lan?: Partial<NetworkPlacement>;
+  /** Runs on the Docker host's network (a datacenter without a Docker network of its own). */
+  hostNetwork: boolean;
   /** Where it sits on the WAN, with a federation. */
   wan?: NetworkPlacement;
   /** Its registration with the agent (file mode, unless `register` is `false`). */
@@ -198,6 +215,20 @@ export function meshGatewayProblems(args: MeshGatewayPlanArgs): MeshProblem[] {
       message: `${JSON.stringify(slot)} must be an integer from 0 to ${MAX_GATEWAYS - 1}`,
     });
   }
+  if (args.datacenter.lanSubnet === undefined && args.lanAddress === undefined) {
+    problems.push({
+      path: "args.lanAddress",
+      message:
+        `required: datacenter ${JSON.stringify(dc)} has no LAN subnet where this library places the gateway, ` +
+        "so give the address other services dial (the Docker host's, or the container's on the datacenter's network)",
+    });
+  }
+  if (args.wan && args.datacenter.lanSubnet === undefined) {
+    problems.push({
+      path: "args.wan",
+      message: `a WAN federation network joins datacenters this library runs; ${JSON.stringify(dc)} is not one (give wanAddress instead)`,
+    });
+  }
   if (args.wan && !args.wan.datacenterNames.includes(dc)) {
     problems.push({ path: "args.wan", message: `datacenter ${JSON.stringify(dc)} is not part of the WAN federation` });
   }
@@ -219,17 +250,26 @@ export function meshGatewayProblems(args: MeshGatewayPlanArgs): MeshProblem[] {
   return problems;
 }
 
+/** Whether the gateways of a datacenter run on the Docker host's network. */
+function onHostNetwork(dc: GatewayDatacenter<unknown>): boolean {
+  return !(dc.lanNetwork ?? dc.lanSubnet !== undefined);
+}
+
 /** The `sni-gateway` command line of container `serviceId`, registering `lan` and `wan`. */
 function gatewayCommand<T>(args: MeshGatewayPlanArgs<T>, serviceId: string, lan: string, wan: string): (string | T)[] {
   const { dc, serviceName, port, adminPort } = settled(args);
   const command: (string | T)[] = ["--datacenter", dc];
   if (args.trustDomain !== undefined) command.push("--trust-domain", args.trustDomain);
-  command.push("--listen", `0.0.0.0:${port}`, "--admin", `0.0.0.0:${adminPort}`);
+  // On the host's network, the admin server (routes, metrics) stays on the host's loopback.
+  const adminHost = onHostNetwork(args.datacenter) ? "127.0.0.1" : "0.0.0.0";
+  command.push("--listen", `0.0.0.0:${port}`, "--admin", `${adminHost}:${adminPort}`);
   command.push("--drain-grace", `${GATEWAY_DRAIN_GRACE_SECONDS}s`);
   // The registration flags apply to self-registration (Consul mode) only; in file mode
   // the component registers the gateway with the agent itself.
   if (args.routes?.source === "file") return [...command, "--routes", ROUTES_FILE_PATH];
-  command.push("--consul", args.datacenter.lanHttpAddress, "--service-name", serviceName, "--service-id", serviceId);
+  command.push("--consul", args.datacenter.lanHttpAddress);
+  if (args.datacenter.caPem) command.push("--consul-cacert", CONSUL_CA_FILE_PATH);
+  command.push("--service-name", serviceName, "--service-id", serviceId);
   command.push("--lan-address", lan, "--wan-address", wan);
   if (args.proxyConfig !== undefined) command.push("--proxy-config", JSON.stringify(sortKeys(args.proxyConfig)));
   return command;
@@ -238,9 +278,11 @@ function gatewayCommand<T>(args: MeshGatewayPlanArgs<T>, serviceId: string, lan:
 /** Gateway container `k` of the component `name`. */
 function planInstance<T>(name: string, args: MeshGatewayPlanArgs<T>, k: number): PlannedGatewayInstance<T> {
   const { dc, serviceName, port, instances, slot } = settled(args);
-  const lanIp = lanGatewayAddress(args.datacenter.lanSubnet, slot + k);
+  const subnet = args.datacenter.lanSubnet;
+  const lanIp = subnet === undefined ? undefined : lanGatewayAddress(subnet, slot + k);
   const wanIp = args.wan && wanGatewayAddress(args.wan.subnet, args.wan.datacenterNames.indexOf(dc), slot + k);
-  const lanHost = args.lanAddress ?? lanIp;
+  const lanHost = (args.lanAddress ?? lanIp) as string;
+  const lanNetwork = !onHostNetwork(args.datacenter);
   const wanHost = args.wanAddress ?? wanIp ?? lanHost;
   const [lan, wan] = [`${lanHost}:${port}`, `${wanHost}:${port}`];
   const serviceId = instances === 1 ? serviceName : `${serviceName}-${k}`;
@@ -271,9 +313,9 @@ function planInstance<T>(name: string, args: MeshGatewayPlanArgs<T>, k: number):
       destroyGraceSeconds: GATEWAY_STOP_GRACE_SECONDS,
       labels: dockerLabels({ datacenter: dc, role: "mesh-gateway", service: serviceName }),
     },
-    envs: consulMode ? [`CONSUL_HTTP_ADDR=${args.datacenter.lanHttpAddress}`] : [],
     ...(consulMode && args.datacenter.aclEnabled ? { tokenEnv: "CONSUL_HTTP_TOKEN" } : {}),
-    lan: { ipv4Address: lanIp, aliases },
+    ...(lanNetwork ? { lan: { ...(lanIp ? { ipv4Address: lanIp } : {}), aliases } } : {}),
+    hostNetwork: !lanNetwork,
     ...(wanIp ? { wan: { ipv4Address: wanIp, aliases } } : {}),
     ...(register
       ? {

@@ -74,7 +74,7 @@ const datacenters = Object.fromEntries(
 
 // Written in the primary, whose servers' data volume holds it: destroyed with it, never deleted from a Consul that is gone.
 const inPrimary = { deletedWith: datacenters.dc1.dataVolumes[0] };
-new ProxyDefaults("global", { meshGateway: { mode: "local" }, provider: datacenters.dc1.provider }, inPrimary);
+new ProxyDefaults("global", { meshGateway: { mode: "local" } }, { ...inPrimary, provider: datacenters.dc1.provider });
 
 for (const gateway of model.gateways ?? []) {
   new MeshGateway(`gateway-${gateway.datacenter}`, {

@@ -57,7 +57,7 @@ describe("ProxyDefaults and ServiceDefaults (Pulumi mocks)", () => {
 
   test("service-defaults for web, mode local, written through the given provider", async () => {
     const provider = new consul.Provider("dc1-provider", { address: "127.0.0.1:8500", datacenter: "dc1" });
-    new ServiceDefaults("web-defaults", { service: "web", meshGateway: { mode: "local" }, provider });
+    new ServiceDefaults("web-defaults", { service: "web", meshGateway: { mode: "local" } }, { provider });
     new ServiceDefaults("api-defaults", { service: "api", protocol: "http" });
     await mocks.settle();
     const web = mocks.get("web-defaults-entry");

@@ -134,7 +134,8 @@ describe("ConsulMesh (Pulumi mocks)", () => {
         "10.250.0.40:8443",
       ]),
     );
-    expect(gw.inputs.envs).toEqual(["CONSUL_HTTP_ADDR=http://10.250.2.10:8500"]);
+    expect(gw.inputs.envs).toEqual([]);
+    expect(gw.inputs.command).toEqual(expect.arrayContaining(["--consul", "http://10.250.2.10:8500"]));
   });
 
   test("connect services are registered with their own datacenter's agent", async () => {

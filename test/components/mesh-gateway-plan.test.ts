@@ -34,9 +34,9 @@ describe("mesh gateway plan", () => {
         "--lan-address 10.250.1.20:8443 --wan-address 10.250.1.20:8443",
     );
     expect(gw.container.labels.map((l) => l.value)).toEqual(["dc1", "mesh-gateway", "mesh-gateway"]);
-    expect(gw.envs).toEqual(["CONSUL_HTTP_ADDR=http://10.250.1.10:8500"]);
     expect(gw.tokenEnv).toBeUndefined();
     expect(gw.lan).toEqual({ ipv4Address: "10.250.1.20", aliases: ["mesh-gateway-dc1"] });
+    expect(gw.hostNetwork).toBe(false);
     expect(gw.wan).toBeUndefined();
     expect(gw.registration).toBeUndefined();
   });
@@ -66,7 +66,7 @@ describe("mesh gateway plan", () => {
     const plan = planMeshGateway("gw", { datacenter: dc1, wan, lanAddress: "gw.lan", wanAddress: "203.0.113.7" });
     expect(plan.lanAddresses).toEqual(["gw.lan:8443"]);
     expect(plan.wanAddresses).toEqual(["203.0.113.7:8443"]);
-    expect(plan.instances[0].lan.ipv4Address).toBe("10.250.1.20");
+    expect(plan.instances[0].lan?.ipv4Address).toBe("10.250.1.20");
     expect(plan.instances[0].wan?.ipv4Address).toBe("10.250.0.20");
     // Without a WAN address, the LAN address given stands for both.
     expect(planMeshGateway("gw", { datacenter: dc1, lanAddress: "gw.lan" }).wanAddresses).toEqual(["gw.lan:8443"]);
@@ -83,7 +83,6 @@ describe("mesh gateway plan", () => {
     const [gw] = plan.instances;
     expect(gw.container.command.slice(-2)).toEqual(["--routes", ROUTES_FILE_PATH]);
     expect(gw.container.command).not.toContain("--consul");
-    expect(gw.envs).toEqual([]);
     expect(gw.registration?.resourceName).toBe("gw-registration-0");
     // Registered at the container's LAN and WAN IPs, with the proxy configuration given.
     expect(gw.registration?.body).toMatchObject({
@@ -114,8 +113,41 @@ describe("mesh gateway plan", () => {
 
   test("the trust domain goes into the command line as given, whatever its type", () => {
     const trustDomain = { unresolved: "trust domain" };
-    const [gw] = planMeshGateway("gw", { datacenter: dc1, trustDomain }).instances;
+    const [gw] = planMeshGateway<unknown>("gw", { datacenter: dc1, trustDomain }).instances;
     expect(gw.container.command.slice(0, 4)).toEqual(["--datacenter", "dc1", "--trust-domain", trustDomain]);
+  });
+
+  test("an existing datacenter: on the host's network (admin on loopback) or its Docker network, at the address given, its CA uploaded", () => {
+    const existing: GatewayDatacenter = {
+      name: "dc1",
+      lanHttpAddress: "https://127.0.0.1:8501",
+      aclEnabled: true,
+      caPem: true,
+    };
+    const plan = planMeshGateway("gw", {
+      datacenter: existing,
+      lanAddress: "192.0.2.10",
+      wanAddress: "198.51.100.7",
+      port: 8444,
+    });
+    const [gw] = plan.instances;
+    expect(gw.hostNetwork).toBe(true);
+    expect(gw.lan).toBeUndefined();
+    expect(plan.lanAddresses).toEqual(["192.0.2.10:8444"]);
+    expect(plan.wanAddresses).toEqual(["198.51.100.7:8444"]);
+    expect(gw.container.command.join(" ")).toContain(
+      "--admin 127.0.0.1:19000 --drain-grace 25s --consul https://127.0.0.1:8501 --consul-cacert /etc/sni-gateway/consul-ca.pem",
+    );
+    expect(gw.tokenEnv).toBe("CONSUL_HTTP_TOKEN");
+    const networked = planMeshGateway("gw", { datacenter: { ...existing, lanNetwork: true }, lanAddress: "gw.lan" });
+    expect(networked.instances[0].hostNetwork).toBe(false);
+    expect(networked.instances[0].lan).toEqual({ aliases: ["mesh-gateway-dc1"] });
+    expect(networked.instances[0].container.command).toContain("0.0.0.0:19000");
+    // Without a subnet to place it in, the gateway's address must be given; and no WAN network joins it.
+    expect(meshGatewayProblems({ datacenter: existing, wan }).map((p) => p.path)).toEqual([
+      "args.lanAddress",
+      "args.wan",
+    ]);
   });
 
   test("problems, each at its field", () => {

@@ -57,7 +57,7 @@ describe("MeshGateway (Pulumi mocks)", () => {
     ]);
   });
 
-  test("consul mode: the CLI contract's arguments, CONSUL_HTTP_ADDR, LAN and WAN networks", async () => {
+  test("consul mode: the CLI contract's arguments, LAN and WAN networks", async () => {
     const { wan, dc1 } = topology();
     const gw = new MeshGateway("gw", { datacenter: dc1, wan, image: "consul-mesh/sni-gateway:test" });
     await mocks.settle();
@@ -88,7 +88,7 @@ describe("MeshGateway (Pulumi mocks)", () => {
       "--wan-address",
       "10.250.0.20:8443",
     ]);
-    expect(c.inputs.envs).toEqual(["CONSUL_HTTP_ADDR=http://10.250.1.10:8500"]);
+    expect(c.inputs.envs).toEqual([]);
     expect(c.secretInputs).toEqual([]);
     expect(c.inputs.networksAdvanced).toEqual([
       { name: "consul-mesh-dc1-lan", ipv4Address: "10.250.1.20", aliases: ["mesh-gateway-dc1"] },
@@ -126,10 +126,7 @@ describe("MeshGateway (Pulumi mocks)", () => {
 
     const c = mocks.get("gw-gateway-0");
     expect(c.secretInputs).toEqual(["envs"]);
-    expect(c.inputs.envs).toEqual([
-      "CONSUL_HTTP_ADDR=http://10.250.1.10:8500",
-      "CONSUL_HTTP_TOKEN=secret-of-accessor-of-gw-token",
-    ]);
+    expect(c.inputs.envs).toEqual(["CONSUL_HTTP_TOKEN=secret-of-accessor-of-gw-token"]);
     expect(JSON.stringify(c.inputs.command)).not.toContain("secret-of");
   });
 

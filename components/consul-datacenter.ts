@@ -1,0 +1,30 @@
+/**
+ * What the components need of a Consul datacenter they add to: `Datacenter` (one this library
+ * runs on Docker) and `ExistingDatacenter` (one that runs already) both are one.
+ */
+import type * as consul from "@pulumi/consul";
+import type * as pulumi from "@pulumi/pulumi";
+
+/** A Consul datacenter the components add gateways, config entries and services to. */
+export interface ConsulDatacenter {
+  /** The datacenter's name, as its agents' `datacenter`. */
+  readonly name: string;
+  /** Its HTTP API as the Pulumi program reaches it, as `CONSUL_HTTP_ADDR` takes it. */
+  readonly httpAddress: pulumi.Input<string>;
+  /** The ACL token the components write with (a secret). Default: none (ACLs off, or anonymous). */
+  readonly token?: pulumi.Output<string>;
+  /** PEM CA certificate(s) that verify an `https` API. Default: none (the system's roots). */
+  readonly caPem?: pulumi.Input<string>;
+  /** Whether ACLs are enabled: then each gateway gets a policy and token of its own. */
+  readonly aclEnabled: boolean;
+  /** A `consul.Provider` for it. */
+  readonly provider: consul.Provider;
+  /** What must run before anything talks to it (a `Datacenter`'s servers; none for an existing one). */
+  readonly servers: pulumi.Resource[];
+  /** Its HTTP API as a container it runs reaches it (a gateway's `--consul`). */
+  readonly lanHttpAddress: pulumi.Input<string>;
+  /** The Docker network its containers join. Default: none (the host's network). */
+  readonly lanNetworkName?: pulumi.Input<string>;
+  /** The IPv4 subnet of that network when this library places containers at fixed addresses in it. Default: none. */
+  readonly lanSubnet?: string;
+}
