@@ -23,6 +23,11 @@ export interface ConsulDatacenter {
   readonly servers: pulumi.Resource[];
   /** Its HTTP API as a container it runs reaches it (a gateway's `--consul`). */
   readonly lanHttpAddress: pulumi.Input<string>;
+  /**
+   * Its agent's gRPC (xDS) server as a container reaches it, as `CONSUL_GRPC_ADDR` takes it (`--consul-grpc`).
+   * Default: none (the HTTP API's host on 8502, 8503 with https).
+   */
+  readonly lanGrpcAddress?: pulumi.Input<string>;
   /** The Docker network its containers join. Default: none (the host's network). */
   readonly lanNetworkName?: pulumi.Input<string>;
   /** The IPv4 subnet of that network when this library places containers at fixed addresses in it. Default: none. */

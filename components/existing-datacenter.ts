@@ -7,6 +7,7 @@
  */
 import * as consul from "@pulumi/consul";
 import * as pulumi from "@pulumi/pulumi";
+import type { MeshProblem } from "../mesh";
 import { ConsulClient } from "../consul/client";
 import { ConsulError } from "../consul/errors";
 import { consulBaseUrl } from "../consul/settings";
@@ -38,6 +39,11 @@ export interface ExistingDatacenterArgs {
   aclEnabled?: boolean;
   /** Its HTTP API as gateway containers reach it (`--consul`). Default: {@link ExistingDatacenterArgs.address}. */
   containerAddress?: pulumi.Input<string>;
+  /**
+   * Its agent's gRPC (xDS) server as gateway containers reach it, as `CONSUL_GRPC_ADDR` takes it (`host:port`
+   * plaintext, `https://host:port` TLS). Default: the container address's host on 8502 (8503 with https).
+   */
+  grpcAddress?: pulumi.Input<string>;
   /** The Docker network the containers placed for it join. Default: none (the Docker host's own network). */
   networkName?: pulumi.Input<string>;
   /** Check at preview and update that the datacenter answers as given. Default: `true`. */
@@ -54,24 +60,28 @@ export class ExistingDatacenter extends pulumi.ComponentResource implements Cons
   readonly provider: consul.Provider;
   readonly servers: pulumi.Resource[] = [];
   readonly lanHttpAddress: pulumi.Input<string>;
+  readonly lanGrpcAddress?: pulumi.Input<string>;
   readonly lanNetworkName?: pulumi.Input<string>;
   /**
-   * What the check read (`{ leader }`: the datacenter's Raft leader), known once it passed; it fails
-   * the run with a {@link DatacenterAccessError} when the datacenter does not answer as given.
+   * What the check read: the datacenter's Raft leader and its Connect trust domain (from its CA roots),
+   * known once it passed; it fails the run with a {@link DatacenterAccessError} when the datacenter does
+   * not answer as given. Without `check`, none.
    */
-  readonly checked?: pulumi.Output<{ leader: string }>;
+  readonly checked?: pulumi.Output<DatacenterFacts>;
+  /** The datacenter's Connect trust domain, as its CA roots say (with `check`). */
+  readonly trustDomain?: pulumi.Output<string>;
 
   constructor(name: string, args: ExistingDatacenterArgs, opts?: pulumi.ComponentResourceOptions) {
-    throwIfProblems(
-      datacenterProblems({ name: args.datacenter }, undefined, "args.datacenter"),
-      `ExistingDatacenter ${JSON.stringify(name)} arguments`,
-    );
+    const problems = datacenterProblems({ name: args.datacenter }, undefined, "args.datacenter");
+    if (typeof args.address === "string") problems.push(...addressProblems(args.address));
+    throwIfProblems(problems, `ExistingDatacenter ${JSON.stringify(name)} arguments`);
     super("consul-mesh:index:ExistingDatacenter", name, {}, opts);
     this.name = args.datacenter;
     this.httpAddress = args.address;
     this.caPem = args.caPem;
     this.aclEnabled = args.aclEnabled ?? args.token !== undefined;
     this.lanHttpAddress = args.containerAddress ?? args.address;
+    this.lanGrpcAddress = args.grpcAddress;
     this.lanNetworkName = args.networkName;
     if (args.token !== undefined) this.token = pulumi.secret(args.token);
     const endpoint = pulumi.output(args.address).apply((address) => providerEndpoint(this.name, address));
@@ -90,8 +100,28 @@ export class ExistingDatacenter extends pulumi.ComponentResource implements Cons
       this.checked = pulumi
         .all([args.address, this.token, args.caPem])
         .apply(([address, token, ca]) => checkDatacenter(this.name, { address, token, ca }));
+      this.trustDomain = this.checked.trustDomain;
     }
     this.registerOutputs({ name: this.name, httpAddress: this.httpAddress, checked: this.checked });
+  }
+}
+
+/** What {@link checkDatacenter} reads of a datacenter. */
+export interface DatacenterFacts {
+  /** The address of its Raft leader. */
+  leader: string;
+  /** Its Connect trust domain (`<cluster-id>.consul`). */
+  trustDomain: string;
+}
+
+/** The problem of an address known now, as a list. */
+function addressProblems(address: string): MeshProblem[] {
+  try {
+    consulBaseUrl(address);
+    return [];
+  } catch (e) {
+    if (!(e instanceof ConsulError)) throw e;
+    return [{ path: "args.address", message: e.message }];
   }
 }
 
@@ -108,14 +138,13 @@ function providerEndpoint(datacenter: string, address: string): { address: strin
 
 /**
  * Checks that a datacenter answers as given: its API (through the CA given) knows the datacenter
- * and has a leader, and the token, when given, is one Consul knows.
- * @returns The leader's address.
+ * and has a leader, the token, when given, is one Consul knows, and Connect has a CA.
  * @throws {@link DatacenterAccessError} naming the datacenter and what failed.
  */
 async function checkDatacenter(
   datacenter: string,
   connection: { address: string; token?: string; ca?: string },
-): Promise<{ leader: string }> {
+): Promise<DatacenterFacts> {
   providerEndpoint(datacenter, connection.address);
   const client = new ConsulClient({
     ...connection,
@@ -126,7 +155,10 @@ async function checkDatacenter(
     const leader = (await client.get<string>("/v1/status/leader", { dc: datacenter })).body;
     if (!leader) throw new DatacenterAccessError(datacenter, "E_CONSUL_BAD_RESPONSE", "it has no leader");
     if (connection.token) await client.get("/v1/acl/token/self");
-    return { leader };
+    const roots = (await client.get<{ TrustDomain?: string }>("/v1/connect/ca/roots", { dc: datacenter })).body;
+    if (!roots.TrustDomain)
+      throw new DatacenterAccessError(datacenter, "E_CONSUL_BAD_RESPONSE", "Connect has no CA (is connect enabled?)");
+    return { leader, trustDomain: roots.TrustDomain };
   } catch (e) {
     if (e instanceof ConsulError) throw new DatacenterAccessError(datacenter, e.code, e.message);
     throw e;

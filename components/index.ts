@@ -13,13 +13,22 @@ export {
   SERVER_STOP_GRACE_SECONDS,
 } from "./datacenter";
 export type { DatacenterArgs, WanAttachment } from "./datacenter";
+export type { ConsulDatacenter } from "./consul-datacenter";
+export { ExistingDatacenter } from "./existing-datacenter";
+export type { ExistingDatacenterArgs } from "./existing-datacenter";
 export { WanFederation } from "./wan-federation";
 export type { FederatedDatacenter, WanFederationArgs } from "./wan-federation";
 export { ProxyDefaults } from "./proxy-defaults";
 export type { ProxyDefaultsArgs } from "./proxy-defaults";
 export { ServiceDefaults } from "./service-defaults";
 export type { ServiceDefaultsArgs } from "./service-defaults";
-export { GATEWAY_DRAIN_GRACE_SECONDS, GATEWAY_STOP_GRACE_SECONDS, MeshGateway, ROUTES_FILE_PATH } from "./mesh-gateway";
+export {
+  CONSUL_CA_FILE_PATH,
+  GATEWAY_DRAIN_GRACE_SECONDS,
+  GATEWAY_STOP_GRACE_SECONDS,
+  MeshGateway,
+  ROUTES_FILE_PATH,
+} from "./mesh-gateway";
 export type { GatewayRouteSource, MeshGatewayArgs } from "./mesh-gateway";
 export {
   DEFAULT_GATEWAY_IMAGE_NAME,
@@ -52,7 +61,7 @@ export {
 } from "./dynamic/agent-service-registration";
 export type { AgentServiceRegistrationArgs, AgentServiceRegistrationState } from "./dynamic/agent-service-registration";
 export { GeneratedToken, generatedTokenProvider } from "./dynamic/generated-token";
-export { InvalidArgumentError } from "./errors";
+export { DatacenterAccessError, InvalidArgumentError } from "./errors";
 export {
   agentBaseUrl,
   ConsulApiError,
@@ -62,6 +71,7 @@ export {
   type AgentConnection,
 } from "../consul/agent";
 export { configEntryJson } from "./plans/config-entry-json";
+export { routePlanText, routeSummary } from "./plans/route-plan-outputs";
 export { DEFAULT_WAN_SUBNET, defaultLanSubnet } from "./plans/address-plan";
 /** The mesh model, so that one import serves a stack. */
 export * from "../mesh";

@@ -198,6 +198,7 @@ function gatewayDatacenter(dc: ConsulDatacenter): GatewayDatacenter<pulumi.Input
     lanSubnet: dc.lanSubnet,
     lanNetwork: dc.lanNetworkName !== undefined,
     lanHttpAddress: dc.lanHttpAddress,
+    lanGrpcAddress: dc.lanGrpcAddress,
     aclEnabled: dc.aclEnabled,
     caPem: dc.caPem !== undefined,
   };

@@ -46,6 +46,8 @@ export interface GatewayDatacenter<T = string> {
   lanNetwork?: boolean;
   /** Its agent's HTTP API as the containers reach it (`--consul`). */
   lanHttpAddress: string | T;
+  /** Its agent's gRPC (xDS) server as the containers reach it (`--consul-grpc`). Default: the gateway's own. */
+  lanGrpcAddress?: string | T;
   /** Whether it enables ACLs (then the gateway gets a policy and token of its own). */
   aclEnabled: boolean;
   /** Whether a CA verifies its `https` API (uploaded to {@link CONSUL_CA_FILE_PATH}, `--consul-cacert`). Default: `false`. */
@@ -268,6 +270,7 @@ function gatewayCommand<T>(args: MeshGatewayPlanArgs<T>, serviceId: string, lan:
   // the component registers the gateway with the agent itself.
   if (args.routes?.source === "file") return [...command, "--routes", ROUTES_FILE_PATH];
   command.push("--consul", args.datacenter.lanHttpAddress);
+  if (args.datacenter.lanGrpcAddress !== undefined) command.push("--consul-grpc", args.datacenter.lanGrpcAddress);
   if (args.datacenter.caPem) command.push("--consul-cacert", CONSUL_CA_FILE_PATH);
   command.push("--service-name", serviceName, "--service-id", serviceId);
   command.push("--lan-address", lan, "--wan-address", wan);

@@ -4,7 +4,10 @@
  * key named, before any resource is declared.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { EFFECTIVE_MODES, type EffectiveMode } from "../../mesh";
+import { EFFECTIVE_MODES, isPort, type EffectiveMode } from "../../mesh";
+import { NAME_PATTERN } from "../../mesh/model/names";
+import { ConsulAddressError } from "../../consul/errors";
+import { consulBaseUrl } from "../../consul/settings";
 import { DEFAULT_DEMO_HOST_PORT } from "../consul-mesh";
 import { CONSUL_IMAGE } from "../datacenter";
 import { isImageReference } from "../images/image-reference";
@@ -34,6 +37,81 @@ export interface StackConfig {
   acl: boolean;
   /** `demoPort`: the host port of `demoUrl` (on 127.0.0.1). Default: `8080`. */
   demoPort: number;
+  /**
+   * `datacenters` (`examples/existing-consul`): the datacenters that run already, a JSON list (set it with
+   * `--secret` when it holds tokens); the first is the primary. Default: none.
+   */
+  datacenters?: ExistingDatacenterConfig[];
+}
+
+/** One entry of the `datacenters` key: a datacenter that runs already, and where its gateway runs. */
+export interface ExistingDatacenterConfig {
+  /** The datacenter's name. */
+  name: string;
+  /** Its HTTP API, as `CONSUL_HTTP_ADDR` takes it. */
+  address: string;
+  /** An ACL token with the rights the components need. Default: none (ACLs off). */
+  token?: string;
+  /** PEM CA certificate(s) of an `https` API. Default: none (the system's roots). */
+  caPem?: string;
+  /** Its agent's gRPC (xDS) server as the gateway reaches it, as `CONSUL_GRPC_ADDR` takes it. Default: `address`'s host on 8502 (8503 with https). */
+  grpcAddress?: string;
+  /** Its gateway, on the Docker host's network. Default: `{}`. */
+  gateway?: {
+    /** The LAN address it registers. Default: `address`'s host. */
+    address?: string;
+    /** The WAN address it registers. Default: the LAN address. */
+    wanAddress?: string;
+    /** Its port. Default: `8443`. */
+    port?: number;
+    /** Its admin port (on the host's loopback). Default: `19000`. */
+    adminPort?: number;
+  };
+}
+
+/** The problems of the `datacenters` key's value, each naming the entry and field. */
+function existingDatacenters(raw: string, problems: StackConfigProblem[]): ExistingDatacenterConfig[] | undefined {
+  const key = "datacenters";
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    problems.push({ key, message: "is not JSON: give a list of { name, address, token?, caPem? }" });
+    return undefined;
+  }
+  if (!Array.isArray(value) || value.length === 0) {
+    problems.push({ key, message: "must be a non-empty JSON list of { name, address, token?, caPem? }" });
+    return undefined;
+  }
+  const bad = (field: string, message: string) => problems.push({ key: `${key}${field}`, message });
+  const text = (v: unknown) => typeof v === "string" && v !== "";
+  value.forEach((dc: Record<string, unknown>, i) => {
+    const at = `[${i}]`;
+    if (typeof dc !== "object" || dc === null) return bad(at, "must be an object { name, address, token?, caPem? }");
+    if (!text(dc.name) || !NAME_PATTERN.test(dc.name as string))
+      bad(`${at}.name`, `${JSON.stringify(dc.name)} is not a datacenter name`);
+    if (!text(dc.address)) bad(`${at}.address`, "required: the HTTP API, as CONSUL_HTTP_ADDR takes it");
+    else {
+      try {
+        consulBaseUrl(dc.address as string);
+      } catch (e) {
+        if (!(e instanceof ConsulAddressError)) throw e;
+        bad(`${at}.address`, e.message);
+      }
+    }
+    for (const field of ["token", "caPem", "grpcAddress"])
+      if (dc[field] !== undefined && !text(dc[field])) bad(`${at}.${field}`, "must be a non-empty string");
+    if (dc.caPem !== undefined && !String(dc.caPem).includes("-----BEGIN CERTIFICATE-----"))
+      bad(`${at}.caPem`, "is not a PEM certificate");
+    const gateway = (dc.gateway ?? {}) as Record<string, unknown>;
+    for (const field of ["address", "wanAddress"])
+      if (gateway[field] !== undefined && !text(gateway[field]))
+        bad(`${at}.gateway.${field}`, "must be a host name or IP address");
+    for (const field of ["port", "adminPort"])
+      if (gateway[field] !== undefined && !isPort(gateway[field]))
+        bad(`${at}.gateway.${field}`, `${JSON.stringify(gateway[field])} is not a port from 1 to 65535`);
+  });
+  return value as ExistingDatacenterConfig[];
 }
 
 /** One bad configuration key: which, and why. */
@@ -104,6 +182,8 @@ export function readStackConfig(config: ConfigSource = new pulumi.Config()): Sta
     acl: oneOf("acl", ["true", "false"] as const, "true") === "true",
     demoPort: Number(port),
   };
+  const datacenters = config.get("datacenters");
+  if (datacenters !== undefined) result.datacenters = existingDatacenters(datacenters, problems);
   for (const [key, build] of [
     ["gatewayImage", ["gatewayImageContext", "gatewayBaseImage"]],
     ["sidecarImage", ["envoyImage"]],
