@@ -141,7 +141,7 @@ function providerEndpoint(datacenter: string, address: string): { address: strin
  * and has a leader, the token, when given, is one Consul knows, and Connect has a CA.
  * @throws {@link DatacenterAccessError} naming the datacenter and what failed.
  */
-async function checkDatacenter(
+export async function checkDatacenter(
   datacenter: string,
   connection: { address: string; token?: string; ca?: string },
 ): Promise<DatacenterFacts> {
