@@ -4,7 +4,7 @@
  * key named, before any resource is declared.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { EFFECTIVE_MODES, type EffectiveMode } from "../../mesh";
+import { clusterIdOf, EFFECTIVE_MODES, type EffectiveMode } from "../../mesh";
 import { DEFAULT_DEMO_HOST_PORT } from "../consul-mesh";
 import { CONSUL_IMAGE } from "../datacenter";
 import { isImageReference } from "../images/image-reference";
@@ -34,6 +34,11 @@ export interface StackConfig {
   acl: boolean;
   /** `demoPort`: the host port of `demoUrl` (on 127.0.0.1). Default: `8080`. */
   demoPort: number;
+  /**
+   * `trustDomain`: the Connect trust domain to pin, `<uuid>.consul` in lower case. Default: none
+   * (one drawn once per stack and kept in its state).
+   */
+  trustDomain?: string;
 }
 
 /** One bad configuration key: which, and why. */
@@ -90,6 +95,12 @@ export function readStackConfig(config: ConfigSource = new pulumi.Config()): Sta
   const port = config.get("demoPort") ?? String(DEFAULT_DEMO_HOST_PORT);
   if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535)
     problems.push({ key: "demoPort", message: `${JSON.stringify(port)} is not a port from 1 to 65535` });
+  const trustDomain = config.get("trustDomain");
+  if (trustDomain !== undefined && clusterIdOf(trustDomain) === undefined)
+    problems.push({
+      key: "trustDomain",
+      message: `${JSON.stringify(trustDomain)} is not "<uuid>.consul" in lower case`,
+    });
 
   const result: StackConfig = {
     consulImage: image("consulImage") ?? CONSUL_IMAGE,
@@ -103,6 +114,7 @@ export function readStackConfig(config: ConfigSource = new pulumi.Config()): Sta
     meshGatewayMode: oneOf("meshGatewayMode", EFFECTIVE_MODES, "local"),
     acl: oneOf("acl", ["true", "false"] as const, "true") === "true",
     demoPort: Number(port),
+    trustDomain,
   };
   for (const [key, build] of [
     ["gatewayImage", ["gatewayImageContext", "gatewayBaseImage"]],
