@@ -60,7 +60,7 @@ export {
   DEFAULT_AGENT_RETRY_MS,
 } from "./dynamic/agent-service-registration";
 export type { AgentServiceRegistrationArgs, AgentServiceRegistrationState } from "./dynamic/agent-service-registration";
-export { GeneratedToken, generatedTokenProvider } from "./dynamic/generated-token";
+export { GeneratedToken, GeneratedTrustDomain, generatedUuidProvider } from "./dynamic/generated-token";
 export { DatacenterAccessError, InvalidArgumentError } from "./errors";
 export {
   agentBaseUrl,
