@@ -35,8 +35,9 @@ describe("Pulumi projects", () => {
     expect(fs.readdirSync(path.join(root, "examples", "ci"))).toEqual(["pull-request.yml"]);
   });
 
-  test("there is one example per seed configuration", () => {
+  test("there is one example per seed configuration, and one per way of running it", () => {
     expect(examples.sort()).toEqual([
+      "existing-consul",
       "global-gateways",
       "per-service",
       "per-service-instance-connect-proxy",

@@ -94,9 +94,13 @@ describeReal("a mesh added to Consul started outside Pulumi", () => {
       ]);
 
       // What Consul now holds, written by the stack.
+      // Each gateway registers itself once it has started.
       for (const dc of [dc1, dc2]) {
-        const gateways = (await dc.api("GET", "/v1/health/service/mesh-gateway?passing")).json as unknown[];
-        expect(gateways).toHaveLength(1);
+        await eventually(
+          `the gateway of ${dc.name} registered and passing`,
+          async () => ((await dc.api("GET", "/v1/health/service/mesh-gateway?passing")).json as unknown[]).length === 1,
+          { timeoutMs: 60_000 },
+        );
       }
       expect((await dc1.api("GET", "/v1/config/proxy-defaults/global")).json).toMatchObject({
         MeshGateway: { Mode: "local" },
