@@ -73,6 +73,16 @@ export class ConnectService extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn, deletedWith: opts?.deletedWith },
     );
-    this.registerOutputs({ serviceId: this.serviceId, registration: this.registrationBody });
+    // With the datacenter's own agent and token, a missing right is known at preview.
+    const own = args.datacenter && args.agentAddress === undefined && args.token === undefined;
+    const names = [args.service.name];
+    if (args.service.connect?.sidecarService) names.push(`${args.service.name}-sidecar-proxy`);
+    const rightsChecked = own
+      ? args.datacenter?.checkRights?.(
+          `ConnectService ${JSON.stringify(name)}`,
+          names.map((segment) => ({ resource: "service", segment, access: "write" as const })),
+        )
+      : undefined;
+    this.registerOutputs({ serviceId: this.serviceId, registration: this.registrationBody, rightsChecked });
   }
 }

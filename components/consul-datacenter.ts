@@ -4,6 +4,7 @@
  */
 import type * as consul from "@pulumi/consul";
 import type * as pulumi from "@pulumi/pulumi";
+import type { AclRight } from "../consul/authorize";
 
 /** A Consul datacenter the components add gateways, config entries and services to. */
 export interface ConsulDatacenter {
@@ -32,4 +33,12 @@ export interface ConsulDatacenter {
   readonly lanNetworkName?: pulumi.Input<string>;
   /** The IPv4 subnet of that network when this library places containers at fixed addresses in it. Default: none. */
   readonly lanSubnet?: string;
+  /**
+   * Checks, at preview and update, that {@link ConsulDatacenter.token} holds `rights`: the output fails the run
+   * naming each missing right and who needs it. Default: none (a datacenter this library runs has its own
+   * management token).
+   * @param who - Who needs them, e.g. `MeshGateway "gw"`.
+   * @param rights - The rights.
+   */
+  checkRights?(who: string, rights: AclRight[]): pulumi.Output<string[]>;
 }

@@ -24,8 +24,9 @@ export class InvalidArgumentError extends Error {
 
 /**
  * A datacenter the program cannot use as given: its API does not answer, its certificate is not
- * signed by the CA given, the token is refused. `datacenter` names it; the message says what
- * failed (from the underlying `ConsulError`, whose `code` is kept as `consulCode`).
+ * signed by the CA given, the token is refused or lacks a right. `datacenter` names it; the
+ * message says what failed (from the underlying `ConsulError`, whose `code` is kept as
+ * `consulCode`) or which rights are missing (`missingRights`).
  */
 export class DatacenterAccessError extends Error {
   /** Stable error code. */
@@ -33,13 +34,16 @@ export class DatacenterAccessError extends Error {
 
   /**
    * @param datacenter - The datacenter's name.
-   * @param consulCode - The `ConsulError` code of the failure (`E_CONSUL_UNREACHABLE`, `E_CONSUL_HTTP_STATUS`, …).
+   * @param consulCode - The `ConsulError` code of the failure (`E_CONSUL_UNREACHABLE`, `E_CONSUL_HTTP_STATUS`, …);
+   * none when Consul answered that the token lacks rights.
    * @param reason - What failed and what to check.
+   * @param missingRights - The rights the token lacks, as ACL rules name them (`acl:write`). Default: none.
    */
   constructor(
     readonly datacenter: string,
-    readonly consulCode: string,
+    readonly consulCode: string | undefined,
     reason: string,
+    readonly missingRights: string[] = [],
   ) {
     super(`datacenter ${JSON.stringify(datacenter)}: ${reason}`);
     this.name = "DatacenterAccessError";

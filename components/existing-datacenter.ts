@@ -8,6 +8,7 @@
 import * as consul from "@pulumi/consul";
 import * as pulumi from "@pulumi/pulumi";
 import type { MeshProblem } from "../mesh";
+import { formatRight, missingRights, type AclRight } from "../consul/authorize";
 import { ConsulClient } from "../consul/client";
 import { ConsulError } from "../consul/errors";
 import { consulBaseUrl } from "../consul/settings";
@@ -70,6 +71,8 @@ export class ExistingDatacenter extends pulumi.ComponentResource implements Cons
   readonly checked?: pulumi.Output<DatacenterFacts>;
   /** The datacenter's Connect trust domain, as its CA roots say (with `check`). */
   readonly trustDomain?: pulumi.Output<string>;
+  /** How to reach it, when it is checked. */
+  private readonly connection?: pulumi.Output<Connection>;
 
   constructor(name: string, args: ExistingDatacenterArgs, opts?: pulumi.ComponentResourceOptions) {
     const problems = datacenterProblems({ name: args.datacenter }, undefined, "args.datacenter");
@@ -97,16 +100,61 @@ export class ExistingDatacenter extends pulumi.ComponentResource implements Cons
       { parent: this },
     );
     if (args.check !== false) {
+      this.connection = pulumi
+        .all([args.address, this.token, args.caPem])
+        .apply(([address, token, ca]) => ({ address, token, ca }));
       // What is read is no secret, though the token it was read with is.
-      this.checked = pulumi.unsecret(
-        pulumi
-          .all([args.address, this.token, args.caPem])
-          .apply(([address, token, ca]) => checkDatacenter(this.name, { address, token, ca })),
-      );
+      this.checked = pulumi.unsecret(this.connection.apply((c) => checkDatacenter(this.name, c)));
       this.trustDomain = this.checked.trustDomain;
     }
     this.registerOutputs({ name: this.name, httpAddress: this.httpAddress, checked: this.checked });
   }
+
+  /**
+   * Checks that the token holds `rights` (asked of Consul: `/v1/internal/acl/authorize`), with ACLs on and
+   * `check`; else none are checked.
+   * @returns The rights checked, as text.
+   * @throws {@link DatacenterAccessError} (through the output) naming each missing right and `who`.
+   */
+  checkRights(who: string, rights: AclRight[]): pulumi.Output<string[]> {
+    if (!this.connection || !this.aclEnabled || rights.length === 0) return pulumi.output([]);
+    const name = this.name;
+    return pulumi.unsecret(this.connection.apply((connection) => checkRights(name, connection, who, rights)));
+  }
+}
+
+/**
+ * Checks that a datacenter's token holds `rights`, asked of Consul (`/v1/internal/acl/authorize`).
+ * @returns The rights checked, as text.
+ * @throws {@link DatacenterAccessError} naming each missing right and `who` needs it.
+ */
+export async function checkRights(
+  datacenter: string,
+  connection: Connection,
+  who: string,
+  rights: AclRight[],
+): Promise<string[]> {
+  const client = new ConsulClient({ ...connection, requestTimeoutMs: CHECK_TIMEOUT_MS });
+  try {
+    const lacks = (await missingRights(client, rights)).map(formatRight);
+    if (lacks.length > 0) {
+      const reason = `the token lacks ${lacks.join(", ")}, which ${who} needs: grant it in the token's policy`;
+      throw new DatacenterAccessError(datacenter, undefined, reason, lacks);
+    }
+    return rights.map(formatRight);
+  } catch (e) {
+    if (e instanceof ConsulError) throw new DatacenterAccessError(datacenter, e.code, e.message);
+    throw e;
+  } finally {
+    client.close();
+  }
+}
+
+/** How the check reaches a datacenter. */
+export interface Connection {
+  address: string;
+  token?: string;
+  ca?: string;
 }
 
 /** What {@link checkDatacenter} reads of a datacenter. */

@@ -119,13 +119,25 @@ export class MeshGateway extends pulumi.ComponentResource {
       lanAddresses: this.lanAddresses,
       wanAddresses: this.wanAddresses,
       token: this.token,
+      // Known at preview: a token that cannot write the gateway's policy fails the run here, naming the right.
+      rightsChecked:
+        this.writesAclWith(args) === args.datacenter.provider
+          ? args.datacenter.checkRights?.(`MeshGateway ${JSON.stringify(name)}`, [{ resource: "acl", access: "write" }])
+          : undefined,
     });
+  }
+
+  /**
+   * The provider that writes the gateway's policy and token: `aclProvider`, else none when the component was
+   * given a Consul provider (its children inherit it: Pulumi's convention), else the datacenter's.
+   */
+  private writesAclWith(args: MeshGatewayArgs): consul.Provider | undefined {
+    return args.aclProvider ?? (this.getProvider("consul::") ? undefined : args.datacenter.provider);
   }
 
   /** The gateway's ACL policy and token, and the token's secret. */
   private placeAcl(acl: NonNullable<MeshGatewayPlan["acl"]>, args: MeshGatewayArgs) {
-    // A Consul provider passed to the component wins over the datacenter's (Pulumi's convention).
-    const provider = args.aclProvider ?? (this.getProvider("consul::") ? undefined : args.datacenter.provider);
+    const provider = this.writesAclWith(args);
     const { resourceName: policyName, ...policyArgs } = acl.policy;
     const policy = new consul.AclPolicy(policyName, policyArgs, {
       parent: this,

@@ -112,6 +112,24 @@ export class ConsulClient {
   }
 
   /**
+   * `POST` a JSON body and read the JSON answer (e.g. `/v1/internal/acl/authorize`).
+   * @param path API path.
+   * @param body JSON body.
+   * @param signal cancels the request.
+   */
+  async post<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+    const answer = await this.request("POST", path, JSON.stringify(body), this.requestTimeoutMs, signal);
+    try {
+      return JSON.parse(answer.body) as T;
+    } catch {
+      throw new ConsulError(
+        "E_CONSUL_BAD_RESPONSE",
+        `${answer.where}: HTTP ${answer.status} but the answer is not JSON`,
+      );
+    }
+  }
+
+  /**
    * `PUT` a JSON body (agent service register/deregister).
    * @param path API path.
    * @param body JSON body. Default: none.

@@ -99,7 +99,8 @@ const gateways = (model.gateways ?? []).map((gw, i) => {
   const dc = datacenters[i];
   return new MeshGateway(`gateway-${gw.datacenter}`, {
     datacenter: existing[gw.datacenter],
-    aclProvider: existing[primary.name].provider,
+    // ACL tokens are written in the primary (a secondary's gateway gets the primary's provider for them).
+    aclProvider: i === 0 ? undefined : existing[primary.name].provider,
     image: images.gateway,
     lanAddress: gw.address,
     wanAddress: gw.taggedAddresses?.wan?.address,

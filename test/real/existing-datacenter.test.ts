@@ -7,7 +7,7 @@
  */
 import https from "node:https";
 import net from "node:net";
-import { checkDatacenter, ExistingDatacenter } from "../../components/existing-datacenter";
+import { checkDatacenter, checkRights, ExistingDatacenter } from "../../components/existing-datacenter";
 import { DatacenterAccessError } from "../../components/errors";
 import { createTestPki, type TestPki } from "../../demo/pki";
 import { freePorts } from "../support/processes";
@@ -62,6 +62,32 @@ describe("ExistingDatacenter's check, against real Consul", () => {
       trustDomain: roots.TrustDomain,
     });
     expect(await valueOf(dc.trustDomain!)).toMatch(/^[0-9a-f-]{36}\.consul$/);
+  });
+
+  test("a token without a right a component needs: each missing right named, with who needs it", async () => {
+    const [dc1] = consul.datacenters;
+    const created = await dc1.api("PUT", "/v1/acl/token", {
+      Description: "web only",
+      ServiceIdentities: [{ ServiceName: "web" }],
+    });
+    const weak = (created.json as { SecretID: string }).SecretID;
+    const connection = { address: dc1.httpAddress, token: weak };
+    const service = (segment: string) => ({ resource: "service", segment, access: "write" as const });
+    expect(
+      await checkRights("dc1", connection, 'ConnectService "web"', [service("web"), service("web-sidecar-proxy")]),
+    ).toEqual(['service:write on "web"', 'service:write on "web-sidecar-proxy"']);
+    const error = await checkRights("dc1", connection, 'MeshGateway "gw"', [
+      { resource: "acl", access: "write" },
+      service("api"),
+    ]).then(
+      () => undefined,
+      (e: unknown) => e as DatacenterAccessError,
+    );
+    expect(error).toBeInstanceOf(DatacenterAccessError);
+    expect(error?.missingRights).toEqual(["acl:write", 'service:write on "api"']);
+    expect(error?.message).toBe(
+      'datacenter "dc1": the token lacks acl:write, service:write on "api", which MeshGateway "gw" needs: grant it in the token\'s policy',
+    );
   });
 
   test("a token Consul does not know: refused, naming the datacenter and the token", async () => {
