@@ -18,7 +18,7 @@ import {
   type RoutePlan,
   type SourceProblem,
 } from "../mesh";
-import { readLiveConsul } from "./consul-source";
+import { readLiveConsul } from "../consul/live-consul";
 import { renderDiagramSvg } from "../mesh/diagram/diagram-svg";
 import { PlanUsageError } from "./errors";
 import { ConsulError } from "../consul/errors";

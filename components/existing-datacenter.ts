@@ -7,7 +7,8 @@
  */
 import * as consul from "@pulumi/consul";
 import * as pulumi from "@pulumi/pulumi";
-import type { MeshProblem } from "../mesh";
+import { mergeFragments, planRoutes, type MeshProblem, type RoutePlan, type SourceProblem } from "../mesh";
+import { readLiveConsul } from "../consul/live-consul";
 import { formatRight, missingRights, type AclRight } from "../consul/authorize";
 import { ConsulClient } from "../consul/client";
 import { ConsulError } from "../consul/errors";
@@ -71,8 +72,10 @@ export class ExistingDatacenter extends pulumi.ComponentResource implements Cons
   readonly checked?: pulumi.Output<DatacenterFacts>;
   /** The datacenter's Connect trust domain, as its CA roots say (with `check`). */
   readonly trustDomain?: pulumi.Output<string>;
-  /** How to reach it, when it is checked. */
-  private readonly connection?: pulumi.Output<Connection>;
+  /** How to reach it. */
+  private readonly connection: pulumi.Output<Connection>;
+  /** Whether it is checked. */
+  private readonly check: boolean;
 
   constructor(name: string, args: ExistingDatacenterArgs, opts?: pulumi.ComponentResourceOptions) {
     const problems = datacenterProblems({ name: args.datacenter }, undefined, "args.datacenter");
@@ -99,15 +102,30 @@ export class ExistingDatacenter extends pulumi.ComponentResource implements Cons
       },
       { parent: this },
     );
-    if (args.check !== false) {
-      this.connection = pulumi
-        .all([args.address, this.token, args.caPem])
-        .apply(([address, token, ca]) => ({ address, token, ca }));
+    this.connection = pulumi
+      .all([args.address, this.token, args.caPem])
+      .apply(([address, token, ca]) => ({ address, token, ca }));
+    this.check = args.check !== false;
+    if (this.check) {
       // What is read is no secret, though the token it was read with is.
       this.checked = pulumi.unsecret(this.connection.apply((c) => checkDatacenter(this.name, c)));
       this.trustDomain = this.checked.trustDomain;
     }
     this.registerOutputs({ name: this.name, httpAddress: this.httpAddress, checked: this.checked });
+  }
+
+  /**
+   * The route plan of what the datacenter's Consul runs: every datacenter of its federation, every proxy's
+   * registered upstreams and the config entries, read at each preview and update (so before this program's
+   * changes), as `consul-mesh plan --consul` reads it. Needs `agent:read`, `node:read` and `service:read`.
+   */
+  liveRoutePlan(): pulumi.Output<LiveRoutePlan> {
+    return pulumi.unsecret(
+      this.connection.apply(async ({ address, token, ca }) => {
+        const merged = mergeFragments([await readLiveConsul({ address, token, ca, env: {} })]);
+        return { plan: planRoutes(merged.mesh), problems: merged.problems };
+      }),
+    );
   }
 
   /**
@@ -117,10 +135,18 @@ export class ExistingDatacenter extends pulumi.ComponentResource implements Cons
    * @throws {@link DatacenterAccessError} (through the output) naming each missing right and `who`.
    */
   checkRights(who: string, rights: AclRight[]): pulumi.Output<string[]> {
-    if (!this.connection || !this.aclEnabled || rights.length === 0) return pulumi.output([]);
+    if (!this.check || !this.aclEnabled || rights.length === 0) return pulumi.output([]);
     const name = this.name;
     return pulumi.unsecret(this.connection.apply((connection) => checkRights(name, connection, who, rights)));
   }
+}
+
+/** What {@link ExistingDatacenter.liveRoutePlan} reads. */
+export interface LiveRoutePlan {
+  /** The route plan of every upstream the running proxies declare. */
+  plan: RoutePlan;
+  /** What could not be read or made sense of (answers filtered by the token's ACLs, …). */
+  problems: SourceProblem[];
 }
 
 /**

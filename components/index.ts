@@ -14,8 +14,9 @@ export {
 } from "./datacenter";
 export type { DatacenterArgs, WanAttachment } from "./datacenter";
 export type { ConsulDatacenter } from "./consul-datacenter";
+export type { AclRight } from "../consul/authorize";
 export { ExistingDatacenter } from "./existing-datacenter";
-export type { DatacenterFacts, ExistingDatacenterArgs } from "./existing-datacenter";
+export type { DatacenterFacts, ExistingDatacenterArgs, LiveRoutePlan } from "./existing-datacenter";
 export { WanFederation } from "./wan-federation";
 export type { FederatedDatacenter, WanFederationArgs } from "./wan-federation";
 export { ProxyDefaults } from "./proxy-defaults";

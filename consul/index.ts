@@ -14,3 +14,7 @@ export {
 export type { ConsulConnection, ConsulEnvironment, ConsulSettingOverrides } from "./settings";
 export { ConsulAddressError, ConsulError, ConsulSettingError, withoutCredentials } from "./errors";
 export type { ConsulErrorCode } from "./errors";
+export { readLiveConsul } from "./live-consul";
+export type { LiveConsulOptions } from "./live-consul";
+export { formatRight, missingRights } from "./authorize";
+export type { AclRight } from "./authorize";

@@ -27,7 +27,7 @@ const LAYERS: Record<string, { layers: string[]; packages?: string[]; builtins?:
     builtins: false,
   },
   "mesh/index.ts": { layers: ["mesh"], builtins: false },
-  consul: { layers: ["consul", "mesh/model"] },
+  consul: { layers: ["consul", "mesh/model", "mesh/read"] },
   "gateway/routing": { layers: ["gateway/routing", "mesh/model", "mesh/render", "mesh/errors.ts"], packages: ["zod"] },
   "gateway/admin": { layers: ["gateway/admin", "gateway/routing", "mesh/model"], packages: ["pino", "prom-client"] },
   "gateway/errors.ts": { layers: ["consul", "mesh/render"] },

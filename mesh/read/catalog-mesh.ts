@@ -2,7 +2,7 @@
  * What a live Consul answers, as a {@link MeshFragment}: every datacenter, the connect proxies with
  * their upstreams and modes, the application services they front, the mesh gateways with their
  * LAN and WAN addresses and health, and the `proxy-defaults` and `service-defaults` entries. Pure:
- * `cli/consul-source.ts` fetches the answers.
+ * `consul/live-consul.ts` fetches the answers.
  *
  * Consul's agent writes the modes the config entries resolve to into each proxy's registration
  * before the catalog sees it (hashicorp/consul `agent/configentry/merge_service_config.go`): with

@@ -64,6 +64,30 @@ describe("ExistingDatacenter's check, against real Consul", () => {
     expect(await valueOf(dc.trustDomain!)).toMatch(/^[0-9a-f-]{36}\.consul$/);
   });
 
+  test("the route plan of what the datacenter runs, read from it", async () => {
+    const [dc1] = consul.datacenters;
+    const registered = await dc1.api("PUT", "/v1/agent/service/register", {
+      Name: "web",
+      Port: 9091,
+      Connect: { SidecarService: { Proxy: { Upstreams: [{ DestinationName: "api", LocalBindPort: 9191 }] } } },
+    });
+    expect(registered.status).toBe(200);
+    try {
+      const dc = new ExistingDatacenter("dc1-live", {
+        datacenter: "dc1",
+        address: dc1.httpAddress,
+        token: consul.managementToken,
+      });
+      const live = await valueOf(dc.liveRoutePlan());
+      expect(live.problems).toEqual([]);
+      expect(
+        live.plan.routes.map((r) => [r.source.service, r.destination.name, r.destination.datacenter, r.mode]),
+      ).toEqual([["web", "api", "dc1", "none"]]);
+    } finally {
+      await dc1.api("PUT", "/v1/agent/service/deregister/web");
+    }
+  });
+
   test("a token without a right a component needs: each missing right named, with who needs it", async () => {
     const [dc1] = consul.datacenters;
     const created = await dc1.api("PUT", "/v1/acl/token", {

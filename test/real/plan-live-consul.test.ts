@@ -22,7 +22,7 @@ import {
   type ServiceDefinition,
   validateMesh,
 } from "../../mesh";
-import { readLiveConsul } from "../../cli/consul-source";
+import { readLiveConsul } from "../../consul/live-consul";
 import { runPlan } from "../../cli/plan-command";
 import { ConsulError } from "../../consul/errors";
 import { createTestPki, type TestPki } from "../../demo/pki";

@@ -5,10 +5,9 @@
  * intention `web` → `api` and both services; the test runs the services and their Envoy
  * sidecars as processes, and `web` reaches `api` across the gateways. Then a clean second
  * preview, no token in plain state, destroy leaving the datacenters as they were; and a preview
- * with a token Consul does not know fails naming the datacenter, before anything is changed.
+ * with a token that lacks a right the stack needs fails naming it, before anything is changed.
  */
 import http from "node:http";
-import type net from "node:net";
 import path from "node:path";
 import { eventually, freePorts } from "../support/processes";
 import { RealConsul, type RealDatacenter } from "../support/real-consul";
@@ -59,19 +58,21 @@ describeReal("a mesh added to Consul started outside Pulumi", () => {
     await consul?.stop();
   });
 
-  test("a token Consul does not know: preview fails naming the datacenter, nothing created", async () => {
+  test("a token without the rights the stack needs: preview fails naming each right and who needs it, nothing created", async () => {
+    const created = await consul.datacenters[0].api("PUT", "/v1/acl/token", {
+      Description: "web and api only",
+      ServiceIdentities: [{ ServiceName: "web" }, { ServiceName: "api" }],
+    });
+    const weak = (created.json as { SecretID: string }).SecretID;
     const cli = await StackCli.create(EXAMPLE, config);
     try {
-      await cli.ok([
-        "config",
-        "set",
-        "--secret",
-        "datacenters",
-        await datacentersKey(consul, "00000000-0000-0000-0000-000000000000"),
-      ]);
+      await cli.ok(["config", "set", "--secret", "datacenters", await datacentersKey(consul, weak)]);
       const preview = await cli.run(["preview"], 300_000);
       expect(preview.code).not.toBe(0);
-      expect(preview.stdout + preview.stderr).toMatch(/datacenter "dc1": GET \S+\/v1\/acl\/token\/self: HTTP 403/);
+      expect(preview.stdout + preview.stderr).toContain(
+        'datacenter "dc1": the token lacks acl:write, which MeshGateway "gateway-dc1" needs',
+      );
+      expect(preview.stdout + preview.stderr).not.toContain(weak);
       expect((await cli.deployment()).resources ?? []).toHaveLength(0);
     } finally {
       await cli.remove();

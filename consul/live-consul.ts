@@ -1,21 +1,21 @@
 /**
- * The live-Consul source of `consul-mesh plan`: what is really deployed, read from one agent's
- * HTTP API for every datacenter of its WAN federation, as a `MeshFragment`. Address, token and CA
+ * What a live Consul really runs, read from one agent's HTTP API for every datacenter of its WAN
+ * federation, as a `MeshFragment` (`mesh/read` makes sense of the answers): the source of
+ * `consul-mesh plan --consul` and of `ExistingDatacenter.liveRoutePlan`. Address, token and CA
  * certificate are taken as Consul's own CLI takes them (`CONSUL_HTTP_ADDR`, `CONSUL_HTTP_SSL`,
  * `CONSUL_HTTP_TOKEN`, `CONSUL_HTTP_TOKEN_FILE`, `CONSUL_CACERT`). The token travels only in the
  * `X-Consul-Token` header, never in a message.
  */
+import type { MeshFragment, SourceProblem } from "../mesh/model/mesh-fragment";
 import {
   catalogMeshFragment,
   type HealthEntryJson,
-  type MeshFragment,
   type ProxyDefaultsReadJson,
   type ServiceDefaultsReadJson,
-  type SourceProblem,
-} from "../mesh";
-import { ConsulClient, DEFAULT_REQUEST_TIMEOUT_MS } from "../consul/client";
-import { ConsulError } from "../consul/errors";
-import { readConsulSettings } from "../consul/settings";
+} from "../mesh/read/catalog-mesh";
+import { ConsulClient, DEFAULT_REQUEST_TIMEOUT_MS } from "./client";
+import { ConsulError } from "./errors";
+import { readConsulSettings } from "./settings";
 
 /** Options of {@link readLiveConsul}. */
 export interface LiveConsulOptions {
@@ -33,6 +33,8 @@ export interface LiveConsulOptions {
   tokenFile?: string;
   /** PEM CA certificate(s) that verify an `https` agent. Default: `CONSUL_CACERT`, else the system's roots. */
   caFile?: string;
+  /** The same as text, which wins over {@link LiveConsulOptions.caFile}. Default: none. */
+  ca?: string;
   /** The environment the `CONSUL_*` variables are read from. Default: `process.env`. */
   env?: NodeJS.ProcessEnv;
   /** Time limit of each request, in ms. Default: {@link DEFAULT_REQUEST_TIMEOUT_MS}. */
@@ -169,6 +171,7 @@ export async function readLiveConsul(options: LiveConsulOptions = {}): Promise<M
   const settings = readConsulSettings(options.env ?? process.env, options);
   const consul = new ConsulClient({
     ...settings,
+    ca: options.ca ?? settings.ca,
     requestTimeoutMs: options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     maxConnections: CONCURRENCY,
   });
