@@ -44,7 +44,7 @@ export { ServiceIntentions } from "./service-intentions";
 export type { IntentionSource, ServiceIntentionsArgs } from "./service-intentions";
 export { Workload } from "./workload";
 export type { WorkloadArgs } from "./workload";
-export { readStackConfig, StackConfigError } from "./stack/stack-config";
+export { dockerHostAddress, readStackConfig, StackConfigError } from "./stack/stack-config";
 export type { ConfigSource, StackConfig, StackConfigProblem } from "./stack/stack-config";
 export { stackImages } from "./stack/stack-images";
 export type { StackImages } from "./stack/stack-images";
