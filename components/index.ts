@@ -12,7 +12,7 @@ export {
   DEFAULT_RESOURCE_PREFIX,
   SERVER_STOP_GRACE_SECONDS,
 } from "./datacenter";
-export type { DatacenterArgs, WanAttachment } from "./datacenter";
+export type { DatacenterArgs, WanAttachment, WanHost } from "./datacenter";
 export type { ConsulDatacenter } from "./consul-datacenter";
 export { ExistingDatacenter } from "./existing-datacenter";
 export type { ExistingDatacenterArgs } from "./existing-datacenter";

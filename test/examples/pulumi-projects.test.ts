@@ -37,6 +37,7 @@ describe("Pulumi projects", () => {
 
   test("there is one example per seed configuration", () => {
     expect(examples.sort()).toEqual([
+      "datacenter-per-host",
       "global-gateways",
       "per-service",
       "per-service-instance-connect-proxy",
