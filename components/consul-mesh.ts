@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Mesh, RoutePlan, RoutesFile } from "../mesh";
 import { ConnectService } from "./connect-service";
 import { Datacenter } from "./datacenter";
-import { GeneratedToken } from "./dynamic/generated-token";
+import { GeneratedToken, GeneratedTrustDomain } from "./dynamic/generated-token";
 import { DEFAULT_GATEWAY_IMAGE_NAME } from "./images/gateway-image";
 import { MeshGateway } from "./mesh-gateway";
 import { throwIfProblems } from "./plans/arg-problems";
@@ -60,6 +60,13 @@ export interface WorkloadsArgs {
 export class ConsulMesh extends pulumi.ComponentResource {
   /** The validated mesh model. */
   readonly mesh: Mesh;
+  /**
+   * The mesh's Connect trust domain: the `trustDomain` given, else a `<uuid>.consul` drawn once
+   * (a `GeneratedTrustDomain`) and kept in the stack's state, so that each stack has its own,
+   * stable across `pulumi up`. The servers are pinned to it, the gateways given it, and the route
+   * plan and the routes files name it. Not a secret.
+   */
+  readonly trustDomain: pulumi.Output<string>;
   /** The route plan of every upstream (mode, deciding level, SNI name, hops). */
   readonly routePlan: pulumi.Output<RoutePlan>;
   /**
@@ -87,8 +94,8 @@ export class ConsulMesh extends pulumi.ComponentResource {
   readonly gateways: MeshGateway[];
   /** The connect services, in declaration order. */
   readonly services: ConnectService[];
-  /** The routes file of each gateway in file mode, by `<datacenter>/<gateway name>`. */
-  readonly routesFiles: Record<string, RoutesFile>;
+  /** The routes file of each gateway in file mode, by `<datacenter>/<gateway name>` (it names the trust domain). */
+  readonly routesFiles: Record<string, pulumi.Output<RoutesFile>>;
   /** The `service-intentions` entries, by destination (ACLs on and `allowDeclaredUpstreams`). */
   readonly intentions: Record<string, ServiceIntentions>;
   /** The workloads, by `<datacenter>/<service ID>` (with `workloads`). */
@@ -105,11 +112,20 @@ export class ConsulMesh extends pulumi.ComponentResource {
     const plan = planConsulMesh(name, args);
     super("consul-mesh:index:ConsulMesh", name, {}, opts);
     this.mesh = plan.mesh;
-    this.routesFiles = plan.routesFiles;
-    this.routePlan = pulumi.output(plan.routePlan);
-    this.routePlanText = pulumi.output(plan.routePlanText);
+    this.trustDomain = plan.generatedTrustDomain
+      ? new GeneratedTrustDomain(plan.generatedTrustDomain, { parent: this }).trustDomain
+      : pulumi.output(plan.trustDomain as string);
+    const routes = this.trustDomain.apply((trustDomain) => plan.routesOf(trustDomain));
+    this.routePlan = routes.routePlan;
+    this.routePlanText = routes.routePlanText;
     this.routeSummary = pulumi.output(plan.routeSummary);
-    this.routeDiagramSvg = pulumi.output(routeDiagramSvg(plan.mesh, plan.routePlan));
+    this.routeDiagramSvg = routes.routePlan.apply((routePlan) => routeDiagramSvg(plan.mesh, routePlan));
+    this.routesFiles = {};
+    for (const gw of plan.gateways)
+      if (gw.routes.source === "file") {
+        const file = gw.routes.file;
+        this.routesFiles[file] = routes.apply((r) => r.routesFiles[file]);
+      }
     if (plan.wan) this.wan = new WanFederation(plan.wan.resourceName, plan.wan.args, { parent: this });
     this.datacenters = this.placeDatacenters(plan, args);
     const provider = this.datacenters[plan.primary].provider;
@@ -128,7 +144,11 @@ export class ConsulMesh extends pulumi.ComponentResource {
           gw.resourceName,
           {
             ...gw.args,
-            routes: gw.routes,
+            trustDomain: this.trustDomain,
+            routes:
+              gw.routes.source === "file"
+                ? { source: "file", routes: this.routesFiles[gw.routes.file] }
+                : { source: "consul" },
             datacenter: this.datacenters[gw.datacenter],
             aclProvider: provider,
             wan: this.wan,
@@ -145,6 +165,7 @@ export class ConsulMesh extends pulumi.ComponentResource {
     this.services = plan.services.map((service) => this.placeService(service, args));
     if (plan.demoUrl) this.demoUrl = plan.demoUrl;
     this.registerOutputs({
+      trustDomain: this.trustDomain,
       routePlan: this.routePlan,
       routePlanText: this.routePlanText,
       routeSummary: this.routeSummary,
@@ -176,6 +197,7 @@ export class ConsulMesh extends pulumi.ComponentResource {
           image: args.consulImage,
           wan: this.wan?.attachment(dc.args.datacenter.name),
           initialManagementToken: dc.aclEnabled ? token : undefined,
+          trustDomain: plan.pinsServers ? this.trustDomain : undefined,
         },
         { parent: this },
       );

@@ -38,7 +38,7 @@ export interface WanAttachment extends WanJoin {
 }
 
 /** Arguments of {@link Datacenter}. */
-export interface DatacenterArgs extends DatacenterPlanArgs {
+export interface DatacenterArgs extends DatacenterPlanArgs<pulumi.Input<string>> {
   /** Consul image of the servers. Default: {@link CONSUL_IMAGE}. */
   image?: pulumi.Input<string>;
   /** The WAN network and the joins, from `WanFederation.attachment(name)`. Default: none (a lone datacenter). */
@@ -50,6 +50,14 @@ export interface DatacenterArgs extends DatacenterPlanArgs {
    * and kept as a secret in the stack (primary datacenter only).
    */
   initialManagementToken?: pulumi.Input<string>;
+  /**
+   * Connect trust domain to pin, `<uuid>.consul` in lower case (e.g. `GeneratedTrustDomain`'s
+   * `trustDomain`, or the one a `ConsulMesh` drew): its UUID becomes the servers'
+   * `connect.ca_config.cluster_id`, read when the CA first starts. A plain string is checked
+   * with the other arguments, an output once known. Default: none (Consul draws one, which
+   * the stack does not know).
+   */
+  trustDomain?: pulumi.Input<string>;
 }
 
 /** A Consul datacenter on Docker: LAN network, server containers, and a provider for it. */
@@ -106,7 +114,9 @@ export class Datacenter extends pulumi.ComponentResource implements ConsulDatace
       );
       this.managementToken = this.token = token;
     }
-    this.agentConfig = token ? token.apply((t) => plan.agentConfig(t)) : pulumi.output(plan.agentConfig());
+    this.agentConfig = pulumi
+      .all([token, args.trustDomain])
+      .apply(([t, trustDomain]) => plan.agentConfig(t, trustDomain));
 
     const imageName = args.image ?? CONSUL_IMAGE;
     const image = plan.remoteImage

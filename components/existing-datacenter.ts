@@ -97,9 +97,12 @@ export class ExistingDatacenter extends pulumi.ComponentResource implements Cons
       { parent: this },
     );
     if (args.check !== false) {
-      this.checked = pulumi
-        .all([args.address, this.token, args.caPem])
-        .apply(([address, token, ca]) => checkDatacenter(this.name, { address, token, ca }));
+      // What is read is no secret, though the token it was read with is.
+      this.checked = pulumi.unsecret(
+        pulumi
+          .all([args.address, this.token, args.caPem])
+          .apply(([address, token, ca]) => checkDatacenter(this.name, { address, token, ca })),
+      );
       this.trustDomain = this.checked.trustDomain;
     }
     this.registerOutputs({ name: this.name, httpAddress: this.httpAddress, checked: this.checked });

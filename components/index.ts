@@ -15,7 +15,7 @@ export {
 export type { DatacenterArgs, WanAttachment, WanHost } from "./datacenter";
 export type { ConsulDatacenter } from "./consul-datacenter";
 export { ExistingDatacenter } from "./existing-datacenter";
-export type { ExistingDatacenterArgs } from "./existing-datacenter";
+export type { DatacenterFacts, ExistingDatacenterArgs } from "./existing-datacenter";
 export { WanFederation } from "./wan-federation";
 export type { FederatedDatacenter, WanFederationArgs } from "./wan-federation";
 export { ProxyDefaults } from "./proxy-defaults";
@@ -45,7 +45,7 @@ export type { IntentionSource, ServiceIntentionsArgs } from "./service-intention
 export { Workload } from "./workload";
 export type { WorkloadArgs } from "./workload";
 export { dockerHostAddress, readStackConfig, StackConfigError } from "./stack/stack-config";
-export type { ConfigSource, StackConfig, StackConfigProblem } from "./stack/stack-config";
+export type { ConfigSource, ExistingDatacenterConfig, StackConfig, StackConfigProblem } from "./stack/stack-config";
 export { stackImages } from "./stack/stack-images";
 export type { StackImages } from "./stack/stack-images";
 export { type DemoUpstream } from "./plans/demo-app";
@@ -60,7 +60,7 @@ export {
   DEFAULT_AGENT_RETRY_MS,
 } from "./dynamic/agent-service-registration";
 export type { AgentServiceRegistrationArgs, AgentServiceRegistrationState } from "./dynamic/agent-service-registration";
-export { GeneratedToken, generatedTokenProvider } from "./dynamic/generated-token";
+export { GeneratedToken, GeneratedTrustDomain, generatedUuidProvider } from "./dynamic/generated-token";
 export { DatacenterAccessError, InvalidArgumentError } from "./errors";
 export {
   agentBaseUrl,

@@ -19,6 +19,14 @@ export const DEFAULT_DEMO_HOST_PORT = 8080;
 
 /** The arguments of a mesh that decide its plan: the mesh model, and how to deploy it. */
 export interface ConsulMeshPlanArgs extends Mesh {
+  /**
+   * The Connect trust domain of the mesh. `<uuid>.consul` in lower case pins the servers to it
+   * (`connect.ca_config.cluster_id`, read when the CA first starts: Consul does not take another
+   * for a cluster that has one); any other domain is given to the gateways and named in the route
+   * plan only, and refused with `routeSource: "file"`. Default: a `<uuid>.consul` drawn once per
+   * stack and kept in its state (`ConsulMesh.trustDomain`).
+   */
+  trustDomain?: string;
   /** Pull the Consul image. Default: `true`. */
   pullConsulImage?: boolean;
   /**

@@ -44,20 +44,38 @@ export interface Planned<A> {
   args: A;
 }
 
-/** A datacenter of the mesh; the placer adds the image, the WAN attachment and the token. */
-export interface PlannedDatacenter extends Planned<Omit<DatacenterPlanArgs, "wan" | "initialManagementToken">> {
+/**
+ * A datacenter of the mesh; the placer adds the image, the WAN attachment, the token and, when
+ * the plan pins the servers ({@link ConsulMeshPlan.pinsServers}), the trust domain.
+ */
+export interface PlannedDatacenter extends Planned<
+  Omit<DatacenterPlanArgs, "wan" | "initialManagementToken" | "trustDomain">
+> {
   /** Whether it enables ACLs (then it gets the mesh's management token). */
   aclEnabled: boolean;
 }
 
-/** A gateway of the mesh; the placer adds its datacenter, the WAN, the image and the Consul state. */
+/**
+ * A gateway of the mesh; the placer adds its datacenter, the WAN, the image, the Consul state
+ * and the trust domain.
+ */
 export interface PlannedMeshGateway extends Planned<
-  Omit<MeshGatewayPlanArgs<string>, "datacenter" | "wan" | "routes">
+  Omit<MeshGatewayPlanArgs<string>, "datacenter" | "wan" | "routes" | "trustDomain">
 > {
   /** Its datacenter's name. */
   datacenter: string;
-  /** Its route source, with its routes file in file mode. */
-  routes: { source: "consul" } | { source: "file"; routes: RoutesFile };
+  /** Its route source; in file mode, its routes file's key in {@link RoutesOfTrustDomain.routesFiles}. */
+  routes: { source: "consul" } | { source: "file"; file: string };
+}
+
+/** What names the trust domain: the route plan (its SNI names), its table, and the routes files. */
+export interface RoutesOfTrustDomain {
+  /** The route plan of every upstream. */
+  routePlan: RoutePlan;
+  /** The route plan as a table, in ASCII. */
+  routePlanText: string;
+  /** The routes file of each gateway in file mode, by `<datacenter>/<gateway name>`. */
+  routesFiles: Record<string, RoutesFile>;
 }
 
 /** A connect service of the mesh, and the workload behind it. */
@@ -85,14 +103,26 @@ export interface ConsulMeshPlan {
   datacenterNames: string[];
   /** The primary datacenter, where the config entries, intentions and ACLs are written. */
   primary: string;
-  /** The route plan of every upstream. */
-  routePlan: RoutePlan;
-  /** The route plan as a table, in ASCII. */
-  routePlanText: string;
-  /** One ASCII line per upstream. */
+  /** The trust domain given (`trustDomain`). Default: none, and one is drawn ({@link generatedTrustDomain}). */
+  trustDomain?: string;
+  /**
+   * Resource name of the trust domain to draw once and keep in the stack (a `<uuid>.consul`):
+   * none given.
+   */
+  generatedTrustDomain?: string;
+  /**
+   * Whether the servers are pinned to the trust domain (`connect.ca_config.cluster_id`): always
+   * when it is drawn; when given, if it has Consul's form `<uuid>.consul`.
+   */
+  pinsServers: boolean;
+  /**
+   * What names the trust domain, for the mesh's (the given one, or the drawn one once known).
+   * Rendered once when the plan is made, so that a missing address fails before any resource exists.
+   * @param trustDomain - The mesh's trust domain.
+   */
+  routesOf(trustDomain: string): RoutesOfTrustDomain;
+  /** One ASCII line per upstream (no trust domain in them: known at the first preview). */
   routeSummary: string[];
-  /** The routes file of each gateway in file mode, by `<datacenter>/<gateway name>`. */
-  routesFiles: Record<string, RoutesFile>;
   /** The WAN federation (more than one datacenter). */
   wan?: Planned<WanFederationArgs>;
   /** Resource name of the management token to generate: ACLs somewhere and none given. */
@@ -135,6 +165,11 @@ function layoutOf(args: ConsulMeshPlanArgs, mesh: Mesh): Layout {
   };
 }
 
+/** The key of a gateway's routes file: `<datacenter>/<gateway name>`. */
+function routesFileKey(gw: { datacenter: string; name?: string }): string {
+  return `${gw.datacenter}/${gw.name ?? DEFAULT_GATEWAY_NAME}`;
+}
+
 /**
  * The routes file of each gateway in file mode, by `<datacenter>/<gateway name>`: one per
  * datacenter, naming the other gateways by the addresses of their slots.
@@ -153,19 +188,17 @@ function routesFilesOf(mesh: Mesh, layout: Layout): Record<string, RoutesFile> {
         return { address, port: target.endpoint.port };
       },
     });
-    for (const gw of gateways.filter((g) => g.datacenter === dc))
-      routesFiles[`${dc}/${gw.name ?? DEFAULT_GATEWAY_NAME}`] = file;
+    for (const gw of gateways.filter((g) => g.datacenter === dc)) routesFiles[routesFileKey(gw)] = file;
   }
   return routesFiles;
 }
 
-/** The `i`-th gateway of the mesh, whose routes file (in file mode) is among `routesFiles`. */
+/** The `i`-th gateway of the mesh. */
 function planGateway(
   name: string,
   args: ConsulMeshPlanArgs,
   mesh: Mesh,
   layout: Layout,
-  routesFiles: Record<string, RoutesFile>,
   i: number,
 ): PlannedMeshGateway {
   const gw = (mesh.gateways ?? [])[i];
@@ -191,13 +224,9 @@ function planGateway(
       wanAddress: registered(wanAddress),
       aliases: [...new Set([`${serviceName}-${gw.datacenter}`, ...hostNames])].sort(),
       proxyConfig: gw.proxyConfig,
-      trustDomain: mesh.trustDomain,
       resourcePrefix: args.resourcePrefix ?? DEFAULT_RESOURCE_PREFIX,
     },
-    routes:
-      args.routeSource === "file"
-        ? { source: "file", routes: routesFiles[`${gw.datacenter}/${serviceName}`] }
-        : { source: "consul" },
+    routes: args.routeSource === "file" ? { source: "file", file: routesFileKey(gw) } : { source: "consul" },
   };
 }
 
@@ -253,10 +282,8 @@ function planWan(name: string, args: ConsulMeshPlanArgs, mesh: Mesh, layout: Lay
   };
 }
 
-/** The datacenters, each pinned to the mesh's trust domain when it has Consul's form. */
+/** The datacenters. */
 function planDatacenters(name: string, args: ConsulMeshPlanArgs, mesh: Mesh, layout: Layout): PlannedDatacenter[] {
-  // Pinned, the route plan's SNI names and the routes files are the ones Consul's proxies use.
-  const trustDomain = mesh.trustDomain ?? DEFAULT_TRUST_DOMAIN;
   return mesh.datacenters.map((spec, i) => ({
     resourceName: `${name}-${spec.name}`,
     aclEnabled: spec.acl?.enabled === true,
@@ -267,7 +294,6 @@ function planDatacenters(name: string, args: ConsulMeshPlanArgs, mesh: Mesh, lay
       resourcePrefix: args.resourcePrefix ?? DEFAULT_RESOURCE_PREFIX,
       lanSubnet: layout.lanSubnetOf(spec.name),
       httpHostPort: httpHostPortOf(args, spec.name, i),
-      trustDomain: clusterIdOf(trustDomain) ? trustDomain : undefined,
     },
   }));
 }
@@ -304,22 +330,33 @@ function planConfigEntries(name: string, args: ConsulMeshPlanArgs, mesh: Mesh) {
 export function planConsulMesh(name: string, args: ConsulMeshPlanArgs): ConsulMeshPlan {
   const mesh = meshOf(args);
   const layout = layoutOf(args, mesh);
-  const routePlan = planRoutes(mesh);
-  const routesFiles = args.routeSource === "file" ? routesFilesOf(mesh, layout) : {};
+  const render = (trustDomain: string): RoutesOfTrustDomain => {
+    const routePlan = planRoutes({ ...mesh, trustDomain });
+    const routesFiles = args.routeSource === "file" ? routesFilesOf({ ...mesh, trustDomain }, layout) : {};
+    return { routePlan, routePlanText: routePlanText(routePlan), routesFiles };
+  };
+  // The routes but for the trust domain in their SNI names (a drawn one is not known yet),
+  // rendered now so that a missing address fails here.
+  const known = mesh.trustDomain ?? DEFAULT_TRUST_DOMAIN;
+  const first = render(known);
+  const routesOf = (trustDomain: string) => (trustDomain === known ? first : render(trustDomain));
+  const routePlan = first.routePlan;
   const acl = mesh.datacenters.some((dc) => dc.acl?.enabled);
   return {
     mesh,
     datacenterNames: layout.names,
     primary: primaryDatacenterOf(mesh) as string,
-    routePlan,
-    routePlanText: routePlanText(routePlan),
+    trustDomain: mesh.trustDomain,
+    generatedTrustDomain: mesh.trustDomain === undefined ? `${name}-trust-domain` : undefined,
+    // Pinned, the route plan's SNI names and the routes files are the ones Consul's proxies use.
+    pinsServers: mesh.trustDomain === undefined || clusterIdOf(mesh.trustDomain) !== undefined,
+    routesOf,
     routeSummary: routeSummary(routePlan),
-    routesFiles,
     wan: planWan(name, args, mesh, layout),
     generatedToken: acl && args.initialManagementToken === undefined ? `${name}-management-token` : undefined,
     datacenters: planDatacenters(name, args, mesh, layout),
     ...planConfigEntries(name, args, mesh),
-    gateways: (mesh.gateways ?? []).map((_, i) => planGateway(name, args, mesh, layout, routesFiles, i)),
+    gateways: (mesh.gateways ?? []).map((_, i) => planGateway(name, args, mesh, layout, i)),
     ...planServices(name, args, mesh, routePlan, layout),
   };
 }

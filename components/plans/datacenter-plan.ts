@@ -18,7 +18,7 @@ import { NAME_PATTERN } from "../../mesh/model/names";
 /** A server's own HTTP API, as its health check calls it. */
 const AGENT = `http://127.0.0.1:${CONSUL_PORTS.http}`;
 import { defaultLanSubnet, dynamicRange, lanServerAddress, MAX_SERVERS, subnetProblems } from "./address-plan";
-import { datacenterProblems } from "./arg-problems";
+import { datacenterProblems, throwIfProblems } from "./arg-problems";
 import {
   DEFAULT_RESOURCE_PREFIX,
   dockerLabels,
@@ -62,8 +62,11 @@ export interface WanHost {
   retryJoinWan?: string[];
 }
 
-/** The plain arguments of a datacenter: what decides its plan. */
-export interface DatacenterPlanArgs {
+/**
+ * The plain arguments of a datacenter: what decides its plan.
+ * @typeParam T - The type of the trust domain (a plain string, or what the component takes).
+ */
+export interface DatacenterPlanArgs<T = string> {
   /**
    * The datacenter: name, primary datacenter, Connect, gRPC, servers, ACLs (plain: it decides how many
    * containers exist).
@@ -96,9 +99,11 @@ export interface DatacenterPlanArgs {
   /**
    * Connect trust domain to pin, `<uuid>.consul` in lower case: its UUID becomes the servers'
    * `connect.ca_config.cluster_id` (read when the CA first starts), so the trust domain is
-   * known before the cluster exists, as routes files need. Default: none (Consul draws one).
+   * known before the cluster exists, as routes files need. A plain string is checked with the
+   * other arguments; any other value when the agent configuration is rendered with it. Default:
+   * none (Consul draws one when the CA first starts, and the stack does not know it).
    */
-  trustDomain?: string;
+  trustDomain?: T;
 }
 
 /** One Consul server: its data volume and its container, but for what Pulumi resolves. */
@@ -141,10 +146,13 @@ export interface DatacenterPlan {
   /** Resource name of the `docker.RemoteImage` that pulls the image, unless `pullImage` is `false`. */
   remoteImage?: string;
   /**
-   * The servers' agent configuration (JSON), with the management token when there is one.
+   * The servers' agent configuration (JSON), with the management token when there is one, pinned
+   * to the trust domain when there is one.
    * @param token - The ACL initial management token. Default: none.
+   * @param trustDomain - The trust domain to pin, `<uuid>.consul` (a problem at `trustDomain` if
+   * not). Default: the arguments' `trustDomain` when it is a string, else none.
    */
-  agentConfig(token?: string): string;
+  agentConfig(token?: string, trustDomain?: string): string;
   /** LAN address of each server. */
   serverLanAddresses: string[];
   /** HTTP API of server 0 on the LAN: `http://<ip>:8500`. */
@@ -158,7 +166,7 @@ export interface DatacenterPlan {
 }
 
 /** The primary datacenter of the arguments. */
-function primaryOf(args: DatacenterPlanArgs): string {
+function primaryOf(args: DatacenterPlanArgs<unknown>): string {
   return args.primaryDatacenter ?? args.datacenter.primaryDatacenter ?? args.datacenter.name;
 }
 
@@ -166,7 +174,7 @@ function primaryOf(args: DatacenterPlanArgs): string {
  * Problems of a datacenter's arguments, each at its field.
  * @param args - The arguments.
  */
-export function datacenterArgProblems(args: DatacenterPlanArgs): MeshProblem[] {
+export function datacenterArgProblems(args: DatacenterPlanArgs<unknown>): MeshProblem[] {
   const spec = args.datacenter;
   const servers = spec.servers ?? 1;
   const problems = datacenterProblems(spec, args.primaryDatacenter);
@@ -203,19 +211,13 @@ export function datacenterArgProblems(args: DatacenterPlanArgs): MeshProblem[] {
       message: `${JSON.stringify(primary)} is not a datacenter name (letters, digits, "-" and "_")`,
     });
   }
-  if (args.trustDomain !== undefined && clusterIdOf(args.trustDomain) === undefined) {
-    problems.push({
-      path: "trustDomain",
-      message:
-        `${JSON.stringify(args.trustDomain)} is not "<uuid>.consul" ` +
-        `in lower case, so Consul cannot be made to use it`,
-    });
-  }
+  // Any other value (an output) is checked when the configuration is rendered with it.
+  if (typeof args.trustDomain === "string") problems.push(...trustDomainProblems(args.trustDomain));
   return problems;
 }
 
 /** Problems of `wanHost`: one server, no `wan` beside it, addresses without spaces or slashes. */
-function wanHostProblems(args: DatacenterPlanArgs, servers: number): MeshProblem[] {
+function wanHostProblems(args: DatacenterPlanArgs<unknown>, servers: number): MeshProblem[] {
   const host = args.wanHost;
   if (host === undefined) return [];
   const problems: MeshProblem[] = [];
@@ -247,21 +249,37 @@ function wanHostProblems(args: DatacenterPlanArgs, servers: number): MeshProblem
   return problems;
 }
 
+/** The problem of a trust domain the servers cannot be pinned to, if it is one. */
+function trustDomainProblems(trustDomain: unknown): MeshProblem[] {
+  if (trustDomain === undefined || (typeof trustDomain === "string" && clusterIdOf(trustDomain) !== undefined))
+    return [];
+  return [
+    {
+      path: "trustDomain",
+      message: `${JSON.stringify(trustDomain)} is not "<uuid>.consul" in lower case, so Consul cannot be made to use it`,
+    },
+  ];
+}
+
 /**
  * The agent configuration of the servers, rendered once eagerly so that a mistake fails when
  * the plan is made, not inside an apply.
  */
-function agentConfigOf(args: DatacenterPlanArgs): (token?: string) => string {
+function agentConfigOf(name: string, args: DatacenterPlanArgs<unknown>): DatacenterPlan["agentConfig"] {
   const mesh: Mesh = { primaryDatacenter: primaryOf(args), datacenters: [args.datacenter] };
-  const clusterId = args.trustDomain === undefined ? undefined : clusterIdOf(args.trustDomain);
+  const given = typeof args.trustDomain === "string" ? args.trustDomain : undefined;
   const retryJoinWan = args.wan?.retryJoinWan ?? args.wanHost?.retryJoinWan ?? [];
-  const options = { retryJoinWan, bindAddr: "0.0.0.0", clusterId };
-  const render = (token?: string) =>
-    JSON.stringify(
-      renderAgentConfig(mesh, args.datacenter.name, { ...options, initialManagementToken: token }),
-      null,
-      2,
-    ) + "\n";
+  const options = { retryJoinWan, bindAddr: "0.0.0.0" };
+  const render = (token?: string, trustDomain = given) => {
+    throwIfProblems(trustDomainProblems(trustDomain), `Datacenter ${JSON.stringify(name)} arguments`);
+    const clusterId = trustDomain === undefined ? undefined : clusterIdOf(trustDomain);
+    const config = renderAgentConfig(mesh, args.datacenter.name, {
+      ...options,
+      clusterId,
+      initialManagementToken: token,
+    });
+    return JSON.stringify(config, null, 2) + "\n";
+  };
   render();
   return render;
 }
@@ -271,7 +289,7 @@ function agentConfigOf(args: DatacenterPlanArgs): (token?: string) => string {
  * in a WAN-joined secondary, also once the primary is known over the WAN, since writes there
  * (ACLs, global tokens) are forwarded to the primary.
  */
-function serverHealthTest(args: DatacenterPlanArgs): string {
+function serverHealthTest(args: DatacenterPlanArgs<unknown>): string {
   const primary = primaryOf(args);
   let test = `wget -q -O - ${AGENT}/v1/status/leader | grep -q :`;
   if ((args.wan || args.wanHost) && args.datacenter.name !== primary)
@@ -283,7 +301,7 @@ function serverHealthTest(args: DatacenterPlanArgs): string {
 }
 
 /** Server `i` of the datacenter, among the servers at `lanAddresses`. */
-function planServer(name: string, args: DatacenterPlanArgs, lanAddresses: string[], i: number): PlannedServer {
+function planServer(name: string, args: DatacenterPlanArgs<unknown>, lanAddresses: string[], i: number): PlannedServer {
   const dc = args.datacenter.name;
   const prefix = args.resourcePrefix ?? DEFAULT_RESOURCE_PREFIX;
   const node = `${dc}-server-${i}`;
@@ -344,7 +362,7 @@ function planServer(name: string, args: DatacenterPlanArgs, lanAddresses: string
  * @param name - The component's name, which its resources' names start with.
  * @param args - The arguments.
  */
-export function planDatacenter(name: string, args: DatacenterPlanArgs): DatacenterPlan {
+export function planDatacenter(name: string, args: DatacenterPlanArgs<unknown>): DatacenterPlan {
   const dc = args.datacenter.name;
   const prefix = args.resourcePrefix ?? DEFAULT_RESOURCE_PREFIX;
   const lanSubnet = args.lanSubnet ?? defaultLanSubnet(0);
@@ -365,7 +383,7 @@ export function planDatacenter(name: string, args: DatacenterPlanArgs): Datacent
     },
     ...(aclEnabled && args.initialManagementToken === undefined ? { generatedToken: `${name}-management-token` } : {}),
     ...(args.pullImage === false ? {} : { remoteImage: `${name}-image` }),
-    agentConfig: agentConfigOf(args),
+    agentConfig: agentConfigOf(name, args),
     serverLanAddresses: lanAddresses,
     lanHttpAddress: `http://${lanAddresses[0]}:${CONSUL_PORTS.http}`,
     httpAddress: `http://${hostAddress}:${port}`,

@@ -4,7 +4,7 @@
  * key named, before any resource is declared.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { EFFECTIVE_MODES, isPort, type EffectiveMode } from "../../mesh";
+import { clusterIdOf, EFFECTIVE_MODES, isPort, type EffectiveMode } from "../../mesh";
 import { NAME_PATTERN } from "../../mesh/model/names";
 import { ConsulAddressError } from "../../consul/errors";
 import { consulBaseUrl } from "../../consul/settings";
@@ -42,6 +42,11 @@ export interface StackConfig {
    * `--secret` when it holds tokens); the first is the primary. Default: none.
    */
   datacenters?: ExistingDatacenterConfig[];
+  /**
+   * `trustDomain`: the Connect trust domain to pin, `<uuid>.consul` in lower case. Default: none
+   * (one drawn once per stack and kept in its state).
+   */
+  trustDomain?: string;
   /**
    * `dockerHosts` (`examples/datacenter-per-host`): the Docker daemon of each datacenter, a JSON object from
    * datacenter name to a `DOCKER_HOST` value (`unix://…`, `tcp://host:port`, `ssh://user@host`). Default: none.
@@ -215,6 +220,12 @@ export function readStackConfig(config: ConfigSource = new pulumi.Config()): Sta
   const port = config.get("demoPort") ?? String(DEFAULT_DEMO_HOST_PORT);
   if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535)
     problems.push({ key: "demoPort", message: `${JSON.stringify(port)} is not a port from 1 to 65535` });
+  const trustDomain = config.get("trustDomain");
+  if (trustDomain !== undefined && clusterIdOf(trustDomain) === undefined)
+    problems.push({
+      key: "trustDomain",
+      message: `${JSON.stringify(trustDomain)} is not "<uuid>.consul" in lower case`,
+    });
 
   const result: StackConfig = {
     consulImage: image("consulImage") ?? CONSUL_IMAGE,
@@ -228,6 +239,7 @@ export function readStackConfig(config: ConfigSource = new pulumi.Config()): Sta
     meshGatewayMode: oneOf("meshGatewayMode", EFFECTIVE_MODES, "local"),
     acl: oneOf("acl", ["true", "false"] as const, "true") === "true",
     demoPort: Number(port),
+    trustDomain,
   };
   const datacenters = config.get("datacenters");
   if (datacenters !== undefined) result.datacenters = existingDatacenters(datacenters, problems);

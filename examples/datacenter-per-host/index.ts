@@ -15,6 +15,7 @@
  * - `hostAddresses`: a JSON object from datacenter name to the IP address the other hosts (and
  *   this program) reach that host at; the ports are published on it. Default: the host of
  *   `dockerHosts`' entry (`tcp://` and `ssh://`; a `unix://` socket names none: then required);
+ * - `trustDomain`: the Connect trust domain to pin, `<uuid>.consul`. Default: one drawn once per stack;
  * - `consulImage`, `gatewayImage`, `gatewayImageContext`, `gatewayBaseImage`, `sidecarImage`,
  *   `envoyImage`, `appImage`, `acl` as the default stack takes them. The gateway and sidecar
  *   images are built on each daemon unless published images are named; every image must be on
@@ -27,13 +28,13 @@
  * the host's address, not its loopback: keep ACLs on (the default), or the hosts' network private.
  */
 import * as docker from "@pulumi/docker";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import {
   ConnectService,
   Datacenter,
-  DEFAULT_TRUST_DOMAIN,
   dockerHostAddress,
   GatewayImage,
+  GeneratedTrustDomain,
   MeshGateway,
   planRoutes,
   ProxyDefaults,
@@ -73,9 +74,15 @@ for (const dc of names) {
 }
 if (problems.length > 0) throw new StackConfigError(problems);
 
+/**
+ * The mesh's Connect trust domain, which both datacenters' servers are pinned to
+ * (`connect.ca_config.cluster_id`): `trustDomain` when configured, else one drawn once for this
+ * stack and kept in its state.
+ */
+export const trustDomain = pulumi.output(config.trustDomain ?? new GeneratedTrustDomain("trust-domain").trustDomain);
+
 /** The topology. */
 export const model: Mesh = {
-  trustDomain: DEFAULT_TRUST_DOMAIN,
   primaryDatacenter: "dc1",
   datacenters: names.map((name) => ({ name, primaryDatacenter: "dc1", acl: { enabled: config.acl } })),
   proxyDefaults: { kind: "proxy-defaults", name: "global", meshGateway: { mode: config.meshGatewayMode } },
@@ -134,7 +141,7 @@ model.datacenters.forEach((spec, i) => {
       lanSubnet: `10.250.${i + 1}.0/24`,
       httpHostAddress: hosts[dc].address,
       httpHostPort: 8500 + i,
-      trustDomain: DEFAULT_TRUST_DOMAIN,
+      trustDomain,
       wanHost: {
         address: hosts[dc].address,
         retryJoinWan: names.filter((other) => other !== dc).map((other) => hosts[other].address),
@@ -213,9 +220,6 @@ const gateways = names.map(
   );
 });
 
-/** The Connect trust domain, pinned in both datacenters (`connect.ca_config.cluster_id`). */
-// TODO: take the trust domain the library derives once it exports one (the trust-domain work).
-export const trustDomain = DEFAULT_TRUST_DOMAIN;
 /** The address of each datacenter's Docker host. */
 export const hostAddresses = Object.fromEntries(names.map((dc) => [dc, hosts[dc].address]));
 /** Consul's HTTP API of each datacenter, on its host. */

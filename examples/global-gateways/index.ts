@@ -12,12 +12,14 @@
  * Built from the finer components, one by one, to show how they compose; `ConsulMesh` does
  * the same in one call (see the other examples).
  */
+import * as pulumi from "@pulumi/pulumi";
 import {
   assertValidMesh,
   ConnectService,
   Datacenter,
   defaultLanSubnet,
   formatRoutePlan,
+  GeneratedTrustDomain,
   MeshGateway,
   planRoutes,
   ProxyDefaults,
@@ -57,6 +59,12 @@ export const model: Mesh = {
 // Every prerequisite and topology rule, checked before any resource is declared.
 assertValidMesh(model);
 
+/**
+ * The mesh's Connect trust domain: `trustDomain` when configured, else one drawn once for this
+ * stack and kept in its state. The servers are pinned to it and the gateways given it.
+ */
+export const trustDomain = pulumi.output(config.trustDomain ?? new GeneratedTrustDomain("trust-domain").trustDomain);
+
 const wan = new WanFederation("wan", { datacenters: model.datacenters, primaryDatacenter: "dc1" });
 const datacenters = Object.fromEntries(
   model.datacenters.map((spec, i) => [
@@ -68,6 +76,7 @@ const datacenters = Object.fromEntries(
       httpHostPort: 8500 + i,
       wan: wan.attachment(spec.name),
       image: config.consulImage,
+      trustDomain,
     }),
   ]),
 );
@@ -81,6 +90,7 @@ for (const gateway of model.gateways ?? []) {
     datacenter: datacenters[gateway.datacenter],
     wan,
     image: gatewayImage,
+    trustDomain,
   });
 }
 for (const service of model.services ?? []) {
@@ -91,7 +101,7 @@ for (const service of model.services ?? []) {
   );
 }
 
-/** Which path each upstream takes, and which configuration level decided it. */
-export const routePlan = planRoutes(model);
+/** Which path each upstream takes, and which configuration level decided it (SNI names in the trust domain). */
+export const routePlan = trustDomain.apply((td) => planRoutes({ ...model, trustDomain: td }));
 /** The same, as a table. */
-export const routePlanText = formatRoutePlan(routePlan);
+export const routePlanText = routePlan.apply(formatRoutePlan);

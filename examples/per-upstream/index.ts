@@ -62,7 +62,15 @@ export const model: Mesh = {
 };
 
 const images = stackImages(config);
-const mesh = new ConsulMesh("mesh", { ...model, consulImage: config.consulImage, gatewayImage: images.gateway });
+const mesh = new ConsulMesh("mesh", {
+  ...model,
+  trustDomain: config.trustDomain,
+  consulImage: config.consulImage,
+  gatewayImage: images.gateway,
+});
+
+/** The mesh's Connect trust domain: `trustDomain` when configured, else drawn once for this stack. */
+export const trustDomain = mesh.trustDomain;
 
 /** Which path each upstream takes, and which configuration level decided it. */
 export const routePlan = mesh.routePlan;

@@ -18,7 +18,10 @@
  * - `meshGatewayMode`: mode of the `proxy-defaults` entry, `local`, `remote` or `none`. Default: `local`;
  * - `acl`: `true` (ACLs on, deny by default, intentions for the declared upstreams) or `false`. Default: `true`;
  * - `routeSource`: `consul` (gateways watch their Consul agent) or `file`. Default: `consul`;
- * - `demoPort`: host port of `demoUrl`. Default: `8080`.
+ * - `demoPort`: host port of `demoUrl`. Default: `8080`;
+ * - `trustDomain`: the Connect trust domain to pin, `<uuid>.consul`. Default: one drawn once for
+ *   this stack and kept in its state (a stack deployed before trust domains were drawn has
+ *   `11111111-2222-3333-4444-555555555555.consul`: pin that one to keep it).
  */
 import { ConsulMesh, defaultMesh, readStackConfig, stackImages } from "consul-mesh-gateway";
 
@@ -26,6 +29,8 @@ const config = readStackConfig();
 const images = stackImages(config, { sidecar: true });
 
 const model = defaultMesh();
+// The stack's own trust domain, not the model's fixed one: the one configured, else one drawn once.
+model.trustDomain = config.trustDomain;
 model.proxyDefaults = { kind: "proxy-defaults", name: "global", meshGateway: { mode: config.meshGatewayMode } };
 for (const dc of model.datacenters) dc.acl = { enabled: config.acl };
 
@@ -37,6 +42,8 @@ const mesh = new ConsulMesh("mesh", {
   workloads: { appImage: images.app, sidecarImage: images.sidecar!, demoHostPort: config.demoPort },
 });
 
+/** The mesh's Connect trust domain (`<uuid>.consul`), stable across `pulumi up`. */
+export const trustDomain = mesh.trustDomain;
 /** Which path each upstream takes, and which configuration level decided it. */
 export const routePlan = mesh.routePlan;
 /** The same, as a table (`pulumi stack output routePlanText`). */

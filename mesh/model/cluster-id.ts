@@ -11,3 +11,8 @@ export function clusterIdOf(trustDomain: string): string | undefined {
   const m = CLUSTER_TRUST_DOMAIN_PATTERN.exec(trustDomain);
   return m ? m[1] : undefined;
 }
+
+/** The trust domain `<clusterId>.consul` of a cluster ID (a UUID): the inverse of {@link clusterIdOf}. */
+export function trustDomainOfClusterId(clusterId: string): string {
+  return `${clusterId}.consul`;
+}

@@ -1,21 +1,7 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- the mock monitor's wire data is untyped */
-import * as pulumi from "@pulumi/pulumi";
 import { ConsulMesh } from "../../components/consul-mesh";
 import { DEFAULT_MAX_ROUTES, defaultMesh, planRoutes, routeDiagramDot, type Mesh } from "../../mesh";
 import { renderDiagramSvg } from "../../mesh/diagram/diagram-svg";
-import { setupMocks, valueOf, type MockHarness } from "../support/pulumi-mocks";
-
-/** The outputs each component registers, by URN, as the engine receives them. */
-function recordOutputs(): Map<string, Record<string, unknown>> {
-  const outputs = new Map<string, Record<string, unknown>>();
-  const monitor = pulumi.runtime.getMonitor() as any;
-  const original = monitor.registerResourceOutputs.bind(monitor);
-  monitor.registerResourceOutputs = (req: any, callback: (err: any, res: any) => void) => {
-    outputs.set(req.getUrn(), req.getOutputs().toJavaScript());
-    return original(req, callback);
-  };
-  return outputs;
-}
+import { recordOutputs, setupMocks, valueOf, type MockHarness } from "../support/pulumi-mocks";
 
 describe("ConsulMesh route diagram (Pulumi mocks)", () => {
   let mocks: MockHarness;

@@ -14,9 +14,9 @@ describe("ConsulMesh plan", () => {
     expect(plan.mesh).toEqual(defaultMesh());
     expect(plan.datacenterNames).toEqual(["dc1", "dc2"]);
     expect(plan.primary).toBe("dc1");
-    expect(plan.routePlan).toEqual(planRoutes(defaultMesh()));
+    expect(plan.routesOf(DEFAULT_TRUST_DOMAIN).routePlan).toEqual(planRoutes(defaultMesh()));
     expect(plan.routeSummary).toHaveLength(3);
-    expect(plan.routesFiles).toEqual({});
+    expect(plan.routesOf(DEFAULT_TRUST_DOMAIN).routesFiles).toEqual({});
     expect(plan.wan).toEqual({
       resourceName: "mesh-wan",
       args: {
@@ -34,8 +34,10 @@ describe("ConsulMesh plan", () => {
       ["mesh-dc1", "10.250.1.0/24", 8500],
       ["mesh-dc2", "10.250.2.0/24", 8501],
     ]);
-    // Pinned to the model's trust domain, which has Consul's form.
-    expect(plan.datacenters[0].args.trustDomain).toBe(DEFAULT_TRUST_DOMAIN);
+    // Pinned to the model's trust domain, which has Consul's form; none drawn.
+    expect(plan.trustDomain).toBe(DEFAULT_TRUST_DOMAIN);
+    expect(plan.generatedTrustDomain).toBeUndefined();
+    expect(plan.pinsServers).toBe(true);
     expect(plan.gateways).toEqual([
       {
         resourceName: "mesh-gateway-dc1-mesh-gateway",
@@ -49,7 +51,6 @@ describe("ConsulMesh plan", () => {
           wanAddress: undefined,
           aliases: ["mesh-gateway-dc1"],
           proxyConfig: undefined,
-          trustDomain: DEFAULT_TRUST_DOMAIN,
           resourcePrefix: "consul-mesh",
         },
         routes: { source: "consul" },
@@ -77,7 +78,9 @@ describe("ConsulMesh plan", () => {
     expect(plan.gateways[0].args).toMatchObject({ lanAddress: "10.1.2.3", wanAddress: "10.1.2.3" });
     expect(plan.gateways[0].args.aliases).toEqual(["mesh-gateway-solo"]);
     // A trust domain Consul cannot be made to use is not pinned.
-    expect(plan.datacenters[0].args.trustDomain).toBeUndefined();
+    expect(plan.trustDomain).toBe("example.consul");
+    expect(plan.generatedTrustDomain).toBeUndefined();
+    expect(plan.pinsServers).toBe(false);
   });
 
   test("ACLs: one management token to generate unless given; an intention per declared destination", () => {
@@ -103,23 +106,19 @@ describe("ConsulMesh plan", () => {
       { datacenter: "dc2" },
     ];
     const plan = planConsulMesh("m", { ...mesh, routeSource: "file", resourcePrefix: "p", wanSubnet: "10.7.0.0/24" });
+    const { routesFiles } = plan.routesOf(DEFAULT_TRUST_DOMAIN);
     expect(plan.gateways.map((g) => [g.resourceName, g.args.slot])).toEqual([
       ["m-gateway-dc1-mesh-gateway", 0],
       ["m-gateway-dc2-east", 0],
       ["m-gateway-dc1-second", 1],
       ["m-gateway-dc2-mesh-gateway", 1],
     ]);
-    expect(Object.keys(plan.routesFiles).sort()).toEqual([
-      "dc1/mesh-gateway",
-      "dc1/second",
-      "dc2/east",
-      "dc2/mesh-gateway",
-    ]);
-    expect(plan.routesFiles["dc1/second"]).toBe(plan.routesFiles["dc1/mesh-gateway"]);
-    expect(plan.gateways[2].routes).toEqual({ source: "file", routes: plan.routesFiles["dc1/second"] });
+    expect(Object.keys(routesFiles).sort()).toEqual(["dc1/mesh-gateway", "dc1/second", "dc2/east", "dc2/mesh-gateway"]);
+    expect(routesFiles["dc1/second"]).toBe(routesFiles["dc1/mesh-gateway"]);
+    expect(plan.gateways[2].routes).toEqual({ source: "file", file: "dc1/second" });
     expect(plan.gateways[2].args).toMatchObject({ port: 9443, proxyConfig: { a: 1 }, resourcePrefix: "p" });
     // Gateways without an address are routed at their planned WAN addresses (slot j of datacenter d).
-    expect(plan.routesFiles["dc1/mesh-gateway"].gateways[0].endpoints).toEqual([
+    expect(routesFiles["dc1/mesh-gateway"].gateways[0].endpoints).toEqual([
       { address: "10.7.0.40", port: 8443 },
       { address: "10.7.0.41", port: 8443 },
     ]);
@@ -134,8 +133,9 @@ describe("ConsulMesh plan", () => {
         .map((s) => ({ ...s, datacenter: "dc1" })),
     };
     const plan = planConsulMesh("m", { ...mesh, routeSource: "file", lanSubnets: { dc1: "10.8.0.0/24" } });
-    expect(plan.routesFiles["dc1/mesh-gateway"]).toEqual(renderGatewayRoutes(mesh, "dc1"));
-    expect(plan.routesFiles["dc1/mesh-gateway"].gateways).toEqual([]);
+    const { routesFiles } = plan.routesOf(DEFAULT_TRUST_DOMAIN);
+    expect(routesFiles["dc1/mesh-gateway"]).toEqual(renderGatewayRoutes(mesh, "dc1"));
+    expect(routesFiles["dc1/mesh-gateway"].gateways).toEqual([]);
     expect(plan.datacenters[0].args.lanSubnet).toBe("10.8.0.0/24");
   });
 
@@ -197,5 +197,27 @@ describe("ConsulMesh plan", () => {
       },
     ]);
     expect(planConsulMesh("m", { datacenters: [{ name: "dc1" }] }).proxyDefaults).toBeUndefined();
+  });
+
+  test("no trust domain given: one to draw, pinning the servers; the routes name whichever trust domain they are given", () => {
+    const { trustDomain: _, ...mesh } = defaultMesh();
+    const plan = planConsulMesh("m", { ...mesh, routeSource: "file" });
+    expect(plan.trustDomain).toBeUndefined();
+    expect(plan.generatedTrustDomain).toBe("m-trust-domain");
+    expect(plan.pinsServers).toBe(true);
+    const drawn = "5fcd4b81-a2ca-405a-ac62-0fac602c1949.consul";
+    const routes = plan.routesOf(drawn);
+    expect(routes.routePlan).toEqual(planRoutes({ ...mesh, trustDomain: drawn }));
+    expect(routes.routePlan.routes[0].sni).toBe(`api.default.dc2.internal.${drawn}`);
+    expect(routes.routePlanText).toContain(`api.default.dc2.internal.${drawn}`);
+    for (const dc of ["dc1", "dc2"])
+      expect(routes.routesFiles[`${dc}/mesh-gateway`]).toEqual(
+        renderGatewayRoutes({ ...mesh, trustDomain: drawn }, dc),
+      );
+    // What the plan decides beside the SNI names does not wait for the trust domain.
+    expect(plan.routeSummary).toEqual(planConsulMesh("m", defaultMesh()).routeSummary);
+    expect(plan.gateways.map((g) => g.args)).toEqual(
+      planConsulMesh("m", { ...defaultMesh(), routeSource: "file" }).gateways.map((g) => g.args),
+    );
   });
 });

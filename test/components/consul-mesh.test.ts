@@ -11,7 +11,15 @@ import {
   validateMesh,
   type Mesh,
 } from "../../mesh";
-import { setupMocks, valueOf, type MockHarness, type RecordedResource } from "../support/pulumi-mocks";
+import {
+  isKnown,
+  mockUuidOf,
+  recordOutputs,
+  setupMocks,
+  valueOf,
+  type MockHarness,
+  type RecordedResource,
+} from "../support/pulumi-mocks";
 
 const T = {
   mesh: "consul-mesh:index:ConsulMesh",
@@ -25,8 +33,15 @@ const T = {
   network: "docker:index/network:Network",
   entry: "consul:index/configEntry:ConfigEntry",
   registration: "pulumi-nodejs:dynamic:AgentServiceRegistration",
+  trustDomain: "pulumi-nodejs:dynamic:GeneratedTrustDomain",
   provider: "pulumi:providers:consul",
 };
+
+/** The default mesh without its pinned trust domain, as a stack that pins none declares it. */
+function unpinnedMesh(): Mesh {
+  const { trustDomain: _, ...mesh } = defaultMesh();
+  return mesh;
+}
 
 function countByType(resources: RecordedResource[]): Record<string, number> {
   const out: Record<string, number> = {};
@@ -181,7 +196,7 @@ describe("ConsulMesh (Pulumi mocks)", () => {
       const uploaded = JSON.parse(c.inputs.uploads[0].content);
       expect(uploaded).toEqual(renderGatewayRoutes(model, dc));
     }
-    expect(mesh.routesFiles["dc1/mesh-gateway"].gateways).toEqual([
+    expect((await valueOf(mesh.routesFiles["dc1/mesh-gateway"])).gateways).toEqual([
       { datacenter: "dc2", partition: "default", endpoints: [{ address: "mesh-gateway-dc2", port: 8443 }] },
     ]);
     expect(
@@ -204,10 +219,10 @@ describe("ConsulMesh (Pulumi mocks)", () => {
     model.gateways = [{ datacenter: "dc1" }, { datacenter: "dc2" }];
     const mesh = new ConsulMesh("mesh", { ...model, routeSource: "file" });
     await mocks.settle();
-    expect(mesh.routesFiles["dc1/mesh-gateway"].gateways[0].endpoints).toEqual([
+    expect((await valueOf(mesh.routesFiles["dc1/mesh-gateway"])).gateways[0].endpoints).toEqual([
       { address: "10.250.0.40", port: 8443 },
     ]);
-    expect(mesh.routesFiles["dc2/mesh-gateway"].gateways[0].endpoints).toEqual([
+    expect((await valueOf(mesh.routesFiles["dc2/mesh-gateway"])).gateways[0].endpoints).toEqual([
       { address: "10.250.0.20", port: 8443 },
     ]);
     expect(mocks.get("mesh-gateway-dc1-mesh-gateway-registration-0").inputs.registration.TaggedAddresses).toEqual({
@@ -267,6 +282,82 @@ describe("ConsulMesh (Pulumi mocks)", () => {
     expect(
       () => new ConsulMesh("file", { ...defaultMesh(), trustDomain: "example.consul", routeSource: "file" }),
     ).toThrow(/trustDomain: .*<uuid>\.consul/);
+  });
+
+  test.each(["consul", "file"] as const)(
+    "no trust domain given (%s mode): one drawn once, not secret, exported, and the same everywhere",
+    async (routeSource) => {
+      const outputs = recordOutputs();
+      const mesh = new ConsulMesh("mesh", { ...unpinnedMesh(), routeSource });
+      await mocks.settle();
+      const drawn = mocks.byType(T.trustDomain);
+      expect(drawn.map((r) => [r.name, r.parent])).toEqual([["mesh-trust-domain", mocks.get("mesh", T.mesh).urn]]);
+      expect(drawn[0].options.additionalSecretOutputs).toEqual([]);
+      const clusterId = mockUuidOf("mesh-trust-domain");
+      const trustDomain = `${clusterId}.consul`;
+      expect(await valueOf(mesh.trustDomain)).toBe(trustDomain);
+      expect(await pulumi.isSecret(mesh.trustDomain)).toBe(false);
+      expect(outputs.get(mocks.get("mesh", T.mesh).urn)?.trustDomain).toBe(trustDomain);
+      for (const dc of ["dc1", "dc2"]) {
+        const config = JSON.parse(mocks.get(`mesh-${dc}-server-0`).inputs.uploads[0].content);
+        expect(config.connect.ca_config).toEqual({ cluster_id: clusterId });
+        const gw = mocks.get(`mesh-gateway-${dc}-mesh-gateway-gateway-0`);
+        expect(gw.inputs.command.slice(0, 4)).toEqual(["--datacenter", dc, "--trust-domain", trustDomain]);
+        if (routeSource === "file") {
+          const expected = renderGatewayRoutes({ ...unpinnedMesh(), trustDomain }, dc);
+          expect(JSON.parse(gw.inputs.uploads[0].content)).toEqual(expected);
+          expect(await valueOf(mesh.routesFiles[`${dc}/mesh-gateway`])).toEqual(expected);
+        } else expect(gw.inputs.uploads).toEqual([]);
+      }
+      const plan = await valueOf(mesh.routePlan);
+      expect(plan).toEqual(planRoutes({ ...unpinnedMesh(), trustDomain }));
+      expect(plan.routes.map((r) => r.sni.endsWith(`.internal.${trustDomain}`))).toEqual([true, true, true]);
+      expect(await valueOf(mesh.routePlanText)).toContain(`api.default.dc2.internal.${trustDomain}`);
+      expect(Object.keys(mesh.routesFiles).sort()).toEqual(
+        routeSource === "file" ? ["dc1/mesh-gateway", "dc2/mesh-gateway"] : [],
+      );
+    },
+  );
+
+  test("a pinned trust domain: nothing drawn, and the pinned one everywhere", async () => {
+    const clusterId = "5fcd4b81-a2ca-405a-ac62-0fac602c1949";
+    const trustDomain = `${clusterId}.consul`;
+    const model = { ...unpinnedMesh(), trustDomain };
+    const mesh = new ConsulMesh("mesh", { ...model, routeSource: "file" });
+    await mocks.settle();
+    expect(mocks.byType(T.trustDomain)).toEqual([]);
+    expect(await valueOf(mesh.trustDomain)).toBe(trustDomain);
+    for (const dc of ["dc1", "dc2"]) {
+      const config = JSON.parse(mocks.get(`mesh-${dc}-server-0`).inputs.uploads[0].content);
+      expect(config.connect.ca_config).toEqual({ cluster_id: clusterId });
+      const gw = mocks.get(`mesh-gateway-${dc}-mesh-gateway-gateway-0`);
+      expect(gw.inputs.command.slice(0, 4)).toEqual(["--datacenter", dc, "--trust-domain", trustDomain]);
+      expect(JSON.parse(gw.inputs.uploads[0].content)).toEqual(renderGatewayRoutes(model, dc));
+    }
+    expect(await valueOf(mesh.routePlan)).toEqual(planRoutes(model));
+  });
+
+  test("the first preview, before the trust domain is drawn: the same resources, and routeSummary known", async () => {
+    const names = (m: MockHarness) => m.resources.map((r) => `${r.type} ${r.name}`).sort();
+    const drawn = await setupMocks();
+    new ConsulMesh("mesh", { ...unpinnedMesh(), routeSource: "file" });
+    await drawn.settle();
+    // A preview of a stack that has not drawn it yet: the engine knows no value.
+    const preview = await setupMocks({
+      preview: true,
+      state: (args) => (args.type === T.trustDomain ? { value: undefined } : undefined),
+    });
+    const mesh = new ConsulMesh("mesh", { ...unpinnedMesh(), routeSource: "file" });
+    await preview.settle();
+    expect(names(preview)).toEqual(names(drawn));
+    expect(await isKnown(mesh.trustDomain)).toBe(false);
+    expect(await isKnown(mesh.routePlan)).toBe(false);
+    expect(await isKnown(mesh.routeSummary)).toBe(true);
+    expect(await valueOf(mesh.routeSummary)).toEqual([
+      "web (dc1) -> api (dc2): remote (upstream) via mesh-gateway dc2",
+      "web (dc1) -> db (dc2): local (upstream) via mesh-gateway dc1, mesh-gateway dc2",
+      "web (dc1) -> logging (dc2): none (upstream) direct",
+    ]);
   });
 
   test("refuses the instance fields of a running Consul (id, node), which it could not honour", () => {

@@ -104,6 +104,15 @@ describe("datacenter plan", () => {
     expect(JSON.parse(plan.agentConfig()).connect.ca_config.cluster_id).toBe(UUID);
   });
 
+  test("a trust domain known later (an output) pins the configuration it is rendered with, checked there", () => {
+    const plan = planDatacenter("dc1", { datacenter: { name: "dc1" }, trustDomain: { unresolved: "trust domain" } });
+    expect(JSON.parse(plan.agentConfig()).connect).toEqual({ enabled: true });
+    expect(JSON.parse(plan.agentConfig("t", `${UUID}.consul`)).connect.ca_config.cluster_id).toBe(UUID);
+    expect(() => plan.agentConfig(undefined, "example.consul")).toThrow(
+      /Datacenter "dc1" arguments[\s\S]*trustDomain: "example.consul" is not "<uuid>.consul"/,
+    );
+  });
+
   test("problems, each at its field", () => {
     expect(datacenterArgProblems({ datacenter: { name: "dc1" } })).toEqual([]);
     expect(

@@ -212,6 +212,21 @@ describe("Datacenter (Pulumi mocks)", () => {
     ).toEqual(["trustDomain"]);
   });
 
+  test("a trust domain given as an output (e.g. drawn once) pins the cluster ID once known, with the token secret", async () => {
+    const dc = new Datacenter("dc1", {
+      datacenter: { name: "dc1", acl: { enabled: true } },
+      initialManagementToken: pulumi.secret("11111111-aaaa-4bbb-8ccc-222222222222"),
+      trustDomain: pulumi.output("5fcd4b81-a2ca-405a-ac62-0fac602c1949.consul"),
+    });
+    await mocks.settle();
+    const server = mocks.get("dc1-server-0");
+    expect(JSON.parse(server.inputs.uploads[0].content).connect.ca_config).toEqual({
+      cluster_id: "5fcd4b81-a2ca-405a-ac62-0fac602c1949",
+    });
+    expect(server.secretInputs).toContain("uploads");
+    expect(await pulumi.isSecret(dc.agentConfig)).toBe(true);
+  });
+
   test("a secondary with ACLs needs the primary's management token (no token of its own)", async () => {
     const spec = { name: "dc2", primaryDatacenter: "dc1", acl: { enabled: true } };
     expect(problemPaths(() => new Datacenter("x", { datacenter: spec }))).toEqual(["initialManagementToken"]);

@@ -23,6 +23,7 @@ describe("readStackConfig", () => {
       meshGatewayMode: "local",
       acl: true,
       demoPort: 8080,
+      trustDomain: undefined,
     });
     expect(CONSUL_IMAGE).toBe("hashicorp/consul:1.16.3");
   });
@@ -39,9 +40,16 @@ describe("readStackConfig", () => {
           meshGatewayMode: "remote",
           acl: "false",
           demoPort: "18080",
+          trustDomain: "5fcd4b81-a2ca-405a-ac62-0fac602c1949.consul",
         }),
       ),
-    ).toMatchObject({ routeSource: "file", meshGatewayMode: "remote", acl: false, demoPort: 18080 });
+    ).toMatchObject({
+      routeSource: "file",
+      meshGatewayMode: "remote",
+      acl: false,
+      demoPort: 18080,
+      trustDomain: "5fcd4b81-a2ca-405a-ac62-0fac602c1949.consul",
+    });
   });
 
   test("bad values: one error naming every key, with what is accepted", () => {
@@ -59,6 +67,7 @@ describe("readStackConfig", () => {
           sidecarImage: "x/y",
           envoyImage: "envoyproxy/envoy:v1.26.8",
           gatewayImageContext: " ",
+          trustDomain: "example.consul",
         }),
       );
     } catch (e) {
@@ -79,11 +88,13 @@ describe("readStackConfig", () => {
         "gatewayImageContext",
         "meshGatewayMode",
         "routeSource",
+        "trustDomain",
       ].sort(),
     );
     expect(e.message).toContain('config meshGatewayMode: "sideways" is not one of local, remote, none');
     expect(e.message).toContain('config consulImage: "hashicorp/consul 1.16" is not an image reference');
     expect(e.message).toContain("config gatewayBaseImage: builds an image, but gatewayImage names a published one");
+    expect(e.message).toContain('config trustDomain: "example.consul" is not "<uuid>.consul" in lower case');
   });
 });
 

@@ -1,5 +1,6 @@
 import { countByType, outputValue, runExample, type ExampleRun } from "./run-example";
 
+const TRUST_DOMAIN = "0c2f8e7a-5a4b-4c1d-9e8f-123456789abc.consul";
 const HOSTS = { dc1: "tcp://10.0.0.5:2376", dc2: "ssh://me@10.0.0.6" };
 
 describe("example: a Docker daemon per datacenter (WAN through published ports)", () => {
@@ -9,6 +10,7 @@ describe("example: a Docker daemon per datacenter (WAN through published ports)"
       dockerHosts: JSON.stringify(HOSTS),
       gatewayImage: "registry.example/sni-gateway:1",
       sidecarImage: "registry.example/sidecar:1",
+      trustDomain: TRUST_DOMAIN,
     });
   });
 
@@ -51,7 +53,7 @@ describe("example: a Docker daemon per datacenter (WAN through published ports)"
       ]);
       const config = JSON.parse(await outputValue<string>(server.inputs.uploads[0].content));
       expect(config.retry_join_wan).toEqual([other]);
-      expect(config.connect.ca_config.cluster_id).toBe("11111111-2222-3333-4444-555555555555");
+      expect(config.connect.ca_config.cluster_id).toBe("0c2f8e7a-5a4b-4c1d-9e8f-123456789abc");
       expect(server.inputs.networksAdvanced).toHaveLength(1);
     }
   });
@@ -77,7 +79,7 @@ describe("example: a Docker daemon per datacenter (WAN through published ports)"
   });
 
   test("exports the trust domain, the hosts, the Consul addresses on them and demoUrl on dc1's host", async () => {
-    expect(run.outputs.trustDomain).toBe("11111111-2222-3333-4444-555555555555.consul");
+    expect(await outputValue(run.outputs.trustDomain)).toBe(TRUST_DOMAIN);
     expect(run.outputs.hostAddresses).toEqual({ dc1: "10.0.0.5", dc2: "10.0.0.6" });
     expect(run.outputs.consulAddresses).toEqual({ dc1: "http://10.0.0.5:8500", dc2: "http://10.0.0.6:8501" });
     expect(run.outputs.demoUrl).toBe("http://10.0.0.5:8080/");

@@ -1,5 +1,5 @@
 import type { RoutePlan } from "consul-mesh-gateway";
-import { countByType, outputValue, runExample, type ExampleRun } from "./run-example";
+import { countByType, expectDrawnTrustDomain, outputValue, runExample, type ExampleRun } from "./run-example";
 
 describe("example: gateways enabled globally (proxy-defaults local)", () => {
   let run: ExampleRun;
@@ -46,5 +46,12 @@ describe("example: gateways enabled globally (proxy-defaults local)", () => {
     expect(plan.routes[0]).toMatchObject({ mode: "local", decidedBy: "proxy-defaults", usesGateway: true });
     expect(plan.routes[0].text).toBe("web (dc1) → mesh-gateway dc1 LAN → mesh-gateway dc2 WAN → api (dc2)");
     expect(await outputValue<string>(run.outputs.routePlanText)).toContain("proxy-defaults");
+  });
+
+  test("deploys a trust domain of its own, exported as trustDomain, which the route plan's SNI names carry", async () => {
+    const trustDomain = await expectDrawnTrustDomain(run);
+    const plan = await outputValue<RoutePlan>(run.outputs.routePlan);
+    expect(plan.trustDomain).toBe(trustDomain);
+    for (const route of plan.routes) expect(route.sni.endsWith(`.internal.${trustDomain}`)).toBe(true);
   });
 });

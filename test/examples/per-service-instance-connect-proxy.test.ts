@@ -1,5 +1,5 @@
 import type { RoutePlan } from "consul-mesh-gateway";
-import { countByType, outputValue, runExample, type ExampleRun } from "./run-example";
+import { countByType, expectDrawnTrustDomain, outputValue, runExample, type ExampleRun } from "./run-example";
 
 describe("example: gateways per service instance, connect-proxy form (remote)", () => {
   let run: ExampleRun;
@@ -45,5 +45,12 @@ describe("example: gateways per service instance, connect-proxy form (remote)", 
     });
     expect(plan.routes[0].text).toBe("web (primary) → mesh-gateway secondary WAN → api (secondary)");
     expect(plan.routes[0].sni).toBe(`api.default.secondary.internal.${plan.trustDomain}`);
+  });
+
+  test("deploys a trust domain of its own, exported as trustDomain, which the route plan's SNI names carry", async () => {
+    const trustDomain = await expectDrawnTrustDomain(run);
+    const plan = await outputValue<RoutePlan>(run.outputs.routePlan);
+    expect(plan.trustDomain).toBe(trustDomain);
+    for (const route of plan.routes) expect(route.sni.endsWith(`.internal.${trustDomain}`)).toBe(true);
   });
 });

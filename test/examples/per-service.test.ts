@@ -1,5 +1,5 @@
 import type { RoutePlan } from "consul-mesh-gateway";
-import { countByType, outputValue, runExample, type ExampleRun } from "./run-example";
+import { countByType, expectDrawnTrustDomain, outputValue, runExample, type ExampleRun } from "./run-example";
 
 describe("example: gateways enabled per service (service-defaults web local)", () => {
   let run: ExampleRun;
@@ -48,5 +48,12 @@ describe("example: gateways enabled per service (service-defaults web local)", (
     expect(bySource.web.text).toBe("web (dc1) → mesh-gateway dc1 LAN → mesh-gateway dc2 WAN → api (dc2)");
     expect(bySource.admin).toMatchObject({ mode: "none", decidedBy: "default", usesGateway: false });
     expect(bySource.admin.text).toBe("admin (dc1) → api (dc2) direct");
+  });
+
+  test("deploys a trust domain of its own, exported as trustDomain, which the route plan's SNI names carry", async () => {
+    const trustDomain = await expectDrawnTrustDomain(run);
+    const plan = await outputValue<RoutePlan>(run.outputs.routePlan);
+    expect(plan.trustDomain).toBe(trustDomain);
+    for (const route of plan.routes) expect(route.sni.endsWith(`.internal.${trustDomain}`)).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import type { RoutePlan } from "consul-mesh-gateway";
-import { outputValue, runExample, type ExampleRun } from "./run-example";
+import { expectDrawnTrustDomain, outputValue, runExample, type ExampleRun } from "./run-example";
 
 describe("example: gateways per upstream (api remote, db local, logging none)", () => {
   let run: ExampleRun;
@@ -28,5 +28,12 @@ describe("example: gateways per upstream (api remote, db local, logging none)", 
       ["db", "local", "upstream", "web (dc1) → mesh-gateway dc1 LAN → mesh-gateway dc2 WAN → db (dc2)"],
       ["logging", "none", "upstream", "web (dc1) → logging (dc2) direct"],
     ]);
+  });
+
+  test("deploys a trust domain of its own, exported as trustDomain, which the route plan's SNI names carry", async () => {
+    const trustDomain = await expectDrawnTrustDomain(run);
+    const plan = await outputValue<RoutePlan>(run.outputs.routePlan);
+    expect(plan.trustDomain).toBe(trustDomain);
+    for (const route of plan.routes) expect(route.sni.endsWith(`.internal.${trustDomain}`)).toBe(true);
   });
 });

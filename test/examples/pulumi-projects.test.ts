@@ -35,9 +35,10 @@ describe("Pulumi projects", () => {
     expect(fs.readdirSync(path.join(root, "examples", "ci"))).toEqual(["pull-request.yml"]);
   });
 
-  test("there is one example per seed configuration", () => {
+  test("there is one example per seed configuration, and one per way of running it", () => {
     expect(examples.sort()).toEqual([
       "datacenter-per-host",
+      "existing-consul",
       "global-gateways",
       "per-service",
       "per-service-instance-connect-proxy",

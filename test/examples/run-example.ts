@@ -4,7 +4,7 @@
  * example per test file: a program runs once per module registry.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { setupMocks, type MockHarness } from "../support/pulumi-mocks";
+import { mockUuidOf, setupMocks, type MockHarness } from "../support/pulumi-mocks";
 
 /** What an example run produced. */
 export interface ExampleRun {
@@ -40,4 +40,29 @@ export function countByType(mocks: MockHarness): Record<string, number> {
   const out: Record<string, number> = {};
   for (const r of mocks.resources) out[r.type] = (out[r.type] ?? 0) + 1;
   return out;
+}
+
+/**
+ * Checks that the example deploys a trust domain of its own: one `GeneratedTrustDomain`, exported
+ * as the `trustDomain` stack output, every Consul server pinned to its UUID and every gateway given
+ * it. Resolves with it.
+ */
+export async function expectDrawnTrustDomain(run: ExampleRun): Promise<string> {
+  const [drawn, ...others] = run.mocks.byType("pulumi-nodejs:dynamic:GeneratedTrustDomain");
+  expect(others).toEqual([]);
+  const clusterId = mockUuidOf(drawn.name);
+  const trustDomain = `${clusterId}.consul`;
+  expect(await outputValue<string>(run.outputs.trustDomain)).toBe(trustDomain);
+  const containers = run.mocks.byType("docker:index/container:Container");
+  const servers = containers.filter((c) => c.inputs.command?.[0] === "agent");
+  const gateways = containers.filter((c) => c.inputs.command?.includes("--drain-grace"));
+  expect(servers.length).toBeGreaterThan(0);
+  expect(gateways.length).toBeGreaterThan(0);
+  for (const server of servers)
+    expect(JSON.parse(server.inputs.uploads[0].content).connect.ca_config).toEqual({ cluster_id: clusterId });
+  for (const gateway of gateways) {
+    const command = gateway.inputs.command as string[];
+    expect(command[command.indexOf("--trust-domain") + 1]).toBe(trustDomain);
+  }
+  return trustDomain;
 }

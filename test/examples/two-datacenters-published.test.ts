@@ -1,4 +1,4 @@
-import { defaultMesh, renderGatewayRoutes } from "consul-mesh-gateway";
+import { DEFAULT_TRUST_DOMAIN, defaultMesh, renderGatewayRoutes } from "consul-mesh-gateway";
 import { outputValue, runExample, type ExampleRun } from "./run-example";
 
 describe("example: the default stack with a published gateway image and routes files", () => {
@@ -8,6 +8,8 @@ describe("example: the default stack with a published gateway image and routes f
       gatewayImage: "registry.example.com/sni-gateway:0.1.0",
       sidecarImage: "registry.example.com/consul-envoy:1.16.3",
       routeSource: "file",
+      // As a stack deployed before trust domains were drawn keeps its own.
+      trustDomain: DEFAULT_TRUST_DOMAIN,
     });
   });
 
@@ -30,11 +32,13 @@ describe("example: the default stack with a published gateway image and routes f
     );
   });
 
-  test("each gateway reads the routes file rendered from the default mesh", () => {
+  test("each gateway reads the routes file rendered from the default mesh, in the trust domain pinned", async () => {
     for (const dc of ["dc1", "dc2"]) {
       const c = run.mocks.get(`mesh-gateway-${dc}-mesh-gateway-gateway-0`);
       expect(JSON.parse(c.inputs.uploads[0].content)).toEqual(renderGatewayRoutes(defaultMesh(), dc));
     }
+    expect(run.mocks.byType("pulumi-nodejs:dynamic:GeneratedTrustDomain")).toEqual([]);
+    expect(await outputValue<string>(run.outputs.trustDomain)).toBe(DEFAULT_TRUST_DOMAIN);
   });
 
   test("the route plan text shows every path", async () => {

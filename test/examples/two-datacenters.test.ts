@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { defaultMesh, planRoutes, type RoutePlan } from "consul-mesh-gateway";
-import { countByType, outputValue, runExample, type ExampleRun } from "./run-example";
+import { DEFAULT_TRUST_DOMAIN, defaultMesh, planRoutes, type RoutePlan } from "consul-mesh-gateway";
+import { countByType, expectDrawnTrustDomain, outputValue, runExample, type ExampleRun } from "./run-example";
 
 describe("example: the default two-datacenter stack (gateway image built)", () => {
   let run: ExampleRun;
@@ -49,9 +49,11 @@ describe("example: the default two-datacenter stack (gateway image built)", () =
     expect(gw.inputs.command).toEqual(expect.arrayContaining(["--consul", "http://10.250.1.10:8500"]));
   });
 
-  test("exports the route plan of defaultMesh() and each datacenter's Consul address", async () => {
+  test("exports a trust domain of its own, the route plan of defaultMesh() in it, and each datacenter's Consul address", async () => {
+    const trustDomain = await expectDrawnTrustDomain(run);
+    expect(trustDomain).not.toBe(DEFAULT_TRUST_DOMAIN);
     const plan = await outputValue<RoutePlan>(run.outputs.routePlan);
-    expect(plan).toEqual(planRoutes(defaultMesh()));
+    expect(plan).toEqual(planRoutes({ ...defaultMesh(), trustDomain }));
     expect(plan.routes.map((r) => r.mode)).toEqual(["remote", "local", "none"]);
     expect(run.outputs.consulAddresses).toEqual({ dc1: "http://127.0.0.1:8500", dc2: "http://127.0.0.1:8501" });
     expect(run.outputs.demoUrl).toBe("http://127.0.0.1:8080/");

@@ -64,6 +64,7 @@ describeWithDockerHosts("real-engine datacenter-per-host tests (two Docker machi
     let two: DockerHost;
     let cli: StackCli | undefined;
     let token = "";
+    let trustDomain = "";
     let destroyed = false;
 
     beforeAll(async () => {
@@ -123,7 +124,8 @@ describeWithDockerHosts("real-engine datacenter-per-host tests (two Docker machi
           ? management
           : String((management as { plaintext?: string })?.plaintext ?? "").replace(/"/g, "");
       expect(token).toMatch(/^[0-9a-f-]{36}$/);
-      expect((await cli!.outputs()).trustDomain).toBe("11111111-2222-3333-4444-555555555555.consul");
+      trustDomain = (await cli!.outputs()).trustDomain as string;
+      expect(trustDomain).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.consul$/);
     });
 
     test("the datacenters are WAN federated through the machines' addresses", async () => {
@@ -151,6 +153,14 @@ describeWithDockerHosts("real-engine datacenter-per-host tests (two Docker machi
         ServiceTaggedAddresses: { wan: { Address: string; Port: number } };
       }[];
       expect(gateways.map((g) => g.ServiceTaggedAddresses.wan)).toEqual([{ Address: two.ip, Port: 8443 }]);
+      // One trust domain, drawn once for the stack, in both datacenters' CAs.
+      for (const [host, port] of [
+        [one, 8500],
+        [two, 8501],
+      ] as const)
+        expect(((await get(host, port, "/v1/connect/ca/roots")) as { TrustDomain: string }).TrustDomain).toBe(
+          trustDomain,
+        );
     });
 
     /** Waits until `web` gets 200 from `api` in `mode`, then sends 20 requests: what each gateway forwarded. */

@@ -1,7 +1,7 @@
 /**
  * The default stack (the root `Pulumi.yaml`) under the real engine with the real provider
  * plugins, as a user runs it: a bad configuration key refused at preview, preview, up, both
- * catalogs and the WAN federation, traffic through `demoUrl` in each mode (counted on each
+ * catalogs and the WAN federation, the stack's own trust domain (drawn once, what Consul uses), traffic through `demoUrl` in each mode (counted on each
  * gateway), a clean second preview, a configuration change previewed as exactly one entry,
  * drift found by refresh and repaired by up, a gateway replaced under a held stream, and
  * destroy after every container was removed by hand. Images are the local ones
@@ -11,7 +11,14 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { dockerOk } from "../support/docker";
 import { forwardedByService, HeldRequest } from "../support/docker-exec";
-import { describeWhereStacksRun, prepareStacks, reportedFigures, StackCli } from "../support/stack-cli";
+import {
+  consulTrustDomain,
+  describeWhereStacksRun,
+  DRAWN_TRUST_DOMAIN,
+  prepareStacks,
+  reportedFigures,
+  StackCli,
+} from "../support/stack-cli";
 
 const ROOT = path.join(__dirname, "../..");
 const describeReal = describeWhereStacksRun("real-engine default stack tests");
@@ -71,6 +78,7 @@ describeReal("the default stack under the real engine", () => {
   let cli: StackCli;
   let demoUrl: string;
   let token: string;
+  let trustDomain: string;
 
   beforeAll(async () => {
     if ((await leftovers()).length > 0)
@@ -118,6 +126,18 @@ describeReal("the default stack under the real engine", () => {
     // Secrets stay secrets: the management token (in the servers' configuration, the sidecars'
     // environment, the registrations) is nowhere in the state file in plain text.
     expect(await cli.stateFile()).not.toContain(token);
+  });
+
+  test("the stack has a trust domain of its own, drawn once, not secret, which Consul uses", async () => {
+    trustDomain = (await cli.outputs()).trustDomain as string;
+    expect(trustDomain).toMatch(DRAWN_TRUST_DOMAIN);
+    // Kept in the state in plain text: a trust domain is no secret.
+    const drawn = (await cli.deployment()).resources?.filter((r) => r.type.endsWith("GeneratedTrustDomain"));
+    expect(drawn?.map((r) => `${r.outputs?.value}.consul`)).toEqual([trustDomain]);
+    // Both datacenters' CAs (the primary's, and the secondary's signed by it) carry it.
+    expect(await consulTrustDomain("http://127.0.0.1:8500")).toBe(trustDomain);
+    expect(await consulTrustDomain("http://127.0.0.1:8501")).toBe(trustDomain);
+    figures.push(`trust domain: ${trustDomain}, as both datacenters' CA roots report it`);
   });
 
   test("both catalogs hold their services and gateways, and the datacenters are WAN federated", async () => {
@@ -180,6 +200,7 @@ describeReal("the default stack under the real engine", () => {
     const refresh = await cli.run(["refresh", "--yes", "--skip-preview", "--expect-no-changes"]);
     expect(refresh.stdout + refresh.stderr).not.toMatch(/updated|deleted/);
     expect(refresh.code).toBe(0);
+    expect((await cli.outputs()).trustDomain).toBe(trustDomain);
   });
 
   test("meshGatewayMode changes exactly the proxy-defaults entry", async () => {
@@ -206,6 +227,9 @@ describeReal("the default stack under the real engine", () => {
     expect(preview.stdout).toMatch(/\+ 1 to create/);
     await cli.ok(["up", "--yes", "--skip-preview"]);
     await untilServed(demoUrl);
+    // A second up keeps the trust domain drawn by the first.
+    expect((await cli.outputs()).trustDomain).toBe(trustDomain);
+    expect(await consulTrustDomain("http://127.0.0.1:8500")).toBe(trustDomain);
   });
 
   test("a gateway replaced under a held stream drains it, deregisters and exits 0", async () => {

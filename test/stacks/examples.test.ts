@@ -1,11 +1,19 @@
 /**
- * Every example under the real engine with the real provider plugins: up, a second preview with
- * no change, destroy; the two with config entries are destroyed after every container was
- * removed by hand, as a crashed host would leave them.
+ * Every example under the real engine with the real provider plugins: up, its trust domain (its
+ * own, drawn once: what Consul reports, and another in each stack), a second preview with no
+ * change, destroy; the two with config entries are destroyed after every container was removed
+ * by hand, as a crashed host would leave them.
  */
 import path from "node:path";
 import { dockerOk } from "../support/docker";
-import { describeWhereStacksRun, prepareStacks, reportedFigures, StackCli } from "../support/stack-cli";
+import {
+  consulTrustDomain,
+  describeWhereStacksRun,
+  DRAWN_TRUST_DOMAIN,
+  prepareStacks,
+  reportedFigures,
+  StackCli,
+} from "../support/stack-cli";
 
 const ROOT = path.join(__dirname, "../..");
 const describeReal = describeWhereStacksRun("real-engine example tests");
@@ -24,6 +32,8 @@ const EXAMPLES: [string, boolean][] = [
 
 describeReal("every example under the real engine", () => {
   let config: Record<string, string>;
+  /** The trust domain of each example's stack, by example. */
+  const trustDomains = new Map<string, string>();
   beforeAll(async () => {
     config = await prepareStacks();
   });
@@ -32,8 +42,13 @@ describeReal("every example under the real engine", () => {
     const cli = await StackCli.create(path.join(ROOT, "examples", name), config);
     try {
       const up = await cli.ok(["up", "--yes", "--skip-preview"]);
+      const trustDomain = (await cli.outputs()).trustDomain as string;
+      expect(trustDomain).toMatch(DRAWN_TRUST_DOMAIN);
+      expect(await consulTrustDomain("http://127.0.0.1:8500")).toBe(trustDomain);
+      trustDomains.set(name, trustDomain);
       const preview = await cli.run(["preview", "--expect-no-changes"]);
       expect(preview.code).toBe(0);
+      expect((await cli.outputs()).trustDomain).toBe(trustDomain);
       if (entries) {
         const containers = (await dockerOk(["ps", "-aq", "--filter", "label=consul-mesh.datacenter"])).split("\n");
         await dockerOk(["rm", "-f", ...containers.filter(Boolean)]);
@@ -47,5 +62,10 @@ describeReal("every example under the real engine", () => {
       await cli.run(["destroy", "--yes", "--skip-preview"]);
       await cli.remove();
     }
+  });
+
+  test("each stack drew a trust domain of its own", () => {
+    expect(trustDomains.size).toBe(EXAMPLES.length);
+    expect(new Set(trustDomains.values()).size).toBe(EXAMPLES.length);
   });
 });

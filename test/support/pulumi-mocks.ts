@@ -10,6 +10,7 @@
  *   mocks.byType("docker:index/container:Container")
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- the mock monitor's wire data is untyped */
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeSettings from "@pulumi/pulumi/runtime/settings";
 
@@ -96,10 +97,17 @@ export interface MockHarness {
   reset(): void;
 }
 
+/** A UUID (version 4 in form) that depends only on `name`: what the mocks draw for a resource of that name. */
+export function mockUuidOf(name: string): string {
+  const hex = createHash("sha256").update(name).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
 /**
  * Computed outputs the real providers would report, for the resource types this project
  * creates: `RemoteImage.imageId`, `Image.repoDigest` (a local build's image ID),
- * `AclToken.accessorId`, the generated token's `value`.
+ * `AclToken.accessorId`, the generated token's `value`, the generated trust domain's `value` (a
+ * UUID made of the resource's name, {@link mockUuidOf}).
  */
 export function defaultState(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
   switch (args.type) {
@@ -111,6 +119,8 @@ export function defaultState(args: pulumi.runtime.MockResourceArgs): Record<stri
       return { accessorId: `accessor-of-${args.name}` };
     case "pulumi-nodejs:dynamic:GeneratedToken":
       return { value: { [SIG_KEY]: SECRET_SIG, value: `generated-secret-of-${args.name}` } };
+    case "pulumi-nodejs:dynamic:GeneratedTrustDomain":
+      return { value: mockUuidOf(args.name) };
     default:
       return {};
   }
@@ -150,6 +160,26 @@ export function containsSecret(value: unknown): boolean {
   if (Array.isArray(value)) return value.some(containsSecret);
   if (typeof value === "object" && value !== null) return Object.values(value).some(containsSecret);
   return false;
+}
+
+/** Whether an output's value is known (`false` for what a preview cannot know yet). */
+export function isKnown(output: pulumi.Output<unknown>): Promise<boolean> {
+  return (output as unknown as { isKnown: Promise<boolean> }).isKnown;
+}
+
+/**
+ * The outputs each component registers (`registerOutputs`), by URN, as the engine receives them.
+ * Call after {@link setupMocks}, before the components are constructed.
+ */
+export function recordOutputs(): Map<string, Record<string, unknown>> {
+  const outputs = new Map<string, Record<string, unknown>>();
+  const monitor = pulumi.runtime.getMonitor() as any;
+  const original = monitor.registerResourceOutputs.bind(monitor);
+  monitor.registerResourceOutputs = (req: any, callback: (err: any, res: any) => void) => {
+    outputs.set(req.getUrn(), req.getOutputs().toJavaScript());
+    return original(req, callback);
+  };
+  return outputs;
 }
 
 /** Resolves an output's value (never resolves for an unknown: only use on known values). */

@@ -93,6 +93,32 @@ export async function prepareStacks(): Promise<Record<string, string>> {
   return config;
 }
 
+/** A trust domain as a stack draws it: `<uuid>.consul` (a version 4 UUID). */
+export const DRAWN_TRUST_DOMAIN = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\.consul$/;
+
+/**
+ * The trust domain a running Consul reports (`GET /v1/connect/ca/roots`, `TrustDomain`), once
+ * its CA has one.
+ * @param httpAddress - The agent's HTTP API, e.g. `http://127.0.0.1:8500`.
+ * @param timeoutMs - How long to wait for the CA. Default: 60 s.
+ */
+export async function consulTrustDomain(httpAddress: string, timeoutMs = 60_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${httpAddress}/v1/connect/ca/roots`, { signal: AbortSignal.timeout(10_000) });
+      const roots = (await res.json()) as { TrustDomain?: string };
+      if (roots.TrustDomain) return roots.TrustDomain;
+      last = JSON.stringify(roots).slice(0, 200);
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`${httpAddress} reported no trust domain within ${timeoutMs} ms: ${last}`);
+}
+
 /** The result of one CLI call. */
 export interface CliResult {
   code: number;
