@@ -4,10 +4,13 @@
  * Docker network shared. The WAN runs through ports published on each machine's address: the
  * servers federate, and `web` in dc1 reaches `api` in dc2 through both gateways (`local`), each
  * counting the connections it forwarded. Then a clean second preview and destroy, and the machines
- * stopped with nothing left. The Pulumi program reaches each daemon by its socket and each
+ * stopped with nothing left. And the same program with both datacenters on one daemon, at two
+ * addresses of its machine. The Pulumi program reaches each daemon by its socket and each
  * datacenter's Consul API at its machine's address, as from a third machine.
  */
+import { execFile } from "node:child_process";
 import path from "node:path";
+import { promisify } from "node:util";
 import {
   assertDockerHosts,
   describeWithDockerHosts,
@@ -17,6 +20,7 @@ import {
 } from "../support/docker-hosts";
 import { prepareStacks, realStackSupport, reportedFigures, StackCli } from "../support/stack-cli";
 
+const execFileAsync = promisify(execFile);
 const EXAMPLE = path.join(__dirname, "../../examples/datacenter-per-host");
 const PREFIX = "cmhp";
 const LAN = "10.213.7";
@@ -63,13 +67,16 @@ describeWithDockerHosts("real-engine datacenter-per-host tests (two Docker machi
     let one: DockerHost;
     let two: DockerHost;
     let cli: StackCli | undefined;
+    let single: StackCli | undefined;
+    let stackConfig: Record<string, string> = {};
     let token = "";
     let trustDomain = "";
     let destroyed = false;
 
     beforeAll(async () => {
       assertDockerHosts(status);
-      const config = await prepareStacks();
+      stackConfig = await prepareStacks();
+      const config = stackConfig;
       let since = Date.now();
       hosts = await DockerHosts.start({ names: ["dc1", "dc2"], prefix: PREFIX, lan: LAN });
       [one, two] = hosts.hosts;
@@ -85,6 +92,10 @@ describeWithDockerHosts("real-engine datacenter-per-host tests (two Docker machi
     }, 600_000);
 
     afterAll(async () => {
+      if (single) {
+        await single.run(["destroy", "--yes", "--skip-preview"], 300_000);
+        await single.remove();
+      }
       if (cli && !destroyed) await cli.run(["destroy", "--yes", "--skip-preview"], 300_000);
       await cli?.remove();
       const left = await hosts?.stop();
@@ -164,8 +175,8 @@ describeWithDockerHosts("real-engine datacenter-per-host tests (two Docker machi
     });
 
     /** Waits until `web` gets 200 from `api` in `mode`, then sends 20 requests: what each gateway forwarded. */
-    async function traffic(mode: string): Promise<number[]> {
-      const url = (await cli!.outputs()).demoUrl as string;
+    async function traffic(mode: string, stack = cli!, [gwHost1, gwHost2] = [one, two]): Promise<number[]> {
+      const url = (await stack.outputs()).demoUrl as string;
       expect(url).toBe(`http://${one.ip}:8080/`);
       const started = Date.now();
       let last = "";
@@ -184,14 +195,14 @@ describeWithDockerHosts("real-engine datacenter-per-host tests (two Docker machi
       figures.push(`${mode}: first answer from api in dc2 ${seconds(Date.now() - started)} after up returned`);
       const gw1 = "consul-mesh-dc1-mesh-gateway-0";
       const gw2 = "consul-mesh-dc2-mesh-gateway-0";
-      const before = [(await forwarded(one, gw1)).api ?? 0, (await forwarded(two, gw2)).api ?? 0];
+      const before = [(await forwarded(gwHost1, gw1)).api ?? 0, (await forwarded(gwHost2, gw2)).api ?? 0];
       for (let i = 0; i < REQUESTS; i++) {
         const answers = await demo(url);
         expect(answers.map((a) => [a.name, a.mode, a.status, a.answer?.datacenter])).toEqual([
           ["api", mode, 200, "dc2"],
         ]);
       }
-      const after = [(await forwarded(one, gw1)).api ?? 0, (await forwarded(two, gw2)).api ?? 0];
+      const after = [(await forwarded(gwHost1, gw1)).api ?? 0, (await forwarded(gwHost2, gw2)).api ?? 0];
       return [after[0] - before[0], after[1] - before[1]];
     }
     const REQUESTS = 20;
@@ -225,6 +236,34 @@ describeWithDockerHosts("real-engine datacenter-per-host tests (two Docker machi
         const networks = (await host.dockerOk(["network", "ls", "--format", "{{.Name}}"])).split("\n");
         expect(networks.filter((n) => n.startsWith("consul-mesh-"))).toEqual([]);
       }
+    });
+
+    test("the same program on ONE daemon: both datacenters on machine dc1, at two of its addresses", async () => {
+      // The WAN ports (8300, 8302, 8443) are published as they are: two datacenters on one host need
+      // an address each. The second is added to machine dc1's interface (gone with its namespace).
+      const second = `${LAN}.20`;
+      await execFileAsync(
+        "ip",
+        ["netns", "exec", `${PREFIX}-dc1`, "ip", "addr", "add", `${second}/24`, "dev", "eth0"],
+        {
+          timeout: 10_000,
+        },
+      );
+      single = await StackCli.create(EXAMPLE, {
+        ...stackConfig,
+        dockerHosts: JSON.stringify({ dc1: one.dockerHost, dc2: one.dockerHost }),
+        hostAddresses: JSON.stringify({ dc1: one.ip, dc2: second }),
+      });
+      const up = await single.ok(["up", "--yes", "--skip-preview"], 600_000);
+      figures.push(`one daemon: up ${seconds(up.ms)}`);
+      expect(await two.dockerOk(["ps", "-aq"])).toBe("");
+      expect((await one.dockerOk(["ps", "--format", "{{.Names}}"])).split("\n")).toHaveLength(8);
+      expect(await traffic("local", single, [one, one])).toEqual([REQUESTS, REQUESTS]);
+      figures.push(`one daemon: ${REQUESTS} requests, all 200 from dc2, through both gateways`);
+      expect((await single.run(["preview", "--expect-no-changes"], 300_000)).code).toBe(0);
+      const destroy = await single.run(["destroy", "--yes", "--skip-preview"], 300_000);
+      expect(destroy.code).toBe(0);
+      expect(await one.dockerOk(["ps", "-a", "--format", "{{.Names}}"])).toBe("");
     });
   },
 );
