@@ -22,6 +22,7 @@ import { GeneratedToken } from "./dynamic/generated-token";
 import type { ConsulDatacenter } from "./consul-datacenter";
 
 export { AGENT_CONFIG_PATH, DATA_PATH, SERVER_STOP_GRACE_SECONDS } from "./plans/datacenter-plan";
+export type { WanHost } from "./plans/datacenter-plan";
 export { DEFAULT_RESOURCE_PREFIX } from "./plans/docker-plan";
 
 /**

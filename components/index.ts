@@ -12,7 +12,7 @@ export {
   DEFAULT_RESOURCE_PREFIX,
   SERVER_STOP_GRACE_SECONDS,
 } from "./datacenter";
-export type { DatacenterArgs, WanAttachment } from "./datacenter";
+export type { DatacenterArgs, WanAttachment, WanHost } from "./datacenter";
 export type { ConsulDatacenter } from "./consul-datacenter";
 export type { AclRight } from "../consul/authorize";
 export { ExistingDatacenter } from "./existing-datacenter";
@@ -45,7 +45,7 @@ export { ServiceIntentions } from "./service-intentions";
 export type { IntentionSource, ServiceIntentionsArgs } from "./service-intentions";
 export { Workload } from "./workload";
 export type { WorkloadArgs } from "./workload";
-export { readStackConfig, StackConfigError } from "./stack/stack-config";
+export { dockerHostAddress, readStackConfig, StackConfigError } from "./stack/stack-config";
 export type { ConfigSource, ExistingDatacenterConfig, StackConfig, StackConfigProblem } from "./stack/stack-config";
 export { stackImages } from "./stack/stack-images";
 export type { StackImages } from "./stack/stack-images";

@@ -42,6 +42,26 @@ export interface WanJoin {
   retryJoinWan: string[];
 }
 
+/** Consul's server RPC port (`ports.server`): other datacenters' servers dial it across the WAN. */
+export const SERVER_RPC_PORT = 8300;
+/** Consul's serf WAN port (`ports.serf_wan`, TCP and UDP): the WAN gossip between servers. */
+export const SERF_WAN_PORT = 8302;
+
+/**
+ * A WAN between Docker hosts: no Docker network is shared, so the datacenter's server publishes its
+ * WAN-facing ports ({@link SERVER_RPC_PORT}, {@link SERF_WAN_PORT} TCP and UDP) on its host and
+ * advertises the host's address (`advertise_addr_wan`). One server per datacenter: the ports are
+ * published as they are.
+ */
+export interface WanHost {
+  /** The address other datacenters (servers and gateways) reach this Docker host at; the server's WAN address. */
+  address: string;
+  /** The host address the ports are published on. Default: `address`. */
+  publishAddress?: string;
+  /** The other datacenters' WAN addresses (their hosts' `address`), joined as `retry_join_wan`. Default: none. */
+  retryJoinWan?: string[];
+}
+
 /**
  * The plain arguments of a datacenter: what decides its plan.
  * @typeParam T - The type of the trust domain (a plain string, or what the component takes).
@@ -65,6 +85,11 @@ export interface DatacenterPlanArgs<T = string> {
   lanSubnet?: string;
   /** The WAN addresses and joins. Default: none (a lone datacenter). */
   wan?: WanJoin;
+  /**
+   * The WAN through ports published on this datacenter's Docker host, for datacenters on different Docker
+   * hosts (instead of `wan`). Default: none.
+   */
+  wanHost?: WanHost;
   /** Host port on which server 0's HTTP API is published. Default: `8500`. */
   httpHostPort?: number;
   /** Host address on which the HTTP API is published. Default: `"127.0.0.1"`. */
@@ -163,6 +188,7 @@ export function datacenterArgProblems(args: DatacenterPlanArgs<unknown>): MeshPr
       message: `${servers} servers need ${servers} WAN addresses, got ${args.wan.serverAddresses.length}`,
     });
   }
+  problems.push(...wanHostProblems(args, servers));
   const port = args.httpHostPort ?? CONSUL_PORTS.http;
   if (!isPort(port)) {
     problems.push({
@@ -190,6 +216,39 @@ export function datacenterArgProblems(args: DatacenterPlanArgs<unknown>): MeshPr
   return problems;
 }
 
+/** Problems of `wanHost`: one server, no `wan` beside it, addresses without spaces or slashes. */
+function wanHostProblems(args: DatacenterPlanArgs<unknown>, servers: number): MeshProblem[] {
+  const host = args.wanHost;
+  if (host === undefined) return [];
+  const problems: MeshProblem[] = [];
+  if (args.wan !== undefined)
+    problems.push({ path: "wanHost", message: "give either wan (a shared WAN network) or wanHost, not both" });
+  if (servers !== 1)
+    problems.push({
+      path: "datacenter.servers",
+      message: `${JSON.stringify(servers)} servers: with wanHost a datacenter runs one server (its WAN ports are published as they are)`,
+    });
+  const address = (value: unknown) => typeof value === "string" && value !== "" && !/[\s/]/.test(value);
+  if (!address(host.address))
+    problems.push({
+      path: "wanHost.address",
+      message: `${JSON.stringify(host.address)} is not a host name or IP address`,
+    });
+  if (host.publishAddress !== undefined && !address(host.publishAddress))
+    problems.push({
+      path: "wanHost.publishAddress",
+      message: `${JSON.stringify(host.publishAddress)} is not an IP address of the Docker host`,
+    });
+  (host.retryJoinWan ?? []).forEach((other, i) => {
+    if (!address(other))
+      problems.push({
+        path: `wanHost.retryJoinWan[${i}]`,
+        message: `${JSON.stringify(other)} is not a host name or IP address`,
+      });
+  });
+  return problems;
+}
+
 /** The problem of a trust domain the servers cannot be pinned to, if it is one. */
 function trustDomainProblems(trustDomain: unknown): MeshProblem[] {
   if (trustDomain === undefined || (typeof trustDomain === "string" && clusterIdOf(trustDomain) !== undefined))
@@ -209,7 +268,8 @@ function trustDomainProblems(trustDomain: unknown): MeshProblem[] {
 function agentConfigOf(name: string, args: DatacenterPlanArgs<unknown>): DatacenterPlan["agentConfig"] {
   const mesh: Mesh = { primaryDatacenter: primaryOf(args), datacenters: [args.datacenter] };
   const given = typeof args.trustDomain === "string" ? args.trustDomain : undefined;
-  const options = { retryJoinWan: args.wan?.retryJoinWan ?? [], bindAddr: "0.0.0.0" };
+  const retryJoinWan = args.wan?.retryJoinWan ?? args.wanHost?.retryJoinWan ?? [];
+  const options = { retryJoinWan, bindAddr: "0.0.0.0" };
   const render = (token?: string, trustDomain = given) => {
     throwIfProblems(trustDomainProblems(trustDomain), `Datacenter ${JSON.stringify(name)} arguments`);
     const clusterId = trustDomain === undefined ? undefined : clusterIdOf(trustDomain);
@@ -232,7 +292,7 @@ function agentConfigOf(name: string, args: DatacenterPlanArgs<unknown>): Datacen
 function serverHealthTest(args: DatacenterPlanArgs<unknown>): string {
   const primary = primaryOf(args);
   let test = `wget -q -O - ${AGENT}/v1/status/leader | grep -q :`;
-  if (args.wan && args.datacenter.name !== primary)
+  if ((args.wan || args.wanHost) && args.datacenter.name !== primary)
     test += ` && wget -q -O - ${AGENT}/v1/catalog/datacenters | grep -q '"${primary}"'`;
   // With ACLs, a leader answers before its ACL system holds the initial tokens (or, in a
   // secondary, has them replicated); an anonymous read succeeds only once it does.
@@ -246,14 +306,26 @@ function planServer(name: string, args: DatacenterPlanArgs<unknown>, lanAddresse
   const prefix = args.resourcePrefix ?? DEFAULT_RESOURCE_PREFIX;
   const node = `${dc}-server-${i}`;
   const lanIp = lanAddresses[i];
-  const wanIp = args.wan?.serverAddresses[i];
+  const wanIp = args.wan?.serverAddresses[i] ?? args.wanHost?.address;
   const command = ["agent", `-node=${node}`, `-advertise=${lanIp}`];
   if (wanIp) command.push(`-advertise-wan=${wanIp}`);
   for (const other of lanAddresses) if (other !== lanIp) command.push(`-retry-join=${other}`);
   // WAN joins are retried every 30 s by default; the other datacenters start at the same time.
-  if (args.wan && args.wan.retryJoinWan.length > 0) command.push("-retry-interval-wan=5s");
+  const retryJoinWan = args.wan?.retryJoinWan ?? args.wanHost?.retryJoinWan ?? [];
+  if (retryJoinWan.length > 0) command.push("-retry-interval-wan=5s");
   const hostAddress = args.httpHostAddress ?? "127.0.0.1";
   const port = args.httpHostPort ?? CONSUL_PORTS.http;
+  const ports: PlannedServer["container"]["ports"] =
+    i === 0 ? [{ internal: CONSUL_PORTS.http, external: port, ip: hostAddress, protocol: "tcp" }] : [];
+  if (args.wanHost) {
+    const ip = args.wanHost.publishAddress ?? args.wanHost.address;
+    for (const [internal, protocol] of [
+      [SERVER_RPC_PORT, "tcp"],
+      [SERF_WAN_PORT, "tcp"],
+      [SERF_WAN_PORT, "udp"],
+    ] as const)
+      ports.push({ internal, external: internal, ip, protocol });
+  }
   return {
     resourceName: `${name}-server-${i}`,
     // Consul's state (raft, ACLs, config entries, agent registrations) outlives a replaced container.
@@ -266,7 +338,7 @@ function planServer(name: string, args: DatacenterPlanArgs<unknown>, lanAddresse
       name: `${prefix}-${node}`,
       hostname: node,
       command,
-      ports: i === 0 ? [{ internal: CONSUL_PORTS.http, external: port, ip: hostAddress, protocol: "tcp" }] : [],
+      ports,
       healthcheck: {
         tests: ["CMD-SHELL", serverHealthTest(args)],
         interval: "2s",

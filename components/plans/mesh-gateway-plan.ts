@@ -106,6 +106,12 @@ export interface MeshGatewayPlanArgs<T = unknown> {
    * LAN address.
    */
   wanAddress?: string;
+  /**
+   * Host address on which the gateway's port is published (as the same port number), for a WAN between Docker
+   * hosts: other datacenters dial the gateway at its host. `wanAddress` then defaults to it (unless it is
+   * `0.0.0.0`). One container only. Default: not published.
+   */
+  publishAddress?: string;
   /** Network aliases of the containers on the LAN and WAN. Default: `["<serviceName>-<datacenter>"]`. */
   aliases?: string[];
   /**
@@ -140,6 +146,8 @@ export interface PlannedGatewayInstance<T = string> {
     name: string;
     hostname: string;
     command: (string | T)[];
+    /** The published gateway port (with `publishAddress`). */
+    ports?: { internal: number; external: number; ip: string; protocol: string }[];
     init: boolean;
     restart: string;
     stopTimeout: number;
@@ -241,9 +249,22 @@ export function meshGatewayProblems(args: MeshGatewayPlanArgs): MeshProblem[] {
       message: `${JSON.stringify(source)} is not a route source: use "consul" or "file"`,
     });
   }
+  if (args.publishAddress !== undefined && instances !== 1) {
+    problems.push({
+      path: "args.instances",
+      message: `${JSON.stringify(instances)} containers cannot publish one port on ${JSON.stringify(args.publishAddress)}: use 1`,
+    });
+  }
+  if (args.publishAddress !== undefined && onHostNetwork(args.datacenter)) {
+    problems.push({
+      path: "args.publishAddress",
+      message: `the gateways of ${JSON.stringify(dc)} run on the host's network, where ports are not published`,
+    });
+  }
   for (const [field, value] of [
     ["args.lanAddress", args.lanAddress],
     ["args.wanAddress", args.wanAddress],
+    ["args.publishAddress", args.publishAddress],
   ] as const) {
     if (value !== undefined && (typeof value !== "string" || value === "" || /[\s/]/.test(value))) {
       problems.push({ path: field, message: `${JSON.stringify(value)} must be a host name or IP address` });
@@ -286,7 +307,8 @@ function planInstance<T>(name: string, args: MeshGatewayPlanArgs<T>, k: number):
   const wanIp = args.wan && wanGatewayAddress(args.wan.subnet, args.wan.datacenterNames.indexOf(dc), slot + k);
   const lanHost = (args.lanAddress ?? lanIp) as string;
   const lanNetwork = !onHostNetwork(args.datacenter);
-  const wanHost = args.wanAddress ?? wanIp ?? lanHost;
+  const published = args.publishAddress !== "0.0.0.0" ? args.publishAddress : undefined;
+  const wanHost = args.wanAddress ?? published ?? wanIp ?? lanHost;
   const [lan, wan] = [`${lanHost}:${port}`, `${wanHost}:${port}`];
   const serviceId = instances === 1 ? serviceName : `${serviceName}-${k}`;
   const aliases = args.aliases ?? [`${serviceName}-${dc}`];
@@ -310,6 +332,9 @@ function planInstance<T>(name: string, args: MeshGatewayPlanArgs<T>, k: number):
       name: `${args.resourcePrefix ?? DEFAULT_RESOURCE_PREFIX}-${dc}-${serviceName}-${k}`,
       hostname: `${serviceName}-${dc}-${k}`,
       command: gatewayCommand(args, serviceId, lan, wan),
+      ...(args.publishAddress === undefined
+        ? {}
+        : { ports: [{ internal: port, external: port, ip: args.publishAddress, protocol: "tcp" }] }),
       init: true,
       restart: "unless-stopped",
       stopTimeout: GATEWAY_STOP_GRACE_SECONDS,

@@ -97,6 +97,11 @@ export interface WorkloadPlanArgs {
   upstreams?: DemoUpstream[];
   /** Host port on 127.0.0.1 that publishes the demo service. Default: not published. */
   hostPort?: number;
+  /**
+   * Host address on which `hostPort` is published (e.g. the Docker host's address, when the program runs
+   * elsewhere). Default: `"127.0.0.1"`.
+   */
+  hostAddress?: string;
   /** Prefix of container names. Default: `"consul-mesh"`. */
   resourcePrefix?: string;
 }
@@ -152,7 +157,10 @@ export function planWorkloadContainers(name: string, args: WorkloadPlanArgs): Wo
           `DEMO_SERVICE=${args.serviceName}`,
           `DEMO_UPSTREAMS=${JSON.stringify(args.upstreams ?? [])}`,
         ],
-        ports: args.hostPort === undefined ? [] : [{ internal: args.port, external: args.hostPort, ip: "127.0.0.1" }],
+        ports:
+          args.hostPort === undefined
+            ? []
+            : [{ internal: args.port, external: args.hostPort, ip: args.hostAddress ?? "127.0.0.1" }],
         // The image's own health check is the gateway's, when it is the gateway image.
         healthcheck: {
           tests: demoHealthCheck(args.port),

@@ -47,6 +47,53 @@ export interface StackConfig {
    * (one drawn once per stack and kept in its state).
    */
   trustDomain?: string;
+  /**
+   * `dockerHosts` (`examples/datacenter-per-host`): the Docker daemon of each datacenter, a JSON object from
+   * datacenter name to a `DOCKER_HOST` value (`unix://…`, `tcp://host:port`, `ssh://user@host`). Default: none.
+   */
+  dockerHosts?: Record<string, string>;
+  /**
+   * `hostAddresses` (`examples/datacenter-per-host`): the address other Docker hosts reach each datacenter's
+   * host at, a JSON object from datacenter name to a host name or IP address. Default: each `dockerHosts`
+   * entry's host ({@link dockerHostAddress}).
+   */
+  hostAddresses?: Record<string, string>;
+}
+
+/**
+ * The host a `DOCKER_HOST` value names, which other machines may reach it at: `tcp://10.0.0.5:2376` gives
+ * `10.0.0.5`, `ssh://me@box:22` gives `box`; a `unix://` or `npipe://` socket names none.
+ * @param dockerHost - A `DOCKER_HOST` value.
+ */
+export function dockerHostAddress(dockerHost: string): string | undefined {
+  const m = /^(?:tcp|ssh|https?):\/\/(?:[^@/]*@)?(\[[^\]]+\]|[^:/]+)/.exec(dockerHost);
+  return m?.[1].replace(/^\[(.*)\]$/, "$1");
+}
+
+/** A JSON object from datacenter name to a non-empty string, or a problem naming the key and entry. */
+function datacenterMap(
+  key: string,
+  raw: string,
+  check: (value: string) => string | undefined,
+  problems: StackConfigProblem[],
+): Record<string, string> | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    problems.push({ key, message: "is not JSON: give an object from datacenter name to a string" });
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    problems.push({ key, message: "must be a JSON object from datacenter name to a string" });
+    return undefined;
+  }
+  for (const [name, entry] of Object.entries(value)) {
+    if (!NAME_PATTERN.test(name)) problems.push({ key, message: `${JSON.stringify(name)} is not a datacenter name` });
+    const wrong = typeof entry === "string" && entry !== "" ? check(entry) : "must be a non-empty string";
+    if (wrong) problems.push({ key: `${key}.${name}`, message: wrong });
+  }
+  return value as Record<string, string>;
 }
 
 /** One entry of the `datacenters` key: a datacenter that runs already, and where its gateway runs. */
@@ -196,6 +243,25 @@ export function readStackConfig(config: ConfigSource = new pulumi.Config()): Sta
   };
   const datacenters = config.get("datacenters");
   if (datacenters !== undefined) result.datacenters = existingDatacenters(datacenters, problems);
+  const dockerHosts = config.get("dockerHosts");
+  if (dockerHosts !== undefined)
+    result.dockerHosts = datacenterMap(
+      "dockerHosts",
+      dockerHosts,
+      (v) =>
+        /^(unix|tcp|ssh|npipe|https?):\/\/\S+$/.test(v)
+          ? undefined
+          : `${JSON.stringify(v)} is not a DOCKER_HOST value (unix://, tcp://, ssh://)`,
+      problems,
+    );
+  const hostAddresses = config.get("hostAddresses");
+  if (hostAddresses !== undefined)
+    result.hostAddresses = datacenterMap(
+      "hostAddresses",
+      hostAddresses,
+      (v) => (/[\s/]/.test(v) ? `${JSON.stringify(v)} is not a host name or IP address` : undefined),
+      problems,
+    );
   for (const [key, build] of [
     ["gatewayImage", ["gatewayImageContext", "gatewayBaseImage"]],
     ["sidecarImage", ["envoyImage"]],

@@ -136,4 +136,63 @@ describe("datacenter plan", () => {
       ]),
     );
   });
+
+  describe("wanHost: the WAN through ports published on the datacenter's Docker host", () => {
+    const args = {
+      datacenter: { name: "dc2", primaryDatacenter: "dc1" },
+      httpHostAddress: "10.0.0.6",
+      httpHostPort: 8501,
+      wanHost: { address: "10.0.0.6", retryJoinWan: ["10.0.0.5"] },
+    };
+
+    test("advertises the host on the WAN, publishes 8300 and 8302 (TCP and UDP) there, joins the other hosts", () => {
+      expect(datacenterArgProblems(args)).toEqual([]);
+      const plan = planDatacenter("dc2", args);
+      const [server] = plan.servers;
+      expect(server.container.command).toEqual([
+        "agent",
+        "-node=dc2-server-0",
+        "-advertise=10.250.1.10",
+        "-advertise-wan=10.0.0.6",
+        "-retry-interval-wan=5s",
+      ]);
+      expect(server.container.ports).toEqual([
+        { internal: 8500, external: 8501, ip: "10.0.0.6", protocol: "tcp" },
+        { internal: 8300, external: 8300, ip: "10.0.0.6", protocol: "tcp" },
+        { internal: 8302, external: 8302, ip: "10.0.0.6", protocol: "tcp" },
+        { internal: 8302, external: 8302, ip: "10.0.0.6", protocol: "udp" },
+      ]);
+      expect(server.wan).toBeUndefined(); // no WAN Docker network
+      expect(JSON.parse(plan.agentConfig()).retry_join_wan).toEqual(["10.0.0.5"]);
+      // A secondary is healthy once the primary is known over the WAN.
+      expect(server.container.healthcheck.tests[1]).toContain('"dc1"');
+      expect(plan.httpAddress).toBe("http://10.0.0.6:8501");
+      expect(plan.provider.address).toBe("10.0.0.6:8501");
+    });
+
+    test("publishAddress: the ports on another address of the host, the WAN address advertised as given", () => {
+      const plan = planDatacenter("dc2", { ...args, wanHost: { address: "203.0.113.6", publishAddress: "0.0.0.0" } });
+      const [server] = plan.servers;
+      expect(server.container.command).toContain("-advertise-wan=203.0.113.6");
+      expect(server.container.command).not.toContain("-retry-interval-wan=5s");
+      expect(server.container.ports.slice(1).map((p) => p.ip)).toEqual(["0.0.0.0", "0.0.0.0", "0.0.0.0"]);
+    });
+
+    test("problems: more than one server, with wan beside it, bad addresses, each at its field", () => {
+      const wan = { serverAddresses: ["10.250.0.10", "10.250.0.11"], retryJoinWan: [] };
+      expect(
+        datacenterArgProblems({
+          datacenter: { name: "dc1", servers: 2 },
+          wan,
+          wanHost: { address: "a b", publishAddress: "", retryJoinWan: ["ok", "x/y"] },
+        }).map((p) => p.path),
+      ).toEqual([
+        "wanHost",
+        "datacenter.servers",
+        "wanHost.address",
+        "wanHost.publishAddress",
+        "wanHost.retryJoinWan[1]",
+      ]);
+    });
+  });
 });

@@ -178,4 +178,31 @@ describe("mesh gateway plan", () => {
       "args.slot",
     ]);
   });
+
+  test("publishAddress: the port published on the Docker host, registered as the WAN address", () => {
+    const plan = planMeshGateway("gw", { datacenter: dc1, publishAddress: "10.0.0.5" });
+    const [gw] = plan.instances;
+    expect(gw.container.ports).toEqual([{ internal: 8443, external: 8443, ip: "10.0.0.5", protocol: "tcp" }]);
+    expect(plan.wanAddresses).toEqual(["10.0.0.5:8443"]);
+    expect(plan.lanAddresses).toEqual(["10.250.1.20:8443"]);
+    expect(gw.container.command).toEqual(expect.arrayContaining(["--wan-address", "10.0.0.5:8443"]));
+    // On every address of the host: the WAN address must be given.
+    const all = planMeshGateway("gw", { datacenter: dc1, publishAddress: "0.0.0.0", wanAddress: "gw.example" });
+    expect(all.wanAddresses).toEqual(["gw.example:8443"]);
+    expect(planMeshGateway("gw", { datacenter: dc1, publishAddress: "0.0.0.0" }).wanAddresses).toEqual([
+      "10.250.1.20:8443",
+    ]);
+    // Not published: no ports at all (as before).
+    expect(planMeshGateway("gw", { datacenter: dc1 }).instances[0].container).not.toHaveProperty("ports");
+  });
+
+  test("publishAddress problems: several containers, the host's network, a bad address", () => {
+    const paths = (args: Parameters<typeof meshGatewayProblems>[0]) => meshGatewayProblems(args).map((p) => p.path);
+    expect(paths({ datacenter: dc1, publishAddress: "10.0.0.5", instances: 2 })).toEqual(["args.instances"]);
+    const existing = { name: "dc1", lanHttpAddress: "http://10.0.0.5:8500", aclEnabled: false };
+    expect(paths({ datacenter: existing, lanAddress: "10.0.0.5", publishAddress: "10.0.0.5" })).toEqual([
+      "args.publishAddress",
+    ]);
+    expect(paths({ datacenter: dc1, publishAddress: "a b" })).toEqual(["args.publishAddress"]);
+  });
 });

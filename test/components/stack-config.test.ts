@@ -1,4 +1,10 @@
-import { CONSUL_IMAGE, DEFAULT_ENVOY_IMAGE, readStackConfig, StackConfigError } from "../../components";
+import {
+  CONSUL_IMAGE,
+  DEFAULT_ENVOY_IMAGE,
+  dockerHostAddress,
+  readStackConfig,
+  StackConfigError,
+} from "../../components";
 import { isImageName, isImageReference } from "../../components/images/image-reference";
 
 const config = (values: Record<string, string>) => ({ get: (key: string) => values[key] });
@@ -89,6 +95,45 @@ describe("readStackConfig", () => {
     expect(e.message).toContain('config consulImage: "hashicorp/consul 1.16" is not an image reference');
     expect(e.message).toContain("config gatewayBaseImage: builds an image, but gatewayImage names a published one");
     expect(e.message).toContain('config trustDomain: "example.consul" is not "<uuid>.consul" in lower case');
+  });
+});
+
+describe("dockerHosts and hostAddresses", () => {
+  const read = (values: Record<string, string>) => readStackConfig({ get: (key) => values[key] });
+
+  test("read as JSON objects from datacenter name to a value", () => {
+    const config = read({
+      dockerHosts: '{"dc1":"unix:///run/one.sock","dc2":"tcp://10.0.0.6:2376"}',
+      hostAddresses: '{"dc1":"10.0.0.5"}',
+    });
+    expect(config.dockerHosts).toEqual({ dc1: "unix:///run/one.sock", dc2: "tcp://10.0.0.6:2376" });
+    expect(config.hostAddresses).toEqual({ dc1: "10.0.0.5" });
+    expect(read({}).dockerHosts).toBeUndefined();
+  });
+
+  test("bad values, each named by its key and entry", () => {
+    let error: StackConfigError | undefined;
+    try {
+      read({ dockerHosts: '{"dc1":"docker.sock","bad name":"unix:///x","dc2":""}', hostAddresses: "[1]" });
+    } catch (e) {
+      error = e as StackConfigError;
+    }
+    expect(error?.problems.map((p) => p.key)).toEqual([
+      "dockerHosts.dc1",
+      "dockerHosts",
+      "dockerHosts.dc2",
+      "hostAddresses",
+    ]);
+    expect(() => read({ dockerHosts: "{" })).toThrow(/config dockerHosts: is not JSON/);
+  });
+
+  test("the address a DOCKER_HOST names: tcp and ssh hosts, none for a socket", () => {
+    expect(dockerHostAddress("tcp://10.0.0.5:2376")).toBe("10.0.0.5");
+    expect(dockerHostAddress("ssh://me@box.example:22")).toBe("box.example");
+    expect(dockerHostAddress("ssh://box")).toBe("box");
+    expect(dockerHostAddress("tcp://[fd00::5]:2376")).toBe("fd00::5");
+    expect(dockerHostAddress("unix:///var/run/docker.sock")).toBeUndefined();
+    expect(dockerHostAddress("npipe:////./pipe/docker_engine")).toBeUndefined();
   });
 });
 

@@ -37,6 +37,7 @@ describe("Pulumi projects", () => {
 
   test("there is one example per seed configuration, and one per way of running it", () => {
     expect(examples.sort()).toEqual([
+      "datacenter-per-host",
       "existing-consul",
       "global-gateways",
       "per-service",
