@@ -49,3 +49,23 @@ export class DatacenterAccessError extends Error {
     this.name = "DatacenterAccessError";
   }
 }
+
+/** A Docker daemon a datacenter's containers are to run on that does not answer. */
+export class DockerHostError extends Error {
+  /** Stable error code. */
+  readonly code = "E_DOCKER_HOST";
+
+  /**
+   * @param datacenter - The datacenter whose host it is.
+   * @param host - The daemon, as `DOCKER_HOST` gave it.
+   * @param reason - What failed and what to check.
+   */
+  constructor(
+    readonly datacenter: string,
+    readonly host: string,
+    reason: string,
+  ) {
+    super(`datacenter ${JSON.stringify(datacenter)}: the Docker daemon at ${host} does not answer: ${reason}`);
+    this.name = "DockerHostError";
+  }
+}

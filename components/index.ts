@@ -62,7 +62,9 @@ export {
 } from "./dynamic/agent-service-registration";
 export type { AgentServiceRegistrationArgs, AgentServiceRegistrationState } from "./dynamic/agent-service-registration";
 export { GeneratedToken, GeneratedTrustDomain, generatedUuidProvider } from "./dynamic/generated-token";
-export { DatacenterAccessError, InvalidArgumentError } from "./errors";
+export { DatacenterAccessError, DockerHostError, InvalidArgumentError } from "./errors";
+export { DockerHost, pingDockerHost } from "./docker-host";
+export type { DockerHostArgs } from "./docker-host";
 export {
   agentBaseUrl,
   ConsulApiError,

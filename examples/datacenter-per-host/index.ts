@@ -32,6 +32,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   ConnectService,
   Datacenter,
+  DockerHost,
   dockerHostAddress,
   GatewayImage,
   GeneratedTrustDomain,
@@ -108,7 +109,8 @@ const routes = planRoutes(model);
 const providers: Record<string, docker.Provider> = {};
 const images: Record<string, { gateway: pulumi.Output<string>; sidecar: pulumi.Output<string> }> = {};
 for (const dc of names) {
-  providers[dc] = new docker.Provider(`docker-${dc}`, { host: hosts[dc].dockerHost });
+  // Checked at every preview: a daemon that does not answer is named with its datacenter.
+  providers[dc] = new DockerHost(`docker-${dc}`, { datacenter: dc, host: hosts[dc].dockerHost }).provider;
   const on = { providers: [providers[dc]] };
   images[dc] = {
     gateway: new GatewayImage(

@@ -1,7 +1,8 @@
 import { countByType, outputValue, runExample, type ExampleRun } from "./run-example";
 
 const TRUST_DOMAIN = "0c2f8e7a-5a4b-4c1d-9e8f-123456789abc.consul";
-const HOSTS = { dc1: "tcp://10.0.0.5:2376", dc2: "ssh://me@10.0.0.6" };
+// ssh:// hosts: the provider reaches them, no check at preview (a tcp:// or unix:// host would be pinged).
+const HOSTS = { dc1: "ssh://me@10.0.0.5:22", dc2: "ssh://me@10.0.0.6" };
 
 describe("example: a Docker daemon per datacenter (WAN through published ports)", () => {
   let run: ExampleRun;
@@ -15,12 +16,12 @@ describe("example: a Docker daemon per datacenter (WAN through published ports)"
   });
 
   test("one docker.Provider per datacenter, at its DOCKER_HOST", () => {
-    expect(run.mocks.get("docker-dc1").inputs.host).toBe(HOSTS.dc1);
-    expect(run.mocks.get("docker-dc2").inputs.host).toBe(HOSTS.dc2);
+    expect(run.mocks.get("docker-dc1-provider").inputs.host).toBe(HOSTS.dc1);
+    expect(run.mocks.get("docker-dc2-provider").inputs.host).toBe(HOSTS.dc2);
   });
 
   test("every Docker resource of a datacenter goes to that datacenter's daemon, none to the default one", () => {
-    const provider = { dc1: run.mocks.get("docker-dc1").urn, dc2: run.mocks.get("docker-dc2").urn };
+    const provider = { dc1: run.mocks.get("docker-dc1-provider").urn, dc2: run.mocks.get("docker-dc2-provider").urn };
     const docker = run.mocks.resources.filter((r) => r.custom && r.type.startsWith("docker:index/"));
     expect(docker.length).toBeGreaterThan(10);
     for (const r of docker) {
