@@ -47,7 +47,7 @@ export type GatewayRouteSource =
     };
 
 /** Arguments of {@link MeshGateway}. */
-export interface MeshGatewayArgs extends Omit<MeshGatewayPlanArgs<pulumi.Input<string>>, "datacenter"> {
+export interface MeshGatewayArgs extends Omit<MeshGatewayPlanArgs<pulumi.Input<string>>, "datacenter" | AddressField> {
   /**
    * The datacenter the gateway serves (its Docker network, agent, ACL token and CA): a `Datacenter`, or an
    * `ExistingDatacenter`. The containers run on the Docker provider of the component's options
@@ -61,6 +61,18 @@ export interface MeshGatewayArgs extends Omit<MeshGatewayPlanArgs<pulumi.Input<s
    * Default: the Consul provider of the component's options (`opts.provider(s)`), else `datacenter.provider`.
    */
   aclProvider?: consul.Provider;
+  /**
+   * The LAN address other services dial (`TaggedAddresses.lan`), e.g. another resource's IP address.
+   * Default: the container's LAN IP; required in a datacenter without a `lanSubnet` (an existing one).
+   */
+  lanAddress?: pulumi.Input<string>;
+  /** The WAN address other datacenters dial (`TaggedAddresses.wan`). Default: `publishAddress`, else the container's WAN IP, else the LAN address. */
+  wanAddress?: pulumi.Input<string>;
+  /**
+   * Host address on which the gateway's port is published (as the same port number), for a WAN between Docker
+   * hosts. One container only. Default: not published.
+   */
+  publishAddress?: pulumi.Input<string>;
   /** The WAN federation whose network the gateway joins. Default: none (LAN only; the WAN address is the LAN one). */
   wan?: WanFederation;
   /** The gateway image (e.g. `GatewayImage.imageName`, or a published name). */
@@ -83,9 +95,9 @@ export class MeshGateway extends pulumi.ComponentResource {
   /** The gateway containers. */
   readonly containers: docker.Container[];
   /** LAN address (`host:port`) each container registers. */
-  readonly lanAddresses: string[];
+  readonly lanAddresses: pulumi.Output<string[]>;
   /** WAN address (`host:port`) each container registers. */
-  readonly wanAddresses: string[];
+  readonly wanAddresses: pulumi.Output<string[]>;
   /** The gateway's ACL token secret (a Pulumi secret), when ACLs are enabled. */
   readonly token?: pulumi.Output<string>;
   /** The ACL policy, when ACLs are enabled. */
@@ -96,10 +108,28 @@ export class MeshGateway extends pulumi.ComponentResource {
   readonly registrations: AgentServiceRegistration[];
 
   constructor(name: string, args: MeshGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+    const subject = `MeshGateway ${JSON.stringify(name)} arguments`;
+    // The plan's shape (its containers, names, networks) does not depend on the addresses' values: planned
+    // now with a stand-in for each address still to resolve, and again with the values once they are known.
     const planArgs = { ...args, datacenter: gatewayDatacenter(args.datacenter) };
-    throwIfProblems(meshGatewayProblems(planArgs), `MeshGateway ${JSON.stringify(name)} arguments`);
+    const standIn = (address: pulumi.Input<string> | undefined) =>
+      address === undefined || typeof address === "string" ? address : ADDRESS_STAND_IN;
+    const shapeArgs = {
+      ...planArgs,
+      lanAddress: standIn(args.lanAddress),
+      wanAddress: standIn(args.wanAddress),
+      publishAddress: standIn(args.publishAddress),
+    };
+    throwIfProblems(meshGatewayProblems(shapeArgs), subject);
     super("consul-mesh:index:MeshGateway", name, {}, opts);
-    const plan = planMeshGateway(name, planArgs);
+    const plan = planMeshGateway(name, shapeArgs);
+    const resolved = pulumi
+      .all([args.lanAddress, args.wanAddress, args.publishAddress])
+      .apply(([lanAddress, wanAddress, publishAddress]) => {
+        const values = { ...planArgs, lanAddress, wanAddress, publishAddress };
+        throwIfProblems(meshGatewayProblems(values), subject);
+        return planMeshGateway(name, values);
+      });
     this.serviceName = plan.serviceName;
     if (plan.acl) {
       const acl = this.placeAcl(plan.acl, args);
@@ -110,10 +140,18 @@ export class MeshGateway extends pulumi.ComponentResource {
       routes?.source === "file"
         ? pulumi.output(routes.routes).apply((r) => JSON.stringify(r, null, 2) + "\n")
         : undefined;
-    this.lanAddresses = plan.lanAddresses;
-    this.wanAddresses = plan.wanAddresses;
+    this.lanAddresses = resolved.apply((p) => p.lanAddresses);
+    this.wanAddresses = resolved.apply((p) => p.wanAddresses);
     this.registrations = [];
-    this.containers = plan.instances.map((instance) => this.placeInstance(instance, args, plan, routesContent));
+    this.containers = plan.instances.map((instance, k) =>
+      this.placeInstance(
+        instance,
+        resolved.apply((p) => p.instances[k]),
+        args,
+        plan,
+        routesContent,
+      ),
+    );
     this.registerOutputs({
       serviceName: plan.serviceName,
       lanAddresses: this.lanAddresses,
@@ -160,6 +198,7 @@ export class MeshGateway extends pulumi.ComponentResource {
   /** One gateway container, and its registration with the agent when planned. */
   private placeInstance(
     instance: PlannedGatewayInstance<pulumi.Input<string>>,
+    values: pulumi.Output<PlannedGatewayInstance<pulumi.Input<string>>>,
     args: MeshGatewayArgs,
     plan: MeshGatewayPlan<pulumi.Input<string>>,
     routesContent?: pulumi.Output<string>,
@@ -176,6 +215,9 @@ export class MeshGateway extends pulumi.ComponentResource {
       instance.resourceName,
       {
         ...instance.container,
+        // What the addresses decide, once they are known.
+        command: values.apply((v) => pulumi.all(v.container.command)),
+        ...(instance.container.ports ? { ports: values.apply((v) => v.container.ports ?? []) } : {}),
         image: args.image,
         envs,
         ...(instance.hostNetwork ? { networkMode: "host" } : { networksAdvanced: networks }),
@@ -193,7 +235,7 @@ export class MeshGateway extends pulumi.ComponentResource {
             token: this.token ?? datacenter.token,
             caPem: datacenter.caPem,
             serviceId: instance.serviceId,
-            registration: instance.registration.body,
+            registration: values.apply((v) => v.registration?.body ?? {}),
           },
           { parent: this, dependsOn: [...datacenter.servers, container], deletedWith: args.consulState },
         ),
@@ -202,6 +244,12 @@ export class MeshGateway extends pulumi.ComponentResource {
     return container;
   }
 }
+
+/** The arguments that are addresses, which may be Outputs. */
+type AddressField = "lanAddress" | "wanAddress" | "publishAddress";
+
+/** What stands for an address still to resolve while the plan's shape is made (TEST-NET-1, RFC 5737). */
+const ADDRESS_STAND_IN = "192.0.2.1";
 
 /** What the gateway's plan needs of its datacenter. */
 function gatewayDatacenter(dc: ConsulDatacenter): GatewayDatacenter<pulumi.Input<string>> {

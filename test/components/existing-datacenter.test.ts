@@ -5,7 +5,7 @@ import { MeshGateway } from "../../components/mesh-gateway";
 import { ProxyDefaults } from "../../components/proxy-defaults";
 import { CONSUL_CA_FILE_PATH } from "../../components/plans/mesh-gateway-plan";
 import { problemPaths } from "../support/problem-paths";
-import { setupMocks, type MockHarness } from "../support/pulumi-mocks";
+import { setupMocks, valueOf, type MockHarness } from "../support/pulumi-mocks";
 
 const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 
@@ -90,6 +90,27 @@ describe("ExistingDatacenter (Pulumi mocks)", () => {
     expect(mocks.get("gw-gateway-0").options.provider.startsWith(mocks.get("host-b").urn)).toBe(true);
     expect(mocks.get("gw-policy").options.provider.startsWith(mocks.get("dc1-provider").urn)).toBe(true);
     expect(mocks.get("pd-entry").options.provider.startsWith(mocks.get("dc1-provider").urn)).toBe(true);
+  });
+
+  test("addresses as Inputs (another resource's IP): the same containers, the values once known", async () => {
+    const dc = existing();
+    const gw = new MeshGateway("gw", {
+      datacenter: dc,
+      image: "gw:1",
+      lanAddress: pulumi.output("192.0.2.10"),
+      wanAddress: Promise.resolve("198.51.100.7"),
+      routes: { source: "file", routes: { datacenter: "dc1", trustDomain: "x.consul", routes: [] } as never },
+    });
+    await mocks.settle();
+    expect(await valueOf(gw.lanAddresses)).toEqual(["192.0.2.10:8443"]);
+    expect(await valueOf(gw.wanAddresses)).toEqual(["198.51.100.7:8443"]);
+    expect(gw.containers).toHaveLength(1);
+    const registration = mocks.get("gw-registration-0");
+    expect(registration.inputs.registration).toMatchObject({
+      Kind: "mesh-gateway",
+      Address: "192.0.2.10",
+      TaggedAddresses: { lan: { Address: "192.0.2.10", Port: 8443 }, wan: { Address: "198.51.100.7", Port: 8443 } },
+    });
   });
 
   test("a connect service registered with the datacenter's agent, with its token and CA", async () => {

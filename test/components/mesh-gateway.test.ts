@@ -99,8 +99,8 @@ describe("MeshGateway (Pulumi mocks)", () => {
     expect(c.options.dependencies).toContain(mocks.get("dc1-server-0").urn);
     expect(mocks.byType("consul:index/aclPolicy:AclPolicy")).toHaveLength(0);
     expect(mocks.byType(REGISTRATION)).toHaveLength(0);
-    expect(gw.lanAddresses).toEqual(["10.250.1.20:8443"]);
-    expect(gw.wanAddresses).toEqual(["10.250.0.20:8443"]);
+    expect(await valueOf(gw.lanAddresses)).toEqual(["10.250.1.20:8443"]);
+    expect(await valueOf(gw.wanAddresses)).toEqual(["10.250.0.20:8443"]);
     expect(gw.token).toBeUndefined();
   });
 
@@ -200,8 +200,8 @@ describe("MeshGateway (Pulumi mocks)", () => {
       routes: { source: "file", routes },
     });
     await mocks.settle();
-    expect(gw.lanAddresses).toEqual(["10.9.0.20:9443", "10.9.0.21:9443"]);
-    expect(gw.wanAddresses).toEqual(gw.lanAddresses);
+    expect(await valueOf(gw.lanAddresses)).toEqual(["10.9.0.20:9443", "10.9.0.21:9443"]);
+    expect(await valueOf(gw.wanAddresses)).toEqual(["10.9.0.20:9443", "10.9.0.21:9443"]);
     const second = mocks.get("gw-gateway-1");
     expect(second.inputs.networksAdvanced).toEqual([
       { name: "consul-mesh-dcx-lan", ipv4Address: "10.9.0.21", aliases: ["mesh-gateway-dcx"] },
