@@ -151,7 +151,9 @@ model.datacenters.forEach((spec, i) => {
       // Tokens are created in the primary and replicated: the secondary takes the primary's.
       initialManagementToken: i === 0 || !config.acl ? undefined : datacenters.dc1.managementToken,
     },
-    { providers: [providers[dc]] },
+    // A secondary resolves tokens through the primary: it starts once the primary has a leader, so that it
+    // joins the WAN at once and nothing is registered there before it can.
+    { providers: [providers[dc]], dependsOn: i === 0 ? [] : [datacenters.dc1] },
   );
 });
 const primary = datacenters.dc1;
