@@ -19,6 +19,7 @@ import {
   type WanJoin,
 } from "./plans/datacenter-plan";
 import { GeneratedToken } from "./dynamic/generated-token";
+import { addressStandIn } from "./plans/address-plan";
 import type { ConsulDatacenter } from "./consul-datacenter";
 
 export { AGENT_CONFIG_PATH, DATA_PATH, SERVER_STOP_GRACE_SECONDS } from "./plans/datacenter-plan";
@@ -37,8 +38,25 @@ export interface WanAttachment extends WanJoin {
   networkName: pulumi.Input<string>;
 }
 
+/** {@link WanHost}, its addresses as Inputs (e.g. another resource's IP address). */
+export interface WanHostArgs {
+  /** The address other datacenters (servers and gateways) reach this Docker host at; the server's WAN address. */
+  address: pulumi.Input<string>;
+  /** The host address the ports are published on. Default: `address`. */
+  publishAddress?: pulumi.Input<string>;
+  /** The other datacenters' WAN addresses (their hosts' `address`), joined as `retry_join_wan`. Default: none. */
+  retryJoinWan?: pulumi.Input<string>[];
+}
+
 /** Arguments of {@link Datacenter}. */
-export interface DatacenterArgs extends DatacenterPlanArgs<pulumi.Input<string>> {
+export interface DatacenterArgs extends Omit<DatacenterPlanArgs<pulumi.Input<string>>, "wanHost" | "httpHostAddress"> {
+  /**
+   * The WAN through ports published on this datacenter's Docker host, for datacenters on different Docker
+   * hosts (instead of `wan`). Default: none.
+   */
+  wanHost?: WanHostArgs;
+  /** Host address on which the HTTP API is published. Default: `"127.0.0.1"`. */
+  httpHostAddress?: pulumi.Input<string>;
   /** Consul image of the servers. Default: {@link CONSUL_IMAGE}. */
   image?: pulumi.Input<string>;
   /** The WAN network and the joins, from `WanFederation.attachment(name)`. Default: none (a lone datacenter). */
@@ -83,7 +101,7 @@ export class Datacenter extends pulumi.ComponentResource implements ConsulDatace
   /** HTTP API of server 0 on the LAN, for containers there (gateways): `http://<ip>:8500`. */
   readonly lanHttpAddress: string;
   /** HTTP API as published on the host, for the Pulumi program: `http://127.0.0.1:<port>`. */
-  readonly httpAddress: string;
+  readonly httpAddress: pulumi.Output<string>;
   /** Rendered agent configuration (JSON) of the servers; secret when it holds a token. */
   readonly agentConfig: pulumi.Output<string>;
   /** ACL management token (a secret), when ACLs are enabled. */
@@ -94,9 +112,33 @@ export class Datacenter extends pulumi.ComponentResource implements ConsulDatace
   readonly provider: consul.Provider;
 
   constructor(name: string, args: DatacenterArgs, opts?: pulumi.ComponentResourceOptions) {
-    throwIfProblems(datacenterArgProblems(args), `Datacenter ${JSON.stringify(name)} arguments`);
+    const subject = `Datacenter ${JSON.stringify(name)} arguments`;
+    // The shape now, with a stand-in for each address still to resolve; the values once they are known.
+    const standIn = addressStandIn;
+    const host = args.wanHost;
+    const shapeArgs: DatacenterPlanArgs<pulumi.Input<string>> = {
+      ...args,
+      httpHostAddress: standIn(args.httpHostAddress),
+      wanHost: host && {
+        address: standIn(host.address) as string,
+        publishAddress: standIn(host.publishAddress),
+        retryJoinWan: host.retryJoinWan?.map((a) => standIn(a) as string),
+      },
+    };
+    throwIfProblems(datacenterArgProblems(shapeArgs), subject);
     super("consul-mesh:index:Datacenter", name, {}, opts);
-    const plan = planDatacenter(name, args);
+    const plan = planDatacenter(name, shapeArgs);
+    const resolved = pulumi
+      .all([args.httpHostAddress, host?.address, host?.publishAddress, pulumi.all(host?.retryJoinWan ?? [])])
+      .apply(([httpHostAddress, address, publishAddress, retryJoinWan]) => {
+        const values = {
+          ...shapeArgs,
+          httpHostAddress,
+          wanHost: host && { address: address as string, publishAddress, retryJoinWan },
+        };
+        throwIfProblems(datacenterArgProblems(values), subject);
+        return planDatacenter(name, values);
+      });
     this.name = plan.name;
     this.spec = args.datacenter;
     this.aclEnabled = plan.aclEnabled;
@@ -115,8 +157,8 @@ export class Datacenter extends pulumi.ComponentResource implements ConsulDatace
       this.managementToken = this.token = token;
     }
     this.agentConfig = pulumi
-      .all([token, args.trustDomain])
-      .apply(([t, trustDomain]) => plan.agentConfig(t, trustDomain));
+      .all([resolved, token, args.trustDomain])
+      .apply(([values, t, trustDomain]) => values.agentConfig(t, trustDomain));
 
     const imageName = args.image ?? CONSUL_IMAGE;
     const image = plan.remoteImage
@@ -124,13 +166,20 @@ export class Datacenter extends pulumi.ComponentResource implements ConsulDatace
       : pulumi.output(imageName);
     this.serverLanAddresses = plan.serverLanAddresses;
     this.lanHttpAddress = plan.lanHttpAddress;
-    this.httpAddress = plan.httpAddress;
-    this.servers = plan.servers.map((server) => this.placeServer(server, image, args.wan));
+    this.httpAddress = resolved.apply((p) => p.httpAddress);
+    this.servers = plan.servers.map((server, i) =>
+      this.placeServer(
+        server,
+        resolved.apply((p) => p.servers[i]),
+        image,
+        args.wan,
+      ),
+    );
 
     const { resourceName: providerName, ...provider } = plan.provider;
     this.provider = new consul.Provider(
       providerName,
-      { ...provider, token },
+      { ...provider, address: resolved.apply((p) => p.provider.address), token },
       { parent: this, dependsOn: this.servers },
     );
     this.registerOutputs({
@@ -144,7 +193,12 @@ export class Datacenter extends pulumi.ComponentResource implements ConsulDatace
   }
 
   /** A server's data volume and container, as planned. */
-  private placeServer(server: PlannedServer, image: pulumi.Input<string>, wan?: WanAttachment): docker.Container {
+  private placeServer(
+    server: PlannedServer,
+    values: pulumi.Output<PlannedServer>,
+    image: pulumi.Input<string>,
+    wan?: WanAttachment,
+  ): docker.Container {
     const { resourceName, ...volume } = server.volume;
     const data = new docker.Volume(resourceName, volume, { parent: this });
     this.dataVolumes.push(data);
@@ -154,6 +208,9 @@ export class Datacenter extends pulumi.ComponentResource implements ConsulDatace
       server.resourceName,
       {
         ...server.container,
+        // What the host addresses decide, once they are known.
+        command: values.apply((v) => v.container.command),
+        ports: values.apply((v) => v.container.ports),
         image,
         networksAdvanced: networks,
         uploads: [{ file: AGENT_CONFIG_PATH, content: this.agentConfig }],

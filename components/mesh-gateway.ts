@@ -11,6 +11,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { RoutesFile } from "../mesh";
 import { AgentServiceRegistration } from "./dynamic/agent-service-registration";
+import { addressStandIn } from "./plans/address-plan";
 import { throwIfProblems } from "./plans/arg-problems";
 import type { ConsulDatacenter } from "./consul-datacenter";
 import {
@@ -109,11 +110,9 @@ export class MeshGateway extends pulumi.ComponentResource {
 
   constructor(name: string, args: MeshGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     const subject = `MeshGateway ${JSON.stringify(name)} arguments`;
-    // The plan's shape (its containers, names, networks) does not depend on the addresses' values: planned
-    // now with a stand-in for each address still to resolve, and again with the values once they are known.
+    // The shape now, with a stand-in for each address still to resolve (`addressStandIn`); the values once known.
     const planArgs = { ...args, datacenter: gatewayDatacenter(args.datacenter) };
-    const standIn = (address: pulumi.Input<string> | undefined) =>
-      address === undefined || typeof address === "string" ? address : ADDRESS_STAND_IN;
+    const standIn = addressStandIn;
     const shapeArgs = {
       ...planArgs,
       lanAddress: standIn(args.lanAddress),
@@ -247,9 +246,6 @@ export class MeshGateway extends pulumi.ComponentResource {
 
 /** The arguments that are addresses, which may be Outputs. */
 type AddressField = "lanAddress" | "wanAddress" | "publishAddress";
-
-/** What stands for an address still to resolve while the plan's shape is made (TEST-NET-1, RFC 5737). */
-const ADDRESS_STAND_IN = "192.0.2.1";
 
 /** What the gateway's plan needs of its datacenter. */
 function gatewayDatacenter(dc: ConsulDatacenter): GatewayDatacenter<pulumi.Input<string>> {

@@ -73,6 +73,16 @@ export function subnetProblems(cidr: string, path: string): MeshProblem[] {
   }
 }
 
+/**
+ * What a component plans with for an address Pulumi has yet to resolve: the plan's shape (its
+ * containers, names and networks) does not depend on an address's value, so the plan is made with a
+ * stand-in (TEST-NET-1, RFC 5737), and again with the value once it is known.
+ * @param address - The address as given: a plain string is kept; any other value (an Output, a promise) is stood in for.
+ */
+export function addressStandIn(address: unknown): string | undefined {
+  return address === undefined || typeof address === "string" ? address : "192.0.2.1";
+}
+
 /** Whether an address is an IPv4 or IPv6 literal rather than a host name. */
 export function isIpAddress(address: string): boolean {
   return /^[\d.]+$/.test(address) || address.includes(":");

@@ -67,7 +67,7 @@ describe("Datacenter (Pulumi mocks)", () => {
 
     for (const child of [network, image, servers[0], provider, mocks.get("dc1-server-0-data")])
       expect(child.parent).toBe(self.urn);
-    expect(dc.httpAddress).toBe("http://127.0.0.1:8500");
+    expect(await valueOf(dc.httpAddress)).toBe("http://127.0.0.1:8500");
     expect(dc.lanHttpAddress).toBe("http://10.250.1.10:8500");
     expect(dc.managementToken).toBeUndefined();
   });
@@ -225,6 +225,28 @@ describe("Datacenter (Pulumi mocks)", () => {
     });
     expect(server.secretInputs).toContain("uploads");
     expect(await pulumi.isSecret(dc.agentConfig)).toBe(true);
+  });
+
+  test("host addresses as Inputs (another resource's IP): the same server, the values once known", async () => {
+    const dc = new Datacenter("dc2", {
+      datacenter: { name: "dc2", primaryDatacenter: "dc1" },
+      lanSubnet: "10.250.2.0/24",
+      httpHostAddress: pulumi.output("10.0.0.6"),
+      httpHostPort: 8501,
+      wanHost: { address: pulumi.output("10.0.0.6"), retryJoinWan: [Promise.resolve("10.0.0.5")] },
+    });
+    await mocks.settle();
+    expect(await valueOf(dc.httpAddress)).toBe("http://10.0.0.6:8501");
+    expect(mocks.get("dc2-provider").inputs.address).toBe("10.0.0.6:8501");
+    const [server] = mocks.byType(CONTAINER);
+    expect(server.inputs.command).toContain("-advertise-wan=10.0.0.6");
+    expect(server.inputs.ports).toEqual(
+      expect.arrayContaining([
+        { internal: 8500, external: 8501, ip: "10.0.0.6", protocol: "tcp" },
+        { internal: 8302, external: 8302, ip: "10.0.0.6", protocol: "udp" },
+      ]),
+    );
+    expect(JSON.parse(server.inputs.uploads[0].content).retry_join_wan).toEqual(["10.0.0.5"]);
   });
 
   test("a secondary with ACLs needs the primary's management token (no token of its own)", async () => {

@@ -82,7 +82,10 @@ describe("example: a Docker daemon per datacenter (WAN through published ports)"
   test("exports the trust domain, the hosts, the Consul addresses on them and demoUrl on dc1's host", async () => {
     expect(await outputValue(run.outputs.trustDomain)).toBe(TRUST_DOMAIN);
     expect(run.outputs.hostAddresses).toEqual({ dc1: "10.0.0.5", dc2: "10.0.0.6" });
-    expect(run.outputs.consulAddresses).toEqual({ dc1: "http://10.0.0.5:8500", dc2: "http://10.0.0.6:8501" });
+    expect(await outputValue(run.outputs.consulAddresses)).toEqual({
+      dc1: "http://10.0.0.5:8500",
+      dc2: "http://10.0.0.6:8501",
+    });
     expect(run.outputs.demoUrl).toBe("http://10.0.0.5:8080/");
     expect(run.outputs.routeSummary).toEqual([expect.stringMatching(/^web \(dc1\) -> api \(dc2\): local .*/)]);
     expect(run.mocks.get("dc1-web-workload-app").inputs.ports).toEqual([

@@ -28,11 +28,9 @@ export async function runExample(name: string, config: Record<string, string> = 
   return { mocks, outputs };
 }
 
-/** The value of a stack output, whether the program exported a plain value or an Output. */
+/** The value of a stack output, as the engine records it: Outputs resolved, also inside objects and lists. */
 export function outputValue<T>(value: unknown): Promise<T> {
-  if (pulumi.Output.isInstance(value))
-    return new Promise((resolve) => (value as pulumi.Output<T>).apply((v) => resolve(v)));
-  return Promise.resolve(value as T);
+  return new Promise((resolve) => pulumi.output(value as pulumi.Input<T>).apply((v) => resolve(v as T)));
 }
 
 /** How many resources of each type were declared. */

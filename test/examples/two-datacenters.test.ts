@@ -55,7 +55,10 @@ describe("example: the default two-datacenter stack (gateway image built)", () =
     const plan = await outputValue<RoutePlan>(run.outputs.routePlan);
     expect(plan).toEqual(planRoutes({ ...defaultMesh(), trustDomain }));
     expect(plan.routes.map((r) => r.mode)).toEqual(["remote", "local", "none"]);
-    expect(run.outputs.consulAddresses).toEqual({ dc1: "http://127.0.0.1:8500", dc2: "http://127.0.0.1:8501" });
+    expect(await outputValue(run.outputs.consulAddresses)).toEqual({
+      dc1: "http://127.0.0.1:8500",
+      dc2: "http://127.0.0.1:8501",
+    });
     expect(run.outputs.demoUrl).toBe("http://127.0.0.1:8080/");
   });
 
