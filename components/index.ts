@@ -12,7 +12,7 @@ export {
   DEFAULT_RESOURCE_PREFIX,
   SERVER_STOP_GRACE_SECONDS,
 } from "./datacenter";
-export type { DatacenterArgs, WanAttachment, WanHost } from "./datacenter";
+export type { DatacenterArgs, WanAttachment, WanHost, WanHostArgs } from "./datacenter";
 export type { ConsulDatacenter } from "./consul-datacenter";
 export type { AclRight } from "../consul/authorize";
 export { ExistingDatacenter } from "./existing-datacenter";
