@@ -38,6 +38,15 @@ async function readText(file: string): Promise<string> {
   }
 }
 
+/** How the engine's events show a value not known at preview. */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** What a new stack's preview tells of its routes: one line per upstream, the plan itself after the first update. */
+function pendingText(summary: string[]): string {
+  const head = "### Route plan: a new stack, known after its first `pulumi up` (its trust domain is drawn then)\n";
+  return summary.length === 0 ? head : `${head}\n${summary.map((line) => `- \`${line}\``).join("\n")}\n`;
+}
+
 /** Reads a JSON file, naming it when it cannot be read. */
 async function readJson(file: string): Promise<unknown> {
   const text = await readText(file);
@@ -62,8 +71,8 @@ function planOf(value: unknown, file: string): RoutePlan {
  * outputs event of the stack resource carries both. (The one-document `--json` preview carries
  * the old outputs only.)
  */
-function plansOfPreview(text: string, file: string): { before?: RoutePlan; after: RoutePlan } {
-  type Outputs = { outputs?: { routePlan?: unknown } };
+function plansOfPreview(text: string, file: string): { before?: RoutePlan; after: RoutePlan } | { pending: string[] } {
+  type Outputs = { outputs?: { routePlan?: unknown; routeSummary?: unknown } };
   type Event = { resOutputsEvent?: { metadata?: { type?: string; old?: Outputs; new?: Outputs } } };
   let last: NonNullable<Event["resOutputsEvent"]>["metadata"];
   for (const line of text.split("\n")) {
@@ -85,6 +94,11 @@ function plansOfPreview(text: string, file: string): { before?: RoutePlan; after
   const after = last?.new?.outputs?.routePlan;
   if (after === undefined) throw new PlanUsageError(`${file}: the stack has no routePlan output in this preview`);
   const before = last?.old?.outputs?.routePlan;
+  // A new stack's plan names a trust domain drawn at its first update: unknown until then.
+  if (after === UNKNOWN && before === undefined) {
+    const summary = last?.new?.outputs?.routeSummary;
+    return { pending: Array.isArray(summary) ? summary.filter((line) => typeof line === "string") : [] };
+  }
   return { before: before === undefined ? undefined : planOf(before, file), after: planOf(after, file) };
 }
 
@@ -111,7 +125,7 @@ export async function runDiff(argv: string[], io: PlanIo): Promise<number> {
       io.stdout(DIFF_HELP);
       return 0;
     }
-    let plans: { before?: RoutePlan; after: RoutePlan };
+    let plans: { before?: RoutePlan; after: RoutePlan } | { pending: string[] };
     if (values.preview !== undefined) {
       if (positionals.length > 0) throw new PlanUsageError("give --preview FILE or BEFORE AFTER, not both");
       plans = plansOfPreview(await readText(values.preview), values.preview);
@@ -124,7 +138,8 @@ export async function runDiff(argv: string[], io: PlanIo): Promise<number> {
         after: planOf(await readJson(afterFile), afterFile),
       };
     }
-    const text = formatRoutePlanDiff(diffRoutePlans(plans.before, plans.after));
+    const text =
+      "pending" in plans ? pendingText(plans.pending) : formatRoutePlanDiff(diffRoutePlans(plans.before, plans.after));
     io.stdout(text);
     if (values.output !== undefined) {
       try {

@@ -115,6 +115,24 @@ describe("consul-mesh diff", () => {
     expect(readFileSync(summary, "utf8")).toBe("# job\n### Route plan: no upstream changes (3 unchanged)\n");
   });
 
+  test("a new stack whose trust domain is drawn at its first update: its upstreams, the plan to come", async () => {
+    const routeSummary = ["web (dc1) -> api (dc2): remote (upstream) via mesh-gateway dc2"];
+    const event = {
+      resOutputsEvent: {
+        metadata: {
+          type: "pulumi:pulumi:Stack",
+          new: { outputs: { routePlan: "04da6b54-80e4-46f7-96ec-b56ff0331ba9", routeSummary } },
+        },
+      },
+    };
+    const out = await diff("--preview", file("new-stack.jsonl", JSON.stringify(event) + "\n"));
+    expect(out.status).toBe(0);
+    expect(out.stdout).toBe(
+      "### Route plan: a new stack, known after its first `pulumi up` (its trust domain is drawn then)\n\n" +
+        "- `web (dc1) -> api (dc2): remote (upstream) via mesh-gateway dc2`\n",
+    );
+  });
+
   test.each([
     [[], "give --preview FILE, or two route plan files BEFORE AFTER"],
     [["--preview", "/nonexistent/preview.json"], "cannot read /nonexistent/preview.json"],
