@@ -50,6 +50,7 @@ export type { ConfigSource, ExistingDatacenterConfig, StackConfig, StackConfigPr
 export { stackImages } from "./stack/stack-images";
 export type { StackImages } from "./stack/stack-images";
 export { type DemoUpstream } from "./plans/demo-app";
+export { demoUpstreams } from "./plans/workload-plan";
 export { isImageName, isImageReference } from "./images/image-reference";
 export { ConnectService } from "./connect-service";
 export type { ConnectServiceArgs } from "./connect-service";

@@ -32,6 +32,24 @@ export interface PlannedWorkload {
 }
 
 /**
+ * What the demo service of `mesh.services[index]` calls and tells: each of its upstreams, with the mode
+ * and path the route plan gives it.
+ * @param plan - The mesh's route plan.
+ * @param index - The service's index in `mesh.services`.
+ */
+export function demoUpstreams(plan: RoutePlan, index: number): DemoUpstream[] {
+  return plan.routes
+    .filter((route) => route.path.startsWith(`services[${index}].`))
+    .map((route) => ({
+      name: route.destination.name,
+      datacenter: route.destination.datacenter,
+      localBindPort: route.localBindPort,
+      mode: route.mode,
+      path: route.text,
+    }));
+}
+
+/**
  * The workloads of a mesh.
  * @param mesh - A valid mesh.
  * @param plan - Its route plan.
@@ -51,15 +69,7 @@ export function planWorkloads(
     if (!service.connect?.sidecarService || service.port === undefined) return;
     const k = placed.get(service.datacenter) ?? 0;
     placed.set(service.datacenter, k + 1);
-    const upstreams = plan.routes
-      .filter((route) => route.path.startsWith(`services[${index}].`))
-      .map((route) => ({
-        name: route.destination.name,
-        datacenter: route.destination.datacenter,
-        localBindPort: route.localBindPort,
-        mode: route.mode,
-        path: route.text,
-      }));
+    const upstreams = demoUpstreams(plan, index);
     const workload: PlannedWorkload = {
       index,
       serviceId: service.id ?? service.name,

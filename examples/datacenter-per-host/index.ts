@@ -32,6 +32,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   ConnectService,
   Datacenter,
+  demoUpstreams,
   DockerHost,
   dockerHostAddress,
   GatewayImage,
@@ -196,15 +197,7 @@ const gateways = names.map(
     { service: { ...service, address: lanAddress }, datacenter: datacenters[dc] },
     { deletedWith: datacenters[dc].dataVolumes[0] },
   );
-  const upstreams = routes.routes
-    .filter((route) => route.path.startsWith(`services[${index}].`))
-    .map((route) => ({
-      name: route.destination.name,
-      datacenter: route.destination.datacenter,
-      localBindPort: route.localBindPort,
-      mode: route.mode,
-      path: route.text,
-    }));
+  const upstreams = demoUpstreams(routes, index);
   new Workload(
     `${dc}-${service.name}-workload`,
     {
