@@ -7,7 +7,7 @@
       "target_name": "splice_relay",
       "conditions": [
         ["OS=='linux'", {
-          "sources": ["native/splice_relay.c"],
+          "sources": ["native/splice_relay.c", "native/front.c"],
           "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter"],
           "configurations": {
             "Release": {

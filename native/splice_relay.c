@@ -14,90 +14,29 @@
  *   - when a pair closes, its onClose callback runs from the handles' close callbacks, that is
  *     always later, from the event loop, never from inside a call into this addon.
  */
-#define _GNU_SOURCE
-#define NAPI_VERSION 8
+#include "relay.h"
+
 #include <errno.h>
 #include <fcntl.h>
-#include <node_api.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
-#include <uv.h>
 
 /* Most bytes one splice into a pipe asks for (a default pipe holds 64 KiB). */
 #define CHUNK (64 * 1024)
 /* Fill-and-drain rounds, and bytes, per readiness event: bounded so one busy pair cannot starve the loop. */
 #define MAX_ROUNDS 4
 #define MAX_BURST (256 * 1024)
-/* Empty pipes kept for reuse per relay; past that they are closed. */
-#define MAX_FREE_PIPES 64
 /* A pair id is generation * SLOT_SPACE + slot: stale ids of a reused slot never match. */
 #define SLOT_SPACE 4194304.0
 #define MAX_GENERATION 0x7fffffffu
 
-enum { REASON_DONE, REASON_IDLE, REASON_ERROR, REASON_CLOSED };
 static const char *const REASON_NAMES[] = {"done", "idle-timeout", "error", "closed"};
-
-typedef struct relay relay;
-
-/* One direction of a pair. */
-typedef struct {
-  int pipe_r, pipe_w; /* its pipe while it has one, else -1 */
-  uint32_t pending;   /* bytes in that pipe, not yet written to the destination */
-  uint8_t eof;        /* the source returned 0 */
-  uint8_t shut;       /* EOF passed on: shutdown(destination, SHUT_WR) done */
-  double bytes;       /* bytes written to the destination */
-} direction;
-
-typedef struct {
-  uv_poll_t poll[2]; /* [0] on the client fd, [1] on the upstream fd */
-  relay *relay;
-  double id;
-  uint64_t last_active; /* uv_now() of the last byte or EOF moved */
-  direction dir[2];     /* [0] client -> upstream, [1] upstream -> client */
-  int fd[2];
-  uint32_t slot;
-  uint8_t interest[2]; /* UV_READABLE | UV_WRITABLE the poll of each fd is started with */
-  uint8_t closing;
-  uint8_t handles_closed;
-  uint8_t reason;
-  int error; /* errno of an "error" close */
-} pair;
-
-typedef struct {
-  int r, w;
-} pipe_fds;
-
-struct relay {
-  napi_env env;
-  uv_loop_t *loop;
-  /* The JS object, strong while pairs exist (so it outlives them), weak otherwise. Its hidden
-   * property onClose(id, reason, code, toUpstream, toClient) is the callback: held there rather
-   * than by a reference of ours, so a callback that refers back to the relay is no leak. */
-  napi_ref self;
-  napi_async_context async;
-  napi_async_cleanup_hook_handle hook;
-  uv_timer_t sweep;
-  uint64_t idle_ms;  /* 0: no idle timeout */
-  pair **slots;      /* open pairs by slot; NULL for a free slot */
-  uint32_t *gens;    /* generation of each slot */
-  uint32_t *free_slots;
-  uint32_t nslots, cap, nfree_slots;
-  uint32_t active;   /* open pairs */
-  uint32_t alive;    /* pairs not yet freed (open, or closing) */
-  uint32_t handles;  /* uv handles not yet called back after uv_close (the timer and 2 per pair) */
-  pipe_fds free_pipes[MAX_FREE_PIPES];
-  uint32_t nfree_pipes, pipes_in_use;
-  double to_upstream, to_client;
-  uint8_t timer_running, timer_closing, disposed, finalized, tearing_down;
-};
 
 /* ---- pipes ---- */
 
-static int take_pipe(relay *r, direction *x) {
+int take_pipe(relay *r, direction *x) {
   if (r->nfree_pipes > 0) {
     pipe_fds p = r->free_pipes[--r->nfree_pipes];
     x->pipe_r = p.r;
@@ -150,7 +89,7 @@ static void free_relay(relay *r) {
  * Called whenever a handle has finished closing: once none is left, an env teardown in progress
  * is told it is done, and a relay whose JS object is gone is freed.
  */
-static void maybe_finish(relay *r) {
+void maybe_finish(relay *r) {
   if (r->handles > 0) return;
   if (r->hook != NULL && (r->tearing_down || r->finalized)) {
     napi_remove_async_cleanup_hook(r->hook);
@@ -174,44 +113,68 @@ static void close_timer(relay *r) {
 
 /* ---- pairs ---- */
 
-static void on_poll(uv_poll_t *handle, int status, int events);
 
-/* Calls onClose(id, reason, code, toUpstream, toClient) as any Node.js callback (microtasks run after it). */
+void call_back(relay *r, const char *name, size_t argc, napi_value *argv, napi_value *result) {
+  napi_env env = r->env;
+  napi_value fn, self;
+  napi_valuetype type;
+  *result = NULL;
+  if (r->self == NULL || napi_get_reference_value(env, r->self, &self) != napi_ok || self == NULL ||
+      napi_get_named_property(env, self, name, &fn) != napi_ok || napi_typeof(env, fn, &type) != napi_ok ||
+      type != napi_function)
+    return;
+  if (napi_make_callback(env, r->async, self, fn, argc, argv, result) == napi_pending_exception) {
+    /* A throwing callback is an uncaught exception, as for any callback from the event loop. */
+    napi_value exception;
+    *result = NULL;
+    if (napi_get_and_clear_last_exception(env, &exception) == napi_ok) napi_fatal_exception(env, exception);
+  }
+}
+
+/*
+ * Calls onClose(id, reason, code, toUpstream, toClient, remote) as any Node.js callback
+ * (microtasks run after it); remote only for an idle-timeout or error end, which are logged.
+ */
 static void report_close(relay *r, pair *p) {
   napi_env env = r->env;
   napi_handle_scope scope;
-  napi_value fn, self, argv[5], result;
-  napi_valuetype type;
+  napi_value argv[6], result;
   if (r->self == NULL || napi_open_handle_scope(env, &scope) != napi_ok) return;
-  if (napi_get_reference_value(env, r->self, &self) == napi_ok && self != NULL &&
-      napi_get_named_property(env, self, "onClose", &fn) == napi_ok && napi_typeof(env, fn, &type) == napi_ok &&
-      type == napi_function) {
-    napi_create_double(env, p->id, &argv[0]);
-    napi_create_string_utf8(env, REASON_NAMES[p->reason], NAPI_AUTO_LENGTH, &argv[1]);
-    if (p->reason == REASON_ERROR)
-      napi_create_string_utf8(env, uv_err_name(-p->error), NAPI_AUTO_LENGTH, &argv[2]);
-    else
-      napi_get_undefined(env, &argv[2]);
-    napi_create_double(env, p->dir[0].bytes, &argv[3]);
-    napi_create_double(env, p->dir[1].bytes, &argv[4]);
-    if (napi_make_callback(env, r->async, self, fn, 5, argv, &result) == napi_pending_exception) {
-      /* A throwing onClose is an uncaught exception, as for any callback from the event loop. */
-      napi_value exception;
-      if (napi_get_and_clear_last_exception(env, &exception) == napi_ok) napi_fatal_exception(env, exception);
-    }
-  }
+  napi_create_double(env, p->id, &argv[0]);
+  napi_create_string_utf8(env, REASON_NAMES[p->reason], NAPI_AUTO_LENGTH, &argv[1]);
+  if (p->reason == REASON_ERROR)
+    napi_create_string_utf8(env, uv_err_name(-p->error), NAPI_AUTO_LENGTH, &argv[2]);
+  else
+    napi_get_undefined(env, &argv[2]);
+  napi_create_double(env, p->dir[0].bytes, &argv[3]);
+  napi_create_double(env, p->dir[1].bytes, &argv[4]);
+  if (p->reason == REASON_ERROR || p->reason == REASON_IDLE)
+    argv[5] = remote_of(env, &p->peer);
+  else
+    napi_get_undefined(env, &argv[5]);
+  call_back(r, "onClose", 6, argv, &result);
   napi_close_handle_scope(env, scope);
+}
+
+void relay_ref(relay *r) {
+  if (r->alive++ == 0) napi_reference_ref(r->env, r->self, NULL);
+}
+
+void relay_unref(relay *r) {
+  if (--r->alive == 0 && r->self != NULL && !r->finalized && !r->tearing_down)
+    napi_reference_unref(r->env, r->self, NULL);
 }
 
 static void on_poll_closed(uv_handle_t *handle) {
   pair *p = handle->data;
   relay *r = p->relay;
-  if (++p->handles_closed < 2) return;
-  r->handles -= 2;
+  if (++p->handles_closed < p->polls) return;
+  r->handles -= p->polls;
+  r->unreported--;
   if (!r->tearing_down && !r->finalized) report_close(r, p);
+  free(p->hello);
   free(p);
-  if (--r->alive == 0 && r->self != NULL && !r->finalized && !r->tearing_down)
-    napi_reference_unref(r->env, r->self, NULL);
+  relay_unref(r);
   maybe_finish(r);
 }
 
@@ -219,7 +182,7 @@ static void on_poll_closed(uv_handle_t *handle) {
  * Closes a pair now: its fds are closed here, its onClose runs once both polls have finished
  * closing (later, from the event loop). Idempotent.
  */
-static void close_pair(pair *p, int reason, int error) {
+void close_pair(pair *p, int reason, int error) {
   relay *r = p->relay;
   if (p->closing) return;
   p->closing = 1;
@@ -230,8 +193,8 @@ static void close_pair(pair *p, int reason, int error) {
   r->active--;
   for (int i = 0; i < 2; i++) {
     /* uv_close stops the poll and removes the fd from epoll before the fd is closed. */
-    uv_close((uv_handle_t *)&p->poll[i], on_poll_closed);
-    close(p->fd[i]);
+    if (i < p->polls) uv_close((uv_handle_t *)&p->poll[i], on_poll_closed);
+    if (p->fd[i] >= 0) close(p->fd[i]);
     release_pipe(r, &p->dir[i]);
   }
   if (r->active == 0 && r->timer_running) {
@@ -246,7 +209,7 @@ static void close_all(relay *r, int reason) {
 }
 
 /* Starts each poll with the interest its fd has now (only when it changed: each change is an epoll_ctl). */
-static void update_interest(pair *p) {
+void update_interest(pair *p) {
   for (int i = 0; i < 2; i++) {
     const direction *from = &p->dir[i];   /* fd[i] is its source */
     const direction *to = &p->dir[1 - i]; /* fd[i] is its destination */
@@ -318,11 +281,15 @@ static int move(pair *p, int d) {
   return 0;
 }
 
-static void on_poll(uv_poll_t *handle, int status, int events) {
+void on_poll(uv_poll_t *handle, int status, int events) {
   pair *p = handle->data;
   int i = handle == &p->poll[1];
   int error = 0;
   if (p->closing) return;
+  if (p->phase != PHASE_RELAY) {
+    front_on_poll(p, i, status, events);
+    return;
+  }
   if (status < 0) {
     /* libuv reports EPOLLERR as UV_EBADF: the socket's own error (ECONNRESET…) says more. */
     socklen_t length = sizeof(error);
@@ -346,12 +313,41 @@ static void on_sweep(uv_timer_t *timer) {
   uint64_t now = uv_now(r->loop);
   for (uint32_t s = 0; s < r->nslots; s++) {
     pair *p = r->slots[s];
-    if (p != NULL && now > p->last_active && now - p->last_active >= r->idle_ms) close_pair(p, REASON_IDLE, 0);
+    if (p == NULL) continue;
+    /* The idle timeout runs from the hello on, as on a Node.js socket; the hello has its own deadline. */
+    if (r->idle_ms > 0 && p->phase != PHASE_HELLO && now > p->last_active && now - p->last_active >= r->idle_ms)
+      close_pair(p, REASON_IDLE, 0);
+    else if (p->phase != PHASE_RELAY && now >= p->deadline)
+      front_expire(p);
   }
 }
 
+/* Gives a new pair its id and starts the sweep if it needs to run. */
+void register_pair(relay *r, pair *p, uint32_t slot) {
+  if (r->gens[slot] >= MAX_GENERATION) r->gens[slot] = 0;
+  r->gens[slot]++;
+  p->id = (double)r->gens[slot] * SLOT_SPACE + (double)slot;
+  r->slots[slot] = p;
+  r->active++;
+  r->unreported++;
+  relay_ref(r);
+  if (r->sweep_ms > 0 && !r->timer_running) {
+    uv_timer_start(&r->sweep, on_sweep, r->sweep_ms, r->sweep_ms);
+    r->timer_running = 1;
+  }
+}
+
+/* The open pair with that id, or NULL (unknown, stale or closing). */
+pair *find_pair(relay *r, double id) {
+  if (!(id >= SLOT_SPACE && id < 9007199254740992.0)) return NULL;
+  uint32_t slot = (uint32_t)((uint64_t)id % (uint64_t)SLOT_SPACE);
+  if (slot >= r->nslots) return NULL;
+  pair *p = r->slots[slot];
+  return p != NULL && p->id == id ? p : NULL;
+}
+
 /* A free slot for a new pair (grows the tables); returns 0 or ENOMEM. */
-static int take_slot(relay *r, uint32_t *slot) {
+int take_slot(relay *r, uint32_t *slot) {
   if (r->nfree_slots > 0) {
     *slot = r->free_slots[--r->nfree_slots];
     return 0;
@@ -392,6 +388,7 @@ static void on_env_teardown(napi_async_cleanup_hook_handle handle, void *arg) {
   relay *r = arg;
   (void)handle;
   r->tearing_down = 1;
+  close_front(r);
   close_all(r, REASON_CLOSED);
   close_free_pipes(r);
   close_timer(r);
@@ -406,6 +403,7 @@ static void on_env_teardown(napi_async_cleanup_hook_handle handle, void *arg) {
 static void finalize_relay(napi_env env, void *data, void *hint) {
   relay *r = data;
   (void)hint;
+  close_front(r);
   close_all(r, REASON_CLOSED);
   r->finalized = 1;
   close_free_pipes(r);
@@ -421,12 +419,12 @@ static void finalize_relay(napi_env env, void *data, void *hint) {
 
 /* ---- JS methods ---- */
 
-static napi_value throw_error(napi_env env, const char *code, const char *message) {
+napi_value throw_error(napi_env env, const char *code, const char *message) {
   napi_throw_error(env, code, message);
   return NULL;
 }
 
-static relay *unwrap(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
+relay *unwrap(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
   napi_value self;
   void *data = NULL;
   if (napi_get_cb_info(env, info, argc, argv, &self, NULL) != napi_ok) return NULL;
@@ -452,6 +450,11 @@ static napi_value relay_new(napi_env env, napi_callback_info info) {
   if (r == NULL) return throw_error(env, NULL, "out of memory");
   r->env = env;
   r->idle_ms = (uint64_t)idle_ms;
+  if (r->idle_ms > 0) {
+    r->sweep_ms = r->idle_ms / 4;
+    if (r->sweep_ms > 1000) r->sweep_ms = 1000;
+    if (r->sweep_ms == 0) r->sweep_ms = 1;
+  }
   napi_value name;
   if (napi_get_uv_event_loop(env, &r->loop) != napi_ok ||
       napi_create_string_utf8(env, "SpliceRelay", NAPI_AUTO_LENGTH, &name) != napi_ok ||
@@ -531,21 +534,11 @@ static napi_value relay_adopt(napi_env env, napi_callback_info info) {
     snprintf(message, sizeof(message), "cannot take over the sockets: %s", uv_strerror(error));
     return throw_error(env, "E_SPLICE_ADOPT", message);
   }
-  if (r->gens[slot] >= MAX_GENERATION) r->gens[slot] = 0;
-  r->gens[slot]++;
-  p->id = (double)r->gens[slot] * SLOT_SPACE + (double)slot;
+  p->polls = 2;
+  p->phase = PHASE_RELAY;
   p->last_active = uv_now(r->loop);
-  r->slots[slot] = p;
-  r->active++;
   r->handles += 2;
-  if (r->alive++ == 0) napi_reference_ref(env, r->self, NULL);
-  if (r->idle_ms > 0 && !r->timer_running) {
-    uint64_t every = r->idle_ms / 4;
-    if (every > 1000) every = 1000;
-    if (every == 0) every = 1;
-    uv_timer_start(&r->sweep, on_sweep, every, every);
-    r->timer_running = 1;
-  }
+  register_pair(r, p, slot);
   update_interest(p);
   napi_create_double(env, p->id, &result);
   return result;
@@ -559,13 +552,8 @@ static napi_value relay_close(napi_env env, napi_callback_info info) {
   relay *r = unwrap(env, info, &argc, argv);
   if (r == NULL) return NULL;
   if (argc < 1 || napi_get_value_double(env, argv[0], &id) != napi_ok) return throw_error(env, NULL, "id expected");
-  if (id >= SLOT_SPACE && id < 9007199254740992.0) {
-    uint32_t slot = (uint32_t)((uint64_t)id % (uint64_t)SLOT_SPACE);
-    if (slot < r->nslots) {
-      pair *p = r->slots[slot];
-      if (p != NULL && p->id == id) close_pair(p, REASON_CLOSED, 0);
-    }
-  }
+  pair *p = find_pair(r, id);
+  if (p != NULL) close_pair(p, REASON_CLOSED, 0);
   return NULL;
 }
 
@@ -582,6 +570,7 @@ static napi_value relay_dispose(napi_env env, napi_callback_info info) {
   relay *r = unwrap(env, info, &argc, NULL);
   if (r == NULL) return NULL;
   r->disposed = 1;
+  close_front(r);
   close_all(r, REASON_CLOSED);
   close_free_pipes(r);
   return NULL;
@@ -593,6 +582,15 @@ static napi_value relay_active(napi_env env, napi_callback_info info) {
   relay *r = unwrap(env, info, &argc, NULL);
   if (r == NULL) return NULL;
   napi_create_uint32(env, r->active, &result);
+  return result;
+}
+
+static napi_value relay_unreported(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  napi_value result;
+  relay *r = unwrap(env, info, &argc, NULL);
+  if (r == NULL) return NULL;
+  napi_create_uint32(env, r->unreported, &result);
   return result;
 }
 
@@ -629,6 +627,12 @@ static napi_value init(napi_env env, napi_value exports) {
       {"active", NULL, relay_active, NULL, NULL, NULL, napi_default, NULL},
       {"totals", NULL, relay_totals, NULL, NULL, NULL, napi_default, NULL},
       {"pipes", NULL, relay_pipes, NULL, NULL, NULL, napi_default, NULL},
+      {"unreported", NULL, relay_unreported, NULL, NULL, NULL, napi_default, NULL},
+      {"front", NULL, relay_front, NULL, NULL, NULL, napi_default, NULL},
+      {"listen", NULL, relay_listen, NULL, NULL, NULL, napi_default, NULL},
+      {"unlisten", NULL, relay_unlisten, NULL, NULL, NULL, napi_default, NULL},
+      {"dial", NULL, relay_dial, NULL, NULL, NULL, napi_default, NULL},
+      {"remote", NULL, relay_remote, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_value constructor;
   if (napi_define_class(env, "Relay", NAPI_AUTO_LENGTH, relay_new, NULL, sizeof(methods) / sizeof(methods[0]),

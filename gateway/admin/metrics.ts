@@ -24,8 +24,6 @@ export interface HotCounters {
   bytesToUpstream: number;
   /** Bytes forwarded upstream → client. */
   bytesToClient: number;
-  /** Connections open now (accepted, not yet closed). */
-  active: number;
 }
 
 const NO_RELAYED_BYTES = Object.freeze({ toUpstream: 0, toClient: 0 });
@@ -35,7 +33,7 @@ export class GatewayMetrics {
   /** The registry to scrape (`/metrics`). */
   readonly registry: Registry;
   /** Hot-path counters. */
-  readonly hot: HotCounters = { bytesToUpstream: 0, bytesToClient: 0, active: 0 };
+  readonly hot: HotCounters = { bytesToUpstream: 0, bytesToClient: 0 };
   /** `sni_gateway_connections_total{result,datacenter,service}`. */
   readonly connections: Counter<"result" | "datacenter" | "service">;
   /** `sni_gateway_hello_failures_total{reason}`. */
@@ -54,6 +52,8 @@ export class GatewayMetrics {
   readonly reloadFailures: Counter<"source">;
   /** Bytes the native relay moved, read when `sni_gateway_bytes_total` is scraped; the proxy sets it. Default: none. */
   relayedBytes: () => { toUpstream: number; toClient: number } = () => NO_RELAYED_BYTES;
+  /** Connections open now, read when `sni_gateway_active_connections` is scraped; the proxy sets it. Default: none. */
+  activeConnections: () => number = () => 0;
   /** Read when `sni_gateway_route_source_stale` is scraped; the gateway sets it. Default: never stale. */
   sourceStale: () => boolean = () => false;
 
@@ -93,9 +93,9 @@ export class GatewayMetrics {
       ["direction"],
       (): void => this.countBytes(bytes),
     );
-    const hot = this.hot;
+    const active = () => this.activeConnections();
     gauge("active_connections", "Client connections open now.", function () {
-      this.set(hot.active);
+      this.set(active());
     });
     this.tableEntries = new Gauge({
       name: `${prefix}route_table_entries`,

@@ -50,6 +50,16 @@ const ERRORS: Record<HelloFailureReason, HelloResult> = Object.freeze(
   Object.fromEntries(HELLO_FAILURE_REASONS.map((reason) => [reason, Object.freeze({ status: "error", reason })])),
 ) as Record<HelloFailureReason, HelloResult>;
 
+/**
+ * The most raw bytes a {@link ClientHelloReader} buffers without a complete hello, by default:
+ * the hello cap plus room for the headers of the records it may be cut into.
+ * @param maxHelloLength - The reader's `maxHelloLength`.
+ * @returns the default of {@link ClientHelloReaderOptions.maxBufferedBytes}.
+ */
+export function defaultMaxBufferedBytes(maxHelloLength: number): number {
+  return maxHelloLength + 1024;
+}
+
 /** Options of a {@link ClientHelloReader}. */
 export interface ClientHelloReaderOptions {
   /** Largest ClientHello handshake message (header included) accepted. Default: {@link DEFAULT_MAX_HELLO_LENGTH}. */
@@ -84,7 +94,7 @@ export class ClientHelloReader {
   /** @param options size caps; see {@link ClientHelloReaderOptions}. */
   constructor(options: ClientHelloReaderOptions = {}) {
     this.maxHelloLength = options.maxHelloLength ?? DEFAULT_MAX_HELLO_LENGTH;
-    this.maxBufferedBytes = options.maxBufferedBytes ?? this.maxHelloLength + 1024;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? defaultMaxBufferedBytes(this.maxHelloLength);
   }
 
   /** Every byte pushed so far, in order (a view, not a copy). */

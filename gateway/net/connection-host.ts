@@ -1,13 +1,18 @@
 /**
  * What a {@link Connection} (`connection.ts`) needs from the proxy that accepted it: its
- * settings, the shared buffers and relay, routing with the live table, metrics and logs, and
- * being told when the connection is released or handed to the relay. `proxy.ts` implements it.
+ * settings, the shared buffers, routing with the live table, metrics and logs, and being told
+ * when the connection is released. `proxy.ts` implements it.
  */
 import type { DestinationLabels } from "../admin/destination-labels";
 import type { ConnectionResult, GatewayMetrics } from "../admin/metrics";
 import type { BufferPool } from "./pump";
 import type { RouteDecision } from "../routing/router";
-import type { OpenConnection, SplicedConnections, SplicedPair } from "./spliced-connections";
+
+/** A connection the proxy holds open and can close (for the drain). */
+export interface OpenConnection {
+  /** Closes both sides now. */
+  destroy(): void;
+}
 
 /** The settings a connection runs with, fixed for the proxy's lifetime. */
 export interface ConnectionSettings {
@@ -37,8 +42,6 @@ export interface ConnectionHost {
   readonly settings: ConnectionSettings;
   /** Read buffers, shared by every connection. */
   readonly pool: BufferPool;
-  /** The zero-copy relay routed connections are handed to; `undefined`: they stay in the pump. */
-  readonly spliced: SplicedConnections | undefined;
   /** The gateway's metrics (hot counters, rejections, hello and connect failures). */
   readonly metrics: GatewayMetrics;
   /**
@@ -70,10 +73,4 @@ export interface ConnectionHost {
    * @param connection - The connection.
    */
   released(connection: OpenConnection): void;
-  /**
-   * Told when the connection's sockets went to the relay: from then on the pair stands for it.
-   * @param connection - The connection, no longer open in JavaScript.
-   * @param pair - What is left of it.
-   */
-  handedOver(connection: OpenConnection, pair: SplicedPair): void;
 }

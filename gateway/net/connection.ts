@@ -1,10 +1,10 @@
 /**
- * One client connection and, once routed, its upstream: the hello deadline (counted from
- * accept), the routing decision, the dial with its connect timeout and failover to the next
- * endpoint, the hello bytes first, then either the hand-over of both sockets to the native
- * splice relay (`spliced-connections.ts`; a `SplicedPair` then stands for the connection) or both
- * directions through pooled buffers with backpressure and half-close (`pump.ts`), until both
- * sides are closed or the idle timeout fires.
+ * One client connection on Node.js sockets (the TypeScript pump's path; where the addon is built,
+ * the addon's front carries connections instead: `native-connections.ts`) and, once routed, its
+ * upstream: the hello deadline (counted from accept), the routing decision, the dial with its
+ * connect timeout and failover to the next endpoint, the hello bytes first, then both directions
+ * through pooled buffers with backpressure and half-close (`pump.ts`), until both sides are
+ * closed or the idle timeout fires.
  *
  * Kept lean: no `pipe()`, no per-chunk allocation of ours, no Error objects on the hot path,
  * and `end()`/`destroy()` called only on sockets that still need it. What it needs from the
@@ -14,19 +14,18 @@ import net from "node:net";
 import type { RouteEndpoint } from "../../mesh/model/routes-file";
 import { ClientHelloReader, HelloFailureReason } from "./client-hello";
 import { type DestinationLabels, NO_LABELS } from "../admin/destination-labels";
-import type { ConnectionHost } from "./connection-host";
+import { connectFailed, helloRefused, routeRefused } from "./connection-events";
+import type { ConnectionHost, Destination, OpenConnection } from "./connection-host";
 import { eofReceived, Pump, useReadBuffer } from "./pump";
-import type { RouteDecision } from "../routing/router";
-import type { OpenConnection, SplicedConnections, SplicedPair } from "./spliced-connections";
 
-type Phase = "hello" | "dial" | "pipe" | "spliced" | "done";
+type Phase = "hello" | "dial" | "pipe" | "done";
 
 /** One client connection and, once routed, its upstream. */
 export class Connection implements OpenConnection {
   private phase: Phase = "hello";
   private reader: ClientHelloReader | undefined;
   private upstream: net.Socket | undefined;
-  private decision: RouteDecision | undefined;
+  private destination: Destination | undefined;
   /** The metric labels of the decision. */
   private labels: DestinationLabels = NO_LABELS;
   private clientClosed = false;
@@ -77,18 +76,13 @@ export class Connection implements OpenConnection {
     clearTimeout(this.helloTimer);
     this.client.pause();
     this.client.removeListener("data", this.onHelloData);
-    const { decision, labels, start } = this.host.destinationOf(result.sni);
-    this.decision = decision;
+    const destination = this.host.destinationOf(result.sni);
+    const { decision, labels, start } = destination;
+    this.destination = destination;
     this.labels = labels;
     if (decision.kind === "reject") {
       this.phase = "done";
-      this.host.metrics.routeRejections.inc({ reason: decision.reason });
-      this.host.count("rejected", labels);
-      this.host.log("warn", "connection-rejected", {
-        reason: decision.reason,
-        sni: result.sni,
-        remote: this.client.remoteAddress,
-      });
+      routeRefused(this.host, destination, result.sni, this.client.remoteAddress);
       this.client.destroy();
       return;
     }
@@ -106,18 +100,7 @@ export class Connection implements OpenConnection {
     this.phase = "done";
     const received = this.reader ? this.reader.bytes.length : 0;
     this.reader = undefined;
-    // A connect-and-close with no bytes is what TCP health checks do: counted apart, never warned of.
-    const probe = reason === "eof" && received === 0;
-    if (probe) this.host.count("probe", NO_LABELS);
-    else {
-      this.host.metrics.helloFailures.inc({ reason });
-      this.host.count("rejected", NO_LABELS);
-    }
-    this.host.log(probe ? "debug" : "warn", "hello-refused", {
-      reason,
-      bytes: received,
-      remote: this.client.remoteAddress,
-    });
+    helloRefused(this.host, reason, received, this.client.remoteAddress);
     if (!this.client.destroyed) this.client.destroy();
   }
 
@@ -132,14 +115,9 @@ export class Connection implements OpenConnection {
       noDelay: true,
       allowHalfOpen: true,
     };
-    let pump: Pump | undefined;
-    if (!host.spliced) {
-      pump = this.toClient ??= new Pump(this.client, host.pool, (bytes) => (hot.bytesToClient += bytes));
-      connect.onread = { buffer: pump.nextBuffer, callback: pump.onRead };
-    }
+    const pump = (this.toClient ??= new Pump(this.client, host.pool, (bytes) => (hot.bytesToClient += bytes)));
+    connect.onread = { buffer: pump.nextBuffer, callback: pump.onRead };
     const upstream = net.connect(connect);
-    // Spliced: nothing is read on this side; the relay reads the upstream once it has the socket.
-    if (!pump) upstream.pause();
     this.upstream = upstream;
     this.upstreamClosed = false;
     let settled = false;
@@ -156,17 +134,7 @@ export class Connection implements OpenConnection {
         this.maybeRelease();
         return;
       }
-      const decision = this.decision as Exclude<RouteDecision, { kind: "reject" }>;
-      host.observeConnect("failure", (performance.now() - began) / 1000);
-      host.metrics.connectFailures.inc({ datacenter: this.labels.datacenter, service: this.labels.service });
-      host.log("warn", "upstream-connect-failed", {
-        reason: why,
-        upstream: `${endpoint.address}:${endpoint.port}`,
-        attempt: attempt + 1,
-        of: endpoints.length,
-        datacenter: decision.datacenter,
-        service: decision.service,
-      });
+      connectFailed(host, this.destination as Destination, endpoint, attempt, why, (performance.now() - began) / 1000);
       if (attempt + 1 < endpoints.length) {
         this.dial(endpoints, start, attempt + 1);
         return;
@@ -195,10 +163,8 @@ export class Connection implements OpenConnection {
       }
       upstream.setTimeout(0);
       host.count("forwarded", this.labels);
-      if (pump) {
-        pump.source = upstream;
-        this.startPipe(upstream);
-      } else this.startSplice(upstream);
+      pump.source = upstream;
+      this.startPipe(upstream);
     });
   }
 
@@ -251,46 +217,13 @@ export class Connection implements OpenConnection {
     client.resume();
   }
 
-  /**
-   * Forwards the hello and whatever the client sent while dialling, then hands both sockets to
-   * the relay once those bytes are with the kernel (the relay must find nothing in JavaScript's buffers).
-   */
-  private startSplice(upstream: net.Socket): void {
-    const client = this.client;
-    this.forwardHello(upstream);
-    // A paused client socket still reads (up to its high-water mark) until the hand-over: forward
-    // what it read until the upstream has taken everything at once.
-    const handOver = () => {
-      if (this.phase !== "pipe" || client.destroyed || upstream.destroyed) return;
-      this.forwardBuffered(upstream);
-      if (upstream.writableLength > 0) {
-        upstream.once("drain", handOver);
-        return;
-      }
-      let pair: SplicedPair;
-      try {
-        pair = (this.host.spliced as SplicedConnections).adopt(client, upstream, this.host);
-      } catch (error) {
-        // Out of descriptors for the relay's copies: the sockets are still ours, and 'close' releases them.
-        this.host.log("warn", "relay-adopt-failed", { error: (error as Error).message, remote: client.remoteAddress });
-        this.destroy();
-        return;
-      }
-      this.phase = "spliced";
-      this.host.handedOver(this, pair);
-    };
-    handOver();
-  }
-
   private readonly onClientEnd = (): void => {
     this.clientReadEnded = true;
     if (this.phase === "hello") {
       this.refuseHello("eof");
       return;
     }
-    // Before a hand-over to the relay the EOF stays for the relay to read again (no end() on the
-    // upstream: its pending writes must drain for the hand-over).
-    if (this.phase === "pipe" && !this.host.spliced && this.upstream && !this.upstream.destroyed) this.upstream.end();
+    if (this.phase === "pipe" && this.upstream && !this.upstream.destroyed) this.upstream.end();
   };
 
   private readonly onClientError = (): void => {

@@ -1,14 +1,15 @@
 /**
- * The data path's front: listeners, the connection limit, and the drain on close. Each accepted
- * socket becomes a {@link Connection} (`connection.ts`), which reads the ClientHello, routes by
- * SNI, dials and forwards the bytes; the proxy is its {@link ConnectionHost}
- * (`connection-host.ts`): settings, buffers, routing with round-robin start, metric labels and
- * rate-limited logs. TLS is never terminated.
+ * The data path's front: listeners, the connection limit, and the drain on close. Where the
+ * addon is built, its front accepts the connections, reads each ClientHello, dials and relays
+ * them (`native-connections.ts`); otherwise each accepted Node.js socket becomes a
+ * {@link Connection} (`connection.ts`), which does the same with the TypeScript pump. Either way
+ * the proxy is the host (`connection-host.ts`): settings, buffers, routing with round-robin
+ * start, metric labels and rate-limited logs. TLS is never terminated.
  */
 import net from "node:net";
 import type { Logger } from "pino";
 import { Connection } from "./connection";
-import type { ConnectionHost, Destination } from "./connection-host";
+import type { ConnectionHost, Destination, OpenConnection } from "./connection-host";
 import { DestinationLabeler, type DestinationLabels, NO_LABELS } from "../admin/destination-labels";
 import { GatewayConfigError } from "../errors";
 import { RateLimiter } from "../admin/logger";
@@ -16,13 +17,14 @@ import type { ConnectionResult, GatewayMetrics } from "../admin/metrics";
 import { BufferPool } from "./pump";
 import type { RouteTable } from "../routing/route-table";
 import { route } from "../routing/router";
+import { NativeConnections } from "./native-connections";
 import { spliceRelayAvailability } from "./splice-relay";
-import { type OpenConnection, SplicedConnections, type SplicedPair } from "./spliced-connections";
 
 /**
- * How established connections move their bytes: `splice` hands both sockets to the native
- * zero-copy relay (Linux `splice(2)`, see docs/splice-relay.md), `pump` keeps them in the
- * TypeScript pump (`pump.ts`), `auto` splices when the addon is built and pumps otherwise.
+ * What carries the connections: `splice`, the native addon (Linux, see docs/splice-relay.md):
+ * its front accepts them, reads the ClientHello and dials, JavaScript only routes, and the bytes
+ * move with `splice(2)`, zero copy; `pump`, Node.js sockets and the TypeScript pump (`pump.ts`);
+ * `auto` splices when the addon is built and pumps otherwise.
  */
 export const RELAY_MODES = ["auto", "splice", "pump"] as const;
 
@@ -62,7 +64,7 @@ export interface ProxyOptions {
    * counted under the service label `_other`. Default: {@link DEFAULT_MAX_LABELLED_REMOTE_SERVICES}.
    */
   maxLabelledRemoteServices?: number;
-  /** How established connections move their bytes; see {@link RELAY_MODES}. Default: {@link DEFAULT_RELAY_MODE}. */
+  /** What carries the connections; see {@link RELAY_MODES}. Default: {@link DEFAULT_RELAY_MODE}. */
   relay?: RelayMode;
 }
 
@@ -137,11 +139,12 @@ export class SniProxy implements ConnectionHost {
   readonly pool: BufferPool;
   /** The gateway's metrics. */
   readonly metrics: GatewayMetrics;
-  /** The zero-copy relay established connections are handed to; `undefined` when they stay in the pump. */
-  readonly spliced: SplicedConnections | undefined;
+  /** The addon's front and relay, carrying every connection; `undefined` when the pump does. */
+  readonly native: NativeConnections | undefined;
   /** Why `auto` fell back to the pump (the addon's load problem); `undefined` when it did not. */
   readonly relayFallback: string | undefined;
   private readonly servers: net.Server[] = [];
+  private readonly nativeAddresses: net.AddressInfo[] = [];
   private readonly open = new Set<OpenConnection>();
   private readonly roundRobin = new Map<string, number>();
   private readonly logLimiter: RateLimiter;
@@ -169,24 +172,25 @@ export class SniProxy implements ConnectionHost {
     this.connectLatency = { success: latency.labels("success"), failure: latency.labels("failure") };
     const mode = this.settings.relay;
     const availability = mode === "pump" ? undefined : spliceRelayAvailability();
+    this.metrics.activeConnections = () => this.activeConnections;
     if (availability?.available) {
-      const spliced = new SplicedConnections(this.settings.idleTimeoutMs);
-      this.metrics.relayedBytes = () => spliced.totals();
-      this.spliced = spliced;
+      const native = new NativeConnections(this, this.settings.idleTimeoutMs);
+      this.metrics.relayedBytes = () => native.totals();
+      this.native = native;
     } else if (availability) {
       if (mode === "splice") throw new GatewayConfigError("relay", `splice is not available: ${availability.reason}`);
       this.relayFallback = availability.reason;
     }
   }
 
-  /** The relay in use: `splice` (native, zero copy) or `pump` (TypeScript). */
+  /** What carries the connections: `splice` (the native front and relay) or `pump` (TypeScript). */
   get relayMode(): "splice" | "pump" {
-    return this.spliced ? "splice" : "pump";
+    return this.native ? "splice" : "pump";
   }
 
   /** Connections open now (admitted, not yet closed). */
   get activeConnections(): number {
-    return this.open.size;
+    return this.open.size + (this.native?.active ?? 0);
   }
 
   /**
@@ -195,7 +199,12 @@ export class SniProxy implements ConnectionHost {
    * @param port - Port to bind; `0` picks a free one.
    * @returns the bound address.
    */
-  listen(host: string, port: number): Promise<net.AddressInfo> {
+  async listen(host: string, port: number): Promise<net.AddressInfo> {
+    if (this.native) {
+      const address = await this.native.listen(host, port, LISTEN_BACKLOG);
+      this.nativeAddresses.push(address);
+      return address;
+    }
     const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
     this.servers.push(server);
     return new Promise((resolve, reject) => {
@@ -211,34 +220,37 @@ export class SniProxy implements ConnectionHost {
 
   /** The bound addresses of every listener. */
   addresses(): net.AddressInfo[] {
-    return this.servers
+    const bound = this.servers
       .map((s) => s.address())
       .filter((a): a is net.AddressInfo => a !== null && typeof a === "object");
+    return [...bound, ...this.nativeAddresses];
   }
 
   /**
    * Stops accepting, waits for open connections to finish for up to `graceMs`, then closes
    * whatever is left. Resolves when every connection is released: both sockets of each closed,
-   * and each pair handed to the relay told closed by it.
+   * and each of the native front's reported ended.
    * @param graceMs - How long to let connections drain, in ms. Default: `0`.
    */
   async close(graceMs = 0): Promise<void> {
     this.closing = true;
+    this.native?.unlisten();
     const listenersClosed = Promise.all(
       this.servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))),
     );
-    if (this.open.size > 0) {
+    if (!this.isDrained()) {
       const released = new Promise<void>((resolve) => (this.drained = resolve));
-      // destroy() only starts closing: sockets report 'close', the relay its pairs, later.
+      // destroy() only starts closing: sockets report 'close', the native front its pairs, later.
       const timer = setTimeout(() => {
         for (const c of [...this.open]) c.destroy();
+        this.native?.closeAll();
       }, graceMs);
       await released;
       clearTimeout(timer);
     }
     this.drained = undefined;
     await listenersClosed;
-    this.spliced?.dispose();
+    this.native?.dispose();
   }
 
   /** {@inheritDoc ConnectionHost.destinationOf} */
@@ -276,17 +288,20 @@ export class SniProxy implements ConnectionHost {
     logger[level]({ event, ...fields, ...(suppressed > 0 ? { suppressed } : {}) }, event);
   }
 
-  /** {@inheritDoc ConnectionHost.handedOver} */
-  handedOver(connection: OpenConnection, pair: SplicedPair): void {
-    this.open.delete(connection);
-    this.open.add(pair);
-  }
-
   /** {@inheritDoc ConnectionHost.released} */
   released(connection: OpenConnection): void {
     this.open.delete(connection);
-    this.metrics.hot.active = this.open.size;
-    if (this.open.size === 0 && this.drained) this.drained();
+    if (this.drained && this.isDrained()) this.drained();
+  }
+
+  /** {@inheritDoc NativeConnectionsHost.ended} */
+  ended(): void {
+    if (this.drained && this.isDrained()) this.drained();
+  }
+
+  /** No connection is left to report on, in either path. */
+  private isDrained(): boolean {
+    return this.open.size === 0 && (this.native?.unreported ?? 0) === 0;
   }
 
   private accept(socket: net.Socket): void {
@@ -297,9 +312,7 @@ export class SniProxy implements ConnectionHost {
       this.log("warn", "connection-over-limit", { remote: socket.remoteAddress, limit: this.settings.maxConnections });
       return;
     }
-    const connection = new Connection(this, socket);
-    this.open.add(connection);
-    this.metrics.hot.active = this.open.size;
+    this.open.add(new Connection(this, socket));
   }
 
   /** The endpoint index to start from for a destination (round-robin). */

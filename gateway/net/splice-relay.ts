@@ -1,10 +1,12 @@
 /**
- * A zero-copy relay for proxied connections, Linux only: once a connection is routed and its
- * ClientHello forwarded, both sockets are handed to a small native addon of ours
- * (`native/splice_relay.c`, built by `npm ci` into `build/Release/splice_relay.node`), which
- * moves the bytes between them with `splice(2)` through a pipe, in the event loop, without the
- * bytes entering JavaScript. Where it is not built, {@link spliceRelayAvailability} says why and
- * the gateway keeps its TypeScript pump (`pump.ts`). See docs/splice-relay.md.
+ * A zero-copy relay for proxied connections, Linux only: a small native addon of ours
+ * (`native/`, built by `npm ci` into `build/Release/splice_relay.node`) moves the bytes of
+ * connected pairs with `splice(2)` through a pipe, in the event loop, without the bytes entering
+ * JavaScript. Pairs come to it either as two connected sockets ({@link SpliceRelay.adopt}), or
+ * from its own front ({@link SpliceRelay.front}, `native/front.c`): it listens, accepts, reads
+ * each ClientHello and dials, so a connection never becomes a Node.js socket and JavaScript only
+ * routes (`native-connections.ts`). Where it is not built, {@link spliceRelayAvailability} says
+ * why and the gateway keeps its TypeScript pump (`pump.ts`). See docs/splice-relay.md.
  *
  * What the addon does per pair: half-close passes through (an EOF read from one side becomes a
  * `shutdown(SHUT_WR)` of the other once its bytes are written), backpressure (a side that does
@@ -29,6 +31,39 @@ export interface RelayEnd {
   toUpstream: number;
   /** Bytes written to the client (upstream → client). */
   toClient: number;
+  /** The client's address, for a pair the front accepted that ended `idle-timeout` or `error`. */
+  remote?: string;
+}
+
+/**
+ * The front's settings and callbacks ({@link SpliceRelay.front}). Every callback is called from
+ * the event loop, never from inside a method of the relay; an exception it throws is an uncaught
+ * exception.
+ */
+export interface RelayFrontOptions {
+  /** Time a client has for its whole ClientHello, from accept, in ms (≥ 1). No default. */
+  helloTimeoutMs: number;
+  /** Time one dial may take, and JavaScript between a failed dial and the next, in ms (≥ 1). No default. */
+  connectTimeoutMs: number;
+  /** Most hello bytes read before {@link RelayFrontOptions.onHello} must have refused them (≥ 1). No default. */
+  maxHelloBytes: number;
+  /** Most pairs open at once; a connection accepted beyond is closed at once (≥ 1). No default. */
+  maxConnections: number;
+  /**
+   * Each chunk a client sends before its hello is taken, or its end (`eof`: closed or reset;
+   * `timeout`: the hello deadline passed; the pair is closed right after). Return `true` once the
+   * hello is complete (then {@link SpliceRelay.dial} or {@link SpliceRelay.close}, now or after
+   * resolving a name), `false` to read more. No default.
+   */
+  onHello(id: number, chunk: Buffer | undefined, end: "eof" | "timeout" | undefined): boolean;
+  /**
+   * The outcome of a dial: `code` undefined once connected (the hello is sent, the pair relayed),
+   * else the errno name (`ETIMEDOUT` when the connect timeout passed); after a failure, dial
+   * again or close. No default.
+   */
+  onDialed(id: number, code: string | undefined, seconds: number): void;
+  /** A connection closed at accept because {@link RelayFrontOptions.maxConnections} are open. No default. */
+  onOverLimit(remote: string | undefined): void;
 }
 
 /** Settings of a {@link SpliceRelay}. */
@@ -68,12 +103,33 @@ interface NativeRelay {
   active(): number;
   totals(): [toUpstream: number, toClient: number];
   pipes(): [inUse: number, free: number];
+  unreported(): number;
+  front(
+    helloTimeoutMs: number,
+    connectTimeoutMs: number,
+    maxHelloBytes: number,
+    maxConnections: number,
+    onHello: RelayFrontOptions["onHello"],
+    onDialed: RelayFrontOptions["onDialed"],
+    onOverLimit: RelayFrontOptions["onOverLimit"],
+  ): void;
+  listen(host: string, port: number, backlog: number): number;
+  unlisten(): void;
+  dial(id: number, ip: string, port: number): string | undefined;
+  remote(id: number): string | undefined;
 }
 
 interface NativeAddon {
   Relay: new (
     idleTimeoutMs: number,
-    onClose: (id: number, reason: RelayEnd["reason"], code: string | undefined, up: number, down: number) => void,
+    onClose: (
+      id: number,
+      reason: RelayEnd["reason"],
+      code: string | undefined,
+      up: number,
+      down: number,
+      remote: string | undefined,
+    ) => void,
   ) => NativeRelay;
 }
 
@@ -153,9 +209,77 @@ export class SpliceRelay {
     if (!Number.isFinite(idleTimeoutMs) || idleTimeoutMs < 0) {
       throw new RangeError(`idleTimeoutMs must be a number >= 0, not ${idleTimeoutMs}`);
     }
-    this.native = new state.addon.Relay(idleTimeoutMs, (id, reason, code, toUpstream, toClient) =>
-      onClose(id, code === undefined ? { reason, toUpstream, toClient } : { reason, code, toUpstream, toClient }),
+    this.native = new state.addon.Relay(idleTimeoutMs, (id, reason, code, toUpstream, toClient, remote) => {
+      const end: RelayEnd = { reason, toUpstream, toClient };
+      if (code !== undefined) end.code = code;
+      if (remote !== undefined) end.remote = remote;
+      onClose(id, end);
+    });
+  }
+
+  /**
+   * Gives the relay its front, once, before {@link SpliceRelay.listen}: the settings and
+   * callbacks of the connections it accepts. See {@link RelayFrontOptions}.
+   * @param options - The front's settings and callbacks.
+   * @throws Error (code `E_RELAY_FRONT`) when called twice, on a disposed relay, or with a value out of range.
+   */
+  front(options: RelayFrontOptions): void {
+    const { helloTimeoutMs, connectTimeoutMs, maxHelloBytes, maxConnections } = options;
+    this.native.front(
+      helloTimeoutMs,
+      connectTimeoutMs,
+      maxHelloBytes,
+      maxConnections,
+      (id, chunk, end) => options.onHello(id, chunk, end),
+      (id, code, seconds) => options.onDialed(id, code, seconds),
+      (remote) => options.onOverLimit(remote),
     );
+  }
+
+  /**
+   * Listens on an address with a socket of the relay's own; each connection it accepts becomes a
+   * pair in the front's hands. A listening relay keeps the event loop alive.
+   * @param host - An IP address (`0.0.0.0`, `::` for both families, `127.0.0.1`…).
+   * @param port - The port; `0` picks a free one.
+   * @param backlog - Pending connections the kernel queues.
+   * @returns the bound port.
+   * @throws Error with the errno name as `code` (e.g. `EADDRINUSE`, `EACCES`), or `E_RELAY_FRONT`
+   * without {@link SpliceRelay.front} or for a host that is not an IP address.
+   */
+  listen(host: string, port: number, backlog: number): number {
+    return this.native.listen(host, port, backlog);
+  }
+
+  /** Closes every listener; accepted connections carry on. */
+  unlisten(): void {
+    this.native.unlisten();
+  }
+
+  /**
+   * Connects a pair of the front to its upstream; the outcome comes as `onDialed`.
+   * @param id - The pair, its hello taken.
+   * @param ip - The upstream's IP address (resolve a host name first).
+   * @param port - Its port.
+   * @returns `undefined` when connecting (or when the pair has closed meanwhile: its `onClose`
+   * says so), or the errno name of a failure known at once (e.g. `ENETUNREACH`, `EMFILE`).
+   * @throws Error (code `E_RELAY_DIAL`) for an address that is not an IP, or a pair already dialling or relayed.
+   */
+  dial(id: number, ip: string, port: number): string | undefined {
+    return this.native.dial(id, ip, port);
+  }
+
+  /**
+   * The client's address of a pair the front accepted.
+   * @param id - The pair.
+   * @returns the address, or `undefined` for an unknown or closed pair, or one adopted from sockets.
+   */
+  remote(id: number): string | undefined {
+    return this.native.remote(id);
+  }
+
+  /** Pairs whose `onClose` has not run yet (open, or closing). */
+  get unreported(): number {
+    return this.native.unreported();
   }
 
   /**
