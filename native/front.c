@@ -12,8 +12,8 @@
  *     "eof" | "timeout"), then the pair is closed;
  *   - DIAL: dial(id, ip, port) connects a non-blocking socket; the result comes as
  *     onDialed(id, code, seconds), code undefined on success. A failed attempt leaves the pair in
- *     ROUTE with a fresh connect deadline, for JavaScript to dial the next endpoint (on the same fd
- *     number: the new socket is dup3()ed over it, so the pair keeps its poll) or to close it;
+ *     ROUTE with a fresh connect deadline (its socket closed), for JavaScript to dial the next
+ *     endpoint or to close it;
  *   - connected: the hello (and whatever came with it) is sent first, what the socket does not
  *     take at once goes into the direction's pipe, and the pair is relayed as any other.
  * Deadlines (hello, connect) are checked by the relay's sweep, which runs every tenth of the
@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 /* Connections accepted per readiness event of a listener, so one listener cannot starve the loop. */
@@ -52,11 +53,11 @@ napi_value remote_of(napi_env env, const address *peer) {
   return result;
 }
 
-static void set_interest(pair *p, int i, int events) {
-  if (p->interest[i] == events) return;
-  p->interest[i] = (uint8_t)events;
-  if (events != 0) uv_poll_start(&p->poll[i], events, on_poll);
-  else uv_poll_stop(&p->poll[i]);
+/* Registers fd i for these events; returns whether the pair is still open (a failure closes it). */
+static int set_interest(pair *p, int i, uint32_t events) {
+  int error = watch(p, i, events);
+  if (error != 0) close_pair(p, REASON_ERROR, error);
+  return error == 0;
 }
 
 /* ---- HELLO ---- */
@@ -179,7 +180,11 @@ static void report_dialed(pair *p, int error) {
 /* An attempt failed: back to ROUTE with a fresh deadline, for JavaScript to dial again or close. */
 static void dial_failed(pair *p, int error) {
   relay *r = p->relay;
-  if (p->fd[1] >= 0) set_interest(p, 1, 0);
+  if (p->fd[1] >= 0) {
+    close(p->fd[1]); /* the front's own socket: closing it unregisters it */
+    p->fd[1] = -1;
+    p->interest[1] = 0;
+  }
   p->phase = PHASE_ROUTE;
   p->deadline = uv_now(r->loop) + r->connect_ms;
   report_dialed(p, error);
@@ -222,22 +227,21 @@ static void connected(pair *p) {
   report_dialed(p, 0);
 }
 
-void front_on_poll(pair *p, int i, int status, int events) {
+void front_ready(pair *p, int i, int error, uint32_t events) {
+  (void)events;
   if (p->phase == PHASE_HELLO && i == 0) {
-    if (status < 0) hello_ended(p, "eof");
+    if (error != 0) hello_ended(p, "eof");
     else read_hello(p);
     return;
   }
   if (i == 0) {
-    if (status < 0) close_pair(p, REASON_ERROR, -status);
+    if (error != 0) close_pair(p, REASON_ERROR, error);
     else read_while_dialling(p);
     return;
   }
-  if (p->phase == PHASE_DIAL && i == 1) {
-    int error = 0;
+  if (p->phase == PHASE_DIAL) {
     socklen_t length = sizeof(error);
-    if (getsockopt(p->fd[1], SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
-    if (error == 0 && status < 0) error = -status;
+    if (error == 0 && getsockopt(p->fd[1], SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
     if (error != 0) dial_failed(p, error);
     else connected(p);
   }
@@ -272,23 +276,9 @@ napi_value relay_dial(napi_env env, napi_callback_info info) {
   if (uv_ip4_addr(ip, port, &to.in) != 0 && uv_ip6_addr(ip, port, &to.in6) != 0)
     return throw_error(env, "E_RELAY_DIAL", "not an IP address");
   int error = 0;
-  int fd = socket(to.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) error = errno;
-  else if (p->fd[1] >= 0) {
-    /* A later attempt: the new socket takes the old one's fd number (and so its poll, stopped meanwhile). */
-    if (dup3(fd, p->fd[1], O_CLOEXEC) < 0) error = errno;
-    close(fd);
-  } else {
-    error = -uv_poll_init(r->loop, &p->poll[1], fd);
-    if (error == 0) {
-      p->fd[1] = fd;
-      p->poll[1].data = p;
-      p->polls = 2;
-      r->handles++;
-    } else
-      close(fd);
-  }
-  if (error == 0) {
+  p->fd[1] = socket(to.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (p->fd[1] < 0) error = errno;
+  else {
     set_no_delay(p->fd[1]);
     p->phase = PHASE_DIAL;
     p->deadline = uv_now(r->loop) + r->connect_ms;
@@ -296,9 +286,12 @@ napi_value relay_dial(napi_env env, napi_callback_info info) {
     socklen_t length = to.sa.sa_family == AF_INET ? sizeof(to.in) : sizeof(to.in6);
     /* Even a connect that completes at once is reported from the poll, never from inside dial(). */
     if (connect(p->fd[1], &to.sa, length) != 0 && errno != EINPROGRESS) error = errno;
-    else set_interest(p, 1, UV_WRITABLE);
+    else error = watch(p, 1, EPOLLOUT);
   }
   if (error == 0) return result;
+  if (p->fd[1] >= 0) close(p->fd[1]);
+  p->fd[1] = -1;
+  p->interest[1] = 0;
   p->phase = PHASE_ROUTE;
   napi_create_string_utf8(env, uv_err_name(-error), NAPI_AUTO_LENGTH, &result);
   return result;
@@ -339,21 +332,12 @@ static void accept_one(relay *r, int fd, const address *peer) {
   p->fd[0] = fd;
   p->fd[1] = -1;
   p->dir[0].pipe_r = p->dir[0].pipe_w = p->dir[1].pipe_r = p->dir[1].pipe_w = -1;
-  if (uv_poll_init(r->loop, &p->poll[0], fd) != 0) {
-    r->free_slots[r->nfree_slots++] = slot;
-    free(p);
-    close(fd);
-    return;
-  }
   set_no_delay(fd);
-  p->poll[0].data = p;
-  p->polls = 1;
   p->phase = PHASE_HELLO;
   p->last_active = uv_now(r->loop);
   p->deadline = p->last_active + r->hello_ms;
-  r->handles++;
   register_pair(r, p, slot);
-  set_interest(p, 0, UV_READABLE);
+  set_interest(p, 0, EPOLLIN);
 }
 
 static void on_accept(uv_poll_t *handle, int status, int events) {

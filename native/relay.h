@@ -44,19 +44,19 @@ typedef union {
   struct sockaddr_in6 in6;
 } address;
 
-typedef struct {
-  uv_poll_t poll[2]; /* [0] on the client fd, [1] on the upstream fd (from the first dial) */
+typedef struct pair pair;
+
+struct pair {
   relay *relay;
   double id;
   uint64_t last_active; /* uv_now() of the last byte or EOF moved (or read, for the hello) */
   direction dir[2];     /* [0] client -> upstream, [1] upstream -> client */
-  int fd[2];
+  int fd[2];            /* [0] the client, [1] the upstream (-1 until dialled) */
   uint32_t slot;
-  uint8_t interest[2]; /* UV_READABLE | UV_WRITABLE the poll of each fd is started with */
-  uint8_t polls;       /* polls initialised: 1 (client) or 2 */
+  uint8_t interest[2]; /* EPOLLIN | EPOLLOUT each fd is registered for in the relay's epoll; 0: not registered */
+  uint8_t adopted;     /* its fds are dups of JavaScript sockets' */
   uint8_t phase;
   uint8_t closing;
-  uint8_t handles_closed;
   uint8_t reason;
   int error; /* errno of an "error" close */
   /* Front only: the client's address, the hello bytes read (forwarded once dialled), when the dial began. */
@@ -65,7 +65,8 @@ typedef struct {
   uint32_t hello_length, hello_capacity;
   uint64_t deadline;   /* uv_now() by which the hello must be read, or the dial done */
   uint64_t dial_began; /* uv_hrtime() */
-} pair;
+  pair *next_closed;   /* closed, waiting for its onClose */
+};
 
 typedef struct {
   int r, w;
@@ -89,6 +90,10 @@ struct relay {
   napi_ref self;
   napi_async_context async;
   napi_async_cleanup_hook_handle hook;
+  int epfd;          /* the relay's epoll instance: every fd of every pair */
+  uv_poll_t events;  /* the event loop's watch on epfd */
+  uv_idle_t reporter; /* runs onClose for the pairs closed since, on the loop's next turn */
+  pair *closed;      /* closed pairs waiting for the reporter */
   uv_timer_t sweep;
   uint64_t idle_ms;  /* 0: no idle timeout */
   uint64_t sweep_ms; /* the sweep's period */
@@ -99,7 +104,7 @@ struct relay {
   uint32_t active;   /* open pairs */
   uint32_t unreported; /* pairs whose onClose has not run yet (open, or closing) */
   uint32_t alive;    /* pairs not yet freed (open, or closing) and listeners not yet closed */
-  uint32_t handles;  /* uv handles not yet called back after uv_close (the timers, the polls) */
+  uint32_t handles;  /* uv handles not yet called back after uv_close (timers, the watches, the reporter) */
   pipe_fds free_pipes[MAX_FREE_PIPES];
   uint32_t nfree_pipes, pipes_in_use;
   double to_upstream, to_client;
@@ -116,7 +121,8 @@ struct relay {
 /* splice_relay.c */
 void close_pair(pair *p, int reason, int error);
 void update_interest(pair *p);
-void on_poll(uv_poll_t *handle, int status, int events);
+/* Registers fd i of a pair for these EPOLLIN | EPOLLOUT events (0: none); returns 0 or the errno. */
+int watch(pair *p, int i, uint32_t events);
 int take_slot(relay *r, uint32_t *slot);
 void register_pair(relay *r, pair *p, uint32_t slot);
 int take_pipe(relay *r, direction *x);
@@ -130,7 +136,8 @@ relay *unwrap(napi_env env, napi_callback_info info, size_t *argc, napi_value *a
 void call_back(relay *r, const char *name, size_t argc, napi_value *argv, napi_value *result);
 
 /* front.c */
-void front_on_poll(pair *p, int i, int status, int events);
+/* Fd i of a pair not yet relayed is ready: events are EPOLLIN | EPOLLOUT, error the socket's errno or 0. */
+void front_ready(pair *p, int i, int error, uint32_t events);
 void front_expire(pair *p);
 /* Closes the listeners and the front's timer, for good (dispose, finalize, env teardown). */
 void close_front(relay *r);

@@ -3,16 +3,21 @@
  * splice(2) through a pipe, so they never enter JavaScript (see docs/splice-relay.md).
  *
  * Everything runs on the Node.js main thread, in the event loop (libuv), with no threads:
- *   - a pair is two dup()ed socket fds (client, upstream) and two directions,
- *     client -> upstream (dir[0], read from fd[0]) and upstream -> client (dir[1], read from fd[1]);
- *   - one uv_poll_t per fd, whose interest follows from the state: READABLE on a source while its
- *     direction has nothing pending in its pipe and no EOF, WRITABLE on a destination while its
- *     direction has bytes pending (backpressure: a full destination stops the reads);
+ *   - a pair is two socket fds (client, upstream: dups of JavaScript sockets', or the front's own,
+ *     front.c) and two directions, client -> upstream (dir[0], read from fd[0]) and
+ *     upstream -> client (dir[1], read from fd[1]);
+ *   - the relay has its own epoll instance, watched by one uv_poll: each fd is registered in it
+ *     (level-triggered) for the interest that follows from the state: EPOLLIN on a source while
+ *     its direction has nothing pending in its pipe and no EOF, EPOLLOUT on a destination while
+ *     its direction has bytes pending (backpressure: a full destination stops the reads). One
+ *     epoll_ctl per change, none at close (closing the fd unregisters it); a uv_poll per fd would
+ *     cost a DEL and an ADD per change and an ioctl per fd;
  *   - pipes come from a per-relay pool, taken when a direction has bytes to move and given back as
  *     soon as the pipe is empty again, so an idle pair holds no pipe;
- *   - one unref'd sweep timer per relay closes the pairs idle for longer than the idle timeout;
- *   - when a pair closes, its onClose callback runs from the handles' close callbacks, that is
- *     always later, from the event loop, never from inside a call into this addon.
+ *   - one unref'd sweep timer per relay closes the pairs idle for longer than the idle timeout
+ *     (and expires the front's deadlines);
+ *   - when a pair closes, its fds are closed at once and its onClose runs from an idle handle on
+ *     the loop's next turn: always later, from the event loop, never from inside a call into this addon.
  */
 #include "relay.h"
 
@@ -21,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 /* Most bytes one splice into a pipe asks for (a default pipe holds 64 KiB). */
@@ -28,6 +34,8 @@
 /* Fill-and-drain rounds, and bytes, per readiness event: bounded so one busy pair cannot starve the loop. */
 #define MAX_ROUNDS 4
 #define MAX_BURST (256 * 1024)
+/* Events taken from the relay's epoll per turn of the loop (more wait for the next turn). */
+#define EVENTS_PER_TURN 64
 /* A pair id is generation * SLOT_SPACE + slot: stale ids of a reused slot never match. */
 #define SLOT_SPACE 4194304.0
 #define MAX_GENERATION 0x7fffffffu
@@ -104,11 +112,39 @@ static void on_timer_closed(uv_handle_t *handle) {
   maybe_finish(r);
 }
 
-static void close_timer(relay *r) {
+static void free_pair(pair *p) {
+  free(p->hello);
+  free(p);
+}
+
+/* The reporter has closed (teardown, finalizer): pairs still waiting are freed without a word. */
+static void on_reporter_closed(uv_handle_t *handle) {
+  relay *r = handle->data;
+  while (r->closed != NULL) {
+    pair *p = r->closed;
+    r->closed = p->next_closed;
+    free_pair(p);
+  }
+  r->handles--;
+  maybe_finish(r);
+}
+
+/* Closes the epoll instance and its watch, once no pair can use them (dispose, finalizer, teardown). */
+static void close_epoll(relay *r) {
+  if (r->epfd < 0) return;
+  uv_close((uv_handle_t *)&r->events, on_timer_closed);
+  close(r->epfd);
+  r->epfd = -1;
+}
+
+/* Closes the timer, the epoll watch and the reporter, for good. */
+static void close_handles(relay *r) {
   if (r->timer_closing) return;
   r->timer_closing = 1;
   r->timer_running = 0;
   uv_close((uv_handle_t *)&r->sweep, on_timer_closed);
+  close_epoll(r);
+  uv_close((uv_handle_t *)&r->reporter, on_reporter_closed);
 }
 
 /* ---- pairs ---- */
@@ -165,22 +201,42 @@ void relay_unref(relay *r) {
     napi_reference_unref(r->env, r->self, NULL);
 }
 
-static void on_poll_closed(uv_handle_t *handle) {
-  pair *p = handle->data;
+/* The loop's next turn after pairs closed: their onClose, in the order they closed. */
+static void on_report(uv_idle_t *handle) {
+  relay *r = handle->data;
+  pair *list = NULL;
+  /* Reversed into closing order; pairs closed by the callbacks wait for the next turn. */
+  while (r->closed != NULL) {
+    pair *p = r->closed;
+    r->closed = p->next_closed;
+    p->next_closed = list;
+    list = p;
+  }
+  while (list != NULL) {
+    pair *p = list;
+    list = p->next_closed;
+    r->unreported--;
+    if (!r->tearing_down && !r->finalized) report_close(r, p);
+    free_pair(p);
+    relay_unref(r);
+  }
+  if (r->closed == NULL) uv_idle_stop(&r->reporter);
+}
+
+int watch(pair *p, int i, uint32_t events) {
   relay *r = p->relay;
-  if (++p->handles_closed < p->polls) return;
-  r->handles -= p->polls;
-  r->unreported--;
-  if (!r->tearing_down && !r->finalized) report_close(r, p);
-  free(p->hello);
-  free(p);
-  relay_unref(r);
-  maybe_finish(r);
+  if (p->interest[i] == events) return 0;
+  struct epoll_event event;
+  event.events = events;
+  event.data.u64 = (uint64_t)(uintptr_t)p | (uint64_t)i; /* pairs are malloc'ed: the low bit is free */
+  int op = p->interest[i] == 0 ? EPOLL_CTL_ADD : events == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
+  if (epoll_ctl(r->epfd, op, p->fd[i], &event) != 0) return errno;
+  p->interest[i] = (uint8_t)events;
+  return 0;
 }
 
 /*
- * Closes a pair now: its fds are closed here, its onClose runs once both polls have finished
- * closing (later, from the event loop). Idempotent.
+ * Closes a pair now: its fds are closed here, its onClose runs on the loop's next turn. Idempotent.
  */
 void close_pair(pair *p, int reason, int error) {
   relay *r = p->relay;
@@ -192,14 +248,23 @@ void close_pair(pair *p, int reason, int error) {
   r->free_slots[r->nfree_slots++] = p->slot;
   r->active--;
   for (int i = 0; i < 2; i++) {
-    /* uv_close stops the poll and removes the fd from epoll before the fd is closed. */
-    if (i < p->polls) uv_close((uv_handle_t *)&p->poll[i], on_poll_closed);
+    /* Closing an fd unregisters it from epoll only once no other fd refers to its socket: a dup
+     * of a JavaScript socket's is unregistered first, in case that socket's fd is still open. */
+    if (p->adopted) watch(p, i, 0);
     if (p->fd[i] >= 0) close(p->fd[i]);
+    p->fd[i] = -1;
+    p->interest[i] = 0;
     release_pipe(r, &p->dir[i]);
   }
-  if (r->active == 0 && r->timer_running) {
-    uv_timer_stop(&r->sweep);
-    r->timer_running = 0;
+  p->next_closed = r->closed;
+  r->closed = p;
+  if (!uv_is_active((uv_handle_t *)&r->reporter)) uv_idle_start(&r->reporter, on_report);
+  if (r->active == 0) {
+    uv_unref((uv_handle_t *)&r->events);
+    if (r->timer_running) {
+      uv_timer_stop(&r->sweep);
+      r->timer_running = 0;
+    }
   }
 }
 
@@ -208,20 +273,19 @@ static void close_all(relay *r, int reason) {
     if (r->slots[s] != NULL) close_pair(r->slots[s], reason, 0);
 }
 
-/* Starts each poll with the interest its fd has now (only when it changed: each change is an epoll_ctl). */
+/* Registers each fd for the interest it has now (an epoll_ctl only when it changed); a failure closes the pair. */
 void update_interest(pair *p) {
   for (int i = 0; i < 2; i++) {
     const direction *from = &p->dir[i];   /* fd[i] is its source */
     const direction *to = &p->dir[1 - i]; /* fd[i] is its destination */
-    int events = 0;
-    if (!from->eof && from->pending == 0) events |= UV_READABLE;
-    if (to->pending > 0) events |= UV_WRITABLE;
-    if (events == p->interest[i]) continue;
-    p->interest[i] = (uint8_t)events;
-    if (events != 0)
-      uv_poll_start(&p->poll[i], events, on_poll);
-    else
-      uv_poll_stop(&p->poll[i]);
+    uint32_t events = 0;
+    if (!from->eof && from->pending == 0) events |= EPOLLIN;
+    if (to->pending > 0) events |= EPOLLOUT;
+    int error = watch(p, i, events);
+    if (error != 0) {
+      close_pair(p, REASON_ERROR, error);
+      return;
+    }
   }
 }
 
@@ -281,31 +345,50 @@ static int move(pair *p, int d) {
   return 0;
 }
 
-void on_poll(uv_poll_t *handle, int status, int events) {
-  pair *p = handle->data;
-  int i = handle == &p->poll[1];
-  int error = 0;
-  if (p->closing) return;
-  if (p->phase != PHASE_RELAY) {
-    front_on_poll(p, i, status, events);
-    return;
-  }
-  if (status < 0) {
-    /* libuv reports EPOLLERR as UV_EBADF: the socket's own error (ECONNRESET…) says more. */
-    socklen_t length = sizeof(error);
-    if (getsockopt(p->fd[i], SOL_SOCKET, SO_ERROR, &error, &length) != 0 || error == 0) error = -status;
+/* Fd i of a relayed pair is ready. */
+static void relay_ready(pair *p, int i, int error, uint32_t events) {
+  if (error != 0) {
     close_pair(p, REASON_ERROR, error);
     return;
   }
   /* Writable fd i: the direction that writes to it flushes, then may read again. */
-  if (events & UV_WRITABLE) error = move(p, 1 - i);
-  if (error == 0 && (events & UV_READABLE)) error = move(p, i);
+  if (events & EPOLLOUT) error = move(p, 1 - i);
+  if (error == 0 && (events & EPOLLIN)) error = move(p, i);
   if (error != 0)
     close_pair(p, REASON_ERROR, error);
   else if (p->dir[0].shut && p->dir[1].shut)
     close_pair(p, REASON_DONE, 0);
   else
     update_interest(p);
+}
+
+/* The relay's epoll has events: each goes to its pair, by phase. */
+static void on_events(uv_poll_t *handle, int status, int events) {
+  relay *r = handle->data;
+  struct epoll_event ready[EVENTS_PER_TURN];
+  (void)status;
+  (void)events;
+  int n = epoll_wait(r->epfd, ready, EVENTS_PER_TURN, 0);
+  for (int k = 0; k < n; k++) {
+    /* A pair closed by an earlier event of this batch is still allocated (freed by the reporter). */
+    pair *p = (pair *)(uintptr_t)(ready[k].data.u64 & ~(uint64_t)1);
+    int i = (int)(ready[k].data.u64 & 1);
+    if (p->closing || p->interest[i] == 0) continue;
+    uint32_t what = ready[k].events;
+    int error = 0;
+    if (what & EPOLLERR) {
+      /* The socket's own error (ECONNRESET…) says what happened. */
+      socklen_t length = sizeof(error);
+      if (getsockopt(p->fd[i], SOL_SOCKET, SO_ERROR, &error, &length) != 0 || error == 0) error = EIO;
+    }
+    /* A hang-up is seen by the reads and writes the fd is registered for. */
+    if (what & EPOLLHUP) what |= p->interest[i];
+    what &= p->interest[i];
+    if (p->phase != PHASE_RELAY)
+      front_ready(p, i, error, what);
+    else
+      relay_ready(p, i, error, what);
+  }
 }
 
 static void on_sweep(uv_timer_t *timer) {
@@ -328,7 +411,7 @@ void register_pair(relay *r, pair *p, uint32_t slot) {
   r->gens[slot]++;
   p->id = (double)r->gens[slot] * SLOT_SPACE + (double)slot;
   r->slots[slot] = p;
-  r->active++;
+  if (r->active++ == 0) uv_ref((uv_handle_t *)&r->events);
   r->unreported++;
   relay_ref(r);
   if (r->sweep_ms > 0 && !r->timer_running) {
@@ -372,15 +455,6 @@ int take_slot(relay *r, uint32_t *slot) {
   return 0;
 }
 
-/* The poll of a pair whose adopt failed half-way has closed: only its memory is left. */
-static void on_abandoned_closed(uv_handle_t *handle) {
-  pair *p = handle->data;
-  relay *r = p->relay;
-  free(p);
-  r->handles--;
-  maybe_finish(r);
-}
-
 /* ---- env teardown and finalizer ---- */
 
 /* The env is going away (exit, worker end): close everything without calling JS, then say done. */
@@ -391,7 +465,7 @@ static void on_env_teardown(napi_async_cleanup_hook_handle handle, void *arg) {
   close_front(r);
   close_all(r, REASON_CLOSED);
   close_free_pipes(r);
-  close_timer(r);
+  close_handles(r);
   if (r->async != NULL) {
     napi_async_destroy(r->env, r->async);
     r->async = NULL;
@@ -413,7 +487,7 @@ static void finalize_relay(napi_env env, void *data, void *hint) {
     napi_async_destroy(env, r->async);
     r->async = NULL;
   }
-  close_timer(r);
+  close_handles(r);
   maybe_finish(r);
 }
 
@@ -456,14 +530,18 @@ static napi_value relay_new(napi_env env, napi_callback_info info) {
     if (r->sweep_ms == 0) r->sweep_ms = 1;
   }
   napi_value name;
-  if (napi_get_uv_event_loop(env, &r->loop) != napi_ok ||
+  r->epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (r->epfd < 0 || napi_get_uv_event_loop(env, &r->loop) != napi_ok ||
       napi_create_string_utf8(env, "SpliceRelay", NAPI_AUTO_LENGTH, &name) != napi_ok ||
       napi_async_init(env, NULL, name, &r->async) != napi_ok) {
+    if (r->epfd >= 0) close(r->epfd);
     free(r);
     return throw_error(env, NULL, "cannot set up the relay");
   }
-  if (napi_wrap(env, self, r, finalize_relay, NULL, NULL) != napi_ok) {
+  if (uv_poll_init(r->loop, &r->events, r->epfd) != 0 || napi_wrap(env, self, r, finalize_relay, NULL, NULL) != napi_ok) {
+    /* A poll that failed to initialise is no handle; one that did is closed before its memory goes. */
     napi_async_destroy(env, r->async);
+    close(r->epfd);
     free(r);
     return throw_error(env, NULL, "cannot wrap the relay");
   }
@@ -474,7 +552,12 @@ static napi_value relay_new(napi_env env, napi_callback_info info) {
   uv_timer_init(r->loop, &r->sweep);
   r->sweep.data = r;
   uv_unref((uv_handle_t *)&r->sweep); /* never keeps the process alive by itself */
-  r->handles = 1;
+  r->events.data = r;
+  uv_poll_start(&r->events, UV_READABLE, on_events);
+  uv_unref((uv_handle_t *)&r->events); /* ref'd while pairs are open */
+  uv_idle_init(r->loop, &r->reporter);
+  r->reporter.data = r;
+  r->handles = 3;
   napi_add_async_cleanup_hook(env, on_env_teardown, r, &r->hook);
   return self;
 }
@@ -505,41 +588,30 @@ static napi_value relay_adopt(napi_env env, napi_callback_info info) {
   }
   p->relay = r;
   p->slot = slot;
-  int error = 0, polls = 0;
+  p->adopted = 1;
+  p->phase = PHASE_RELAY;
+  int error = 0;
   for (int i = 0; i < 2; i++) {
     p->dir[i].pipe_r = p->dir[i].pipe_w = -1;
     /* A dup of our own: the caller's socket closes its fd, the connection stays open through this one. */
     p->fd[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
-    if (p->fd[i] < 0 && error == 0) error = -errno;
+    if (p->fd[i] < 0 && error == 0) error = errno;
   }
-  /* uv_poll_init also makes the fds non-blocking (they are already: libuv made them so). */
-  for (int i = 0; i < 2 && error == 0; i++) {
-    error = uv_poll_init(r->loop, &p->poll[i], p->fd[i]);
-    if (error == 0) {
-      p->poll[i].data = p;
-      polls++;
-    }
-  }
+  for (int i = 0; i < 2 && error == 0; i++) error = watch(p, i, EPOLLIN);
   if (error != 0) {
-    /* Undone: the caller's sockets stay as they were. A poll already set up is closed before its fd. */
-    if (polls == 1) {
-      r->handles++;
-      uv_close((uv_handle_t *)&p->poll[0], on_abandoned_closed);
-    }
-    for (int i = 0; i < 2; i++)
+    /* Undone: the caller's sockets stay as they were. */
+    for (int i = 0; i < 2; i++) {
+      if (p->interest[i] != 0) watch(p, i, 0);
       if (p->fd[i] >= 0) close(p->fd[i]);
-    if (polls == 0) free(p);
+    }
+    free(p);
     r->free_slots[r->nfree_slots++] = slot;
     char message[128];
-    snprintf(message, sizeof(message), "cannot take over the sockets: %s", uv_strerror(error));
+    snprintf(message, sizeof(message), "cannot take over the sockets: %s", strerror(error));
     return throw_error(env, "E_SPLICE_ADOPT", message);
   }
-  p->polls = 2;
-  p->phase = PHASE_RELAY;
   p->last_active = uv_now(r->loop);
-  r->handles += 2;
   register_pair(r, p, slot);
-  update_interest(p);
   napi_create_double(env, p->id, &result);
   return result;
 }
@@ -573,6 +645,7 @@ static napi_value relay_dispose(napi_env env, napi_callback_info info) {
   close_front(r);
   close_all(r, REASON_CLOSED);
   close_free_pipes(r);
+  close_epoll(r);
   return NULL;
 }
 
