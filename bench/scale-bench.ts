@@ -18,25 +18,41 @@
  *   each kind: an instance registered (a connection reaches it), the same instance deregistered
  *   (connections refused), dc2's gateway moved to another port (connections reach the new one);
  * - CPU per new connection through the gateway with the big table (`--connections` in a row).
+ * Then past the limits (`scale-limits.ts`; `--skip-limits` leaves it out, `--skip-sizes` runs it
+ * alone): a slow and a silent Consul, a flood of catalog changes, a table over `--max-routes`.
  *
  * Every loop is bounded: a change waits at most 10 s, a cold start `--cold-start-cap` seconds.
  */
-import { execFileSync } from "node:child_process";
-import net from "node:net";
 import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import { syntheticHello } from "../test/gateway/helpers";
 import { loadBigCatalog } from "../test/support/big-catalog";
 import { compileGatewayProgram, type GatewayProgram } from "../test/support/gateway-program";
 import { RealConsul, type RealDatacenter } from "../test/support/real-consul";
 import { gatewayAddresses, startEnvoyGateway, startOurGateway, type RunningGateway } from "../test/support/real-mesh";
-import { cpuTimes, rssKiB } from "./processes";
+import { rssKiB } from "./processes";
+import { type LimitsSettings, runLimits } from "./scale-limits";
+import {
+  CHANGE_CAP_MS,
+  connections,
+  cpuSeconds,
+  marker,
+  ms,
+  msUntil,
+  percentile,
+  probe,
+  probeInstance,
+  PROBE,
+  register,
+  remoteGateway,
+} from "./scale-support";
 
 interface Settings {
   sizes: Array<{ services: number; datacenters: number }>;
   changes: number;
   connections: number;
   coldStartCapS: number;
+  /** The limits phase (`scale-limits.ts`), or `undefined` with `--skip-limits`. */
+  limits: LimitsSettings | undefined;
 }
 
 function settingsFrom(argv: string[]): Settings {
@@ -44,8 +60,9 @@ function settingsFrom(argv: string[]): Settings {
     const i = argv.indexOf(flag);
     return i >= 0 && argv[i + 1] ? argv[i + 1] : fallback;
   };
-  const sizes = value("--sizes", "1000x2,5000x5,10000x10")
+  const sizes = (argv.includes("--skip-sizes") ? "" : value("--sizes", "1000x2,5000x5,10000x10"))
     .split(",")
+    .filter((size) => size !== "")
     .map((size) => {
       const m = /^(\d+)x(\d+)$/.exec(size.trim());
       if (!m || Number(m[2]) < 2) throw new Error(`--sizes: "${size}" is not <services>x<datacenters ≥ 2>`);
@@ -61,111 +78,14 @@ function settingsFrom(argv: string[]): Settings {
     changes: count("--changes", 100),
     connections: count("--connections", 2000),
     coldStartCapS: count("--cold-start-cap", 600),
-  };
-}
-
-const CHANGE_CAP_MS = 10_000;
-const PROBE = "scale-probe";
-
-/** A TCP listener that answers the first bytes of each connection with its one-letter tag. */
-async function marker(host: string, tag: string): Promise<{ port: number; close(): void }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-    socket.on("error", () => undefined);
-    socket.once("data", () => socket.end(tag));
-  });
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () => {
-      for (const socket of sockets) socket.destroy();
-      server.close();
-    },
-  };
-}
-
-/** One new connection through `gateway` with this SNI: the tag that answered, or `undefined` (refused, closed, 2 s). */
-function probe(host: string, port: number, sni: string): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (tag: string | undefined) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(tag);
-    };
-    const timer = setTimeout(() => done(undefined), 2000);
-    socket.on("connect", () => socket.write(syntheticHello(sni)));
-    socket.once("data", (data) => done(data.toString("utf8", 0, 1)));
-    socket.on("error", () => done(undefined));
-    socket.on("close", () => done(undefined));
-  });
-}
-
-/** Milliseconds until `check` holds (polled every `intervalMs`), or `Infinity` after the cap. */
-async function msUntil(check: () => Promise<boolean>, capMs: number, intervalMs = 2): Promise<number> {
-  const started = performance.now();
-  while (performance.now() - started < capMs) {
-    if (await check()) return performance.now() - started;
-    await sleep(intervalMs);
-  }
-  return Infinity;
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-function cpuSeconds(pids: number[]): number {
-  return pids.reduce((sum, pid) => {
-    const t = cpuTimes(pid);
-    return sum + t.user + t.system;
-  }, 0);
-}
-
-/** Established TCP connections of a process to `host:port`, from `ss`. */
-function connections(pid: number, host: string, port: number): number {
-  const out = execFileSync("ss", ["-Htnp", "state", "established", "dst", `${host}:${port}`], { encoding: "utf8" });
-  return out.split("\n").filter((line) => line.includes(`pid=${pid},`)).length;
-}
-
-async function register(dc: RealDatacenter, body: unknown): Promise<void> {
-  const answer = await dc.api("PUT", "/v1/catalog/register", body);
-  if (answer.status !== 200) throw new Error(`catalog register in ${dc.name}: ${answer.status} ${answer.text}`);
-}
-
-/** The mesh gateway of a datacenter other than dc1, at `port` on its host (a catalog registration). */
-function remoteGateway(dc: RealDatacenter, port: number): unknown {
-  const address = { Address: dc.host, Port: port };
-  return {
-    Node: `scale-gateway-${dc.name}`,
-    Address: dc.host,
-    Service: {
-      ID: "mesh-gateway",
-      Service: "mesh-gateway",
-      Kind: "mesh-gateway",
-      ...address,
-      TaggedAddresses: { lan: address, wan: address },
-    },
-    Checks: [{ CheckID: "gateway-alive", Name: "alive", Status: "passing", ServiceID: "mesh-gateway" }],
-  };
-}
-
-/** The probe service's one instance in dc1: a sidecar at `port`, passing or critical. */
-function probeInstance(dc: RealDatacenter, port: number, status: "passing" | "critical"): unknown {
-  return {
-    Node: "scale-probe-node",
-    Address: dc.host,
-    Service: {
-      ID: `${PROBE}-sidecar-proxy`,
-      Service: `${PROBE}-sidecar-proxy`,
-      Kind: "connect-proxy",
-      Port: port,
-      Proxy: { DestinationServiceName: PROBE, DestinationServiceID: PROBE, LocalServicePort: 8080 },
-    },
-    Checks: [{ CheckID: "probe-sidecar", Name: "sidecar", Status: status, ServiceID: `${PROBE}-sidecar-proxy` }],
+    limits: argv.includes("--skip-limits")
+      ? undefined
+      : {
+          services: count("--limits-services", 1000),
+          slowMs: count("--slow-ms", 200),
+          flood: count("--flood", 2000),
+          changes: Math.min(20, count("--changes", 100)),
+        },
   };
 }
 
@@ -385,10 +305,6 @@ async function runSize(
   }
 }
 
-function ms(value: number): string {
-  return value === Infinity ? "never" : value >= 10_000 ? `${(value / 1000).toFixed(1)} s` : `${Math.round(value)} ms`;
-}
-
 /** A table row: one cell per column; a column that failed says why in its first row only. */
 function row(label: string, gateways: SizeResult["gateways"], cell: (m: Measured) => string, first = false): string {
   const show = (m: Measured | string) => (typeof m !== "string" ? cell(m) : first ? m : "–");
@@ -442,6 +358,7 @@ async function main(): Promise<void> {
       ];
       process.stdout.write(`${lines.join("\n")}\n`);
     }
+    if (settings.limits) process.stdout.write(`${(await runLimits(program, settings.limits)).join("\n")}\n`);
   } finally {
     await program.remove();
   }

@@ -141,7 +141,7 @@ export const FLAGS = {
     value: "MODE",
     env: ["SNI_GATEWAY_RELAY"],
     schema: z.enum(RELAY_MODES, { message: `must be one of ${RELAY_MODES.join(", ")}` }),
-    help: "Relay of established connections: splice (native, zero copy), pump (TypeScript), auto.",
+    help: "What carries connections: splice (the native addon accepts, dials and relays them, zero copy; JavaScript routes), pump (Node.js sockets, TypeScript), auto.",
     default: DEFAULT_RELAY_MODE,
   },
   drainGrace: {

@@ -345,6 +345,36 @@ export function proxySuite(mode: Exclude<RelayMode, "auto">): void {
     );
   });
 
+  test("bytes and the FIN a client sends while the gateway is still dialling reach the upstream after the hello, in order", async () => {
+    const blackhole = await blackholeEndpoint("127.0.0.23", 8000);
+    cleanups.push(async () => blackhole.close());
+    const up = await rawUpstream((socket) => socket.on("end", () => socket.end("answered")));
+    const gw = await gateway(
+      [
+        { address: "127.0.0.23", port: blackhole.port },
+        { address: "127.0.0.21", port: up.port },
+      ],
+      { connectTimeoutMs: 300 },
+    );
+    cleanups.push(
+      () => up.close(),
+      () => gw.close(0),
+    );
+    const client = await connect(gw);
+    const answer: Buffer[] = [];
+    client.on("data", (chunk: Buffer) => answer.push(chunk));
+    const early = randomBytes(3000);
+    client.write(hello(RAW));
+    // The first endpoint swallows the SYN for 300 ms: all of this arrives before any upstream exists.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    client.write(early);
+    client.end();
+    await ended(client);
+    expect(Buffer.concat(answer).toString()).toBe("answered");
+    await waitFor(() => up.connections.length === 1, 2000, "the upstream connection");
+    expect(up.received(0).equals(Buffer.concat([hello(RAW), early]))).toBe(true);
+  });
+
   test("an endpoint by host name (localhost) is resolved and dialled by Node.js, with exact bytes and counters", async () => {
     const up = await rawUpstream((socket) => socket.on("end", () => socket.end("by name")), "127.0.0.1");
     const gw = await gateway([{ address: "localhost", port: up.port }]);

@@ -512,3 +512,146 @@ describe("spliceRelayAvailability", () => {
     expect(Math.abs(fdCount() - start)).toBeLessThanOrEqual(4);
   });
 });
+
+/** A relay with its front: every call of its callbacks recorded, the hello taken once `HELLO` has arrived. */
+function frontRelay(options: { maxConnections?: number; helloTimeoutMs?: number; connectTimeoutMs?: number } = {}) {
+  const hellos: Array<{ id: number; chunk?: string; end?: string }> = [];
+  const dialed: Array<{ id: number; code?: string; seconds: number }> = [];
+  const overLimit: Array<string | undefined> = [];
+  const ends = new Map<number, RelayEnd>();
+  const received = new Map<number, string>();
+  let onTaken: (id: number) => void = () => undefined;
+  const relay = new SpliceRelay({ idleTimeoutMs: 0, onClose: (id, end) => ends.set(id, end) });
+  relay.front({
+    helloTimeoutMs: options.helloTimeoutMs ?? 5000,
+    connectTimeoutMs: options.connectTimeoutMs ?? 5000,
+    maxHelloBytes: 64,
+    maxConnections: options.maxConnections ?? 100,
+    onHello: (id, chunk, end) => {
+      hellos.push({ id, chunk: chunk?.toString(), end });
+      const text = (received.get(id) ?? "") + (chunk?.toString() ?? "");
+      received.set(id, text);
+      if (!text.includes("HELLO")) return false;
+      onTaken(id);
+      return true;
+    },
+    onDialed: (id, code, seconds) => dialed.push({ id, code, seconds }),
+    onOverLimit: (remote) => overLimit.push(remote),
+  });
+  return { relay, hellos, dialed, overLimit, ends, taken: (fn: (id: number) => void) => (onTaken = fn) };
+}
+
+(SKIP ? describe.skip : describe)("SpliceRelay front", () => {
+  const disposers: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const dispose of disposers.splice(0)) await dispose();
+  });
+
+  it("accepts, hands each chunk to onHello until it is taken, dials, sends the hello first, then relays both ways", async () => {
+    const f = frontRelay();
+    const peerData: Buffer[] = [];
+    const upstream = await tcpServer("127.0.0.1", (socket) => {
+      socket.on("data", (chunk: Buffer) => {
+        peerData.push(chunk);
+        if (Buffer.concat(peerData).toString().endsWith("ping")) socket.write("pong");
+      });
+    });
+    disposers.push(() => f.relay.dispose(), () => upstream.close());
+    f.taken((id) => expect(f.relay.dial(id, "127.0.0.1", upstream.port)).toBeUndefined());
+    const port = f.relay.listen("127.0.0.1", 0, 16);
+    const client = net.connect({ host: "127.0.0.1", port });
+    client.on("error", () => undefined);
+    const answer = collect(client);
+    await within(new Promise((resolve) => client.once("connect", resolve)), 5000, "connect");
+    client.write("HEL");
+    await waitFor(() => f.hellos.length === 1, 2000, "the first chunk");
+    expect(f.relay.remote(f.hellos[0].id)).toBe("127.0.0.1");
+    client.write("LO");
+    await waitFor(() => f.dialed.length === 1, 2000, "the dial");
+    expect(f.hellos.map((h) => h.chunk)).toEqual(["HEL", "LO"]);
+    expect(f.dialed[0].code).toBeUndefined();
+    expect(f.dialed[0].seconds).toBeGreaterThan(0);
+    client.write("ping");
+    await waitFor(() => answer.data().toString() === "pong", 2000, "the answer");
+    expect(Buffer.concat(peerData).toString()).toBe("HELLOping");
+    expect(f.relay.active).toBe(1);
+    client.end();
+    client.destroy();
+    const id = f.hellos[0].id;
+    await waitFor(() => f.ends.has(id), 5000, "onClose");
+    expect(f.ends.get(id)?.toUpstream).toBe(9);
+    expect(f.relay.unreported).toBe(0);
+  });
+
+  it("a failed dial is reported with its code and leaves the pair for the next one; past maxConnections a client is closed at once", async () => {
+    const f = frontRelay({ maxConnections: 1 });
+    const upstream = await tcpServer("127.0.0.1", (socket) => socket.end("up"));
+    disposers.push(() => f.relay.dispose(), () => upstream.close());
+    const refused = await tcpServer("127.0.0.1", () => undefined);
+    const deadPort = refused.port;
+    await refused.close();
+    f.taken((id) => f.relay.dial(id, "127.0.0.1", deadPort));
+    const port = f.relay.listen("127.0.0.1", 0, 16);
+    const client = net.connect({ host: "127.0.0.1", port });
+    client.on("error", () => undefined);
+    const answer = collect(client);
+    client.write("HELLO");
+    await waitFor(() => f.dialed.length === 1, 5000, "the failed dial");
+    expect(f.dialed[0].code).toBe("ECONNREFUSED");
+    const second = net.connect({ host: "127.0.0.1", port });
+    second.on("error", () => undefined);
+    await waitFor(() => f.overLimit.length === 1, 5000, "the over-limit client");
+    expect(f.overLimit[0]).toBe("127.0.0.1");
+    expect(f.relay.dial(f.dialed[0].id, "127.0.0.1", upstream.port)).toBeUndefined();
+    await answer.end();
+    expect(answer.data().toString()).toBe("up");
+    expect(f.dialed.map((d) => d.code)).toEqual(["ECONNREFUSED", undefined]);
+  });
+
+  it("a client silent past the hello deadline gets onHello(id, undefined, 'timeout'), then is closed", async () => {
+    const f = frontRelay({ helloTimeoutMs: 150 });
+    disposers.push(() => f.relay.dispose());
+    const port = f.relay.listen("127.0.0.1", 0, 16);
+    const client = net.connect({ host: "127.0.0.1", port });
+    client.on("error", () => undefined);
+    await within(hungUp(client), 3000, "the close");
+    expect(f.hellos).toEqual([{ id: expect.any(Number) as number, chunk: undefined, end: "timeout" }]);
+    await waitFor(() => f.relay.unreported === 0, 2000, "the pair reported");
+  });
+
+  it("refuses what it cannot do, by code: a port in use, a host that is not an IP, a dial to a name or of a pair already dialling", async () => {
+    const f = frontRelay();
+    disposers.push(() => f.relay.dispose());
+    const port = f.relay.listen("127.0.0.1", 0, 16);
+    expect(() => f.relay.listen("127.0.0.1", port, 16)).toThrow(expect.objectContaining({ code: "EADDRINUSE" }));
+    expect(() => f.relay.listen("localhost", 0, 16)).toThrow(expect.objectContaining({ code: "E_RELAY_FRONT" }));
+    let dialCodes: unknown[] = [];
+    f.taken((id) => {
+      dialCodes = [
+        (() => {
+          try {
+            return f.relay.dial(id, "localhost", 1);
+          } catch (error) {
+            return (error as { code?: string }).code;
+          }
+        })(),
+        f.relay.dial(id, "127.0.0.1", 9),
+        (() => {
+          try {
+            return f.relay.dial(id, "127.0.0.1", 9);
+          } catch (error) {
+            return (error as { code?: string }).code;
+          }
+        })(),
+      ];
+    });
+    const client = net.connect({ host: "127.0.0.1", port });
+    client.on("error", () => undefined);
+    client.write("HELLO");
+    await waitFor(() => dialCodes.length === 3, 2000, "the dials");
+    expect(dialCodes).toEqual(["E_RELAY_DIAL", undefined, "E_RELAY_DIAL"]);
+    const frontless = new SpliceRelay({ idleTimeoutMs: 0, onClose: () => undefined });
+    disposers.push(() => frontless.dispose());
+    expect(() => frontless.listen("127.0.0.1", 0, 1)).toThrow(expect.objectContaining({ code: "E_RELAY_FRONT" }));
+  });
+});

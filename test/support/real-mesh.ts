@@ -232,6 +232,10 @@ export interface OurGatewayOptions {
   routes?: "xds" | "catalog";
   /** `--log-level`. Default: `"debug"`. */
   logLevel?: string;
+  /** Where it reaches the agent (e.g. through a proxy): `--consul` and `--consul-grpc`. Default: the datacenter's own. */
+  agent?: { http: string; grpc: string };
+  /** More flags. Default: none. */
+  args?: string[];
 }
 
 /**
@@ -262,9 +266,9 @@ export async function startOurGateway(
     "--admin",
     `${dc.host}:${adminPort}`,
     "--consul",
-    dc.httpAddress,
+    options.agent?.http ?? dc.httpAddress,
     "--consul-grpc",
-    dc.grpcAddress,
+    options.agent?.grpc ?? dc.grpcAddress,
     ...(options.routes ? ["--consul-routes", options.routes] : []),
     "--service-id",
     serviceId,
@@ -274,6 +278,7 @@ export async function startOurGateway(
     wan,
     "--log-level",
     options.logLevel ?? "debug",
+    ...(options.args ?? []),
   ];
   const env: NodeJS.ProcessEnv = { ...program.env };
   if (token) env.CONSUL_HTTP_TOKEN = token;
