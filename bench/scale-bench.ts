@@ -83,7 +83,7 @@ function settingsFrom(argv: string[]): Settings {
       : {
           services: count("--limits-services", 1000),
           slowMs: count("--slow-ms", 200),
-          flood: count("--flood", 2000),
+          flood: count("--flood", 10_000),
           changes: Math.min(20, count("--changes", 100)),
         },
   };

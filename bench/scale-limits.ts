@@ -7,7 +7,7 @@
  *   `/readyz` says so, and whether the last good table still serves; then how long after Consul
  *   answers again it is fresh;
  * - the catalog floods: `--flood` writes (an instance registered or deregistered, 8 at a time)
- *   while a connection a second is probed: answers, peak memory, and how long after the last
+ *   while a connection is probed every 50 ms: answers, peak memory, and how long after the last
  *   write the table is the catalog's;
  * - the table outgrows `--max-routes`: a gateway started with room for 10 more routes sees 20
  *   more services: how long until `/readyz` and the metrics say so, whether the last good table
@@ -107,8 +107,8 @@ async function start(bed: Bed, program: GatewayProgram, options: Parameters<type
   return { gateway, startedAt, answers };
 }
 
-/** Probes once a second while `during` runs: how many answered, of how many. */
-async function probing(answers: () => Promise<boolean>, during: Promise<unknown>): Promise<string> {
+/** Probes every `everyMs` while `during` runs: how many answered, of how many. */
+async function probing(answers: () => Promise<boolean>, during: Promise<unknown>, everyMs: number): Promise<string> {
   let done = false;
   let tried = 0;
   let answered = 0;
@@ -116,7 +116,7 @@ async function probing(answers: () => Promise<boolean>, during: Promise<unknown>
     while (!done) {
       tried++;
       if (await answers()) answered++;
-      await sleep(1000);
+      await sleep(everyMs);
     }
   })();
   await during.finally(() => (done = true));
@@ -147,7 +147,7 @@ async function slowAndSilent(bed: Bed, program: GatewayProgram, settings: Limits
     grpc.pause();
     const silentAt = performance.now();
     const noticed = msUntil(async () => (await readyz(gateway)).status === 503, CAP_S * 1000, 500);
-    const served = await probing(answers, noticed);
+    const served = await probing(answers, noticed, 1000);
     const noticedMs = await noticed;
     const said = await readyz(gateway);
     const stale = await metric(gateway, "route_source_stale");
@@ -213,12 +213,12 @@ async function flood(bed: Bed, program: GatewayProgram, settings: LimitsSettings
       }
     };
     const writes = Promise.all(Array.from({ length: FLOOD_IN_FLIGHT }, writer));
-    const served = await probing(answers, writes);
+    const served = await probing(answers, writes, 50);
     const floodMs = performance.now() - began;
-    const odd = Math.floor((settings.flood - 1) / FLOOD_INSTANCES) % 2 === 0;
-    // The last round registered instances: the table holds the flood service; else it is gone.
+    // When the last round registered instances the table ends with the flood service, else without it.
+    const lastRoundRegisters = Math.floor((settings.flood - 1) / FLOOD_INSTANCES) % 2 === 0;
     const settled = await msUntil(
-      async () => (await routesWithEndpoints(gateway)) === bed.routes + (odd ? 1 : 0),
+      async () => (await routesWithEndpoints(gateway)) === bed.routes + (lastRoundRegisters ? 1 : 0),
       CAP_S * 1000,
       50,
     );
