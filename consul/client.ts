@@ -46,6 +46,13 @@ export interface BlockingParams {
   waitMs: number;
 }
 
+/**
+ * A kept-alive connection idle this long is closed, about as undici's 4 s (the agent's `timeout`
+ * closes free sockets only; requests have their own deadlines): a gateway at rest holds no HTTP
+ * connection to the agent.
+ */
+const IDLE_SOCKET_MS = 5000;
+
 /** A Consul HTTP API client. */
 export class ConsulClient {
   private readonly base: URL;
@@ -63,7 +70,7 @@ export class ConsulClient {
     this.token = options.token;
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.deniedHint = options.deniedHint ?? "check the ACL token and its policy";
-    const limits = { keepAlive: true, maxSockets: options.maxConnections ?? Infinity };
+    const limits = { keepAlive: true, maxSockets: options.maxConnections ?? Infinity, timeout: IDLE_SOCKET_MS };
     this.agent =
       this.base.protocol === "https:" ? new https.Agent({ ...limits, ca: options.ca }) : new http.Agent(limits);
   }

@@ -1,9 +1,10 @@
 /**
  * Routes from the local Consul agent's xDS server, as Consul's Envoy mesh gateway gets them:
  * the gateway's xDS stream (`xds-stream.ts`) read into a table (`xds-routes.ts`), with the trust
- * domain from the agent's CA roots. The agent does the catalog watching (its cache, Consul's
- * streaming backend) and pushes only what changed, so the gateway holds two connections to
- * Consul whatever the catalog's size: the stream and the CA roots watch.
+ * domain the cluster names carry (the agent's CA roots, read once, give it while there are no
+ * clusters). The agent does the catalog watching (its cache, Consul's streaming backend) and
+ * pushes only what changed, so at rest the gateway holds one connection to Consul whatever the
+ * catalog's size, as Envoy does: the stream.
  *
  * While the stream is down the last good table stays and `status().stale` says so; the stream
  * reconnects with back-off and a new table replaces the old one only once complete.
@@ -15,12 +16,13 @@ import { aclFilteredError } from "../errors";
 import type { RoutesFile } from "../../mesh/model/routes-file";
 import { RouteSource, RouteSourceListener, RouteSourceStatus } from "../routing/route-table";
 import { CA_ROOTS_PATH, CaRoots, RoutesPublisher, trustDomainOf } from "./routes-publisher";
-import { routesFromClusters } from "./xds-routes";
+import { routesFromClusters, trustDomainOfClusters } from "./xds-routes";
 import { XdsServerOptions, XdsStream } from "./xds-stream";
 
 /**
  * Options of an {@link XdsRouteSource}. `retryMinMs`/`retryMaxMs` also set the stream's
- * reconnect back-off (default 500 ms doubling to 5 s); the other timings are the CA roots watch's.
+ * reconnect back-off (default 500 ms doubling to 5 s); the other timings are those of the CA
+ * roots read (retried until it has answered once).
  */
 export interface XdsRouteSourceOptions extends BlockingWatchTiming {
   /** The agent's HTTP API client: the CA roots (trust domain) and the ACL token. */
@@ -35,7 +37,7 @@ export interface XdsRouteSourceOptions extends BlockingWatchTiming {
   proxyId: string;
   /** The gateway's service name. Default: `"mesh-gateway"`. */
   serviceName?: string;
-  /** Trust domain to use until (or unless) Consul's CA roots give one. Default: none (wait for Consul). */
+  /** Trust domain to use until (or unless) Consul's clusters or CA roots give one. Default: none (wait for Consul). */
   trustDomain?: string;
   /** Coalesce changes arriving within this time into one new table, in ms. Default: `20`. */
   debounceMs?: number;
@@ -47,7 +49,9 @@ export interface XdsRouteSourceOptions extends BlockingWatchTiming {
 export class XdsRouteSource implements RouteSource {
   /** Always `"xds"`. */
   readonly kind = "xds";
+  /** The CA roots, read until they have answered once. */
   private roots: BlockingWatch<CaRoots> | undefined;
+  private rootsValue: CaRoots | undefined;
   private stream: XdsStream | undefined;
   private readonly publisher: RoutesPublisher;
   private aclsChecked = false;
@@ -62,7 +66,7 @@ export class XdsRouteSource implements RouteSource {
     });
   }
 
-  /** Opens the stream and the roots watch; resolves once the first complete table is out, or after `initialLoadTimeoutMs`. */
+  /** Opens the stream and reads the roots; resolves once the first complete table is out, or after `initialLoadTimeoutMs`. */
   async start(listener: RouteSourceListener): Promise<void> {
     const loaded = this.publisher.start(listener);
     const fail = (error: Error) => {
@@ -73,7 +77,15 @@ export class XdsRouteSource implements RouteSource {
       this.options.client,
       CA_ROOTS_PATH,
       {},
-      { onValue: () => this.publisher.schedule(), onError: fail },
+      {
+        onValue: (roots) => {
+          // Once is enough: the trust domain is the cluster ID's, and the cluster names carry it too.
+          this.rootsValue = roots;
+          this.roots?.stop();
+          this.publisher.schedule();
+        },
+        onError: fail,
+      },
       this.options,
     );
     this.roots.start();
@@ -83,7 +95,7 @@ export class XdsRouteSource implements RouteSource {
     await loaded;
   }
 
-  /** The source's health: stale while the stream is down or the roots cannot be read. */
+  /** The source's health: stale while the stream is down, or the roots cannot be read before they ever were. */
   status(): RouteSourceStatus {
     const rootsFailing = this.roots !== undefined && this.roots.settled && !this.roots.healthy;
     const loaded = this.publisher.loaded;
@@ -101,7 +113,8 @@ export class XdsRouteSource implements RouteSource {
   private build(): RoutesFile | undefined {
     const resources = this.stream?.resources;
     if (!resources?.complete) return undefined;
-    const trustDomain = trustDomainOf(this.roots?.value, this.options.trustDomain);
+    const trustDomain =
+      trustDomainOfClusters(resources.clusters.keys()) ?? trustDomainOf(this.rootsValue, this.options.trustDomain);
     if (!trustDomain) return undefined;
     if (!this.aclsChecked) {
       this.aclsChecked = true;

@@ -28,6 +28,25 @@ export function usableEndpoints(assignment: LoadAssignment | undefined): RouteEn
 }
 
 /**
+ * The trust domain the agent names its clusters with: what follows the last `.internal.` (or
+ * `.internal-v1.`) of the first cluster name that reads back as an SNI name with it.
+ * @param names - Cluster names.
+ * @returns the trust domain, or `undefined` when no name has one (no clusters yet).
+ */
+export function trustDomainOfClusters(names: Iterable<string>): string | undefined {
+  for (const name of names) {
+    const lower = name.toLowerCase();
+    for (const marker of [".internal.", ".internal-v1."]) {
+      const at = lower.lastIndexOf(marker);
+      if (at < 0) continue;
+      const trustDomain = lower.slice(at + marker.length);
+      if (trustDomain && parseSni(lower, trustDomain)) return trustDomain;
+    }
+  }
+  return undefined;
+}
+
+/**
  * Assembles a routes file from a mesh gateway's clusters and endpoints (pure).
  * @param datacenter the local datacenter.
  * @param trustDomain the trust domain.

@@ -9,7 +9,7 @@ import protobuf from "protobufjs";
 import { ConsulClient } from "../../consul/client";
 import { ConsulError } from "../../consul/errors";
 import { XdsRouteSource } from "../../gateway/sources/xds-route-source";
-import { routesFromClusters, usableEndpoints } from "../../gateway/sources/xds-routes";
+import { routesFromClusters, trustDomainOfClusters, usableEndpoints } from "../../gateway/sources/xds-routes";
 import { CLUSTER_TYPE, ClusterResource, DISCOVERY_TYPE_EDS, LoadAssignment } from "../../gateway/sources/xds-messages";
 import { consulBaseUrl, consulGrpcAddress } from "../../consul/settings";
 import { ConsulAddressError } from "../../consul/errors";
@@ -125,6 +125,20 @@ describe("routesFromClusters", () => {
   test("clusters of another trust domain are left out", () => {
     const other = `web.default.dc1.internal.99999999-2222-3333-4444-555555555555.consul`;
     expect(routesFromClusters("dc1", TD, new Map([[other, eds(other)]]), new Map()).services).toEqual([]);
+  });
+});
+
+describe("trustDomainOfClusters", () => {
+  const td = "11111111-2222-3333-4444-555555555555.consul";
+  test("reads the trust domain from service and gateway cluster names, whatever names the service has", () => {
+    expect(trustDomainOfClusters([`dc2.internal.${td}`])).toBe(td);
+    expect(trustDomainOfClusters([`internal.internal.dc1.internal.${td}`])).toBe(td);
+    expect(trustDomainOfClusters([`v1.api.default.dc1.internal.${td}`])).toBe(td);
+    expect(trustDomainOfClusters([`api.default.team.dc1.internal-v1.${td.toUpperCase()}`])).toBe(td);
+  });
+  test("none from names of other shapes, or no names", () => {
+    expect(trustDomainOfClusters([])).toBeUndefined();
+    expect(trustDomainOfClusters(["local_agent", "server.dc1.consul", "api.default.peer1.external.x.consul"])).toBeUndefined();
   });
 });
 

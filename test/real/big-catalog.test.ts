@@ -68,7 +68,7 @@ describe(`a real agent with ${SERVICES} services`, () => {
     await program?.remove();
   });
 
-  test("xDS (the default): ready with every service's sidecars over one stream and a few HTTP connections", async () => {
+  test("xDS (the default): ready with every service's sidecars over one stream and a few HTTP connections, then the stream alone", async () => {
     const started = Date.now();
     gateway = await startOurGateway(consul, program, dc, await gatewayAddresses(dc));
     const table = await routes(gateway);
@@ -81,6 +81,13 @@ describe(`a real agent with ${SERVICES} services`, () => {
     figures.push(`xds: connections to the agent: ${held.http} HTTP, ${held.grpc} gRPC`);
     expect(held.grpc).toBe(1);
     expect(held.http).toBeLessThanOrEqual(4);
+    // At rest, as Envoy: the stream only (the roots are read once, idle HTTP connections close after 5 s).
+    const restStarted = Date.now();
+    while (connections(pid, dc.host, dc.ports.http) > 0 && Date.now() - restStarted < 12_000)
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    const rest = { http: connections(pid, dc.host, dc.ports.http), grpc: connections(pid, dc.host, dc.ports.grpc) };
+    figures.push(`xds: at rest ${Date.now() - restStarted} ms later: ${rest.http} HTTP, ${rest.grpc} gRPC`);
+    expect(rest).toEqual({ http: 0, grpc: 1 });
     expect(gateway.process.log()).not.toMatch(/"event":"(routes-error|acl-filtered)"/);
   });
 
