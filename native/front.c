@@ -87,39 +87,60 @@ static void hello_ended(pair *p, const char *why) {
   if (!p->closing) close_pair(p, REASON_CLOSED, 0);
 }
 
-static void read_hello(pair *p) {
+/* What read_client() answers besides a count of bytes, 0 (EOF) or -errno. */
+#define READ_AGAIN (-1000)
+#define READ_FULL (-1001)
+
+/*
+ * Reads what the client has sent into the hello buffer, growing it (doubling) up to
+ * maxHelloBytes: the bytes read, 0 at EOF, READ_AGAIN when nothing more is there, READ_FULL when
+ * the buffer is at its cap, or -errno.
+ */
+static ssize_t read_client(pair *p) {
   relay *r = p->relay;
-  while (!p->closing && p->phase == PHASE_HELLO) {
-    if (p->hello_length == p->hello_capacity) {
-      /* Full: JavaScript refuses a hello this long before the buffer is at maxHelloBytes. */
-      uint32_t capacity = p->hello_capacity ? p->hello_capacity * 2 : HELLO_FIRST_READ;
-      if (capacity > r->max_hello) capacity = r->max_hello;
-      if (capacity <= p->hello_capacity) {
-        close_pair(p, REASON_CLOSED, 0);
-        return;
-      }
-      uint8_t *grown = realloc(p->hello, capacity);
-      if (grown == NULL) {
-        close_pair(p, REASON_ERROR, ENOMEM);
-        return;
-      }
-      p->hello = grown;
-      p->hello_capacity = capacity;
-    }
+  if (p->hello_length == p->hello_capacity) {
+    uint32_t capacity = p->hello_capacity ? p->hello_capacity * 2 : HELLO_FIRST_READ;
+    if (capacity > r->max_hello) capacity = r->max_hello;
+    if (capacity <= p->hello_capacity) return READ_FULL;
+    uint8_t *grown = realloc(p->hello, capacity);
+    if (grown == NULL) return -ENOMEM;
+    p->hello = grown;
+    p->hello_capacity = capacity;
+  }
+  for (;;) {
     ssize_t n = recv(p->fd[0], p->hello + p->hello_length, p->hello_capacity - p->hello_length, 0);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? READ_AGAIN : -errno;
+    if (n > 0) {
+      p->hello_length += (uint32_t)n;
+      p->last_active = uv_now(r->loop);
+    }
+    return n;
+  }
+}
+
+static void read_hello(pair *p) {
+  while (!p->closing && p->phase == PHASE_HELLO) {
+    ssize_t n = read_client(p);
+    if (n == READ_AGAIN) return;
+    if (n == READ_FULL) {
+      /* JavaScript refuses a hello this long before the buffer is at maxHelloBytes. */
+      close_pair(p, REASON_CLOSED, 0);
+      return;
+    }
+    if (n == -ENOMEM) {
+      close_pair(p, REASON_ERROR, ENOMEM);
+      return;
+    }
     if (n <= 0) {
       hello_ended(p, "eof"); /* EOF, or a reset: the client is gone either way */
       return;
     }
-    p->hello_length += (uint32_t)n;
-    p->last_active = uv_now(r->loop);
     int taken = report_hello(p, p->hello + p->hello_length - n, (size_t)n, NULL);
     if (p->closing || p->phase != PHASE_HELLO) return; /* closed or dialling already */
     if (taken) {
       p->phase = PHASE_ROUTE;
-      p->deadline = uv_now(r->loop) + r->connect_ms;
+      p->deadline = uv_now(p->relay->loop) + p->relay->connect_ms;
       return;
     }
   }
@@ -128,35 +149,16 @@ static void read_hello(pair *p) {
 /*
  * While routing and dialling, the client is still read: bytes it sends after its hello join the
  * hello buffer (sent with it), a reset closes the pair (an abandoned dial, not an upstream
- * failure), and its EOF stops the reads (the relay reads it again once connected).
+ * failure), and its EOF or a full buffer stops the reads (the relay reads on once connected).
  */
 static void read_while_dialling(pair *p) {
-  relay *r = p->relay;
   for (;;) {
-    if (p->hello_length == p->hello_capacity) {
-      uint32_t capacity = p->hello_capacity * 2;
-      if (capacity > r->max_hello) capacity = r->max_hello;
-      uint8_t *grown = capacity > p->hello_capacity ? realloc(p->hello, capacity) : NULL;
-      if (grown == NULL) {
-        set_interest(p, 0, 0); /* the rest waits in the kernel for the relay */
-        return;
-      }
-      p->hello = grown;
-      p->hello_capacity = capacity;
-    }
-    ssize_t n = recv(p->fd[0], p->hello + p->hello_length, p->hello_capacity - p->hello_length, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-    if (n < 0) {
-      close_pair(p, REASON_ERROR, errno);
-      return;
-    }
-    if (n == 0) {
-      set_interest(p, 0, 0);
-      return;
-    }
-    p->hello_length += (uint32_t)n;
-    p->last_active = uv_now(r->loop);
+    ssize_t n = read_client(p);
+    if (n > 0) continue;
+    if (n == READ_AGAIN) return;
+    if (n == 0 || n == READ_FULL || n == -ENOMEM) set_interest(p, 0, 0);
+    else close_pair(p, REASON_ERROR, (int)-n);
+    return;
   }
 }
 
@@ -211,6 +213,7 @@ static void connected(pair *p) {
     int error = take_pipe(r, up);
     ssize_t n = error == 0 ? write(up->pipe_w, p->hello + sent, rest) : -1;
     if (n != (ssize_t)rest) {
+      if (n > 0) up->pending = (uint32_t)n; /* a pipe with bytes in it is closed, never pooled */
       close_pair(p, REASON_ERROR, error != 0 ? error : (n < 0 ? errno : EIO));
       return;
     }
@@ -224,7 +227,7 @@ static void connected(pair *p) {
   p->phase = PHASE_RELAY;
   p->last_active = uv_now(r->loop);
   update_interest(p);
-  report_dialed(p, 0);
+  if (!p->closing) report_dialed(p, 0); /* else (no epoll room) its onClose says how it ended */
 }
 
 void front_ready(pair *p, int i, int error, uint32_t events) {
@@ -363,6 +366,7 @@ static void on_accept(uv_poll_t *handle, int status, int events) {
     if (r->active >= r->max_connections) {
       close(fd);
       report_over_limit(r, &peer);
+      if (l->closed) return; /* unlistened from the callback */
       continue;
     }
     accept_one(r, fd, &peer);
@@ -387,6 +391,7 @@ static void on_resume_closed(uv_handle_t *handle) {
 static void close_listeners(relay *r) {
   for (uint32_t i = 0; i < r->nlisteners; i++) {
     listener *l = r->listeners[i];
+    l->closed = 1;
     uv_close((uv_handle_t *)&l->poll, on_listener_closed);
     close(l->fd);
   }

@@ -76,6 +76,7 @@ typedef struct {
   uv_poll_t poll;
   relay *relay;
   int fd;
+  uint8_t closed; /* closing: its memory lives until the poll's close callback */
 } listener;
 
 /* Empty pipes kept for reuse per relay; past that they are closed. */

@@ -649,24 +649,6 @@ static napi_value relay_dispose(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static napi_value relay_active(napi_env env, napi_callback_info info) {
-  size_t argc = 0;
-  napi_value result;
-  relay *r = unwrap(env, info, &argc, NULL);
-  if (r == NULL) return NULL;
-  napi_create_uint32(env, r->active, &result);
-  return result;
-}
-
-static napi_value relay_unreported(napi_env env, napi_callback_info info) {
-  size_t argc = 0;
-  napi_value result;
-  relay *r = unwrap(env, info, &argc, NULL);
-  if (r == NULL) return NULL;
-  napi_create_uint32(env, r->unreported, &result);
-  return result;
-}
-
 static napi_value pair_of_numbers(napi_env env, double a, double b) {
   napi_value result, first, second;
   napi_create_array_with_length(env, 2, &result);
@@ -675,6 +657,13 @@ static napi_value pair_of_numbers(napi_env env, double a, double b) {
   napi_set_element(env, result, 0, first);
   napi_set_element(env, result, 1, second);
   return result;
+}
+
+/* counts() -> [active, unreported]: pairs open now, and pairs whose onClose has not run yet. */
+static napi_value relay_counts(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  relay *r = unwrap(env, info, &argc, NULL);
+  return r == NULL ? NULL : pair_of_numbers(env, r->active, r->unreported);
 }
 
 /* totals() -> [toUpstream, toClient]: bytes written since the relay was created. */
@@ -697,10 +686,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"close", NULL, relay_close, NULL, NULL, NULL, napi_default, NULL},
       {"closeAll", NULL, relay_close_all, NULL, NULL, NULL, napi_default, NULL},
       {"dispose", NULL, relay_dispose, NULL, NULL, NULL, napi_default, NULL},
-      {"active", NULL, relay_active, NULL, NULL, NULL, napi_default, NULL},
+      {"counts", NULL, relay_counts, NULL, NULL, NULL, napi_default, NULL},
       {"totals", NULL, relay_totals, NULL, NULL, NULL, napi_default, NULL},
       {"pipes", NULL, relay_pipes, NULL, NULL, NULL, napi_default, NULL},
-      {"unreported", NULL, relay_unreported, NULL, NULL, NULL, napi_default, NULL},
       {"front", NULL, relay_front, NULL, NULL, NULL, napi_default, NULL},
       {"listen", NULL, relay_listen, NULL, NULL, NULL, napi_default, NULL},
       {"unlisten", NULL, relay_unlisten, NULL, NULL, NULL, napi_default, NULL},

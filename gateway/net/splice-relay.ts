@@ -100,10 +100,9 @@ interface NativeRelay {
   close(id: number): void;
   closeAll(): void;
   dispose(): void;
-  active(): number;
+  counts(): [active: number, unreported: number];
   totals(): [toUpstream: number, toClient: number];
   pipes(): [inUse: number, free: number];
-  unreported(): number;
   front(
     helloTimeoutMs: number,
     connectTimeoutMs: number,
@@ -279,7 +278,7 @@ export class SpliceRelay {
 
   /** Pairs whose `onClose` has not run yet (open, or closing). */
   get unreported(): number {
-    return this.native.unreported();
+    return this.native.counts()[1];
   }
 
   /**
@@ -329,7 +328,7 @@ export class SpliceRelay {
 
   /** Pairs open now (adopted and not yet ended; a pair counts no more once it is closing). */
   get active(): number {
-    return this.native.active();
+    return this.native.counts()[0];
   }
 
   /** Bytes written by all pairs since the relay was created, for metrics. */
