@@ -70,7 +70,10 @@ async function routesWithEndpoints(gateway: RunningGateway): Promise<number> {
   try {
     const answer = await fetch(`${gateway.adminUrl}/routes`, { signal: AbortSignal.timeout(10_000) });
     if (answer.status !== 200) return -1;
-    const table = (await answer.json()) as { services: Array<{ endpoints: unknown[] }>; gateways: Array<{ endpoints: unknown[] }> };
+    const table = (await answer.json()) as {
+      services: Array<{ endpoints: unknown[] }>;
+      gateways: Array<{ endpoints: unknown[] }>;
+    };
     return [...table.services, ...table.gateways].filter((route) => route.endpoints.length > 0).length;
   } catch {
     return -1;
@@ -177,7 +180,11 @@ function floodInstance(dc: RealDatacenter, n: number): unknown {
       Service: "scale-flood-sidecar-proxy",
       Kind: "connect-proxy",
       Port: 30000 + n,
-      Proxy: { DestinationServiceName: "scale-flood", DestinationServiceID: `scale-flood-${n}`, LocalServicePort: 8080 },
+      Proxy: {
+        DestinationServiceName: "scale-flood",
+        DestinationServiceID: `scale-flood-${n}`,
+        LocalServicePort: 8080,
+      },
     },
   };
 }
@@ -274,7 +281,11 @@ export async function runLimits(program: GatewayProgram, settings: LimitsSetting
     const backend = await marker(dc1.host, "P");
     const dc2Gateway = await marker(dc2.host, "A");
     closers.push(backend.close, dc2Gateway.close);
-    await register(dc1, { Node: "scale-probe-node", Address: dc1.host, Service: { ID: PROBE, Service: PROBE, Port: 8080 } });
+    await register(dc1, {
+      Node: "scale-probe-node",
+      Address: dc1.host,
+      Service: { ID: PROBE, Service: PROBE, Port: 8080 },
+    });
     await register(dc1, probeInstance(dc1, backend.port, "passing"));
     await register(dc2, remoteGateway(dc2, dc2Gateway.port));
     const trustDomain = await consul.trustDomain();

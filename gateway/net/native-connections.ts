@@ -8,7 +8,12 @@
 import dns from "node:dns";
 import net from "node:net";
 import { NO_LABELS } from "../admin/destination-labels";
-import { ClientHelloReader, DEFAULT_MAX_HELLO_LENGTH, defaultMaxBufferedBytes, type HelloFailureReason } from "./client-hello";
+import {
+  ClientHelloReader,
+  DEFAULT_MAX_HELLO_LENGTH,
+  defaultMaxBufferedBytes,
+  type HelloFailureReason,
+} from "./client-hello";
 import { connectFailed, type EventHost, helloRefused, routeRefused } from "./connection-events";
 import type { RouteEndpoint } from "../../mesh/model/routes-file";
 import type { ConnectionSettings, Destination } from "./connection-host";

@@ -556,7 +556,10 @@ function frontRelay(options: { maxConnections?: number; helloTimeoutMs?: number;
         if (Buffer.concat(peerData).toString().endsWith("ping")) socket.write("pong");
       });
     });
-    disposers.push(() => f.relay.dispose(), () => upstream.close());
+    disposers.push(
+      () => f.relay.dispose(),
+      () => upstream.close(),
+    );
     f.taken((id) => expect(f.relay.dial(id, "127.0.0.1", upstream.port)).toBeUndefined());
     const port = f.relay.listen("127.0.0.1", 0, 16);
     const client = net.connect({ host: "127.0.0.1", port });
@@ -586,7 +589,10 @@ function frontRelay(options: { maxConnections?: number; helloTimeoutMs?: number;
   it("a failed dial is reported with its code and leaves the pair for the next one; past maxConnections a client is closed at once", async () => {
     const f = frontRelay({ maxConnections: 1 });
     const upstream = await tcpServer("127.0.0.1", (socket) => socket.end("up"));
-    disposers.push(() => f.relay.dispose(), () => upstream.close());
+    disposers.push(
+      () => f.relay.dispose(),
+      () => upstream.close(),
+    );
     const refused = await tcpServer("127.0.0.1", () => undefined);
     const deadPort = refused.port;
     await refused.close();

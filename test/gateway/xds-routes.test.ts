@@ -138,7 +138,9 @@ describe("trustDomainOfClusters", () => {
   });
   test("none from names of other shapes, or no names", () => {
     expect(trustDomainOfClusters([])).toBeUndefined();
-    expect(trustDomainOfClusters(["local_agent", "server.dc1.consul", "api.default.peer1.external.x.consul"])).toBeUndefined();
+    expect(
+      trustDomainOfClusters(["local_agent", "server.dc1.consul", "api.default.peer1.external.x.consul"]),
+    ).toBeUndefined();
   });
 });
 
