@@ -106,6 +106,8 @@ const gateways = (model.gateways ?? []).map((gw, i) => {
     wanAddress: gw.taggedAddresses?.wan?.address,
     port: gw.port,
     adminPort: dc.gateway?.adminPort,
+    // Container names of their own, so that this stack and the default one can share a Docker host.
+    resourcePrefix: "existing-consul",
   });
 });
 for (const service of model.services ?? []) {

@@ -7,7 +7,10 @@
  * catalog's size, as Envoy does: the stream.
  *
  * While the stream is down the last good table stays and `status().stale` says so; the stream
- * reconnects with back-off and a new table replaces the old one only once complete.
+ * reconnects with back-off and a new table replaces the old one only once complete. A restarted
+ * agent may first answer before its caches are warm (a datacenter's gateways not known yet): for
+ * {@link RECONNECT_SETTLE_MS} after a new stream's first complete set, a table with fewer routes
+ * that have endpoints than the one in force waits, and the last good table keeps serving.
  */
 import { BlockingWatch, BlockingWatchTiming } from "./blocking-watch";
 import type { ConsulClient } from "../../consul/client";
@@ -17,7 +20,15 @@ import type { RoutesFile } from "../../mesh/model/routes-file";
 import { RouteSource, RouteSourceListener, RouteSourceStatus } from "../routing/route-table";
 import { CA_ROOTS_PATH, CaRoots, RoutesPublisher, trustDomainOf } from "./routes-publisher";
 import { routesFromClusters, trustDomainOfClusters } from "./xds-routes";
-import { XdsServerOptions, XdsStream } from "./xds-stream";
+import { XdsResources, XdsServerOptions, XdsStream } from "./xds-stream";
+
+/** How long after a new stream's first complete set a table that lost endpoints waits, in ms. */
+export const RECONNECT_SETTLE_MS = 2000;
+
+/** Routes of a table with at least one endpoint. */
+function routesWithEndpoints(routes: RoutesFile): number {
+  return [...routes.services, ...routes.gateways].filter((route) => route.endpoints.length > 0).length;
+}
 
 /**
  * Options of an {@link XdsRouteSource}. `retryMinMs`/`retryMaxMs` also set the stream's
@@ -56,6 +67,11 @@ export class XdsRouteSource implements RouteSource {
   private readonly publisher: RoutesPublisher;
   private aclsChecked = false;
   private readonly datacenter: string;
+  /** The last table built, the stream's set it came from, and when that stream's first set came. */
+  private built: RoutesFile | undefined;
+  private builtFrom: XdsResources | undefined;
+  private streamSince = 0;
+  private settleTimer: NodeJS.Timeout | undefined;
 
   /** @param options agent, proxy ID, datacenter and timing; see {@link XdsRouteSourceOptions}. */
   constructor(private readonly options: XdsRouteSourceOptions) {
@@ -106,6 +122,7 @@ export class XdsRouteSource implements RouteSource {
   /** Closes the stream and the watch. */
   async close(): Promise<void> {
     this.publisher.close();
+    if (this.settleTimer) clearTimeout(this.settleTimer);
     this.roots?.stop();
     this.stream?.close();
   }
@@ -120,7 +137,22 @@ export class XdsRouteSource implements RouteSource {
       this.aclsChecked = true;
       void this.checkAcls();
     }
-    return routesFromClusters(this.datacenter, trustDomain, resources.clusters, resources.assignments);
+    const routes = routesFromClusters(this.datacenter, trustDomain, resources.clusters, resources.assignments);
+    if (resources !== this.builtFrom) {
+      this.builtFrom = resources;
+      this.streamSince = Date.now();
+    }
+    const settling = RECONNECT_SETTLE_MS - (Date.now() - this.streamSince);
+    if (this.built && settling > 0 && routesWithEndpoints(routes) < routesWithEndpoints(this.built)) {
+      if (!this.settleTimer)
+        this.settleTimer = setTimeout(() => {
+          this.settleTimer = undefined;
+          this.publisher.schedule();
+        }, settling);
+      return undefined;
+    }
+    this.built = routes;
+    return routes;
   }
 
   /**

@@ -191,7 +191,7 @@ export class StackCli {
     const result = await this.run(args, timeoutMs);
     if (result.code !== 0)
       throw new Error(
-        `pulumi ${args.join(" ")} exited ${result.code}:\n${(result.stdout + result.stderr).slice(-4000)}`,
+        `pulumi ${args.join(" ")} exited ${result.code}:\n${diagnosticsOf(result.stdout)}${(result.stdout + result.stderr).slice(-4000)}`,
       );
     return result;
   }
@@ -226,4 +226,12 @@ export class StackCli {
     await fs.rm(path.join(this.projectDir, `Pulumi.${this.stack}.yaml`), { force: true });
     await fs.rm(this.backend, { recursive: true, force: true });
   }
+}
+
+/** The engine's `Diagnostics:` section (the errors), which long outputs after it push out of a tail. */
+function diagnosticsOf(stdout: string): string {
+  const start = stdout.indexOf("Diagnostics:");
+  if (start < 0) return "";
+  const end = stdout.indexOf("Outputs:", start);
+  return `${stdout.slice(start, end < 0 ? start + 8000 : Math.min(end, start + 8000))}\n…\n`;
 }
