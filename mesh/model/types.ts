@@ -154,10 +154,9 @@ export interface DatacenterSpec {
   /** Connect (`connect { enabled }`). Default: `true`. */
   connect?: { enabled?: boolean };
   /**
-   * Agent ports; gRPC must be enabled for mesh gateways. `grpc` is Consul's plaintext gRPC
-   * (xDS) port: since Consul 1.14 it is off unless set, and TLS gRPC is a separate port
-   * (`grpc_tls`, 8503) that needs agent TLS, which this model does not configure.
-   * Default: `{ grpc: 8502 }`; `-1` or `0` disables, as in Consul.
+   * Agent ports. `grpc` is Consul's plaintext gRPC (xDS) port, which mesh gateways and sidecars
+   * need when `tls` is off; with TLS they use `grpc_tls` (8503) and plaintext gRPC stays off.
+   * Default: `{ grpc: 8502 }` with `tls` off, else `{ grpc: -1 }`; `-1` or `0` disables, as in Consul.
    */
   ports?: { grpc?: number };
   /** `enable_central_service_config`, required when proxy-defaults or service-defaults set a mode. Default: `true`. */
@@ -166,8 +165,26 @@ export interface DatacenterSpec {
   wanJoin?: boolean;
   /** Number of Consul servers. Default: `1`. */
   servers?: number;
-  /** ACLs (`acl { enabled, default_policy }`). Default: disabled. */
+  /**
+   * ACLs (`acl { enabled, default_policy }`): every agent, gateway and sidecar with a token of its
+   * own, anything else refused. Default: `{ enabled: true, defaultPolicy: "deny" }`;
+   * `{ enabled: false }` opts out.
+   */
   acl?: { enabled?: boolean; defaultPolicy?: "allow" | "deny" };
+  /**
+   * TLS on every Consul link: the HTTP API only as HTTPS (`ports.https` 8501, `ports.http` off),
+   * gRPC only as `grpc_tls` (8503), server RPC with `verify_incoming`, `verify_outgoing` and
+   * `verify_server_hostname`. `httpsVerifyIncoming` also asks HTTPS clients for a certificate
+   * signed by the CA (the CLI, the provider and the gateways then need one). Default:
+   * `{ enabled: true, httpsVerifyIncoming: false }`; `{ enabled: false }` opts out (plain HTTP 8500,
+   * plaintext gRPC 8502, server RPC in the clear).
+   */
+  tls?: { enabled?: boolean; httpsVerifyIncoming?: boolean };
+  /**
+   * Gossip encryption (`encrypt`, one key for the LAN and WAN pools of every datacenter, with
+   * `encrypt_verify_incoming`/`_outgoing`). Default: `{ enabled: true }`; `{ enabled: false }` opts out.
+   */
+  gossipEncryption?: { enabled?: boolean };
 }
 
 /** A mesh gateway service in one datacenter. */

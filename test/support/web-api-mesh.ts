@@ -33,6 +33,8 @@ export interface WebApiMeshOptions {
   gateways: Record<"dc1" | "dc2", GatewayKind>;
   /** ACLs on. Default: `false`. */
   acl?: boolean;
+  /** TLS on every Consul link and gossip encryption (`RealConsulOptions.secure`). Default: `false`. */
+  secure?: boolean;
   /**
    * The token our gateways run with, made once the servers are up. Default: the management token
    * (none with ACLs off).
@@ -68,7 +70,7 @@ export class WebApiMesh {
 
   /** The agent connection of a datacenter, with the management token. */
   agent(dc: RealDatacenter) {
-    return { address: dc.httpAddress, token: this.consul.managementToken };
+    return { address: dc.httpAddress, token: this.consul.managementToken, caPem: this.consul.secrets?.ca.caPem };
   }
 
   /** `web` with its sidecar, and `mode` set at `level` when given. */
@@ -103,7 +105,7 @@ export class WebApiMesh {
   /** Starts Consul, the apps, their registrations, the gateways and the sidecars; waits until all are healthy. */
   async start(): Promise<void> {
     this.program = await compileGatewayProgram();
-    this.consul = await RealConsul.start({ acl: this.options.acl });
+    this.consul = await RealConsul.start({ acl: this.options.acl, secure: this.options.secure });
     this.dc1 = this.consul.dc("dc1");
     this.dc2 = this.consul.dc("dc2");
     this.trustDomain = await this.consul.trustDomain();
