@@ -20,6 +20,11 @@ export interface ConsulDatacenter {
   readonly aclEnabled: boolean;
   /** A `consul.Provider` for it. */
   readonly provider: consul.Provider;
+  /**
+   * The provider that writes global ACL objects (policies, tokens), reading them back where they live (the
+   * primary). Default: {@link ConsulDatacenter.provider}.
+   */
+  readonly aclProvider?: consul.Provider;
   /** What must run before anything talks to it (a `Datacenter`'s servers; none for an existing one). */
   readonly servers: pulumi.Resource[];
   /** Its HTTP API as a container it runs reaches it (a gateway's `--consul`). */

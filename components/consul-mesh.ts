@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Mesh, RoutePlan, RoutesFile } from "../mesh";
 import { ConnectService } from "./connect-service";
 import { Datacenter } from "./datacenter";
+import { ConsulCertificateAuthority, GossipKey } from "./dynamic/consul-secrets";
 import { GeneratedToken, GeneratedTrustDomain } from "./dynamic/generated-token";
 import { DEFAULT_GATEWAY_IMAGE_NAME } from "./images/gateway-image";
 import { MeshGateway } from "./mesh-gateway";
@@ -86,6 +87,8 @@ export class ConsulMesh extends pulumi.ComponentResource {
   readonly wan?: WanFederation;
   /** The datacenters, by name. */
   readonly datacenters: Record<string, Datacenter>;
+  /** The CA that signs every datacenter's servers (TLS on somewhere); its key is a secret in the state. */
+  certificateAuthority?: ConsulCertificateAuthority;
   /** `proxy-defaults`, when declared. */
   readonly proxyDefaults?: ProxyDefaults;
   /** `service-defaults`, by service name. */
@@ -184,10 +187,16 @@ export class ConsulMesh extends pulumi.ComponentResource {
     return this.datacenters[datacenter].dataVolumes[0];
   }
 
-  /** The datacenters, by name, sharing one management token where they enable ACLs. */
+  /**
+   * The datacenters, by name, sharing one management token where they enable ACLs, one CA where
+   * they enable TLS and one gossip key where they encrypt gossip.
+   */
   private placeDatacenters(plan: ConsulMeshPlan, args: ConsulMeshArgs): Record<string, Datacenter> {
     let token = args.initialManagementToken;
     if (plan.generatedToken) token = new GeneratedToken(plan.generatedToken, { parent: this }).value;
+    if (plan.certificateAuthority)
+      this.certificateAuthority = new ConsulCertificateAuthority(plan.certificateAuthority, {}, { parent: this });
+    const gossipKey = plan.gossipKey && new GossipKey(plan.gossipKey, {}, { parent: this }).value;
     const datacenters: Record<string, Datacenter> = {};
     for (const dc of plan.datacenters) {
       datacenters[dc.args.datacenter.name] = new Datacenter(
@@ -197,6 +206,8 @@ export class ConsulMesh extends pulumi.ComponentResource {
           image: args.consulImage,
           wan: this.wan?.attachment(dc.args.datacenter.name),
           initialManagementToken: dc.aclEnabled ? token : undefined,
+          ca: dc.tls ? this.certificateAuthority : undefined,
+          gossipKey: dc.gossipEncryption ? gossipKey : undefined,
           trustDomain: plan.pinsServers ? this.trustDomain : undefined,
         },
         { parent: this },

@@ -15,10 +15,13 @@ import {
   datacenterArgProblems,
   planDatacenter,
   type DatacenterPlanArgs,
+  type DatacenterPlan,
   type PlannedServer,
   type WanJoin,
 } from "./plans/datacenter-plan";
 import { GeneratedToken } from "./dynamic/generated-token";
+import { ConsulCertificateAuthority, ConsulServerCertificate, GossipKey } from "./dynamic/consul-secrets";
+import { PresetAclToken } from "./dynamic/preset-acl-token";
 import { addressStandIn } from "./plans/address-plan";
 import type { ConsulDatacenter } from "./consul-datacenter";
 
@@ -49,7 +52,10 @@ export interface WanHostArgs {
 }
 
 /** Arguments of {@link Datacenter}. */
-export interface DatacenterArgs extends Omit<DatacenterPlanArgs<pulumi.Input<string>>, "wanHost" | "httpHostAddress"> {
+export interface DatacenterArgs extends Omit<
+  DatacenterPlanArgs<pulumi.Input<string>>,
+  "wanHost" | "httpHostAddress" | "ca" | "gossipKey"
+> {
   /**
    * The WAN through ports published on this datacenter's Docker host, for datacenters on different Docker
    * hosts (instead of `wan`). Default: none.
@@ -76,6 +82,18 @@ export interface DatacenterArgs extends Omit<DatacenterPlanArgs<pulumi.Input<str
    * the stack does not know).
    */
   trustDomain?: pulumi.Input<string>;
+  /**
+   * The CA that signs the servers' certificate, with TLS on (the default). Federated
+   * datacenters must share one: give each the same. Default: a CA of this datacenter's own
+   * (a lone datacenter only; its key is a secret in the stack's state).
+   */
+  ca?: ConsulCertificateAuthority;
+  /**
+   * The gossip encryption key, with gossip encryption on (the default). Federated datacenters
+   * must share one (e.g. one `GossipKey`'s `value`). Default: a key of this datacenter's own
+   * (a lone datacenter only).
+   */
+  gossipKey?: pulumi.Input<string>;
 }
 
 /** A Consul datacenter on Docker: LAN network, server containers, and a provider for it. */
@@ -98,11 +116,21 @@ export class Datacenter extends pulumi.ComponentResource implements ConsulDatace
   readonly dataVolumes: docker.Volume[] = [];
   /** LAN address of each server. */
   readonly serverLanAddresses: string[];
-  /** HTTP API of server 0 on the LAN, for containers there (gateways): `http://<ip>:8500`. */
+  /** HTTP API of server 0 on the LAN, for containers there (gateways): `https://<ip>:8501` (`http://<ip>:8500` without TLS). */
   readonly lanHttpAddress: string;
-  /** HTTP API as published on the host, for the Pulumi program: `http://127.0.0.1:<port>`. */
+  /** gRPC (xDS) of server 0 on the LAN, as `CONSUL_GRPC_ADDR` takes it: `https://<ip>:8503` (`<ip>:8502` without TLS). */
+  readonly lanGrpcAddress: string;
+  /** HTTP API as published on the host, for the Pulumi program: `https://127.0.0.1:<port>` (`http://` without TLS). */
   readonly httpAddress: pulumi.Output<string>;
-  /** Rendered agent configuration (JSON) of the servers; secret when it holds a token. */
+  /** The CA certificate that verifies the servers (with TLS). */
+  readonly caPem?: pulumi.Output<string>;
+  /** The CA (with TLS): given, or this datacenter's own. */
+  readonly ca?: ConsulCertificateAuthority;
+  /** The servers' certificate (with TLS). */
+  readonly serverCertificate?: ConsulServerCertificate;
+  /** The servers' own ACL tokens in Consul (with ACLs): `agent`, and `replication` in a secondary. */
+  readonly serverTokens: PresetAclToken[] = [];
+  /** Rendered agent configuration (JSON) of the servers; a secret when it holds a token or key. */
   readonly agentConfig: pulumi.Output<string>;
   /** ACL management token (a secret), when ACLs are enabled. */
   readonly managementToken?: pulumi.Output<string>;
@@ -110,6 +138,11 @@ export class Datacenter extends pulumi.ComponentResource implements ConsulDatace
   readonly token?: pulumi.Output<string>;
   /** A `consul.Provider` for this datacenter (waits for the servers). */
   readonly provider: consul.Provider;
+  /**
+   * The provider that writes global ACL objects (policies, tokens): in a secondary with ACLs, one
+   * through this datacenter's API to the primary, where they live; else {@link Datacenter.provider}.
+   */
+  readonly aclProvider: consul.Provider;
 
   constructor(name: string, args: DatacenterArgs, opts?: pulumi.ComponentResourceOptions) {
     const subject = `Datacenter ${JSON.stringify(name)} arguments`;
@@ -156,9 +189,47 @@ export class Datacenter extends pulumi.ComponentResource implements ConsulDatace
       );
       this.managementToken = this.token = token;
     }
-    this.agentConfig = pulumi
-      .all([resolved, token, args.trustDomain])
-      .apply(([values, t, trustDomain]) => values.agentConfig(t, trustDomain));
+    const acl = plan.aclTokens;
+    const agentSecret = acl && new GeneratedToken(acl.agent.secret, { parent: this }).value;
+    const replicationSecret = acl?.replication && new GeneratedToken(acl.replication.secret, { parent: this }).value;
+    let gossipKey: pulumi.Input<string> | undefined = args.gossipKey;
+    if (plan.ownGossipKey) gossipKey = new GossipKey(plan.ownGossipKey, {}, { parent: this }).value;
+    const secrets = pulumi
+      .all([token, agentSecret, replicationSecret, gossipKey])
+      .apply(([managementToken, agentToken, replicationToken, key]) => ({
+        managementToken,
+        agentToken,
+        replicationToken,
+        gossipKey: key,
+      }));
+    this.agentConfig = pulumi.secret(
+      pulumi
+        .all([resolved, secrets, args.trustDomain])
+        .apply(([values, s, trustDomain]) => values.agentConfig(s, trustDomain)),
+    );
+    const uploads: docker.types.input.ContainerUpload[] = [{ file: AGENT_CONFIG_PATH, content: this.agentConfig }];
+    if (plan.tls) {
+      this.ca = args.ca ?? new ConsulCertificateAuthority(plan.tls.ownCa as string, {}, { parent: this });
+      this.caPem = this.ca.caPem;
+      const published = pulumi
+        .all([args.httpHostAddress, host?.address, host?.publishAddress])
+        .apply((hosts) => hosts.filter((h): h is string => !!h && h !== "0.0.0.0"));
+      this.serverCertificate = new ConsulServerCertificate(
+        plan.tls.certificate,
+        {
+          ca: this.ca,
+          datacenter: plan.name,
+          nodes: plan.tls.nodes,
+          hosts: published.apply((extra) => [...new Set([...plan.tls!.hosts, ...extra])]),
+        },
+        { parent: this },
+      );
+      uploads.push(
+        { file: plan.tls.files.ca, content: this.caPem },
+        { file: plan.tls.files.cert, content: this.serverCertificate.certPem },
+        { file: plan.tls.files.key, content: this.serverCertificate.keyPem },
+      );
+    }
 
     const imageName = args.image ?? CONSUL_IMAGE;
     const image = plan.remoteImage
@@ -166,12 +237,14 @@ export class Datacenter extends pulumi.ComponentResource implements ConsulDatace
       : pulumi.output(imageName);
     this.serverLanAddresses = plan.serverLanAddresses;
     this.lanHttpAddress = plan.lanHttpAddress;
+    this.lanGrpcAddress = plan.lanGrpcAddress;
     this.httpAddress = resolved.apply((p) => p.httpAddress);
     this.servers = plan.servers.map((server, i) =>
       this.placeServer(
         server,
         resolved.apply((p) => p.servers[i]),
         image,
+        uploads,
         args.wan,
       ),
     );
@@ -179,17 +252,60 @@ export class Datacenter extends pulumi.ComponentResource implements ConsulDatace
     const { resourceName: providerName, ...provider } = plan.provider;
     this.provider = new consul.Provider(
       providerName,
-      { ...provider, address: resolved.apply((p) => p.provider.address), token },
+      { ...provider, address: resolved.apply((p) => p.provider.address), token, caPem: this.caPem },
       { parent: this, dependsOn: this.servers },
     );
+    this.aclProvider = plan.aclProvider
+      ? new consul.Provider(
+          plan.aclProvider.resourceName,
+          {
+            ...provider,
+            ...plan.aclProvider,
+            address: resolved.apply((p) => p.provider.address),
+            token,
+            caPem: this.caPem,
+          },
+          { parent: this, dependsOn: this.servers },
+        )
+      : this.provider;
+    if (acl && token) this.placeServerTokens(acl, token, agentSecret!, replicationSecret);
     this.registerOutputs({
       name: plan.name,
       lanNetworkName: this.lanNetworkName,
       serverLanAddresses: this.serverLanAddresses,
       lanHttpAddress: this.lanHttpAddress,
       httpAddress: this.httpAddress,
+      caPem: this.caPem,
       managementToken: this.managementToken,
     });
+  }
+
+  /**
+   * The servers' own tokens, created in Consul with the secrets their configuration already
+   * holds: until then a server logs that ACLs block its node updates (and, in a secondary,
+   * resolves tokens in the primary instead of replicating them).
+   */
+  private placeServerTokens(
+    acl: NonNullable<DatacenterPlan["aclTokens"]>,
+    token: pulumi.Output<string>,
+    agentSecret: pulumi.Output<string>,
+    replicationSecret?: pulumi.Output<string>,
+  ): void {
+    const opts = { parent: this, dependsOn: this.servers, deletedWith: this.dataVolumes[0] };
+    const api = { address: this.httpAddress, token, caPem: this.caPem, datacenter: acl.datacenter };
+    const { secret: _a, token: agentName, ...agent } = acl.agent;
+    this.serverTokens.push(new PresetAclToken(agentName, { ...api, ...agent, secretId: agentSecret }, opts));
+    if (acl.replication && replicationSecret) {
+      const { policy, token: name, description } = acl.replication;
+      const rules = new consul.AclPolicy(
+        policy.resourceName,
+        { name: policy.name, description, rules: policy.rules },
+        { ...opts, provider: this.aclProvider },
+      );
+      this.serverTokens.push(
+        new PresetAclToken(name, { ...api, description, secretId: replicationSecret, policies: [rules.name] }, opts),
+      );
+    }
   }
 
   /** A server's data volume and container, as planned. */
@@ -197,6 +313,7 @@ export class Datacenter extends pulumi.ComponentResource implements ConsulDatace
     server: PlannedServer,
     values: pulumi.Output<PlannedServer>,
     image: pulumi.Input<string>,
+    uploads: docker.types.input.ContainerUpload[],
     wan?: WanAttachment,
   ): docker.Container {
     const { resourceName, ...volume } = server.volume;
@@ -213,7 +330,7 @@ export class Datacenter extends pulumi.ComponentResource implements ConsulDatace
         ports: values.apply((v) => v.container.ports),
         image,
         networksAdvanced: networks,
-        uploads: [{ file: AGENT_CONFIG_PATH, content: this.agentConfig }],
+        uploads,
         volumes: [{ volumeName: data.name, containerPath: DATA_PATH }],
       },
       // A fixed name, IP address and host port: the old container must go first.

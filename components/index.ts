@@ -63,6 +63,24 @@ export {
 } from "./dynamic/agent-service-registration";
 export type { AgentServiceRegistrationArgs, AgentServiceRegistrationState } from "./dynamic/agent-service-registration";
 export { GeneratedToken, GeneratedTrustDomain, generatedUuidProvider } from "./dynamic/generated-token";
+export {
+  ConsulCertificateAuthority,
+  ConsulServerCertificate,
+  createCertificateAuthority,
+  createGossipKey,
+  GossipKey,
+  issueServerCertificate,
+} from "./dynamic/consul-secrets";
+export type {
+  CertificateAuthorityPem,
+  CertificatePem,
+  ConsulCertificateAuthorityArgs,
+  ConsulServerCertificateArgs,
+  GossipKeyArgs,
+  ServerCertificateRequest,
+} from "./dynamic/consul-secrets";
+export { PresetAclToken } from "./dynamic/preset-acl-token";
+export type { PresetAclTokenArgs } from "./dynamic/preset-acl-token";
 export { DatacenterAccessError, DockerHostError, InvalidArgumentError } from "./errors";
 export { DockerHost, pingDockerHost } from "./docker-host";
 export type { DockerHostArgs } from "./docker-host";

@@ -59,7 +59,8 @@ export interface MeshGatewayArgs extends Omit<MeshGatewayPlanArgs<pulumi.Input<s
    * Provider that writes the gateway's ACL policy and token. Both are global, kept in the
    * primary datacenter: give the primary's provider, so that the token is read back where it
    * was written (a secondary sees it only once replication has caught up).
-   * Default: the Consul provider of the component's options (`opts.provider(s)`), else `datacenter.provider`.
+   * Default: the Consul provider of the component's options (`opts.provider(s)`), else `datacenter.aclProvider`,
+   * else `datacenter.provider`.
    */
   aclProvider?: consul.Provider;
   /**
@@ -166,10 +167,11 @@ export class MeshGateway extends pulumi.ComponentResource {
 
   /**
    * The provider that writes the gateway's policy and token: `aclProvider`, else none when the component was
-   * given a Consul provider (its children inherit it: Pulumi's convention), else the datacenter's.
+   * given a Consul provider (its children inherit it: Pulumi's convention), else the datacenter's for ACLs.
    */
   private writesAclWith(args: MeshGatewayArgs): consul.Provider | undefined {
-    return args.aclProvider ?? (this.getProvider("consul::") ? undefined : args.datacenter.provider);
+    if (args.aclProvider) return args.aclProvider;
+    return this.getProvider("consul::") ? undefined : (args.datacenter.aclProvider ?? args.datacenter.provider);
   }
 
   /** The gateway's ACL policy and token, and the token's secret. */

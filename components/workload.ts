@@ -4,6 +4,7 @@
  * -sidecar-for <id>`) sharing its network namespace, so that the sidecar's upstream listeners
  * are on the service's own 127.0.0.1 and its public listener on the service's LAN address.
  */
+import * as consul from "@pulumi/consul";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { planWorkloadContainers, type WorkloadPlanArgs } from "./plans/workload-plan";
@@ -24,7 +25,11 @@ export interface WorkloadArgs extends WorkloadPlanArgs {
   sidecarImage: pulumi.Input<string>;
   /** The service's registration: the sidecar starts once it exists. Default: none. */
   registration?: pulumi.Resource;
-  /** ACL token of the sidecar. Default: the datacenter's management token, else none. */
+  /**
+   * ACL token of the sidecar. Default: with ACLs, a token of its own made through the
+   * datacenter's `aclProvider`, a service identity of the service (`service:write` on it and its
+   * sidecar, `service:read` and `node:read` on all); else none.
+   */
   token?: pulumi.Input<string>;
 }
 
@@ -34,6 +39,8 @@ export class Workload extends pulumi.ComponentResource {
   readonly app: docker.Container;
   /** The Envoy sidecar's container. */
   readonly sidecar: docker.Container;
+  /** The sidecar's own ACL token, when ACLs are on and no `token` was given. */
+  readonly token?: consul.AclToken;
 
   constructor(name: string, args: WorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
     super("consul-mesh:index:Workload", name, {}, opts);
@@ -48,7 +55,21 @@ export class Workload extends pulumi.ComponentResource {
       // A fixed name and address: the old container must go first.
       { parent: this, deleteBeforeReplace: true },
     );
-    const token = args.token ?? args.datacenter.managementToken;
+    let token = args.token;
+    if (token === undefined && args.datacenter.aclEnabled) {
+      const provider = args.datacenter.aclProvider;
+      const { resourceName, description, serviceName } = sidecar.token;
+      const created = new consul.AclToken(
+        resourceName,
+        { description, local: false, serviceIdentities: [{ serviceName }] },
+        { parent: this, provider, dependsOn: args.datacenter.servers, deletedWith: args.datacenter.dataVolumes[0] },
+      );
+      this.token = created;
+      token = pulumi.secret(
+        consul.getAclTokenSecretIdOutput({ accessorId: created.accessorId }, { parent: this, provider }).secretId,
+      );
+    }
+    const caPem = args.datacenter.caPem;
     this.sidecar = new docker.Container(
       sidecar.resourceName,
       {
@@ -56,6 +77,7 @@ export class Workload extends pulumi.ComponentResource {
         image: args.sidecarImage,
         networkMode: pulumi.interpolate`container:${this.app.id}`,
         envs: token ? pulumi.secret([pulumi.interpolate`${sidecar.tokenEnv}=${token}`]) : [],
+        uploads: sidecar.caFile && caPem ? [{ file: sidecar.caFile, content: caPem }] : [],
       },
       { parent: this, deleteBeforeReplace: true, dependsOn: args.registration ? [args.registration] : [] },
     );

@@ -400,3 +400,108 @@ export const agentServiceProvider = {
     }
   },
 };
+
+/** The plain inputs (and outputs) of a token whose secret was drawn before Consul knew it. */
+export interface PresetAclTokenState {
+  /** Agent HTTP address (`https://host:port`) of a datacenter that writes the token (writes go to the primary). */
+  address: string;
+  /** A token that may write ACLs (the management token). */
+  token: string;
+  /** PEM CA bundle for an `https` agent. Default: Node's CAs. */
+  caPem?: string;
+  /**
+   * The primary datacenter, where global tokens live: asked through `address` (`?dc=`), so that a
+   * token written through a secondary is read back before replication has caught up. Default: the agent's own.
+   */
+  datacenter?: string;
+  /** The secret, already in an agent's configuration. */
+  secretId: string;
+  /** The token's description. */
+  description: string;
+  /** Node identities (`node:write` on the node, `service:read`). Default: none. */
+  nodeIdentities?: { nodeName: string; datacenter: string }[];
+  /** Names of policies. Default: none. */
+  policies?: string[];
+  /** How long create and delete repeat transient failures, in ms. Default: {@link DEFAULT_AGENT_RETRY_MS}. */
+  retryForMs?: number;
+  /** Output only: the token's accessor ID (the resource's ID). */
+  accessorId?: string;
+}
+
+/** The body of `PUT /v1/acl/token` for a state. */
+function tokenBody(state: PresetAclTokenState): Record<string, unknown> {
+  return {
+    SecretID: state.secretId,
+    Description: state.description,
+    NodeIdentities: (state.nodeIdentities ?? []).map((n) => ({ NodeName: n.nodeName, Datacenter: n.datacenter })),
+    Policies: (state.policies ?? []).map((name) => ({ Name: name })),
+    Local: false,
+  };
+}
+
+/** `?dc=<datacenter>` when the state names one. */
+function dcQuery(state: PresetAclTokenState): string {
+  return state.datacenter ? `?dc=${encodeURIComponent(state.datacenter)}` : "";
+}
+
+/**
+ * The dynamic provider of `PresetAclToken`: an ACL token created with a secret drawn before (one
+ * an agent's configuration already names, as `acl.tokens.agent`), which `@pulumi/consul`'s
+ * `AclToken` cannot take. Any change replaces it: a new token is created before the old one is
+ * deleted. Delete treats a token or an agent that is gone as deleted.
+ */
+export const presetAclTokenProvider = {
+  /** Every input decides the token. */
+  async diff(_id: string, olds: PresetAclTokenState, news: PresetAclTokenState) {
+    const decided = (s: PresetAclTokenState) =>
+      canonicalJson({ ...tokenBody(s), address: s.address, datacenter: s.datacenter ?? "" });
+    const changed = decided(olds) !== decided(news);
+    return { changes: changed || olds.token !== news.token, replaces: changed ? ["secretId"] : [] };
+  },
+
+  /** Creates the token; its accessor ID becomes the resource ID. */
+  async create(inputs: PresetAclTokenState) {
+    const conn = { address: inputs.address, token: inputs.token, caPem: inputs.caPem || undefined };
+    const path = `/v1/acl/token${dcQuery(inputs)}`;
+    let accessorId = "";
+    await withRetries({ ...conn, retryForMs: inputs.retryForMs ?? AGENT_RETRY_MS }, async () => {
+      const res = await send(conn, "PUT", path, tokenBody(inputs));
+      expectOk("PUT", path, res);
+      accessorId = (JSON.parse(res.body) as { AccessorID: string }).AccessorID;
+    });
+    return { id: accessorId, outs: { ...inputs, accessorId } };
+  },
+
+  /** Only the management token changed: nothing to do in Consul. */
+  async update(_id: string, _olds: PresetAclTokenState, news: PresetAclTokenState) {
+    return { outs: news };
+  },
+
+  /** A token Consul no longer has is gone from the state (`pulumi refresh`). */
+  async read(id: string, props: PresetAclTokenState) {
+    const conn = { address: props.address, token: props.token, caPem: props.caPem || undefined };
+    const path = `/v1/acl/token/${encodeURIComponent(id)}${dcQuery(props)}`;
+    const res = await send(conn, "GET", path);
+    if (res.status === 404 || (res.status === 403 && /ACL not found|token does not exist/i.test(res.body))) return {};
+    expectOk("GET", path, res);
+    return { id, props };
+  },
+
+  /** Deletes the token; one already gone, or whose datacenter no longer answers, counts as deleted. */
+  async delete(id: string, props: PresetAclTokenState) {
+    const conn = { address: props.address, token: props.token, caPem: props.caPem || undefined };
+    const path = `/v1/acl/token/${encodeURIComponent(id)}${dcQuery(props)}`;
+    try {
+      await withRetries(
+        { ...conn, retryForMs: Math.min(props.retryForMs ?? AGENT_RETRY_MS, AGENT_GONE_AFTER_MS) },
+        async () => {
+          const res = await send(conn, "DELETE", path);
+          if (res.status !== 404) expectOk("DELETE", path, res);
+        },
+      );
+    } catch (error) {
+      if ((error as { status?: number }).status === 0) return;
+      throw error;
+    }
+  },
+};

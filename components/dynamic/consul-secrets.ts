@@ -291,8 +291,9 @@ export class ConsulServerCertificate extends pulumi.dynamic.Resource {
 /** Arguments of {@link GossipKey}. */
 export interface GossipKeyArgs {
   /**
-   * Any new value draws a new key. Running servers keep the key in their data directory: a new
-   * one is used only by servers started on new data (see the README). Default: none.
+   * Any new value draws a new key: the servers' configuration changes, so each is replaced and
+   * starts with it (they keep no keyring file); until all are, old and new cannot gossip (see the
+   * README). Default: none.
    */
   rotation?: pulumi.Input<string>;
 }

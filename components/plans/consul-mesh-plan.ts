@@ -20,6 +20,7 @@ import {
   type MeshService,
   type RoutePlan,
   type RoutesFile,
+  securityOf,
 } from "../../mesh";
 import {
   DEFAULT_WAN_SUBNET,
@@ -49,10 +50,14 @@ export interface Planned<A> {
  * the plan pins the servers ({@link ConsulMeshPlan.pinsServers}), the trust domain.
  */
 export interface PlannedDatacenter extends Planned<
-  Omit<DatacenterPlanArgs, "wan" | "initialManagementToken" | "trustDomain">
+  Omit<DatacenterPlanArgs, "wan" | "initialManagementToken" | "trustDomain" | "ca" | "gossipKey">
 > {
   /** Whether it enables ACLs (then it gets the mesh's management token). */
   aclEnabled: boolean;
+  /** Whether it enables TLS (then it gets the mesh's CA). */
+  tls: boolean;
+  /** Whether it enables gossip encryption (then it gets the mesh's key). */
+  gossipEncryption: boolean;
 }
 
 /**
@@ -127,6 +132,10 @@ export interface ConsulMeshPlan {
   wan?: Planned<WanFederationArgs>;
   /** Resource name of the management token to generate: ACLs somewhere and none given. */
   generatedToken?: string;
+  /** Resource name of the mesh's CA, which signs every datacenter's servers: TLS somewhere. */
+  certificateAuthority?: string;
+  /** Resource name of the mesh's gossip key, shared by every datacenter: gossip encryption somewhere. */
+  gossipKey?: string;
   /** The datacenters. */
   datacenters: PlannedDatacenter[];
   /** `proxy-defaults`, when declared. */
@@ -286,7 +295,9 @@ function planWan(name: string, args: ConsulMeshPlanArgs, mesh: Mesh, layout: Lay
 function planDatacenters(name: string, args: ConsulMeshPlanArgs, mesh: Mesh, layout: Layout): PlannedDatacenter[] {
   return mesh.datacenters.map((spec, i) => ({
     resourceName: `${name}-${spec.name}`,
-    aclEnabled: spec.acl?.enabled === true,
+    aclEnabled: securityOf(spec).acl,
+    tls: securityOf(spec).tls,
+    gossipEncryption: securityOf(spec).gossipEncryption,
     args: {
       datacenter: spec,
       primaryDatacenter: primaryDatacenterOf(mesh) as string,
@@ -301,7 +312,7 @@ function planDatacenters(name: string, args: ConsulMeshPlanArgs, mesh: Mesh, lay
 /** The config entries: `proxy-defaults` and `service-defaults` as declared, and the intentions. */
 function planConfigEntries(name: string, args: ConsulMeshPlanArgs, mesh: Mesh) {
   const pd = mesh.proxyDefaults;
-  const acl = mesh.datacenters.some((dc) => dc.acl?.enabled);
+  const acl = mesh.datacenters.some((dc) => securityOf(dc).acl);
   return {
     proxyDefaults: pd && {
       resourceName: `${name}-proxy-defaults`,
@@ -341,7 +352,8 @@ export function planConsulMesh(name: string, args: ConsulMeshPlanArgs): ConsulMe
   const first = render(known);
   const routesOf = (trustDomain: string) => (trustDomain === known ? first : render(trustDomain));
   const routePlan = first.routePlan;
-  const acl = mesh.datacenters.some((dc) => dc.acl?.enabled);
+  const acl = mesh.datacenters.some((dc) => securityOf(dc).acl);
+  const anywhere = (key: "tls" | "gossipEncryption") => mesh.datacenters.some((dc) => securityOf(dc)[key]);
   return {
     mesh,
     datacenterNames: layout.names,
@@ -354,6 +366,8 @@ export function planConsulMesh(name: string, args: ConsulMeshPlanArgs): ConsulMe
     routeSummary: routeSummary(routePlan),
     wan: planWan(name, args, mesh, layout),
     generatedToken: acl && args.initialManagementToken === undefined ? `${name}-management-token` : undefined,
+    certificateAuthority: anywhere("tls") ? `${name}-ca` : undefined,
+    gossipKey: anywhere("gossipEncryption") ? `${name}-gossip-key` : undefined,
     datacenters: planDatacenters(name, args, mesh, layout),
     ...planConfigEntries(name, args, mesh),
     gateways: (mesh.gateways ?? []).map((_, i) => planGateway(name, args, mesh, layout, i)),

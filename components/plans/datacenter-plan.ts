@@ -5,18 +5,18 @@
  * naming its field.
  */
 import {
+  agentPortsOf,
+  AGENT_TLS_FILES,
   clusterIdOf,
   CONSUL_PORTS,
   isPort,
   renderAgentConfig,
+  securityOf,
   type DatacenterSpec,
   type Mesh,
   type MeshProblem,
 } from "../../mesh";
 import { NAME_PATTERN } from "../../mesh/model/names";
-
-/** A server's own HTTP API, as its health check calls it. */
-const AGENT = `http://127.0.0.1:${CONSUL_PORTS.http}`;
 import { defaultLanSubnet, dynamicRange, lanServerAddress, MAX_SERVERS, subnetProblems } from "./address-plan";
 import { datacenterProblems, throwIfProblems } from "./arg-problems";
 import {
@@ -97,6 +97,16 @@ export interface DatacenterPlanArgs<T = string> {
   /** The ACL initial management token; the plan reads only whether it is given. Default: none. */
   initialManagementToken?: unknown;
   /**
+   * The CA that signs the servers' certificate (with TLS); the plan reads only whether it is
+   * given. Federated datacenters must share one. Default: a CA of this datacenter's own.
+   */
+  ca?: unknown;
+  /**
+   * The gossip encryption key (with gossip encryption); the plan reads only whether it is given.
+   * Federated datacenters must share one. Default: a key of this datacenter's own.
+   */
+  gossipKey?: unknown;
+  /**
    * Connect trust domain to pin, `<uuid>.consul` in lower case: its UUID becomes the servers'
    * `connect.ca_config.cluster_id` (read when the CA first starts), so the trust domain is
    * known before the cluster exists, as routes files need. A plain string is checked with the
@@ -118,6 +128,8 @@ export interface PlannedServer {
     hostname: string;
     command: string[];
     ports: { internal: number; external: number; ip: string; protocol: string }[];
+    /** `CONSUL_HTTP_ADDR` and, with TLS, `CONSUL_CACERT`: what the health check and `docker exec … consul` use. */
+    envs: string[];
     healthcheck: { tests: string[]; interval: string; timeout: string; startPeriod: string; retries: number };
     wait: boolean;
     waitTimeout: number;
@@ -143,27 +155,100 @@ export interface DatacenterPlan {
   lanNetwork: PlannedNetwork;
   /** Resource name of the management token to generate: ACLs on and none given. */
   generatedToken?: string;
+  /** With TLS: the servers' certificate, and the CA to draw when none is given. */
+  tls?: {
+    /** Resource name of the `ConsulServerCertificate`. */
+    certificate: string;
+    /** Resource name of the `ConsulCertificateAuthority` to draw: no `ca` given. */
+    ownCa?: string;
+    /** The servers' node names (`<node>.server.<dc>.consul`). */
+    nodes: string[];
+    /** The host names and addresses the servers are dialled at, but the published ones Pulumi resolves. */
+    hosts: string[];
+    /** Where the servers read the CA, their certificate and key. */
+    files: { ca: string; cert: string; key: string };
+  };
+  /** Resource name of the `GossipKey` to draw: gossip encryption on and no key given. */
+  ownGossipKey?: string;
+  /**
+   * With ACLs: the servers' own token (a node identity per server, `node:write` on itself and
+   * `service:read`) and, in a secondary, the replication token and its policy. Each secret is
+   * drawn first (it must be in the configuration the servers start with), then created in Consul.
+   */
+  aclTokens?: {
+    /** The primary datacenter, where the tokens live. */
+    datacenter: string;
+    agent: {
+      secret: string;
+      token: string;
+      description: string;
+      nodeIdentities: { nodeName: string; datacenter: string }[];
+    };
+    replication?: {
+      secret: string;
+      token: string;
+      description: string;
+      policy: { resourceName: string; name: string; rules: string };
+    };
+  };
   /** Resource name of the `docker.RemoteImage` that pulls the image, unless `pullImage` is `false`. */
   remoteImage?: string;
   /**
-   * The servers' agent configuration (JSON), with the management token when there is one, pinned
-   * to the trust domain when there is one.
-   * @param token - The ACL initial management token. Default: none.
+   * The servers' agent configuration (JSON), with the secrets given, pinned to the trust domain
+   * when there is one.
+   * @param secrets - The tokens and the gossip key. Default: none.
    * @param trustDomain - The trust domain to pin, `<uuid>.consul` (a problem at `trustDomain` if
    * not). Default: the arguments' `trustDomain` when it is a string, else none.
    */
-  agentConfig(token?: string, trustDomain?: string): string;
+  agentConfig(secrets?: AgentSecrets, trustDomain?: string): string;
   /** LAN address of each server. */
   serverLanAddresses: string[];
-  /** HTTP API of server 0 on the LAN: `http://<ip>:8500`. */
+  /** HTTP API of server 0 on the LAN: `https://<ip>:8501` with TLS, else `http://<ip>:8500`. */
   lanHttpAddress: string;
-  /** HTTP API as published on the host: `http://127.0.0.1:<port>`. */
+  /** gRPC (xDS) of server 0 on the LAN, as `CONSUL_GRPC_ADDR` takes it: `https://<ip>:8503` with TLS, else `<ip>:8502`. */
+  lanGrpcAddress: string;
+  /** HTTP API as published on the host: `https://127.0.0.1:<port>` with TLS, else `http://…`. */
   httpAddress: string;
   /** The servers, by index. */
   servers: PlannedServer[];
   /** The `consul.Provider` (its token is the management token). */
   provider: { resourceName: string; address: string; scheme: string; datacenter: string };
+  /**
+   * A secondary with ACLs: a second provider through this datacenter's API to the primary
+   * (`datacenter`), which writes and reads the global ACL objects where they live, so that one is
+   * read back before replication has brought it here.
+   */
+  aclProvider?: { resourceName: string; datacenter: string };
 }
+
+/** The secrets an agent configuration carries, once Pulumi has them. */
+export interface AgentSecrets {
+  /** The ACL initial management token (ACLs on). */
+  managementToken?: string;
+  /** The servers' own token (ACLs on). */
+  agentToken?: string;
+  /** The replication token (ACLs on, a secondary). */
+  replicationToken?: string;
+  /** The gossip encryption key (gossip encryption on). */
+  gossipKey?: string;
+}
+
+/** Stands for the gossip key while the plan is checked before the key exists (the rendering is not used). */
+const GOSSIP_KEY_STAND_IN = Buffer.alloc(32).toString("base64");
+
+/**
+ * The rules of a secondary datacenter's replication token, as Consul's documentation gives
+ * them: ACL replication, the Connect CA of the secondary, and the intentions it enforces.
+ */
+export const REPLICATION_RULES = [
+  'acl = "write"',
+  'operator = "write"',
+  'service_prefix "" {',
+  '  policy = "read"',
+  '  intentions = "read"',
+  "}",
+  "",
+].join("\n");
 
 /** The primary datacenter of the arguments. */
 function primaryOf(args: DatacenterPlanArgs<unknown>): string {
@@ -197,7 +282,7 @@ export function datacenterArgProblems(args: DatacenterPlanArgs<unknown>): MeshPr
     });
   }
   const primary = primaryOf(args);
-  if (spec.acl?.enabled === true && spec.name !== primary && args.initialManagementToken === undefined) {
+  if (securityOf(spec).acl && spec.name !== primary && args.initialManagementToken === undefined) {
     problems.push({
       path: "initialManagementToken",
       message:
@@ -213,6 +298,23 @@ export function datacenterArgProblems(args: DatacenterPlanArgs<unknown>): MeshPr
   }
   // Any other value (an output) is checked when the configuration is rendered with it.
   if (typeof args.trustDomain === "string") problems.push(...trustDomainProblems(args.trustDomain));
+  // Federated servers speak RPC and gossip to each other: one CA and one key for all.
+  const security = securityOf(spec);
+  const federated = args.wan !== undefined || args.wanHost !== undefined;
+  if (federated && security.tls && args.ca === undefined)
+    problems.push({
+      path: "ca",
+      message:
+        `datacenter ${JSON.stringify(spec.name)} is federated with TLS on: give the CA its federation ` +
+        `shares (a ConsulCertificateAuthority), or set datacenter.tls.enabled to false`,
+    });
+  if (federated && security.gossipEncryption && args.gossipKey === undefined)
+    problems.push({
+      path: "gossipKey",
+      message:
+        `datacenter ${JSON.stringify(spec.name)} is federated with gossip encryption on: give the key its ` +
+        `federation shares (a GossipKey's value), or set datacenter.gossipEncryption.enabled to false`,
+    });
   return problems;
 }
 
@@ -270,34 +372,44 @@ function agentConfigOf(name: string, args: DatacenterPlanArgs<unknown>): Datacen
   const given = typeof args.trustDomain === "string" ? args.trustDomain : undefined;
   const retryJoinWan = args.wan?.retryJoinWan ?? args.wanHost?.retryJoinWan ?? [];
   const options = { retryJoinWan, bindAddr: "0.0.0.0" };
-  const render = (token?: string, trustDomain = given) => {
+  const render = (secrets: AgentSecrets = {}, trustDomain = given) => {
     throwIfProblems(trustDomainProblems(trustDomain), `Datacenter ${JSON.stringify(name)} arguments`);
     const clusterId = trustDomain === undefined ? undefined : clusterIdOf(trustDomain);
     const config = renderAgentConfig(mesh, args.datacenter.name, {
       ...options,
       clusterId,
-      initialManagementToken: token,
+      initialManagementToken: secrets.managementToken,
+      agentToken: secrets.agentToken,
+      replicationToken: secrets.replicationToken,
+      gossipKey: secrets.gossipKey,
     });
     return JSON.stringify(config, null, 2) + "\n";
   };
-  render();
+  render({ gossipKey: GOSSIP_KEY_STAND_IN });
   return render;
 }
 
 /**
- * The health check of a server: healthy (and so created, with `wait`) once a leader is elected;
- * in a WAN-joined secondary, also once the primary is known over the WAN, since writes there
- * (ACLs, global tokens) are forwarded to the primary.
+ * The health check of a server, with Consul's own CLI (which speaks TLS as the container's
+ * `CONSUL_*` variables say): healthy (and so created, with `wait`) once a catalog read succeeds,
+ * which needs a leader and, with ACLs, the ACL system holding its initial tokens (an anonymous
+ * read fails until then); in a WAN-joined secondary, also once the primary is known over the WAN,
+ * since writes there (ACLs, global tokens) are forwarded to the primary.
  */
 function serverHealthTest(args: DatacenterPlanArgs<unknown>): string {
   const primary = primaryOf(args);
-  let test = `wget -q -O - ${AGENT}/v1/status/leader | grep -q :`;
+  let test = "consul catalog services > /dev/null";
   if ((args.wan || args.wanHost) && args.datacenter.name !== primary)
-    test += ` && wget -q -O - ${AGENT}/v1/catalog/datacenters | grep -q '"${primary}"'`;
-  // With ACLs, a leader answers before its ACL system holds the initial tokens (or, in a
-  // secondary, has them replicated); an anonymous read succeeds only once it does.
-  if (args.datacenter.acl?.enabled === true) test += ` && wget -q -O /dev/null ${AGENT}/v1/catalog/services`;
+    test += ` && consul catalog datacenters | grep -qx '${primary}'`;
   return test;
+}
+
+/** The `CONSUL_*` variables of a server container: its own API, over TLS when on. */
+function serverEnvs(spec: DatacenterSpec): string[] {
+  const ports = agentPortsOf(spec);
+  const envs = [`CONSUL_HTTP_ADDR=${ports.scheme}://127.0.0.1:${ports.http}`];
+  if (securityOf(spec).tls) envs.push(`CONSUL_CACERT=${AGENT_TLS_FILES.caFile}`);
+  return envs;
 }
 
 /** Server `i` of the datacenter, among the servers at `lanAddresses`. */
@@ -315,8 +427,9 @@ function planServer(name: string, args: DatacenterPlanArgs<unknown>, lanAddresse
   if (retryJoinWan.length > 0) command.push("-retry-interval-wan=5s");
   const hostAddress = args.httpHostAddress ?? "127.0.0.1";
   const port = args.httpHostPort ?? CONSUL_PORTS.http;
+  const api = agentPortsOf(args.datacenter).http;
   const ports: PlannedServer["container"]["ports"] =
-    i === 0 ? [{ internal: CONSUL_PORTS.http, external: port, ip: hostAddress, protocol: "tcp" }] : [];
+    i === 0 ? [{ internal: api, external: port, ip: hostAddress, protocol: "tcp" }] : [];
   if (args.wanHost) {
     const ip = args.wanHost.publishAddress ?? args.wanHost.address;
     for (const [internal, protocol] of [
@@ -339,6 +452,7 @@ function planServer(name: string, args: DatacenterPlanArgs<unknown>, lanAddresse
       hostname: node,
       command,
       ports,
+      envs: serverEnvs(args.datacenter),
       healthcheck: {
         tests: ["CMD-SHELL", serverHealthTest(args)],
         interval: "2s",
@@ -366,10 +480,13 @@ export function planDatacenter(name: string, args: DatacenterPlanArgs<unknown>):
   const dc = args.datacenter.name;
   const prefix = args.resourcePrefix ?? DEFAULT_RESOURCE_PREFIX;
   const lanSubnet = args.lanSubnet ?? defaultLanSubnet(0);
-  const aclEnabled = args.datacenter.acl?.enabled === true;
+  const aclEnabled = securityOf(args.datacenter).acl;
   const hostAddress = args.httpHostAddress ?? "127.0.0.1";
   const port = args.httpHostPort ?? CONSUL_PORTS.http;
   const lanAddresses = Array.from({ length: args.datacenter.servers ?? 1 }, (_, i) => lanServerAddress(lanSubnet, i));
+  const api = agentPortsOf(args.datacenter);
+  const security = securityOf(args.datacenter);
+  const servers = lanAddresses.map((_, i) => planServer(name, args, lanAddresses, i));
   return {
     name: dc,
     aclEnabled,
@@ -382,12 +499,69 @@ export function planDatacenter(name: string, args: DatacenterPlanArgs<unknown>):
       labels: dockerLabels({ datacenter: dc }),
     },
     ...(aclEnabled && args.initialManagementToken === undefined ? { generatedToken: `${name}-management-token` } : {}),
+    ...(security.tls ? { tls: planTls(name, args, servers) } : {}),
+    ...(security.gossipEncryption && args.gossipKey === undefined ? { ownGossipKey: `${name}-gossip-key` } : {}),
+    ...(aclEnabled ? { aclTokens: planAclTokens(name, args, servers) } : {}),
     ...(args.pullImage === false ? {} : { remoteImage: `${name}-image` }),
     agentConfig: agentConfigOf(name, args),
     serverLanAddresses: lanAddresses,
-    lanHttpAddress: `http://${lanAddresses[0]}:${CONSUL_PORTS.http}`,
-    httpAddress: `http://${hostAddress}:${port}`,
-    servers: lanAddresses.map((_, i) => planServer(name, args, lanAddresses, i)),
-    provider: { resourceName: `${name}-provider`, address: `${hostAddress}:${port}`, scheme: "http", datacenter: dc },
+    lanHttpAddress: `${api.scheme}://${lanAddresses[0]}:${api.http}`,
+    lanGrpcAddress: security.tls ? `https://${lanAddresses[0]}:${api.grpc}` : `${lanAddresses[0]}:${api.grpc}`,
+    httpAddress: `${api.scheme}://${hostAddress}:${port}`,
+    servers,
+    provider: {
+      resourceName: `${name}-provider`,
+      address: `${hostAddress}:${port}`,
+      scheme: api.scheme,
+      datacenter: dc,
+    },
+    ...(aclEnabled && dc !== primaryOf(args)
+      ? { aclProvider: { resourceName: `${name}-acl-provider`, datacenter: primaryOf(args) } }
+      : {}),
+  };
+}
+
+/** The servers' certificate: the names and addresses each server is dialled at, and where it is read. */
+function planTls(name: string, args: DatacenterPlanArgs<unknown>, servers: PlannedServer[]): DatacenterPlan["tls"] {
+  const hosts = new Set<string>();
+  for (const server of servers) {
+    hosts.add(server.container.hostname);
+    for (const value of [server.lan.ipv4Address, ...(server.lan.aliases ?? []), server.wan?.ipv4Address])
+      if (value) hosts.add(value);
+  }
+  return {
+    certificate: `${name}-server-certificate`,
+    ...(args.ca === undefined ? { ownCa: `${name}-ca` } : {}),
+    nodes: servers.map((server) => server.container.hostname),
+    hosts: [...hosts],
+    files: { ca: AGENT_TLS_FILES.caFile, cert: AGENT_TLS_FILES.certFile, key: AGENT_TLS_FILES.keyFile },
+  };
+}
+
+/** The servers' own ACL tokens. */
+function planAclTokens(
+  name: string,
+  args: DatacenterPlanArgs<unknown>,
+  servers: PlannedServer[],
+): DatacenterPlan["aclTokens"] {
+  const dc = args.datacenter.name;
+  return {
+    datacenter: primaryOf(args),
+    agent: {
+      secret: `${name}-agent-token-secret`,
+      token: `${name}-agent-token`,
+      description: `Consul servers of ${dc}`,
+      nodeIdentities: servers.map((server) => ({ nodeName: server.container.hostname, datacenter: dc })),
+    },
+    ...(dc === primaryOf(args)
+      ? {}
+      : {
+          replication: {
+            secret: `${name}-replication-token-secret`,
+            token: `${name}-replication-token`,
+            description: `ACL replication of ${dc}`,
+            policy: { resourceName: `${name}-replication-policy`, name: `${dc}-replication`, rules: REPLICATION_RULES },
+          },
+        }),
   };
 }

@@ -4,7 +4,7 @@
  * route plan gives them; and what `Workload` creates for one: the demo service's container and
  * its Envoy sidecar's.
  */
-import { CONSUL_PORTS, ENVOY_ADMIN_PORT, type Mesh, type RoutePlan } from "../../mesh";
+import { ENVOY_ADMIN_PORT, type Mesh, type RoutePlan } from "../../mesh";
 import { isIpAddress, lanWorkloadAddress } from "./address-plan";
 import { DEMO_APP_SOURCE, demoHealthCheck, type DemoUpstream } from "./demo-app";
 import { DEFAULT_RESOURCE_PREFIX, dockerLabels, type DockerLabel, type NetworkPlacement } from "./docker-plan";
@@ -97,8 +97,11 @@ export interface WorkloadPlanArgs {
   serviceName: string;
   /** The port the demo service listens on (the registration's `Port`). */
   port: number;
-  /** The datacenter: its name and its servers' LAN addresses (a `Datacenter` has them). */
-  datacenter: { name: string; serverLanAddresses: string[] };
+  /**
+   * The datacenter: its name and where its containers reach the agent's HTTP API and gRPC, with
+   * whether a CA verifies them (a `Datacenter` has them).
+   */
+  datacenter: { name: string; lanHttpAddress: string; lanGrpcAddress: string; caPem?: unknown };
   /** The container's fixed address on the datacenter's LAN (the registration's `Address`). */
   lanAddress: string;
   /** Network aliases on the LAN (e.g. the model's host name of the service). Default: none. */
@@ -142,6 +145,10 @@ export interface WorkloadContainersPlan {
     container: { name: string; command: string[]; restart: string; destroyGraceSeconds: number; labels: DockerLabel[] };
     /** The variable that carries its ACL token, when it has one. */
     tokenEnv: string;
+    /** Where the datacenter's CA is uploaded, when a CA verifies its agent. */
+    caFile?: string;
+    /** With ACLs: its token, a service identity (`service:write` on the service and its sidecar). */
+    token: { resourceName: string; description: string; serviceName: string };
   };
 }
 
@@ -153,7 +160,10 @@ export interface WorkloadContainersPlan {
 export function planWorkloadContainers(name: string, args: WorkloadPlanArgs): WorkloadContainersPlan {
   const dc = args.datacenter.name;
   const prefix = args.resourcePrefix ?? DEFAULT_RESOURCE_PREFIX;
-  const [server] = args.datacenter.serverLanAddresses;
+  const tls = args.datacenter.caPem !== undefined;
+  // `consul connect envoy` takes a bare host:port gRPC address as plaintext, `https://` as TLS.
+  const grpc = args.datacenter.lanGrpcAddress;
+  const caFlags = tls ? ["-ca-file", SIDECAR_CA_FILE, "-grpc-ca-file", SIDECAR_CA_FILE] : [];
   return {
     app: {
       resourceName: `${name}-app`,
@@ -194,9 +204,10 @@ export function planWorkloadContainers(name: string, args: WorkloadPlanArgs): Wo
           "-sidecar-for",
           args.serviceId,
           "-http-addr",
-          `http://${server}:${CONSUL_PORTS.http}`,
+          args.datacenter.lanHttpAddress,
           "-grpc-addr",
-          `${server}:${CONSUL_PORTS.grpc}`,
+          grpc,
+          ...caFlags,
           "-admin-bind",
           `127.0.0.1:${ENVOY_ADMIN_PORT}`,
           // Consul 1.16 names Envoy 1.23–1.26; newer ones work as sidecars here (test/real).
@@ -207,6 +218,15 @@ export function planWorkloadContainers(name: string, args: WorkloadPlanArgs): Wo
         labels: dockerLabels({ datacenter: dc, role: "sidecar", service: args.serviceId }),
       },
       tokenEnv: "CONSUL_HTTP_TOKEN",
+      ...(tls ? { caFile: SIDECAR_CA_FILE } : {}),
+      token: {
+        resourceName: `${name}-token`,
+        description: `sidecar of ${args.serviceId} in ${dc}`,
+        serviceName: args.serviceName,
+      },
     },
   };
 }
+
+/** Where a sidecar reads the CA that verifies its agent. */
+export const SIDECAR_CA_FILE = "/consul/ca.pem";

@@ -35,6 +35,10 @@ export interface StackConfig {
   meshGatewayMode: EffectiveMode;
   /** `acl`: ACLs on (`default_policy = deny`, intentions for the declared upstreams). Default: `true`. */
   acl: boolean;
+  /** `tls`: TLS on Consul's HTTPS, gRPC and server RPC, verified by a CA the stack draws. Default: `true`. */
+  tls: boolean;
+  /** `gossipEncryption`: gossip (LAN and WAN) encrypted with a key the stack draws. Default: `true`. */
+  gossipEncryption: boolean;
   /** `demoPort`: the host port of `demoUrl` (on 127.0.0.1). Default: `8080`. */
   demoPort: number;
   /**
@@ -238,6 +242,8 @@ export function readStackConfig(config: ConfigSource = new pulumi.Config()): Sta
     routeSource: oneOf("routeSource", ["consul", "file"] as const, "consul"),
     meshGatewayMode: oneOf("meshGatewayMode", EFFECTIVE_MODES, "local"),
     acl: oneOf("acl", ["true", "false"] as const, "true") === "true",
+    tls: oneOf("tls", ["true", "false"] as const, "true") === "true",
+    gossipEncryption: oneOf("gossipEncryption", ["true", "false"] as const, "true") === "true",
     demoPort: Number(port),
     trustDomain,
   };

@@ -17,7 +17,7 @@
  *   `dockerHosts`' entry (`tcp://` and `ssh://`; a `unix://` socket names none: then required);
  * - `trustDomain`: the Connect trust domain to pin, `<uuid>.consul`. Default: one drawn once per stack;
  * - `consulImage`, `gatewayImage`, `gatewayImageContext`, `gatewayBaseImage`, `sidecarImage`,
- *   `envoyImage`, `appImage`, `acl` as the default stack takes them. The gateway and sidecar
+ *   `envoyImage`, `appImage`, `acl`, `tls`, `gossipEncryption` as the default stack takes them. The gateway and sidecar
  *   images are built on each daemon unless published images are named; every image must be on
  *   each daemon or pullable there (a registry, for real machines);
  * - `meshGatewayMode`: `local` (default) or `remote`. `none` is refused: it dials the service
@@ -31,12 +31,14 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import {
   ConnectService,
+  ConsulCertificateAuthority,
   Datacenter,
   demoUpstreams,
   DockerHost,
   dockerHostAddress,
   GatewayImage,
   GeneratedTrustDomain,
+  GossipKey,
   MeshGateway,
   planRoutes,
   ProxyDefaults,
@@ -86,7 +88,13 @@ export const trustDomain = pulumi.output(config.trustDomain ?? new GeneratedTrus
 /** The topology. */
 export const model: Mesh = {
   primaryDatacenter: "dc1",
-  datacenters: names.map((name) => ({ name, primaryDatacenter: "dc1", acl: { enabled: config.acl } })),
+  datacenters: names.map((name) => ({
+    name,
+    primaryDatacenter: "dc1",
+    acl: { enabled: config.acl },
+    tls: { enabled: config.tls },
+    gossipEncryption: { enabled: config.gossipEncryption },
+  })),
   proxyDefaults: { kind: "proxy-defaults", name: "global", meshGateway: { mode: config.meshGatewayMode } },
   gateways: names.map((datacenter) => ({ datacenter, name: "mesh-gateway", port: 8443 })),
   services: [
@@ -131,6 +139,10 @@ for (const dc of names) {
   };
 }
 
+/** The CA of both datacenters' servers and the gossip key they share (kept as secrets in the state). */
+const ca = config.tls ? new ConsulCertificateAuthority("ca", {}) : undefined;
+const gossipKey = config.gossipEncryption ? new GossipKey("gossip-key", {}).value : undefined;
+
 /** The datacenters: one server each, its WAN ports published on its host. */
 const datacenters: Record<string, Datacenter> = {};
 model.datacenters.forEach((spec, i) => {
@@ -151,6 +163,8 @@ model.datacenters.forEach((spec, i) => {
       },
       // Tokens are created in the primary and replicated: the secondary takes the primary's.
       initialManagementToken: i === 0 || !config.acl ? undefined : datacenters.dc1.managementToken,
+      ca,
+      gossipKey,
     },
     // A secondary resolves tokens through the primary: it starts once the primary has a leader, so that it
     // joins the WAN at once and nothing is registered there before it can.

@@ -10,20 +10,25 @@
  *   }
  *
  * Built from the finer components, one by one, to show how they compose; `ConsulMesh` does
- * the same in one call (see the other examples).
+ * the same in one call (see the other examples). Secure by default: the datacenters share one CA
+ * and one gossip key, the secondary takes the primary's management token, and an intention lets
+ * `web` reach `api` (ACLs deny any other pair).
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
   assertValidMesh,
   ConnectService,
+  ConsulCertificateAuthority,
   Datacenter,
   defaultLanSubnet,
   formatRoutePlan,
   GeneratedTrustDomain,
+  GossipKey,
   MeshGateway,
   planRoutes,
   ProxyDefaults,
   readStackConfig,
+  ServiceIntentions,
   stackImages,
   WanFederation,
   type Mesh,
@@ -66,31 +71,44 @@ assertValidMesh(model);
 export const trustDomain = pulumi.output(config.trustDomain ?? new GeneratedTrustDomain("trust-domain").trustDomain);
 
 const wan = new WanFederation("wan", { datacenters: model.datacenters, primaryDatacenter: "dc1" });
-const datacenters = Object.fromEntries(
-  model.datacenters.map((spec, i) => [
-    spec.name,
-    new Datacenter(spec.name, {
-      datacenter: spec,
-      primaryDatacenter: "dc1",
-      lanSubnet: defaultLanSubnet(i),
-      httpHostPort: 8500 + i,
-      wan: wan.attachment(spec.name),
-      image: config.consulImage,
-      trustDomain,
-    }),
-  ]),
-);
+// One CA and one gossip key for the federation, kept as secrets in the state.
+const ca = new ConsulCertificateAuthority("ca");
+const gossipKey = new GossipKey("gossip-key").value;
+const datacenters: Record<string, Datacenter> = {};
+model.datacenters.forEach((spec, i) => {
+  datacenters[spec.name] = new Datacenter(spec.name, {
+    datacenter: spec,
+    primaryDatacenter: "dc1",
+    lanSubnet: defaultLanSubnet(i),
+    httpHostPort: 8500 + i,
+    wan: wan.attachment(spec.name),
+    image: config.consulImage,
+    trustDomain,
+    ca,
+    gossipKey,
+    // ACL tokens live in the primary and are replicated: the secondary takes the primary's management token.
+    initialManagementToken: i === 0 ? undefined : datacenters.dc1.managementToken,
+  });
+});
 
 // Written in the primary, whose servers' data volume holds it: destroyed with it, never deleted from a Consul that is gone.
 const inPrimary = { deletedWith: datacenters.dc1.dataVolumes[0] };
 new ProxyDefaults("global", { meshGateway: { mode: "local" } }, { ...inPrimary, provider: datacenters.dc1.provider });
+new ServiceIntentions(
+  "intentions-api",
+  { destination: "api", sources: [{ name: "web", action: "allow" }] },
+  { ...inPrimary, provider: datacenters.dc1.provider },
+);
 
 for (const gateway of model.gateways ?? []) {
   new MeshGateway(`gateway-${gateway.datacenter}`, {
     datacenter: datacenters[gateway.datacenter],
+    // The gateway's policy and token are global: written and read back in the primary.
+    aclProvider: datacenters.dc1.provider,
     wan,
     image: gatewayImage,
     trustDomain,
+    consulState: inPrimary.deletedWith,
   });
 }
 for (const service of model.services ?? []) {

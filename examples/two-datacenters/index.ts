@@ -17,6 +17,8 @@
  * - `appImage`: an image with Node.js for the demo services. Default: the gateway image;
  * - `meshGatewayMode`: mode of the `proxy-defaults` entry, `local`, `remote` or `none`. Default: `local`;
  * - `acl`: `true` (ACLs on, deny by default, intentions for the declared upstreams) or `false`. Default: `true`;
+ * - `tls`: `true` (TLS on Consul's HTTPS, gRPC and server RPC, with a CA the stack draws) or `false`. Default: `true`;
+ * - `gossipEncryption`: `true` (gossip encrypted with a key the stack draws) or `false`. Default: `true`;
  * - `routeSource`: `consul` (gateways watch their Consul agent) or `file`. Default: `consul`;
  * - `demoPort`: host port of `demoUrl`. Default: `8080`;
  * - `trustDomain`: the Connect trust domain to pin, `<uuid>.consul`. Default: one drawn once for
@@ -32,7 +34,11 @@ const model = defaultMesh();
 // The stack's own trust domain, not the model's fixed one: the one configured, else one drawn once.
 model.trustDomain = config.trustDomain;
 model.proxyDefaults = { kind: "proxy-defaults", name: "global", meshGateway: { mode: config.meshGatewayMode } };
-for (const dc of model.datacenters) dc.acl = { enabled: config.acl };
+for (const dc of model.datacenters) {
+  dc.acl = { enabled: config.acl };
+  dc.tls = { enabled: config.tls };
+  dc.gossipEncryption = { enabled: config.gossipEncryption };
+}
 
 const mesh = new ConsulMesh("mesh", {
   ...model,
@@ -54,5 +60,7 @@ export const routeSummary = mesh.routeSummary;
 export const consulAddresses = Object.fromEntries(
   Object.entries(mesh.datacenters).map(([name, dc]) => [name, dc.httpAddress]),
 );
+/** The CA that verifies every datacenter's Consul API (`curl --cacert`); not a secret. */
+export const consulCaPem = mesh.certificateAuthority?.caPem;
 /** `web`'s demo service: what each of its upstreams answered, with the mode and path taken. */
 export const demoUrl = mesh.demoUrl;

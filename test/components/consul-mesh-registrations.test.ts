@@ -30,9 +30,10 @@ describe("ConsulMesh registrations against the Consul contract double", () => {
     new ConsulMesh("mesh", { ...defaultMesh(), routeSource: "file" });
     await mocks.settle();
 
+    // The stack speaks https to its datacenters; the double, in the clear, stands for each.
     const agents: Record<string, ConsulDouble> = {
-      "http://127.0.0.1:8500": await ConsulDouble.start({ datacenter: "dc1" }),
-      "http://127.0.0.1:8501": await ConsulDouble.start({ datacenter: "dc2" }),
+      "https://127.0.0.1:8500": await ConsulDouble.start({ datacenter: "dc1" }),
+      "https://127.0.0.1:8501": await ConsulDouble.start({ datacenter: "dc2" }),
     };
     doubles.push(...Object.values(agents));
 
@@ -46,7 +47,7 @@ describe("ConsulMesh registrations against the Consul contract double", () => {
       expect(created.id).toBe(state.serviceId);
     }
 
-    const [dc1, dc2] = [agents["http://127.0.0.1:8500"], agents["http://127.0.0.1:8501"]];
+    const [dc1, dc2] = [agents["https://127.0.0.1:8500"], agents["https://127.0.0.1:8501"]];
     expect(Object.keys(dc1.agentServices()).sort()).toEqual(["mesh-gateway", "web", "web-sidecar-proxy"]);
     expect(Object.keys(dc2.agentServices()).sort()).toEqual([
       "api",

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConsulMesh } from "../../components/consul-mesh";
 import { DEFAULT_GATEWAY_IMAGE_NAME } from "../../components/images/gateway-image";
-import { ROUTES_FILE_PATH } from "../../components/mesh-gateway";
+import { CONSUL_CA_FILE_PATH, ROUTES_FILE_PATH } from "../../components/mesh-gateway";
 import {
   DEFAULT_TRUST_DOMAIN,
   defaultMesh,
@@ -68,8 +68,21 @@ describe("ConsulMesh (Pulumi mocks)", () => {
       "docker:index/remoteImage:RemoteImage": 2,
       [T.container]: 4,
       "docker:index/volume:Volume": 2,
-      [T.provider]: 2,
+      // dc1's, dc2's, and dc2's through to the primary for ACLs.
+      [T.provider]: 3,
       [T.registration]: 4,
+      // The secure defaults: one CA and one gossip key, a certificate per datacenter, the
+      // management token and the servers' own tokens, a policy and token per gateway, the
+      // secondary's replication policy, and an intention per declared upstream's destination.
+      "pulumi-nodejs:dynamic:ConsulCertificateAuthority": 1,
+      "pulumi-nodejs:dynamic:ConsulServerCertificate": 2,
+      "pulumi-nodejs:dynamic:GossipKey": 1,
+      "pulumi-nodejs:dynamic:GeneratedToken": 4,
+      "pulumi-nodejs:dynamic:PresetAclToken": 3,
+      "consul:index/aclPolicy:AclPolicy": 3,
+      "consul:index/aclToken:AclToken": 2,
+      "consul-mesh:index:ServiceIntentions": 3,
+      "consul:index/configEntryServiceIntentions:ConfigEntryServiceIntentions": 3,
     });
     const root = mocks.get("mesh", T.mesh);
     expect(
@@ -78,10 +91,16 @@ describe("ConsulMesh (Pulumi mocks)", () => {
         .map((r) => r.name)
         .sort(),
     ).toEqual([
+      "mesh-ca",
       "mesh-dc1",
       "mesh-dc2",
       "mesh-gateway-dc1-mesh-gateway",
       "mesh-gateway-dc2-mesh-gateway",
+      "mesh-gossip-key",
+      "mesh-intentions-api",
+      "mesh-intentions-db",
+      "mesh-intentions-logging",
+      "mesh-management-token",
       "mesh-service-dc1-web",
       "mesh-service-dc2-api",
       "mesh-service-dc2-db",
@@ -142,28 +161,31 @@ describe("ConsulMesh (Pulumi mocks)", () => {
     expect(gw.inputs.command).toEqual(
       expect.arrayContaining([
         "--consul",
-        "http://10.250.2.10:8500",
+        "https://10.250.2.10:8501",
         "--lan-address",
         "10.250.2.20:8443",
         "--wan-address",
         "10.250.0.40:8443",
       ]),
     );
-    expect(gw.inputs.envs).toEqual([]);
-    expect(gw.inputs.command).toEqual(expect.arrayContaining(["--consul", "http://10.250.2.10:8500"]));
+    // Its own token, and the CA that verifies its agent.
+    expect(gw.inputs.envs).toEqual(["CONSUL_HTTP_TOKEN=secret-of-accessor-of-mesh-gateway-dc2-mesh-gateway-token"]);
+    expect(gw.secretInputs).toContain("envs");
+    expect(gw.inputs.uploads).toEqual([{ file: CONSUL_CA_FILE_PATH, content: "ca-pem-of-mesh-ca" }]);
   });
 
   test("connect services are registered with their own datacenter's agent", async () => {
     new ConsulMesh("mesh", defaultMesh());
     await mocks.settle();
     const web = mocks.get("mesh-service-dc1-web-registration");
-    expect(web.inputs.address).toBe("http://127.0.0.1:8500");
+    expect(web.inputs.address).toBe("https://127.0.0.1:8500");
+    expect(web.inputs.caPem).toBe("ca-pem-of-mesh-ca");
     expect(
       web.inputs.registration.Connect.SidecarService.Proxy.Upstreams.map(
         (u: { MeshGateway: { Mode: string } }) => u.MeshGateway.Mode,
       ),
     ).toEqual(["remote", "local", "none"]);
-    expect(mocks.get("mesh-service-dc2-api-registration").inputs.address).toBe("http://127.0.0.1:8501");
+    expect(mocks.get("mesh-service-dc2-api-registration").inputs.address).toBe("https://127.0.0.1:8501");
   });
 
   test("config entries go to the primary datacenter's provider", async () => {
@@ -231,21 +253,40 @@ describe("ConsulMesh (Pulumi mocks)", () => {
     });
   });
 
-  test("ACLs: one generated management token for every datacenter; gateway tokens; all secret", async () => {
-    const model = defaultMesh();
-    model.datacenters = model.datacenters.map((dc) => ({ ...dc, acl: { enabled: true } }));
-    new ConsulMesh("mesh", model);
+  test("ACLs (the default): one management token for the stack; the servers' and gateways' own tokens; all secret", async () => {
+    new ConsulMesh("mesh", defaultMesh());
     await mocks.settle();
-    expect(mocks.byType("pulumi-nodejs:dynamic:GeneratedToken").map((r) => r.name)).toEqual(["mesh-management-token"]);
+    expect(
+      mocks
+        .byType("pulumi-nodejs:dynamic:GeneratedToken")
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual([
+      "mesh-dc1-agent-token-secret",
+      "mesh-dc2-agent-token-secret",
+      "mesh-dc2-replication-token-secret",
+      "mesh-management-token",
+    ]);
     for (const dc of ["dc1", "dc2"]) {
       const server = mocks.get(`mesh-${dc}-server-0`);
       expect(server.secretInputs).toContain("uploads");
       const tokens = JSON.parse(server.inputs.uploads[0].content).acl.tokens;
-      const token = "generated-secret-of-mesh-management-token";
-      // Bootstrapped in the primary; the secondary replicates it from there.
+      const agent = `generated-secret-of-mesh-${dc}-agent-token-secret`;
+      // The management token is the primary's initial one, known to no agent else; the secondary
+      // replicates with a token of its own.
       expect(tokens).toEqual(
-        dc === "dc1" ? { initial_management: token, agent: token } : { replication: token, agent: token },
+        dc === "dc1"
+          ? { initial_management: "generated-secret-of-mesh-management-token", agent }
+          : { replication: "generated-secret-of-mesh-dc2-replication-token-secret", agent },
       );
+      // Each server's token is a node identity of its own node, created with the secret its configuration holds.
+      const preset = mocks.get(`mesh-${dc}-agent-token`);
+      expect(preset.inputs).toMatchObject({
+        secretId: agent,
+        nodeIdentities: [{ nodeName: `${dc}-server-0`, datacenter: dc }],
+        datacenter: "dc1",
+      });
+      expect(preset.secretInputs).toEqual(expect.arrayContaining(["secretId", "token"]));
       expect(mocks.get(`mesh-${dc}-provider`).secretInputs).toContain("token");
       expect(mocks.get(`mesh-gateway-${dc}-mesh-gateway-gateway-0`).secretInputs).toContain("envs");
     }
@@ -254,15 +295,18 @@ describe("ConsulMesh (Pulumi mocks)", () => {
         .byType("consul:index/aclPolicy:AclPolicy")
         .map((p) => p.inputs.name)
         .sort(),
-    ).toEqual(["dc1-mesh-gateway", "dc2-mesh-gateway"]);
-    // Policies and tokens are global: dc2's gateway's are written and read back in the
-    // primary, where they exist at once (dc2 sees them only after replication).
+    ).toEqual(["dc1-mesh-gateway", "dc2-mesh-gateway", "dc2-replication"]);
+    // Policies and tokens are global: dc2's are written and read back in the primary, where
+    // they exist at once (dc2 sees them only after replication): the gateways' through dc1's
+    // provider, the replication policy through dc2's to the primary.
     const primary = mocks.get("mesh-dc1-provider").urn;
+    expect(mocks.get("mesh-dc2-acl-provider").inputs).toMatchObject({ address: "127.0.0.1:8501", datacenter: "dc1" });
     for (const r of [
       ...mocks.byType("consul:index/aclPolicy:AclPolicy"),
       ...mocks.byType("consul:index/aclToken:AclToken"),
     ]) {
-      expect(r.options.provider.startsWith(primary)).toBe(true);
+      const expected = r.name === "mesh-dc2-replication-policy" ? mocks.get("mesh-dc2-acl-provider").urn : primary;
+      expect(r.options.provider.startsWith(expected)).toBe(true);
     }
     const reads = mocks.calls.filter((x) => x.token === "consul:index/getAclTokenSecretId:getAclTokenSecretId");
     expect(reads).toHaveLength(2);
@@ -307,7 +351,7 @@ describe("ConsulMesh (Pulumi mocks)", () => {
           const expected = renderGatewayRoutes({ ...unpinnedMesh(), trustDomain }, dc);
           expect(JSON.parse(gw.inputs.uploads[0].content)).toEqual(expected);
           expect(await valueOf(mesh.routesFiles[`${dc}/mesh-gateway`])).toEqual(expected);
-        } else expect(gw.inputs.uploads).toEqual([]);
+        } else expect(gw.inputs.uploads).toEqual([{ file: CONSUL_CA_FILE_PATH, content: "ca-pem-of-mesh-ca" }]);
       }
       const plan = await valueOf(mesh.routePlan);
       expect(plan).toEqual(planRoutes({ ...unpinnedMesh(), trustDomain }));
@@ -374,19 +418,24 @@ describe("ConsulMesh (Pulumi mocks)", () => {
   });
 
   test("a given management token is used as is (and is secret)", async () => {
-    const model = defaultMesh();
-    model.datacenters[0].acl = { enabled: true };
-    const mesh = new ConsulMesh("mesh", { ...model, initialManagementToken: pulumi.secret("given") });
+    const mesh = new ConsulMesh("mesh", { ...defaultMesh(), initialManagementToken: pulumi.secret("given") });
     await mocks.settle();
-    expect(mocks.byType("pulumi-nodejs:dynamic:GeneratedToken")).toHaveLength(0);
+    expect(mocks.byType("pulumi-nodejs:dynamic:GeneratedToken").map((r) => r.name)).not.toContain(
+      "mesh-management-token",
+    );
     expect(await pulumi.isSecret(mesh.datacenters.dc1.managementToken as pulumi.Output<string>)).toBe(true);
-    expect(mesh.datacenters.dc2.managementToken).toBeUndefined();
+    expect(await valueOf(mesh.datacenters.dc2.managementToken as pulumi.Output<string>)).toBe("given");
+    expect(JSON.parse(mocks.get("mesh-dc1-server-0").inputs.uploads[0].content).acl.tokens.initial_management).toBe(
+      "given",
+    );
   });
 
   test("an invalid mesh fails with every problem in one error, before any resource exists", async () => {
     const model: Mesh = defaultMesh();
     model.datacenters.push({ name: "dc1" });
     model.datacenters[1].primaryDatacenter = "dc2";
+    // gRPC off is refused only without TLS (which has it on 8503), and then with TLS on in dc1.
+    model.datacenters[1].tls = { enabled: false };
     model.datacenters[1].ports = { grpc: -1 };
     model.proxyDefaults = { kind: "proxy-defaults", name: "default", meshGateway: { mode: "local" } };
     model.gateways = model.gateways?.filter((g) => g.datacenter === "dc1");
@@ -419,6 +468,7 @@ describe("ConsulMesh (Pulumi mocks)", () => {
         "datacenters[2].name",
         "datacenters[1].primaryDatacenter",
         "datacenters[1].ports.grpc",
+        "datacenters[1].tls.enabled",
         "proxyDefaults.name",
         "services[0].connect.sidecarService.proxy.upstreams[3].destinationName",
         "services[0].connect.sidecarService.proxy.upstreams[3].localBindPort",
@@ -440,6 +490,6 @@ describe("ConsulMesh (Pulumi mocks)", () => {
     const first = await snapshot();
     const second = await snapshot();
     expect(second).toEqual(first);
-    expect(first.length).toBe(29);
+    expect(first.length).toBe(52);
   });
 });

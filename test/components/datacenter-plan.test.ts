@@ -1,11 +1,81 @@
-import { datacenterArgProblems, planDatacenter } from "../../components/plans/datacenter-plan";
+import { datacenterArgProblems, planDatacenter, REPLICATION_RULES } from "../../components/plans/datacenter-plan";
 import { renderAgentConfig } from "../../mesh";
 
 const UUID = "11111111-2222-4333-8444-555555555555";
 
+/** Every secure default turned off, explicitly: the plain layout the structural tests below read. */
+const OPEN = { tls: { enabled: false }, gossipEncryption: { enabled: false }, acl: { enabled: false } } as const;
+
 describe("datacenter plan", () => {
-  test("a lone datacenter with the defaults: network, one server, the provider's address", () => {
+  test("a lone datacenter with the secure defaults: TLS on 8501/8503, its own CA and gossip key, ACL tokens", () => {
     const plan = planDatacenter("dc1", { datacenter: { name: "dc1" } });
+    expect(plan.aclEnabled).toBe(true);
+    expect(plan.generatedToken).toBe("dc1-management-token");
+    expect(plan.ownGossipKey).toBe("dc1-gossip-key");
+    expect(plan.tls).toEqual({
+      certificate: "dc1-server-certificate",
+      ownCa: "dc1-ca",
+      nodes: ["dc1-server-0"],
+      hosts: ["dc1-server-0", "10.250.1.10", "consul-dc1"],
+      files: {
+        ca: "/consul/config/tls/ca.pem",
+        cert: "/consul/config/tls/server.pem",
+        key: "/consul/config/tls/server-key.pem",
+      },
+    });
+    expect(plan.aclTokens).toEqual({
+      agent: {
+        secret: "dc1-agent-token-secret",
+        token: "dc1-agent-token",
+        description: "Consul servers of dc1",
+        nodeIdentities: [{ nodeName: "dc1-server-0", datacenter: "dc1" }],
+      },
+    });
+    expect(plan.lanHttpAddress).toBe("https://10.250.1.10:8501");
+    expect(plan.lanGrpcAddress).toBe("https://10.250.1.10:8503");
+    expect(plan.httpAddress).toBe("https://127.0.0.1:8500");
+    expect(plan.provider).toMatchObject({ address: "127.0.0.1:8500", scheme: "https" });
+    const [server] = plan.servers;
+    expect(server.container.ports).toEqual([{ internal: 8501, external: 8500, ip: "127.0.0.1", protocol: "tcp" }]);
+    expect(server.container.envs).toEqual([
+      "CONSUL_HTTP_ADDR=https://127.0.0.1:8501",
+      "CONSUL_CACERT=/consul/config/tls/ca.pem",
+    ]);
+    expect(server.container.healthcheck.tests).toEqual(["CMD-SHELL", "consul catalog services > /dev/null"]);
+    // The secrets go into the configuration as given; none is rendered without them.
+    const config = JSON.parse(
+      plan.agentConfig({ managementToken: "m", agentToken: "a", gossipKey: Buffer.alloc(32, 1).toString("base64") }),
+    );
+    expect(config.acl.tokens).toEqual({ initial_management: "m", agent: "a" });
+    expect(config.encrypt).toBe(Buffer.alloc(32, 1).toString("base64"));
+    expect(config.ports).toMatchObject({ http: -1, https: 8501, grpc_tls: 8503 });
+    expect(() => plan.agentConfig()).toThrow(/gossipKey: gossip encryption is on in "dc1": give the key/);
+  });
+
+  test("a secondary with ACLs: its replication token and policy; federated, it must be given the shared CA and key", () => {
+    const wan = { serverAddresses: ["10.250.0.30"], retryJoinWan: ["10.250.0.10"] };
+    const args = { datacenter: { name: "dc2" }, primaryDatacenter: "dc1", wan };
+    expect(datacenterArgProblems(args).map((p) => [p.path, p.message])).toEqual([
+      ["ca", expect.stringMatching(/"dc2" is federated with TLS on: give the CA its federation shares/)],
+      ["gossipKey", expect.stringMatching(/"dc2" is federated with gossip encryption on: give the key/)],
+    ]);
+    const plan = planDatacenter("dc2", { ...args, ca: "shared", gossipKey: "shared" });
+    expect(plan.tls?.ownCa).toBeUndefined();
+    expect(plan.ownGossipKey).toBeUndefined();
+    expect(plan.tls?.hosts).toContain("10.250.0.30");
+    expect(plan.aclTokens?.replication).toEqual({
+      secret: "dc2-replication-token-secret",
+      token: "dc2-replication-token",
+      description: "ACL replication of dc2",
+      policy: { resourceName: "dc2-replication-policy", name: "dc2-replication", rules: REPLICATION_RULES },
+    });
+    expect(plan.servers[0].container.healthcheck.tests[1]).toBe(
+      "consul catalog services > /dev/null && consul catalog datacenters | grep -qx 'dc1'",
+    );
+  });
+
+  test("a lone datacenter with every secure default turned off: network, one server, the provider's address", () => {
+    const plan = planDatacenter("dc1", { datacenter: { name: "dc1", ...OPEN } });
     expect(plan.name).toBe("dc1");
     expect(plan.aclEnabled).toBe(false);
     expect(plan.lanNetwork).toEqual({
@@ -39,17 +109,17 @@ describe("datacenter plan", () => {
       command: ["agent", "-node=dc1-server-0", "-advertise=10.250.1.10"],
       ports: [{ internal: 8500, external: 8500, ip: "127.0.0.1", protocol: "tcp" }],
     });
-    expect(server.container.healthcheck.tests).toEqual([
-      "CMD-SHELL",
-      "wget -q -O - http://127.0.0.1:8500/v1/status/leader | grep -q :",
-    ]);
+    expect(server.container.envs).toEqual(["CONSUL_HTTP_ADDR=http://127.0.0.1:8500"]);
+    expect(plan.tls).toBeUndefined();
+    expect(plan.ownGossipKey).toBeUndefined();
+    expect(plan.aclTokens).toBeUndefined();
     expect(server.lan).toEqual({ ipv4Address: "10.250.1.10", aliases: ["dc1-server-0", "consul-dc1"] });
     expect(server.wan).toBeUndefined();
   });
 
   test("a WAN-joined secondary of three servers: joins, WAN placement, health once the primary is known", () => {
     const plan = planDatacenter("m-dc2", {
-      datacenter: { name: "dc2", servers: 3 },
+      datacenter: { name: "dc2", servers: 3, ...OPEN },
       primaryDatacenter: "dc1",
       resourcePrefix: "p",
       lanSubnet: "10.9.0.0/16",
@@ -72,31 +142,31 @@ describe("datacenter plan", () => {
     expect(plan.servers.map((s) => s.container.ports.length)).toEqual([1, 0, 0]);
     expect(plan.servers[0].container.ports[0]).toMatchObject({ external: 8501, ip: "0.0.0.0" });
     expect(plan.servers[2].wan).toEqual({ ipv4Address: "10.250.0.32", aliases: ["dc2-server-2.wan"] });
-    expect(plan.servers[0].container.healthcheck.tests[1]).toContain(`grep -q '"dc1"'`);
+    expect(plan.servers[0].container.healthcheck.tests[1]).toContain(`grep -qx 'dc1'`);
     expect(plan.httpAddress).toBe("http://0.0.0.0:8501");
     expect(JSON.parse(plan.agentConfig()).retry_join_wan).toEqual(["10.250.0.10"]);
   });
 
   test("ACLs: a token to generate unless one is given; the agent configuration carries it", () => {
-    const spec = { name: "dc1", acl: { enabled: true } };
+    const spec = { ...OPEN, name: "dc1", acl: { enabled: true } };
     const generated = planDatacenter("dc1", { datacenter: spec });
     expect(generated.aclEnabled).toBe(true);
     expect(generated.generatedToken).toBe("dc1-management-token");
-    expect(generated.servers[0].container.healthcheck.tests[1]).toMatch(/v1\/catalog\/services$/);
     expect(planDatacenter("dc1", { datacenter: spec, initialManagementToken: "given" }).generatedToken).toBeUndefined();
-    const config = JSON.parse(generated.agentConfig("secret"));
+    const config = JSON.parse(generated.agentConfig({ managementToken: "secret", agentToken: "agent" }));
     expect(config).toEqual(
       renderAgentConfig({ primaryDatacenter: "dc1", datacenters: [spec] }, "dc1", {
         retryJoinWan: [],
         bindAddr: "0.0.0.0",
         initialManagementToken: "secret",
+        agentToken: "agent",
       }),
     );
   });
 
   test("a local image is not pulled; a pinned trust domain becomes the CA's cluster ID", () => {
     const plan = planDatacenter("dc1", {
-      datacenter: { name: "dc1" },
+      datacenter: { name: "dc1", ...OPEN },
       pullImage: false,
       trustDomain: `${UUID}.consul`,
     });
@@ -105,9 +175,12 @@ describe("datacenter plan", () => {
   });
 
   test("a trust domain known later (an output) pins the configuration it is rendered with, checked there", () => {
-    const plan = planDatacenter("dc1", { datacenter: { name: "dc1" }, trustDomain: { unresolved: "trust domain" } });
+    const plan = planDatacenter("dc1", {
+      datacenter: { name: "dc1", ...OPEN },
+      trustDomain: { unresolved: "trust domain" },
+    });
     expect(JSON.parse(plan.agentConfig()).connect).toEqual({ enabled: true });
-    expect(JSON.parse(plan.agentConfig("t", `${UUID}.consul`)).connect.ca_config.cluster_id).toBe(UUID);
+    expect(JSON.parse(plan.agentConfig({}, `${UUID}.consul`)).connect.ca_config.cluster_id).toBe(UUID);
     expect(() => plan.agentConfig(undefined, "example.consul")).toThrow(
       /Datacenter "dc1" arguments[\s\S]*trustDomain: "example.consul" is not "<uuid>.consul"/,
     );
@@ -139,7 +212,7 @@ describe("datacenter plan", () => {
 
   describe("wanHost: the WAN through ports published on the datacenter's Docker host", () => {
     const args = {
-      datacenter: { name: "dc2", primaryDatacenter: "dc1" },
+      datacenter: { name: "dc2", primaryDatacenter: "dc1", ...OPEN },
       httpHostAddress: "10.0.0.6",
       httpHostPort: 8501,
       wanHost: { address: "10.0.0.6", retryJoinWan: ["10.0.0.5"] },
@@ -182,7 +255,7 @@ describe("datacenter plan", () => {
       const wan = { serverAddresses: ["10.250.0.10", "10.250.0.11"], retryJoinWan: [] };
       expect(
         datacenterArgProblems({
-          datacenter: { name: "dc1", servers: 2 },
+          datacenter: { name: "dc1", servers: 2, ...OPEN },
           wan,
           wanHost: { address: "a b", publishAddress: "", retryJoinWan: ["ok", "x/y"] },
         }).map((p) => p.path),

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { AGENT_CONFIG_PATH, CONSUL_IMAGE, DATA_PATH, Datacenter } from "../../components/datacenter";
 import { renderAgentConfig } from "../../mesh";
@@ -6,14 +7,77 @@ import { setupMocks, valueOf, type MockHarness } from "../support/pulumi-mocks";
 
 const CONTAINER = "docker:index/container:Container";
 
+/** Every secure default turned off, explicitly: the plain layout some tests below read. */
+const OPEN = { tls: { enabled: false }, gossipEncryption: { enabled: false }, acl: { enabled: false } } as const;
+/** TLS and gossip encryption off, ACLs as the test says. */
+const CLEAR = { tls: { enabled: false }, gossipEncryption: { enabled: false } } as const;
+
 describe("Datacenter (Pulumi mocks)", () => {
   let mocks: MockHarness;
   beforeEach(async () => {
     mocks = await setupMocks();
   });
 
-  test("a lone datacenter: LAN network, pulled Consul image, one server with the rendered agent config, a provider", async () => {
+  test("a lone datacenter, secure by default: its own CA, server certificate, gossip key and tokens, all over TLS", async () => {
     const dc = new Datacenter("dc1", { datacenter: { name: "dc1" } });
+    await mocks.settle();
+    const self = mocks.get("dc1", "consul-mesh:index:Datacenter").urn;
+    for (const name of [
+      "dc1-ca",
+      "dc1-server-certificate",
+      "dc1-gossip-key",
+      "dc1-management-token",
+      "dc1-agent-token-secret",
+      "dc1-agent-token",
+    ])
+      expect(mocks.get(name).parent).toBe(self);
+    expect(mocks.get("dc1-server-certificate").inputs).toMatchObject({
+      datacenter: "dc1",
+      nodes: ["dc1-server-0"],
+      hosts: ["dc1-server-0", "10.250.1.10", "consul-dc1"], // and localhost, 127.0.0.1: always
+    });
+    const server = mocks.get("dc1-server-0");
+    expect(server.secretInputs).toContain("uploads");
+    expect(server.inputs.uploads.map((u: { file: string }) => u.file)).toEqual([
+      AGENT_CONFIG_PATH,
+      "/consul/config/tls/ca.pem",
+      "/consul/config/tls/server.pem",
+      "/consul/config/tls/server-key.pem",
+    ]);
+    expect(server.inputs.uploads[1].content).toBe("ca-pem-of-dc1-ca");
+    expect(server.inputs.uploads[3].content).toBe("key-of-dc1-server-certificate");
+    const config = JSON.parse(server.inputs.uploads[0].content);
+    expect(config.encrypt).toBe(createHash("sha256").update("dc1-gossip-key").digest("base64"));
+    expect(config.tls.internal_rpc).toEqual({ verify_server_hostname: true });
+    expect(config.acl.tokens).toEqual({
+      initial_management: "generated-secret-of-dc1-management-token",
+      agent: "generated-secret-of-dc1-agent-token-secret",
+    });
+    expect(server.inputs.envs).toEqual([
+      "CONSUL_HTTP_ADDR=https://127.0.0.1:8501",
+      "CONSUL_CACERT=/consul/config/tls/ca.pem",
+    ]);
+    expect(server.inputs.ports).toEqual([{ internal: 8501, external: 8500, ip: "127.0.0.1", protocol: "tcp" }]);
+    expect(mocks.get("dc1-provider").inputs).toMatchObject({
+      address: "127.0.0.1:8500",
+      scheme: "https",
+      caPem: "ca-pem-of-dc1-ca",
+      token: "generated-secret-of-dc1-management-token",
+    });
+    expect(mocks.get("dc1-agent-token").inputs).toMatchObject({
+      address: "https://127.0.0.1:8500",
+      caPem: "ca-pem-of-dc1-ca",
+      datacenter: "dc1",
+      nodeIdentities: [{ nodeName: "dc1-server-0", datacenter: "dc1" }],
+    });
+    expect(await valueOf(dc.httpAddress)).toBe("https://127.0.0.1:8500");
+    expect(dc.lanHttpAddress).toBe("https://10.250.1.10:8501");
+    expect(dc.lanGrpcAddress).toBe("https://10.250.1.10:8503");
+    expect(dc.aclProvider).toBe(dc.provider);
+  });
+
+  test("a lone datacenter, every default off: LAN network, pulled Consul image, one server with the rendered agent config, a provider", async () => {
+    const dc = new Datacenter("dc1", { datacenter: { name: "dc1", ...OPEN } });
     await mocks.settle();
     const self = mocks.get("dc1", "consul-mesh:index:Datacenter");
 
@@ -42,9 +106,9 @@ describe("Datacenter (Pulumi mocks)", () => {
     expect(servers[0].options.deleteBeforeReplace).toBe(true);
     expect(network.options.deleteBeforeReplace).toBe(true);
     expect(server.wait).toBe(true);
-    expect(server.healthcheck.tests.join(" ")).toContain("/v1/status/leader");
+    expect(server.healthcheck.tests.join(" ")).toContain("consul catalog services");
 
-    const expected = renderAgentConfig({ primaryDatacenter: "dc1", datacenters: [{ name: "dc1" }] }, "dc1", {
+    const expected = renderAgentConfig({ primaryDatacenter: "dc1", datacenters: [{ name: "dc1", ...OPEN }] }, "dc1", {
       retryJoinWan: [],
       bindAddr: "0.0.0.0",
     });
@@ -74,7 +138,7 @@ describe("Datacenter (Pulumi mocks)", () => {
 
   test("three servers on the WAN: advertise addresses, LAN joins, WAN joins in the agent config", async () => {
     new Datacenter("dc2", {
-      datacenter: { name: "dc2", primaryDatacenter: "dc1", servers: 3 },
+      datacenter: { name: "dc2", primaryDatacenter: "dc1", servers: 3, ...OPEN },
       lanSubnet: "10.99.2.0/24",
       httpHostPort: 8501,
       wan: {
@@ -102,8 +166,8 @@ describe("Datacenter (Pulumi mocks)", () => {
     // A secondary is healthy (so created, with `wait`) only once it sees the primary over the WAN.
     const health = servers[1].inputs.healthcheck.tests;
     expect(health[0]).toBe("CMD-SHELL");
-    expect(health[1]).toContain("/v1/status/leader");
-    expect(health[1]).toContain(`/v1/catalog/datacenters | grep -q '"dc1"'`);
+    expect(health[1]).toContain("consul catalog services");
+    expect(health[1]).toContain("consul catalog datacenters | grep -qx 'dc1'");
     expect(servers[1].inputs.wait).toBe(true);
     expect(servers[1].inputs.networksAdvanced).toEqual([
       { name: "consul-mesh-dc2-lan", ipv4Address: "10.99.2.11", aliases: ["dc2-server-1", "consul-dc2"] },
@@ -124,7 +188,7 @@ describe("Datacenter (Pulumi mocks)", () => {
 
   test("ACLs with a given token: the config upload, the provider token and the output stay secret", async () => {
     const dc = new Datacenter("dc1", {
-      datacenter: { name: "dc1", acl: { enabled: true } },
+      datacenter: { name: "dc1", ...CLEAR, acl: { enabled: true } },
       initialManagementToken: pulumi.secret("11111111-aaaa-4bbb-8ccc-222222222222"),
     });
     await mocks.settle();
@@ -137,19 +201,18 @@ describe("Datacenter (Pulumi mocks)", () => {
       enable_token_persistence: true,
       tokens: {
         initial_management: "11111111-aaaa-4bbb-8ccc-222222222222",
-        agent: "11111111-aaaa-4bbb-8ccc-222222222222",
+        // The servers' own token, not the management token.
+        agent: "generated-secret-of-dc1-agent-token-secret",
       },
     });
     // Healthy only once the ACL system answers (an anonymous read), not merely once a leader exists.
-    expect(server.inputs.healthcheck.tests[1]).toMatch(
-      /\/v1\/status\/leader .* && wget -q -O \/dev\/null http:\/\/127\.0\.0\.1:8500\/v1\/catalog\/services$/,
-    );
+    expect(server.inputs.healthcheck.tests[1]).toBe("consul catalog services > /dev/null");
     const provider = mocks.get("dc1-provider");
     expect(provider.inputs.token).toBe("11111111-aaaa-4bbb-8ccc-222222222222");
     expect(provider.secretInputs).toContain("token");
     expect(await pulumi.isSecret(dc.managementToken as pulumi.Output<string>)).toBe(true);
     expect(await pulumi.isSecret(dc.agentConfig)).toBe(true);
-    expect(mocks.byType("pulumi-nodejs:dynamic:GeneratedToken")).toHaveLength(0);
+    expect(mocks.byType("pulumi-nodejs:dynamic:GeneratedToken").map((r) => r.name)).toEqual(["dc1-agent-token-secret"]);
   });
 
   test("ACLs with a plain-text token still mark it secret everywhere", async () => {
@@ -182,15 +245,13 @@ describe("Datacenter (Pulumi mocks)", () => {
 
   test("the primary's health needs a leader only; a lone datacenter does not retry WAN joins", async () => {
     new Datacenter("dc1", {
-      datacenter: { name: "dc1" },
+      datacenter: { name: "dc1", ...OPEN },
       wan: { networkName: "consul-mesh-wan", serverAddresses: ["10.250.0.10"], retryJoinWan: ["10.250.0.30"] },
     });
     new Datacenter("solo", { datacenter: { name: "solo" }, lanSubnet: "10.99.9.0/24", httpHostPort: 8599 });
     await mocks.settle();
     const primary = mocks.get("dc1-server-0").inputs;
-    expect(primary.healthcheck.tests[1]).toContain("/v1/status/leader");
-    expect(primary.healthcheck.tests[1]).not.toContain("/v1/catalog/datacenters");
-    expect(primary.healthcheck.tests[1]).not.toContain("/v1/catalog/services");
+    expect(primary.healthcheck.tests[1]).toBe("consul catalog services > /dev/null");
     expect(primary.command).toContain("-retry-interval-wan=5s");
     expect(mocks.get("solo-server-0").inputs.command).toEqual([
       "agent",
@@ -229,7 +290,7 @@ describe("Datacenter (Pulumi mocks)", () => {
 
   test("host addresses as Inputs (another resource's IP): the same server, the values once known", async () => {
     const dc = new Datacenter("dc2", {
-      datacenter: { name: "dc2", primaryDatacenter: "dc1" },
+      datacenter: { name: "dc2", primaryDatacenter: "dc1", ...OPEN },
       lanSubnet: "10.250.2.0/24",
       httpHostAddress: pulumi.output("10.0.0.6"),
       httpHostPort: 8501,
@@ -250,7 +311,7 @@ describe("Datacenter (Pulumi mocks)", () => {
   });
 
   test("a secondary with ACLs needs the primary's management token (no token of its own)", async () => {
-    const spec = { name: "dc2", primaryDatacenter: "dc1", acl: { enabled: true } };
+    const spec = { name: "dc2", primaryDatacenter: "dc1", ...CLEAR, acl: { enabled: true } };
     expect(problemPaths(() => new Datacenter("x", { datacenter: spec }))).toEqual(["initialManagementToken"]);
     expect(() => new Datacenter("y", { datacenter: spec })).toThrow(
       /initialManagementToken: .*primary datacenter's initial management token/,
@@ -258,11 +319,21 @@ describe("Datacenter (Pulumi mocks)", () => {
     new Datacenter("dc2", { datacenter: spec, initialManagementToken: "11111111-aaaa-4bbb-8ccc-222222222222" });
     await mocks.settle();
     const config = JSON.parse(mocks.get("dc2-server-0").inputs.uploads[0].content);
+    // Its own replication and agent tokens, made in the primary through its provider for ACLs.
     expect(config.acl.tokens).toEqual({
-      replication: "11111111-aaaa-4bbb-8ccc-222222222222",
-      agent: "11111111-aaaa-4bbb-8ccc-222222222222",
+      replication: "generated-secret-of-dc2-replication-token-secret",
+      agent: "generated-secret-of-dc2-agent-token-secret",
     });
-    expect(mocks.byType("pulumi-nodejs:dynamic:GeneratedToken")).toHaveLength(0);
+    expect(mocks.byType("pulumi-nodejs:dynamic:GeneratedToken").map((r) => r.name)).not.toContain(
+      "dc2-management-token",
+    );
+    const aclProvider = mocks.get("dc2-acl-provider");
+    expect(aclProvider.inputs).toMatchObject({ datacenter: "dc1", token: "11111111-aaaa-4bbb-8ccc-222222222222" });
+    expect(mocks.get("dc2-replication-policy").options.provider.startsWith(aclProvider.urn)).toBe(true);
+    expect(mocks.get("dc2-replication-token").inputs).toMatchObject({
+      datacenter: "dc1",
+      policies: ["dc2-replication"],
+    });
   });
 
   test("every invalid argument is reported at once, by field, before any resource exists", async () => {
@@ -273,6 +344,7 @@ describe("Datacenter (Pulumi mocks)", () => {
             name: "DC 1",
             connect: { enabled: false },
             ports: { grpc: -1 },
+            tls: { enabled: false },
             servers: 0,
             acl: { enabled: true, defaultPolicy: "maybe" as "allow" },
           },
@@ -304,15 +376,23 @@ describe("Datacenter (Pulumi mocks)", () => {
             wan: { networkName: "w", serverAddresses: ["10.250.0.10"], retryJoinWan: [] },
           }),
       ),
-    ).toEqual(["wan.serverAddresses"]);
+    ).toEqual(["wan.serverAddresses", "ca", "gossipKey"]);
     expect(problemPaths(() => new Datacenter("y", { datacenter: { name: "dc1", servers: 11 } }))).toEqual([
       "datacenter.servers",
     ]);
   });
 
   test("the error message names each field", () => {
-    expect(() => new Datacenter("z", { datacenter: { name: "dc1", ports: { grpc: 0 } } })).toThrow(
-      /datacenter\.ports\.grpc: gRPC must be enabled/,
-    );
+    expect(
+      () => new Datacenter("z", { datacenter: { name: "dc1", tls: { enabled: false }, ports: { grpc: 0 } } }),
+    ).toThrow(/datacenter\.ports\.grpc: gRPC must be enabled/);
+    expect(
+      () =>
+        new Datacenter("w", {
+          datacenter: { name: "dc2", primaryDatacenter: "dc1" },
+          initialManagementToken: "t",
+          wan: { networkName: "w", serverAddresses: ["10.250.0.30"], retryJoinWan: [] },
+        }),
+    ).toThrow(/ca: datacenter "dc2" is federated with TLS on[\s\S]*gossipKey: datacenter "dc2" is federated/);
   });
 });

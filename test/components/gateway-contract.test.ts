@@ -3,6 +3,9 @@
  * environment are parsed by the gateway's own CLI parser, and their uploaded routes files
  * validated by the gateway's own routes schema.
  */
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { ConsulMesh } from "../../components/consul-mesh";
 import { parseCommandLine } from "../../gateway/cli/options";
 import { parseRoutesFile } from "../../gateway/routing/routes-schema";
@@ -14,22 +17,28 @@ function envObject(envs: string[]): Record<string, string> {
 }
 
 describe("MeshGateway containers against the sni-gateway contract", () => {
-  test("consul mode with ACLs: the CLI accepts the arguments; agent, token, registration come through", async () => {
+  test("consul mode, secure by default: the CLI accepts the arguments; agent over TLS, CA, token, registration come through", async () => {
     const mocks = await setupMocks();
     const model = defaultMesh();
-    model.datacenters = model.datacenters.map((dc) => ({ ...dc, acl: { enabled: true } }));
     new ConsulMesh("mesh", model);
     await mocks.settle();
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "gateway-contract-"));
     for (const dc of ["dc1", "dc2"]) {
       const c = mocks.get(`mesh-gateway-${dc}-mesh-gateway-gateway-0`);
-      const parsed = parseCommandLine(c.inputs.command, envObject(c.inputs.envs));
+      // The uploaded CA, where this machine's parser can read it.
+      const [upload] = c.inputs.uploads as { file: string; content: string }[];
+      const caFile = path.join(dir, `${dc}-ca.pem`);
+      await fs.writeFile(caFile, upload.content);
+      const command = (c.inputs.command as string[]).map((arg) => (arg === upload.file ? caFile : arg));
+      const parsed = parseCommandLine(command, envObject(c.inputs.envs));
       if (parsed.kind !== "run") throw new Error("expected a run command");
       const o = parsed.options;
       expect(o.datacenter).toBe(dc);
       expect(o.trustDomain).toBe(model.trustDomain);
       expect(o.routes).toMatchObject({
         consul: {
-          address: `http://10.250.${dc === "dc1" ? 1 : 2}.10:8500`,
+          address: `https://10.250.${dc === "dc1" ? 1 : 2}.10:8501`,
+          ca: "ca-pem-of-mesh-ca",
           token: `secret-of-accessor-of-mesh-gateway-${dc}-mesh-gateway-token`,
         },
       });

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Datacenter } from "../../components/datacenter";
+import { ConsulCertificateAuthority, GossipKey } from "../../components/dynamic/consul-secrets";
 import { gatewayAclRules } from "../../mesh/render/gateway-acl-rules";
 import { MeshGateway, ROUTES_FILE_PATH } from "../../components/mesh-gateway";
 import { WanFederation } from "../../components/wan-federation";
@@ -27,10 +28,13 @@ describe("MeshGateway (Pulumi mocks)", () => {
 
   function topology(acl = false) {
     const wan = new WanFederation("wan", { datacenters: [{ name: "dc1" }, { name: "dc2" }] });
+    // TLS and gossip encryption on (the defaults), with the CA and key a federation shares.
     const dc1 = new Datacenter("dc1", {
       datacenter: { name: "dc1", acl: { enabled: acl } },
       wan: wan.attachment("dc1"),
       initialManagementToken: acl ? "mgmt" : undefined,
+      ca: new ConsulCertificateAuthority("ca"),
+      gossipKey: new GossipKey("gossip-key").value,
     });
     return { wan, dc1 };
   }
@@ -78,7 +82,11 @@ describe("MeshGateway (Pulumi mocks)", () => {
       "--drain-grace",
       "25s",
       "--consul",
-      "http://10.250.1.10:8500",
+      "https://10.250.1.10:8501",
+      "--consul-grpc",
+      "https://10.250.1.10:8503",
+      "--consul-cacert",
+      "/etc/sni-gateway/consul-ca.pem",
       "--service-name",
       "mesh-gateway",
       "--service-id",
@@ -94,7 +102,7 @@ describe("MeshGateway (Pulumi mocks)", () => {
       { name: "consul-mesh-dc1-lan", ipv4Address: "10.250.1.20", aliases: ["mesh-gateway-dc1"] },
       { name: "consul-mesh-wan", ipv4Address: "10.250.0.20", aliases: ["mesh-gateway-dc1"] },
     ]);
-    expect(c.inputs.uploads).toEqual([]);
+    expect(c.inputs.uploads).toEqual([{ file: "/etc/sni-gateway/consul-ca.pem", content: "ca-pem-of-ca" }]);
     expect(c.inputs.init).toBe(true);
     expect(c.options.dependencies).toContain(mocks.get("dc1-server-0").urn);
     expect(mocks.byType("consul:index/aclPolicy:AclPolicy")).toHaveLength(0);
@@ -149,12 +157,16 @@ describe("MeshGateway (Pulumi mocks)", () => {
     // The routes file names the trust domain; a flag could only contradict it.
     expect(c.inputs.command).not.toContain("--trust-domain");
     expect(c.inputs.envs).toEqual([]);
-    expect(c.inputs.uploads).toEqual([{ file: ROUTES_FILE_PATH, content: JSON.stringify(routes, null, 2) + "\n" }]);
+    expect(c.inputs.uploads).toEqual([
+      { file: ROUTES_FILE_PATH, content: JSON.stringify(routes, null, 2) + "\n" },
+      { file: "/etc/sni-gateway/consul-ca.pem", content: "ca-pem-of-ca" },
+    ]);
 
     const reg = mocks.get("gw-registration-0");
     expect(reg.type).toBe(REGISTRATION);
     expect(reg.parent).toBe(mocks.get("gw", "consul-mesh:index:MeshGateway").urn);
-    expect(reg.inputs.address).toBe("http://127.0.0.1:8500");
+    expect(reg.inputs.address).toBe("https://127.0.0.1:8500");
+    expect(reg.inputs.caPem).toBe("ca-pem-of-ca");
     expect(reg.inputs.serviceId).toBe("mesh-gateway");
     expect(reg.inputs.registration).toEqual(
       toGatewayRegistration({

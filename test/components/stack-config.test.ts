@@ -10,7 +10,7 @@ import { isImageName, isImageReference } from "../../components/images/image-ref
 const config = (values: Record<string, string>) => ({ get: (key: string) => values[key] });
 
 describe("readStackConfig", () => {
-  test("nothing set: the proven Consul image, Envoy 1.26, consul routes, mode local, ACLs on, port 8080", () => {
+  test("nothing set: the proven Consul image, Envoy 1.26, consul routes, mode local, ACLs, TLS and gossip encryption on, port 8080", () => {
     expect(readStackConfig(config({}))).toEqual({
       consulImage: CONSUL_IMAGE,
       gatewayImage: undefined,
@@ -22,6 +22,8 @@ describe("readStackConfig", () => {
       routeSource: "consul",
       meshGatewayMode: "local",
       acl: true,
+      tls: true,
+      gossipEncryption: true,
       demoPort: 8080,
       trustDomain: undefined,
     });
@@ -39,6 +41,8 @@ describe("readStackConfig", () => {
           routeSource: "file",
           meshGatewayMode: "remote",
           acl: "false",
+          tls: "false",
+          gossipEncryption: "false",
           demoPort: "18080",
           trustDomain: "5fcd4b81-a2ca-405a-ac62-0fac602c1949.consul",
         }),
@@ -47,6 +51,8 @@ describe("readStackConfig", () => {
       routeSource: "file",
       meshGatewayMode: "remote",
       acl: false,
+      tls: false,
+      gossipEncryption: false,
       demoPort: 18080,
       trustDomain: "5fcd4b81-a2ca-405a-ac62-0fac602c1949.consul",
     });
@@ -60,6 +66,8 @@ describe("readStackConfig", () => {
           consulImage: "hashicorp/consul 1.16",
           meshGatewayMode: "sideways",
           acl: "maybe",
+          tls: "off",
+          gossipEncryption: "no",
           routeSource: "etcd",
           demoPort: "80000",
           gatewayImage: "consul-mesh/sni-gateway",
@@ -86,14 +94,17 @@ describe("readStackConfig", () => {
         "gatewayBaseImage",
         "gatewayImageContext",
         "gatewayImageContext",
+        "gossipEncryption",
         "meshGatewayMode",
         "routeSource",
+        "tls",
         "trustDomain",
       ].sort(),
     );
     expect(e.message).toContain('config meshGatewayMode: "sideways" is not one of local, remote, none');
     expect(e.message).toContain('config consulImage: "hashicorp/consul 1.16" is not an image reference');
     expect(e.message).toContain("config gatewayBaseImage: builds an image, but gatewayImage names a published one");
+    expect(e.message).toContain('config tls: "off" is not one of true, false');
     expect(e.message).toContain('config trustDomain: "example.consul" is not "<uuid>.consul" in lower case');
   });
 });

@@ -1,7 +1,7 @@
 import { DEMO_APP_SOURCE, demoHealthCheck } from "../../components/plans/demo-app";
 import { planWorkloadContainers } from "../../components/plans/workload-plan";
 
-const datacenter = { name: "dc2", serverLanAddresses: ["10.250.2.10", "10.250.2.11"] };
+const datacenter = { name: "dc2", lanHttpAddress: "http://10.250.2.10:8500", lanGrpcAddress: "10.250.2.10:8502" };
 
 describe("workload containers plan", () => {
   test("the demo service: its name, environment, health check and LAN placement; not published by default", () => {
@@ -54,5 +54,31 @@ describe("workload containers plan", () => {
     );
     expect(sidecar.container.labels.map((l) => l.value)).toEqual(["dc2", "sidecar", "web"]);
     expect(sidecar.tokenEnv).toBe("CONSUL_HTTP_TOKEN");
+    expect(sidecar.caFile).toBeUndefined();
+    expect(sidecar.token).toEqual({
+      resourceName: "w-token",
+      description: "sidecar of web in dc2",
+      serviceName: "web",
+    });
+  });
+
+  test("with TLS: the sidecar asks the agent over https and gRPC TLS, verified by the datacenter's CA", () => {
+    const { sidecar } = planWorkloadContainers("w", {
+      serviceId: "web",
+      serviceName: "web",
+      port: 8080,
+      datacenter: {
+        name: "dc2",
+        lanHttpAddress: "https://10.250.2.10:8501",
+        lanGrpcAddress: "https://10.250.2.10:8503",
+        caPem: "PEM",
+      },
+      lanAddress: "10.250.2.31",
+    });
+    expect(sidecar.container.command.join(" ")).toBe(
+      "-sidecar-for web -http-addr https://10.250.2.10:8501 -grpc-addr https://10.250.2.10:8503 " +
+        "-ca-file /consul/ca.pem -grpc-ca-file /consul/ca.pem -admin-bind 127.0.0.1:19000 -ignore-envoy-compatibility",
+    );
+    expect(sidecar.caFile).toBe("/consul/ca.pem");
   });
 });

@@ -47,7 +47,7 @@ describe("example: a Docker daemon per datacenter (WAN through published ports)"
       const server = run.mocks.get(`${dc}-server-0`);
       expect(server.inputs.command).toContain(`-advertise-wan=${me}`);
       expect(server.inputs.ports).toEqual([
-        { internal: 8500, external: http, ip: me, protocol: "tcp" },
+        { internal: 8501, external: http, ip: me, protocol: "tcp" },
         { internal: 8300, external: 8300, ip: me, protocol: "tcp" },
         { internal: 8302, external: 8302, ip: me, protocol: "tcp" },
         { internal: 8302, external: 8302, ip: me, protocol: "udp" },
@@ -83,8 +83,8 @@ describe("example: a Docker daemon per datacenter (WAN through published ports)"
     expect(await outputValue(run.outputs.trustDomain)).toBe(TRUST_DOMAIN);
     expect(run.outputs.hostAddresses).toEqual({ dc1: "10.0.0.5", dc2: "10.0.0.6" });
     expect(await outputValue(run.outputs.consulAddresses)).toEqual({
-      dc1: "http://10.0.0.5:8500",
-      dc2: "http://10.0.0.6:8501",
+      dc1: "https://10.0.0.5:8500",
+      dc2: "https://10.0.0.6:8501",
     });
     expect(run.outputs.demoUrl).toBe("http://10.0.0.5:8080/");
     expect(run.outputs.routeSummary).toEqual([expect.stringMatching(/^web \(dc1\) -> api \(dc2\): local .*/)]);

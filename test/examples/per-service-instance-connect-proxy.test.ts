@@ -20,7 +20,7 @@ describe("example: gateways per service instance, connect-proxy form (remote)", 
 
   test("registers the seed's proxy with the primary datacenter's agent, exactly", () => {
     const reg = run.mocks.get("mesh-service-primary-web-sidecar-proxy-registration");
-    expect(reg.inputs.address).toBe("http://127.0.0.1:8500");
+    expect(reg.inputs.address).toBe("https://127.0.0.1:8500");
     expect(reg.inputs.registration).toEqual({
       Name: "web-sidecar-proxy",
       Kind: "connect-proxy",

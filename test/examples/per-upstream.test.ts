@@ -17,7 +17,7 @@ describe("example: gateways per upstream (api remote, db local, logging none)", 
     ]);
     const dc2 = run.mocks
       .byType("pulumi-nodejs:dynamic:AgentServiceRegistration")
-      .filter((r) => r.inputs.address === "http://127.0.0.1:8501");
+      .filter((r) => r.inputs.address === "https://127.0.0.1:8501");
     expect(dc2.map((r) => r.inputs.serviceId).sort()).toEqual(["api", "db", "logging"]);
   });
 

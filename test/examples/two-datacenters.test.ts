@@ -46,7 +46,7 @@ describe("example: the default two-datacenter stack (gateway image built)", () =
       "docker:index/container:Container": 12,
     });
     const gw = run.mocks.get("mesh-gateway-dc1-mesh-gateway-gateway-0");
-    expect(gw.inputs.command).toEqual(expect.arrayContaining(["--consul", "http://10.250.1.10:8500"]));
+    expect(gw.inputs.command).toEqual(expect.arrayContaining(["--consul", "https://10.250.1.10:8501"]));
   });
 
   test("exports a trust domain of its own, the route plan of defaultMesh() in it, and each datacenter's Consul address", async () => {
@@ -56,9 +56,10 @@ describe("example: the default two-datacenter stack (gateway image built)", () =
     expect(plan).toEqual(planRoutes({ ...defaultMesh(), trustDomain }));
     expect(plan.routes.map((r) => r.mode)).toEqual(["remote", "local", "none"]);
     expect(await outputValue(run.outputs.consulAddresses)).toEqual({
-      dc1: "http://127.0.0.1:8500",
-      dc2: "http://127.0.0.1:8501",
+      dc1: "https://127.0.0.1:8500",
+      dc2: "https://127.0.0.1:8501",
     });
+    expect(await outputValue(run.outputs.consulCaPem)).toBe("ca-pem-of-mesh-ca");
     expect(run.outputs.demoUrl).toBe("http://127.0.0.1:8080/");
   });
 
@@ -112,9 +113,9 @@ describe("example: the default two-datacenter stack (gateway image built)", () =
     const sidecar = run.mocks.get("mesh-workload-dc1-web-sidecar");
     expect(sidecar.inputs.networkMode).toBe("container:mesh-workload-dc1-web-app-id");
     expect(sidecar.inputs.command).toEqual(
-      expect.arrayContaining(["-sidecar-for", "web", "-grpc-addr", "10.250.1.10:8502"]),
+      expect.arrayContaining(["-sidecar-for", "web", "-grpc-addr", "https://10.250.1.10:8503"]),
     );
-    // The sidecar's token is the management token: a secret.
+    // The sidecar has a token of its own (a service identity): a secret.
     expect(sidecar.secretInputs).toContain("envs");
     expect(run.mocks.get("mesh-workload-dc2-api-app").inputs.ports).toEqual([]);
   });

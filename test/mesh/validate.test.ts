@@ -91,17 +91,59 @@ const cases: [string, (m: Mesh) => void, string, RegExp][] = [
     "gRPC disabled with -1",
     (m) => {
       m.datacenters[0].ports = { grpc: -1 };
+      m.datacenters[0].tls = { enabled: false };
     },
     "datacenters[0].ports.grpc",
-    /gRPC must be enabled/,
+    /gRPC must be enabled for mesh gateways: with tls off/,
   ],
   [
     "gRPC disabled with 0",
     (m) => {
       m.datacenters[0].ports = { grpc: 0 };
+      m.datacenters[0].tls = { enabled: false };
     },
     "datacenters[0].ports.grpc",
-    /gRPC must be enabled/,
+    /gRPC must be enabled for mesh gateways: with tls off/,
+  ],
+  [
+    "TLS off in one federated datacenter",
+    (m) => {
+      m.datacenters[1].tls = { enabled: false };
+    },
+    "datacenters[1].tls.enabled",
+    /tls is off here and on in the primary datacenter "dc1"/,
+  ],
+  [
+    "gossip encryption off in one federated datacenter",
+    (m) => {
+      m.datacenters[1].gossipEncryption = { enabled: false };
+    },
+    "datacenters[1].gossipEncryption.enabled",
+    /gossipEncryption is off here and on in the primary/,
+  ],
+  [
+    "ACLs off in one federated datacenter",
+    (m) => {
+      m.datacenters[1].acl = { enabled: false };
+    },
+    "datacenters[1].acl.enabled",
+    /acl is off here and on in the primary/,
+  ],
+  [
+    "client certificates without TLS",
+    (m) => {
+      m.datacenters.forEach((dc) => (dc.tls = { enabled: false, httpsVerifyIncoming: true }));
+    },
+    "datacenters[0].tls.httpsVerifyIncoming",
+    /client certificates need TLS/,
+  ],
+  [
+    "a security switch that is not a boolean",
+    (m) => {
+      m.datacenters[0].gossipEncryption = { enabled: "yes" as unknown as boolean };
+    },
+    "datacenters[0].gossipEncryption.enabled",
+    /"yes" is not true or false/,
   ],
   [
     "gRPC port out of range",

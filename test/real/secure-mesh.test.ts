@@ -10,7 +10,7 @@ import path from "node:path";
 import { createGossipKey } from "../../components/dynamic/consul-secrets";
 import { gatewayAclRules } from "../../mesh/render/gateway-acl-rules";
 import { eventually, freePorts, TestProcess, toolPath } from "../support/processes";
-import type { RealConsul } from "../support/real-consul";
+import { agentSecurityOf, type RealConsul } from "../support/real-consul";
 import { WebApiMesh } from "../support/web-api-mesh";
 
 jest.setTimeout(240_000);
@@ -43,29 +43,11 @@ describe("a secure mesh: TLS, gossip encryption, ACLs deny by default", () => {
 
   test("the servers run with TLS, gossip encryption and ACLs, as read back from /v1/agent/self", async () => {
     for (const dc of [mesh.dc1, mesh.dc2]) {
-      const self = (await dc.api("GET", "/v1/agent/self")).json as {
-        DebugConfig: Record<string, unknown> & {
-          TLS: { InternalRPC: Record<string, unknown>; HTTPS: Record<string, unknown>; GRPC: Record<string, unknown> };
-        };
-        Stats: { serf_lan: { encrypted: string }; serf_wan: { encrypted: string } };
-      };
-      const c = self.DebugConfig;
+      const self = agentSecurityOf((await dc.api("GET", "/v1/agent/self")).json);
       const read = {
-        HTTPPort: c.HTTPPort,
-        HTTPSPort: c.HTTPSPort === dc.ports.http,
-        GRPCPort: c.GRPCPort,
-        GRPCTLSPort: c.GRPCTLSPort === dc.ports.grpc,
-        rpcVerifyIncoming: c.TLS.InternalRPC.VerifyIncoming,
-        rpcVerifyOutgoing: c.TLS.InternalRPC.VerifyOutgoing,
-        rpcVerifyServerHostname: c.TLS.InternalRPC.VerifyServerHostname,
-        httpsVerifyIncoming: c.TLS.HTTPS.VerifyIncoming,
-        grpcVerifyIncoming: c.TLS.GRPC.VerifyIncoming,
-        EncryptKey: c.EncryptKey,
-        DisableKeyringFile: c.DisableKeyringFile,
-        lanEncrypted: self.Stats.serf_lan.encrypted,
-        wanEncrypted: self.Stats.serf_wan.encrypted,
-        ACLsEnabled: c.ACLsEnabled,
-        ACLDefaultPolicy: (c.ACLResolverSettings as { ACLDefaultPolicy: string }).ACLDefaultPolicy,
+        ...self,
+        HTTPSPort: self.HTTPSPort === dc.ports.http,
+        GRPCTLSPort: self.GRPCTLSPort === dc.ports.grpc,
       };
       figures.push(`${dc.name} /v1/agent/self: ${JSON.stringify(read)}`);
       expect(read).toEqual({

@@ -7,10 +7,11 @@
  * destroy after every container was removed by hand. Images are the local ones
  * (`npm run images:local`): these machines have no registry.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import path from "node:path";
 import { dockerOk } from "../support/docker";
 import { forwardedByService, HeldRequest } from "../support/docker-exec";
+import { agentSecurityOf, callApi } from "../support/real-consul";
 import {
   consulTrustDomain,
   describeWhereStacksRun,
@@ -74,11 +75,38 @@ async function leftovers(): Promise<string[]> {
   return out;
 }
 
+/**
+ * Every secret the stack holds, from the deployment exported with `--show-secrets`: the generated
+ * tokens, the gossip key, the CA's and servers' private keys (a line of their base64 body, as a
+ * leak would show it), and the tokens in the containers' environments (the gateways' and sidecars').
+ */
+function secretsOf(resources: { type: string; outputs?: Record<string, unknown> }[]): string[] {
+  const reveal = (v: unknown): unknown => {
+    const plaintext = (v as { plaintext?: string } | undefined)?.plaintext;
+    return typeof plaintext === "string" ? JSON.parse(plaintext) : v;
+  };
+  const keyLine = (pem: unknown) => String(pem).split("\n")[1];
+  const secrets: string[] = [];
+  for (const r of resources) {
+    const o = r.outputs ?? {};
+    if (/GeneratedToken$|GossipKey$/.test(r.type)) secrets.push(String(reveal(o.value)));
+    if (r.type.endsWith("ConsulCertificateAuthority")) secrets.push(keyLine(reveal(o.caKeyPem)));
+    if (r.type.endsWith("ConsulServerCertificate")) secrets.push(keyLine(reveal(o.keyPem)));
+    if (r.type === "docker:index/container:Container")
+      for (const env of (reveal(o.envs) ?? []) as string[])
+        if (env.startsWith("CONSUL_HTTP_TOKEN=")) secrets.push(env.slice("CONSUL_HTTP_TOKEN=".length));
+  }
+  return [...new Set(secrets)];
+}
+
 describeReal("the default stack under the real engine", () => {
   let cli: StackCli;
   let demoUrl: string;
   let token: string;
   let trustDomain: string;
+  let caPem: string;
+  const api = (port: number, method: string, p: string, withToken = true) =>
+    callApi(`https://127.0.0.1:${port}`, method, p, undefined, withToken ? token : undefined, caPem);
 
   beforeAll(async () => {
     if ((await leftovers()).length > 0)
@@ -123,9 +151,56 @@ describeReal("the default stack under the real engine", () => {
         ? management
         : String((management as { plaintext?: string })?.plaintext ?? "").replace(/"/g, "");
     expect(token).toMatch(/^[0-9a-f-]{36}$/);
-    // Secrets stay secrets: the management token (in the servers' configuration, the sidecars'
-    // environment, the registrations) is nowhere in the state file in plain text.
-    expect(await cli.stateFile()).not.toContain(token);
+    caPem = (await cli.outputs()).consulCaPem as string;
+    expect(caPem).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect((await cli.outputs()).consulAddresses).toEqual({
+      dc1: "https://127.0.0.1:8500",
+      dc2: "https://127.0.0.1:8501",
+    });
+  });
+
+  test("every secure default is on, as both datacenters' agents report it", async () => {
+    for (const [dc, port] of [
+      ["dc1", 8500],
+      ["dc2", 8501],
+    ] as const) {
+      const settings = agentSecurityOf((await api(port, "GET", "/v1/agent/self")).json);
+      expect(settings).toEqual({
+        HTTPPort: -1,
+        HTTPSPort: 8501,
+        GRPCPort: -1,
+        GRPCTLSPort: 8503,
+        rpcVerifyIncoming: true,
+        rpcVerifyOutgoing: true,
+        rpcVerifyServerHostname: true,
+        httpsVerifyIncoming: false,
+        grpcVerifyIncoming: false,
+        EncryptKey: "hidden",
+        DisableKeyringFile: true,
+        lanEncrypted: "true",
+        wanEncrypted: "true",
+        ACLsEnabled: true,
+        ACLDefaultPolicy: "deny",
+      });
+      figures.push(`${dc} /v1/agent/self: ${JSON.stringify(settings)}`);
+    }
+    // Plain HTTP to the API is refused; so is a client that does not trust the stack's CA.
+    const plain = await fetch("http://127.0.0.1:8500/v1/status/leader").then(
+      async (r) => `${r.status} ${(await r.text()).trim()}`,
+      (e: Error) => e.message,
+    );
+    expect(plain).toMatch(/^400 Client sent an HTTP request to an HTTPS server/);
+    const untrusted = await fetch("https://127.0.0.1:8500/v1/status/leader").then(
+      (r) => String(r.status),
+      (e: Error) => String((e.cause as { code?: string })?.code ?? e.message),
+    );
+    expect(untrusted).toMatch(/SELF_SIGNED|UNABLE_TO_VERIFY|CERT/);
+    // No token, no access.
+    const anonymous = await api(8500, "GET", "/v1/acl/tokens", false);
+    expect(anonymous.status).toBe(403);
+    figures.push(
+      `refused: plain HTTP "${plain}", unknown CA ${untrusted}, no token: GET /v1/acl/tokens ${anonymous.status}`,
+    );
   });
 
   test("the stack has a trust domain of its own, drawn once, not secret, which Consul uses", async () => {
@@ -135,14 +210,13 @@ describeReal("the default stack under the real engine", () => {
     const drawn = (await cli.deployment()).resources?.filter((r) => r.type.endsWith("GeneratedTrustDomain"));
     expect(drawn?.map((r) => `${r.outputs?.value}.consul`)).toEqual([trustDomain]);
     // Both datacenters' CAs (the primary's, and the secondary's signed by it) carry it.
-    expect(await consulTrustDomain("http://127.0.0.1:8500")).toBe(trustDomain);
-    expect(await consulTrustDomain("http://127.0.0.1:8501")).toBe(trustDomain);
+    expect(await consulTrustDomain("https://127.0.0.1:8500", caPem)).toBe(trustDomain);
+    expect(await consulTrustDomain("https://127.0.0.1:8501", caPem)).toBe(trustDomain);
     figures.push(`trust domain: ${trustDomain}, as both datacenters' CA roots report it`);
   });
 
   test("both catalogs hold their services and gateways, and the datacenters are WAN federated", async () => {
-    const get = async (port: number, p: string) =>
-      (await fetch(`http://127.0.0.1:${port}${p}`, { headers: { "X-Consul-Token": token } })).json();
+    const get = async (port: number, p: string) => (await api(port, "GET", p)).json;
     expect(await get(8500, "/v1/catalog/datacenters")).toEqual(expect.arrayContaining(["dc1", "dc2"]));
     expect(Object.keys((await get(8500, "/v1/catalog/services")) as object).sort()).toEqual(
       ["consul", "mesh-gateway", "web", "web-sidecar-proxy"].sort(),
@@ -160,7 +234,7 @@ describeReal("the default stack under the real engine", () => {
       ].sort(),
     );
     // Security: ACLs on, deny by default: the anonymous token sees no services.
-    const anonymous = (await (await fetch("http://127.0.0.1:8501/v1/catalog/services")).json()) as object;
+    const anonymous = (await api(8501, "GET", "/v1/catalog/services", false)).json as object;
     expect(Object.keys(anonymous).filter((s) => s !== "consul")).toEqual([]);
   });
 
@@ -216,10 +290,7 @@ describeReal("the default stack under the real engine", () => {
   });
 
   test("refresh finds a registration removed by hand, and up repairs it", async () => {
-    const res = await fetch("http://127.0.0.1:8500/v1/agent/service/deregister/web", {
-      method: "PUT",
-      headers: { "X-Consul-Token": token },
-    });
+    const res = await api(8500, "PUT", "/v1/agent/service/deregister/web");
     expect(res.status).toBe(200);
     const refresh = await cli.ok(["refresh", "--yes", "--skip-preview"]);
     expect(refresh.stdout).toMatch(/mesh-service-dc1-web-registration deleted/);
@@ -229,7 +300,7 @@ describeReal("the default stack under the real engine", () => {
     await untilServed(demoUrl);
     // A second up keeps the trust domain drawn by the first.
     expect((await cli.outputs()).trustDomain).toBe(trustDomain);
-    expect(await consulTrustDomain("http://127.0.0.1:8500")).toBe(trustDomain);
+    expect(await consulTrustDomain("https://127.0.0.1:8500", caPem)).toBe(trustDomain);
   });
 
   test("a gateway replaced under a held stream drains it, deregisters and exits 0", async () => {
@@ -271,6 +342,29 @@ describeReal("the default stack under the real engine", () => {
       logs.kill();
     }
     await untilServed(demoUrl);
+  });
+
+  test("no token, key or private key in plain text in the state file or in any log of the run", async () => {
+    const secrets = secretsOf((await cli.deployment(true)).resources ?? []);
+    // The management token, dc1's and dc2's server tokens, dc2's replication token, the gossip
+    // key, the CA key, two server keys, two gateway tokens and four sidecar tokens.
+    expect(secrets.length).toBeGreaterThanOrEqual(14);
+    for (const secret of secrets) expect(secret.length).toBeGreaterThanOrEqual(32);
+    const state = await cli.stateFile();
+    const names = (await dockerOk(["ps", "-aq", "--filter", "label=consul-mesh.datacenter"]))
+      .split("\n")
+      .filter(Boolean);
+    const logs = names.map((id) => {
+      const out = spawnSync("docker", ["logs", id], { encoding: "utf8", maxBuffer: 64 << 20 });
+      return out.stdout + out.stderr;
+    });
+    const transcript = cli.transcript.join("\n");
+    const leaks = secrets.filter((s) => state.includes(s) || transcript.includes(s) || logs.some((l) => l.includes(s)));
+    expect(leaks.map((s) => `${s.slice(0, 4)}…`)).toEqual([]);
+    figures.push(
+      `${secrets.length} secrets, none in the state file (${state.length} bytes), the CLI's output ` +
+        `(${transcript.length} bytes) or the logs of ${names.length} containers`,
+    );
   });
 
   test("destroy completes within 90 s after every container was removed by hand, leaving nothing", async () => {

@@ -107,7 +107,8 @@ export function mockUuidOf(name: string): string {
  * Computed outputs the real providers would report, for the resource types this project
  * creates: `RemoteImage.imageId`, `Image.repoDigest` (a local build's image ID),
  * `AclToken.accessorId`, the generated token's `value`, the generated trust domain's `value` (a
- * UUID made of the resource's name, {@link mockUuidOf}).
+ * UUID made of the resource's name, {@link mockUuidOf}), the CA's and certificate's PEM (stand-ins
+ * naming the resource), a gossip key (32 bytes of the name's hash), a preset token's accessor ID.
  */
 export function defaultState(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
   switch (args.type) {
@@ -121,6 +122,14 @@ export function defaultState(args: pulumi.runtime.MockResourceArgs): Record<stri
       return { value: { [SIG_KEY]: SECRET_SIG, value: `generated-secret-of-${args.name}` } };
     case "pulumi-nodejs:dynamic:GeneratedTrustDomain":
       return { value: mockUuidOf(args.name) };
+    case "pulumi-nodejs:dynamic:ConsulCertificateAuthority":
+      return { caPem: `ca-pem-of-${args.name}`, caKeyPem: { [SIG_KEY]: SECRET_SIG, value: `ca-key-of-${args.name}` } };
+    case "pulumi-nodejs:dynamic:ConsulServerCertificate":
+      return { certPem: `cert-pem-of-${args.name}`, keyPem: { [SIG_KEY]: SECRET_SIG, value: `key-of-${args.name}` } };
+    case "pulumi-nodejs:dynamic:GossipKey":
+      return { value: { [SIG_KEY]: SECRET_SIG, value: createHash("sha256").update(args.name).digest("base64") } };
+    case "pulumi-nodejs:dynamic:PresetAclToken":
+      return { accessorId: `accessor-of-${args.name}` };
     default:
       return {};
   }

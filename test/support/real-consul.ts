@@ -351,3 +351,54 @@ export async function callApi(
     filtered: res.headers.get("x-consul-results-filtered-by-acls"),
   };
 }
+
+/** The security settings an agent reports in `GET /v1/agent/self`, as the secure-by-default tests compare them. */
+export interface AgentSecurity {
+  HTTPPort: number;
+  HTTPSPort: number;
+  GRPCPort: number;
+  GRPCTLSPort: number;
+  rpcVerifyIncoming: boolean;
+  rpcVerifyOutgoing: boolean;
+  rpcVerifyServerHostname: boolean;
+  httpsVerifyIncoming: boolean;
+  grpcVerifyIncoming: boolean;
+  /** `"hidden"` when a key is set: Consul never shows it. */
+  EncryptKey: string;
+  DisableKeyringFile: boolean;
+  lanEncrypted: string;
+  wanEncrypted: string;
+  ACLsEnabled: boolean;
+  ACLDefaultPolicy: string;
+}
+
+/**
+ * The security settings of an agent's `/v1/agent/self` answer.
+ * @param self - The answer's JSON.
+ */
+export function agentSecurityOf(self: unknown): AgentSecurity {
+  const { DebugConfig: c, Stats } = self as {
+    DebugConfig: Record<string, unknown> & {
+      TLS: { InternalRPC: Record<string, boolean>; HTTPS: Record<string, boolean>; GRPC: Record<string, boolean> };
+      ACLResolverSettings: { ACLDefaultPolicy: string };
+    };
+    Stats: { serf_lan: { encrypted: string }; serf_wan: { encrypted: string } };
+  };
+  return {
+    HTTPPort: c.HTTPPort as number,
+    HTTPSPort: c.HTTPSPort as number,
+    GRPCPort: c.GRPCPort as number,
+    GRPCTLSPort: c.GRPCTLSPort as number,
+    rpcVerifyIncoming: c.TLS.InternalRPC.VerifyIncoming,
+    rpcVerifyOutgoing: c.TLS.InternalRPC.VerifyOutgoing,
+    rpcVerifyServerHostname: c.TLS.InternalRPC.VerifyServerHostname,
+    httpsVerifyIncoming: c.TLS.HTTPS.VerifyIncoming,
+    grpcVerifyIncoming: c.TLS.GRPC.VerifyIncoming,
+    EncryptKey: c.EncryptKey as string,
+    DisableKeyringFile: c.DisableKeyringFile as boolean,
+    lanEncrypted: Stats.serf_lan.encrypted,
+    wanEncrypted: Stats.serf_wan.encrypted,
+    ACLsEnabled: c.ACLsEnabled as boolean,
+    ACLDefaultPolicy: c.ACLResolverSettings.ACLDefaultPolicy,
+  };
+}

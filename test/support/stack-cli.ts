@@ -13,6 +13,7 @@ import { existsSync, promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { callApi } from "./real-consul";
 
 const ROOT = path.join(__dirname, "../..");
 const PULUMI = path.join(ROOT, ".tools/bin/pulumi");
@@ -99,16 +100,17 @@ export const DRAWN_TRUST_DOMAIN = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][
 /**
  * The trust domain a running Consul reports (`GET /v1/connect/ca/roots`, `TrustDomain`), once
  * its CA has one.
- * @param httpAddress - The agent's HTTP API, e.g. `http://127.0.0.1:8500`.
+ * @param httpAddress - The agent's HTTP API, e.g. `https://127.0.0.1:8500`.
+ * @param caPem - The CA that verifies an `https` API. Default: none (plain HTTP).
  * @param timeoutMs - How long to wait for the CA. Default: 60 s.
  */
-export async function consulTrustDomain(httpAddress: string, timeoutMs = 60_000): Promise<string> {
+export async function consulTrustDomain(httpAddress: string, caPem?: string, timeoutMs = 60_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < deadline) {
     try {
-      const res = await fetch(`${httpAddress}/v1/connect/ca/roots`, { signal: AbortSignal.timeout(10_000) });
-      const roots = (await res.json()) as { TrustDomain?: string };
+      const res = await callApi(httpAddress, "GET", "/v1/connect/ca/roots", undefined, undefined, caPem);
+      const roots = (res.json ?? {}) as { TrustDomain?: string };
       if (roots.TrustDomain) return roots.TrustDomain;
       last = JSON.stringify(roots).slice(0, 200);
     } catch (error) {
@@ -130,6 +132,9 @@ export interface CliResult {
 
 /** One stack of one project folder, in a backend of its own. */
 export class StackCli {
+  /** What every call printed, in order: the logs of the whole run. */
+  readonly transcript: string[] = [];
+
   private constructor(
     /** The project folder (holding `Pulumi.yaml`). */
     readonly projectDir: string,
@@ -180,6 +185,7 @@ export class StackCli {
         { cwd: this.projectDir, env: this.environment, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
         (error, stdout, stderr) => {
           const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+          this.transcript.push(stdout, stderr);
           resolve({ code, stdout, stderr, ms: Date.now() - started });
         },
       );
