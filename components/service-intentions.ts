@@ -5,26 +5,13 @@
  */
 import * as consul from "@pulumi/consul";
 import * as pulumi from "@pulumi/pulumi";
-import type { MeshProblem } from "../mesh";
+import { intentionEntryProblems, type IntentionEntry, type IntentionSource } from "../mesh";
 import { throwIfProblems } from "./plans/arg-problems";
 
-/** One source of an intention. */
-export interface IntentionSource {
-  /** The source service's name, or `*` for every service. */
-  name: string;
-  /** Whether the source may connect. */
-  action: "allow" | "deny";
-}
+export type { IntentionSource } from "../mesh";
 
-/** Arguments of {@link ServiceIntentions}. */
-export interface ServiceIntentionsArgs {
-  /** The destination service. */
-  destination: string;
-  /** The sources, each once. */
-  sources: IntentionSource[];
-}
-
-const SERVICE_NAME = /^(\*|[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)$/;
+/** Arguments of {@link ServiceIntentions}: the destination service, and its sources (each once; `*` for every service). */
+export type ServiceIntentionsArgs = IntentionEntry;
 
 /** The `service-intentions` entry of one destination. */
 export class ServiceIntentions extends pulumi.ComponentResource {
@@ -34,27 +21,7 @@ export class ServiceIntentions extends pulumi.ComponentResource {
   readonly configEntry: consul.ConfigEntryServiceIntentions;
 
   constructor(name: string, args: ServiceIntentionsArgs, opts?: pulumi.ComponentResourceOptions) {
-    const problems: MeshProblem[] = [];
-    if (typeof args.destination !== "string" || !SERVICE_NAME.test(args.destination) || args.destination === "*")
-      problems.push({ path: "args.destination", message: `${JSON.stringify(args.destination)} is not a service name` });
-    const seen = new Set<string>();
-    (Array.isArray(args.sources) ? args.sources : []).forEach((source, i) => {
-      if (typeof source?.name !== "string" || !SERVICE_NAME.test(source.name))
-        problems.push({
-          path: `args.sources[${i}].name`,
-          message: `${JSON.stringify(source?.name)} is not a service name or "*"`,
-        });
-      else if (seen.has(source.name))
-        problems.push({ path: `args.sources[${i}].name`, message: `${JSON.stringify(source.name)} is listed twice` });
-      seen.add(source?.name);
-      if (source?.action !== "allow" && source?.action !== "deny")
-        problems.push({
-          path: `args.sources[${i}].action`,
-          message: `${JSON.stringify(source?.action)} is not "allow" or "deny"`,
-        });
-    });
-    if (!Array.isArray(args.sources) || args.sources.length === 0)
-      problems.push({ path: "args.sources", message: "list at least one source" });
+    const problems = intentionEntryProblems(args, "args");
     throwIfProblems(problems, `ServiceIntentions ${JSON.stringify(name)} arguments`);
 
     super("consul-mesh:index:ServiceIntentions", name, {}, opts);

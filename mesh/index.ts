@@ -61,8 +61,13 @@ export type { MeshProblem } from "./errors";
 export { meshProxies, primaryDatacenterOf, serviceDefaultsByName, serviceDefaultsFor } from "./model/mesh-proxies";
 export type { MeshProxy } from "./model/mesh-proxies";
 export { assertValidMesh, validateMesh } from "./validate/validate";
-export { declaredIntentions } from "./plan/intentions";
-export type { DeclaredIntention } from "./plan/intentions";
+export {
+  declaredIntentions,
+  intentionAllows,
+  intentionEntryProblems,
+  unallowedUpstreamProblems,
+} from "./plan/intentions";
+export type { DeclaredIntention, IntentionEntry, IntentionSource } from "./plan/intentions";
 export { diffRoutePlans, formatRoutePlanDiff } from "./plan/plan-diff";
 export type { RouteChange, RoutePlanDiff } from "./plan/plan-diff";
 export { formatRoutePlan, planRoutes } from "./plan/plan";

@@ -6,9 +6,14 @@
 import {
   clusterIdOf,
   CONSUL_PORTS,
+  declaredIntentions,
   DEFAULT_GATEWAY_PORT,
+  intentionEntryProblems,
   isPort,
+  securityOf,
+  unallowedUpstreamProblems,
   validateMesh,
+  type IntentionEntry,
   type Mesh,
   type MeshProblem,
 } from "../../mesh";
@@ -54,6 +59,50 @@ export interface ConsulMeshPlanArgs extends Mesh {
    * that declare it as an upstream (`declaredIntentions`). Default: `true`.
    */
   allowDeclaredUpstreams?: boolean;
+  /**
+   * `service-intentions` entries to write as given, one per destination (allow or deny per source,
+   * `*` for the destination's default); a destination here is not given the declared upstreams' entry.
+   * An upstream none of the entries allows, under the ACL default policy, is a problem at preview.
+   * Default: none.
+   */
+  intentions?: IntentionEntry[];
+}
+
+/**
+ * The `service-intentions` entries a mesh is deployed with: those given, and with ACLs (and
+ * `allowDeclaredUpstreams`) one allowing the declared upstreams for every other destination.
+ * @param args - The arguments.
+ * @param mesh - A valid mesh.
+ */
+export function intentionEntriesOf(args: ConsulMeshPlanArgs, mesh: Mesh): IntentionEntry[] {
+  const given = args.intentions ?? [];
+  const acl = mesh.datacenters.some((dc) => securityOf(dc).acl);
+  const declared =
+    acl && args.allowDeclaredUpstreams !== false
+      ? declaredIntentions(mesh)
+          .filter(({ destination }) => !given.some((e) => e.destination === destination))
+          .map(({ destination, sources }) => ({
+            destination,
+            sources: sources.map((name) => ({ name, action: "allow" as const })),
+          }))
+      : [];
+  return [...declared, ...given].sort((a, b) => a.destination.localeCompare(b.destination));
+}
+
+/** Problems of the given intentions, and of each upstream the entries leave refused. */
+function intentionProblems(args: ConsulMeshPlanArgs, mesh: Mesh): MeshProblem[] {
+  const given = Array.isArray(args.intentions) ? args.intentions : [];
+  if (args.intentions !== undefined && !Array.isArray(args.intentions))
+    return [{ path: "intentions", message: "must be a list of service-intentions entries" }];
+  const problems = given.flatMap((entry, i) => intentionEntryProblems(entry, `intentions[${i}]`));
+  given.forEach((entry, i) => {
+    if (given.findIndex((e) => e?.destination === entry?.destination) < i)
+      problems.push({
+        path: `intentions[${i}].destination`,
+        message: `${JSON.stringify(entry.destination)} has an entry already: list its sources in one`,
+      });
+  });
+  return problems.length > 0 ? problems : unallowedUpstreamProblems(mesh, intentionEntriesOf(args, mesh));
 }
 
 /**
@@ -166,5 +215,8 @@ function optionProblems(args: ConsulMeshPlanArgs, names: string[]): MeshProblem[
 export function consulMeshProblems(args: ConsulMeshPlanArgs): MeshProblem[] {
   const mesh = meshOf(args);
   const names = Array.isArray(mesh.datacenters) ? mesh.datacenters.map((dc) => dc.name) : [];
-  return [...validateMesh(mesh), ...optionProblems(args, names)];
+  const meshProblems = validateMesh(mesh);
+  // The intentions are checked against the routes, which only a valid mesh has.
+  const intentions = meshProblems.length === 0 ? intentionProblems(args, mesh) : [];
+  return [...meshProblems, ...optionProblems(args, names), ...intentions];
 }

@@ -6,7 +6,6 @@
  */
 import {
   clusterIdOf,
-  declaredIntentions,
   DEFAULT_GATEWAY_NAME,
   DEFAULT_NAMESPACE,
   DEFAULT_PARTITION,
@@ -21,6 +20,7 @@ import {
   type RoutePlan,
   type RoutesFile,
   securityOf,
+  type IntentionEntry,
 } from "../../mesh";
 import {
   DEFAULT_WAN_SUBNET,
@@ -29,7 +29,13 @@ import {
   lanGatewayAddress,
   wanGatewayAddress,
 } from "./address-plan";
-import { DEFAULT_DEMO_HOST_PORT, httpHostPortOf, meshOf, type ConsulMeshPlanArgs } from "./consul-mesh-args";
+import {
+  DEFAULT_DEMO_HOST_PORT,
+  httpHostPortOf,
+  intentionEntriesOf,
+  meshOf,
+  type ConsulMeshPlanArgs,
+} from "./consul-mesh-args";
 import type { DatacenterPlanArgs } from "./datacenter-plan";
 import { DEFAULT_RESOURCE_PREFIX } from "./docker-plan";
 import type { MeshGatewayPlanArgs } from "./mesh-gateway-plan";
@@ -144,8 +150,8 @@ export interface ConsulMeshPlan {
   serviceDefaults: Planned<{ service: string; protocol?: string; meshGateway?: MeshGatewayConfig }>[];
   /** The gateways, in declaration order. */
   gateways: PlannedMeshGateway[];
-  /** The `service-intentions` entries (ACLs on and `allowDeclaredUpstreams`). */
-  intentions: Planned<{ destination: string; sources: { name: string; action: "allow" }[] }>[];
+  /** The `service-intentions` entries: those given, and the declared upstreams' (ACLs on and `allowDeclaredUpstreams`). */
+  intentions: Planned<IntentionEntry>[];
   /** The connect services, in declaration order. */
   services: PlannedConnectService[];
   /** The demo service of the first service with upstreams (with `workloads`). */
@@ -312,7 +318,6 @@ function planDatacenters(name: string, args: ConsulMeshPlanArgs, mesh: Mesh, lay
 /** The config entries: `proxy-defaults` and `service-defaults` as declared, and the intentions. */
 function planConfigEntries(name: string, args: ConsulMeshPlanArgs, mesh: Mesh) {
   const pd = mesh.proxyDefaults;
-  const acl = mesh.datacenters.some((dc) => securityOf(dc).acl);
   return {
     proxyDefaults: pd && {
       resourceName: `${name}-proxy-defaults`,
@@ -322,13 +327,10 @@ function planConfigEntries(name: string, args: ConsulMeshPlanArgs, mesh: Mesh) {
       resourceName: `${name}-service-defaults-${sd.name}`,
       args: { service: sd.name, protocol: sd.protocol, meshGateway: sd.meshGateway },
     })),
-    intentions:
-      acl && args.allowDeclaredUpstreams !== false
-        ? declaredIntentions(mesh).map(({ destination, sources }) => ({
-            resourceName: `${name}-intentions-${destination}`,
-            args: { destination, sources: sources.map((source) => ({ name: source, action: "allow" as const })) },
-          }))
-        : [],
+    intentions: intentionEntriesOf(args, mesh).map((entry) => ({
+      resourceName: `${name}-intentions-${entry.destination}`,
+      args: entry,
+    })),
   };
 }
 

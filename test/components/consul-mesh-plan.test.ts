@@ -1,12 +1,15 @@
+import { consulMeshProblems } from "../../components/plans/consul-mesh-args";
 import { planConsulMesh } from "../../components/plans/consul-mesh-plan";
 import { DEFAULT_TRUST_DOMAIN, defaultMesh, planRoutes, renderGatewayRoutes, type Mesh } from "../../mesh";
 
-/** The default mesh with ACLs in every datacenter. */
+/** The default mesh, ACLs on in every datacenter (the default) and said so. */
 function withAcls(): Mesh {
   const mesh = defaultMesh();
   mesh.datacenters = mesh.datacenters.map((dc) => ({ ...dc, acl: { enabled: true } }));
   return mesh;
 }
+
+const UPSTREAM = (j: number) => `services[0].connect.sidecarService.proxy.upstreams[${j}]`;
 
 describe("ConsulMesh plan", () => {
   test("the default mesh: a federation, two datacenters, a gateway each, four services, in Consul mode", () => {
@@ -29,7 +32,10 @@ describe("ConsulMesh plan", () => {
         resourcePrefix: "consul-mesh",
       },
     });
-    expect(plan.generatedToken).toBeUndefined();
+    // Secure by default: a management token, a CA and a gossip key for the federation.
+    expect(plan.generatedToken).toBe("mesh-management-token");
+    expect(plan.certificateAuthority).toBe("mesh-ca");
+    expect(plan.gossipKey).toBe("mesh-gossip-key");
     expect(plan.datacenters.map((dc) => [dc.resourceName, dc.args.lanSubnet, dc.args.httpHostPort])).toEqual([
       ["mesh-dc1", "10.250.1.0/24", 8500],
       ["mesh-dc2", "10.250.2.0/24", 8501],
@@ -57,7 +63,7 @@ describe("ConsulMesh plan", () => {
       },
       expect.objectContaining({ resourceName: "mesh-gateway-dc2-mesh-gateway", datacenter: "dc2" }),
     ]);
-    expect(plan.intentions).toEqual([]);
+    expect(plan.intentions.map((i) => i.args.destination)).toEqual(["api", "db", "logging"]);
     expect(plan.services.map((s) => [s.resourceName, s.datacenter, s.workload])).toEqual([
       ["mesh-service-dc1-web", "dc1", undefined],
       ["mesh-service-dc2-api", "dc2", undefined],
@@ -95,6 +101,88 @@ describe("ConsulMesh plan", () => {
     );
     expect(planConsulMesh("mesh", { ...withAcls(), initialManagementToken: "given" }).generatedToken).toBeUndefined();
     expect(planConsulMesh("mesh", { ...withAcls(), allowDeclaredUpstreams: false }).intentions).toEqual([]);
+    // ACLs off: no intentions written.
+    const open = defaultMesh();
+    open.datacenters = open.datacenters.map((dc) => ({
+      ...dc,
+      acl: { enabled: false },
+      tls: { enabled: false },
+      gossipEncryption: { enabled: false },
+    }));
+    const plain = planConsulMesh("mesh", open);
+    expect([plain.intentions, plain.generatedToken, plain.certificateAuthority, plain.gossipKey]).toEqual([
+      [],
+      undefined,
+      undefined,
+      undefined,
+    ]);
+  });
+
+  test("intentions given: written as given, in place of the declared entry of their destination", () => {
+    const intentions = [
+      {
+        destination: "db",
+        sources: [
+          { name: "*", action: "deny" as const },
+          { name: "web", action: "allow" as const },
+        ],
+      },
+    ];
+    expect(consulMeshProblems({ ...withAcls(), intentions })).toEqual([]);
+    const plan = planConsulMesh("mesh", { ...withAcls(), intentions });
+    expect(plan.intentions.map((i) => i.args)).toEqual([
+      { destination: "api", sources: [{ name: "web", action: "allow" }] },
+      intentions[0],
+      { destination: "logging", sources: [{ name: "web", action: "allow" }] },
+    ]);
+  });
+
+  test("an upstream no intention allows under deny is a problem at preview, at the upstream", () => {
+    // No declared entries, and only db allowed: api and logging would carry nothing.
+    const problems = consulMeshProblems({
+      ...withAcls(),
+      allowDeclaredUpstreams: false,
+      intentions: [{ destination: "db", sources: [{ name: "web", action: "allow" }] }],
+    });
+    expect(problems.map((p) => p.path)).toEqual([UPSTREAM(0), UPSTREAM(2)]);
+    expect(problems[0].message).toMatch(/no intention allows web -> api \(ACL default policy deny\)/);
+    // An entry that denies a declared upstream: refused by name; `*` allow covers every source.
+    expect(
+      consulMeshProblems({
+        ...withAcls(),
+        intentions: [{ destination: "api", sources: [{ name: "web", action: "deny" }] }],
+      }).map((p) => p.path),
+    ).toEqual([UPSTREAM(0)]);
+    expect(
+      consulMeshProblems({
+        ...withAcls(),
+        allowDeclaredUpstreams: false,
+        intentions: ["api", "db", "logging"].map((destination) => ({
+          destination,
+          sources: [{ name: "*", action: "allow" as const }],
+        })),
+      }),
+    ).toEqual([]);
+    // With default_policy allow, no entry is needed.
+    const allow = defaultMesh();
+    allow.datacenters = allow.datacenters.map((dc) => ({ ...dc, acl: { enabled: true, defaultPolicy: "allow" } }));
+    expect(consulMeshProblems({ ...allow, allowDeclaredUpstreams: false })).toEqual([]);
+    // Bad entries, each at its field.
+    expect(
+      consulMeshProblems({
+        ...withAcls(),
+        intentions: [
+          { destination: "*", sources: [] },
+          { destination: "api", sources: [{ name: "web", action: "maybe" as "allow" }] },
+          { destination: "api", sources: [{ name: "web", action: "allow" }] },
+        ],
+      }).map((p) => p.path),
+    ).toEqual([
+      "intentions[0].destination",
+      "intentions[0].sources",
+      "intentions[1].sources[0].action",
+      "intentions[2].destination",
+    ]);
   });
 
   test("file mode, several gateways per datacenter: slots in order, one routes file per datacenter", () => {

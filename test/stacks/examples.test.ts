@@ -44,7 +44,8 @@ describeReal("every example under the real engine", () => {
       const up = await cli.ok(["up", "--yes", "--skip-preview"]);
       const trustDomain = (await cli.outputs()).trustDomain as string;
       expect(trustDomain).toMatch(DRAWN_TRUST_DOMAIN);
-      expect(await consulTrustDomain("http://127.0.0.1:8500")).toBe(trustDomain);
+      // Secure by default: the API over TLS, verified by the stack's own CA.
+      expect(await consulTrustDomain("https://127.0.0.1:8500", await cli.consulCaPem())).toBe(trustDomain);
       trustDomains.set(name, trustDomain);
       const preview = await cli.run(["preview", "--expect-no-changes"]);
       expect(preview.code).toBe(0);

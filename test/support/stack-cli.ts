@@ -220,6 +220,12 @@ export class StackCli {
     return (JSON.parse(result.stdout) as { deployment: object }).deployment;
   }
 
+  /** The CA certificate of the stack's `ConsulCertificateAuthority` (the first), which verifies its Consul APIs. */
+  async consulCaPem(): Promise<string | undefined> {
+    const ca = (await this.deployment()).resources?.find((r) => r.type.endsWith("ConsulCertificateAuthority"));
+    return ca?.outputs?.caPem as string | undefined;
+  }
+
   /** The text of the stack's state file as stored (secrets encrypted). */
   async stateFile(): Promise<string> {
     const project = /^name:\s*(\S+)/m.exec(await fs.readFile(path.join(this.projectDir, "Pulumi.yaml"), "utf8"))?.[1];
