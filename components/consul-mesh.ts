@@ -198,14 +198,20 @@ export class ConsulMesh extends pulumi.ComponentResource {
       this.certificateAuthority = new ConsulCertificateAuthority(plan.certificateAuthority, {}, { parent: this });
     const gossipKey = plan.gossipKey && new GossipKey(plan.gossipKey, {}, { parent: this }).value;
     const datacenters: Record<string, Datacenter> = {};
-    for (const dc of plan.datacenters) {
-      datacenters[dc.args.datacenter.name] = new Datacenter(
+    // The primary first: a secondary's server tokens are made there.
+    const inOrder = [...plan.datacenters].sort(
+      (a, b) => Number(b.args.datacenter.name === plan.primary) - Number(a.args.datacenter.name === plan.primary),
+    );
+    for (const dc of inOrder) {
+      const name = dc.args.datacenter.name;
+      datacenters[name] = new Datacenter(
         dc.resourceName,
         {
           ...dc.args,
           image: args.consulImage,
           wan: this.wan?.attachment(dc.args.datacenter.name),
           initialManagementToken: dc.aclEnabled ? token : undefined,
+          primary: name === plan.primary ? undefined : datacenters[plan.primary],
           ca: dc.tls ? this.certificateAuthority : undefined,
           gossipKey: dc.gossipEncryption ? gossipKey : undefined,
           trustDomain: plan.pinsServers ? this.trustDomain : undefined,

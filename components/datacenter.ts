@@ -54,7 +54,7 @@ export interface WanHostArgs {
 /** Arguments of {@link Datacenter}. */
 export interface DatacenterArgs extends Omit<
   DatacenterPlanArgs<pulumi.Input<string>>,
-  "wanHost" | "httpHostAddress" | "ca" | "gossipKey"
+  "wanHost" | "httpHostAddress" | "ca" | "gossipKey" | "primary"
 > {
   /**
    * The WAN through ports published on this datacenter's Docker host, for datacenters on different Docker
@@ -69,11 +69,17 @@ export interface DatacenterArgs extends Omit<
   wan?: WanAttachment;
   /**
    * ACL initial management token, when the datacenter enables ACLs; configures the servers
-   * and the provider. Required in a secondary datacenter with ACLs: it must be the primary
-   * datacenter's (tokens are created there and replicated). Default: a UUID generated once
-   * and kept as a secret in the stack (primary datacenter only).
+   * and the provider. Default: in a secondary, the primary's; else a UUID generated once and
+   * kept as a secret in the stack.
    */
   initialManagementToken?: pulumi.Input<string>;
+  /**
+   * The primary datacenter; required in a secondary with ACLs (the default). ACL objects live in
+   * the primary: this datacenter's servers' tokens (its agent token, its replication token and
+   * policy) are made there before its servers start, and it takes the primary's management token.
+   * Default: none.
+   */
+  primary?: Datacenter;
   /**
    * Connect trust domain to pin, `<uuid>.consul` in lower case (e.g. `GeneratedTrustDomain`'s
    * `trustDomain`, or the one a `ConsulMesh` drew): its UUID becomes the servers'
@@ -139,8 +145,8 @@ export class Datacenter extends pulumi.ComponentResource implements ConsulDatace
   /** A `consul.Provider` for this datacenter (waits for the servers). */
   readonly provider: consul.Provider;
   /**
-   * The provider that writes global ACL objects (policies, tokens): in a secondary with ACLs, one
-   * through this datacenter's API to the primary, where they live; else {@link Datacenter.provider}.
+   * The provider that writes global ACL objects (policies, tokens) and reads them back where they
+   * live: the primary's provider in a secondary, else {@link Datacenter.provider}.
    */
   readonly aclProvider: consul.Provider;
 
@@ -181,7 +187,7 @@ export class Datacenter extends pulumi.ComponentResource implements ConsulDatace
 
     let token: pulumi.Output<string> | undefined;
     if (plan.aclEnabled) {
-      const given = args.initialManagementToken;
+      const given = args.initialManagementToken ?? args.primary?.managementToken;
       token = pulumi.secret(
         given !== undefined
           ? pulumi.output(given)
@@ -239,6 +245,9 @@ export class Datacenter extends pulumi.ComponentResource implements ConsulDatace
     this.lanHttpAddress = plan.lanHttpAddress;
     this.lanGrpcAddress = plan.lanGrpcAddress;
     this.httpAddress = resolved.apply((p) => p.httpAddress);
+    // A secondary's server tokens are made in the primary before its servers start.
+    const primary = args.primary;
+    if (acl && token && primary) this.placeServerTokens(acl, token, agentSecret!, replicationSecret, primary);
     this.servers = plan.servers.map((server, i) =>
       this.placeServer(
         server,
@@ -255,20 +264,8 @@ export class Datacenter extends pulumi.ComponentResource implements ConsulDatace
       { ...provider, address: resolved.apply((p) => p.provider.address), token, caPem: this.caPem },
       { parent: this, dependsOn: this.servers },
     );
-    this.aclProvider = plan.aclProvider
-      ? new consul.Provider(
-          plan.aclProvider.resourceName,
-          {
-            ...provider,
-            ...plan.aclProvider,
-            address: resolved.apply((p) => p.provider.address),
-            token,
-            caPem: this.caPem,
-          },
-          { parent: this, dependsOn: this.servers },
-        )
-      : this.provider;
-    if (acl && token) this.placeServerTokens(acl, token, agentSecret!, replicationSecret);
+    this.aclProvider = primary?.provider ?? this.provider;
+    if (acl && token && !primary) this.placeServerTokens(acl, token, agentSecret!, replicationSecret);
     this.registerOutputs({
       name: plan.name,
       lanNetworkName: this.lanNetworkName,
@@ -282,17 +279,19 @@ export class Datacenter extends pulumi.ComponentResource implements ConsulDatace
 
   /**
    * The servers' own tokens, created in Consul with the secrets their configuration already
-   * holds: until then a server logs that ACLs block its node updates (and, in a secondary,
-   * resolves tokens in the primary instead of replicating them).
+   * holds: a primary's through its own API once its servers run (until then a server logs that
+   * ACLs block its node updates); a secondary's through the primary's before its servers start.
    */
   private placeServerTokens(
     acl: NonNullable<DatacenterPlan["aclTokens"]>,
     token: pulumi.Output<string>,
     agentSecret: pulumi.Output<string>,
     replicationSecret?: pulumi.Output<string>,
+    primary?: Datacenter,
   ): void {
-    const opts = { parent: this, dependsOn: this.servers, deletedWith: this.dataVolumes[0] };
-    const api = { address: this.httpAddress, token, caPem: this.caPem, datacenter: acl.datacenter };
+    const where = primary ?? this;
+    const opts = { parent: this, dependsOn: where.servers, deletedWith: where.dataVolumes[0] };
+    const api = { address: where.httpAddress, token, caPem: where.caPem, datacenter: acl.datacenter };
     const { secret: _a, token: agentName, ...agent } = acl.agent;
     this.serverTokens.push(new PresetAclToken(agentName, { ...api, ...agent, secretId: agentSecret }, opts));
     if (acl.replication && replicationSecret) {
@@ -300,7 +299,7 @@ export class Datacenter extends pulumi.ComponentResource implements ConsulDatace
       const rules = new consul.AclPolicy(
         policy.resourceName,
         { name: policy.name, description, rules: policy.rules },
-        { ...opts, provider: this.aclProvider },
+        { ...opts, provider: where.provider },
       );
       this.serverTokens.push(
         new PresetAclToken(name, { ...api, description, secretId: replicationSecret, policies: [rules.name] }, opts),
@@ -334,7 +333,7 @@ export class Datacenter extends pulumi.ComponentResource implements ConsulDatace
         volumes: [{ volumeName: data.name, containerPath: DATA_PATH }],
       },
       // A fixed name, IP address and host port: the old container must go first.
-      { parent: this, deleteBeforeReplace: true },
+      { parent: this, deleteBeforeReplace: true, dependsOn: this.serverTokens },
     );
   }
 }

@@ -97,6 +97,11 @@ export interface DatacenterPlanArgs<T = string> {
   /** The ACL initial management token; the plan reads only whether it is given. Default: none. */
   initialManagementToken?: unknown;
   /**
+   * The primary datacenter (a `Datacenter`), required in a secondary with ACLs; the plan reads only
+   * whether it is given. Default: none.
+   */
+  primary?: unknown;
+  /**
    * The CA that signs the servers' certificate (with TLS); the plan reads only whether it is
    * given. Federated datacenters must share one. Default: a CA of this datacenter's own.
    */
@@ -173,7 +178,9 @@ export interface DatacenterPlan {
   /**
    * With ACLs: the servers' own token (a node identity per server, `node:write` on itself and
    * `service:read`) and, in a secondary, the replication token and its policy. Each secret is
-   * drawn first (it must be in the configuration the servers start with), then created in Consul.
+   * drawn first (it must be in the configuration the servers start with), then created in Consul:
+   * in a secondary, in the primary before its servers start (a secondary whose replication token
+   * does not exist yet cannot have its Connect CA signed, and Consul does not soon try again).
    */
   aclTokens?: {
     /** The primary datacenter, where the tokens live. */
@@ -213,12 +220,6 @@ export interface DatacenterPlan {
   servers: PlannedServer[];
   /** The `consul.Provider` (its token is the management token). */
   provider: { resourceName: string; address: string; scheme: string; datacenter: string };
-  /**
-   * A secondary with ACLs: a second provider through this datacenter's API to the primary
-   * (`datacenter`), which writes and reads the global ACL objects where they live, so that one is
-   * read back before replication has brought it here.
-   */
-  aclProvider?: { resourceName: string; datacenter: string };
 }
 
 /** The secrets an agent configuration carries, once Pulumi has them. */
@@ -282,12 +283,12 @@ export function datacenterArgProblems(args: DatacenterPlanArgs<unknown>): MeshPr
     });
   }
   const primary = primaryOf(args);
-  if (securityOf(spec).acl && spec.name !== primary && args.initialManagementToken === undefined) {
+  if (securityOf(spec).acl && spec.name !== primary && args.primary === undefined) {
     problems.push({
-      path: "initialManagementToken",
+      path: "primary",
       message:
         `datacenter ${JSON.stringify(spec.name)} is a secondary of ${JSON.stringify(primary)} with ACLs: give ` +
-        `the primary datacenter's initial management token (tokens are created in the primary and replicated)`,
+        `the primary Datacenter (its servers' tokens are made there before they start, with its management token)`,
     });
   }
   if (primary !== spec.name && !NAME_PATTERN.test(primary)) {
@@ -298,8 +299,15 @@ export function datacenterArgProblems(args: DatacenterPlanArgs<unknown>): MeshPr
   }
   // Any other value (an output) is checked when the configuration is rendered with it.
   if (typeof args.trustDomain === "string") problems.push(...trustDomainProblems(args.trustDomain));
-  // Federated servers speak RPC and gossip to each other: one CA and one key for all.
   const security = securityOf(spec);
+  if (security.httpsVerifyIncoming)
+    problems.push({
+      path: "datacenter.tls.httpsVerifyIncoming",
+      message:
+        `the Consul provider, gateways and sidecars this library runs present no client certificate: ` +
+        `with it, none of them could call datacenter ${JSON.stringify(spec.name)}'s API; leave it off (tokens authorize the API)`,
+    });
+  // Federated servers speak RPC and gossip to each other: one CA and one key for all.
   const federated = args.wan !== undefined || args.wanHost !== undefined;
   if (federated && security.tls && args.ca === undefined)
     problems.push({
@@ -498,7 +506,9 @@ export function planDatacenter(name: string, args: DatacenterPlanArgs<unknown>):
       ipamConfigs: [{ subnet: lanSubnet, ipRange: dynamicRange(lanSubnet) }],
       labels: dockerLabels({ datacenter: dc }),
     },
-    ...(aclEnabled && args.initialManagementToken === undefined ? { generatedToken: `${name}-management-token` } : {}),
+    ...(aclEnabled && args.initialManagementToken === undefined && args.primary === undefined
+      ? { generatedToken: `${name}-management-token` }
+      : {}),
     ...(security.tls ? { tls: planTls(name, args, servers) } : {}),
     ...(security.gossipEncryption && args.gossipKey === undefined ? { ownGossipKey: `${name}-gossip-key` } : {}),
     ...(aclEnabled ? { aclTokens: planAclTokens(name, args, servers) } : {}),
@@ -515,9 +525,6 @@ export function planDatacenter(name: string, args: DatacenterPlanArgs<unknown>):
       scheme: api.scheme,
       datacenter: dc,
     },
-    ...(aclEnabled && dc !== primaryOf(args)
-      ? { aclProvider: { resourceName: `${name}-acl-provider`, datacenter: primaryOf(args) } }
-      : {}),
   };
 }
 

@@ -161,8 +161,8 @@ model.datacenters.forEach((spec, i) => {
         address: hosts[dc].address,
         retryJoinWan: names.filter((other) => other !== dc).map((other) => hosts[other].address),
       },
-      // Tokens are created in the primary and replicated: the secondary takes the primary's.
-      initialManagementToken: i === 0 || !config.acl ? undefined : datacenters.dc1.managementToken,
+      // ACL objects live in the primary: the secondary's server tokens are made there, with its management token.
+      primary: i === 0 ? undefined : datacenters.dc1,
       ca,
       gossipKey,
     },

@@ -11,7 +11,7 @@
  *
  * Built from the finer components, one by one, to show how they compose; `ConsulMesh` does
  * the same in one call (see the other examples). Secure by default: the datacenters share one CA
- * and one gossip key, the secondary takes the primary's management token, and an intention lets
+ * and one gossip key, the secondary's ACL tokens are made in the primary, and an intention lets
  * `web` reach `api` (ACLs deny any other pair).
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -86,8 +86,8 @@ model.datacenters.forEach((spec, i) => {
     trustDomain,
     ca,
     gossipKey,
-    // ACL tokens live in the primary and are replicated: the secondary takes the primary's management token.
-    initialManagementToken: i === 0 ? undefined : datacenters.dc1.managementToken,
+    // ACL objects live in the primary: the secondary's server tokens are made there, with its management token.
+    primary: i === 0 ? undefined : datacenters.dc1,
   });
 });
 

@@ -31,7 +31,8 @@ describe("component argument validation with the mesh model's rules", () => {
   });
 
   test("problems are renamed to the argument's own field path", () => {
-    expect(datacenterProblems({ name: "dc1", ports: { grpc: -1 } }, undefined, "args.datacenter")).toEqual([
+    const open = { tls: { enabled: false } };
+    expect(datacenterProblems({ name: "dc1", ports: { grpc: -1 }, ...open }, undefined, "args.datacenter")).toEqual([
       { path: "args.datacenter.ports.grpc", message: expect.stringMatching(/gRPC must be enabled/) },
     ]);
     expect(gatewayProblems({ datacenter: "dc1", port: 0 }).map((p) => p.path)).toEqual(["gateway.port"]);

@@ -33,7 +33,7 @@ describe("ConnectService (Pulumi mocks)", () => {
     const reg = mocks.get("web-proxy-registration");
     expect(reg.type).toBe(REGISTRATION);
     expect(reg.parent).toBe(mocks.get("web-proxy", "consul-mesh:index:ConnectService").urn);
-    expect(reg.inputs.address).toBe("http://127.0.0.1:8500");
+    expect(reg.inputs.address).toBe("https://127.0.0.1:8500");
     expect(reg.inputs.serviceId).toBe("web-sidecar-proxy");
     expect(reg.inputs.registration).toEqual(toServiceRegistration(connectProxy));
     expect(reg.inputs.registration).toEqual({
@@ -46,7 +46,9 @@ describe("ConnectService (Pulumi mocks)", () => {
         Upstreams: [{ DestinationName: "api", Datacenter: "secondary", LocalBindPort: 10000 }],
       },
     });
-    expect(reg.inputs.token).toBeUndefined();
+    // ACLs on by default: registered with the datacenter's management token, a secret.
+    expect(reg.inputs.token).toBe("generated-secret-of-primary-management-token");
+    expect(reg.secretInputs).toContain("token");
     expect(reg.options.dependencies).toContain(mocks.get("primary-server-0").urn);
     expect(svc.serviceId).toBe("web-sidecar-proxy");
   });

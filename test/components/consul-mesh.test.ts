@@ -68,8 +68,7 @@ describe("ConsulMesh (Pulumi mocks)", () => {
       "docker:index/remoteImage:RemoteImage": 2,
       [T.container]: 4,
       "docker:index/volume:Volume": 2,
-      // dc1's, dc2's, and dc2's through to the primary for ACLs.
-      [T.provider]: 3,
+      [T.provider]: 2,
       [T.registration]: 4,
       // The secure defaults: one CA and one gossip key, a certificate per datacenter, the
       // management token and the servers' own tokens, a policy and token per gateway, the
@@ -297,17 +296,19 @@ describe("ConsulMesh (Pulumi mocks)", () => {
         .sort(),
     ).toEqual(["dc1-mesh-gateway", "dc2-mesh-gateway", "dc2-replication"]);
     // Policies and tokens are global: dc2's are written and read back in the primary, where
-    // they exist at once (dc2 sees them only after replication): the gateways' through dc1's
-    // provider, the replication policy through dc2's to the primary.
+    // they exist at once (dc2 sees them only after replication), through dc1's provider; dc2's
+    // server tokens before dc2's servers start.
     const primary = mocks.get("mesh-dc1-provider").urn;
-    expect(mocks.get("mesh-dc2-acl-provider").inputs).toMatchObject({ address: "127.0.0.1:8501", datacenter: "dc1" });
     for (const r of [
       ...mocks.byType("consul:index/aclPolicy:AclPolicy"),
       ...mocks.byType("consul:index/aclToken:AclToken"),
     ]) {
-      const expected = r.name === "mesh-dc2-replication-policy" ? mocks.get("mesh-dc2-acl-provider").urn : primary;
-      expect(r.options.provider.startsWith(expected)).toBe(true);
+      expect(r.options.provider.startsWith(primary)).toBe(true);
     }
+    expect(mocks.get("mesh-dc2-replication-token").inputs.address).toBe("https://127.0.0.1:8500");
+    expect(mocks.get("mesh-dc2-server-0").options.dependencies).toEqual(
+      expect.arrayContaining([mocks.get("mesh-dc2-agent-token").urn, mocks.get("mesh-dc2-replication-token").urn]),
+    );
     const reads = mocks.calls.filter((x) => x.token === "consul:index/getAclTokenSecretId:getAclTokenSecretId");
     expect(reads).toHaveLength(2);
     for (const call of reads) expect(call.provider?.startsWith(primary)).toBe(true);
@@ -490,6 +491,6 @@ describe("ConsulMesh (Pulumi mocks)", () => {
     const first = await snapshot();
     const second = await snapshot();
     expect(second).toEqual(first);
-    expect(first.length).toBe(52);
+    expect(first.length).toBe(51);
   });
 });

@@ -24,6 +24,7 @@ describe("datacenter plan", () => {
       },
     });
     expect(plan.aclTokens).toEqual({
+      datacenter: "dc1",
       agent: {
         secret: "dc1-agent-token-secret",
         token: "dc1-agent-token",
@@ -56,10 +57,11 @@ describe("datacenter plan", () => {
     const wan = { serverAddresses: ["10.250.0.30"], retryJoinWan: ["10.250.0.10"] };
     const args = { datacenter: { name: "dc2" }, primaryDatacenter: "dc1", wan };
     expect(datacenterArgProblems(args).map((p) => [p.path, p.message])).toEqual([
+      ["primary", expect.stringMatching(/give the primary Datacenter/)],
       ["ca", expect.stringMatching(/"dc2" is federated with TLS on: give the CA its federation shares/)],
       ["gossipKey", expect.stringMatching(/"dc2" is federated with gossip encryption on: give the key/)],
     ]);
-    const plan = planDatacenter("dc2", { ...args, ca: "shared", gossipKey: "shared" });
+    const plan = planDatacenter("dc2", { ...args, ca: "shared", gossipKey: "shared", primary: "dc1" });
     expect(plan.tls?.ownCa).toBeUndefined();
     expect(plan.ownGossipKey).toBeUndefined();
     expect(plan.tls?.hosts).toContain("10.250.0.30");
@@ -188,6 +190,10 @@ describe("datacenter plan", () => {
 
   test("problems, each at its field", () => {
     expect(datacenterArgProblems({ datacenter: { name: "dc1" } })).toEqual([]);
+    // Nothing the components run presents a client certificate.
+    expect(
+      datacenterArgProblems({ datacenter: { name: "dc1", tls: { httpsVerifyIncoming: true } } }).map((p) => p.path),
+    ).toEqual(["datacenter.tls.httpsVerifyIncoming"]);
     expect(
       datacenterArgProblems({
         datacenter: { name: "dc2", servers: 11, acl: { enabled: true } },
@@ -203,7 +209,7 @@ describe("datacenter plan", () => {
         "datacenter.servers",
         "wan.serverAddresses",
         "httpHostPort",
-        "initialManagementToken",
+        "primary",
         "primaryDatacenter",
         "trustDomain",
       ]),
@@ -238,7 +244,7 @@ describe("datacenter plan", () => {
       expect(server.wan).toBeUndefined(); // no WAN Docker network
       expect(JSON.parse(plan.agentConfig()).retry_join_wan).toEqual(["10.0.0.5"]);
       // A secondary is healthy once the primary is known over the WAN.
-      expect(server.container.healthcheck.tests[1]).toContain('"dc1"');
+      expect(server.container.healthcheck.tests[1]).toContain("grep -qx 'dc1'");
       expect(plan.httpAddress).toBe("http://10.0.0.6:8501");
       expect(plan.provider.address).toBe("10.0.0.6:8501");
     });

@@ -310,14 +310,23 @@ describe("Datacenter (Pulumi mocks)", () => {
     expect(JSON.parse(server.inputs.uploads[0].content).retry_join_wan).toEqual(["10.0.0.5"]);
   });
 
-  test("a secondary with ACLs needs the primary's management token (no token of its own)", async () => {
+  test("a secondary with ACLs needs its primary: the management token, and its server tokens made there first", async () => {
     const spec = { name: "dc2", primaryDatacenter: "dc1", ...CLEAR, acl: { enabled: true } };
-    expect(problemPaths(() => new Datacenter("x", { datacenter: spec }))).toEqual(["initialManagementToken"]);
-    expect(() => new Datacenter("y", { datacenter: spec })).toThrow(
-      /initialManagementToken: .*primary datacenter's initial management token/,
-    );
-    new Datacenter("dc2", { datacenter: spec, initialManagementToken: "11111111-aaaa-4bbb-8ccc-222222222222" });
+    expect(problemPaths(() => new Datacenter("x", { datacenter: spec }))).toEqual(["primary"]);
+    expect(() => new Datacenter("y", { datacenter: spec })).toThrow(/primary: .*give the primary Datacenter/);
+    const dc1 = new Datacenter("dc1", {
+      datacenter: { name: "dc1", ...CLEAR, acl: { enabled: true } },
+      initialManagementToken: "11111111-aaaa-4bbb-8ccc-222222222222",
+    });
+    const dc2 = new Datacenter("dc2", {
+      datacenter: spec,
+      primary: dc1,
+      lanSubnet: "10.250.2.0/24",
+      httpHostPort: 8501,
+    });
     await mocks.settle();
+    expect(await valueOf(dc2.managementToken as pulumi.Output<string>)).toBe("11111111-aaaa-4bbb-8ccc-222222222222");
+    expect(dc2.aclProvider).toBe(dc1.provider);
     const config = JSON.parse(mocks.get("dc2-server-0").inputs.uploads[0].content);
     // Its own replication and agent tokens, made in the primary through its provider for ACLs.
     expect(config.acl.tokens).toEqual({
@@ -327,13 +336,15 @@ describe("Datacenter (Pulumi mocks)", () => {
     expect(mocks.byType("pulumi-nodejs:dynamic:GeneratedToken").map((r) => r.name)).not.toContain(
       "dc2-management-token",
     );
-    const aclProvider = mocks.get("dc2-acl-provider");
-    expect(aclProvider.inputs).toMatchObject({ datacenter: "dc1", token: "11111111-aaaa-4bbb-8ccc-222222222222" });
-    expect(mocks.get("dc2-replication-policy").options.provider.startsWith(aclProvider.urn)).toBe(true);
-    expect(mocks.get("dc2-replication-token").inputs).toMatchObject({
-      datacenter: "dc1",
-      policies: ["dc2-replication"],
-    });
+    // Made through the primary's API once its servers run, before dc2's servers start.
+    expect(mocks.get("dc2-replication-policy").options.provider.startsWith(mocks.get("dc1-provider").urn)).toBe(true);
+    for (const name of ["dc2-replication-token", "dc2-agent-token"]) {
+      const token = mocks.get(name);
+      expect(token.inputs).toMatchObject({ address: "http://127.0.0.1:8500", datacenter: "dc1" });
+      expect(token.options.dependencies).toContain(mocks.get("dc1-server-0").urn);
+      expect(mocks.get("dc2-server-0").options.dependencies).toContain(token.urn);
+    }
+    expect(mocks.get("dc2-replication-token").inputs.policies).toEqual(["dc2-replication"]);
   });
 
   test("every invalid argument is reported at once, by field, before any resource exists", async () => {
@@ -390,9 +401,10 @@ describe("Datacenter (Pulumi mocks)", () => {
       () =>
         new Datacenter("w", {
           datacenter: { name: "dc2", primaryDatacenter: "dc1" },
-          initialManagementToken: "t",
           wan: { networkName: "w", serverAddresses: ["10.250.0.30"], retryJoinWan: [] },
         }),
-    ).toThrow(/ca: datacenter "dc2" is federated with TLS on[\s\S]*gossipKey: datacenter "dc2" is federated/);
+    ).toThrow(
+      /primary: [\s\S]*ca: datacenter "dc2" is federated with TLS on[\s\S]*gossipKey: datacenter "dc2" is federated/,
+    );
   });
 });

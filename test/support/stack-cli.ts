@@ -132,7 +132,7 @@ export interface CliResult {
 
 /** One stack of one project folder, in a backend of its own. */
 export class StackCli {
-  /** What every call printed, in order: the logs of the whole run. */
+  /** What every call printed, in order (but what an export asked `--show-secrets` for): the logs of the whole run. */
   readonly transcript: string[] = [];
 
   private constructor(
@@ -185,7 +185,7 @@ export class StackCli {
         { cwd: this.projectDir, env: this.environment, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
         (error, stdout, stderr) => {
           const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-          this.transcript.push(stdout, stderr);
+          if (!args.includes("--show-secrets")) this.transcript.push(stdout, stderr);
           resolve({ code, stdout, stderr, ms: Date.now() - started });
         },
       );
