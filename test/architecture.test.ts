@@ -55,6 +55,11 @@ const LAYERS: Record<string, { layers: string[]; packages?: string[]; builtins?:
     layers: ["components", "consul", "mesh"],
     packages: ["@pulumi/pulumi", "@pulumi/consul", "@pulumi/docker"],
   },
+  // The certificates: a well-kept X.509 library, never hand-written ASN.1.
+  "components/dynamic/consul-secrets.ts": {
+    layers: ["components", "consul", "mesh"],
+    packages: ["@pulumi/pulumi", "@peculiar/x509", "reflect-metadata"],
+  },
   cli: { layers: ["cli", "consul", "mesh"], packages: ["yaml", "js-hcl-parser"] },
 };
 
