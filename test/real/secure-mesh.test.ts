@@ -7,7 +7,9 @@
 import { promises as fs } from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { createGossipKey } from "../../components/dynamic/consul-secrets";
+import { createCertificateAuthority, createGossipKey } from "../../components/dynamic/consul-secrets";
+import { DatacenterAccessError } from "../../components/errors";
+import { checkDatacenter } from "../../components/existing-datacenter";
 import { gatewayAclRules } from "../../mesh/render/gateway-acl-rules";
 import { eventually, freePorts, TestProcess, toolPath } from "../support/processes";
 import { agentSecurityOf, type RealConsul } from "../support/real-consul";
@@ -96,6 +98,17 @@ describe("a secure mesh: TLS, gossip encryption, ACLs deny by default", () => {
     );
     expect(untrusted).toMatch(/UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT/);
     figures.push(`plain HTTP: ${plain.status}; unknown CA: ${untrusted}`);
+  });
+
+  test("a wrong CA: the datacenter check fails at once, naming the datacenter and the CA", async () => {
+    const other = await createCertificateAuthority();
+    const started = Date.now();
+    const error = await checkDatacenter("dc1", { address: mesh.dc1.httpAddress, ca: other.caPem }).catch((e) => e);
+    const ms = Date.now() - started;
+    expect(error).toBeInstanceOf(DatacenterAccessError);
+    expect((error as Error).message).toMatch(/^datacenter "dc1": .*CA/);
+    expect(ms).toBeLessThan(5_000);
+    figures.push(`wrong CA: ${(error as Error).message} (${ms} ms)`);
   });
 
   test("requests without a token are refused", async () => {

@@ -19,6 +19,7 @@ import {
   type DockerHost,
 } from "../support/docker-hosts";
 import { prepareStacks, realStackSupport, reportedFigures, StackCli } from "../support/stack-cli";
+import { callApi } from "../support/real-consul";
 
 const execFileAsync = promisify(execFile);
 const EXAMPLE = path.join(__dirname, "../../examples/datacenter-per-host");
@@ -129,7 +130,8 @@ describeWithDockerHosts("real-engine datacenter-per-host tests (two Docker machi
         );
       }
       const state = await cli!.deployment(true);
-      const management = state.resources?.find((r) => r.type.endsWith("GeneratedToken"))?.outputs?.value;
+      const management = state.resources?.find((r) => r.urn.endsWith("GeneratedToken::dc1-management-token"))?.outputs
+        ?.value;
       token =
         typeof management === "string"
           ? management
@@ -140,8 +142,10 @@ describeWithDockerHosts("real-engine datacenter-per-host tests (two Docker machi
     });
 
     test("the datacenters are WAN federated through the machines' addresses", async () => {
+      // Over TLS, verified by the stack's CA.
+      const caPem = await cli!.consulCaPem();
       const get = async (host: DockerHost, port: number, p: string) =>
-        (await fetch(`http://${host.ip}:${port}${p}`, { headers: { "X-Consul-Token": token } })).json();
+        (await callApi(`https://${host.ip}:${port}`, "GET", p, undefined, token, caPem)).json;
       expect(await get(one, 8500, "/v1/catalog/datacenters")).toEqual(["dc1", "dc2"]);
       // Sorted by round-trip time from the asking datacenter: its own first.
       expect(((await get(two, 8501, "/v1/catalog/datacenters")) as string[]).sort()).toEqual(["dc1", "dc2"]);

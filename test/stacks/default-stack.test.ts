@@ -145,7 +145,8 @@ describeReal("the default stack under the real engine", () => {
     demoUrl = (await cli.outputs()).demoUrl as string;
     expect(demoUrl).toBe("http://127.0.0.1:8080/");
     const state = await cli.deployment(true);
-    const management = state.resources?.find((r) => r.type.endsWith("GeneratedToken"))?.outputs?.value;
+    const management = state.resources?.find((r) => r.urn.endsWith("GeneratedToken::mesh-management-token"))?.outputs
+      ?.value;
     token =
       typeof management === "string"
         ? management
