@@ -149,6 +149,8 @@ export class Datacenter extends pulumi.ComponentResource implements ConsulDatace
    * live: the primary's provider in a secondary, else {@link Datacenter.provider}.
    */
   readonly aclProvider: consul.Provider;
+  /** What holds the global ACL objects written through {@link Datacenter.aclProvider}: the primary's first data volume. */
+  readonly aclState: pulumi.Resource;
 
   constructor(name: string, args: DatacenterArgs, opts?: pulumi.ComponentResourceOptions) {
     const subject = `Datacenter ${JSON.stringify(name)} arguments`;
@@ -265,6 +267,7 @@ export class Datacenter extends pulumi.ComponentResource implements ConsulDatace
       { parent: this, dependsOn: this.servers },
     );
     this.aclProvider = primary?.provider ?? this.provider;
+    this.aclState = (primary ?? this).dataVolumes[0];
     if (acl && token && !primary) this.placeServerTokens(acl, token, agentSecret!, replicationSecret);
     this.registerOutputs({
       name: plan.name,

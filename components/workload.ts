@@ -62,7 +62,7 @@ export class Workload extends pulumi.ComponentResource {
       const created = new consul.AclToken(
         resourceName,
         { description, local: false, serviceIdentities: [{ serviceName }] },
-        { parent: this, provider, dependsOn: args.datacenter.servers, deletedWith: args.datacenter.dataVolumes[0] },
+        { parent: this, provider, dependsOn: args.datacenter.servers, deletedWith: args.datacenter.aclState },
       );
       this.token = created;
       token = pulumi.secret(
