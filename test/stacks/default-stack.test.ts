@@ -11,7 +11,7 @@ import { spawn, spawnSync } from "node:child_process";
 import path from "node:path";
 import { dockerOk } from "../support/docker";
 import { forwardedByService, HeldRequest } from "../support/docker-exec";
-import { agentSecurityOf, callApi } from "../support/real-consul";
+import { agentSecurityOf, callApi, SECURE_AGENT } from "../support/real-consul";
 import {
   consulTrustDomain,
   describeWhereStacksRun,
@@ -166,23 +166,7 @@ describeReal("the default stack under the real engine", () => {
       ["dc2", 8501],
     ] as const) {
       const settings = agentSecurityOf((await api(port, "GET", "/v1/agent/self")).json);
-      expect(settings).toEqual({
-        HTTPPort: -1,
-        HTTPSPort: 8501,
-        GRPCPort: -1,
-        GRPCTLSPort: 8503,
-        rpcVerifyIncoming: true,
-        rpcVerifyOutgoing: true,
-        rpcVerifyServerHostname: true,
-        httpsVerifyIncoming: false,
-        grpcVerifyIncoming: false,
-        EncryptKey: "hidden",
-        DisableKeyringFile: true,
-        lanEncrypted: "true",
-        wanEncrypted: "true",
-        ACLsEnabled: true,
-        ACLDefaultPolicy: "deny",
-      });
+      expect(settings).toEqual({ ...SECURE_AGENT, HTTPSPort: 8501, GRPCTLSPort: 8503 });
       figures.push(`${dc} /v1/agent/self: ${JSON.stringify(settings)}`);
     }
     // Plain HTTP to the API is refused; so is a client that does not trust the stack's CA.

@@ -372,6 +372,23 @@ export interface AgentSecurity {
   ACLDefaultPolicy: string;
 }
 
+/** What an agent with every secure default reports, but where its HTTPS and gRPC TLS ports are. */
+export const SECURE_AGENT: Omit<AgentSecurity, "HTTPSPort" | "GRPCTLSPort"> = {
+  HTTPPort: -1,
+  GRPCPort: -1,
+  rpcVerifyIncoming: true,
+  rpcVerifyOutgoing: true,
+  rpcVerifyServerHostname: true,
+  httpsVerifyIncoming: false,
+  grpcVerifyIncoming: false,
+  EncryptKey: "hidden",
+  DisableKeyringFile: true,
+  lanEncrypted: "true",
+  wanEncrypted: "true",
+  ACLsEnabled: true,
+  ACLDefaultPolicy: "deny",
+};
+
 /**
  * The security settings of an agent's `/v1/agent/self` answer.
  * @param self - The answer's JSON.
