@@ -57,6 +57,14 @@ export interface ConsulRoutesOption {
   grpc?: XdsServerOptions;
   /** The registered service ID the xDS stream is for. Default: the registration's ID (required without `register`). */
   proxyId?: string;
+  /**
+   * Carry the Consul servers' own traffic (WAN federation through the gateways). With `via: "xds"`
+   * the agent decides, from the registration's `consul-wan-federation` meta (`register.exposeServers`);
+   * with `"catalog"` this turns the server routes on. Default: `false`.
+   */
+  exposeServers?: boolean;
+  /** Consul's `domain`, which server SNI names end with. Default: `"consul"`. */
+  consulDomain?: string;
   /** Timing of the source. Default: the source's defaults. */
   watch?: Omit<
     ConsulRouteSourceOptions & XdsRouteSourceOptions,
@@ -177,6 +185,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
         serviceName: options.register?.name,
         datacenter: options.datacenter,
         trustDomain: options.trustDomain,
+        consulDomain: routes.consulDomain,
       });
     } else {
       source = new ConsulRouteSource({
@@ -184,6 +193,8 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
         client,
         datacenter: options.datacenter,
         trustDomain: options.trustDomain,
+        exposeServers: routes.exposeServers,
+        consulDomain: routes.consulDomain,
       });
     }
   } else {
@@ -229,8 +240,9 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   const listener: RouteSourceListener = {
     onTable(next) {
       const size = routeTableSize(next);
-      if (size.services + size.gateways > maxRoutes) {
-        refused = new RouteLimitError(size.services + size.gateways, maxRoutes);
+      const routes = size.services + size.gateways + size.servers;
+      if (routes > maxRoutes) {
+        refused = new RouteLimitError(routes, maxRoutes);
         listener.onError(refused);
         return;
       }
@@ -238,6 +250,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       table = next;
       metrics.tableEntries.set({ kind: "service" }, size.services);
       metrics.tableEntries.set({ kind: "gateway" }, size.gateways);
+      metrics.tableEntries.set({ kind: "server" }, size.servers);
       metrics.lastReload.set(Date.now() / 1000);
       logger.info({ event: "routes-loaded", source: source.kind, ...size }, "routes loaded");
     },

@@ -3,7 +3,7 @@
  * precedence, Consul SNI names, route plans, and rendering of Consul JSON and HCL.
  * No Pulumi, no sockets.
  */
-export { DEFAULT_TRUST_DOMAIN, EFFECTIVE_MODES } from "./model/types";
+export { DEFAULT_TRUST_DOMAIN, EFFECTIVE_MODES, WAN_FEDERATION_MODES } from "./model/types";
 export type {
   AddressPort,
   ConfigEntry,
@@ -20,6 +20,8 @@ export type {
   ServiceDefaultsEntry,
   ServiceDefinition,
   Upstream,
+  WanFederationMode,
+  WanFederationSpec,
 } from "./model/types";
 export {
   bestAddress,
@@ -34,8 +36,16 @@ export type {
   GatewayRegistrationAddresses,
   InstanceAddresses,
 } from "./model/gateway-address";
-export { gatewaySni, isSniLabel, parseSni, serviceSni } from "./model/sni";
-export type { GatewaySniParts, ParsedSni, ServiceSniParts } from "./model/sni";
+export {
+  DEFAULT_CONSUL_DOMAIN,
+  gatewaySni,
+  isSniLabel,
+  parseServerSni,
+  parseSni,
+  serverSni,
+  serviceSni,
+} from "./model/sni";
+export type { GatewaySniParts, ParsedServerSni, ParsedSni, ServerSniParts, ServiceSniParts } from "./model/sni";
 export type { RouteEndpoint, RoutesFile, RoutesFileGateway, RoutesFileService } from "./model/routes-file";
 export { decideMeshGatewayMode, isMode, resolveMeshGatewayMode } from "./model/mode";
 export type { ModeDecision, ModeLevel, ModeLevels } from "./model/mode";

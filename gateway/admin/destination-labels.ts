@@ -17,6 +17,9 @@ export interface DestinationLabels {
 /** The labels of a connection that names no destination the table knows. */
 export const NO_LABELS: DestinationLabels = Object.freeze({ datacenter: "", service: "" });
 
+/** The `service` label of Consul servers' own traffic (no service name can start with `_`). */
+export const SERVER_SERVICE_LABEL = "_server";
+
 /** The `service` label of remote connections past the limit of distinct remote service names. */
 export const OTHER_SERVICE_LABEL = "_other";
 
@@ -34,6 +37,7 @@ export class DestinationLabeler {
    */
   labelsOf(decision: RouteDecision, localDatacenter: string): DestinationLabels {
     if (decision.kind === "local") return { datacenter: decision.datacenter, service: decision.service };
+    if (decision.kind === "server") return { datacenter: decision.datacenter, service: SERVER_SERVICE_LABEL };
     if (decision.kind === "remote") {
       return { datacenter: decision.datacenter, service: this.remoteService(decision.datacenter, decision.service) };
     }
@@ -48,6 +52,7 @@ export class DestinationLabeler {
       }
       case "local-datacenter":
       case "unknown-service":
+      case "unknown-server":
         return { datacenter: localDatacenter, service: "" };
       default:
         return NO_LABELS;

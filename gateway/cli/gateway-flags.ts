@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { DEFAULT_GATEWAY_NAME } from "../../mesh/model/defaults";
 import { DOMAIN_PATTERN } from "../../mesh/model/names";
+import { DEFAULT_CONSUL_DOMAIN } from "../../mesh/model/sni";
 import {
   agentAddress,
   durationMs,
@@ -248,6 +249,27 @@ export const FLAGS = {
     schema: hostPort,
     help: "WAN tagged address, what other datacenters dial.",
     default: "none (Consul then uses the LAN address)",
+  },
+  exposeServers: {
+    section: "consul",
+    flag: "expose-servers",
+    env: ["SNI_GATEWAY_EXPOSE_SERVERS"],
+    registration: true,
+    schema: switchOn,
+    help:
+      "Carry the Consul servers' own traffic (WAN federation through the gateways), as consul connect envoy " +
+      "-expose-servers: registers with meta consul-wan-federation=1 and routes [<node>.]server.<dc>.<domain>.",
+    default: "off (server names are refused)",
+  },
+  consulDomain: {
+    section: "consul",
+    flag: "consul-domain",
+    value: "DOMAIN",
+    env: ["SNI_GATEWAY_CONSUL_DOMAIN"],
+    registration: true,
+    schema: z.string().regex(DOMAIN_PATTERN, "must be a domain such as consul"),
+    help: "Consul's domain, which server SNI names end with (with --expose-servers).",
+    default: DEFAULT_CONSUL_DOMAIN,
   },
   noRegister: {
     section: "consul",

@@ -150,7 +150,12 @@ export function parseCommandLine(
 /** Consul mode's route source: the agent, how routes are learned, and where xDS comes from. */
 function consulRoutes(o: FlagValues<typeof FLAGS>, env: NodeJS.ProcessEnv): ConsulRoutesOption {
   const consul = consulOptions(env, o.consul, o.consulCacert);
-  const routes: ConsulRoutesOption = { consul, ...(o.consulRoutes ? { via: o.consulRoutes } : {}) };
+  const routes: ConsulRoutesOption = {
+    consul,
+    ...(o.consulRoutes ? { via: o.consulRoutes } : {}),
+    ...(o.exposeServers ? { exposeServers: true } : {}),
+    ...(o.consulDomain ? { consulDomain: o.consulDomain } : {}),
+  };
   if (o.consulGrpc !== undefined || o.consulGrpcCacert !== undefined) {
     const base = consulBaseUrl(consul.address, consul.ssl);
     let server: { address: string; tls: boolean };
@@ -204,6 +209,7 @@ function registration(
     address: lan.host,
     ...(o.lanAddress ? { port: lan.port, lanAddress: { address: lan.host, port: lan.port } } : {}),
     ...(o.wanAddress ? { wanAddress: { address: o.wanAddress.host, port: o.wanAddress.port } } : {}),
+    ...(o.exposeServers ? { exposeServers: true } : {}),
   };
 }
 

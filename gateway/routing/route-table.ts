@@ -5,6 +5,7 @@
  */
 import { DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "../../mesh/model/defaults";
 import type { RouteEndpoint, RoutesFile } from "../../mesh/model/routes-file";
+import { DEFAULT_CONSUL_DOMAIN } from "../../mesh/model/sni";
 
 /** A local service (or subset) and its healthy connect endpoints. */
 export interface LocalServiceRoute {
@@ -30,6 +31,14 @@ export interface RemoteGatewayRoute {
   endpoints: readonly RouteEndpoint[];
 }
 
+/** The servers' own traffic (WAN federation through mesh gateways). */
+export interface ServerRoutes {
+  /** Consul's domain, lower case, without a trailing dot. */
+  domain: string;
+  /** The local servers' RPC endpoints by node name, lower case. */
+  servers: ReadonlyMap<string, readonly RouteEndpoint[]>;
+}
+
 /** Everything the router needs; built by a route source, never mutated. */
 export interface RouteTable {
   /** The gateway's own datacenter. */
@@ -40,6 +49,8 @@ export interface RouteTable {
   services: ReadonlyMap<string, LocalServiceRoute>;
   /** Remote gateways by {@link gatewayKey}. */
   gateways: ReadonlyMap<string, RemoteGatewayRoute>;
+  /** Server routes; `undefined` when the gateway does not carry server traffic (server names are refused). */
+  servers?: ServerRoutes;
 }
 
 /**
@@ -95,7 +106,20 @@ export function routeTableFromRoutesFile(routes: RoutesFile): RouteTable {
     const previous = gateways.get(key);
     gateways.set(key, previous ? { ...route, endpoints: [...previous.endpoints, ...route.endpoints] } : route);
   }
-  return { datacenter, trustDomain: routes.trustDomain.toLowerCase(), services, gateways };
+  const table: RouteTable = { datacenter, trustDomain: routes.trustDomain.toLowerCase(), services, gateways };
+  if (routes.wanFederation) {
+    const servers = new Map<string, RouteEndpoint[]>();
+    for (const s of routes.wanFederation.servers) {
+      const node = s.node.toLowerCase();
+      servers.set(node, [
+        ...(servers.get(node) ?? []),
+        ...s.endpoints.map((e) => ({ address: e.address, port: e.port })),
+      ]);
+    }
+    const domain = (routes.wanFederation.domain ?? DEFAULT_CONSUL_DOMAIN).replace(/\.$/, "").toLowerCase();
+    table.servers = { domain, servers };
+  }
+  return table;
 }
 
 /**
@@ -119,12 +143,24 @@ export function routeTableToRoutesFile(table: RouteTable): RoutesFile {
       partition: g.partition,
       endpoints: g.endpoints.map((e) => ({ address: e.address, port: e.port })),
     }));
-  return { datacenter: table.datacenter, trustDomain: table.trustDomain, services, gateways };
+  const routes: RoutesFile = { datacenter: table.datacenter, trustDomain: table.trustDomain, services, gateways };
+  if (table.servers) {
+    routes.wanFederation = {
+      domain: table.servers.domain,
+      servers: [...table.servers.servers.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([node, endpoints]) => ({
+          node,
+          endpoints: endpoints.map((e) => ({ address: e.address, port: e.port })),
+        })),
+    };
+  }
+  return routes;
 }
 
-/** The number of routes in a table, by kind. */
-export function routeTableSize(table: RouteTable): { services: number; gateways: number } {
-  return { services: table.services.size, gateways: table.gateways.size };
+/** The number of routes in a table, by kind (`servers`: the local servers, 0 without server routes). */
+export function routeTableSize(table: RouteTable): { services: number; gateways: number; servers: number } {
+  return { services: table.services.size, gateways: table.gateways.size, servers: table.servers?.servers.size ?? 0 };
 }
 
 /** What a route source tells the gateway. */

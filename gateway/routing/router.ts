@@ -1,11 +1,13 @@
 /**
  * The routing decision, pure: an SNI name and a table in, a destination or a refusal out,
  * exactly as Consul's Envoy mesh gateway routes (hashicorp/consul `agent/xds`: a name under another
- * datacenter to its gateways, a local service to its healthy connect endpoints). Nothing else is ever
- * forwarded: no open relay.
+ * datacenter to its gateways, a local service to its healthy connect endpoints; with WAN federation
+ * through the gateways, a server name of another datacenter to its gateways, `<node>.server.<dc>` to
+ * that local server, `server.<dc>` to any local server). Nothing else is ever forwarded: no open relay.
  */
 import type { RouteEndpoint } from "../../mesh/model/routes-file";
-import { parseSni } from "../../mesh/model/sni";
+import { parseServerSni, parseSni } from "../../mesh/model/sni";
+import { DEFAULT_PARTITION } from "../../mesh/model/defaults";
 import { gatewayKey, RouteTable, serviceKey } from "./route-table";
 
 const HOST_NAME = /^[A-Za-z0-9._-]+$/;
@@ -16,7 +18,10 @@ export const ROUTE_REJECT_REASONS = [
   "no-sni",
   /** The name is not under the mesh's trust domain. */
   "foreign-trust-domain",
-  /** Under the trust domain but not a service or datacenter name (queries, peers, servers…). */
+  /**
+   * Not a service or datacenter name under the trust domain (queries, peers…), nor a server name
+   * of a gateway that carries server traffic.
+   */
   "unsupported-name",
   /** A local name of a service (or subset) the table does not know. */
   "unknown-service",
@@ -24,6 +29,8 @@ export const ROUTE_REJECT_REASONS = [
   "unknown-datacenter",
   /** The gateway's own datacenter name: nothing to forward it to. */
   "local-datacenter",
+  /** A server name of the local datacenter whose node is not one of its servers. */
+  "unknown-server",
   /** The destination is known but has no healthy endpoints. */
   "no-endpoints",
   /** The gateway has no route table yet (set by the proxy, never by {@link route}). */
@@ -58,6 +65,20 @@ export type RouteDecision =
       endpoints: readonly RouteEndpoint[];
     }
   | {
+      /** Consul servers' own traffic (WAN federation through the gateways). */
+      kind: "server";
+      key: string;
+      /** The datacenter named. */
+      datacenter: string;
+      /** The node named; `""` for any server of the datacenter. */
+      node: string;
+      /** Always `""`: no service. */
+      service: "";
+      /** To the local servers, or to the named datacenter's gateways. */
+      via: "local-servers" | "remote-gateways";
+      endpoints: readonly RouteEndpoint[];
+    }
+  | {
       /** Refused: close the connection. */
       kind: "reject";
       reason: RouteRejectReason;
@@ -84,6 +105,10 @@ export function route(
   // Host-name characters only, as a ClientHello carries them: parseSni lower-cases before it checks,
   // and Unicode case mapping turns some letters into ASCII (U+212A KELVIN SIGN becomes "k").
   const parsed = HOST_NAME.test(sni) ? parseSni(sni, trustDomain) : undefined;
+  if (parsed === undefined && table.servers && HOST_NAME.test(sni)) {
+    const server = parseServerSni(sni, table.servers.domain);
+    if (server) return serverRoute(table, localDatacenter.toLowerCase(), server.datacenter, server.node);
+  }
   if (parsed === undefined) {
     const underTrustDomain = sni.toLowerCase().endsWith(`.${trustDomain.toLowerCase()}`);
     return { kind: "reject", reason: underTrustDomain ? "unsupported-name" : "foreign-trust-domain" };
@@ -110,4 +135,20 @@ function remote(table: RouteTable, datacenter: string, partition: string, servic
   if (entry === undefined) return { kind: "reject", reason: "unknown-datacenter", datacenter, service };
   if (entry.endpoints.length === 0) return { kind: "reject", reason: "no-endpoints", datacenter, service };
   return { kind: "remote", key: `gw/${key}`, datacenter, service, endpoints: entry.endpoints };
+}
+
+function serverRoute(table: RouteTable, local: string, datacenter: string, node: string | undefined): RouteDecision {
+  const named = { datacenter, node: node ?? "", service: "" as const };
+  if (datacenter !== local) {
+    const key = gatewayKey(datacenter, DEFAULT_PARTITION);
+    const entry = table.gateways.get(key);
+    if (entry === undefined) return { kind: "reject", reason: "unknown-datacenter", datacenter };
+    if (entry.endpoints.length === 0) return { kind: "reject", reason: "no-endpoints", datacenter };
+    return { kind: "server", key: `gw/${key}`, ...named, via: "remote-gateways", endpoints: entry.endpoints };
+  }
+  const servers = table.servers?.servers ?? new Map<string, readonly RouteEndpoint[]>();
+  const endpoints = node === undefined ? [...servers.values()].flat() : servers.get(node);
+  if (endpoints === undefined) return { kind: "reject", reason: "unknown-server", datacenter };
+  if (endpoints.length === 0) return { kind: "reject", reason: "no-endpoints", datacenter };
+  return { kind: "server", key: `srv/${node ?? ""}`, ...named, via: "local-servers", endpoints };
 }

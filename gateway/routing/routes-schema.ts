@@ -38,6 +38,27 @@ export const gatewaySchema = z
   })
   .strict();
 
+/** A Consul server of the gateway's datacenter. */
+export const serverSchema = z
+  .object({
+    node: label("node").describe("The server's node name."),
+    endpoints: z.array(endpointSchema).describe("Its server RPC address (ports.server, 8300)."),
+  })
+  .strict();
+
+/** Server traffic, with WAN federation through mesh gateways. */
+export const wanFederationSchema = z
+  .object({
+    domain: z
+      .string()
+      .min(1)
+      .regex(DOMAIN_PATTERN, "domain must be a domain such as consul")
+      .optional()
+      .describe('Consul\'s domain, which server SNI names end with. Default: "consul".'),
+    servers: z.array(serverSchema).describe("The servers of the gateway's datacenter."),
+  })
+  .strict();
+
 /** The whole routes file. */
 export const routesFileSchema = z
   .object({
@@ -50,6 +71,9 @@ export const routesFileSchema = z
       .describe("Connect trust domain, <cluster-id>.consul."),
     services: z.array(serviceSchema).default([]).describe("Services of the gateway's datacenter."),
     gateways: z.array(gatewaySchema).default([]).describe("Mesh gateways of the other datacenters."),
+    wanFederation: wanFederationSchema
+      .optional()
+      .describe("Consul servers' own traffic (WAN federation through mesh gateways). Default: none (refused)."),
   })
   .strict()
   .describe("Routes of one SNI mesh gateway (sni-gateway --routes FILE).");

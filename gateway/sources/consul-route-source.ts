@@ -7,7 +7,11 @@
  *   names its gateways and `GET /v1/health/service/<gw>?dc=X&passing` gives their WAN addresses;
  * - `GET /v1/catalog/services?dc=D&filter=ServiceKind == ""` lists the local services and
  *   `GET /v1/health/connect/<svc>?dc=D&passing` gives each one's healthy connect endpoints;
- * - `GET /v1/agent/connect/ca/roots` gives the trust domain (`TrustDomain`).
+ * - `GET /v1/agent/connect/ca/roots` gives the trust domain (`TrustDomain`);
+ * - with `exposeServers` (WAN federation through the gateways), `GET /v1/health/service/consul?dc=D`
+ *   gives the local servers and `GET /v1/internal/federation-states/mesh-gateways` every
+ *   datacenter's gateways as the federation states carry them, which is how a datacenter that is not
+ *   federated yet (no catalog answers from it) is reached, as Consul's own gateway does.
  *
  * When Consul is unreachable every watch keeps its last good value, so the table in force stays;
  * `status().stale` reports it. A failing remote datacenter (a WAN peer down) keeps its last good
@@ -19,7 +23,14 @@
 import { bestAddress, catalogAddresses } from "../../mesh/model/gateway-address";
 import { DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "../../mesh/model/defaults";
 import { isPort } from "../../mesh/model/port";
-import type { RouteEndpoint, RoutesFile, RoutesFileGateway, RoutesFileService } from "../../mesh/model/routes-file";
+import type {
+  RouteEndpoint,
+  RoutesFile,
+  RoutesFileGateway,
+  RoutesFileServer,
+  RoutesFileService,
+} from "../../mesh/model/routes-file";
+import { DEFAULT_CONSUL_DOMAIN } from "../../mesh/model/sni";
 import { BlockingWatch, BlockingWatchTiming } from "./blocking-watch";
 import type { ConsulClient } from "../../consul/client";
 import { aclFilteredError } from "../errors";
@@ -40,6 +51,13 @@ export interface ConsulRouteSourceOptions extends BlockingWatchTiming {
   debounceMs?: number;
   /** Most time {@link ConsulRouteSource.start} waits for the first complete table, in ms. Default: `10000`. */
   initialLoadTimeoutMs?: number;
+  /**
+   * Carry the servers' own traffic (WAN federation through the gateways), as `consul connect envoy
+   * -expose-servers` does. Default: `false` (server names are refused).
+   */
+  exposeServers?: boolean;
+  /** Consul's `domain`, which server SNI names end with. Default: `"consul"`. */
+  consulDomain?: string;
 }
 
 /** The parts of a `/v1/health/*` entry the gateway reads (Consul's JSON field names). */
@@ -79,18 +97,31 @@ function dialled(endpoint: RouteEndpoint | undefined): RouteEndpoint | undefined
   return endpoint && isPort(endpoint.port) ? endpoint : undefined;
 }
 
+/** The servers' traffic, from the catalog: see {@link routesFromCatalog}. */
+export interface CatalogServerAnswers {
+  /** Consul's `domain`. */
+  domain: string;
+  /** `/v1/health/service/consul` of the local datacenter. */
+  servers: readonly HealthEntry[];
+  /** `/v1/internal/federation-states/mesh-gateways`: datacenter → its gateways. */
+  federationGateways: Readonly<Record<string, readonly HealthEntry[] | undefined>>;
+}
+
 /**
  * Assembles a routes file from the catalog answers (pure).
  * @param datacenter the local datacenter.
  * @param trustDomain the trust domain.
  * @param local local service name → its `/v1/health/connect` entries.
  * @param remote remote datacenter → gateway service name → its `/v1/health/service` entries.
+ * @param servers with server routes: the local servers, and the gateways the federation states
+ *   name, which stand for a datacenter the catalog has no gateways of. Default: none.
  */
 export function routesFromCatalog(
   datacenter: string,
   trustDomain: string,
   local: ReadonlyMap<string, readonly HealthEntry[]>,
   remote: ReadonlyMap<string, ReadonlyMap<string, readonly HealthEntry[]>>,
+  servers?: CatalogServerAnswers,
 ): RoutesFile {
   const services = new Map<string, RoutesFileService>();
   for (const [name, entries] of [...local.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
@@ -121,7 +152,34 @@ export function routesFromCatalog(
       }
     }
   }
-  return { datacenter, trustDomain, services: [...services.values()], gateways: [...gateways.values()] };
+  const routes: RoutesFile = { datacenter, trustDomain, services: [...services.values()], gateways: [] };
+  if (servers) {
+    const federation =
+      servers.federationGateways && typeof servers.federationGateways === "object" ? servers.federationGateways : {};
+    for (const dc of Object.keys(federation).sort()) {
+      const name = dc.toLowerCase();
+      if (name === datacenter || gateways.has(`${name}/${DEFAULT_PARTITION}`)) continue;
+      const endpoints = (Array.isArray(federation[dc]) ? (federation[dc] as HealthEntry[]) : [])
+        .map(gatewayWanEndpoint)
+        .filter((e): e is RouteEndpoint => e !== undefined);
+      gateways.set(`${name}/${DEFAULT_PARTITION}`, { datacenter: name, partition: DEFAULT_PARTITION, endpoints });
+    }
+    const byNode = new Map<string, RoutesFileServer>();
+    for (const entry of Array.isArray(servers.servers) ? servers.servers : []) {
+      const node = entry.Node?.Node?.toLowerCase();
+      const endpoint = connectEndpoint(entry);
+      if (!node || !endpoint) continue;
+      const server: RoutesFileServer = byNode.get(node) ?? { node, endpoints: [] };
+      server.endpoints.push(endpoint);
+      byNode.set(node, server);
+    }
+    routes.wanFederation = {
+      domain: servers.domain,
+      servers: [...byNode.values()].sort((a, b) => (a.node < b.node ? -1 : 1)),
+    };
+  }
+  routes.gateways = [...gateways.values()];
+  return routes;
 }
 
 /** A route source backed by the Consul catalog. */
@@ -134,6 +192,8 @@ export class ConsulRouteSource implements RouteSource {
   private roots: BlockingWatch<CaRoots> | undefined;
   private datacenters: BlockingWatch<string[]> | undefined;
   private localServices: BlockingWatch<Record<string, string[]>> | undefined;
+  private servers: BlockingWatch<HealthEntry[]> | undefined;
+  private federationGateways: BlockingWatch<Record<string, HealthEntry[]>> | undefined;
   private readonly localHealth = new Map<string, BlockingWatch<HealthEntry[]>>();
   private readonly remoteServices = new Map<string, BlockingWatch<Record<string, string[]>>>();
   private readonly remoteHealth = new Map<string, Map<string, BlockingWatch<HealthEntry[]>>>();
@@ -166,6 +226,13 @@ export class ConsulRouteSource implements RouteSource {
       {},
       (services) => this.syncLocalServices(services),
     );
+    if (this.options.exposeServers) {
+      this.servers = this.watch<HealthEntry[]>(`/v1/health/service/consul`, { dc: this.datacenter });
+      this.federationGateways = this.watch<Record<string, HealthEntry[]>>(
+        "/v1/internal/federation-states/mesh-gateways",
+        {},
+      );
+    }
     await loaded;
   }
 
@@ -311,6 +378,13 @@ export class ConsulRouteSource implements RouteSource {
       for (const [name, watch] of byName) if (Array.isArray(watch.value)) entries.set(name, watch.value);
       remote.set(dc, entries);
     }
-    return routesFromCatalog(this.datacenter, trustDomain, local, remote);
+    const servers = this.options.exposeServers
+      ? {
+          domain: (this.options.consulDomain ?? DEFAULT_CONSUL_DOMAIN).replace(/\.$/, "").toLowerCase(),
+          servers: this.servers?.value ?? [],
+          federationGateways: this.federationGateways?.value ?? {},
+        }
+      : undefined;
+    return routesFromCatalog(this.datacenter, trustDomain, local, remote, servers);
   }
 }

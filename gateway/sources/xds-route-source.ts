@@ -27,7 +27,9 @@ export const RECONNECT_SETTLE_MS = 2000;
 
 /** Routes of a table with at least one endpoint. */
 function routesWithEndpoints(routes: RoutesFile): number {
-  return [...routes.services, ...routes.gateways].filter((route) => route.endpoints.length > 0).length;
+  return [...routes.services, ...routes.gateways, ...(routes.wanFederation?.servers ?? [])].filter(
+    (route) => route.endpoints.length > 0,
+  ).length;
 }
 
 /**
@@ -50,6 +52,8 @@ export interface XdsRouteSourceOptions extends BlockingWatchTiming {
   serviceName?: string;
   /** Trust domain to use until (or unless) Consul's clusters or CA roots give one. Default: none (wait for Consul). */
   trustDomain?: string;
+  /** Consul's `domain`, which server cluster names end with. Default: `"consul"`. */
+  consulDomain?: string;
   /** Coalesce changes arriving within this time into one new table, in ms. Default: `20`. */
   debounceMs?: number;
   /** Most time {@link XdsRouteSource.start} waits for the first complete table, in ms. Default: `10000`. */
@@ -137,7 +141,13 @@ export class XdsRouteSource implements RouteSource {
       this.aclsChecked = true;
       void this.checkAcls();
     }
-    const routes = routesFromClusters(this.datacenter, trustDomain, resources.clusters, resources.assignments);
+    const routes = routesFromClusters(
+      this.datacenter,
+      trustDomain,
+      resources.clusters,
+      resources.assignments,
+      this.options.consulDomain,
+    );
     if (resources !== this.builtFrom) {
       this.builtFrom = resources;
       this.streamSince = Date.now();

@@ -3,13 +3,22 @@
  * gateway's cluster names are the SNI names it routes (`<svc>.<ns>.<dc>.internal.<td>`,
  * `[<subset>.]…`, `<dc>.internal.<td>` for another datacenter's gateways), so the table is the
  * clusters read back with `parseSni`, each with its usable endpoints (health `UNKNOWN` or
- * `HEALTHY`, as Envoy uses them). Clusters of other shapes (WAN federation servers, peers) are
- * left out, so the router refuses their names.
+ * `HEALTHY`, as Envoy uses them). With WAN federation through the gateways (the gateway registered
+ * with `consul-wan-federation` meta), the agent adds server clusters, read back with
+ * `parseServerSni`: `<node>.server.<local-dc>.<domain>` per local server and `server.<dc>.<domain>`
+ * per datacenter (another datacenter's gateways; all local servers for the local one). Clusters
+ * of other shapes (peers) are left out, so the router refuses their names.
  */
 import { DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "../../mesh/model/defaults";
 import { isPort } from "../../mesh/model/port";
-import type { RouteEndpoint, RoutesFile, RoutesFileGateway, RoutesFileService } from "../../mesh/model/routes-file";
-import { parseSni } from "../../mesh/model/sni";
+import type {
+  RouteEndpoint,
+  RoutesFile,
+  RoutesFileGateway,
+  RoutesFileServer,
+  RoutesFileService,
+} from "../../mesh/model/routes-file";
+import { DEFAULT_CONSUL_DOMAIN, parseServerSni, parseSni } from "../../mesh/model/sni";
 import { ClusterResource, DISCOVERY_TYPE_EDS, LoadAssignment, USABLE_HEALTH } from "./xds-messages";
 
 /** The healthy endpoints of a load assignment, in the order given (priority 0 first). */
@@ -52,22 +61,36 @@ export function trustDomainOfClusters(names: Iterable<string>): string | undefin
  * @param trustDomain the trust domain.
  * @param clusters cluster name → the cluster.
  * @param assignments cluster name → its EDS load assignment.
+ * @param domain Consul's `domain`, which server cluster names end with. Default: `"consul"`.
  */
 export function routesFromClusters(
   datacenter: string,
   trustDomain: string,
   clusters: ReadonlyMap<string, ClusterResource>,
   assignments: ReadonlyMap<string, LoadAssignment>,
+  domain: string = DEFAULT_CONSUL_DOMAIN,
 ): RoutesFile {
   const local = datacenter.toLowerCase();
   const services: RoutesFileService[] = [];
   const gateways: RoutesFileGateway[] = [];
+  const servers: RoutesFileServer[] = [];
+  const serverGateways: RoutesFileGateway[] = [];
+  let carriesServers = false;
   for (const name of [...clusters.keys()].sort()) {
     const cluster = clusters.get(name) as ClusterResource;
-    const parsed = parseSni(name, trustDomain);
-    if (!parsed) continue;
     const eds = cluster.type === DISCOVERY_TYPE_EDS;
-    const endpoints = usableEndpoints(eds ? assignments.get(name) : cluster.load_assignment);
+    const endpointsOf = () => usableEndpoints(eds ? assignments.get(name) : cluster.load_assignment);
+    const parsed = parseSni(name, trustDomain);
+    if (!parsed) {
+      const server = parseServerSni(name, domain);
+      if (!server) continue;
+      carriesServers = true;
+      if (server.datacenter === local && server.node) servers.push({ node: server.node, endpoints: endpointsOf() });
+      if (server.datacenter !== local && !server.node)
+        serverGateways.push({ datacenter: server.datacenter, partition: DEFAULT_PARTITION, endpoints: endpointsOf() });
+      continue;
+    }
+    const endpoints = endpointsOf();
     if (parsed.kind === "gateway") {
       if (parsed.datacenter !== local) {
         gateways.push({ datacenter: parsed.datacenter, partition: parsed.partition, endpoints });
@@ -82,5 +105,12 @@ export function routesFromClusters(
       });
     }
   }
-  return { datacenter: local, trustDomain, services, gateways };
+  const routes: RoutesFile = { datacenter: local, trustDomain, services, gateways };
+  if (carriesServers) {
+    // A datacenter known only through its server cluster (federation states) is still reachable.
+    const known = new Set(gateways.map((g) => `${g.datacenter}/${g.partition}`));
+    gateways.push(...serverGateways.filter((g) => !known.has(`${g.datacenter}/${g.partition}`)));
+    routes.wanFederation = { domain, servers };
+  }
+  return routes;
 }

@@ -29,6 +29,25 @@ export interface RoutesFileGateway {
   endpoints: RouteEndpoint[];
 }
 
+/** A Consul server of the gateway's own datacenter, at its server RPC address (`ports.server`, 8300). */
+export interface RoutesFileServer {
+  /** Its node name. */
+  node: string;
+  endpoints: RouteEndpoint[];
+}
+
+/**
+ * The servers' own traffic, when datacenters are federated through the mesh gateways: the gateway
+ * routes `<node>.server.<dc>.<domain>` and `server.<dc>.<domain>` (Consul's server SNI names) to
+ * the local servers or to the named datacenter's gateways.
+ */
+export interface RoutesFileWanFederation {
+  /** Consul's `domain`, which server SNI names end with. Default: `"consul"`. */
+  domain?: string;
+  /** The local datacenter's servers. */
+  servers: RoutesFileServer[];
+}
+
 /** The routes file: the contract between `mesh/`, the components and the gateway's `--routes`. */
 export interface RoutesFile {
   /** The gateway's own datacenter. */
@@ -37,4 +56,6 @@ export interface RoutesFile {
   trustDomain: string;
   services: RoutesFileService[];
   gateways: RoutesFileGateway[];
+  /** Server traffic (WAN federation through mesh gateways). Default: none (server names are refused). */
+  wanFederation?: RoutesFileWanFederation;
 }

@@ -6,6 +6,7 @@
  *   service subset:     <subset>.<service>.<namespace>.<dc>.internal.<trust-domain>
  *   partition ≠ default: <service>.<namespace>.<partition>.<dc>.internal-v1.<trust-domain>
  *   datacenter:         <dc>.internal.<trust-domain>   (<partition>.<dc>.internal-v1.… off the default partition)
+ *   server (WAN federation through mesh gateways): [<node>.]server.<dc>.<domain>
  */
 import { DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "./defaults";
 import { SNI_LABEL_PATTERN } from "./names";
@@ -118,4 +119,54 @@ export function parseSni(name: string, trustDomain: string): ParsedSni | undefin
  */
 export function isSniLabel(label: unknown): boolean {
   return typeof label === "string" && SNI_LABEL_PATTERN.test(label);
+}
+
+/** The domain Consul serves DNS under (`domain`), which server SNI names end with. */
+export const DEFAULT_CONSUL_DOMAIN = "consul";
+
+/** What a server SNI name identifies (WAN federation through mesh gateways). */
+export interface ServerSniParts {
+  /** Datacenter of the server. */
+  datacenter: string;
+  /** The server's node name; `undefined` for any server of the datacenter. */
+  node?: string;
+  /** Consul's `domain`. Default: {@link DEFAULT_CONSUL_DOMAIN}. */
+  domain?: string;
+}
+
+/** A parsed server SNI name, in lower case. */
+export interface ParsedServerSni {
+  datacenter: string;
+  /** `undefined` for `server.<dc>.<domain>`: any server of the datacenter. */
+  node?: string;
+}
+
+/**
+ * The SNI name a Consul server dials another server with when datacenters are federated through
+ * mesh gateways, as Consul builds it (`connect.ServerSNI`): `<node>.server.<dc>.<domain>`, or
+ * `server.<dc>.<domain>` for any server of the datacenter.
+ */
+export function serverSni(parts: ServerSniParts): string {
+  const domain = (parts.domain ?? DEFAULT_CONSUL_DOMAIN).replace(/\.$/, "").toLowerCase();
+  const node = parts.node ? `${parts.node.toLowerCase()}.` : "";
+  return `${node}server.${parts.datacenter.toLowerCase()}.${domain}`;
+}
+
+/**
+ * The inverse of {@link serverSni}: `undefined` for any other shape, another domain or invalid
+ * labels. Case-insensitive. Never throws.
+ * @param name - The SNI name.
+ * @param domain - Consul's `domain`. Default: {@link DEFAULT_CONSUL_DOMAIN}.
+ */
+export function parseServerSni(name: string, domain: string = DEFAULT_CONSUL_DOMAIN): ParsedServerSni | undefined {
+  if (typeof name !== "string" || typeof domain !== "string") return undefined;
+  if (name.length === 0 || name.length > MAX_NAME || !/^[\x21-\x7e]+$/.test(name)) return undefined;
+  const suffix = `.${domain.replace(/\.$/, "").toLowerCase()}`;
+  const lowerName = name.toLowerCase();
+  if (suffix === "." || !lowerName.endsWith(suffix)) return undefined;
+  const labels = lowerName.slice(0, -suffix.length).split(".");
+  if (!labels.every((label) => SNI_LABEL_PATTERN.test(label))) return undefined;
+  if (labels.length === 2 && labels[0] === "server") return { datacenter: labels[1] };
+  if (labels.length === 3 && labels[1] === "server") return { datacenter: labels[2], node: labels[0] };
+  return undefined;
 }

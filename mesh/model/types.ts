@@ -217,6 +217,24 @@ export interface MeshGatewaySpec {
   node?: string;
 }
 
+/** How the datacenters' servers reach each other; see {@link WanFederationSpec.mode}. */
+export const WAN_FEDERATION_MODES = ["gossip", "mesh-gateways"] as const;
+
+/** One of {@link WAN_FEDERATION_MODES}. */
+export type WanFederationMode = (typeof WAN_FEDERATION_MODES)[number];
+
+/** How the datacenters are federated. */
+export interface WanFederationSpec {
+  /**
+   * `"gossip"`: every server joins the others over the WAN (`retry_join_wan`), so every server must
+   * reach every other one. `"mesh-gateways"`: the servers' RPC and gossip go through the mesh
+   * gateways (`connect.enable_mesh_gateway_wan_federation`; secondaries find the primary through
+   * `primary_gateways`), so only the gateways need a WAN address; it needs TLS on server RPC and a
+   * gateway in every datacenter. Default: `"gossip"`.
+   */
+  mode?: WanFederationMode;
+}
+
 /** The whole topology a platform engineer declares. */
 export interface Mesh {
   /** The Connect trust domain, `<cluster-id>.consul`. Default: {@link DEFAULT_TRUST_DOMAIN}. */
@@ -228,6 +246,8 @@ export interface Mesh {
   primaryDatacenter?: string;
   /** The datacenters, at least one. */
   datacenters: DatacenterSpec[];
+  /** How the datacenters are federated. Default: `{ mode: "gossip" }`. */
+  wanFederation?: WanFederationSpec;
   /** `proxy-defaults` (name `global`). */
   proxyDefaults?: ProxyDefaultsEntry;
   /** `service-defaults`, one per service name. */

@@ -10,8 +10,17 @@ import { securityOf } from "../model/security";
 
 /** Options of {@link renderAgentConfig}: what the model does not know about the deployment. */
 export interface AgentConfigOptions {
-  /** Addresses of other datacenters' servers to WAN join (`retry_join_wan`), in this order. Default: `[]`. */
+  /**
+   * Addresses of other datacenters' servers to WAN join (`retry_join_wan`), in this order; with
+   * WAN federation through mesh gateways there are none (the gateways carry the joins). Default: `[]`.
+   */
   retryJoinWan?: string[];
+  /**
+   * With WAN federation through mesh gateways, in a secondary datacenter: the primary's gateways
+   * (`primary_gateways`, `host:port` of their WAN addresses), where its servers first reach the
+   * primary. Required there; not written elsewhere. Default: none.
+   */
+  primaryGateways?: string[];
   /** Address the HTTP, DNS and gRPC listeners bind (`client_addr`). Default: `"0.0.0.0"`. */
   clientAddr?: string;
   /** The web UI (`ui_config.enabled`). Default: `true`. */
@@ -105,7 +114,7 @@ export interface AgentConfigJson {
   /** The web UI (default on). */
   ui_config: { enabled: boolean };
   /** Connect (default on). */
-  connect: { enabled: boolean; ca_config?: { cluster_id: string } };
+  connect: { enabled: boolean; ca_config?: { cluster_id: string }; enable_mesh_gateway_wan_federation?: true };
   /**
    * With TLS: `http` -1 (off), `https` 8501, `grpc` -1 unless the datacenter sets it, `grpc_tls`
    * 8503. Without: plaintext `grpc` (default 8502), HTTP on Consul's default 8500.
@@ -126,8 +135,10 @@ export interface AgentConfigJson {
   disable_keyring_file?: true;
   /** Central service config (default on). */
   enable_central_service_config: boolean;
-  /** Other datacenters' servers to WAN join. */
+  /** Other datacenters' servers to WAN join (none with WAN federation through mesh gateways). */
   retry_join_wan: string[];
+  /** With WAN federation through mesh gateways, in a secondary: the primary's gateways. */
+  primary_gateways?: string[];
   /** ACLs: `{ enabled: false }` when off. */
   acl: {
     /** Whether ACLs are on. */
@@ -146,16 +157,18 @@ export interface AgentConfigJson {
 /**
  * The server agent configuration of `datacenter`: `datacenter`, `primary_datacenter`,
  * `server: true`, `bootstrap_expect` (the datacenter's `servers`, default 1), `client_addr`, `disable_update_check`,
- * `ui_config`, `connect.enabled` (default true; `ca_config.cluster_id` when pinned), `ports`
+ * `ui_config`, `connect.enabled` (default true; `ca_config.cluster_id` when pinned;
+ * `enable_mesh_gateway_wan_federation` with WAN federation through mesh gateways), `ports`
  * (HTTPS 8501 and gRPC TLS 8503 with `tls`, else plaintext gRPC, default 8502), `tls` (with TLS),
  * `encrypt` and its checks (with gossip encryption), `enable_central_service_config` (default
- * true), `retry_join_wan`, and `acl` (`{ enabled: false }` when ACLs are off; else
+ * true), `retry_join_wan`, `primary_gateways` (secondaries, WAN federation through mesh gateways), and `acl` (`{ enabled: false }` when ACLs are off; else
  * `default_policy` (default `"deny"`), `enable_token_persistence: true`, and the tokens given:
  * `initial_management` in the primary, `agent` everywhere, `replication` with
  * `enable_token_replication` in the others). TLS, gossip encryption and ACLs are on unless the
  * datacenter opts out (`securityOf`). Keys always in this order. Throws a
- * {@link MeshValidationError} when `datacenter` is not declared, or gossip encryption is on
- * and `options.gossipKey` is not given.
+ * {@link MeshValidationError} when `datacenter` is not declared, gossip encryption is on
+ * and `options.gossipKey` is not given, or, with WAN federation through mesh gateways, a secondary
+ * has no `primaryGateways` or any datacenter is given `retryJoinWan`.
  * @param mesh - The mesh.
  * @param datacenter - The datacenter whose servers this configures.
  * @param options - Deployment details. Default: `{}`.
@@ -182,6 +195,8 @@ export function renderAgentConfig(mesh: Mesh, datacenter: string, options: Agent
   config.ui_config = { enabled: options.ui ?? true };
   config.connect = { enabled: dc.connect?.enabled ?? true };
   if (options.clusterId && config.connect.enabled) config.connect.ca_config = { cluster_id: options.clusterId };
+  const throughGateways = mesh.wanFederation?.mode === "mesh-gateways";
+  if (throughGateways) config.connect.enable_mesh_gateway_wan_federation = true;
   const security = securityOf(dc);
   if (security.tls) {
     const files = options.tlsFiles ?? AGENT_TLS_FILES;
@@ -216,6 +231,22 @@ export function renderAgentConfig(mesh: Mesh, datacenter: string, options: Agent
   }
   config.enable_central_service_config = dc.enableCentralServiceConfig ?? true;
   config.retry_join_wan = [...(options.retryJoinWan ?? [])];
+  if (throughGateways) {
+    const problems = [];
+    if (config.retry_join_wan.length > 0)
+      problems.push({
+        path: "retryJoinWan",
+        message: "with WAN federation through mesh gateways, the gateways carry the WAN joins: give none",
+      });
+    const gateways = options.primaryGateways ?? [];
+    if (dc.name !== primary && gateways.length === 0)
+      problems.push({
+        path: "primaryGateways",
+        message: `${JSON.stringify(dc.name)} is a secondary federated through mesh gateways: give the primary's gateways`,
+      });
+    if (problems.length > 0) throw new MeshValidationError(problems, "agent configuration");
+    if (dc.name !== primary) config.primary_gateways = [...gateways];
+  }
   if (security.acl) {
     config.acl = { enabled: true, default_policy: security.defaultPolicy, enable_token_persistence: true };
     const management = options.initialManagementToken;

@@ -30,7 +30,15 @@ export interface GatewayRegistrationInput {
   wanAddress?: GatewayAddress;
   /** Opaque `Proxy.Config`. Default: `{}`. */
   proxyConfig?: Record<string, unknown>;
+  /**
+   * Carries the Consul servers' own traffic (WAN federation through the gateways): `Meta`
+   * `consul-wan-federation: "1"`, as `consul connect envoy -expose-servers` registers. Default: `false`.
+   */
+  exposeServers?: boolean;
 }
+
+/** The meta key that marks a gateway carrying the servers' traffic (Consul's `MetaWANFederationKey`). */
+export const WAN_FEDERATION_META_KEY = "consul-wan-federation";
 
 /** The body of `PUT /v1/agent/service/register` for a mesh gateway. */
 export interface GatewayRegistrationJson {
@@ -46,6 +54,8 @@ export interface GatewayRegistrationJson {
   Port: number;
   /** `lan` always; `wan` when given (other datacenters then dial it). */
   TaggedAddresses: { lan: { Address: string; Port: number }; wan?: { Address: string; Port: number } };
+  /** `consul-wan-federation: "1"` with `exposeServers`. */
+  Meta?: Record<string, string>;
   /** Opaque proxy configuration. */
   Proxy: { Config: Record<string, unknown> };
   /** TCP check: name `mesh-gateway listening`, the LAN `host:port`, every `10s`, deregistered after `6h` critical. */
@@ -73,6 +83,7 @@ export function toGatewayRegistration(input: GatewayRegistrationInput): GatewayR
     Address: input.address,
     Port: port,
     TaggedAddresses: tagged,
+    ...(input.exposeServers ? { Meta: { [WAN_FEDERATION_META_KEY]: "1" } } : {}),
     Proxy: { Config: { ...(input.proxyConfig ?? {}) } },
     Check: {
       Name: "mesh-gateway listening",

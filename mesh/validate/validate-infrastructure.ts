@@ -6,7 +6,7 @@
 import type { Collector } from "./problem-collector";
 import { federationProblems } from "./federation";
 import { primaryDatacenterOf } from "../model/mesh-proxies";
-import type { Mesh } from "../model/types";
+import { WAN_FEDERATION_MODES, type Mesh } from "../model/types";
 import { TRUST_DOMAIN_PATTERN } from "../model/names";
 import { DEFAULT_GATEWAY_NAME } from "../model/defaults";
 import { securityOf } from "../model/security";
@@ -149,5 +149,31 @@ export function checkGateways(mesh: Mesh, dcNames: Set<string>, c: Collector): v
         `gateway ${JSON.stringify(name)} in ${JSON.stringify(gw.datacenter)} already declared at gateways[${first}]`,
       );
     else seen.set(key, i);
+  });
+}
+
+/**
+ * Adds the problems of the federation mode: an unknown mode; with `"mesh-gateways"`, a datacenter
+ * without TLS (Consul tunnels server RPC and gossip as TLS and refuses to start without it) or
+ * without a mesh gateway (its servers would be unreachable).
+ */
+export function checkWanFederation(mesh: Mesh, c: Collector): void {
+  const mode = mesh.wanFederation?.mode ?? "gossip";
+  if (!(WAN_FEDERATION_MODES as readonly string[]).includes(mode)) {
+    c.add("wanFederation.mode", `unknown mode ${JSON.stringify(mode)}: use ${WAN_FEDERATION_MODES.join(" or ")}`);
+    return;
+  }
+  if (mode !== "mesh-gateways") return;
+  (mesh.datacenters ?? []).forEach((dc, i) => {
+    if (!securityOf(dc).tls)
+      c.add(
+        `datacenters[${i}].tls.enabled`,
+        `WAN federation through mesh gateways needs TLS on server RPC: ${JSON.stringify(dc.name)} turns TLS off`,
+      );
+    if (!(mesh.gateways ?? []).some((gw) => gw.datacenter === dc.name))
+      c.add(
+        "gateways",
+        `WAN federation through mesh gateways needs a mesh gateway in every datacenter: ${JSON.stringify(dc.name)} has none`,
+      );
   });
 }

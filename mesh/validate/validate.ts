@@ -7,7 +7,7 @@ import { DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "../model/defaults";
 import { decideMeshGatewayMode, isMode } from "../model/mode";
 import { meshProxies, serviceDefaultsByName, type MeshProxy } from "../model/mesh-proxies";
 import { Collector } from "./problem-collector";
-import { checkConfigEntries, checkDatacenters, checkGateways } from "./validate-infrastructure";
+import { checkConfigEntries, checkDatacenters, checkGateways, checkWanFederation } from "./validate-infrastructure";
 import { MeshValidationError, type MeshProblem } from "../errors";
 import { isObject } from "../model/guards";
 import type { Mesh, MeshService, Mode, ServiceDefaultsEntry } from "../model/types";
@@ -271,6 +271,7 @@ function checkAll(mesh: Mesh, c: Collector): void {
   checkConfigEntries(mesh, c);
   const dcNames = new Set((mesh.datacenters ?? []).map((dc) => dc.name));
   checkGateways(mesh, dcNames, c);
+  checkWanFederation(mesh, c);
   checkServices(mesh, dcNames, c);
   const lookups: Lookups = {
     catalog: buildCatalog(mesh.services ?? []),

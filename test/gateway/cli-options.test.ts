@@ -349,6 +349,8 @@ describe("the flag table", () => {
       ["proxy-config", ["SNI_GATEWAY_PROXY_CONFIG"]],
       ["lan-address", ["SNI_GATEWAY_LAN_ADDRESS"]],
       ["wan-address", ["SNI_GATEWAY_WAN_ADDRESS"]],
+      ["expose-servers", ["SNI_GATEWAY_EXPOSE_SERVERS"]],
+      ["consul-domain", ["SNI_GATEWAY_CONSUL_DOMAIN"]],
       ["no-register", ["SNI_GATEWAY_NO_REGISTER"]],
     ]);
   });
@@ -388,6 +390,8 @@ describe("the flag table", () => {
     "proxy-config": '{"a":1}',
     "lan-address": "10.0.0.5:8443",
     "wan-address": "198.51.100.7:443",
+    "expose-servers": "true",
+    "consul-domain": "consul.example",
     "no-register": "true",
   };
   test.each(flags.map((f) => [f.flag, f] as const))("--%s and its variable give the same options", (_flag, f) => {

@@ -137,6 +137,34 @@ describe("pure pieces", () => {
   });
 });
 
+describe("routesFromCatalog with server routes", () => {
+  test("the local servers by node, and the federation states' gateways for a datacenter the catalog has none of", () => {
+    const gw = (address: string) => ({ Service: { Kind: "mesh-gateway", Port: 8443, Address: address } });
+    const routes = routesFromCatalog(
+      "dc1",
+      "td.consul",
+      new Map(),
+      new Map([["dc2", new Map([["mesh-gateway", [gw("10.2.0.1")]]])]]),
+      {
+        domain: "consul",
+        servers: [
+          { Node: { Node: "DC1-Server" }, Service: { Service: "consul", Port: 8300, Address: "10.1.0.2" } },
+          { Node: { Node: "no-port" }, Service: { Service: "consul", Address: "10.1.0.3" } },
+        ],
+        federationGateways: { dc1: [gw("10.1.0.1")], dc2: [gw("10.2.0.9")], DC3: [gw("10.3.0.1")] },
+      },
+    );
+    expect(routes.gateways).toEqual([
+      { datacenter: "dc2", partition: "default", endpoints: [{ address: "10.2.0.1", port: 8443 }] },
+      { datacenter: "dc3", partition: "default", endpoints: [{ address: "10.3.0.1", port: 8443 }] },
+    ]);
+    expect(routes.wanFederation).toEqual({
+      domain: "consul",
+      servers: [{ node: "dc1-server", endpoints: [{ address: "10.1.0.2", port: 8300 }] }],
+    });
+  });
+});
+
 describe("Consul mode against the contract double", () => {
   let double: ConsulDouble;
   let pki: TestPki;

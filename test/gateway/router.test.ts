@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { route } from "../../gateway/routing/router";
-import { routeTableFromRoutesFile } from "../../gateway/routing/route-table";
+import { routeTableFromRoutesFile, routeTableSize, routeTableToRoutesFile } from "../../gateway/routing/route-table";
 import { gatewaySni, serviceSni } from "../../mesh/model/sni";
 
 const TD = "5fcd4b81-a2ca-405a-ac62-0fac602c1949.consul";
@@ -153,5 +153,71 @@ describe("router", () => {
       ),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe("router: server names (WAN federation through the gateways)", () => {
+  const withServers = routeTableFromRoutesFile({
+    datacenter: "dc1",
+    trustDomain: TD,
+    services: [],
+    gateways: [
+      { datacenter: "dc2", endpoints: [e(8443)] },
+      { datacenter: "dc4", endpoints: [] },
+    ],
+    wanFederation: {
+      servers: [
+        { node: "Server-A", endpoints: [e(8300)] },
+        { node: "server-b", endpoints: [e(8301)] },
+      ],
+    },
+  });
+  const s = (sni: string) => route(sni, withServers, "dc1", TD);
+
+  test("a local server by node, any local server, another datacenter's servers through its gateways", () => {
+    expect(s("server-a.server.dc1.consul")).toEqual({
+      kind: "server",
+      key: "srv/server-a",
+      datacenter: "dc1",
+      node: "server-a",
+      service: "",
+      via: "local-servers",
+      endpoints: [e(8300)],
+    });
+    expect(s("server.dc1.consul")).toMatchObject({ kind: "server", node: "", endpoints: [e(8300), e(8301)] });
+    expect(s("dc2-server.server.dc2.consul")).toEqual({
+      kind: "server",
+      key: "gw/dc2/default",
+      datacenter: "dc2",
+      node: "dc2-server",
+      service: "",
+      via: "remote-gateways",
+      endpoints: [e(8443)],
+    });
+    expect(s("SERVER.DC2.CONSUL")).toMatchObject({ kind: "server", via: "remote-gateways" });
+  });
+
+  test("an unknown node, an unknown datacenter, a datacenter without gateways: refused by name", () => {
+    expect(s("server-z.server.dc1.consul")).toEqual({ kind: "reject", reason: "unknown-server", datacenter: "dc1" });
+    expect(s("server.dc9.consul")).toEqual({ kind: "reject", reason: "unknown-datacenter", datacenter: "dc9" });
+    expect(s("server.dc4.consul")).toEqual({ kind: "reject", reason: "no-endpoints", datacenter: "dc4" });
+    expect(s("server.dc1.other")).toMatchObject({ kind: "reject", reason: "foreign-trust-domain" });
+  });
+
+  test("a gateway that does not carry server traffic refuses every server name", () => {
+    for (const name of ["server.dc1.consul", "server-a.server.dc1.consul", "server.dc2.consul"])
+      expect(r(name)).toMatchObject({ kind: "reject", reason: "foreign-trust-domain" });
+  });
+
+  test("the table keeps the servers apart from the services, and round-trips them", () => {
+    expect(routeTableToRoutesFile(withServers).wanFederation).toEqual({
+      domain: "consul",
+      servers: [
+        { node: "server-a", endpoints: [e(8300)] },
+        { node: "server-b", endpoints: [e(8301)] },
+      ],
+    });
+    expect(routeTableSize(withServers)).toEqual({ services: 0, gateways: 2, servers: 2 });
+    expect(routeTableToRoutesFile(table).wanFederation).toBeUndefined();
   });
 });

@@ -66,7 +66,7 @@ describe("routesFromClusters", () => {
       eds(`dc2.internal.${TD}`),
       eds(`db.default.dc2.internal.${TD}`), // another DC's service: reached through its gateway
       eds(`dc1.internal.${TD}`), // this DC's own gateways
-      eds(`server.dc1.consul`), // WAN federation servers: not a route
+      eds(`server.dc1.peering.${TD}`), // the peering control plane: not a route
       {
         name: `static.default.dc1.internal.${TD}`,
         type: 0,
@@ -125,6 +125,43 @@ describe("routesFromClusters", () => {
   test("clusters of another trust domain are left out", () => {
     const other = `web.default.dc1.internal.99999999-2222-3333-4444-555555555555.consul`;
     expect(routesFromClusters("dc1", TD, new Map([[other, eds(other)]]), new Map()).services).toEqual([]);
+  });
+});
+
+describe("routesFromClusters: server clusters (WAN federation through the gateways)", () => {
+  const eds = (name: string): ClusterResource => ({ name, type: DISCOVERY_TYPE_EDS });
+  const names = [
+    "dc1-server.server.dc1.consul",
+    "server.dc1.consul",
+    "server.dc2.consul",
+    "server.dc3.consul",
+    `dc2.internal.${TD}`,
+  ];
+  const clusters = new Map(names.map((n) => [n, eds(n)]));
+  const assignments = new Map([
+    ["dc1-server.server.dc1.consul", assignment("a", { endpoints: [["10.1.0.2", 8300]] })],
+    ["server.dc1.consul", assignment("b", { endpoints: [["10.1.0.2", 8300]] })],
+    ["server.dc2.consul", assignment("c", { endpoints: [["198.51.100.7", 443]] })],
+    ["server.dc3.consul", assignment("d", { endpoints: [["198.51.100.9", 443]] })],
+    [`dc2.internal.${TD}`, assignment("e", { endpoints: [["198.51.100.7", 443]] })],
+  ]);
+
+  test("local servers by node; another datacenter's gateways, from its server cluster when it has no other", () => {
+    const routes = routesFromClusters("dc1", TD, clusters, assignments);
+    expect(routes.wanFederation).toEqual({
+      domain: "consul",
+      servers: [{ node: "dc1-server", endpoints: [{ address: "10.1.0.2", port: 8300 }] }],
+    });
+    expect(routes.gateways).toEqual([
+      { datacenter: "dc2", partition: "default", endpoints: [{ address: "198.51.100.7", port: 443 }] },
+      { datacenter: "dc3", partition: "default", endpoints: [{ address: "198.51.100.9", port: 443 }] },
+    ]);
+  });
+
+  test("under another domain, or without server clusters, no server routes", () => {
+    expect(routesFromClusters("dc1", TD, clusters, assignments, "example.org").wanFederation).toBeUndefined();
+    const only = new Map([[`dc2.internal.${TD}`, eds(`dc2.internal.${TD}`)]]);
+    expect(routesFromClusters("dc1", TD, only, assignments).wanFederation).toBeUndefined();
   });
 });
 

@@ -197,3 +197,38 @@ describe("renderAgentConfig cluster ID", () => {
     expect(renderAgentConfig(m, "dc1", { clusterId: id }).connect).toEqual({ enabled: false });
   });
 });
+
+describe("renderAgentConfig: WAN federation through mesh gateways", () => {
+  const throughGateways = () => ({ ...defaultMesh(), wanFederation: { mode: "mesh-gateways" as const } });
+
+  it("turns it on everywhere, tells secondaries the primary's gateways, and joins nothing over the WAN", () => {
+    const primary = renderAgentConfig(throughGateways(), "dc1", { gossipKey: KEY });
+    expect(primary.connect).toEqual({ enabled: true, enable_mesh_gateway_wan_federation: true });
+    expect(primary.retry_join_wan).toEqual([]);
+    expect(primary.primary_gateways).toBeUndefined();
+    const secondary = renderAgentConfig(throughGateways(), "dc2", {
+      gossipKey: KEY,
+      primaryGateways: ["10.0.0.9:8443"],
+    });
+    expect(secondary.connect.enable_mesh_gateway_wan_federation).toBe(true);
+    expect(secondary.primary_gateways).toEqual(["10.0.0.9:8443"]);
+    expect(Object.keys(secondary).slice(-3)).toEqual(["retry_join_wan", "primary_gateways", "acl"]);
+  });
+
+  it("refuses a secondary without the primary's gateways, and WAN joins, naming the option", () => {
+    let error: unknown;
+    try {
+      renderAgentConfig(throughGateways(), "dc2", { gossipKey: KEY, retryJoinWan: ["consul-dc1"] });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(MeshValidationError);
+    expect((error as MeshValidationError).problems.map((p) => p.path)).toEqual(["retryJoinWan", "primaryGateways"]);
+  });
+
+  it("leaves gossip federation as it was", () => {
+    const config = renderAgentConfig(defaultMesh(), "dc2", { gossipKey: KEY, primaryGateways: ["x:1"] });
+    expect(config.connect).toEqual({ enabled: true });
+    expect(config.primary_gateways).toBeUndefined();
+  });
+});

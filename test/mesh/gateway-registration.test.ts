@@ -43,6 +43,13 @@ describe("toGatewayRegistration", () => {
     });
   });
 
+  it("marks a gateway that carries the servers' traffic as -expose-servers does, and only then", () => {
+    const exposed = toGatewayRegistration({ address: "10.0.0.5", exposeServers: true });
+    expect(exposed.Meta).toEqual({ "consul-wan-federation": "1" });
+    expect(Object.keys(exposed).indexOf("Meta")).toBe(Object.keys(exposed).indexOf("TaggedAddresses") + 1);
+    expect(toGatewayRegistration({ address: "10.0.0.5" })).not.toHaveProperty("Meta");
+  });
+
   it("leaves out the WAN address when none is given", () => {
     expect(toGatewayRegistration({ address: "10.0.0.5" }).TaggedAddresses).toEqual({
       lan: { Address: "10.0.0.5", Port: 8443 },

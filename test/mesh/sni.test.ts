@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { gatewaySni, isSniLabel, parseSni, serviceSni } from "../../mesh";
+import { gatewaySni, isSniLabel, parseServerSni, parseSni, serverSni, serviceSni } from "../../mesh";
 
 const TD = "5fcd4b81-a2ca-405a-ac62-0fac602c1949.consul";
 
@@ -209,5 +209,37 @@ describe("isSniLabel", () => {
     for (const ok of ["dc1", "a", "my_dc", "web-1", "a".repeat(63)]) expect(isSniLabel(ok)).toBe(true);
     for (const bad of ["", "-a", "a-", "_a", "A", "a.b", "a".repeat(64), "é", undefined, 3])
       expect(isSniLabel(bad)).toBe(false);
+  });
+});
+
+describe("serverSni and parseServerSni", () => {
+  it("names a server, or any server of a datacenter, as Consul's connect.ServerSNI does", () => {
+    expect(serverSni({ datacenter: "dc2", node: "Node-1" })).toBe("node-1.server.dc2.consul");
+    expect(serverSni({ datacenter: "dc2" })).toBe("server.dc2.consul");
+    expect(serverSni({ datacenter: "dc2", domain: "mesh.example." })).toBe("server.dc2.mesh.example");
+  });
+  it("reads them back, case-insensitively, under the given domain only", () => {
+    expect(parseServerSni("NODE-1.server.DC2.consul")).toEqual({ datacenter: "dc2", node: "node-1" });
+    expect(parseServerSni("server.dc2.consul")).toEqual({ datacenter: "dc2" });
+    expect(parseServerSni("server.dc2.mesh.example", "mesh.example")).toEqual({ datacenter: "dc2" });
+    for (const name of [
+      "server.dc2.other",
+      "a.b.server.dc2.consul",
+      "server.consul",
+      "node.client.dc2.consul",
+      "-x.server.dc2.consul",
+      `api.default.dc2.internal.${TD}`,
+      "",
+    ])
+      expect(parseServerSni(name)).toBeUndefined();
+    expect(parseServerSni("server.dc2.consul", "")).toBeUndefined();
+  });
+  it("round-trips every valid node and datacenter", () => {
+    fc.assert(
+      fc.property(label, label, fc.boolean(), (dc, node, any) => {
+        const parts = any ? { datacenter: dc } : { datacenter: dc, node };
+        expect(parseServerSni(serverSni(parts))).toEqual(parts);
+      }),
+    );
   });
 });

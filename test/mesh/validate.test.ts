@@ -726,6 +726,21 @@ describe("validateMesh", () => {
   });
 });
 
+describe("validateMesh: WAN federation through mesh gateways", () => {
+  test("needs TLS and a gateway in every datacenter, and a known mode, each at its field", () => {
+    const m: Mesh = { ...defaultMesh(), wanFederation: { mode: "mesh-gateways" } };
+    expect(validateMesh(m)).toEqual([]);
+    m.datacenters[1].tls = { enabled: false };
+    m.gateways = (m.gateways ?? []).filter((g) => g.datacenter !== "dc2");
+    expect(validateMesh(m).filter((p) => p.message.includes("through mesh gateways"))).toEqual([
+      { path: "datacenters[1].tls.enabled", message: expect.stringContaining('"dc2" turns TLS off') },
+      { path: "gateways", message: expect.stringContaining('"dc2" has none') },
+    ]);
+    const bad = { ...defaultMesh(), wanFederation: { mode: "vpn" } } as unknown as Mesh;
+    expect(validateMesh(bad)).toEqual([{ path: "wanFederation.mode", message: expect.stringContaining('"vpn"') }]);
+  });
+});
+
 describe("validateMesh: instances of a running Consul", () => {
   it("takes gateways and services that differ by instance id or node as instances, not clashes", () => {
     const m = mesh((x) => {

@@ -73,6 +73,20 @@ export interface RealConsulOptions {
    * (`consul-secrets.ts`), and gossip encryption. Default: `false` (both turned off).
    */
   secure?: boolean;
+  /**
+   * WAN federation through mesh gateways (needs `secure`): each datacenter's server starts alone
+   * and, once it has a leader, this starts its gateways (registered with `consul-wan-federation`
+   * meta) and gives their WAN addresses (`host:port`); the next datacenters' servers are told the
+   * primary's in `primary_gateways`. Default: WAN gossip joins between the servers.
+   */
+  throughGateways?: (dc: RealDatacenter) => Promise<string[]>;
+}
+
+/** A datacenter's name, address and ports, before its server starts. */
+interface PlannedDatacenter {
+  name: string;
+  host: string;
+  ports: RealDatacenter["ports"];
 }
 
 /** Real Consul servers, one per datacenter. */
@@ -86,11 +100,17 @@ export class RealConsul {
   /** With `secure`: the CA that signed every server's certificate, and the gossip key. */
   secrets?: { ca: CertificateAuthorityPem; gossipKey: string };
 
+  /** The second octet of every datacenter's loopback address, drawn per run. */
+  private readonly octet = randomInt(20, 240);
+  /** Through the gateways: the primary's gateways' WAN addresses, once started. */
+  private primaryGateways: string[] = [];
+
   private constructor(
     /** Folder of data directories, configuration files and logs. */
     readonly workDir: string,
     mesh: Mesh,
     managementToken: string | undefined,
+    private readonly options: RealConsulOptions,
   ) {
     this.mesh = mesh;
     this.managementToken = managementToken;
@@ -104,88 +124,128 @@ export class RealConsul {
     toolPath("consul");
     const names = options.datacenters ?? ["dc1", "dc2"];
     const workDir = await fs.mkdtemp(path.join(os.tmpdir(), "real-consul-"));
-    const octet = randomInt(20, 240);
-    const hosts = names.map((_, i) => `127.${octet}.${i + 1}.1`);
-    const ports = await Promise.all(
-      hosts.map(async (host) => {
-        const [http, grpc, serfLan, serfWan, server] = await freePorts(host, 5);
-        return { http, grpc, serfLan, serfWan, server };
-      }),
-    );
     const secure = options.secure === true;
+    if (options.throughGateways && !secure) throw new Error("WAN federation through mesh gateways needs `secure`");
     const mesh: Mesh = {
       primaryDatacenter: names[0],
-      datacenters: names.map((name, i) => ({
-        name,
-        ...(secure ? {} : { ports: { grpc: ports[i].grpc } }),
-        acl: { enabled: options.acl === true },
-        tls: { enabled: secure },
-        gossipEncryption: { enabled: secure },
-      })),
+      datacenters: [],
+      ...(options.throughGateways ? { wanFederation: { mode: "mesh-gateways" as const } } : {}),
     };
     const token = options.acl ? randomUUID() : undefined;
-    const real = new RealConsul(workDir, mesh, token);
+    const real = new RealConsul(workDir, mesh, token, options);
     if (secure) real.secrets = { ca: await createCertificateAuthority(), gossipKey: await createGossipKey() };
     try {
-      for (const [i, name] of names.entries()) {
-        const host = hosts[i];
-        const dir = path.join(workDir, name);
-        await fs.mkdir(path.join(dir, "data"), { recursive: true });
-        const tlsFiles = secure ? await writeServerTls(dir, real.secrets!.ca, name, host) : undefined;
-        const rendered = renderAgentConfig(mesh, name, {
-          clientAddr: host,
-          ui: false,
-          retryJoinWan: hosts.filter((_, j) => j !== i).map((h, j) => `${h}:${ports[j >= i ? j + 1 : j].serfWan}`),
-          initialManagementToken: token,
-          // The harness's servers share the management token; a deployment gives each its own.
-          agentToken: token,
-          replicationToken: i === 0 ? undefined : token,
-          tlsFiles,
-          gossipKey: real.secrets?.gossipKey,
-        });
-        const listeners = secure
-          ? { http: -1, https: ports[i].http, grpc: -1, grpc_tls: ports[i].grpc }
-          : { http: ports[i].http, https: -1, grpc_tls: -1 };
-        const overlay = {
-          node_name: `${name}-server`,
-          data_dir: path.join(dir, "data"),
-          bind_addr: host,
-          advertise_addr: host,
-          advertise_addr_wan: host,
-          ports: {
-            ...listeners,
-            dns: -1,
-            serf_lan: ports[i].serfLan,
-            serf_wan: ports[i].serfWan,
-            server: ports[i].server,
-          },
-          log_level: "debug",
-          disable_update_check: true,
-          performance: { raft_multiplier: 1 },
-        };
-        await fs.writeFile(path.join(dir, "agent.json"), JSON.stringify(rendered, null, 2));
-        await fs.writeFile(path.join(dir, "loopback.json"), JSON.stringify(overlay, null, 2));
-        const process = startServer(name, dir);
-        const httpAddress = `${secure ? "https" : "http"}://${host}:${ports[i].http}`;
-        const caPem = real.secrets?.ca.caPem;
-        real.datacenters.push({
-          name,
-          host,
-          ports: ports[i],
-          httpAddress,
-          grpcAddress: `${host}:${ports[i].grpc}`,
-          caFile: tlsFiles?.caFile,
-          process,
-          renderedConfig: rendered as unknown as Record<string, unknown>,
-          api: (method, apiPath, body, asToken) => callApi(httpAddress, method, apiPath, body, asToken ?? token, caPem),
-        });
-      }
+      // Through the gateways, each datacenter's gateways must run before the next one's server starts.
+      const planned = await Promise.all(names.map((name, i) => real.plan(name, i)));
+      for (const dc of planned) await real.startDatacenter(dc, planned);
       await real.waitReady();
       return real;
     } catch (error) {
       await real.stop();
       throw error;
     }
+  }
+
+  /**
+   * Adds a datacenter to a running federation (through the gateways: its gateways are started by
+   * the `throughGateways` hook), and waits until every datacenter sees it.
+   */
+  async addDatacenter(name: string): Promise<RealDatacenter> {
+    const planned = await this.plan(name, this.datacenters.length);
+    const dc = await this.startDatacenter(planned, [planned]);
+    await this.waitReady();
+    return dc;
+  }
+
+  /** Where datacenter number `i` listens: an address of its own, free ports. */
+  private async plan(name: string, i: number): Promise<PlannedDatacenter> {
+    const host = `127.${this.octet}.${i + 1}.1`;
+    const [http, grpc, serfLan, serfWan, server] = await freePorts(host, 5);
+    return { name, host, ports: { http, grpc, serfLan, serfWan, server } };
+  }
+
+  /**
+   * Writes a datacenter's configuration and starts its server; through the gateways, waits for its
+   * leader and starts its gateways. `all` are the datacenters starting together (WAN joins).
+   */
+  private async startDatacenter(planned: PlannedDatacenter, all: PlannedDatacenter[]): Promise<RealDatacenter> {
+    const { name, host, ports } = planned;
+    const secure = this.options.secure === true;
+    const throughGateways = this.options.throughGateways;
+    this.mesh.datacenters.push({
+      name,
+      ...(secure ? {} : { ports: { grpc: ports.grpc } }),
+      acl: { enabled: this.options.acl === true },
+      tls: { enabled: secure },
+      gossipEncryption: { enabled: secure },
+    });
+    const token = this.managementToken;
+    const primary = this.mesh.primaryDatacenter;
+    const dir = path.join(this.workDir, name);
+    await fs.mkdir(path.join(dir, "data"), { recursive: true });
+    const tlsFiles = secure ? await writeServerTls(dir, this.secrets!.ca, name, host) : undefined;
+    const rendered = renderAgentConfig(this.mesh, name, {
+      clientAddr: host,
+      ui: false,
+      ...(throughGateways
+        ? name === primary
+          ? {}
+          : { primaryGateways: this.primaryGateways }
+        : { retryJoinWan: all.filter((other) => other.name !== name).map((o) => `${o.host}:${o.ports.serfWan}`) }),
+      initialManagementToken: token,
+      // The harness's servers share the management token; a deployment gives each its own.
+      agentToken: token,
+      replicationToken: name === primary ? undefined : token,
+      tlsFiles,
+      gossipKey: this.secrets?.gossipKey,
+    });
+    const listeners = secure
+      ? { http: -1, https: ports.http, grpc: -1, grpc_tls: ports.grpc }
+      : { http: ports.http, https: -1, grpc_tls: -1 };
+    const overlay = {
+      node_name: `${name}-server`,
+      data_dir: path.join(dir, "data"),
+      bind_addr: host,
+      advertise_addr: host,
+      // Through the gateways: a WAN address nothing answers on (TEST-NET-1), so a server that
+      // dialled another datacenter's server directly would fail; only the gateways connect them.
+      advertise_addr_wan: throughGateways ? `192.0.2.${this.datacenters.length + 1}` : host,
+      ports: {
+        ...listeners,
+        dns: -1,
+        serf_lan: ports.serfLan,
+        serf_wan: ports.serfWan,
+        server: ports.server,
+      },
+      log_level: "debug",
+      disable_update_check: true,
+      performance: { raft_multiplier: 1 },
+      // Through the gateways, a secondary retries the primary's gateways every 5 s (Consul: 30 s).
+      ...(throughGateways ? { primary_gateways_interval: "5s" } : {}),
+    };
+    await fs.writeFile(path.join(dir, "agent.json"), JSON.stringify(rendered, null, 2));
+    await fs.writeFile(path.join(dir, "loopback.json"), JSON.stringify(overlay, null, 2));
+    const process = startServer(name, dir);
+    const httpAddress = `${secure ? "https" : "http"}://${host}:${ports.http}`;
+    const caPem = this.secrets?.ca.caPem;
+    const dc: RealDatacenter = {
+      name,
+      host,
+      ports,
+      httpAddress,
+      grpcAddress: `${host}:${ports.grpc}`,
+      caFile: tlsFiles?.caFile,
+      process,
+      renderedConfig: rendered as unknown as Record<string, unknown>,
+      api: (method, apiPath, body, asToken) => callApi(httpAddress, method, apiPath, body, asToken ?? token, caPem),
+    };
+    this.datacenters.push(dc);
+    if (throughGateways) {
+      await this.waitLeader(dc);
+      const gateways = await throughGateways(dc);
+      if (name === primary) this.primaryGateways = gateways;
+    }
+    return dc;
   }
 
   /** The datacenter called `name`. */
@@ -219,19 +279,23 @@ export class RealConsul {
     await this.waitReady([dc]);
   }
 
+  private async waitLeader(dc: RealDatacenter): Promise<void> {
+    await eventually(
+      `${dc.name} to elect a leader`,
+      async () => {
+        if (!dc.process.alive) throw new GiveUp(`consul ${dc.name} exited`);
+        const leader = await dc.api("GET", "/v1/status/leader");
+        return leader.status === 200 && typeof leader.json === "string" && leader.json !== "";
+      },
+      { timeoutMs: 60_000, describe: () => this.logs() },
+    );
+  }
+
   private async waitReady(datacenters = this.datacenters): Promise<void> {
     const names = this.datacenters.map((d) => d.name).sort();
     for (const dc of datacenters) {
       const describe = () => this.logs();
-      await eventually(
-        `${dc.name} to elect a leader`,
-        async () => {
-          if (!dc.process.alive) throw new GiveUp(`consul ${dc.name} exited`);
-          const leader = await dc.api("GET", "/v1/status/leader");
-          return leader.status === 200 && typeof leader.json === "string" && leader.json !== "";
-        },
-        { timeoutMs: 60_000, describe },
-      );
+      await this.waitLeader(dc);
       await eventually(
         `${dc.name} to see every datacenter over the WAN`,
         async () => {
