@@ -79,7 +79,7 @@ export interface RealConsulOptions {
    * meta) and gives their WAN addresses (`host:port`); the next datacenters' servers are told the
    * primary's in `primary_gateways`. Default: WAN gossip joins between the servers.
    */
-  throughGateways?: (dc: RealDatacenter) => Promise<string[]>;
+  throughGateways?: (dc: RealDatacenter, consul: RealConsul) => Promise<string[]>;
 }
 
 /** A datacenter's name, address and ports, before its server starts. */
@@ -220,8 +220,8 @@ export class RealConsul {
       log_level: "debug",
       disable_update_check: true,
       performance: { raft_multiplier: 1 },
-      // Through the gateways, a secondary retries the primary's gateways every 5 s (Consul: 30 s).
-      ...(throughGateways ? { primary_gateways_interval: "5s" } : {}),
+      // Through the gateways, a secondary retries the primary's gateways and the WAN join every 2 s (Consul: 30 s).
+      ...(throughGateways ? { primary_gateways_interval: "2s", retry_interval_wan: "2s" } : {}),
     };
     await fs.writeFile(path.join(dir, "agent.json"), JSON.stringify(rendered, null, 2));
     await fs.writeFile(path.join(dir, "loopback.json"), JSON.stringify(overlay, null, 2));
@@ -242,7 +242,7 @@ export class RealConsul {
     this.datacenters.push(dc);
     if (throughGateways) {
       await this.waitLeader(dc);
-      const gateways = await throughGateways(dc);
+      const gateways = await throughGateways(dc, this);
       if (name === primary) this.primaryGateways = gateways;
     }
     return dc;
@@ -330,10 +330,10 @@ export class RealConsul {
     }
   }
 
-  /** Stops every server by its PID and removes the work folder (kept when `keep` is set, for a failed test's logs). */
+  /** Stops every server by its PID and removes the work folder (kept with `keep` or `KEEP_REAL_CONSUL=1`, for the logs). */
   async stop(keep = false): Promise<void> {
     await Promise.all(this.datacenters.map((dc) => dc.process.stop("SIGTERM", 10_000)));
-    if (!keep) await fs.rm(this.workDir, { recursive: true, force: true });
+    if (!keep && process.env.KEEP_REAL_CONSUL !== "1") await fs.rm(this.workDir, { recursive: true, force: true });
   }
 }
 

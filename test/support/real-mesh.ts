@@ -178,6 +178,7 @@ export async function gatewayAddresses(dc: RealDatacenter): Promise<GatewayAddre
  * reference our gateway must be a drop-in for.
  * @param token - ACL token. Default: the management token.
  * @param liveTimeoutMs - How long Envoy may take to be live (its first xDS answers). Default: 30 s.
+ * @param exposeServers - Carry the servers' traffic (`-expose-servers`). Default: `false`.
  */
 export async function startEnvoyGateway(
   consul: RealConsul,
@@ -185,6 +186,7 @@ export async function startEnvoyGateway(
   addresses: GatewayAddresses,
   token = consul.managementToken,
   liveTimeoutMs = 30_000,
+  exposeServers = false,
 ): Promise<RunningGateway> {
   const adminPort = await adminPortOn(dc);
   const envoyServiceId = `mesh-gateway-envoy-${dc.name}`;
@@ -205,6 +207,7 @@ export async function startEnvoyGateway(
     `lan=${addresses.lan.host}:${addresses.lan.port}`,
     "-bind-address",
     `wan=${addresses.wan.host}:${addresses.wan.port}`,
+    ...(exposeServers ? ["-expose-servers"] : []),
     ...ENVOY_ARGS,
   ];
   const process = TestProcess.start(`envoy mesh gateway of ${dc.name}`, toolPath("consul"), args, {
@@ -227,6 +230,8 @@ export interface OurGatewayOptions {
   token?: string;
   /** Wait for `/readyz`. Default: `true`. */
   waitReady?: boolean;
+  /** How long to wait for `/readyz`, in ms. Default: `30000`. */
+  readyTimeoutMs?: number;
   /** Registered service ID. Default: `mesh-gateway-ours-<dc>`. */
   serviceId?: string;
   /** How it learns routes (`--consul-routes`). Default: the gateway's default, `xds`. */
@@ -302,7 +307,7 @@ export async function startOurGateway(
         if (!process.alive) throw new GiveUp(`${gateway.name} exited`);
         return (await fetch(`${gateway.adminUrl}/readyz`, { signal: AbortSignal.timeout(2000) })).status === 200;
       },
-      { timeoutMs: 30_000, describe: () => process.tail(40) },
+      { timeoutMs: options.readyTimeoutMs ?? 30_000, describe: () => process.tail(40) },
     );
   }
   return gateway;
@@ -442,4 +447,32 @@ export function connectRequest(
     });
     socket.on("error", (error) => done(false, `${data}[${error.message}]`));
   });
+}
+
+/**
+ * Connections a gateway of either kind has forwarded, of one kind of traffic: `"server"` for the
+ * Consul servers' own (WAN federation through the gateways), `"service"` for the rest. Ours counts
+ * server connections under `service="_server"`; Envoy per cluster (`cluster.<name>.upstream_cx_total`),
+ * its server clusters named `[<node>.]server.<dc>.consul`.
+ */
+export async function trafficSeen(gateway: RunningGateway, kind: "server" | "service"): Promise<number> {
+  if (gateway.kind === "ours") {
+    const all = await gatewayMetric(gateway, "sni_gateway_connections_total", { result: "forwarded" });
+    const servers = await gatewayMetric(gateway, "sni_gateway_connections_total", {
+      result: "forwarded",
+      service: "_server",
+    });
+    return kind === "server" ? servers : all - servers;
+  }
+  const text = await (
+    await fetch(`${gateway.adminUrl}/stats?filter=upstream_cx_total`, { signal: AbortSignal.timeout(5000) })
+  ).text();
+  let total = 0;
+  for (const line of text.split("\n")) {
+    const match = /^cluster\.(.+)\.upstream_cx_total: (\d+)$/.exec(line.trim());
+    if (!match) continue;
+    const server = /(^|\.)server\.[^.]+\.consul$/.test(match[1]);
+    if (server === (kind === "server")) total += Number(match[2]);
+  }
+  return total;
 }

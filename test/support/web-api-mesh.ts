@@ -16,6 +16,7 @@ import {
   startEnvoySidecar,
   startOurGateway,
   startTinyApp,
+  type GatewayAddresses,
   type GatewayKind,
   type RunningGateway,
   type RunningProxy,
@@ -29,8 +30,15 @@ export const LEVELS: Level[] = ["proxy-defaults", "service-defaults", "service i
 
 /** Options of {@link WebApiMesh}. */
 export interface WebApiMeshOptions {
-  /** The mesh gateway of each datacenter. */
+  /** The mesh gateway of each datacenter (a datacenter added later gets dc1's kind). */
   gateways: Record<"dc1" | "dc2", GatewayKind>;
+  /**
+   * WAN federation through the mesh gateways (needs `secure`): each datacenter's gateway starts
+   * with its server and carries the servers' traffic. Default: `false` (WAN gossip joins).
+   */
+  throughGateways?: boolean;
+  /** How our gateways learn routes (`--consul-routes`). Default: the gateway's default, `xds`. */
+  ourRoutes?: "xds" | "catalog";
   /** ACLs on. Default: `false`. */
   acl?: boolean;
   /** TLS on every Consul link and gossip encryption (`RealConsulOptions.secure`). Default: `false`. */
@@ -105,7 +113,16 @@ export class WebApiMesh {
   /** Starts Consul, the apps, their registrations, the gateways and the sidecars; waits until all are healthy. */
   async start(): Promise<void> {
     this.program = await compileGatewayProgram();
-    this.consul = await RealConsul.start({ acl: this.options.acl, secure: this.options.secure });
+    const throughGateways = this.options.throughGateways
+      ? async (dc: RealDatacenter, consul: RealConsul) => {
+          this.consul = consul;
+          this.gatewayToken = consul.managementToken;
+          const gateway = await this.startGateway(dc);
+          this.gateways[dc.name] = gateway;
+          return [`${gateway.addresses.wan.host}:${gateway.addresses.wan.port}`];
+        }
+      : undefined;
+    this.consul = await RealConsul.start({ acl: this.options.acl, secure: this.options.secure, throughGateways });
     this.dc1 = this.consul.dc("dc1");
     this.dc2 = this.consul.dc("dc2");
     this.trustDomain = await this.consul.trustDomain();
@@ -146,7 +163,7 @@ export class WebApiMesh {
         { timeoutMs: 30_000, describe: () => this.consul.logs(5) },
       );
     }
-    for (const dc of [this.dc1, this.dc2]) this.gateways[dc.name] = await this.startGateway(dc);
+    if (!throughGateways) for (const dc of [this.dc1, this.dc2]) this.gateways[dc.name] = await this.startGateway(dc);
     this.apiSidecar = await startEnvoySidecar(this.consul, this.dc2, "api");
     this.webSidecar = await startEnvoySidecar(this.consul, this.dc1, "web");
     // Gateways and sidecars are routed to once their TCP checks pass (first run within 10 s).
@@ -172,11 +189,19 @@ export class WebApiMesh {
   }
 
   /** Starts the gateway of `dc` (of the kind the options say) at new addresses. */
-  async startGateway(dc: RealDatacenter): Promise<RunningGateway> {
-    const addresses = await gatewayAddresses(dc);
-    return this.options.gateways[dc.name as "dc1" | "dc2"] === "ours"
-      ? startOurGateway(this.consul, this.program, dc, addresses, { token: this.gatewayToken })
-      : startEnvoyGateway(this.consul, dc, addresses);
+  async startGateway(dc: RealDatacenter, addresses?: GatewayAddresses): Promise<RunningGateway> {
+    const at = addresses ?? (await gatewayAddresses(dc));
+    const kind = this.options.gateways[dc.name as "dc1" | "dc2"] ?? this.options.gateways.dc1;
+    const expose = this.options.throughGateways === true;
+    return kind === "ours"
+      ? startOurGateway(this.consul, this.program, dc, at, {
+          token: this.gatewayToken,
+          ...(this.options.ourRoutes ? { routes: this.options.ourRoutes } : {}),
+          args: expose ? ["--expose-servers"] : [],
+          readyTimeoutMs: expose ? 90_000 : 30_000,
+        })
+      : // A secondary's gateway is live once its datacenter has federated: its Connect CA comes from the primary.
+        startEnvoyGateway(this.consul, dc, at, this.consul.managementToken, expose ? 90_000 : 30_000, expose);
   }
 
   /** Waits until `path` lists at least one healthy instance. */
