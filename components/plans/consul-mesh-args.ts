@@ -162,6 +162,13 @@ function optionProblems(args: ConsulMeshPlanArgs, names: string[]): MeshProblem[
       });
   });
   instanceFields(args.services, "services", ["node"]);
+  if (args.wanFederation?.mode === "mesh-gateways")
+    problems.push({
+      path: "wanFederation.mode",
+      message:
+        'ConsulMesh federates its datacenters by WAN gossip; "mesh-gateways" is rendered by renderAgentConfig ' +
+        "and carried by the gateway (--expose-servers), but not deployed by ConsulMesh yet: leave it unset",
+    });
   for (const [dc, value] of Object.entries(args.lanSubnets ?? {})) {
     if (!names.includes(dc))
       problems.push({ path: `lanSubnets.${dc}`, message: `no datacenter named ${JSON.stringify(dc)}` });

@@ -8,6 +8,13 @@ describe("ConsulMesh arguments", () => {
     expect(Object.keys(meshOf({ datacenters: [{ name: "dc1" }] }))).toEqual(["datacenters"]);
   });
 
+  test("WAN federation through mesh gateways is refused by name, never silently federated by gossip", () => {
+    expect(consulMeshProblems({ ...defaultMesh(), wanFederation: { mode: "mesh-gateways" } })).toEqual([
+      { path: "wanFederation.mode", message: expect.stringContaining("not deployed by ConsulMesh yet") },
+    ]);
+    expect(consulMeshProblems({ ...defaultMesh(), wanFederation: { mode: "gossip" } })).toEqual([]);
+  });
+
   test("host ports: 8500 + i unless given", () => {
     expect(httpHostPortOf({ datacenters: [] }, "dc2", 1)).toBe(8501);
     expect(httpHostPortOf({ datacenters: [], httpHostPorts: { dc2: 9000 } }, "dc2", 1)).toBe(9000);
