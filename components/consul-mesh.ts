@@ -130,6 +130,7 @@ export class ConsulMesh extends pulumi.ComponentResource {
         this.routesFiles[file] = routes.apply((r) => r.routesFiles[file]);
       }
     if (plan.wan) this.wan = new WanFederation(plan.wan.resourceName, plan.wan.args, { parent: this });
+    this.gateways = [];
     this.datacenters = this.placeDatacenters(plan, args);
     const provider = this.datacenters[plan.primary].provider;
     const inPrimary = { parent: this, provider, deletedWith: this.stateOf(plan.primary) };
@@ -140,27 +141,6 @@ export class ConsulMesh extends pulumi.ComponentResource {
     this.serviceDefaults = {};
     for (const { resourceName, args: entry } of plan.serviceDefaults)
       this.serviceDefaults[entry.service] = new ServiceDefaults(resourceName, entry, inPrimary);
-    const gatewayImage = args.gatewayImage ?? DEFAULT_GATEWAY_IMAGE_NAME;
-    this.gateways = plan.gateways.map(
-      (gw) =>
-        new MeshGateway(
-          gw.resourceName,
-          {
-            ...gw.args,
-            trustDomain: this.trustDomain,
-            routes:
-              gw.routes.source === "file"
-                ? { source: "file", routes: this.routesFiles[gw.routes.file] }
-                : { source: "consul" },
-            datacenter: this.datacenters[gw.datacenter],
-            aclProvider: provider,
-            wan: this.wan,
-            image: gatewayImage,
-            consulState: this.stateOf(plan.primary),
-          },
-          { parent: this },
-        ),
-    );
     this.intentions = {};
     for (const { resourceName, args: entry } of plan.intentions)
       this.intentions[entry.destination] = new ServiceIntentions(resourceName, entry, inPrimary);
@@ -202,6 +182,13 @@ export class ConsulMesh extends pulumi.ComponentResource {
     const inOrder = [...plan.datacenters].sort(
       (a, b) => Number(b.args.datacenter.name === plan.primary) - Number(a.args.datacenter.name === plan.primary),
     );
+    // Through the gateways, a secondary's servers (on their LAN alone) first reach the primary
+    // through its gateways, which join the secondaries' LANs for that: placed last, the
+    // secondaries' servers wait for them.
+    const throughGateways = this.wan?.mode === "mesh-gateways";
+    const primaryPlanned = plan.gateways.filter((gw) => gw.datacenter === plan.primary);
+    let primaryPlaced: (gateways: MeshGateway[]) => void = () => undefined;
+    const primaryGateways = new Promise<MeshGateway[]>((resolve) => (primaryPlaced = resolve));
     for (const dc of inOrder) {
       const name = dc.args.datacenter.name;
       datacenters[name] = new Datacenter(
@@ -215,11 +202,53 @@ export class ConsulMesh extends pulumi.ComponentResource {
           ca: dc.tls ? this.certificateAuthority : undefined,
           gossipKey: dc.gossipEncryption ? gossipKey : undefined,
           trustDomain: plan.pinsServers ? this.trustDomain : undefined,
+          ...(throughGateways && name !== plan.primary
+            ? { primaryGateways: { addresses: plan.primaryGateways ?? [], gateways: primaryGateways } }
+            : {}),
         },
         { parent: this },
       );
+      if (throughGateways && name === plan.primary) continue;
+      for (const gw of plan.gateways.filter((g) => g.datacenter === name))
+        this.gateways.push(this.placeGateway(gw, args, datacenters, plan.primary));
     }
+    if (throughGateways) {
+      const secondaryLans = Object.values(datacenters)
+        .filter((dc) => dc.name !== plan.primary)
+        .map((dc) => dc.lanNetworkName);
+      const placed = primaryPlanned.map((gw) => this.placeGateway(gw, args, datacenters, plan.primary, secondaryLans));
+      this.gateways.push(...placed);
+      primaryPlaced(placed);
+    } else primaryPlaced([]);
     return datacenters;
+  }
+
+  /** A mesh gateway of the plan, in its datacenter. */
+  private placeGateway(
+    gw: ConsulMeshPlan["gateways"][number],
+    args: ConsulMeshArgs,
+    datacenters: Record<string, Datacenter>,
+    primary: string,
+    serverNetworks?: pulumi.Input<string>[],
+  ): MeshGateway {
+    return new MeshGateway(
+      gw.resourceName,
+      {
+        ...gw.args,
+        trustDomain: this.trustDomain,
+        routes:
+          gw.routes.source === "file"
+            ? { source: "file", routes: this.routesFiles[gw.routes.file] }
+            : { source: "consul" },
+        datacenter: datacenters[gw.datacenter],
+        aclProvider: datacenters[primary].provider,
+        wan: this.wan,
+        image: args.gatewayImage ?? DEFAULT_GATEWAY_IMAGE_NAME,
+        consulState: datacenters[primary].dataVolumes[0],
+        ...(serverNetworks ? { serverNetworks } : {}),
+      },
+      { parent: this },
+    );
   }
 
   /** A connect service, and the workload behind it when planned. */

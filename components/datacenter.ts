@@ -54,7 +54,7 @@ export interface WanHostArgs {
 /** Arguments of {@link Datacenter}. */
 export interface DatacenterArgs extends Omit<
   DatacenterPlanArgs<pulumi.Input<string>>,
-  "wanHost" | "httpHostAddress" | "ca" | "gossipKey" | "primary"
+  "wanHost" | "httpHostAddress" | "ca" | "gossipKey" | "primary" | "primaryGateways"
 > {
   /**
    * The WAN through ports published on this datacenter's Docker host, for datacenters on different Docker
@@ -80,6 +80,13 @@ export interface DatacenterArgs extends Omit<
    * Default: none.
    */
   primary?: Datacenter;
+  /**
+   * With WAN federation through mesh gateways (`wan.mode` `"mesh-gateways"`), in a secondary: the
+   * primary's gateways, required there: their addresses (`host:port`, as this datacenter's servers
+   * reach them) become `primary_gateways`, and its servers start after `gateways` (the primary's
+   * `MeshGateway`s): they first reach the primary through them. Default: none.
+   */
+  primaryGateways?: { addresses: pulumi.Input<string[]>; gateways: pulumi.Resource[] | Promise<pulumi.Resource[]> };
   /**
    * Connect trust domain to pin, `<uuid>.consul` in lower case (e.g. `GeneratedTrustDomain`'s
    * `trustDomain`, or the one a `ConsulMesh` drew): its UUID becomes the servers'
@@ -151,6 +158,8 @@ export class Datacenter extends pulumi.ComponentResource implements ConsulDatace
   readonly aclProvider: consul.Provider;
   /** What holds the global ACL objects written through {@link Datacenter.aclProvider}: the primary's first data volume. */
   readonly aclState: pulumi.Resource;
+  /** What the servers start after: the primary's gateways, through the gateways. */
+  private readonly startsAfter: pulumi.Resource[] | Promise<pulumi.Resource[]>;
 
   constructor(name: string, args: DatacenterArgs, opts?: pulumi.ComponentResourceOptions) {
     const subject = `Datacenter ${JSON.stringify(name)} arguments`;
@@ -212,8 +221,8 @@ export class Datacenter extends pulumi.ComponentResource implements ConsulDatace
       }));
     this.agentConfig = pulumi.secret(
       pulumi
-        .all([resolved, secrets, args.trustDomain])
-        .apply(([values, s, trustDomain]) => values.agentConfig(s, trustDomain)),
+        .all([resolved, secrets, args.trustDomain, args.primaryGateways?.addresses])
+        .apply(([values, s, trustDomain, primaryGateways]) => values.agentConfig(s, trustDomain, primaryGateways)),
     );
     const uploads: docker.types.input.ContainerUpload[] = [{ file: AGENT_CONFIG_PATH, content: this.agentConfig }];
     if (plan.tls) {
@@ -247,6 +256,7 @@ export class Datacenter extends pulumi.ComponentResource implements ConsulDatace
     this.lanHttpAddress = plan.lanHttpAddress;
     this.lanGrpcAddress = plan.lanGrpcAddress;
     this.httpAddress = resolved.apply((p) => p.httpAddress);
+    this.startsAfter = args.primaryGateways?.gateways ?? [];
     // A secondary's server tokens are made in the primary before its servers start.
     const primary = args.primary;
     if (acl && token && primary) this.placeServerTokens(acl, token, agentSecret!, replicationSecret, primary);
@@ -319,6 +329,13 @@ export class Datacenter extends pulumi.ComponentResource implements ConsulDatace
     wan?: WanAttachment,
   ): docker.Container {
     const { resourceName, ...volume } = server.volume;
+    // The tokens made so far (a secondary's, in the primary; a primary's come after its servers), and
+    // the primary's gateways once placed: a promise, as pulumi.output would unwrap every output of them.
+    const tokens = [...this.serverTokens];
+    const after: Promise<pulumi.Resource[]> = Promise.resolve(this.startsAfter).then((gateways) => [
+      ...tokens,
+      ...gateways,
+    ]);
     const data = new docker.Volume(resourceName, volume, { parent: this });
     this.dataVolumes.push(data);
     const networks: docker.types.input.ContainerNetworksAdvanced[] = [{ name: this.lanNetwork.name, ...server.lan }];
@@ -336,7 +353,7 @@ export class Datacenter extends pulumi.ComponentResource implements ConsulDatace
         volumes: [{ volumeName: data.name, containerPath: DATA_PATH }],
       },
       // A fixed name, IP address and host port: the old container must go first.
-      { parent: this, deleteBeforeReplace: true, dependsOn: this.serverTokens },
+      { parent: this, deleteBeforeReplace: true, dependsOn: after },
     );
   }
 }

@@ -27,6 +27,7 @@ import type { WanFederation } from "./wan-federation";
 
 export {
   CONSUL_CA_FILE_PATH,
+  gatewayAlias,
   GATEWAY_DRAIN_GRACE_SECONDS,
   GATEWAY_STOP_GRACE_SECONDS,
   ROUTES_FILE_PATH,
@@ -77,6 +78,13 @@ export interface MeshGatewayArgs extends Omit<MeshGatewayPlanArgs<pulumi.Input<s
   publishAddress?: pulumi.Input<string>;
   /** The WAN federation whose network the gateway joins. Default: none (LAN only; the WAN address is the LAN one). */
   wan?: WanFederation;
+  /**
+   * Other datacenters' LAN networks the containers join too, under the gateway's alias
+   * ({@link gatewayAlias}): with WAN federation through the gateways, the primary's gateways join
+   * the secondaries' LANs, where the secondaries' servers (on no other network) first reach the
+   * primary (`primary_gateways`). Default: none.
+   */
+  serverNetworks?: pulumi.Input<string>[];
   /** The gateway image (e.g. `GatewayImage.imageName`, or a published name). */
   image: pulumi.Input<string>;
   /** Route source. Default: `{ source: "consul" }`. */
@@ -209,6 +217,7 @@ export class MeshGateway extends pulumi.ComponentResource {
     const networks: docker.types.input.ContainerNetworksAdvanced[] = [];
     if (instance.lan && datacenter.lanNetworkName) networks.push({ name: datacenter.lanNetworkName, ...instance.lan });
     if (args.wan && instance.wan) networks.push({ name: args.wan.networkName, ...instance.wan });
+    for (const name of args.serverNetworks ?? []) networks.push({ name, aliases: instance.lan?.aliases ?? [] });
     const uploads: docker.types.input.ContainerUpload[] = [];
     if (plan.routesFilePath && routesContent) uploads.push({ file: plan.routesFilePath, content: routesContent });
     if (datacenter.caPem !== undefined) uploads.push({ file: CONSUL_CA_FILE_PATH, content: datacenter.caPem });

@@ -1,7 +1,8 @@
 /**
  * `WanFederation`: the WAN network every datacenter's servers and gateways share, and the
  * WAN joins between the datacenters (each server's `retry_join_wan` lists the other
- * datacenters' servers). Refuses datacenters that name different primary datacenters or
+ * datacenters' servers); or, with `mode: "mesh-gateways"`, the WAN network of the gateways alone,
+ * which carry the servers' traffic. Refuses datacenters that name different primary datacenters or
  * share a name, as the mesh gateway prerequisites demand.
  */
 import type * as docker from "@pulumi/docker";
@@ -12,6 +13,7 @@ import { placeNetwork } from "./docker-objects";
 import { throwIfProblems } from "./plans/arg-problems";
 import { planWanFederation, wanFederationProblems, wanJoin, type WanFederationArgs } from "./plans/wan-federation-plan";
 import type { WanAttachment } from "./datacenter";
+import type { WanFederationMode } from "../mesh";
 
 export type { FederatedDatacenter, WanFederationArgs } from "./plans/wan-federation-plan";
 
@@ -27,8 +29,10 @@ export class WanFederation extends pulumi.ComponentResource {
   readonly primaryDatacenter: string;
   /** Datacenter names, in order. */
   readonly datacenterNames: string[];
-  /** WAN server addresses per datacenter. */
+  /** WAN server addresses per datacenter (none through the gateways). */
   readonly serverAddresses: Record<string, string[]>;
+  /** How the servers reach each other: by WAN gossip, or through the mesh gateways. */
+  readonly mode: WanFederationMode;
 
   constructor(name: string, args: WanFederationArgs, opts?: pulumi.ComponentResourceOptions) {
     throwIfProblems(wanFederationProblems(args), `WanFederation ${JSON.stringify(name)} arguments`);
@@ -38,6 +42,7 @@ export class WanFederation extends pulumi.ComponentResource {
     this.primaryDatacenter = plan.primaryDatacenter;
     this.datacenterNames = plan.datacenterNames;
     this.serverAddresses = plan.serverAddresses;
+    this.mode = plan.mode;
     this.network = placeNetwork(plan.network, this);
     this.networkName = this.network.name;
     this.registerOutputs({

@@ -117,6 +117,7 @@ export function meshOf(args: ConsulMeshPlanArgs): Mesh {
   if (args.serviceDefaults !== undefined) mesh.serviceDefaults = args.serviceDefaults;
   if (args.gateways !== undefined) mesh.gateways = args.gateways;
   if (args.services !== undefined) mesh.services = args.services;
+  if (args.wanFederation !== undefined) mesh.wanFederation = args.wanFederation;
   return mesh;
 }
 
@@ -162,12 +163,12 @@ function optionProblems(args: ConsulMeshPlanArgs, names: string[]): MeshProblem[
       });
   });
   instanceFields(args.services, "services", ["node"]);
-  if (args.wanFederation?.mode === "mesh-gateways")
+  if (args.wanFederation?.mode === "mesh-gateways" && args.routeSource === "file")
     problems.push({
-      path: "wanFederation.mode",
+      path: "routeSource",
       message:
-        'ConsulMesh federates its datacenters by WAN gossip; "mesh-gateways" is rendered by renderAgentConfig ' +
-        "and carried by the gateway (--expose-servers), but not deployed by ConsulMesh yet: leave it unset",
+        'the datacenters are federated through the gateways (wanFederation.mode "mesh-gateways"): the gateways ' +
+        'carry the servers\' traffic only with routes from Consul; use "consul"',
     });
   for (const [dc, value] of Object.entries(args.lanSubnets ?? {})) {
     if (!names.includes(dc))

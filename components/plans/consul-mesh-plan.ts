@@ -7,6 +7,7 @@
 import {
   clusterIdOf,
   DEFAULT_GATEWAY_NAME,
+  DEFAULT_GATEWAY_PORT,
   DEFAULT_NAMESPACE,
   DEFAULT_PARTITION,
   DEFAULT_TRUST_DOMAIN,
@@ -38,7 +39,7 @@ import {
 } from "./consul-mesh-args";
 import type { DatacenterPlanArgs } from "./datacenter-plan";
 import { DEFAULT_RESOURCE_PREFIX } from "./docker-plan";
-import type { MeshGatewayPlanArgs } from "./mesh-gateway-plan";
+import { gatewayAlias, type MeshGatewayPlanArgs } from "./mesh-gateway-plan";
 import { routePlanText, routeSummary } from "./route-plan-outputs";
 import type { WanFederationArgs } from "./wan-federation-plan";
 import { planWorkloads, type WorkloadPlanArgs } from "./workload-plan";
@@ -56,7 +57,7 @@ export interface Planned<A> {
  * the plan pins the servers ({@link ConsulMeshPlan.pinsServers}), the trust domain.
  */
 export interface PlannedDatacenter extends Planned<
-  Omit<DatacenterPlanArgs, "wan" | "initialManagementToken" | "trustDomain" | "ca" | "gossipKey">
+  Omit<DatacenterPlanArgs, "wan" | "initialManagementToken" | "trustDomain" | "ca" | "gossipKey" | "primaryGateways">
 > {
   /** Whether it enables ACLs (then it gets the mesh's management token). */
   aclEnabled: boolean;
@@ -136,6 +137,12 @@ export interface ConsulMeshPlan {
   routeSummary: string[];
   /** The WAN federation (more than one datacenter). */
   wan?: Planned<WanFederationArgs>;
+  /**
+   * With WAN federation through the gateways: the primary's gateways as the secondaries' servers
+   * reach them, `<alias>:<port>` on their own LAN (the primary's gateways join it), their
+   * `primary_gateways`. Default: none.
+   */
+  primaryGateways?: string[];
   /** Resource name of the management token to generate: ACLs somewhere and none given. */
   generatedToken?: string;
   /** Resource name of the mesh's CA, which signs every datacenter's servers: TLS somewhere. */
@@ -237,7 +244,7 @@ function planGateway(
       slot: layout.slotOf[i],
       lanAddress: registered(lanAddress),
       wanAddress: registered(wanAddress),
-      aliases: [...new Set([`${serviceName}-${gw.datacenter}`, ...hostNames])].sort(),
+      aliases: [...new Set([gatewayAlias(serviceName, gw.datacenter), ...hostNames])].sort(),
       proxyConfig: gw.proxyConfig,
       resourcePrefix: args.resourcePrefix ?? DEFAULT_RESOURCE_PREFIX,
     },
@@ -279,6 +286,13 @@ function planServices(name: string, args: ConsulMeshPlanArgs, mesh: Mesh, routeP
   return { services, demoUrl: published && `http://127.0.0.1:${published.hostPort}/` };
 }
 
+/** The primary's gateways, `<alias>:<port>`, as the secondaries' servers reach them on their LAN. */
+function primaryGatewaysOf(mesh: Mesh, primary: string): string[] {
+  return (mesh.gateways ?? [])
+    .filter((gw) => gw.datacenter === primary)
+    .map((gw) => `${gatewayAlias(gw.name ?? DEFAULT_GATEWAY_NAME, primary)}:${gw.port ?? DEFAULT_GATEWAY_PORT}`);
+}
+
 /** The WAN federation of a mesh of more than one datacenter. */
 function planWan(name: string, args: ConsulMeshPlanArgs, mesh: Mesh, layout: Layout): ConsulMeshPlan["wan"] {
   if (!layout.federated) return undefined;
@@ -293,6 +307,7 @@ function planWan(name: string, args: ConsulMeshPlanArgs, mesh: Mesh, layout: Lay
       primaryDatacenter: primaryDatacenterOf(mesh) as string,
       subnet: layout.wanSubnet,
       resourcePrefix: args.resourcePrefix ?? DEFAULT_RESOURCE_PREFIX,
+      ...(mesh.wanFederation?.mode ? { mode: mesh.wanFederation.mode } : {}),
     },
   };
 }
@@ -367,6 +382,9 @@ export function planConsulMesh(name: string, args: ConsulMeshPlanArgs): ConsulMe
     routesOf,
     routeSummary: routeSummary(routePlan),
     wan: planWan(name, args, mesh, layout),
+    ...(layout.federated && mesh.wanFederation?.mode === "mesh-gateways"
+      ? { primaryGateways: primaryGatewaysOf(mesh, primaryDatacenterOf(mesh) as string) }
+      : {}),
     generatedToken: acl && args.initialManagementToken === undefined ? `${name}-management-token` : undefined,
     certificateAuthority: anywhere("tls") ? `${name}-ca` : undefined,
     gossipKey: anywhere("gossipEncryption") ? `${name}-gossip-key` : undefined,

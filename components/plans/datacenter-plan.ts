@@ -15,6 +15,7 @@ import {
   type DatacenterSpec,
   type Mesh,
   type MeshProblem,
+  type WanFederationMode,
 } from "../../mesh";
 import { NAME_PATTERN } from "../../mesh/model/names";
 import { defaultLanSubnet, dynamicRange, lanServerAddress, MAX_SERVERS, subnetProblems } from "./address-plan";
@@ -36,10 +37,16 @@ export const DATA_PATH = "/consul/data";
 
 /** How a datacenter's servers join the WAN: their addresses there, and whom they join. */
 export interface WanJoin {
-  /** WAN address of each of this datacenter's servers, by server index. */
+  /** WAN address of each of this datacenter's servers, by server index (none through the gateways). */
   serverAddresses: string[];
-  /** WAN addresses of the other datacenters' servers (`retry_join_wan`). */
+  /** WAN addresses of the other datacenters' servers (`retry_join_wan`; none through the gateways). */
   retryJoinWan: string[];
+  /**
+   * `"mesh-gateways"`: the servers stay off the WAN and reach the other datacenters only through the
+   * mesh gateways (`connect.enable_mesh_gateway_wan_federation`); a secondary is told the primary's
+   * gateways (`primaryGateways`). Default: `"gossip"`.
+   */
+  mode?: WanFederationMode;
 }
 
 /** Consul's server RPC port (`ports.server`): other datacenters' servers dial it across the WAN. */
@@ -85,6 +92,12 @@ export interface DatacenterPlanArgs<T = string> {
   lanSubnet?: string;
   /** The WAN addresses and joins. Default: none (a lone datacenter). */
   wan?: WanJoin;
+  /**
+   * With `wan.mode` `"mesh-gateways"`, in a secondary: the primary's gateways (`host:port` of their WAN
+   * addresses, `primary_gateways`), where its servers first reach the primary; the plan reads only
+   * whether they are given. Required there. Default: none.
+   */
+  primaryGateways?: unknown;
   /**
    * The WAN through ports published on this datacenter's Docker host, for datacenters on different Docker
    * hosts (instead of `wan`). Default: none.
@@ -206,8 +219,10 @@ export interface DatacenterPlan {
    * @param secrets - The tokens and the gossip key. Default: none.
    * @param trustDomain - The trust domain to pin, `<uuid>.consul` (a problem at `trustDomain` if
    * not). Default: the arguments' `trustDomain` when it is a string, else none.
+   * @param primaryGateways - Through the gateways, in a secondary: the primary's gateways (`host:port`).
+   * Default: none.
    */
-  agentConfig(secrets?: AgentSecrets, trustDomain?: string): string;
+  agentConfig(secrets?: AgentSecrets, trustDomain?: string, primaryGateways?: string[]): string;
   /** LAN address of each server. */
   serverLanAddresses: string[];
   /** HTTP API of server 0 on the LAN: `https://<ip>:8501` with TLS, else `http://<ip>:8500`. */
@@ -236,6 +251,9 @@ export interface AgentSecrets {
 
 /** Stands for the gossip key while the plan is checked before the key exists (the rendering is not used). */
 const GOSSIP_KEY_STAND_IN = Buffer.alloc(32).toString("base64");
+
+/** Stands for the primary's gateways likewise. */
+const PRIMARY_GATEWAY_STAND_IN = "primary-gateway:8443";
 
 /**
  * The rules of a secondary datacenter's replication token, as Consul's documentation gives
@@ -268,7 +286,20 @@ export function datacenterArgProblems(args: DatacenterPlanArgs<unknown>): MeshPr
   if (Number.isInteger(servers) && servers > MAX_SERVERS) {
     problems.push({ path: "datacenter.servers", message: `at most ${MAX_SERVERS} servers per datacenter` });
   }
-  if (args.wan && args.wan.serverAddresses.length < servers) {
+  const throughGateways = args.wan?.mode === "mesh-gateways";
+  if (throughGateways && spec.name !== primaryOf(args) && args.primaryGateways === undefined)
+    problems.push({
+      path: "primaryGateways",
+      message:
+        `datacenter ${JSON.stringify(spec.name)} is federated through mesh gateways: give the primary's ` +
+        `gateways (their WAN addresses), where its servers first reach the primary`,
+    });
+  if (throughGateways && !securityOf(spec).tls)
+    problems.push({
+      path: "datacenter.tls.enabled",
+      message: `WAN federation through mesh gateways needs TLS on server RPC: ${JSON.stringify(spec.name)} turns TLS off`,
+    });
+  if (args.wan && !throughGateways && args.wan.serverAddresses.length < servers) {
     problems.push({
       path: "wan.serverAddresses",
       message: `${servers} servers need ${servers} WAN addresses, got ${args.wan.serverAddresses.length}`,
@@ -377,10 +408,12 @@ function trustDomainProblems(trustDomain: unknown): MeshProblem[] {
  */
 function agentConfigOf(name: string, args: DatacenterPlanArgs<unknown>): DatacenterPlan["agentConfig"] {
   const mesh: Mesh = { primaryDatacenter: primaryOf(args), datacenters: [args.datacenter] };
+  if (args.wan?.mode === "mesh-gateways") mesh.wanFederation = { mode: "mesh-gateways" };
   const given = typeof args.trustDomain === "string" ? args.trustDomain : undefined;
   const retryJoinWan = args.wan?.retryJoinWan ?? args.wanHost?.retryJoinWan ?? [];
+  const secondary = args.datacenter.name !== primaryOf(args);
   const options = { retryJoinWan, bindAddr: "0.0.0.0" };
-  const render = (secrets: AgentSecrets = {}, trustDomain = given) => {
+  const render = (secrets: AgentSecrets = {}, trustDomain = given, primaryGateways?: string[]) => {
     throwIfProblems(trustDomainProblems(trustDomain), `Datacenter ${JSON.stringify(name)} arguments`);
     const clusterId = trustDomain === undefined ? undefined : clusterIdOf(trustDomain);
     const config = renderAgentConfig(mesh, args.datacenter.name, {
@@ -390,10 +423,11 @@ function agentConfigOf(name: string, args: DatacenterPlanArgs<unknown>): Datacen
       agentToken: secrets.agentToken,
       replicationToken: secrets.replicationToken,
       gossipKey: secrets.gossipKey,
+      ...(mesh.wanFederation && secondary ? { primaryGateways } : {}),
     });
     return JSON.stringify(config, null, 2) + "\n";
   };
-  render({ gossipKey: GOSSIP_KEY_STAND_IN });
+  render({ gossipKey: GOSSIP_KEY_STAND_IN }, given, [PRIMARY_GATEWAY_STAND_IN]);
   return render;
 }
 

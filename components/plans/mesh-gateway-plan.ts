@@ -12,6 +12,7 @@ import {
   sortKeys,
   toGatewayRegistration,
   type MeshProblem,
+  type WanFederationMode,
 } from "../../mesh";
 import { lanGatewayAddress, MAX_GATEWAYS, wanGatewayAddress } from "./address-plan";
 import { gatewayProblems } from "./arg-problems";
@@ -60,6 +61,11 @@ export interface GatewayWan {
   subnet: string;
   /** The federated datacenters, in order (it decides their blocks of the subnet). */
   datacenterNames: string[];
+  /**
+   * `"mesh-gateways"`: the gateway carries the servers' own traffic too (`--expose-servers`). Default:
+   * `"gossip"`.
+   */
+  mode?: WanFederationMode;
 }
 
 /** Where a gateway gets its routes, as far as the plan cares. */
@@ -239,6 +245,13 @@ export function meshGatewayProblems(args: MeshGatewayPlanArgs): MeshProblem[] {
       message: `a WAN federation network joins datacenters this library runs; ${JSON.stringify(dc)} is not one (give wanAddress instead)`,
     });
   }
+  if (args.wan?.mode === "mesh-gateways" && args.routes?.source === "file")
+    problems.push({
+      path: "args.routes",
+      message:
+        "the datacenters are federated through the gateways: a gateway carries the servers' traffic only " +
+        "with routes from Consul (a routes file names no servers)",
+    });
   if (args.wan && !args.wan.datacenterNames.includes(dc)) {
     problems.push({ path: "args.wan", message: `datacenter ${JSON.stringify(dc)} is not part of the WAN federation` });
   }
@@ -295,8 +308,18 @@ function gatewayCommand<T>(args: MeshGatewayPlanArgs<T>, serviceId: string, lan:
   if (args.datacenter.caPem) command.push("--consul-cacert", CONSUL_CA_FILE_PATH);
   command.push("--service-name", serviceName, "--service-id", serviceId);
   command.push("--lan-address", lan, "--wan-address", wan);
+  if (args.wan?.mode === "mesh-gateways") command.push("--expose-servers");
   if (args.proxyConfig !== undefined) command.push("--proxy-config", JSON.stringify(sortKeys(args.proxyConfig)));
   return command;
+}
+
+/**
+ * The host name every container of a gateway answers to on its networks: `<service name>-<datacenter>`.
+ * @param serviceName - The gateway's service name.
+ * @param datacenter - Its datacenter.
+ */
+export function gatewayAlias(serviceName: string, datacenter: string): string {
+  return `${serviceName}-${datacenter}`;
 }
 
 /** Gateway container `k` of the component `name`. */
@@ -311,7 +334,7 @@ function planInstance<T>(name: string, args: MeshGatewayPlanArgs<T>, k: number):
   const wanHost = args.wanAddress ?? published ?? wanIp ?? lanHost;
   const [lan, wan] = [`${lanHost}:${port}`, `${wanHost}:${port}`];
   const serviceId = instances === 1 ? serviceName : `${serviceName}-${k}`;
-  const aliases = args.aliases ?? [`${serviceName}-${dc}`];
+  const aliases = args.aliases ?? [gatewayAlias(serviceName, dc)];
   const consulMode = args.routes?.source !== "file";
   const register = args.routes?.source === "file" && args.routes.register !== false;
   const registration = toGatewayRegistration({

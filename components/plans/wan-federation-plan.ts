@@ -5,7 +5,7 @@
  * arguments: datacenters that name different primary datacenters or share a name, as the mesh
  * gateway prerequisites demand, too many of them or of their servers, a bad subnet.
  */
-import { federationProblems, type MeshProblem } from "../../mesh";
+import { federationProblems, WAN_FEDERATION_MODES, type MeshProblem, type WanFederationMode } from "../../mesh";
 import { DEFAULT_WAN_SUBNET, MAX_SERVERS, MAX_WAN_DATACENTERS, subnetProblems, wanServerAddress } from "./address-plan";
 import type { WanJoin } from "./datacenter-plan";
 import { DEFAULT_RESOURCE_PREFIX, dockerLabels, type PlannedNetwork } from "./docker-plan";
@@ -32,6 +32,13 @@ export interface WanFederationArgs {
   resourcePrefix?: string;
   /** Make the WAN network internal (no route off the Docker host). Default: `false`. */
   internal?: boolean;
+  /**
+   * How the servers reach each other. `"gossip"`: they join the WAN network and each other
+   * (`retry_join_wan`). `"mesh-gateways"`: only the mesh gateways join the WAN network; the
+   * servers stay on their datacenter's LAN and federate through the gateways (TLS required; a
+   * secondary's `Datacenter` then needs `primaryGateways`). Default: `"gossip"`.
+   */
+  mode?: WanFederationMode;
 }
 
 /** What a WAN federation creates, and the addresses it gives. */
@@ -46,6 +53,8 @@ export interface WanFederationPlan {
   serverAddresses: Record<string, string[]>;
   /** The WAN network. */
   network: PlannedNetwork;
+  /** How the servers reach each other. */
+  mode: WanFederationMode;
 }
 
 /**
@@ -77,6 +86,11 @@ export function wanFederationProblems(args: WanFederationArgs): MeshProblem[] {
     });
   }
   problems.push(...subnetProblems(args.subnet ?? DEFAULT_WAN_SUBNET, "subnet"));
+  if (args.mode !== undefined && !(WAN_FEDERATION_MODES as readonly string[]).includes(args.mode))
+    problems.push({
+      path: "mode",
+      message: `unknown mode ${JSON.stringify(args.mode)}: use ${WAN_FEDERATION_MODES.join(" or ")}`,
+    });
   return problems;
 }
 
@@ -87,11 +101,14 @@ export function wanFederationProblems(args: WanFederationArgs): MeshProblem[] {
  */
 export function planWanFederation(name: string, args: WanFederationArgs): WanFederationPlan {
   const subnet = args.subnet ?? DEFAULT_WAN_SUBNET;
+  const mode = args.mode ?? "gossip";
   const serverAddresses: Record<string, string[]> = {};
   args.datacenters.forEach((dc, d) => {
-    serverAddresses[dc.name] = Array.from({ length: dc.servers ?? 1 }, (_, i) => wanServerAddress(subnet, d, i));
+    const servers = mode === "gossip" ? (dc.servers ?? 1) : 0;
+    serverAddresses[dc.name] = Array.from({ length: servers }, (_, i) => wanServerAddress(subnet, d, i));
   });
   return {
+    mode,
     subnet,
     primaryDatacenter: args.primaryDatacenter ?? args.datacenters[0].name,
     datacenterNames: args.datacenters.map((dc) => dc.name),
@@ -114,7 +131,7 @@ export function planWanFederation(name: string, args: WanFederationArgs): WanFed
  * @param datacenter - One of them.
  */
 export function wanJoin(
-  federation: Pick<WanFederationPlan, "datacenterNames" | "serverAddresses">,
+  federation: Pick<WanFederationPlan, "datacenterNames" | "serverAddresses" | "mode">,
   datacenter: string,
 ): WanJoin {
   return {
@@ -122,5 +139,6 @@ export function wanJoin(
     retryJoinWan: federation.datacenterNames
       .filter((n) => n !== datacenter)
       .flatMap((n) => federation.serverAddresses[n]),
+    ...(federation.mode === "mesh-gateways" ? { mode: federation.mode } : {}),
   };
 }

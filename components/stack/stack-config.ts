@@ -4,7 +4,14 @@
  * key named, before any resource is declared.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { clusterIdOf, EFFECTIVE_MODES, isPort, type EffectiveMode } from "../../mesh";
+import {
+  clusterIdOf,
+  EFFECTIVE_MODES,
+  isPort,
+  WAN_FEDERATION_MODES,
+  type EffectiveMode,
+  type WanFederationMode,
+} from "../../mesh";
 import { NAME_PATTERN } from "../../mesh/model/names";
 import { ConsulAddressError } from "../../consul/errors";
 import { consulBaseUrl } from "../../consul/settings";
@@ -39,6 +46,11 @@ export interface StackConfig {
   tls: boolean;
   /** `gossipEncryption`: gossip (LAN and WAN) encrypted with a key the stack draws. Default: `true`. */
   gossipEncryption: boolean;
+  /**
+   * `wanFederation`: how the datacenters' servers reach each other, `gossip` (WAN joins between the
+   * servers) or `mesh-gateways` (only through the mesh gateways; needs `tls`). Default: `gossip`.
+   */
+  wanFederation: WanFederationMode;
   /** `demoPort`: the host port of `demoUrl` (on 127.0.0.1). Default: `8080`. */
   demoPort: number;
   /**
@@ -244,6 +256,7 @@ export function readStackConfig(config: ConfigSource = new pulumi.Config()): Sta
     acl: oneOf("acl", ["true", "false"] as const, "true") === "true",
     tls: oneOf("tls", ["true", "false"] as const, "true") === "true",
     gossipEncryption: oneOf("gossipEncryption", ["true", "false"] as const, "true") === "true",
+    wanFederation: oneOf("wanFederation", WAN_FEDERATION_MODES, "gossip"),
     demoPort: Number(port),
     trustDomain,
   };

@@ -19,6 +19,8 @@
  * - `acl`: `true` (ACLs on, deny by default, intentions for the declared upstreams) or `false`. Default: `true`;
  * - `tls`: `true` (TLS on Consul's HTTPS, gRPC and server RPC, with a CA the stack draws) or `false`. Default: `true`;
  * - `gossipEncryption`: `true` (gossip encrypted with a key the stack draws) or `false`. Default: `true`;
+ * - `wanFederation`: `gossip` (the servers join each other over the WAN network) or `mesh-gateways`
+ *   (only the gateways are on the WAN; the servers federate through them). Default: `gossip`;
  * - `routeSource`: `consul` (gateways watch their Consul agent) or `file`. Default: `consul`;
  * - `demoPort`: host port of `demoUrl`. Default: `8080`;
  * - `trustDomain`: the Connect trust domain to pin, `<uuid>.consul`. Default: one drawn once for
@@ -34,6 +36,7 @@ const model = defaultMesh();
 // The stack's own trust domain, not the model's fixed one: the one configured, else one drawn once.
 model.trustDomain = config.trustDomain;
 model.proxyDefaults = { kind: "proxy-defaults", name: "global", meshGateway: { mode: config.meshGatewayMode } };
+model.wanFederation = { mode: config.wanFederation };
 for (const dc of model.datacenters) {
   dc.acl = { enabled: config.acl };
   dc.tls = { enabled: config.tls };

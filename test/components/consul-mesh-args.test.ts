@@ -8,11 +8,21 @@ describe("ConsulMesh arguments", () => {
     expect(Object.keys(meshOf({ datacenters: [{ name: "dc1" }] }))).toEqual(["datacenters"]);
   });
 
-  test("WAN federation through mesh gateways is refused by name, never silently federated by gossip", () => {
-    expect(consulMeshProblems({ ...defaultMesh(), wanFederation: { mode: "mesh-gateways" } })).toEqual([
-      { path: "wanFederation.mode", message: expect.stringContaining("not deployed by ConsulMesh yet") },
+  test("WAN federation through mesh gateways: kept in the model; routes from a file are refused by name", () => {
+    const through = { ...defaultMesh(), wanFederation: { mode: "mesh-gateways" as const } };
+    expect(consulMeshProblems(through)).toEqual([]);
+    expect(meshOf(through).wanFederation).toEqual({ mode: "mesh-gateways" });
+    expect(consulMeshProblems({ ...through, routeSource: "file" })).toEqual([
+      {
+        path: "routeSource",
+        message: expect.stringContaining("carry the servers' traffic only with routes from Consul"),
+      },
     ]);
-    expect(consulMeshProblems({ ...defaultMesh(), wanFederation: { mode: "gossip" } })).toEqual([]);
+    const insecure = { ...through, datacenters: through.datacenters.map((dc) => ({ ...dc, tls: { enabled: false } })) };
+    expect(consulMeshProblems(insecure).map((p) => p.path)).toEqual([
+      "datacenters[0].tls.enabled",
+      "datacenters[1].tls.enabled",
+    ]);
   });
 
   test("host ports: 8500 + i unless given", () => {

@@ -74,6 +74,15 @@ describe("ConsulMesh plan", () => {
     expect(plan.demoUrl).toBeUndefined();
   });
 
+  test("through the gateways: the federation's mode, and the primary's gateways as the secondaries reach them", () => {
+    const mesh: Mesh = { ...defaultMesh(), wanFederation: { mode: "mesh-gateways" } };
+    mesh.gateways = [...(mesh.gateways ?? []), { datacenter: "dc1", name: "edge", port: 9443 }];
+    const plan = planConsulMesh("mesh", mesh);
+    expect(plan.wan?.args.mode).toBe("mesh-gateways");
+    expect(plan.primaryGateways).toEqual(["mesh-gateway-dc1:8443", "edge-dc1:9443"]);
+    expect(planConsulMesh("mesh", defaultMesh()).primaryGateways).toBeUndefined();
+  });
+
   test("a lone datacenter: no federation; a gateway's model address stands for its WAN address", () => {
     const plan = planConsulMesh("m", {
       datacenters: [{ name: "solo" }],

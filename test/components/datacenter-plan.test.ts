@@ -53,6 +53,34 @@ describe("datacenter plan", () => {
     expect(() => plan.agentConfig()).toThrow(/gossipKey: gossip encryption is on in "dc1": give the key/);
   });
 
+  test("through the gateways: the servers stay off the WAN; a secondary needs the primary's gateways", () => {
+    const wan = { serverAddresses: [], retryJoinWan: [], mode: "mesh-gateways" as const };
+    const args = {
+      datacenter: { name: "dc2" },
+      primaryDatacenter: "dc1",
+      wan,
+      ca: "x",
+      gossipKey: "y",
+      primary: "dc1",
+    };
+    expect(datacenterArgProblems(args).map((p) => p.path)).toEqual(["primaryGateways"]);
+    const insecure = { ...args, datacenter: { name: "dc2", tls: { enabled: false } }, primaryGateways: "given" };
+    expect(datacenterArgProblems(insecure).map((p) => p.path)).toEqual(["datacenter.tls.enabled"]);
+    const plan = planDatacenter("dc2", { ...args, primaryGateways: "given" });
+    expect(plan.servers[0].wan).toBeUndefined();
+    expect(plan.servers[0].container.command.join(" ")).not.toMatch(/advertise-wan|retry-interval-wan/);
+    const config = JSON.parse(
+      plan.agentConfig({ gossipKey: Buffer.alloc(32, 1).toString("base64") }, undefined, ["10.250.0.20:8443"]),
+    );
+    expect(config.connect.enable_mesh_gateway_wan_federation).toBe(true);
+    expect(config.primary_gateways).toEqual(["10.250.0.20:8443"]);
+    expect(config.retry_join_wan).toEqual([]);
+    const primary = planDatacenter("dc1", { datacenter: { name: "dc1" }, wan, ca: "x", gossipKey: "y" });
+    const primaryConfig = JSON.parse(primary.agentConfig({ gossipKey: Buffer.alloc(32, 1).toString("base64") }));
+    expect(primaryConfig.primary_gateways).toBeUndefined();
+    expect(primaryConfig.connect.enable_mesh_gateway_wan_federation).toBe(true);
+  });
+
   test("a secondary with ACLs: its replication token and policy; federated, it must be given the shared CA and key", () => {
     const wan = { serverAddresses: ["10.250.0.30"], retryJoinWan: ["10.250.0.10"] };
     const args = { datacenter: { name: "dc2" }, primaryDatacenter: "dc1", wan };

@@ -41,6 +41,18 @@ describe("mesh gateway plan", () => {
     expect(gw.registration).toBeUndefined();
   });
 
+  test("through the gateways: --expose-servers in Consul mode; a routes file is refused by name", () => {
+    const through = { ...wan, mode: "mesh-gateways" as const };
+    const plan = planMeshGateway("gw", { datacenter: dc1, wan: through });
+    expect(plan.instances[0].container.command).toContain("--expose-servers");
+    expect(planMeshGateway("gw", { datacenter: dc1, wan }).instances[0].container.command).not.toContain(
+      "--expose-servers",
+    );
+    expect(meshGatewayProblems({ datacenter: dc1, wan: through, routes: { source: "file" } })).toEqual([
+      { path: "args.routes", message: expect.stringContaining("only with routes from Consul") },
+    ]);
+  });
+
   test("several containers from a slot on, federated: their own IDs, LAN and WAN addresses", () => {
     const plan = planMeshGateway("gw", {
       datacenter: { ...dc1, name: "dc2", lanSubnet: "10.250.2.0/24" },

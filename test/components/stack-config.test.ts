@@ -24,6 +24,7 @@ describe("readStackConfig", () => {
       acl: true,
       tls: true,
       gossipEncryption: true,
+      wanFederation: "gossip",
       demoPort: 8080,
       trustDomain: undefined,
     });
@@ -43,6 +44,7 @@ describe("readStackConfig", () => {
           acl: "false",
           tls: "false",
           gossipEncryption: "false",
+          wanFederation: "mesh-gateways",
           demoPort: "18080",
           trustDomain: "5fcd4b81-a2ca-405a-ac62-0fac602c1949.consul",
         }),
@@ -53,6 +55,7 @@ describe("readStackConfig", () => {
       acl: false,
       tls: false,
       gossipEncryption: false,
+      wanFederation: "mesh-gateways",
       demoPort: 18080,
       trustDomain: "5fcd4b81-a2ca-405a-ac62-0fac602c1949.consul",
     });
@@ -68,6 +71,7 @@ describe("readStackConfig", () => {
           acl: "maybe",
           tls: "off",
           gossipEncryption: "no",
+          wanFederation: "vpn",
           routeSource: "etcd",
           demoPort: "80000",
           gatewayImage: "consul-mesh/sni-gateway",
@@ -98,6 +102,7 @@ describe("readStackConfig", () => {
         "meshGatewayMode",
         "routeSource",
         "tls",
+        "wanFederation",
         "trustDomain",
       ].sort(),
     );

@@ -4,6 +4,7 @@ describe("WAN federation plan", () => {
   test("two datacenters: the network, each server's WAN address in its datacenter's block", () => {
     const plan = planWanFederation("wan", { datacenters: [{ name: "dc1", servers: 3 }, { name: "dc2" }] });
     expect(plan).toEqual({
+      mode: "gossip",
       subnet: "10.250.0.0/24",
       primaryDatacenter: "dc1",
       datacenterNames: ["dc1", "dc2"],
@@ -30,6 +31,18 @@ describe("WAN federation plan", () => {
     expect(plan.primaryDatacenter).toBe("b");
     expect(plan.serverAddresses.b).toEqual(["10.9.0.30"]);
     expect(plan.network).toMatchObject({ name: "p-wan", internal: true, ipamConfigs: [{ subnet: "10.9.0.0/16" }] });
+  });
+
+  test("through the gateways: no server on the WAN, nothing joined, the mode handed on; a bad mode named", () => {
+    const plan = planWanFederation("wan", {
+      datacenters: [{ name: "dc1", servers: 2 }, { name: "dc2" }],
+      mode: "mesh-gateways",
+    });
+    expect(plan.serverAddresses).toEqual({ dc1: [], dc2: [] });
+    expect(wanJoin(plan, "dc2")).toEqual({ serverAddresses: [], retryJoinWan: [], mode: "mesh-gateways" });
+    expect(wanFederationProblems({ datacenters: [{ name: "dc1" }], mode: "vpn" as never })).toEqual([
+      { path: "mode", message: expect.stringContaining('"vpn"') },
+    ]);
   });
 
   test("each datacenter joins every other datacenter's servers", () => {
