@@ -7,7 +7,7 @@ import { decideMeshGatewayMode, type ModeLevel } from "../model/mode";
 import { meshProxies, serviceDefaultsByName } from "../model/mesh-proxies";
 import { DEFAULT_GATEWAY_NAME, DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "../model/defaults";
 import { formatAddress, gatewayAddress } from "../model/gateway-address";
-import { serviceSni } from "../model/sni";
+import { serverSni, serviceSni } from "../model/sni";
 import { isObject, listOf } from "../model/guards";
 import {
   DEFAULT_TRUST_DOMAIN,
@@ -69,12 +69,31 @@ export interface PlannedRoute {
   text: string;
 }
 
+/** The path of the Consul servers' own traffic from one datacenter to another, through the gateways. */
+export interface PlannedServerPath {
+  /** The datacenter whose servers dial. */
+  from: string;
+  /** The datacenter dialled. */
+  to: string;
+  /** The SNI name they send for any server of `to` (`<node>.server.<to>.<domain>` for one of them). */
+  sni: string;
+  /** The hops: the servers (`consul`) of `from`, its gateways (LAN), those of `to` (WAN), the servers of `to`. */
+  hops: RouteHop[];
+  /** One line, e.g. `consul (dc2) → mesh-gateway dc2 LAN → mesh-gateway dc1 WAN → consul (dc1)`. */
+  text: string;
+}
+
 /** Every upstream route of a mesh, in declaration order. */
 export interface RoutePlan {
   /** The trust domain the SNI names use. */
   trustDomain: string;
   /** The routes. */
   routes: PlannedRoute[];
+  /**
+   * With WAN federation through the mesh gateways (`wanFederation.mode` `"mesh-gateways"`): the
+   * servers' path between every two datacenters, in declaration order. Default: absent.
+   */
+  servers?: PlannedServerPath[];
 }
 
 function hopText(hop: RouteHop): string {
@@ -199,7 +218,22 @@ export function planRoutes(mesh: Mesh): RoutePlan {
       });
     });
   }
-  return { trustDomain, routes };
+  if (mesh.wanFederation?.mode !== "mesh-gateways") return { trustDomain, routes };
+  const names = listOf<{ name?: unknown }>(mesh.datacenters)
+    .map((dc) => (isObject(dc) ? dc.name : undefined))
+    .filter((name): name is string => typeof name === "string");
+  const servers: PlannedServerPath[] = [];
+  for (const from of names)
+    for (const to of names.filter((n) => n !== from)) {
+      const hops: RouteHop[] = [
+        { kind: "service", name: "consul", datacenter: from },
+        gatewayHop(from, "LAN"),
+        gatewayHop(to, "WAN"),
+        { kind: "service", name: "consul", datacenter: to },
+      ];
+      servers.push({ from, to, sni: serverSni({ datacenter: to }), hops, text: pathText(hops, true, hopText) });
+    }
+  return { trustDomain, routes, servers };
 }
 
 /**
@@ -212,7 +246,14 @@ export function planRoutes(mesh: Mesh): RoutePlan {
  * @param plan - A route plan from {@link planRoutes}.
  */
 export function formatRoutePlan(plan: RoutePlan): string {
-  if (plan.routes.length === 0) return "no upstreams: nothing to route\n";
+  const servers = plan.servers?.length
+    ? "\nConsul servers, through the gateways:\n" +
+      alignedTable([
+        ["FROM", "TO", "SNI", "HOPS"],
+        ...plan.servers.map((p) => [p.from, p.to, p.sni, pathText(p.hops, true, hopWithAddresses)]),
+      ])
+    : "";
+  if (plan.routes.length === 0) return "no upstreams: nothing to route\n" + servers;
   const header = ["SOURCE", "UPSTREAM", "DATACENTER", "BIND PORT", "MODE", "DECIDED BY", "SNI", "HOPS"];
   const rows = plan.routes.map((r) => [
     `${r.source.service} (${r.source.datacenter})`,
@@ -224,7 +265,7 @@ export function formatRoutePlan(plan: RoutePlan): string {
     r.sni,
     pathText(r.hops, r.usesGateway, hopWithAddresses),
   ]);
-  return alignedTable([header, ...rows]);
+  return alignedTable([header, ...rows]) + servers;
 }
 
 /** `rows` as lines, every column but the last padded to its widest cell. */

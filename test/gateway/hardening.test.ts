@@ -235,8 +235,10 @@ describe("no leaks", () => {
       });
     await exchanges(400, 16, (i) => client(i % 6));
     expect(stuck).toEqual([]);
-    await waitFor(() => gw.activeConnections() === 0, 5000, "every connection released");
-    await waitFor(() => sockets.size === 0, 5000, "every upstream socket closed");
+    // Bounds for a loaded machine (seen: upstream sockets still closing after 5 s with other suites
+    // running): a leaked socket never closes, so the check stands.
+    await waitFor(() => gw.activeConnections() === 0, 15_000, "every connection released");
+    await waitFor(() => sockets.size === 0, 15_000, "every upstream socket closed");
     // Give the event loop a turn to drop closed handles, then compare with the start.
     await new Promise((r) => setTimeout(r, 50));
     const after = resources();

@@ -437,3 +437,17 @@ describe("formatRoutePlan", () => {
     expect(formatRoutePlan({ trustDomain: TD, routes: [] })).toBe("no upstreams: nothing to route\n");
   });
 });
+
+describe("planRoutes: the servers' paths, with WAN federation through the gateways", () => {
+  test("between every two datacenters, through both gateways, with the server SNI name; in the table too", () => {
+    const mesh = { ...defaultMesh(), wanFederation: { mode: "mesh-gateways" as const } };
+    const plan = planRoutes(mesh);
+    expect(plan.servers?.map((p) => [p.from, p.to, p.sni, p.text])).toEqual([
+      ["dc1", "dc2", "server.dc2.consul", "consul (dc1) → mesh-gateway dc1 LAN → mesh-gateway dc2 WAN → consul (dc2)"],
+      ["dc2", "dc1", "server.dc1.consul", "consul (dc2) → mesh-gateway dc2 LAN → mesh-gateway dc1 WAN → consul (dc1)"],
+    ]);
+    expect(formatRoutePlan(plan)).toContain("Consul servers, through the gateways:");
+    expect(planRoutes(defaultMesh()).servers).toBeUndefined();
+    expect(formatRoutePlan(planRoutes(defaultMesh()))).not.toContain("Consul servers");
+  });
+});
