@@ -27,7 +27,6 @@ import type { WanFederation } from "./wan-federation";
 
 export {
   CONSUL_CA_FILE_PATH,
-  gatewayAlias,
   GATEWAY_DRAIN_GRACE_SECONDS,
   GATEWAY_STOP_GRACE_SECONDS,
   ROUTES_FILE_PATH,
@@ -80,7 +79,7 @@ export interface MeshGatewayArgs extends Omit<MeshGatewayPlanArgs<pulumi.Input<s
   wan?: WanFederation;
   /**
    * Other datacenters' LAN networks the containers join too, under the gateway's alias
-   * ({@link gatewayAlias}): with WAN federation through the gateways, the primary's gateways join
+   * (`<service name>-<datacenter>`): with WAN federation through the gateways, the primary's gateways join
    * the secondaries' LANs, where the secondaries' servers (on no other network) first reach the
    * primary (`primary_gateways`). Default: none.
    */
