@@ -175,5 +175,39 @@ describe.each([
         `${label}: primary's gateway down ${back - down} ms; dc1's catalog from dc2 and traffic again ${Date.now() - back} ms after`,
       );
     });
+    test("a gateway killed with its twin taking over: the federation and traffic carry on", async () => {
+      const first = mesh.gateways.dc2;
+      const twin = await mesh.startGateway(mesh.dc2, undefined, `${first.serviceId}-twin`);
+      await eventually(
+        "both of dc2's gateways passing",
+        async () =>
+          ((await mesh.dc2.api("GET", "/v1/health/service/mesh-gateway?passing")).json as unknown[]).length === 2,
+        { timeoutMs: 30_000 },
+      );
+      await first.process.stop("SIGKILL");
+      const killed = Date.now();
+      mesh.gateways.dc2 = twin;
+      await eventually(
+        "dc1 to read dc2's catalog through the twin",
+        async () => (await mesh.dc1.api("GET", "/v1/catalog/services?dc=dc2")).status === 200,
+        { timeoutMs: 60_000 },
+      );
+      const rpcMs = Date.now() - killed;
+      const served = await eventually(
+        "a request through the twin",
+        async () => {
+          const [result] = await mesh.requests(1);
+          return result.ok ? result : undefined;
+        },
+        { timeoutMs: 60_000 },
+      );
+      expect(served.body).toBe("api in dc2\n");
+      expect(await trafficSeen(twin, "service")).toBeGreaterThan(0);
+      for (const dc of [mesh.dc1, mesh.consul.dc("dc3")])
+        expect(await datacentersSeen(dc)).toEqual(["dc1", "dc2", "dc3"]);
+      figures.push(
+        `${label}: dc2's gateway killed: dc1 read dc2's catalog through its twin ${rpcMs} ms after, a request answered ${Date.now() - killed} ms after`,
+      );
+    });
   },
 );

@@ -179,6 +179,7 @@ export async function gatewayAddresses(dc: RealDatacenter): Promise<GatewayAddre
  * @param token - ACL token. Default: the management token.
  * @param liveTimeoutMs - How long Envoy may take to be live (its first xDS answers). Default: 30 s.
  * @param exposeServers - Carry the servers' traffic (`-expose-servers`). Default: `false`.
+ * @param proxyId - Its service ID. Default: `mesh-gateway-envoy-<dc>`.
  */
 export async function startEnvoyGateway(
   consul: RealConsul,
@@ -187,9 +188,10 @@ export async function startEnvoyGateway(
   token = consul.managementToken,
   liveTimeoutMs = 30_000,
   exposeServers = false,
+  proxyId = `mesh-gateway-envoy-${dc.name}`,
 ): Promise<RunningGateway> {
   const adminPort = await adminPortOn(dc);
-  const envoyServiceId = `mesh-gateway-envoy-${dc.name}`;
+  const envoyServiceId = proxyId;
   const args = [
     ...connectEnvoyArgs(dc, adminPort, token),
     "-gateway=mesh",
@@ -211,7 +213,7 @@ export async function startEnvoyGateway(
     ...ENVOY_ARGS,
   ];
   const process = TestProcess.start(`envoy mesh gateway of ${dc.name}`, toolPath("consul"), args, {
-    logFile: logPath(consul, `envoy-gateway-${dc.name}.log`),
+    logFile: logPath(consul, `envoy-gateway-${envoyServiceId}.log`),
   });
   const gateway: RunningGateway = {
     ...runningProxy(process, dc.host, adminPort),

@@ -188,20 +188,32 @@ export class WebApiMesh {
     }
   }
 
-  /** Starts the gateway of `dc` (of the kind the options say) at new addresses. */
-  async startGateway(dc: RealDatacenter, addresses?: GatewayAddresses): Promise<RunningGateway> {
+  /**
+   * Starts a gateway of `dc` (of the kind the options say), at new addresses unless given, under
+   * its kind's service ID unless given (a twin needs its own).
+   */
+  async startGateway(dc: RealDatacenter, addresses?: GatewayAddresses, serviceId?: string): Promise<RunningGateway> {
     const at = addresses ?? (await gatewayAddresses(dc));
     const kind = this.options.gateways[dc.name as "dc1" | "dc2"] ?? this.options.gateways.dc1;
     const expose = this.options.throughGateways === true;
     return kind === "ours"
       ? startOurGateway(this.consul, this.program, dc, at, {
           token: this.gatewayToken,
+          ...(serviceId ? { serviceId } : {}),
           ...(this.options.ourRoutes ? { routes: this.options.ourRoutes } : {}),
           args: expose ? ["--expose-servers"] : [],
           readyTimeoutMs: expose ? 90_000 : 30_000,
         })
       : // A secondary's gateway is live once its datacenter has federated: its Connect CA comes from the primary.
-        startEnvoyGateway(this.consul, dc, at, this.consul.managementToken, expose ? 90_000 : 30_000, expose);
+        startEnvoyGateway(
+          this.consul,
+          dc,
+          at,
+          this.consul.managementToken,
+          expose ? 90_000 : 30_000,
+          expose,
+          serviceId,
+        );
   }
 
   /** Waits until `path` lists at least one healthy instance. */
