@@ -123,15 +123,28 @@ async function readDatacenter(consul: ConsulClient, datacenter: string): Promise
   return { value: answers.map((answer) => answer.body), problems };
 }
 
-/** `Config.PrimaryDatacenter` of the agent, or a problem when the token lacks `agent:read`. */
-async function readPrimaryDatacenter(consul: ConsulClient): Promise<Part<string | undefined>> {
+/**
+ * `Config.PrimaryDatacenter` of the agent and whether it federates through the mesh gateways
+ * (`DebugConfig.ConnectMeshGatewayWANFederationEnabled`), or a problem when the token lacks `agent:read`.
+ */
+async function readAgentSelf(
+  consul: ConsulClient,
+): Promise<Part<{ primary: string | undefined; throughGateways: boolean }>> {
   try {
-    const self = await read<{ Config?: { PrimaryDatacenter?: string } }>(consul, "/v1/agent/self", isMap);
-    return { value: self.body.Config?.PrimaryDatacenter || undefined, problems: [] };
+    const self = await read<{
+      Config?: { PrimaryDatacenter?: string };
+      DebugConfig?: { ConnectMeshGatewayWANFederationEnabled?: boolean };
+    }>(consul, "/v1/agent/self", isMap);
+    const primary = self.body.Config?.PrimaryDatacenter || undefined;
+    const throughGateways = self.body.DebugConfig?.ConnectMeshGatewayWANFederationEnabled === true;
+    return { value: { primary, throughGateways }, problems: [] };
   } catch (error) {
     if (!denied(error)) throw error;
     const message = `the token lacks agent:read, so the primary datacenter is unknown: grant ${GRANT.agent}`;
-    return { value: undefined, problems: [{ origin: "Consul: GET /v1/agent/self", message }] };
+    return {
+      value: { primary: undefined, throughGateways: false },
+      problems: [{ origin: "Consul: GET /v1/agent/self", message }],
+    };
   }
 }
 
@@ -177,8 +190,8 @@ export async function readLiveConsul(options: LiveConsulOptions = {}): Promise<M
   });
   try {
     const datacenters = (await read<string[]>(consul, "/v1/catalog/datacenters", isList)).body;
-    const [primary, roots, perDatacenter, proxyDefaults, serviceDefaults] = await Promise.all([
-      readPrimaryDatacenter(consul),
+    const [self, roots, perDatacenter, proxyDefaults, serviceDefaults] = await Promise.all([
+      readAgentSelf(consul),
       read<{ TrustDomain?: string }>(consul, "/v1/connect/ca/roots", isMap),
       Promise.all(datacenters.map((datacenter) => readDatacenter(consul, datacenter))),
       readProxyDefaults(consul),
@@ -186,13 +199,14 @@ export async function readLiveConsul(options: LiveConsulOptions = {}): Promise<M
     ]);
     const fragment = catalogMeshFragment({
       datacenters,
-      primaryDatacenter: primary.value,
+      primaryDatacenter: self.value.primary,
+      throughGateways: self.value.throughGateways,
       trustDomain: roots.body.TrustDomain || undefined,
       perDatacenter: perDatacenter.map((part, i) => ({ datacenter: datacenters[i], healthEntries: part.value })),
       proxyDefaults,
       serviceDefaults: serviceDefaults.value,
     });
-    const problems = [primary, ...perDatacenter, serviceDefaults].flatMap((part) => part.problems);
+    const problems = [self, ...perDatacenter, serviceDefaults].flatMap((part) => part.problems);
     return { ...fragment, problems: [...problems, ...(fragment.problems ?? [])] };
   } finally {
     consul.close();

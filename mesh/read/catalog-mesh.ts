@@ -171,6 +171,11 @@ export interface ConsulCatalogAnswers {
   datacenters: string[];
   /** `Config.PrimaryDatacenter` of `GET /v1/agent/self`. Default: unknown. */
   primaryDatacenter?: string;
+  /**
+   * Whether the agent federates through the mesh gateways (`/v1/agent/self`'s
+   * `DebugConfig.ConnectMeshGatewayWANFederationEnabled`). Default: not known (gossip).
+   */
+  throughGateways?: boolean;
   /** `TrustDomain` of `GET /v1/connect/ca/roots`. Default: unknown. */
   trustDomain?: string;
   /** What each datacenter's catalog answered. */
@@ -319,7 +324,8 @@ export function catalogMeshFragment(answers: ConsulCatalogAnswers): MeshFragment
   const gatewayHealth: GatewayHealth[] = [];
   if (answers.primaryDatacenter) mesh.primaryDatacenter = answers.primaryDatacenter;
   if (answers.trustDomain) mesh.trustDomain = answers.trustDomain;
-  if (answers.primaryDatacenter || answers.trustDomain) {
+  if (answers.throughGateways) mesh.wanFederation = { mode: "mesh-gateways" };
+  if (answers.primaryDatacenter || answers.trustDomain || answers.throughGateways) {
     origins.mesh = "Consul: agent configuration and Connect CA roots";
   }
   for (const name of listOf<string>(answers.datacenters)) {

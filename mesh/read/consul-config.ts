@@ -79,9 +79,10 @@ class FragmentBuilder {
 function agentSettings(
   documents: ConsulConfigDocument[],
   out: FragmentBuilder,
-): { spec?: DatacenterSpec; origin?: string } {
+): { spec?: DatacenterSpec; origin?: string; throughGateways?: boolean } {
   let spec: DatacenterSpec | undefined;
   let origin: string | undefined;
+  let throughGateways: boolean | undefined;
   let tls = false;
   let grpc: number | undefined;
   let grpcTls: number | undefined;
@@ -106,6 +107,8 @@ function agentSettings(
     if (typeof primary === "string") spec.primaryDatacenter = primary;
     const connect = api(config.Connect);
     if (typeof connect.Enabled === "boolean") spec.connect = { enabled: connect.Enabled };
+    const wanFederation = connect.EnableMeshGatewayWanFederation ?? connect.EnableMeshGatewayWANFederation;
+    if (typeof wanFederation === "boolean") throughGateways = wanFederation;
     const ports = api(config.Ports);
     if (typeof ports.Grpc === "number") grpc = ports.Grpc;
     if (typeof ports.GrpcTls === "number") grpcTls = ports.GrpcTls;
@@ -126,7 +129,7 @@ function agentSettings(
   if (grpc !== undefined) spec.ports = { grpc };
   else if (!tlsGrpc) spec.ports = { grpc: -1 };
   if (!spec.name) spec.name = "dc1";
-  return { spec, origin };
+  return { spec, origin, throughGateways };
 }
 
 /** Problems for the keys of a service's routing blocks that Consul would refuse. */
@@ -256,10 +259,14 @@ export function consulConfigFragment(
   options: ConsulConfigOptions = {},
 ): MeshFragment {
   const out = new FragmentBuilder();
-  const { spec, origin } = agentSettings(documents, out);
+  const { spec, origin, throughGateways } = agentSettings(documents, out);
   if (spec) {
     out.fragment.mesh.datacenters.push(spec);
     out.fragment.origins.datacenters.push(`${origin}: agent configuration`);
+  }
+  if (throughGateways) {
+    out.fragment.mesh.wanFederation = { mode: "mesh-gateways" };
+    out.fragment.origins.mesh = `${origin}: agent configuration`;
   }
   const datacenter = spec?.name ?? options.datacenter ?? "dc1";
   const node = nodeName(documents);

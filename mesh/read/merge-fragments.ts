@@ -54,6 +54,11 @@ export function mergeFragments(fragments: MeshFragment[]): MergedMesh {
     const part = fragment.mesh;
     const from = fragment.origins;
     problems.push(...(fragment.problems ?? []));
+    // One federation, one way: a source that says the servers federate through the gateways decides.
+    if (part.wanFederation?.mode && !mesh.wanFederation) {
+      mesh.wanFederation = { ...part.wanFederation };
+      origins.mesh ??= from.mesh;
+    }
     for (const field of ["trustDomain", "primaryDatacenter"] as const) {
       const value = part[field];
       if (value === undefined) continue;

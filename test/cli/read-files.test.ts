@@ -81,6 +81,28 @@ describe("readConsulConfig: agent configuration", () => {
     ]);
   });
 
+  it("reads WAN federation through the mesh gateways from the agent's connect block", async () => {
+    const dir = scratch({
+      "agent.hcl": [
+        'datacenter = "dc2"',
+        'primary_datacenter = "dc1"',
+        "connect {",
+        "  enabled = true",
+        "  enable_mesh_gateway_wan_federation = true",
+        "}",
+        'primary_gateways = ["198.51.100.1:8443"]',
+        "",
+      ].join("\n"),
+    });
+    const fragment = await readConsulConfig(dir, "dc1");
+    expect(fragment.problems).toEqual([]);
+    expect(fragment.mesh.wanFederation).toEqual({ mode: "mesh-gateways" });
+    expect(fragment.origins.mesh).toBe(`${path.join(dir, "agent.hcl")}: agent configuration`);
+    const gossip = await readConsulConfig(scratch({ "agent.hcl": 'datacenter = "dc2"\n' }), "dc1");
+    expect(gossip.mesh.wanFederation).toBeUndefined();
+    expect(mergeFragments([gossip, fragment]).mesh.wanFederation).toEqual({ mode: "mesh-gateways" });
+  });
+
   it("places the services of two agents of one datacenter on their nodes (node_name), so one ID on both is no clash", async () => {
     const service = JSON.stringify({ service: { name: "web", port: 8080 } });
     const a = await readConsulConfig(

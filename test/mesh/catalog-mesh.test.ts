@@ -103,6 +103,16 @@ describe("catalogMeshFragment", () => {
     expect(fragment.problems).toEqual([]);
   });
 
+  it("an agent federating through the mesh gateways: the mesh says so, and its route plan has the servers' paths", () => {
+    const fragment = catalogMeshFragment(answers([], { primaryDatacenter: "primary", throughGateways: true }));
+    expect(fragment.mesh.wanFederation).toEqual({ mode: "mesh-gateways" });
+    expect(catalogMeshFragment(answers([], { primaryDatacenter: "primary" })).mesh.wanFederation).toBeUndefined();
+    expect(planRoutes(fragment.mesh).servers?.map((p) => `${p.from}>${p.to}`)).toEqual([
+      "primary>secondary",
+      "secondary>primary",
+    ]);
+  });
+
   it("maps a sidecar to a connect-proxy service and keeps the service it fronts, not Consul's own", () => {
     const web = entry({ Service: "web" });
     const consul = entry({ Service: "consul", Port: 8300 });
