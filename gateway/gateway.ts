@@ -240,7 +240,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   const listener: RouteSourceListener = {
     onTable(next) {
       const size = routeTableSize(next);
-      const routes = size.services + size.gateways + size.servers;
+      const routes = size.services + size.gateways + size.servers + size.peering;
       if (routes > maxRoutes) {
         refused = new RouteLimitError(routes, maxRoutes);
         listener.onError(refused);
@@ -251,6 +251,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       metrics.tableEntries.set({ kind: "service" }, size.services);
       metrics.tableEntries.set({ kind: "gateway" }, size.gateways);
       metrics.tableEntries.set({ kind: "server" }, size.servers);
+      metrics.tableEntries.set({ kind: "peering" }, size.peering);
       metrics.lastReload.set(Date.now() / 1000);
       logger.info({ event: "routes-loaded", source: source.kind, ...size }, "routes loaded");
     },

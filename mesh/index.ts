@@ -40,13 +40,31 @@ export {
   DEFAULT_CONSUL_DOMAIN,
   gatewaySni,
   isSniLabel,
+  parsePeeringSni,
   parseServerSni,
   parseSni,
+  peeredServiceSni,
+  peeringServerSni,
   serverSni,
   serviceSni,
 } from "./model/sni";
-export type { GatewaySniParts, ParsedServerSni, ParsedSni, ServerSniParts, ServiceSniParts } from "./model/sni";
-export type { RouteEndpoint, RoutesFile, RoutesFileGateway, RoutesFileService } from "./model/routes-file";
+export type {
+  GatewaySniParts,
+  ParsedPeeringSni,
+  ParsedServerSni,
+  ParsedSni,
+  PeeredServiceSniParts,
+  ServerSniParts,
+  ServiceSniParts,
+} from "./model/sni";
+export type {
+  PeeringRouteKind,
+  RouteEndpoint,
+  RoutesFile,
+  RoutesFileGateway,
+  RoutesFilePeeringRoute,
+  RoutesFileService,
+} from "./model/routes-file";
 export { decideMeshGatewayMode, isMode, resolveMeshGatewayMode } from "./model/mode";
 export type { ModeDecision, ModeLevel, ModeLevels } from "./model/mode";
 export { fromServiceRegistration, toServiceRegistration } from "./render/registration";

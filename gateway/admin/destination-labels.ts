@@ -20,6 +20,9 @@ export const NO_LABELS: DestinationLabels = Object.freeze({ datacenter: "", serv
 /** The `service` label of Consul servers' own traffic (no service name can start with `_`). */
 export const SERVER_SERVICE_LABEL = "_server";
 
+/** The `service` label of the peering control plane (a peer's servers and ours). */
+export const PEERING_SERVER_SERVICE_LABEL = "_peering_server";
+
 /** The `service` label of remote connections past the limit of distinct remote service names. */
 export const OTHER_SERVICE_LABEL = "_other";
 
@@ -38,6 +41,10 @@ export class DestinationLabeler {
   labelsOf(decision: RouteDecision, localDatacenter: string): DestinationLabels {
     if (decision.kind === "local") return { datacenter: decision.datacenter, service: decision.service };
     if (decision.kind === "server") return { datacenter: decision.datacenter, service: SERVER_SERVICE_LABEL };
+    if (decision.kind === "peering") {
+      const servers = decision.via === "local-servers" || decision.via === "peer-servers";
+      return { datacenter: decision.datacenter, service: servers ? PEERING_SERVER_SERVICE_LABEL : decision.service };
+    }
     if (decision.kind === "remote") {
       return { datacenter: decision.datacenter, service: this.remoteService(decision.datacenter, decision.service) };
     }
@@ -50,6 +57,8 @@ export class DestinationLabeler {
           service: datacenter === localDatacenter ? service : this.remoteService(datacenter, service),
         };
       }
+      case "peer-needs-termination":
+        return { datacenter: localDatacenter, service: decision.service ?? "" };
       case "local-datacenter":
       case "unknown-service":
       case "unknown-server":

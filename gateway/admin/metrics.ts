@@ -99,7 +99,7 @@ export class GatewayMetrics {
     });
     this.tableEntries = new Gauge({
       name: `${prefix}route_table_entries`,
-      help: "Routes in the live table, by kind (service, gateway, server).",
+      help: "Routes in the live table, by kind (service, gateway, server, peering).",
       labelNames: ["kind"],
       registers,
     });

@@ -4,7 +4,7 @@
  * swaps it in, so connections in flight keep the endpoints they were routed with.
  */
 import { DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "../../mesh/model/defaults";
-import type { RouteEndpoint, RoutesFile } from "../../mesh/model/routes-file";
+import type { PeeringRouteKind, RouteEndpoint, RoutesFile } from "../../mesh/model/routes-file";
 import { DEFAULT_CONSUL_DOMAIN } from "../../mesh/model/sni";
 
 /** A local service (or subset) and its healthy connect endpoints. */
@@ -39,6 +39,18 @@ export interface ServerRoutes {
   servers: ReadonlyMap<string, readonly RouteEndpoint[]>;
 }
 
+/** A cluster peering name and where it goes (see `RoutesFilePeeringRoute`). */
+export interface PeeringRoute {
+  kind: PeeringRouteKind;
+  /** The peer's name in this cluster, lower case; `""` when not known. */
+  peer: string;
+  /** The service, lower case; `""` for server names. */
+  service: string;
+  /** Consul's gateway would terminate mTLS for it: refused. */
+  terminates: boolean;
+  endpoints: readonly RouteEndpoint[];
+}
+
 /** Everything the router needs; built by a route source, never mutated. */
 export interface RouteTable {
   /** The gateway's own datacenter. */
@@ -51,6 +63,8 @@ export interface RouteTable {
   gateways: ReadonlyMap<string, RemoteGatewayRoute>;
   /** Server routes; `undefined` when the gateway does not carry server traffic (server names are refused). */
   servers?: ServerRoutes;
+  /** Cluster peering routes by SNI name, lower case; `undefined` or empty: peering names are refused. */
+  peering?: ReadonlyMap<string, PeeringRoute>;
 }
 
 /**
@@ -119,6 +133,21 @@ export function routeTableFromRoutesFile(routes: RoutesFile): RouteTable {
     const domain = (routes.wanFederation.domain ?? DEFAULT_CONSUL_DOMAIN).replace(/\.$/, "").toLowerCase();
     table.servers = { domain, servers };
   }
+  if (routes.peering?.length) {
+    const peering = new Map<string, PeeringRoute>();
+    for (const p of routes.peering) {
+      const sni = p.sni.toLowerCase();
+      const previous = peering.get(sni);
+      peering.set(sni, {
+        kind: p.kind,
+        peer: (p.peer ?? previous?.peer ?? "").toLowerCase(),
+        service: (p.service ?? previous?.service ?? "").toLowerCase(),
+        terminates: p.terminates === true || previous?.terminates === true,
+        endpoints: [...(previous?.endpoints ?? []), ...p.endpoints.map((e) => ({ address: e.address, port: e.port }))],
+      });
+    }
+    table.peering = peering;
+  }
   return table;
 }
 
@@ -155,12 +184,37 @@ export function routeTableToRoutesFile(table: RouteTable): RoutesFile {
         })),
     };
   }
+  if (table.peering?.size) {
+    routes.peering = [...table.peering.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([sni, p]) => ({
+        sni,
+        kind: p.kind,
+        ...(p.peer ? { peer: p.peer } : {}),
+        ...(p.service ? { service: p.service } : {}),
+        ...(p.terminates ? { terminates: true } : {}),
+        endpoints: p.endpoints.map((e) => ({ address: e.address, port: e.port })),
+      }));
+  }
   return routes;
 }
 
-/** The number of routes in a table, by kind (`servers`: the local servers, 0 without server routes). */
-export function routeTableSize(table: RouteTable): { services: number; gateways: number; servers: number } {
-  return { services: table.services.size, gateways: table.gateways.size, servers: table.servers?.servers.size ?? 0 };
+/**
+ * The number of routes in a table, by kind (`servers`: the local servers, 0 without server routes;
+ * `peering`: cluster peering names).
+ */
+export function routeTableSize(table: RouteTable): {
+  services: number;
+  gateways: number;
+  servers: number;
+  peering: number;
+} {
+  return {
+    services: table.services.size,
+    gateways: table.gateways.size,
+    servers: table.servers?.servers.size ?? 0,
+    peering: table.peering?.size ?? 0,
+  };
 }
 
 /** What a route source tells the gateway. */

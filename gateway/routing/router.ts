@@ -3,12 +3,15 @@
  * exactly as Consul's Envoy mesh gateway routes (hashicorp/consul `agent/xds`: a name under another
  * datacenter to its gateways, a local service to its healthy connect endpoints; with WAN federation
  * through the gateways, a server name of another datacenter to its gateways, `<node>.server.<dc>` to
- * that local server, `server.<dc>` to any local server). Nothing else is ever forwarded: no open relay.
+ * that local server, `server.<dc>` to any local server; with cluster peering, the names the table
+ * lists exactly, as Consul's gateway has a cluster or filter chain per peering name). Nothing else
+ * is ever forwarded: no open relay.
  */
 import type { RouteEndpoint } from "../../mesh/model/routes-file";
-import { parseServerSni, parseSni } from "../../mesh/model/sni";
+import { parsePeeringSni, parseServerSni, parseSni } from "../../mesh/model/sni";
+import type { PeeringRouteKind } from "../../mesh/model/routes-file";
 import { DEFAULT_PARTITION } from "../../mesh/model/defaults";
-import { gatewayKey, RouteTable, serviceKey } from "./route-table";
+import { gatewayKey, PeeringRoute, RouteTable, serviceKey } from "./route-table";
 
 const HOST_NAME = /^[A-Za-z0-9._-]+$/;
 
@@ -31,6 +34,13 @@ export const ROUTE_REJECT_REASONS = [
   "local-datacenter",
   /** A server name of the local datacenter whose node is not one of its servers. */
   "unknown-server",
+  /** A cluster peering name the table does not list: a service not exported to that peer, no such peering. */
+  "unknown-peer-name",
+  /**
+   * An exported service whose protocol (http, http2, grpc) makes Consul's gateway terminate mTLS for
+   * its peers: a gateway that never decrypts refuses it by name.
+   */
+  "peer-needs-termination",
   /** The destination is known but has no healthy endpoints. */
   "no-endpoints",
   /** The gateway has no route table yet (set by the proxy, never by {@link route}). */
@@ -79,6 +89,20 @@ export type RouteDecision =
       endpoints: readonly RouteEndpoint[];
     }
   | {
+      /** Cluster peering through the gateways: a name the table lists. */
+      kind: "peering";
+      key: string;
+      /** What the name leads to. */
+      via: PeeringRouteKind;
+      /** The local datacenter. */
+      datacenter: string;
+      /** The peer's name in this cluster; `""` when not known. */
+      peer: string;
+      /** The service; `""` for the servers' names. */
+      service: string;
+      endpoints: readonly RouteEndpoint[];
+    }
+  | {
       /** Refused: close the connection. */
       kind: "reject";
       reason: RouteRejectReason;
@@ -102,6 +126,11 @@ export function route(
   trustDomain: string,
 ): RouteDecision {
   if (!sni) return { kind: "reject", reason: "no-sni" };
+  if (table.peering?.size && HOST_NAME.test(sni)) {
+    const name = sni.toLowerCase();
+    const peered = table.peering.get(name);
+    if (peered) return peeringRoute(name, peered, localDatacenter.toLowerCase());
+  }
   // Host-name characters only, as a ClientHello carries them: parseSni lower-cases before it checks,
   // and Unicode case mapping turns some letters into ASCII (U+212A KELVIN SIGN becomes "k").
   const parsed = HOST_NAME.test(sni) ? parseSni(sni, trustDomain) : undefined;
@@ -110,6 +139,7 @@ export function route(
     if (server) return serverRoute(table, localDatacenter.toLowerCase(), server.datacenter, server.node);
   }
   if (parsed === undefined) {
+    if (HOST_NAME.test(sni) && parsePeeringSni(sni)) return { kind: "reject", reason: "unknown-peer-name" };
     const underTrustDomain = sni.toLowerCase().endsWith(`.${trustDomain.toLowerCase()}`);
     return { kind: "reject", reason: underTrustDomain ? "unsupported-name" : "foreign-trust-domain" };
   }
@@ -135,6 +165,20 @@ function remote(table: RouteTable, datacenter: string, partition: string, servic
   if (entry === undefined) return { kind: "reject", reason: "unknown-datacenter", datacenter, service };
   if (entry.endpoints.length === 0) return { kind: "reject", reason: "no-endpoints", datacenter, service };
   return { kind: "remote", key: `gw/${key}`, datacenter, service, endpoints: entry.endpoints };
+}
+
+function peeringRoute(name: string, entry: PeeringRoute, datacenter: string): RouteDecision {
+  const named = { datacenter, service: entry.service };
+  if (entry.terminates) return { kind: "reject", reason: "peer-needs-termination", ...named };
+  if (entry.endpoints.length === 0) return { kind: "reject", reason: "no-endpoints", ...named };
+  return {
+    kind: "peering",
+    key: `peer/${name}`,
+    via: entry.kind,
+    peer: entry.peer,
+    ...named,
+    endpoints: entry.endpoints,
+  };
 }
 
 function serverRoute(table: RouteTable, local: string, datacenter: string, node: string | undefined): RouteDecision {

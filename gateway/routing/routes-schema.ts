@@ -59,6 +59,31 @@ export const wanFederationSchema = z
   })
   .strict();
 
+/** A cluster peering name and where it goes. */
+export const peeringRouteSchema = z
+  .object({
+    sni: z
+      .string()
+      .min(1)
+      .max(253)
+      .regex(/^[A-Za-z0-9._-]+$/, "sni must be a DNS name")
+      .describe("The SNI name, exactly."),
+    kind: z
+      .enum(["local-servers", "peer-servers", "exported", "imported"])
+      .describe(
+        "local-servers: this cluster's servers (gRPC TLS) for a peer's; peer-servers: a peer's servers, for this " +
+          "cluster's; exported: a local service exported to a peer; imported: a peer's service, to its gateways.",
+      ),
+    peer: label("peer").optional().describe("The peer's name in this cluster. Default: none."),
+    service: label("service").optional().describe("The service, for exported and imported. Default: none."),
+    terminates: z
+      .boolean()
+      .optional()
+      .describe("Consul's gateway terminates mTLS for this name (http, http2, grpc): refused. Default: false."),
+    endpoints: z.array(endpointSchema).describe("Where the name goes."),
+  })
+  .strict();
+
 /** The whole routes file. */
 export const routesFileSchema = z
   .object({
@@ -74,6 +99,10 @@ export const routesFileSchema = z
     wanFederation: wanFederationSchema
       .optional()
       .describe("Consul servers' own traffic (WAN federation through mesh gateways). Default: none (refused)."),
+    peering: z
+      .array(peeringRouteSchema)
+      .optional()
+      .describe("Cluster peering through the gateways, by exact name. Default: none (refused)."),
   })
   .strict()
   .describe("Routes of one SNI mesh gateway (sni-gateway --routes FILE).");

@@ -2,7 +2,9 @@
  * The few Envoy xDS v3 messages the gateway reads, as proto3 with Envoy's field numbers
  * (envoyproxy/data-plane-api: `envoy/service/discovery/v3/discovery.proto`,
  * `envoy/config/core/v3/{base,address,health_check}.proto`, `envoy/config/cluster/v3/cluster.proto`,
- * `envoy/config/endpoint/v3/{endpoint,endpoint_components}.proto`). Only the fields used are
+ * `envoy/config/endpoint/v3/{endpoint,endpoint_components}.proto`,
+ * `envoy/config/listener/v3/{listener,listener_components}.proto`,
+ * `envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto`). Only the fields used are
  * declared: protobuf skips the others when decoding, so Consul's full messages decode as these.
  */
 import protobuf from "protobufjs";
@@ -57,6 +59,17 @@ message Cluster {
   oneof cluster_discovery_type { int32 type = 2; }
   ClusterLoadAssignment load_assignment = 33;
 }
+
+message FilterChainMatch { repeated string server_names = 11; }
+message Filter { string name = 1; oneof config_type { Any typed_config = 4; } }
+message TransportSocket { string name = 1; }
+message FilterChain {
+  FilterChainMatch filter_chain_match = 1;
+  repeated Filter filters = 3;
+  TransportSocket transport_socket = 6;
+}
+message Listener { string name = 1; repeated FilterChain filter_chains = 3; }
+message TcpProxy { string stat_prefix = 1; oneof cluster_specifier { string cluster = 2; } }
 `;
 
 const root = protobuf.parse(PROTO, { keepCase: true }).root;
@@ -65,6 +78,11 @@ const root = protobuf.parse(PROTO, { keepCase: true }).root;
 export const CLUSTER_TYPE = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
 /** See {@link CLUSTER_TYPE}. */
 export const ENDPOINT_TYPE = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
+
+/** See {@link CLUSTER_TYPE}. */
+export const LISTENER_TYPE = "type.googleapis.com/envoy.config.listener.v3.Listener";
+/** The `typed_config` of a filter chain that relays TCP to one cluster. */
+const TCP_PROXY_TYPE = "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy";
 
 /** `Cluster.type` (`Cluster.DiscoveryType`) of a cluster whose endpoints come by EDS. */
 export const DISCOVERY_TYPE_EDS = 3;
@@ -119,11 +137,31 @@ export interface ClusterResource {
   load_assignment?: LoadAssignment;
 }
 
+/**
+ * A filter chain of a `Listener`, as far as routing by name goes: the SNI names it matches, the
+ * cluster its TCP proxy relays to, and whether it terminates TLS (a transport socket: Consul's
+ * gateway decrypts on such a chain).
+ */
+export interface FilterChainRoute {
+  serverNames: string[];
+  /** The TCP proxy's cluster; `undefined` when the chain does something else (an HTTP filter). */
+  cluster?: string;
+  terminates: boolean;
+}
+
+/** A `Listener`, decoded to its filter chains. */
+export interface ListenerResource {
+  name: string;
+  chains: FilterChainRoute[];
+}
+
 const types = {
   request: root.lookupType("DeltaDiscoveryRequest"),
   response: root.lookupType("DeltaDiscoveryResponse"),
   cluster: root.lookupType("Cluster"),
   assignment: root.lookupType("ClusterLoadAssignment"),
+  listener: root.lookupType("Listener"),
+  tcpProxy: root.lookupType("TcpProxy"),
 };
 
 const DECODE = { defaults: true, arrays: true, longs: Number, bytes: Uint8Array } as const;
@@ -148,4 +186,26 @@ export function decodeCluster(value: Uint8Array): ClusterResource {
 /** Decodes the `Any` of an EDS resource. */
 export function decodeLoadAssignment(value: Uint8Array): LoadAssignment {
   return types.assignment.toObject(types.assignment.decode(value), DECODE) as LoadAssignment;
+}
+
+/** Decodes the `Any` of an LDS resource to its filter chains. */
+export function decodeListener(value: Uint8Array): ListenerResource {
+  const listener = types.listener.toObject(types.listener.decode(value), DECODE) as {
+    name: string;
+    filter_chains: Array<{
+      filter_chain_match?: { server_names: string[] } | null;
+      filters: Array<{ typed_config?: { type_url: string; value: Uint8Array } }>;
+      transport_socket?: { name: string } | null;
+    }>;
+  };
+  const chains = listener.filter_chains.map((chain) => {
+    const proxy = chain.filters.find((f) => f.typed_config?.type_url === TCP_PROXY_TYPE)?.typed_config;
+    const cluster = proxy ? (types.tcpProxy.toObject(types.tcpProxy.decode(proxy.value)) as { cluster?: string }) : {};
+    return {
+      serverNames: chain.filter_chain_match?.server_names ?? [],
+      ...(cluster.cluster ? { cluster: cluster.cluster } : {}),
+      terminates: Boolean(chain.transport_socket),
+    };
+  });
+  return { name: listener.name, chains };
 }

@@ -27,9 +27,12 @@ export const RECONNECT_SETTLE_MS = 2000;
 
 /** Routes of a table with at least one endpoint. */
 function routesWithEndpoints(routes: RoutesFile): number {
-  return [...routes.services, ...routes.gateways, ...(routes.wanFederation?.servers ?? [])].filter(
-    (route) => route.endpoints.length > 0,
-  ).length;
+  return [
+    ...routes.services,
+    ...routes.gateways,
+    ...(routes.wanFederation?.servers ?? []),
+    ...(routes.peering ?? []),
+  ].filter((route) => route.endpoints.length > 0).length;
 }
 
 /**
@@ -147,6 +150,7 @@ export class XdsRouteSource implements RouteSource {
       resources.clusters,
       resources.assignments,
       this.options.consulDomain,
+      resources.listeners,
     );
     if (resources !== this.builtFrom) {
       this.builtFrom = resources;

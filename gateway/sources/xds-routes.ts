@@ -6,8 +6,13 @@
  * `HEALTHY`, as Envoy uses them). With WAN federation through the gateways (the gateway registered
  * with `consul-wan-federation` meta), the agent adds server clusters, read back with
  * `parseServerSni`: `<node>.server.<local-dc>.<domain>` per local server and `server.<dc>.<domain>`
- * per datacenter (another datacenter's gateways; all local servers for the local one). Clusters
- * of other shapes (peers) are left out, so the router refuses their names.
+ * per datacenter (another datacenter's gateways; all local servers for the local one). Cluster
+ * peering through the gateways adds `server.<dc>.peering.<td>` clusters (the local servers' gRPC TLS
+ * port under the local trust domain, a peer's server addresses under its own) and, for proxies in
+ * mode `local`, a cluster per imported service named by its peered SNI; a service exported to a
+ * peer is a listener's filter chain matching its peered names, relaying to an `exported~…` cluster,
+ * or terminating TLS (http, http2, grpc), which is recorded so that the router refuses it by name.
+ * Clusters of other shapes are left out, so the router refuses their names.
  */
 import { DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "../../mesh/model/defaults";
 import { isPort } from "../../mesh/model/port";
@@ -15,11 +20,12 @@ import type {
   RouteEndpoint,
   RoutesFile,
   RoutesFileGateway,
+  RoutesFilePeeringRoute,
   RoutesFileServer,
   RoutesFileService,
 } from "../../mesh/model/routes-file";
-import { DEFAULT_CONSUL_DOMAIN, parseServerSni, parseSni } from "../../mesh/model/sni";
-import { ClusterResource, DISCOVERY_TYPE_EDS, LoadAssignment, USABLE_HEALTH } from "./xds-messages";
+import { DEFAULT_CONSUL_DOMAIN, parsePeeringSni, parseServerSni, parseSni } from "../../mesh/model/sni";
+import { ClusterResource, DISCOVERY_TYPE_EDS, ListenerResource, LoadAssignment, USABLE_HEALTH } from "./xds-messages";
 
 /** The healthy endpoints of a load assignment, in the order given (priority 0 first). */
 export function usableEndpoints(assignment: LoadAssignment | undefined): RouteEndpoint[] {
@@ -62,6 +68,7 @@ export function trustDomainOfClusters(names: Iterable<string>): string | undefin
  * @param clusters cluster name → the cluster.
  * @param assignments cluster name → its EDS load assignment.
  * @param domain Consul's `domain`, which server cluster names end with. Default: `"consul"`.
+ * @param listeners listener name → its filter chains. Default: none.
  */
 export function routesFromClusters(
   datacenter: string,
@@ -69,20 +76,36 @@ export function routesFromClusters(
   clusters: ReadonlyMap<string, ClusterResource>,
   assignments: ReadonlyMap<string, LoadAssignment>,
   domain: string = DEFAULT_CONSUL_DOMAIN,
+  listeners: ReadonlyMap<string, ListenerResource> = new Map(),
 ): RoutesFile {
   const local = datacenter.toLowerCase();
   const services: RoutesFileService[] = [];
   const gateways: RoutesFileGateway[] = [];
   const servers: RoutesFileServer[] = [];
   const serverGateways: RoutesFileGateway[] = [];
+  const peering: RoutesFilePeeringRoute[] = [];
   let carriesServers = false;
+  const endpointsOfCluster = (name: string) => {
+    const cluster = clusters.get(name);
+    if (!cluster) return [];
+    return usableEndpoints(cluster.type === DISCOVERY_TYPE_EDS ? assignments.get(name) : cluster.load_assignment);
+  };
   for (const name of [...clusters.keys()].sort()) {
-    const cluster = clusters.get(name) as ClusterResource;
-    const eds = cluster.type === DISCOVERY_TYPE_EDS;
-    const endpointsOf = () => usableEndpoints(eds ? assignments.get(name) : cluster.load_assignment);
+    const endpointsOf = () => endpointsOfCluster(name);
     const parsed = parseSni(name, trustDomain);
     if (!parsed) {
       const server = parseServerSni(name, domain);
+      const peered = server ? undefined : parsePeeringSni(name);
+      if (peered?.kind === "peering-server") {
+        const local = peered.datacenter === datacenter.toLowerCase() && peered.trustDomain === trustDomain;
+        peering.push({
+          sni: name.toLowerCase(),
+          kind: local ? "local-servers" : "peer-servers",
+          endpoints: endpointsOf(),
+        });
+      } else if (peered?.kind === "peered-service" && peered.trustDomain !== trustDomain) {
+        peering.push({ sni: name.toLowerCase(), kind: "imported", service: peered.service, endpoints: endpointsOf() });
+      }
       if (!server) continue;
       carriesServers = true;
       if (server.datacenter === local && server.node) servers.push({ node: server.node, endpoints: endpointsOf() });
@@ -105,7 +128,25 @@ export function routesFromClusters(
       });
     }
   }
+  for (const listener of [...listeners.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    for (const chain of listener.chains) {
+      for (const sni of chain.serverNames.map((n) => n.toLowerCase())) {
+        const peered = parsePeeringSni(sni);
+        if (peered?.kind !== "peered-service" || peered.trustDomain !== trustDomain) continue;
+        const terminates = chain.terminates || chain.cluster === undefined;
+        peering.push({
+          sni,
+          kind: "exported",
+          peer: peered.peer,
+          service: peered.service,
+          ...(terminates ? { terminates } : {}),
+          endpoints: terminates || !chain.cluster ? [] : endpointsOfCluster(chain.cluster),
+        });
+      }
+    }
+  }
   const routes: RoutesFile = { datacenter: local, trustDomain, services, gateways };
+  if (peering.length) routes.peering = peering;
   if (carriesServers) {
     // A datacenter known only through its server cluster (federation states) is still reachable.
     const known = new Set(gateways.map((g) => `${g.datacenter}/${g.partition}`));

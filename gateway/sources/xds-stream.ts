@@ -1,9 +1,10 @@
 /**
  * The gateway's xDS stream from the local Consul agent, as Consul's Envoy mesh gateway has it:
  * one gRPC stream (`DeltaAggregatedResources`, incremental xDS v3, the only kind Consul 1.16
- * serves) for the gateway's registered service ID, subscribed to every cluster (CDS) and every
- * endpoint set (EDS), each answer acknowledged. It keeps what the stream has sent and hands it on
- * once complete (clusters, and the endpoints of EDS clusters); a broken stream reconnects with
+ * serves) for the gateway's registered service ID, subscribed to every cluster (CDS), every
+ * endpoint set (EDS) and every listener (LDS: the filter chains of the names Consul's gateway
+ * matches explicitly, a peer's exported services), each answer acknowledged. It keeps what the
+ * stream has sent and hands it on once complete (clusters, listeners, and the endpoints of EDS clusters); a broken stream reconnects with
  * back-off and starts afresh, so a set is only ever handed on whole. `xds-routes.ts` turns a
  * set into routes.
  */
@@ -19,8 +20,11 @@ import {
   DeltaRequest,
   DeltaResponse,
   DISCOVERY_TYPE_EDS,
+  decodeListener,
   encodeDeltaRequest,
   ENDPOINT_TYPE,
+  ListenerResource,
+  LISTENER_TYPE,
   LoadAssignment,
 } from "./xds-messages";
 
@@ -66,12 +70,15 @@ export class XdsResources {
   readonly clusters = new Map<string, ClusterResource>();
   /** Cluster name → its EDS load assignment. */
   readonly assignments = new Map<string, LoadAssignment>();
+  /** Listener name → its filter chains. */
+  readonly listeners = new Map<string, ListenerResource>();
   private clustersReceived = false;
   private endpointsReceived = false;
+  private listenersReceived = false;
 
-  /** The clusters have come, and the endpoints too when any cluster takes them from EDS. */
+  /** The clusters and listeners have come, and the endpoints too when any cluster takes them from EDS. */
   get complete(): boolean {
-    if (!this.clustersReceived) return false;
+    if (!this.clustersReceived || !this.listenersReceived) return false;
     const needsEds = [...this.clusters.values()].some((c) => c.type === DISCOVERY_TYPE_EDS);
     return this.endpointsReceived || !needsEds;
   }
@@ -94,6 +101,12 @@ export class XdsResources {
         if (r.resource) this.assignments.set(r.name, decodeLoadAssignment(r.resource.value));
       }
       this.endpointsReceived = true;
+    } else if (response.type_url === LISTENER_TYPE) {
+      for (const name of response.removed_resources) this.listeners.delete(name);
+      for (const r of response.resources) {
+        if (r.resource) this.listeners.set(r.name, decodeListener(r.resource.value));
+      }
+      this.listenersReceived = true;
     }
   }
 }
@@ -201,9 +214,10 @@ export class XdsStream {
       if (call !== this.call || this.closed) return;
       this.retry(new ConsulError("E_CONSUL_UNREACHABLE", `xDS stream from ${server.address} ended`));
     });
-    // Wildcard subscriptions (no names): every cluster, and every cluster's endpoints.
+    // Wildcard subscriptions (no names): every cluster, every cluster's endpoints, every listener.
     call.write({ node, type_url: CLUSTER_TYPE });
     call.write({ type_url: ENDPOINT_TYPE });
+    call.write({ type_url: LISTENER_TYPE });
   }
 
   private retry(error: ConsulError): void {

@@ -48,6 +48,37 @@ export interface RoutesFileWanFederation {
   servers: RoutesFileServer[];
 }
 
+/** What a cluster peering name leads to; see {@link RoutesFilePeeringRoute}. */
+export type PeeringRouteKind = "local-servers" | "peer-servers" | "exported" | "imported";
+
+/**
+ * A name of cluster peering through the mesh gateways, routed by exact match, as Consul's gateway
+ * has a cluster or filter chain per name:
+ * - `local-servers`: `server.<dc>.peering.<td>`, a peer's servers dialing this cluster's servers
+ *   (the handshake and replication stream), to the local servers' gRPC TLS port;
+ * - `peer-servers`: a peer's server name, which this cluster's servers dial through their local
+ *   gateway, to the peer's server addresses (its gateways);
+ * - `exported`: `<svc>.<ns>.<ap>.<peer>.external.<td>`, a local service exported to that peer, to
+ *   its healthy connect endpoints;
+ * - `imported`: a peer's exported service, from a local proxy in mesh gateway mode `local`, to
+ *   the peer's gateways.
+ */
+export interface RoutesFilePeeringRoute {
+  /** The SNI name, exactly (case-insensitive). */
+  sni: string;
+  kind: PeeringRouteKind;
+  /** The peer's name in this cluster, when known. Default: none. */
+  peer?: string;
+  /** The service, for `exported` and `imported`. Default: none. */
+  service?: string;
+  /**
+   * Consul's gateway terminates mTLS for this name (an exported service whose protocol is http,
+   * http2 or grpc): a gateway that never decrypts refuses it. Default: `false`.
+   */
+  terminates?: boolean;
+  endpoints: RouteEndpoint[];
+}
+
 /** The routes file: the contract between `mesh/`, the components and the gateway's `--routes`. */
 export interface RoutesFile {
   /** The gateway's own datacenter. */
@@ -58,4 +89,6 @@ export interface RoutesFile {
   gateways: RoutesFileGateway[];
   /** Server traffic (WAN federation through mesh gateways). Default: none (server names are refused). */
   wanFederation?: RoutesFileWanFederation;
+  /** Cluster peering through the gateways. Default: none (peering names are refused). */
+  peering?: RoutesFilePeeringRoute[];
 }

@@ -7,6 +7,8 @@
  *   partition ≠ default: <service>.<namespace>.<partition>.<dc>.internal-v1.<trust-domain>
  *   datacenter:         <dc>.internal.<trust-domain>   (<partition>.<dc>.internal-v1.… off the default partition)
  *   server (WAN federation through mesh gateways): [<node>.]server.<dc>.<domain>
+ *   peered service (cluster peering): <service>.<namespace>.<partition>.<peer>.external.<exporter's trust-domain>
+ *   peering control plane: server.<dc>.peering.<accepting cluster's trust-domain>
  */
 import { DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "./defaults";
 import { SNI_LABEL_PATTERN } from "./names";
@@ -168,5 +170,63 @@ export function parseServerSni(name: string, domain: string = DEFAULT_CONSUL_DOM
   if (!labels.every((label) => SNI_LABEL_PATTERN.test(label))) return undefined;
   if (labels.length === 2 && labels[0] === "server") return { datacenter: labels[1] };
   if (labels.length === 3 && labels[1] === "server") return { datacenter: labels[2], node: labels[0] };
+  return undefined;
+}
+
+/** What a peered service SNI name identifies (cluster peering). */
+export interface PeeredServiceSniParts {
+  /** Service name. */
+  service: string;
+  /** Namespace. Default: `"default"`. */
+  namespace?: string;
+  /** Admin partition. Default: `"default"`. */
+  partition?: string;
+  /** The exporting cluster's name for the consuming peer (not the consumer's name for the exporter). */
+  peer: string;
+  /** The exporting cluster's trust domain. */
+  trustDomain: string;
+}
+
+/**
+ * The SNI name a proxy dials an exported service of a peer with, as Consul builds it
+ * (`connect.PeeredServiceSNI`): `<service>.<namespace>.<partition>.<peer>.external.<trust-domain>`,
+ * always with the partition.
+ */
+export function peeredServiceSni(parts: PeeredServiceSniParts): string {
+  const namespace = parts.namespace || DEFAULT_NAMESPACE;
+  const partition = parts.partition || DEFAULT_PARTITION;
+  return `${parts.service}.${namespace}.${partition}.${parts.peer}.external.${parts.trustDomain}`.toLowerCase();
+}
+
+/**
+ * The server name a peer's servers dial a cluster's servers with (the peering control plane,
+ * `connect.PeeringServerSAN`): `server.<dc>.peering.<trust-domain>`.
+ */
+export function peeringServerSni(datacenter: string, trustDomain: string): string {
+  return `server.${datacenter}.peering.${trustDomain}`.toLowerCase();
+}
+
+/** A parsed cluster peering SNI name, in lower case. */
+export type ParsedPeeringSni =
+  | { kind: "peered-service"; service: string; namespace: string; partition: string; peer: string; trustDomain: string }
+  | { kind: "peering-server"; datacenter: string; trustDomain: string };
+
+/**
+ * Reads a cluster peering name back ({@link peeredServiceSni}, {@link peeringServerSni}) under any
+ * trust domain: `undefined` for any other shape or invalid labels. Case-insensitive. Never throws.
+ */
+export function parsePeeringSni(name: string): ParsedPeeringSni | undefined {
+  if (typeof name !== "string" || name.length === 0 || name.length > MAX_NAME) return undefined;
+  if (!/^[\x21-\x7e]+$/.test(name)) return undefined;
+  const labels = name.toLowerCase().split(".");
+  if (!labels.every((label) => SNI_LABEL_PATTERN.test(label))) return undefined;
+  const trustDomain = (from: number) => labels.slice(from).join(".");
+  if (labels.length >= 6 && labels[4] === "external") {
+    const [service, namespace, partition, peer] = labels;
+    return { kind: "peered-service", service, namespace, partition, peer, trustDomain: trustDomain(5) };
+  }
+  if (labels.length >= 5 && labels[0] === "server" && labels[2] === "peering") {
+    return { kind: "peering-server", datacenter: labels[1], trustDomain: trustDomain(3) };
+  }
   return undefined;
 }

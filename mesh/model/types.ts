@@ -31,6 +31,11 @@ export interface Upstream {
   destinationPartition?: string;
   /** Datacenter of the destination (`datacenter`). Default: the proxy's own datacenter. */
   datacenter?: string;
+  /**
+   * The cluster peer the destination is imported from (`destination_peer`): this cluster's name for
+   * the peering. Not with `datacenter`. Default: none (a service of this cluster).
+   */
+  destinationPeer?: string;
   /** Port the sidecar listens on for this upstream (`local_bind_port`), 1–65535. */
   localBindPort: number;
   /** Address the sidecar binds for this upstream (`local_bind_address`). Default: Consul's `127.0.0.1`. */

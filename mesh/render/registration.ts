@@ -21,6 +21,8 @@ export interface UpstreamJson {
   DestinationPartition?: string;
   /** `datacenter`; omitted when unset (the proxy's own). */
   Datacenter?: string;
+  /** `destination_peer`; omitted when unset. */
+  DestinationPeer?: string;
   /** `local_bind_address`; omitted when unset (Consul's 127.0.0.1). */
   LocalBindAddress?: string;
   /** `local_bind_port`. */
@@ -154,6 +156,7 @@ const upstream = record([
   ["destinationNamespace", "DestinationNamespace"],
   ["destinationPartition", "DestinationPartition"],
   ["datacenter", "Datacenter"],
+  ["destinationPeer", "DestinationPeer"],
   ["localBindAddress", "LocalBindAddress"],
   ["localBindPort", "LocalBindPort"],
   ["meshGateway", "MeshGateway", meshGateway],

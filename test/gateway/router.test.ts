@@ -94,7 +94,7 @@ describe("router", () => {
     ["example.com", "foreign-trust-domain"],
     [`web.default.dc1.query.${TD}`, "unsupported-name"],
     [`server.dc1.${TD}`, "unsupported-name"],
-    [`web.default.default.peer1.external.${TD}`, "unsupported-name"],
+    [`web.default.default.peer1.external.${TD}`, "unknown-peer-name"],
     [`nope.default.dc1.internal.${TD}`, "unknown-service"],
     [`empty.default.dc1.internal.${TD}`, "no-endpoints"],
     [`api.default.dc9.internal.${TD}`, "unknown-datacenter"],
@@ -217,7 +217,98 @@ describe("router: server names (WAN federation through the gateways)", () => {
         { node: "server-b", endpoints: [e(8301)] },
       ],
     });
-    expect(routeTableSize(withServers)).toEqual({ services: 0, gateways: 2, servers: 2 });
+    expect(routeTableSize(withServers)).toEqual({ services: 0, gateways: 2, servers: 2, peering: 0 });
     expect(routeTableToRoutesFile(table).wanFederation).toBeUndefined();
+  });
+});
+
+describe("router: cluster peering through the gateways", () => {
+  const PEER_TD = "99999999-2222-3333-4444-555555555555.consul";
+  const exported = `api.default.default.cluster-b.external.${TD}`;
+  const withPeering = routeTableFromRoutesFile({
+    datacenter: "dc1",
+    trustDomain: TD,
+    services: [{ name: "api", endpoints: [e(21000)] }],
+    gateways: [],
+    peering: [
+      { sni: `server.dc1.peering.${TD}`, kind: "local-servers", endpoints: [e(8503)] },
+      { sni: `server.dc9.peering.${PEER_TD}`, kind: "peer-servers", endpoints: [e(9443)] },
+      { sni: exported, kind: "exported", peer: "cluster-b", service: "api", endpoints: [e(21000)] },
+      {
+        sni: `docs.default.default.cluster-b.external.${TD}`,
+        kind: "exported",
+        service: "docs",
+        terminates: true,
+        endpoints: [],
+      },
+      {
+        sni: `db.default.default.cluster-a.external.${PEER_TD}`,
+        kind: "imported",
+        service: "db",
+        endpoints: [e(9443)],
+      },
+      { sni: `idle.default.default.cluster-a.external.${PEER_TD}`, kind: "imported", service: "idle", endpoints: [] },
+    ],
+  });
+  const p = (sni: string) => route(sni, withPeering, "dc1", TD);
+
+  test("each name the table lists, exactly (case-insensitive), to its endpoints", () => {
+    expect(p(exported.toUpperCase())).toEqual({
+      kind: "peering",
+      key: `peer/${exported}`,
+      via: "exported",
+      datacenter: "dc1",
+      peer: "cluster-b",
+      service: "api",
+      endpoints: [e(21000)],
+    });
+    expect(p(`server.dc1.peering.${TD}`)).toMatchObject({
+      kind: "peering",
+      via: "local-servers",
+      service: "",
+      endpoints: [e(8503)],
+    });
+    expect(p(`server.dc9.peering.${PEER_TD}`)).toMatchObject({
+      kind: "peering",
+      via: "peer-servers",
+      endpoints: [e(9443)],
+    });
+    expect(p(`db.default.default.cluster-a.external.${PEER_TD}`)).toMatchObject({
+      kind: "peering",
+      via: "imported",
+      service: "db",
+    });
+    // Service names still route as before.
+    expect(p(serviceSni({ service: "api", datacenter: "dc1", trustDomain: TD }))).toMatchObject({ kind: "local" });
+  });
+
+  test("a peering name not listed, one Consul's gateway would terminate, one without endpoints: refused by name", () => {
+    for (const name of [
+      `api.default.default.cluster-z.external.${TD}`, // exported, but not to that peer
+      `web.default.default.cluster-b.external.${TD}`, // not exported
+      `server.dc2.peering.${TD}`,
+      `db.default.default.cluster-a.external.${TD}`,
+    ])
+      expect(p(name)).toEqual({ kind: "reject", reason: "unknown-peer-name" });
+    expect(p(`docs.default.default.cluster-b.external.${TD}`)).toEqual({
+      kind: "reject",
+      reason: "peer-needs-termination",
+      datacenter: "dc1",
+      service: "docs",
+    });
+    expect(p(`idle.default.default.cluster-a.external.${PEER_TD}`)).toMatchObject({
+      kind: "reject",
+      reason: "no-endpoints",
+    });
+    // A gateway without peering routes refuses every peering name too.
+    expect(r(exported)).toEqual({ kind: "reject", reason: "unknown-peer-name" });
+  });
+
+  test("the table round-trips its peering routes and counts them", () => {
+    const file = routeTableToRoutesFile(withPeering);
+    expect(file.peering?.map((route) => route.sni)).toEqual([...(file.peering ?? [])].map((route) => route.sni).sort());
+    expect(routeTableToRoutesFile(routeTableFromRoutesFile(file))).toEqual(file);
+    expect(routeTableSize(withPeering)).toEqual({ services: 1, gateways: 0, servers: 0, peering: 6 });
+    expect(routeTableToRoutesFile(table).peering).toBeUndefined();
   });
 });

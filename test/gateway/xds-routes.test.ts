@@ -10,7 +10,14 @@ import { ConsulClient } from "../../consul/client";
 import { ConsulError } from "../../consul/errors";
 import { XdsRouteSource } from "../../gateway/sources/xds-route-source";
 import { routesFromClusters, trustDomainOfClusters, usableEndpoints } from "../../gateway/sources/xds-routes";
-import { CLUSTER_TYPE, ClusterResource, DISCOVERY_TYPE_EDS, LoadAssignment } from "../../gateway/sources/xds-messages";
+import {
+  CLUSTER_TYPE,
+  ClusterResource,
+  decodeListener,
+  DISCOVERY_TYPE_EDS,
+  ListenerResource,
+  LoadAssignment,
+} from "../../gateway/sources/xds-messages";
 import { consulBaseUrl, consulGrpcAddress } from "../../consul/settings";
 import { ConsulAddressError } from "../../consul/errors";
 
@@ -66,7 +73,6 @@ describe("routesFromClusters", () => {
       eds(`dc2.internal.${TD}`),
       eds(`db.default.dc2.internal.${TD}`), // another DC's service: reached through its gateway
       eds(`dc1.internal.${TD}`), // this DC's own gateways
-      eds(`server.dc1.peering.${TD}`), // the peering control plane: not a route
       {
         name: `static.default.dc1.internal.${TD}`,
         type: 0,
@@ -120,6 +126,73 @@ describe("routesFromClusters", () => {
       new Map(),
     );
     expect(routes.services).toEqual([{ name: "web", namespace: "default", partition: "default", endpoints: [] }]);
+  });
+
+  test("cluster peering: the servers' names, imported services by cluster, exported ones by filter chain", () => {
+    const peer = "99999999-2222-3333-4444-555555555555.consul";
+    const peered = new Map<string, ClusterResource>(
+      [
+        eds(`server.dc1.peering.${TD}`), // this cluster's servers, for a peer's
+        {
+          name: `server.dc9.peering.${peer}`, // a peer's servers, for ours to dial
+          type: 0,
+          load_assignment: assignment("p", { endpoints: [["203.0.113.5", 8443]] }),
+        },
+        eds(`db.default.default.cluster-a.external.${peer}`), // imported (mode local)
+        eds(`exported~api.default.dc1.internal.${TD}`),
+        eds(`api.default.default.cluster-b.external.${TD}`), // our own trust domain: no cluster of Consul's
+      ].map((c) => [c.name, c]),
+    );
+    const peeredAssignments = new Map<string, LoadAssignment>([
+      [`server.dc1.peering.${TD}`, assignment("s", { endpoints: [["10.0.0.10", 8503]] })],
+      [`db.default.default.cluster-a.external.${peer}`, assignment("d", { endpoints: [["203.0.113.5", 8443]] })],
+      [`exported~api.default.dc1.internal.${TD}`, assignment("a", { endpoints: [["10.0.0.3", 21001]] })],
+    ]);
+    const listeners = new Map<string, ListenerResource>([
+      [
+        "default:10.0.0.1:8443",
+        {
+          name: "default:10.0.0.1:8443",
+          chains: [
+            {
+              serverNames: [`API.default.default.cluster-b.external.${TD}`],
+              cluster: `exported~api.default.dc1.internal.${TD}`,
+              terminates: false,
+            },
+            { serverNames: [`docs.default.default.cluster-b.external.${TD}`], terminates: true },
+            { serverNames: [`*.server.dc1.consul`], cluster: "x", terminates: false },
+            { serverNames: [`web.default.default.cluster-b.external.${peer}`], cluster: "y", terminates: false },
+            { serverNames: [], terminates: false },
+          ],
+        },
+      ],
+    ]);
+    expect(routesFromClusters("dc1", TD, peered, peeredAssignments, "consul", listeners).peering).toEqual([
+      {
+        sni: `db.default.default.cluster-a.external.${peer}`,
+        kind: "imported",
+        service: "db",
+        endpoints: [{ address: "203.0.113.5", port: 8443 }],
+      },
+      { sni: `server.dc1.peering.${TD}`, kind: "local-servers", endpoints: [{ address: "10.0.0.10", port: 8503 }] },
+      { sni: `server.dc9.peering.${peer}`, kind: "peer-servers", endpoints: [{ address: "203.0.113.5", port: 8443 }] },
+      {
+        sni: `api.default.default.cluster-b.external.${TD}`,
+        kind: "exported",
+        peer: "cluster-b",
+        service: "api",
+        endpoints: [{ address: "10.0.0.3", port: 21001 }],
+      },
+      {
+        sni: `docs.default.default.cluster-b.external.${TD}`,
+        kind: "exported",
+        peer: "cluster-b",
+        service: "docs",
+        terminates: true,
+        endpoints: [],
+      },
+    ]);
+    expect(routesFromClusters("dc1", TD, clusters, assignments).peering).toBeUndefined();
   });
 
   test("clusters of another trust domain are left out", () => {
@@ -270,5 +343,73 @@ describe("XdsRouteSource on a stream it cannot read", () => {
       await source.close();
       server.forceShutdown();
     }
+  });
+});
+
+describe("decodeListener", () => {
+  // Envoy's field numbers (listener.proto, listener_components.proto, tcp_proxy.proto), with fields
+  // the gateway does not declare, which it must skip.
+  const root = protobuf.parse(
+    `
+    syntax = "proto3";
+    message Any { string type_url = 1; bytes value = 2; }
+    message SocketAddress { string address = 2; uint32 port_value = 3; }
+    message Address { SocketAddress socket_address = 1; }
+    message FilterChainMatch { repeated string server_names = 11; string transport_protocol = 9; }
+    message Filter { string name = 1; Any typed_config = 4; }
+    message TransportSocket { string name = 1; Any typed_config = 3; }
+    message FilterChain { FilterChainMatch filter_chain_match = 1; repeated Filter filters = 3; TransportSocket transport_socket = 6; string name = 7; }
+    message Listener { string name = 1; Address address = 2; repeated FilterChain filter_chains = 3; }
+    message TcpProxy { string stat_prefix = 1; string cluster = 2; }
+  `,
+    { keepCase: true },
+  ).root;
+  const type = (name: string) => root.lookupType(name);
+  const any = (typeUrl: string, name: string, value: object) => ({
+    type_url: typeUrl,
+    value: type(name).encode(type(name).fromObject(value)).finish(),
+  });
+
+  test("reads each chain's server names, its TCP proxy's cluster, and whether it terminates TLS", () => {
+    const tcp = "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy";
+    const listener = {
+      name: "default:10.0.0.1:8443",
+      address: { socket_address: { address: "10.0.0.1", port_value: 8443 } },
+      filter_chains: [
+        {
+          filter_chain_match: { server_names: ["api.default.default.b.external.td"], transport_protocol: "tls" },
+          filters: [
+            {
+              name: "envoy.filters.network.tcp_proxy",
+              typed_config: any(tcp, "TcpProxy", { stat_prefix: "s", cluster: "exported~api" }),
+            },
+          ],
+          name: "api",
+        },
+        {
+          filter_chain_match: { server_names: ["docs.default.default.b.external.td"] },
+          filters: [
+            {
+              name: "envoy.filters.network.http_connection_manager",
+              typed_config: { type_url: "type.googleapis.com/x", value: new Uint8Array() },
+            },
+          ],
+          transport_socket: {
+            name: "tls",
+            typed_config: { type_url: "type.googleapis.com/y", value: new Uint8Array() },
+          },
+        },
+        { filters: [{ name: "envoy.filters.network.sni_cluster" }] },
+      ],
+    };
+    const bytes = type("Listener").encode(type("Listener").fromObject(listener)).finish();
+    expect(decodeListener(bytes)).toEqual({
+      name: "default:10.0.0.1:8443",
+      chains: [
+        { serverNames: ["api.default.default.b.external.td"], cluster: "exported~api", terminates: false },
+        { serverNames: ["docs.default.default.b.external.td"], terminates: true },
+        { serverNames: [], terminates: false },
+      ],
+    });
   });
 });

@@ -1,5 +1,15 @@
 import fc from "fast-check";
-import { gatewaySni, isSniLabel, parseServerSni, parseSni, serverSni, serviceSni } from "../../mesh";
+import {
+  gatewaySni,
+  isSniLabel,
+  parsePeeringSni,
+  parseServerSni,
+  parseSni,
+  peeredServiceSni,
+  peeringServerSni,
+  serverSni,
+  serviceSni,
+} from "../../mesh";
 
 const TD = "5fcd4b81-a2ca-405a-ac62-0fac602c1949.consul";
 
@@ -239,6 +249,55 @@ describe("serverSni and parseServerSni", () => {
       fc.property(label, label, fc.boolean(), (dc, node, any) => {
         const parts = any ? { datacenter: dc } : { datacenter: dc, node };
         expect(parseServerSni(serverSni(parts))).toEqual(parts);
+      }),
+    );
+  });
+});
+
+describe("peeredServiceSni, peeringServerSni and parsePeeringSni", () => {
+  const TD = "99999999-2222-3333-4444-555555555555.consul";
+
+  test("as Consul builds them (connect.PeeredServiceSNI, connect.PeeringServerSAN)", () => {
+    expect(peeredServiceSni({ service: "api", peer: "cluster-b", trustDomain: TD })).toBe(
+      `api.default.default.cluster-b.external.${TD}`,
+    );
+    expect(peeredServiceSni({ service: "API", namespace: "ns", partition: "ap", peer: "B", trustDomain: TD })).toBe(
+      `api.ns.ap.b.external.${TD}`,
+    );
+    expect(peeringServerSni("DC1", TD)).toBe(`server.dc1.peering.${TD}`);
+  });
+
+  test("read back under any trust domain; other shapes are not peering names", () => {
+    expect(parsePeeringSni(`api.default.default.cluster-b.external.${TD}`)).toEqual({
+      kind: "peered-service",
+      service: "api",
+      namespace: "default",
+      partition: "default",
+      peer: "cluster-b",
+      trustDomain: TD,
+    });
+    expect(parsePeeringSni(`SERVER.dc1.PEERING.${TD}`)).toEqual({
+      kind: "peering-server",
+      datacenter: "dc1",
+      trustDomain: TD,
+    });
+    for (const name of [
+      `api.default.dc1.internal.${TD}`,
+      "server.dc1.consul",
+      `api.default.cluster-b.external.${TD}`,
+      `server.dc1.peering`,
+      `api.default.default.b.external.${TD}\u212a`,
+      "",
+    ])
+      expect(parsePeeringSni(name)).toBeUndefined();
+  });
+
+  test("every peered service name reads back to its parts", () => {
+    const label = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?$/);
+    fc.assert(
+      fc.property(label, label, label, label, (service, namespace, partition, peer) => {
+        const parsed = parsePeeringSni(peeredServiceSni({ service, namespace, partition, peer, trustDomain: TD }));
+        expect(parsed).toEqual({ kind: "peered-service", service, namespace, partition, peer, trustDomain: TD });
       }),
     );
   });

@@ -453,18 +453,21 @@ export function connectRequest(
 
 /**
  * Connections a gateway of either kind has forwarded, of one kind of traffic: `"server"` for the
- * Consul servers' own (WAN federation through the gateways), `"service"` for the rest. Ours counts
- * server connections under `service="_server"`; Envoy per cluster (`cluster.<name>.upstream_cx_total`),
- * its server clusters named `[<node>.]server.<dc>.consul`.
+ * Consul servers' own (WAN federation through the gateways), `"peering"` for the peering control
+ * plane (a peer's servers and ours), `"service"` for the rest. Ours counts them under
+ * `service="_server"` and `service="_peering_server"`; Envoy per cluster
+ * (`cluster.<name>.upstream_cx_total`), its server clusters named `[<node>.]server.<dc>.consul` and
+ * its peering ones `server.<dc>.peering.<trust-domain>`.
  */
-export async function trafficSeen(gateway: RunningGateway, kind: "server" | "service"): Promise<number> {
+export async function trafficSeen(gateway: RunningGateway, kind: "server" | "peering" | "service"): Promise<number> {
   if (gateway.kind === "ours") {
-    const all = await gatewayMetric(gateway, "sni_gateway_connections_total", { result: "forwarded" });
-    const servers = await gatewayMetric(gateway, "sni_gateway_connections_total", {
-      result: "forwarded",
-      service: "_server",
-    });
-    return kind === "server" ? servers : all - servers;
+    const forwarded = (service?: string) =>
+      gatewayMetric(gateway, "sni_gateway_connections_total", { result: "forwarded", ...(service ? { service } : {}) });
+    const servers = await forwarded("_server");
+    const peering = await forwarded("_peering_server");
+    if (kind === "server") return servers;
+    if (kind === "peering") return peering;
+    return (await forwarded()) - servers - peering;
   }
   const text = await (
     await fetch(`${gateway.adminUrl}/stats?filter=upstream_cx_total`, { signal: AbortSignal.timeout(5000) })
@@ -473,8 +476,12 @@ export async function trafficSeen(gateway: RunningGateway, kind: "server" | "ser
   for (const line of text.split("\n")) {
     const match = /^cluster\.(.+)\.upstream_cx_total: (\d+)$/.exec(line.trim());
     if (!match) continue;
-    const server = /(^|\.)server\.[^.]+\.consul$/.test(match[1]);
-    if (server === (kind === "server")) total += Number(match[2]);
+    const of = /^server\.[^.]+\.peering\./.test(match[1])
+      ? "peering"
+      : /(^|\.)server\.[^.]+\.consul$/.test(match[1])
+        ? "server"
+        : "service";
+    if (of === kind) total += Number(match[2]);
   }
   return total;
 }
