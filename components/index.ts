@@ -41,6 +41,8 @@ export {
 export type { GatewayImageArgs } from "./images/gateway-image";
 export { DEFAULT_ENVOY_IMAGE, DEFAULT_SIDECAR_IMAGE_NAME, SidecarImage } from "./images/sidecar-image";
 export type { SidecarImageArgs } from "./images/sidecar-image";
+export { ExportedServices, Peering, PeeringThroughGateways } from "./peering";
+export type { ExportedService, ExportedServicesArgs, PeeringArgs, PeeringThroughGatewaysArgs } from "./peering";
 export { ServiceIntentions } from "./service-intentions";
 export type { IntentionSource, ServiceIntentionsArgs } from "./service-intentions";
 export { Workload } from "./workload";

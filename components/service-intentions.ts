@@ -26,8 +26,8 @@ export class ServiceIntentions extends pulumi.ComponentResource {
 
     super("consul-mesh:index:ServiceIntentions", name, {}, opts);
     this.sources = [...args.sources]
-      .sort((a, b) => a.name.localeCompare(b.name))
-      .map((s) => ({ name: s.name, action: s.action }));
+      .sort((a, b) => a.name.localeCompare(b.name) || (a.peer ?? "").localeCompare(b.peer ?? ""))
+      .map((s) => ({ name: s.name, action: s.action, ...(s.peer ? { peer: s.peer } : {}) }));
     this.configEntry = new consul.ConfigEntryServiceIntentions(
       `${name}-entry`,
       {

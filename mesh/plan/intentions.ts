@@ -7,6 +7,7 @@ import { planRoutes } from "./plan";
 import { securityOf } from "../model/security";
 import type { MeshProblem } from "../errors";
 import type { Mesh } from "../model/types";
+import { isSniLabel } from "../model/sni";
 
 /** The sources allowed to one destination. */
 export interface DeclaredIntention {
@@ -40,6 +41,8 @@ export interface IntentionSource {
   name: string;
   /** Whether the source may connect. */
   action: "allow" | "deny";
+  /** The cluster peer the source runs in (this cluster's name for it). Default: none (this cluster). */
+  peer?: string;
 }
 
 /** A `service-intentions` entry: which sources may connect to one destination. */
@@ -70,9 +73,11 @@ export function intentionEntryProblems(entry: IntentionEntry, at: string): MeshP
         path: `${at}.sources[${i}].name`,
         message: `${JSON.stringify(source?.name)} is not a service name or "*"`,
       });
-    else if (seen.has(source.name))
+    else if (seen.has(`${source.peer ?? ""}/${source.name}`))
       problems.push({ path: `${at}.sources[${i}].name`, message: `${JSON.stringify(source.name)} is listed twice` });
-    seen.add(source?.name);
+    seen.add(`${source?.peer ?? ""}/${source?.name}`);
+    if (source?.peer !== undefined && !isSniLabel(source.peer))
+      problems.push({ path: `${at}.sources[${i}].peer`, message: `${JSON.stringify(source.peer)} is not a peer name` });
     if (source?.action !== "allow" && source?.action !== "deny")
       problems.push({
         path: `${at}.sources[${i}].action`,
@@ -97,7 +102,7 @@ export function intentionAllows(
   destination: string,
   defaultPolicy: "allow" | "deny",
 ): boolean {
-  const sources = entries.find((e) => e.destination === destination)?.sources ?? [];
+  const sources = (entries.find((e) => e.destination === destination)?.sources ?? []).filter((s) => !s.peer);
   const decided = sources.find((s) => s.name === source) ?? sources.find((s) => s.name === "*");
   return (decided?.action ?? defaultPolicy) === "allow";
 }

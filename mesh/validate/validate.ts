@@ -166,6 +166,13 @@ function checkProxy(mesh: Mesh, p: MeshProxy, lookups: Lookups, c: Collector): v
       c.add(`${at}.localBindPort`, `local bind port ${up.localBindPort} already used by ${path}.upstreams[${first}]`);
     else binds.set(bindKey, k);
     const modeOk = c.meshGateway(`${at}.meshGateway`, up.meshGateway);
+    if (up.destinationPeer !== undefined) {
+      // A peer's service: its catalog is the peer's, not this mesh's, so only the fields are judged.
+      c.label(`${at}.destinationPeer`, up.destinationPeer, "peer name");
+      if (up.datacenter)
+        c.add(`${at}.datacenter`, "a peered upstream names its peer, not a datacenter: give one of the two");
+      return;
+    }
     const dc = up.datacenter || service.datacenter;
     if (!dcNames.has(dc)) {
       c.add(`${at}.datacenter`, `unknown datacenter ${JSON.stringify(dc)}`);
