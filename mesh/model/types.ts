@@ -240,6 +240,37 @@ export interface WanFederationSpec {
   mode?: WanFederationMode;
 }
 
+/**
+ * Another Consul cluster this one is peered with (cluster peering): what upstreams to its services
+ * need to be planned and checked. The peering itself is made by the `Peering` component (or
+ * `consul peering`); this is what this cluster knows of it.
+ */
+export interface PeerSpec {
+  /** This cluster's name for the peer: what upstreams give as `destinationPeer`. */
+  name: string;
+  /**
+   * The peer's name for this cluster: the `<peer>` label of the SNI names its gateways answer for
+   * the services it exports here (`<svc>.<ns>.<ap>.<peer>.external.<trust-domain>`). Default: not
+   * known (the plan shows a placeholder).
+   */
+  remoteName?: string;
+  /** The peer's trust domain, `<cluster-id>.consul`. Default: not known (the plan shows a placeholder). */
+  trustDomain?: string;
+  /**
+   * The services the peer exports to this cluster (its `exported-services` entry). Default: not
+   * known (upstreams to the peer are not checked against it).
+   */
+  exportedServices?: string[];
+  /**
+   * Whether the peering control plane goes through the mesh gateways (`PeerThroughMeshGateways` in
+   * each cluster's `mesh` entry): this cluster then needs a mesh gateway in the datacenters that
+   * peer, and TLS (the servers' gRPC TLS port carries the peering). Default: `false`.
+   */
+  throughGateways?: boolean;
+  /** The datacenter of this cluster that holds the peering. Default: the primary datacenter. */
+  datacenter?: string;
+}
+
 /** The whole topology a platform engineer declares. */
 export interface Mesh {
   /** The Connect trust domain, `<cluster-id>.consul`. Default: {@link DEFAULT_TRUST_DOMAIN}. */
@@ -261,6 +292,8 @@ export interface Mesh {
   gateways?: MeshGatewaySpec[];
   /** Services (application services, their sidecars, standalone connect proxies). */
   services?: MeshService[];
+  /** Cluster peers, which upstreams reach by `destinationPeer`. Default: none. */
+  peers?: PeerSpec[];
 }
 
 /**

@@ -7,7 +7,7 @@ import { decideMeshGatewayMode, type ModeLevel } from "../model/mode";
 import { meshProxies, serviceDefaultsByName } from "../model/mesh-proxies";
 import { DEFAULT_GATEWAY_NAME, DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "../model/defaults";
 import { formatAddress, gatewayAddress } from "../model/gateway-address";
-import { serverSni, serviceSni } from "../model/sni";
+import { peeredServiceSni, serverSni, serviceSni } from "../model/sni";
 import { isObject, listOf } from "../model/guards";
 import {
   DEFAULT_TRUST_DOMAIN,
@@ -15,6 +15,7 @@ import {
   type Mesh,
   type MeshGatewaySpec,
   type Mode,
+  type PeerSpec,
   type Upstream,
 } from "../model/types";
 
@@ -25,8 +26,10 @@ export type RouteHop =
       kind: "service";
       /** Service name. */
       name: string;
-      /** Its datacenter. */
+      /** Its datacenter (the peer's name when `peer`). */
       datacenter: string;
+      /** `datacenter` names a cluster peer, not a datacenter of the mesh. Default: absent. */
+      peer?: true;
     }
   | {
       /** A mesh gateway. */
@@ -43,6 +46,8 @@ export type RouteHop =
        * (`gatewayAddress`). A gateway with no address is left out: `[]` when none has one.
        */
       endpoints: string[];
+      /** `datacenter` names a cluster peer, not a datacenter of the mesh. Default: absent. */
+      peer?: true;
     };
 
 /** The route of one upstream. */
@@ -51,17 +56,27 @@ export interface PlannedRoute {
   path: string;
   /** The downstream: the service whose proxy has the upstream, and its datacenter. */
   source: { service: string; proxy: string; datacenter: string; namespace: string; partition: string };
-  /** The upstream's destination; namespace and partition default to the source's. */
-  destination: { name: string; namespace: string; partition: string; datacenter: string };
+  /**
+   * The upstream's destination; namespace and partition default to the source's. A peer's service
+   * has `peer` (this cluster's name for the peer) and `datacenter` `""`.
+   */
+  destination: { name: string; namespace: string; partition: string; datacenter: string; peer?: string };
   /** The upstream's local bind port. */
   localBindPort: number;
   /** The effective mesh gateway mode. */
   mode: EffectiveMode;
   /** Which level decided `mode`. */
   decidedBy: ModeLevel;
-  /** Whether a gateway carries the traffic: never within one datacenter, never in mode `none`. */
+  /**
+   * Whether a gateway carries the traffic: never within one datacenter, never in mode `none`;
+   * always to a peer's service (its endpoints are the peer's gateways, whatever the mode).
+   */
   usesGateway: boolean;
-  /** The SNI name the proxy sends (always the destination service's). */
+  /**
+   * The SNI name the proxy sends (always the destination service's); for a peer's service,
+   * `<svc>.<ns>.<ap>.<peer's name for us>.external.<peer's trust domain>`, with a placeholder for
+   * what `peers` does not say.
+   */
   sni: string;
   /** The hops, from the source service to the destination service. */
   hops: RouteHop[];
@@ -97,7 +112,8 @@ export interface RoutePlan {
 }
 
 function hopText(hop: RouteHop): string {
-  return hop.kind === "service" ? `${hop.name} (${hop.datacenter})` : `${hop.name} ${hop.datacenter} ${hop.address}`;
+  const where = hop.peer ? `peer ${hop.datacenter}` : hop.datacenter;
+  return hop.kind === "service" ? `${hop.name} (${where})` : `${hop.name} ${where} ${hop.address}`;
 }
 
 /** A hop as the table shows it: a gateway with the addresses dialled. */
@@ -155,6 +171,11 @@ export function planRoutes(mesh: Mesh): RoutePlan {
   const routes: PlannedRoute[] = [];
   const gateways = gatewaysByDatacenter(mesh);
   const serviceDefaults = serviceDefaultsByName(mesh);
+  const peers = new Map(
+    listOf<PeerSpec>(mesh.peers)
+      .filter((peer) => isObject(peer) && typeof peer.name === "string")
+      .map((peer) => [peer.name, peer]),
+  );
   const gatewayHop = (datacenter: string, address: "LAN" | "WAN"): RouteHop => {
     const gws = gateways.get(datacenter);
     const endpoints = [...((address === "LAN" ? gws?.lan : gws?.wan) ?? [])];
@@ -184,9 +205,48 @@ export function planRoutes(mesh: Mesh): RoutePlan {
         serviceDefaults: sd?.meshGateway?.mode,
         proxyDefaults: mesh.proxyDefaults?.meshGateway?.mode,
       });
+      const from: RouteHop = { kind: "service", name: p.sourceService, datacenter: p.service.datacenter };
+      if (typeof up.destinationPeer === "string") {
+        const peer = peers.get(up.destinationPeer) ?? { name: up.destinationPeer };
+        const hops: RouteHop[] = [from];
+        if (mode === "local") hops.push(gatewayHop(from.datacenter, "LAN"));
+        hops.push({
+          kind: "mesh-gateway",
+          name: DEFAULT_GATEWAY_NAME,
+          datacenter: peer.name,
+          address: "WAN",
+          endpoints: [],
+          peer: true,
+        });
+        hops.push({ kind: "service", name: destination.name, datacenter: peer.name, peer: true });
+        routes.push({
+          path: `${p.path}.upstreams[${k}]`,
+          source: {
+            service: p.sourceService,
+            proxy: p.service.name,
+            datacenter: p.service.datacenter,
+            namespace,
+            partition,
+          },
+          destination: { ...destination, datacenter: "", peer: peer.name },
+          localBindPort: up.localBindPort,
+          mode,
+          decidedBy,
+          usesGateway: true,
+          sni: peeredServiceSni({
+            service: destination.name,
+            namespace: destination.namespace,
+            partition: destination.partition,
+            peer: peer.remoteName ?? "<peer's name for this cluster>",
+            trustDomain: peer.trustDomain ?? "<peer's trust domain>",
+          }),
+          hops,
+          text: pathText(hops, true, hopText),
+        });
+        return;
+      }
       const crossDc = datacenter !== p.service.datacenter;
       const usesGateway = crossDc && mode !== "none";
-      const from: RouteHop = { kind: "service", name: p.sourceService, datacenter: p.service.datacenter };
       const to: RouteHop = { kind: "service", name: destination.name, datacenter };
       const hops: RouteHop[] = [from];
       if (usesGateway && mode === "local") hops.push(gatewayHop(from.datacenter, "LAN"));
@@ -258,7 +318,7 @@ export function formatRoutePlan(plan: RoutePlan): string {
   const rows = plan.routes.map((r) => [
     `${r.source.service} (${r.source.datacenter})`,
     r.destination.name,
-    r.destination.datacenter,
+    r.destination.peer ? `peer ${r.destination.peer}` : r.destination.datacenter,
     String(r.localBindPort),
     r.mode,
     r.decidedBy,

@@ -8,6 +8,7 @@ import { decideMeshGatewayMode, isMode } from "../model/mode";
 import { meshProxies, serviceDefaultsByName, type MeshProxy } from "../model/mesh-proxies";
 import { Collector } from "./problem-collector";
 import { checkConfigEntries, checkDatacenters, checkGateways, checkWanFederation } from "./validate-infrastructure";
+import { checkPeers } from "./peering";
 import { MeshValidationError, type MeshProblem } from "../errors";
 import { isObject } from "../model/guards";
 import type { Mesh, MeshService, Mode, ServiceDefaultsEntry } from "../model/types";
@@ -279,6 +280,7 @@ function checkAll(mesh: Mesh, c: Collector): void {
   const dcNames = new Set((mesh.datacenters ?? []).map((dc) => dc.name));
   checkGateways(mesh, dcNames, c);
   checkWanFederation(mesh, c);
+  checkPeers(mesh, c);
   checkServices(mesh, dcNames, c);
   const lookups: Lookups = {
     catalog: buildCatalog(mesh.services ?? []),

@@ -9,6 +9,7 @@ import {
   type MeshGatewaySpec,
   type MeshService,
   type RouteHop,
+  validateMesh,
 } from "../../mesh";
 
 const TD = DEFAULT_TRUST_DOMAIN;
@@ -449,5 +450,86 @@ describe("planRoutes: the servers' paths, with WAN federation through the gatewa
     expect(formatRoutePlan(plan)).toContain("Consul servers, through the gateways:");
     expect(planRoutes(defaultMesh()).servers).toBeUndefined();
     expect(formatRoutePlan(planRoutes(defaultMesh()))).not.toContain("Consul servers");
+  });
+});
+
+describe("planRoutes and validateMesh: upstreams to a cluster peer's services", () => {
+  const PEER_TD = "99999999-2222-3333-4444-555555555555.consul";
+  const web = (mode?: "local" | "remote" | "none", peer = "cluster-a"): MeshService => ({
+    name: "web",
+    datacenter: "dc1",
+    port: 8080,
+    connect: {
+      sidecarService: {
+        proxy: {
+          upstreams: [
+            {
+              destinationName: "api",
+              destinationPeer: peer,
+              localBindPort: 9191,
+              ...(mode ? { meshGateway: { mode } } : {}),
+            },
+          ],
+        },
+      },
+    },
+  });
+  const mesh = (service: MeshService, peers: Mesh["peers"]): Mesh => ({
+    datacenters: [{ name: "dc1" }],
+    gateways: [{ datacenter: "dc1", address: "10.0.0.5", port: 8443 }],
+    services: [service],
+    peers,
+  });
+
+  test("through the local gateway (local) or straight to the peer's gateways (remote, none), with the peered SNI", () => {
+    const peers = [{ name: "cluster-a", remoteName: "cluster-b", trustDomain: PEER_TD, throughGateways: true }];
+    const local = planRoutes(mesh(web("local"), peers)).routes[0];
+    expect(local).toMatchObject({
+      destination: { name: "api", datacenter: "", peer: "cluster-a" },
+      mode: "local",
+      usesGateway: true,
+      sni: `api.default.default.cluster-b.external.${PEER_TD}`,
+      text: "web (dc1) → mesh-gateway dc1 LAN → mesh-gateway peer cluster-a WAN → api (peer cluster-a)",
+    });
+    for (const mode of ["remote", "none"] as const)
+      expect(planRoutes(mesh(web(mode), peers)).routes[0].text).toBe(
+        "web (dc1) → mesh-gateway peer cluster-a WAN → api (peer cluster-a)",
+      );
+    expect(formatRoutePlan(planRoutes(mesh(web("local"), peers)))).toContain("peer cluster-a");
+    // What peers does not say is a placeholder, never a made-up name.
+    expect(planRoutes(mesh(web(), [{ name: "cluster-a" }])).routes[0].sni).toBe(
+      "api.default.default.<peer's name for this cluster>.external.<peer's trust domain>",
+    );
+  });
+
+  test("a problem per missing piece, each naming its field", () => {
+    const at = "services[0].connect.sidecarService.proxy.upstreams[0]";
+    const problems = (m: Mesh) => validateMesh(m).map((p) => p.path);
+    expect(problems(mesh(web("local", "nobody"), [{ name: "cluster-a" }]))).toEqual([`${at}.destinationPeer`]);
+    expect(problems(mesh(web("local"), [{ name: "cluster-a", exportedServices: ["db"] }]))).toEqual([
+      `${at}.destinationName`,
+    ]);
+    expect(
+      problems({
+        ...mesh(web("local"), [{ name: "cluster-a", throughGateways: true }]),
+        datacenters: [{ name: "dc1", tls: { enabled: false } }],
+        gateways: [],
+      }),
+    ).toEqual(["peers[0].throughGateways", "datacenters[0].tls.enabled"]);
+    expect(
+      problems(
+        mesh(web(), [
+          { name: "Bad Name", trustDomain: "nope", datacenter: "dc9" },
+          { name: "cluster-a" },
+          { name: "cluster-a" },
+        ]),
+      ),
+    ).toEqual(["peers[0].name", "peers[0].trustDomain", "peers[0].datacenter", "peers[2].name"]);
+    const both = web();
+    both.connect!.sidecarService!.proxy!.upstreams![0].datacenter = "dc1";
+    expect(problems(mesh(both, [{ name: "cluster-a" }]))).toEqual([`${at}.datacenter`]);
+    expect(
+      problems(mesh(web("local"), [{ name: "cluster-a", exportedServices: ["api"], throughGateways: true }])),
+    ).toEqual([]);
   });
 });
