@@ -7,7 +7,9 @@
  */
 import * as consul from "@pulumi/consul";
 import * as pulumi from "@pulumi/pulumi";
+import { DEFAULT_GATEWAY_NAME } from "../mesh";
 import type { ConsulDatacenter } from "./consul-datacenter";
+import { ServiceReady } from "./dynamic/service-ready";
 import { throwIfProblems } from "./plans/arg-problems";
 import {
   exportedServicesConfigJson,
@@ -41,6 +43,15 @@ export interface PeeringArgs {
    * gateways and the dialer reaches them through its own. Default: none.
    */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /**
+   * Wait, before the token is made, until each cluster has a passing mesh gateway: a gateway
+   * registers itself once it runs, and with the peering through the gateways the token names the
+   * accepting cluster's gateways (Consul refuses to make one without) and the dialing cluster's
+   * servers dial through theirs. Default: `true`.
+   */
+  awaitGateways?: boolean;
+  /** The mesh gateways' service name, for {@link PeeringArgs.awaitGateways}. Default: `"mesh-gateway"`. */
+  gatewayService?: string;
 }
 
 /** A peering between two clusters. */
@@ -71,7 +82,23 @@ export class Peering extends pulumi.ComponentResource {
     super("consul-mesh:index:Peering", name, {}, opts);
     this.acceptorPeerName = acceptorPeerName;
     this.dialerPeerName = dialerPeerName;
-    const after = [...(args.dependsOn ?? [])];
+    const after: pulumi.Input<pulumi.Resource>[] = [...(args.dependsOn ?? [])];
+    if (args.awaitGateways ?? true) {
+      const sides = { acceptor: args.acceptor, dialer: args.dialer };
+      for (const [side, dc] of Object.entries(sides)) {
+        const ready = new ServiceReady(
+          `${name}-${side}-gateway`,
+          {
+            address: dc.httpAddress,
+            token: dc.token,
+            caPem: dc.caPem,
+            service: args.gatewayService ?? DEFAULT_GATEWAY_NAME,
+          },
+          { parent: this, dependsOn: [...dc.servers, ...(args.dependsOn ?? [])], deletedWith: opts?.deletedWith },
+        );
+        after.push(ready);
+      }
+    }
     this.token = new consul.PeeringToken(
       `${name}-token`,
       { peerName: acceptorPeerName },

@@ -505,3 +505,79 @@ export const presetAclTokenProvider = {
     }
   },
 };
+
+/** The plain inputs (and outputs) of a wait for a service's passing instances. */
+export interface ServiceReadyState {
+  /** HTTP address of an agent of the datacenter. */
+  address: string;
+  /** ACL token (`service:read` on the service, `node:read`). Default: none. */
+  token?: string;
+  /** PEM CA bundle for an `https` agent. Default: Node's CAs. */
+  caPem?: string;
+  /** The service whose passing instances are awaited. */
+  service: string;
+  /** How long to wait, in ms. Default: 120000. */
+  timeoutMs?: number;
+  /** The serialized provider itself, which Pulumi keeps with each resource's state. */
+  __provider?: string;
+  /** Output only: the passing instances found. */
+  instances?: number;
+}
+
+/** Waits until `/v1/health/service/<service>?passing` lists an instance; the number listed. */
+async function awaitPassing(state: ServiceReadyState): Promise<number> {
+  const conn = { address: state.address, token: state.token || undefined, caPem: state.caPem || undefined };
+  const path = `/v1/health/service/${encodeURIComponent(state.service)}?passing`;
+  const deadline = Date.now() + (state.timeoutMs ?? 120_000);
+  let last = "no answer yet";
+  for (;;) {
+    try {
+      const res = await send(conn, "GET", path);
+      if (res.status === 200) {
+        const instances = (JSON.parse(res.body) as unknown[]).length;
+        if (instances > 0) return instances;
+        last = "no passing instance";
+      } else last = `HTTP ${res.status}: ${res.body.trim()}`;
+    } catch (error) {
+      last = error instanceof Error ? error.message : String(error);
+    }
+    if (Date.now() >= deadline)
+      throw new ConsulApiError(
+        "GET",
+        path,
+        0,
+        `${state.service} has no passing instance after ${state.timeoutMs ?? 120_000} ms (${last})`,
+        true,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+/**
+ * The dynamic provider of `ServiceReady`: create (and update) wait until the service has a passing
+ * instance, for what must not start before it (a peering token names the mesh gateways registered
+ * when it is made). Nothing to delete.
+ */
+export const serviceReadyProvider = {
+  /** A new service or agent waits again, as a new resource. */
+  async diff(_id: string, olds: ServiceReadyState, news: ServiceReadyState) {
+    const changed = olds.service !== news.service || olds.address !== news.address;
+    return {
+      changes: changed || (olds.token ?? "") !== (news.token ?? "") || olds.__provider !== news.__provider,
+      replaces: changed ? ["service"] : [],
+    };
+  },
+
+  /** Waits for a passing instance. */
+  async create(inputs: ServiceReadyState) {
+    return { id: inputs.service, outs: { ...inputs, instances: await awaitPassing(inputs) } };
+  },
+
+  /** Waits again. */
+  async update(_id: string, _olds: ServiceReadyState, news: ServiceReadyState) {
+    return { outs: { ...news, instances: await awaitPassing(news) } };
+  },
+
+  /** Nothing was created. */
+  async delete() {},
+};

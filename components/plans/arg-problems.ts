@@ -80,24 +80,29 @@ export function serviceProblems(service: MeshService, field = "service"): MeshPr
       : []),
   ];
   const dcs = new Set<string>([service.datacenter]);
-  const stubs: MeshService[] = upstreams.map((up) => {
-    const datacenter = up.datacenter || service.datacenter;
-    dcs.add(datacenter);
-    return {
-      name: up.destinationName,
-      datacenter,
-      namespace: up.destinationNamespace || service.namespace,
-      partition: up.destinationPartition || service.partition,
-      port: 1,
-      connect: { sidecarService: {} },
-    };
-  });
+  const stubs: MeshService[] = upstreams
+    .filter((up) => up?.destinationPeer === undefined)
+    .map((up) => {
+      const datacenter = up.datacenter || service.datacenter;
+      dcs.add(datacenter);
+      return {
+        name: up.destinationName,
+        datacenter,
+        namespace: up.destinationNamespace || service.namespace,
+        partition: up.destinationPartition || service.partition,
+        port: 1,
+        connect: { sidecarService: {} },
+      };
+    });
   const names = [...dcs];
+  const peers = [...new Set(upstreams.map((up) => up?.destinationPeer).filter((p) => typeof p === "string"))];
   const mesh: Mesh = {
     primaryDatacenter: names[0],
     datacenters: names.map((name) => ({ name })),
     gateways: names.map((datacenter) => ({ datacenter })),
     services: [service, ...stubs],
+    // A peer's service is judged by its fields alone: the peer is assumed declared.
+    ...(peers.length ? { peers: peers.map((name) => ({ name: name as string })) } : {}),
   };
   return rebase(validateMesh(mesh), "services[0]", field);
 }
