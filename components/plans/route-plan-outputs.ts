@@ -20,9 +20,11 @@ function ascii(text: string): string {
 
 /** One upstream in a line: source and destination, mode and deciding level, and the gateways crossed. */
 function routeSummaryLine(route: PlannedRoute): string {
-  const gateways = route.hops.filter((hop) => hop.kind !== "service").map((hop) => `${hop.name} ${hop.datacenter}`);
+  const where = (hop: { datacenter: string; peer?: true }) => (hop.peer ? `peer ${hop.datacenter}` : hop.datacenter);
+  const gateways = route.hops.filter((hop) => hop.kind !== "service").map((hop) => `${hop.name} ${where(hop)}`);
+  const destination = route.destination.peer ? `peer ${route.destination.peer}` : route.destination.datacenter;
   return (
-    `${route.source.service} (${route.source.datacenter}) -> ${route.destination.name} (${route.destination.datacenter}): ` +
+    `${route.source.service} (${route.source.datacenter}) -> ${route.destination.name} (${destination}): ` +
     `${route.mode} (${route.decidedBy}) ${gateways.length > 0 ? `via ${gateways.join(", ")}` : "direct"}`
   );
 }

@@ -24,10 +24,14 @@ import {
   MeshGateway,
   Peering,
   PeeringThroughGateways,
+  planRoutes,
   readStackConfig,
+  routePlanText as tableOf,
+  routeSummary as summaryOf,
   ServiceIntentions,
   StackConfigError,
   stackImages,
+  type Mesh,
   type MeshService,
 } from "consul-mesh-gateway";
 
@@ -115,6 +119,28 @@ const web: MeshService = {
 };
 new ConnectService("api", { service: api, datacenter: a.existing }, { dependsOn: [exported, intentions] });
 new ConnectService("web", { service: web, datacenter: b.existing }, { dependsOn: [peering, b.gateway] });
+
+/** The second cluster as the mesh model sees it, with its peer: what the route plan is computed from at preview. */
+export const model: Mesh = {
+  datacenters: [{ name: b.existing.name }],
+  gateways: [{ datacenter: b.existing.name, port: datacenters[1].gateway?.port ?? 8443 }],
+  services: [web],
+  peers: [
+    {
+      name: peering.dialerPeerName,
+      remoteName: peering.acceptorPeerName,
+      exportedServices: ["api"],
+      throughGateways: true,
+    },
+  ],
+};
+const plan = planRoutes(model);
+/** Which path web's upstream takes (the peer's trust domain shows as a placeholder: it is the peer's). */
+export const routePlan = plan;
+/** The same, as a table. */
+export const routePlanText = tableOf(plan);
+/** One line per upstream. */
+export const routeSummary = summaryOf(plan);
 
 /** The peering's state as the dialing cluster reads it: `ACTIVE` once established. */
 export const peeringState = peering.state;

@@ -62,5 +62,8 @@ describe("example: two clusters that run already, peered through their gateways 
       { DestinationName: "api", DestinationPeer: "dc1", LocalBindPort: 9191, MeshGateway: { Mode: "local" } },
     ]);
     expect(await outputValue(run.outputs.peerNames)).toEqual({ acceptor: "dc2", dialer: "dc1" });
+    expect(await outputValue(run.outputs.routeSummary)).toEqual([
+      "web (dc2) -> api (peer dc1): local (upstream) via mesh-gateway dc2, mesh-gateway peer dc1",
+    ]);
   });
 });

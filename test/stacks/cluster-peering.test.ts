@@ -108,8 +108,9 @@ describeReal("two clusters started outside Pulumi, peered through their gateways
       expect(preview.code).toBe(0);
       // The peering token is a secret: in the state only as ciphertext.
       const plain = await cli.deployment(true);
-      const token = plain.resources?.find((r) => r.type === "consul:index/peeringToken:PeeringToken")?.outputs
-        ?.peeringToken as string;
+      const shown = plain.resources?.find((r) => r.type === "consul:index/peeringToken:PeeringToken")?.outputs
+        ?.peeringToken as { plaintext: string };
+      const token = JSON.parse(shown.plaintext) as string;
       expect(token).toMatch(/^[A-Za-z0-9+/=]{40,}$/);
       expect(await cli.stateFile()).not.toContain(token);
 
