@@ -114,6 +114,27 @@ describeReal("two clusters started outside Pulumi, peered through their gateways
       expect(token).toMatch(/^[A-Za-z0-9+/=]{40,}$/);
       expect(await cli.stateFile()).not.toContain(token);
 
+      // The peering deleted (the token and the peering it made): web's requests are refused; `up` peers again.
+      const tokenUrn = plain.resources?.find((r) => r.type === "consul:index/peeringToken:PeeringToken")?.urn as string;
+      await cli.ok(["destroy", "--yes", "--skip-preview", "--target", tokenUrn, "--target-dependents"], 300_000);
+      const deleted = Date.now();
+      const refusedAfter = await eventually(
+        "web's requests to api of the deleted peer to be refused",
+        async () => ((await httpRequest("127.0.0.1", WEB_UPSTREAM_PORT, 3000)).ok ? undefined : Date.now() - deleted),
+        { timeoutMs: 60_000 },
+      );
+      expect(
+        (await Promise.all([1, 2, 3].map(() => httpRequest("127.0.0.1", WEB_UPSTREAM_PORT, 3000)))).filter((r) => r.ok),
+      ).toHaveLength(0);
+      const again = Date.now();
+      await cli.ok(["up", "--yes", "--skip-preview"]);
+      await eventually(
+        "web's upstream api answering again once peered again",
+        async () => (await httpRequest("127.0.0.1", WEB_UPSTREAM_PORT, 3000)).ok,
+        { timeoutMs: 120_000 },
+      );
+      const repeered = Date.now() - again;
+
       const destroy = await cli.ok(["destroy", "--yes", "--skip-preview"], 300_000);
       expect((await cli.deployment()).resources ?? []).toHaveLength(0);
       await eventually(
@@ -124,7 +145,8 @@ describeReal("two clusters started outside Pulumi, peered through their gateways
       expect((await dc1.api("GET", "/v1/config/exported-services/default")).status).toBe(404);
       figures.push(
         `cluster peering (2 clusters, TLS): up ${up.ms} ms, peering active ${active} ms after up began, ` +
-          `20/20 requests through both gateways, destroy ${destroy.ms} ms`,
+          `20/20 requests through both gateways, the peering deleted and requests refused ${refusedAfter} ms after, ` +
+          `peered and answering again ${repeered} ms after a new up, destroy ${destroy.ms} ms`,
       );
     } finally {
       for (const sidecar of sidecars) await sidecar.stop();
