@@ -25,6 +25,11 @@ export interface BlockingWatchTiming {
   retryMaxMs?: number;
   /** For endpoints that do not block (no `X-Consul-Index`): how often to poll, in ms. Default: `30000`. */
   pollIntervalMs?: number;
+  /**
+   * Poll every `pollIntervalMs` even though the endpoint sends an index: for answers that change
+   * without it (a peering's `StreamStatus`, computed when asked). Default: `false`.
+   */
+  pollOnly?: boolean;
 }
 
 /** What a watch reports. */
@@ -91,6 +96,7 @@ export class BlockingWatch<T> {
       retryMinMs: timing.retryMinMs ?? 1000,
       retryMaxMs: timing.retryMaxMs ?? 30_000,
       pollIntervalMs: timing.pollIntervalMs ?? 30_000,
+      pollOnly: timing.pollOnly ?? false,
     };
   }
 
@@ -122,7 +128,7 @@ export class BlockingWatch<T> {
       let answer: ConsulResponse<T>;
       try {
         const blocking: BlockingParams | undefined =
-          this.index > 0 ? { index: this.index, waitMs: this.timing.waitMs } : undefined;
+          this.index > 0 && !this.timing.pollOnly ? { index: this.index, waitMs: this.timing.waitMs } : undefined;
         answer = await this.client.get<T>(this.path, this.query, blocking, this.abort.signal);
       } catch (error) {
         if (this.stopped) return;
@@ -148,7 +154,9 @@ export class BlockingWatch<T> {
       this.deliver(answer);
       // Rate limit; endpoints without an index are polled.
       await this.sleep(
-        answer.index === undefined ? this.timing.pollIntervalMs : this.timing.minIntervalMs - (Date.now() - began),
+        answer.index === undefined || this.timing.pollOnly
+          ? this.timing.pollIntervalMs
+          : this.timing.minIntervalMs - (Date.now() - began),
       );
     }
   }

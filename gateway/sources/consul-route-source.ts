@@ -13,6 +13,13 @@
  *   datacenter's gateways as the federation states carry them, which is how a datacenter that is not
  *   federated yet (no catalog answers from it) is reached, as Consul's own gateway does.
  *
+ * - cluster peering (`catalog-peering.ts`): the `mesh`, `exported-services`, `service-defaults` and
+ *   `proxy-defaults` entries (`GET /v1/config/<kind>`), the peerings (`GET /v1/peerings`), the local
+ *   servers, and per imported service `GET /v1/health/connect/<svc>?peer=<name>&passing` (the
+ *   peerings are polled, every 5 s: the services each imports change without their index); their
+ *   failures (a Consul without peering, a token without `peering:read`) leave the peering routes
+ *   out without making the source stale.
+ *
  * When Consul is unreachable every watch keeps its last good value, so the table in force stays;
  * `status().stale` reports it. A failing remote datacenter (a WAN peer down) keeps its last good
  * gateways too, and is logged and counted, but does not make the source stale: readiness follows
@@ -20,9 +27,7 @@
  * Each local service and each remote gateway service holds one blocking query (one HTTP
  * connection) open: mind Consul's `http_max_conns_per_client` (default 200) for very large catalogs.
  */
-import { bestAddress, catalogAddresses } from "../../mesh/model/gateway-address";
 import { DEFAULT_NAMESPACE, DEFAULT_PARTITION } from "../../mesh/model/defaults";
-import { isPort } from "../../mesh/model/port";
 import type {
   RouteEndpoint,
   RoutesFile,
@@ -32,6 +37,14 @@ import type {
 } from "../../mesh/model/routes-file";
 import { DEFAULT_CONSUL_DOMAIN } from "../../mesh/model/sni";
 import { BlockingWatch, BlockingWatchTiming } from "./blocking-watch";
+import { connectEndpoint, gatewayWanEndpoint, type HealthEntry } from "./catalog-entries";
+import {
+  peeringRoutesFromCatalog,
+  type MeshEntryJson,
+  type ExportedServicesJson,
+  type PeeringJson,
+  type ProtocolEntryJson,
+} from "./catalog-peering";
 import type { ConsulClient } from "../../consul/client";
 import { aclFilteredError } from "../errors";
 import { RouteSource, RouteSourceListener, RouteSourceStatus } from "../routing/route-table";
@@ -47,6 +60,8 @@ export interface ConsulRouteSourceOptions extends BlockingWatchTiming {
   trustDomain?: string;
   /** How often to re-list datacenters, in ms. Default: `30000`. */
   datacentersIntervalMs?: number;
+  /** How often to re-read the peerings (the services each imports), in ms. Default: `5000`. */
+  peeringsIntervalMs?: number;
   /** Coalesce changes arriving within this time into one new table, in ms. Default: `100`. */
   debounceMs?: number;
   /** Most time {@link ConsulRouteSource.start} waits for the first complete table, in ms. Default: `10000`. */
@@ -58,43 +73,6 @@ export interface ConsulRouteSourceOptions extends BlockingWatchTiming {
   exposeServers?: boolean;
   /** Consul's `domain`, which server SNI names end with. Default: `"consul"`. */
   consulDomain?: string;
-}
-
-/** The parts of a `/v1/health/*` entry the gateway reads (Consul's JSON field names). */
-export interface HealthEntry {
-  Node?: { Node?: string; Address?: string; Datacenter?: string };
-  Service?: {
-    ID?: string;
-    Service?: string;
-    Kind?: string;
-    Address?: string;
-    Port?: number;
-    Namespace?: string;
-    Partition?: string;
-    TaggedAddresses?: Record<string, { Address?: string; Port?: number } | undefined>;
-    Proxy?: { DestinationServiceName?: string };
-  };
-}
-
-/**
- * The WAN endpoint of a mesh gateway of another datacenter, as Consul dials it (`bestAddress`).
- * @param entry a `/v1/health/service/<gw>` entry.
- */
-export function gatewayWanEndpoint(entry: HealthEntry): RouteEndpoint | undefined {
-  return dialled(bestAddress(catalogAddresses(entry), "wan"));
-}
-
-/**
- * The endpoint of a connect proxy in the local datacenter, as Consul dials it (`bestAddress`).
- * @param entry a `/v1/health/connect/<svc>` entry.
- */
-export function connectEndpoint(entry: HealthEntry): RouteEndpoint | undefined {
-  return dialled(bestAddress(catalogAddresses(entry), "lan"));
-}
-
-/** An endpoint that can be dialled: with an address and a valid port. */
-function dialled(endpoint: RouteEndpoint | undefined): RouteEndpoint | undefined {
-  return endpoint && isPort(endpoint.port) ? endpoint : undefined;
 }
 
 /** The servers' traffic, from the catalog: see {@link routesFromCatalog}. */
@@ -194,6 +172,15 @@ export class ConsulRouteSource implements RouteSource {
   private localServices: BlockingWatch<Record<string, string[]>> | undefined;
   private servers: BlockingWatch<HealthEntry[]> | undefined;
   private federationGateways: BlockingWatch<Record<string, HealthEntry[]>> | undefined;
+  private readonly peering = {
+    mesh: undefined as BlockingWatch<MeshEntryJson[]> | undefined,
+    peerings: undefined as BlockingWatch<PeeringJson[]> | undefined,
+    exported: undefined as BlockingWatch<ExportedServicesJson[]> | undefined,
+    serviceDefaults: undefined as BlockingWatch<ProtocolEntryJson[]> | undefined,
+    proxyDefaults: undefined as BlockingWatch<ProtocolEntryJson[]> | undefined,
+    /** Peer → imported service → its health watch. */
+    imported: new Map<string, Map<string, BlockingWatch<HealthEntry[]>>>(),
+  };
   private readonly localHealth = new Map<string, BlockingWatch<HealthEntry[]>>();
   private readonly remoteServices = new Map<string, BlockingWatch<Record<string, string[]>>>();
   private readonly remoteHealth = new Map<string, Map<string, BlockingWatch<HealthEntry[]>>>();
@@ -226,13 +213,34 @@ export class ConsulRouteSource implements RouteSource {
       {},
       (services) => this.syncLocalServices(services),
     );
-    if (this.options.exposeServers) {
-      this.servers = this.watch<HealthEntry[]>(`/v1/health/service/consul`, { dc: this.datacenter });
+    // The local servers: critical for WAN federation through the gateways, else only for peering.
+    const expose = this.options.exposeServers === true;
+    this.servers = this.watch<HealthEntry[]>(
+      `/v1/health/service/consul`,
+      { dc: this.datacenter },
+      {},
+      undefined,
+      !expose,
+    );
+    if (expose) {
       this.federationGateways = this.watch<Record<string, HealthEntry[]>>(
         "/v1/internal/federation-states/mesh-gateways",
         {},
       );
     }
+    const entries = <T>(kind: string) => this.watch<T>(`/v1/config/${kind}`, {}, {}, undefined, true);
+    this.peering.mesh = entries("mesh");
+    this.peering.exported = entries("exported-services");
+    this.peering.serviceDefaults = entries("service-defaults");
+    this.peering.proxyDefaults = entries("proxy-defaults");
+    // Polled: the services a peering imports (`StreamStatus`) change without the index moving.
+    this.peering.peerings = this.watch<PeeringJson[]>(
+      "/v1/peerings",
+      {},
+      { pollOnly: true, pollIntervalMs: this.options.peeringsIntervalMs ?? 5000 },
+      (p) => this.syncImported(p),
+      true,
+    );
     await loaded;
   }
 
@@ -344,6 +352,33 @@ export class ConsulRouteSource implements RouteSource {
     }
   }
 
+  /** One watch per service each peering imports (what proxies in mode `local` dial through this gateway). */
+  private syncImported(peerings: PeeringJson[]): void {
+    const wanted = new Map<string, Set<string>>();
+    for (const p of Array.isArray(peerings) ? peerings : []) {
+      if (typeof p?.Name !== "string") continue;
+      const services = Array.isArray(p.StreamStatus?.ImportedServices) ? p.StreamStatus.ImportedServices : [];
+      wanted.set(p.Name, new Set(services.filter((s): s is string => typeof s === "string")));
+    }
+    for (const [peer, byService] of this.peering.imported) {
+      for (const [service, watch] of byService) {
+        if (wanted.get(peer)?.has(service)) continue;
+        this.unwatch(watch as BlockingWatch<unknown>);
+        byService.delete(service);
+      }
+      if (byService.size === 0 && !wanted.has(peer)) this.peering.imported.delete(peer);
+    }
+    for (const [peer, services] of wanted) {
+      const byService = this.peering.imported.get(peer) ?? new Map<string, BlockingWatch<HealthEntry[]>>();
+      this.peering.imported.set(peer, byService);
+      for (const service of services) {
+        if (byService.has(service)) continue;
+        const path = `/v1/health/connect/${encodeURIComponent(service)}`;
+        byService.set(service, this.watch<HealthEntry[]>(path, { peer, passing: "" }, {}, undefined, true));
+      }
+    }
+  }
+
   private syncLocalServices(services: Record<string, string[]>): void {
     const names = new Set(Object.keys(services && typeof services === "object" ? services : {}));
     names.delete("consul");
@@ -385,6 +420,25 @@ export class ConsulRouteSource implements RouteSource {
           federationGateways: this.federationGateways?.value ?? {},
         }
       : undefined;
-    return routesFromCatalog(this.datacenter, trustDomain, local, remote, servers);
+    const routes = routesFromCatalog(this.datacenter, trustDomain, local, remote, servers);
+    const imported = new Map<string, Map<string, HealthEntry[]>>();
+    for (const [peer, byService] of this.peering.imported) {
+      const entries = new Map<string, HealthEntry[]>();
+      for (const [service, watch] of byService) if (Array.isArray(watch.value)) entries.set(service, watch.value);
+      imported.set(peer, entries);
+    }
+    const valueOf = <T>(watch: BlockingWatch<T[]> | undefined): T[] => (Array.isArray(watch?.value) ? watch.value : []);
+    const peering = peeringRoutesFromCatalog(this.datacenter, trustDomain.toLowerCase(), {
+      mesh: valueOf(this.peering.mesh),
+      peerings: valueOf(this.peering.peerings),
+      exported: valueOf(this.peering.exported),
+      serviceDefaults: valueOf(this.peering.serviceDefaults),
+      proxyDefaults: valueOf(this.peering.proxyDefaults),
+      servers: valueOf(this.servers),
+      local,
+      imported,
+    });
+    if (peering.length > 0) routes.peering = peering;
+    return routes;
   }
 }

@@ -81,3 +81,17 @@ describe("a handler that throws", () => {
     expect(indexes).toEqual([0, 21, 0]);
   });
 });
+
+describe("pollOnly", () => {
+  test("reads afresh every pollIntervalMs, never blocking on the index the answers carry", async () => {
+    const values: number[] = [];
+    const { indexes } = await runWatch(
+      (n) => n,
+      (value) => values.push(value),
+      { pollOnly: true, pollIntervalMs: 5 },
+      3,
+    );
+    expect(indexes).toEqual([0, 0, 0]);
+    expect(values.slice(0, 3)).toEqual([1, 2, 3]);
+  });
+});

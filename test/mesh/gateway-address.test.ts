@@ -5,7 +5,7 @@
  * catalog once the model's gateways are registered, and the plan tool's live-catalog reader.
  */
 import fc from "fast-check";
-import { connectEndpoint, gatewayWanEndpoint, type HealthEntry } from "../../gateway/sources/consul-route-source";
+import { connectEndpoint, gatewayWanEndpoint, type HealthEntry } from "../../gateway/sources/catalog-entries";
 import {
   bestAddress,
   catalogAddresses,

@@ -38,14 +38,15 @@ function tryName(gateway: RunningGateway, sni: string): Promise<string> {
 }
 
 describe.each([
-  ["envoy", "envoy"],
-  ["ours", "ours"],
-  ["ours", "envoy"],
-] as Array<[GatewayKind, GatewayKind]>)(
-  "Cluster peering through the gateways: %s in A (dc1), %s in B (dc2)",
-  (k1, k2) => {
-    const mesh = new PeeredMesh({ gateways: { dc1: k1, dc2: k2 } });
-    const label = `${k1}/${k2}`;
+  ["envoy", "envoy", "xds"],
+  ["ours", "ours", "xds"],
+  ["ours", "envoy", "xds"],
+  ["ours", "ours", "catalog"],
+] as Array<[GatewayKind, GatewayKind, "xds" | "catalog"]>)(
+  "Cluster peering through the gateways: %s in A (dc1), %s in B (dc2) (ours from %s)",
+  (k1, k2, ourRoutes) => {
+    const mesh = new PeeredMesh({ gateways: { dc1: k1, dc2: k2 }, ourRoutes });
+    const label = `${k1}/${k2}${ourRoutes === "catalog" ? " (catalog)" : ""}`;
 
     beforeAll(async () => {
       await mesh.start();

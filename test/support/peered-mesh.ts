@@ -35,6 +35,8 @@ export const PEER_A = "cluster-a";
 export interface PeeredMeshOptions {
   /** The mesh gateway of each cluster: dc1 (A, accepting, exporting) and dc2 (B, dialing, consuming). */
   gateways: Record<"dc1" | "dc2", GatewayKind>;
+  /** How our gateways learn routes (`--consul-routes`). Default: the gateway's default, `xds`. */
+  ourRoutes?: "xds" | "catalog";
 }
 
 /** The whole pair of clusters. */
@@ -144,7 +146,7 @@ export class PeeredMesh {
     const consul = dc === this.dc1 ? this.a : this.b;
     const at = await gatewayAddresses(dc);
     return this.options.gateways[dc.name as "dc1" | "dc2"] === "ours"
-      ? startOurGateway(consul, this.program, dc, at)
+      ? startOurGateway(consul, this.program, dc, at, this.options.ourRoutes ? { routes: this.options.ourRoutes } : {})
       : startEnvoyGateway(consul, dc, at);
   }
 
