@@ -42,11 +42,15 @@ describe.each([
   ["ours", "ours", "xds"],
   ["ours", "envoy", "xds"],
   ["ours", "ours", "catalog"],
-] as Array<[GatewayKind, GatewayKind, "xds" | "catalog"]>)(
+  ["ours", "ours", "xds, ACLs on"],
+  ["ours", "ours", "catalog, ACLs on"],
+] as Array<[GatewayKind, GatewayKind, string]>)(
   "Cluster peering through the gateways: %s in A (dc1), %s in B (dc2) (ours from %s)",
-  (k1, k2, ourRoutes) => {
-    const mesh = new PeeredMesh({ gateways: { dc1: k1, dc2: k2 }, ourRoutes });
-    const label = `${k1}/${k2}${ourRoutes === "catalog" ? " (catalog)" : ""}`;
+  (k1, k2, how) => {
+    const acl = how.endsWith("ACLs on");
+    const ourRoutes = how.startsWith("catalog") ? "catalog" : "xds";
+    const mesh = new PeeredMesh({ gateways: { dc1: k1, dc2: k2 }, ourRoutes, acl });
+    const label = `${k1}/${k2}${ourRoutes === "catalog" ? " (catalog)" : ""}${acl ? " (ACLs on)" : ""}`;
 
     beforeAll(async () => {
       await mesh.start();

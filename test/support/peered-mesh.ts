@@ -8,7 +8,7 @@
  * are the bodies `mesh/` renders.
  */
 import { registerService } from "../../consul/agent";
-import { toConfigEntry, toServiceRegistration, type MeshService } from "../../mesh";
+import { gatewayAclRules, toConfigEntry, toServiceRegistration, type MeshService } from "../../mesh";
 import { compileGatewayProgram, type GatewayProgram } from "./gateway-program";
 import { eventually, freePorts } from "./processes";
 import { RealConsul, type RealDatacenter } from "./real-consul";
@@ -31,12 +31,29 @@ export const PEER_B = "cluster-b";
 /** Cluster B's name for cluster A (the peering it dials). */
 export const PEER_A = "cluster-a";
 
+/** A token of exactly the policy `MeshGateway` declares for a gateway named `mesh-gateway`. */
+async function gatewayToken(dc: RealDatacenter): Promise<string> {
+  const policy = await dc.api("PUT", "/v1/acl/policy", { Name: "mesh-gateway", Rules: gatewayAclRules() });
+  if (policy.status !== 200) throw new Error(`gateway policy: ${policy.status} ${policy.text}`);
+  const token = await dc.api("PUT", "/v1/acl/token", {
+    Description: "mesh-gateway",
+    Policies: [{ Name: "mesh-gateway" }],
+  });
+  if (token.status !== 200) throw new Error(`gateway token: ${token.status} ${token.text}`);
+  return (token.json as { SecretID: string }).SecretID;
+}
+
 /** Options of {@link PeeredMesh}. */
 export interface PeeredMeshOptions {
   /** The mesh gateway of each cluster: dc1 (A, accepting, exporting) and dc2 (B, dialing, consuming). */
   gateways: Record<"dc1" | "dc2", GatewayKind>;
   /** How our gateways learn routes (`--consul-routes`). Default: the gateway's default, `xds`. */
   ourRoutes?: "xds" | "catalog";
+  /**
+   * ACLs on in both clusters (`default_policy = deny`): our gateways run with a token of exactly
+   * the policy `MeshGateway` declares (`gatewayAclRules`). Default: `false`.
+   */
+  acl?: boolean;
 }
 
 /** The whole pair of clusters. */
@@ -99,8 +116,8 @@ export class PeeredMesh {
   /** Starts both clusters, the apps, their sidecars and the gateways; does not peer them. */
   async start(): Promise<void> {
     this.program = await compileGatewayProgram();
-    this.a = await RealConsul.start({ datacenters: ["dc1"], secure: true });
-    this.b = await RealConsul.start({ datacenters: ["dc2"], secure: true });
+    this.a = await RealConsul.start({ datacenters: ["dc1"], secure: true, acl: this.options.acl });
+    this.b = await RealConsul.start({ datacenters: ["dc2"], secure: true, acl: this.options.acl });
     this.dc1 = this.a.dc("dc1");
     this.dc2 = this.b.dc("dc2");
     this.trustDomains = { a: await this.a.trustDomain(), b: await this.b.trustDomain() };
@@ -145,9 +162,11 @@ export class PeeredMesh {
   async startGateway(dc: RealDatacenter): Promise<RunningGateway> {
     const consul = dc === this.dc1 ? this.a : this.b;
     const at = await gatewayAddresses(dc);
-    return this.options.gateways[dc.name as "dc1" | "dc2"] === "ours"
-      ? startOurGateway(consul, this.program, dc, at, this.options.ourRoutes ? { routes: this.options.ourRoutes } : {})
-      : startEnvoyGateway(consul, dc, at);
+    if (this.options.gateways[dc.name as "dc1" | "dc2"] !== "ours") return startEnvoyGateway(consul, dc, at);
+    return startOurGateway(consul, this.program, dc, at, {
+      ...(this.options.ourRoutes ? { routes: this.options.ourRoutes } : {}),
+      ...(this.options.acl ? { token: await gatewayToken(dc) } : {}),
+    });
   }
 
   /**
