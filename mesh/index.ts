@@ -15,6 +15,7 @@ export type {
   MeshGatewaySpec,
   MeshService,
   Mode,
+  PeerSpec,
   ProxyConfig,
   ProxyDefaultsEntry,
   ServiceDefaultsEntry,
@@ -99,7 +100,7 @@ export type { DeclaredIntention, IntentionEntry, IntentionSource } from "./plan/
 export { diffRoutePlans, formatRoutePlanDiff } from "./plan/plan-diff";
 export type { RouteChange, RoutePlanDiff } from "./plan/plan-diff";
 export { formatRoutePlan, planRoutes } from "./plan/plan";
-export type { PlannedRoute, PlannedServerPath, RouteHop, RoutePlan } from "./plan/plan";
+export type { PlannedExport, PlannedRoute, PlannedServerPath, RouteHop, RoutePlan } from "./plan/plan";
 export { renderGatewayRoutes } from "./render/gateway-routes";
 export type { AddressTarget, GatewayRoutesOptions } from "./render/gateway-routes";
 export { AGENT_TLS_FILES, renderAgentConfig } from "./render/agent-config";

@@ -55,9 +55,18 @@ export function routePlanText(plan: RoutePlan): string {
 }
 
 /**
- * One short ASCII line per upstream: `web (dc1) -> api (dc2): remote (upstream) via ...`.
+ * One short ASCII line per upstream: `web (dc1) -> api (dc2): remote (upstream) via ...`; then one per
+ * service exported to a peer that our gateways refuse (`http`, `http2`, `grpc`).
  * @param plan - The route plan.
  */
 export function routeSummary(plan: RoutePlan): string[] {
-  return plan.routes.map(routeSummaryLine);
+  // An exported service our gateways refuse is said at preview too, beside the upstreams.
+  const refused = (plan.exports ?? [])
+    .filter((e) => e.terminatedAtGateway)
+    .map(
+      (e) =>
+        `${e.service} exported to peer ${e.peer}: ${e.protocol}, refused by our gateway ` +
+        "(a gateway must terminate mTLS for it; Consul's Envoy gateway does)",
+    );
+  return [...plan.routes.map(routeSummaryLine), ...refused];
 }

@@ -262,6 +262,11 @@ export interface PeerSpec {
    */
   exportedServices?: string[];
   /**
+   * The services of this mesh exported to the peer (this cluster's `exported-services` entry names
+   * them with `Peer` this peer's `name`). Each must be declared in `services`. Default: none.
+   */
+  exports?: string[];
+  /**
    * Whether the peering control plane goes through the mesh gateways (`PeerThroughMeshGateways` in
    * each cluster's `mesh` entry): this cluster then needs a mesh gateway in the datacenters that
    * peer, and TLS (the servers' gRPC TLS port carries the peering). Default: `false`.

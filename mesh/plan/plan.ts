@@ -98,6 +98,23 @@ export interface PlannedServerPath {
   text: string;
 }
 
+/** A service of the mesh exported to a cluster peer, as the peer's proxies reach it. */
+export interface PlannedExport {
+  /** The service. */
+  service: string;
+  /** The peer it is exported to (this cluster's name for it). */
+  peer: string;
+  /** The SNI name the peer's proxies send: `<svc>.<ns>.<ap>.<peer>.external.<trust-domain>`. */
+  sni: string;
+  /** The service's protocol (`service-defaults`, else `proxy-defaults`' `config.protocol`, else `tcp`). */
+  protocol: string;
+  /**
+   * Whether a mesh gateway must terminate mTLS for it (`http`, `http2`, `grpc`: Consul's Envoy
+   * gateway does; ours never decrypts and refuses the name, so such a service is not reached through it).
+   */
+  terminatedAtGateway: boolean;
+}
+
 /** Every upstream route of a mesh, in declaration order. */
 export interface RoutePlan {
   /** The trust domain the SNI names use. */
@@ -109,6 +126,8 @@ export interface RoutePlan {
    * servers' path between every two datacenters, in declaration order. Default: absent.
    */
   servers?: PlannedServerPath[];
+  /** The services exported to cluster peers (`peers[i].exports`), in declaration order. Default: absent. */
+  exports?: PlannedExport[];
 }
 
 function hopText(hop: RouteHop): string {
@@ -278,7 +297,9 @@ export function planRoutes(mesh: Mesh): RoutePlan {
       });
     });
   }
-  if (mesh.wanFederation?.mode !== "mesh-gateways") return { trustDomain, routes };
+  const exports = plannedExports(mesh, trustDomain, serviceDefaults);
+  const withExports = exports.length > 0 ? { exports } : {};
+  if (mesh.wanFederation?.mode !== "mesh-gateways") return { trustDomain, routes, ...withExports };
   const names = listOf<{ name?: unknown }>(mesh.datacenters)
     .map((dc) => (isObject(dc) ? dc.name : undefined))
     .filter((name): name is string => typeof name === "string");
@@ -293,7 +314,37 @@ export function planRoutes(mesh: Mesh): RoutePlan {
       ];
       servers.push({ from, to, sni: serverSni({ datacenter: to }), hops, text: pathText(hops, true, hopText) });
     }
-  return { trustDomain, routes, servers };
+  return { trustDomain, routes, servers, ...withExports };
+}
+
+/** Protocols whose peered traffic a mesh gateway terminates (Consul's `IsProtocolHTTPLike`). */
+const TERMINATED_AT_GATEWAY = new Set(["http", "http2", "grpc"]);
+
+/** The services `mesh` exports to its peers, each with its protocol. */
+function plannedExports(
+  mesh: Mesh,
+  trustDomain: string,
+  serviceDefaults: Map<string, { protocol?: string }>,
+): PlannedExport[] {
+  const global = mesh.proxyDefaults?.config?.protocol;
+  const exports: PlannedExport[] = [];
+  for (const peer of listOf<PeerSpec>(mesh.peers)) {
+    if (!isObject(peer) || typeof peer.name !== "string") continue;
+    for (const service of listOf<string>(peer.exports)) {
+      if (typeof service !== "string") continue;
+      const protocol = String(
+        serviceDefaults.get(service)?.protocol || (typeof global === "string" && global) || "tcp",
+      );
+      exports.push({
+        service,
+        peer: peer.name,
+        sni: peeredServiceSni({ service, peer: peer.name, trustDomain }),
+        protocol,
+        terminatedAtGateway: TERMINATED_AT_GATEWAY.has(protocol.toLowerCase()),
+      });
+    }
+  }
+  return exports;
 }
 
 /**
@@ -313,7 +364,20 @@ export function formatRoutePlan(plan: RoutePlan): string {
         ...plan.servers.map((p) => [p.from, p.to, p.sni, pathText(p.hops, true, hopWithAddresses)]),
       ])
     : "";
-  if (plan.routes.length === 0) return "no upstreams: nothing to route\n" + servers;
+  const exports = plan.exports?.length
+    ? "\nExported to cluster peers:\n" +
+      alignedTable([
+        ["SERVICE", "PEER", "PROTOCOL", "SNI", "THROUGH OUR GATEWAY"],
+        ...plan.exports.map((e) => [
+          e.service,
+          e.peer,
+          e.protocol,
+          e.sni,
+          e.terminatedAtGateway ? "refused: a gateway must terminate mTLS for it (Consul's Envoy gateway does)" : "yes",
+        ]),
+      ])
+    : "";
+  if (plan.routes.length === 0) return "no upstreams: nothing to route\n" + servers + exports;
   const header = ["SOURCE", "UPSTREAM", "DATACENTER", "BIND PORT", "MODE", "DECIDED BY", "SNI", "HOPS"];
   const rows = plan.routes.map((r) => [
     `${r.source.service} (${r.source.datacenter})`,
@@ -325,7 +389,7 @@ export function formatRoutePlan(plan: RoutePlan): string {
     r.sni,
     pathText(r.hops, r.usesGateway, hopWithAddresses),
   ]);
-  return alignedTable([header, ...rows]) + servers;
+  return alignedTable([header, ...rows]) + servers + exports;
 }
 
 /** `rows` as lines, every column but the last padded to its widest cell. */

@@ -2,7 +2,8 @@
  * Cluster peering's rules: each peer well formed, what peering through the mesh gateways needs
  * (a gateway in the datacenter that holds the peering, TLS for the servers' gRPC TLS port, which
  * carries the peering control plane), and every upstream to a peer's service naming a declared
- * peer and, when the peer's exports are known, a service it exports.
+ * peer and, when the peer's exports are known, a service it exports; what this mesh exports to a
+ * peer declared in it.
  */
 import type { Collector } from "./problem-collector";
 import { listOf, isObject } from "../model/guards";
@@ -34,6 +35,15 @@ export function checkPeers(mesh: Mesh, c: Collector): void {
         `${at}.trustDomain`,
         `${JSON.stringify(peer.trustDomain)} is not a trust domain such as <cluster-id>.consul`,
       );
+    if (peer.exports !== undefined) {
+      if (!Array.isArray(peer.exports)) c.add(`${at}.exports`, "must be a list of service names");
+      else
+        peer.exports.forEach((s, k) => {
+          if (!c.label(`${at}.exports[${k}]`, s, "service name")) return;
+          if (!listOf<{ name?: string }>(mesh.services).some((service) => isObject(service) && service.name === s))
+            c.add(`${at}.exports[${k}]`, `service ${JSON.stringify(s)} is not declared in services: nothing to export`);
+        });
+    }
     if (peer.exportedServices !== undefined) {
       if (!Array.isArray(peer.exportedServices)) c.add(`${at}.exportedServices`, "must be a list of service names");
       else peer.exportedServices.forEach((s, k) => c.label(`${at}.exportedServices[${k}]`, s, "service name"));

@@ -28,3 +28,17 @@ describe("route plan outputs", () => {
     expect(svg).toContain(`would draw ${count} routes`);
   });
 });
+
+describe("routeSummary with cluster peers", () => {
+  test("an exported service our gateways refuse is a line of its own, at preview", () => {
+    const mesh: Mesh = {
+      datacenters: [{ name: "dc1" }],
+      services: [{ name: "docs", datacenter: "dc1", port: 1, connect: { sidecarService: {} } }],
+      serviceDefaults: [{ kind: "service-defaults", name: "docs", protocol: "grpc" }],
+      peers: [{ name: "cluster-b", exports: ["docs"] }],
+    };
+    expect(routeSummary(planRoutes(mesh))).toEqual([
+      "docs exported to peer cluster-b: grpc, refused by our gateway (a gateway must terminate mTLS for it; Consul's Envoy gateway does)",
+    ]);
+  });
+});

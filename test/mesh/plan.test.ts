@@ -533,3 +533,46 @@ describe("planRoutes and validateMesh: upstreams to a cluster peer's services", 
     ).toEqual([]);
   });
 });
+
+describe("planRoutes: services exported to cluster peers", () => {
+  const TD = "11111111-2222-3333-4444-555555555555.consul";
+  const mesh: Mesh = {
+    trustDomain: TD,
+    datacenters: [{ name: "dc1" }],
+    gateways: [{ datacenter: "dc1" }],
+    services: [
+      { name: "api", datacenter: "dc1", port: 1, connect: { sidecarService: {} } },
+      { name: "docs", datacenter: "dc1", port: 2, connect: { sidecarService: {} } },
+    ],
+    serviceDefaults: [{ kind: "service-defaults", name: "docs", protocol: "http" }],
+    peers: [{ name: "cluster-b", exports: ["api", "docs"] }],
+  };
+
+  test("each with its peered SNI and protocol; one a gateway must terminate is flagged, in the table too", () => {
+    const plan = planRoutes(mesh);
+    expect(plan.exports).toEqual([
+      {
+        service: "api",
+        peer: "cluster-b",
+        sni: `api.default.default.cluster-b.external.${TD}`,
+        protocol: "tcp",
+        terminatedAtGateway: false,
+      },
+      {
+        service: "docs",
+        peer: "cluster-b",
+        sni: `docs.default.default.cluster-b.external.${TD}`,
+        protocol: "http",
+        terminatedAtGateway: true,
+      },
+    ]);
+    expect(formatRoutePlan(plan)).toContain("Exported to cluster peers:");
+    expect(formatRoutePlan(plan)).toMatch(/docs +cluster-b +http .*refused: a gateway must terminate mTLS/);
+    expect(validateMesh(mesh)).toEqual([]);
+  });
+
+  test("an export of a service not declared is a problem at its field", () => {
+    const bad = { ...mesh, peers: [{ name: "cluster-b", exports: ["nothere"] }] };
+    expect(validateMesh(bad).map((p) => p.path)).toEqual(["peers[0].exports[0]"]);
+  });
+});

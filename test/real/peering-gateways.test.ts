@@ -115,6 +115,32 @@ describe.each([
       });
     });
 
+    test("the accepting cluster's gateway restarted: the peering survives, traffic flows again", async () => {
+      const old = mesh.gateways.dc1;
+      await old.stop();
+      const restarted = Date.now();
+      mesh.gateways.dc1 = await mesh.startGateway(mesh.dc1, old.addresses);
+      const answered = await eventually(
+        "web of cluster-b to be answered again",
+        async () => ((await mesh.requests(1))[0].ok ? Date.now() - restarted : undefined),
+        { timeoutMs: 120_000 },
+      );
+      expect((await mesh.requests(REQUESTS)).filter((r) => r.ok)).toHaveLength(REQUESTS);
+      // The peering's stream runs through the gateway too: it reconnects, with Consul's back-off.
+      const active = await eventually(
+        "the peering to be active again on both sides",
+        async () =>
+          (await mesh.peeringState(mesh.dc1, PEER_B)) === "ACTIVE" &&
+          (await mesh.peeringState(mesh.dc2, PEER_A)) === "ACTIVE"
+            ? Date.now() - restarted
+            : undefined,
+        { timeoutMs: 120_000 },
+      );
+      figures.push(
+        `${label}: A's gateway restarted: answered again ${answered} ms after, peering active ${active} ms after`,
+      );
+    });
+
     test("names not exported, and services Consul's gateway would terminate, are refused by ours and counted", async () => {
       const gateway = mesh.gateways.dc1;
       if (gateway.kind !== "ours") return;

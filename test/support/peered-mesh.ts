@@ -20,6 +20,7 @@ import {
   startEnvoySidecar,
   startOurGateway,
   startTinyApp,
+  type GatewayAddresses,
   type GatewayKind,
   type RunningGateway,
   type RunningProxy,
@@ -158,10 +159,10 @@ export class PeeredMesh {
     await this.awaitHealthy(this.dc1, "/v1/health/connect/api?passing");
   }
 
-  /** Starts the gateway of `dc`, of the kind the options say. */
-  async startGateway(dc: RealDatacenter): Promise<RunningGateway> {
+  /** Starts the gateway of `dc`, of the kind the options say, at new addresses unless given. */
+  async startGateway(dc: RealDatacenter, addresses?: GatewayAddresses): Promise<RunningGateway> {
     const consul = dc === this.dc1 ? this.a : this.b;
-    const at = await gatewayAddresses(dc);
+    const at = addresses ?? (await gatewayAddresses(dc));
     if (this.options.gateways[dc.name as "dc1" | "dc2"] !== "ours") return startEnvoyGateway(consul, dc, at);
     return startOurGateway(consul, this.program, dc, at, {
       ...(this.options.ourRoutes ? { routes: this.options.ourRoutes } : {}),
