@@ -117,6 +117,7 @@ describe.each([
 
     test("the accepting cluster's gateway restarted: the peering survives, traffic flows again", async () => {
       const old = mesh.gateways.dc1;
+      // SIGTERM: ours deregisters before it drains, Envoy (exec'd by `consul connect envoy`) cannot.
       await old.stop();
       const restarted = Date.now();
       mesh.gateways.dc1 = await mesh.startGateway(mesh.dc1, old.addresses);
