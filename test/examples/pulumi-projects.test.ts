@@ -37,6 +37,7 @@ describe("Pulumi projects", () => {
 
   test("there is one example per seed configuration, and one per way of running it", () => {
     expect(examples.sort()).toEqual([
+      "cluster-peering",
       "datacenter-per-host",
       "existing-consul",
       "global-gateways",
