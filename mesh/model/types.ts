@@ -190,6 +190,11 @@ export interface DatacenterSpec {
    * `encrypt_verify_incoming`/`_outgoing`). Default: `{ enabled: true }`; `{ enabled: false }` opts out.
    */
   gossipEncryption?: { enabled?: boolean };
+  /**
+   * Cluster peering (`peering { enabled }`): a datacenter that holds a peering needs it. Default:
+   * `{ enabled: true }`, as Consul; `{ enabled: false }` turns it off.
+   */
+  peering?: { enabled?: boolean };
 }
 
 /** A mesh gateway service in one datacenter. */

@@ -39,6 +39,7 @@ const AGENT_KEYS = [
   "PrimaryDatacenter",
   "AclDatacenter",
   "Connect",
+  "Peering",
   "Ports",
   "EnableCentralServiceConfig",
   "Acl",
@@ -109,6 +110,8 @@ function agentSettings(
     if (typeof connect.Enabled === "boolean") spec.connect = { enabled: connect.Enabled };
     const wanFederation = connect.EnableMeshGatewayWanFederation ?? connect.EnableMeshGatewayWANFederation;
     if (typeof wanFederation === "boolean") throughGateways = wanFederation;
+    const peering = api(config.Peering);
+    if (typeof peering.Enabled === "boolean") spec.peering = { enabled: peering.Enabled };
     const ports = api(config.Ports);
     if (typeof ports.Grpc === "number") grpc = ports.Grpc;
     if (typeof ports.GrpcTls === "number") grpcTls = ports.GrpcTls;

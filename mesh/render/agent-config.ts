@@ -115,6 +115,8 @@ export interface AgentConfigJson {
   ui_config: { enabled: boolean };
   /** Connect (default on). */
   connect: { enabled: boolean; ca_config?: { cluster_id: string }; enable_mesh_gateway_wan_federation?: true };
+  /** Only when the datacenter turns cluster peering off (Consul's default is on). */
+  peering?: { enabled: false };
   /**
    * With TLS: `http` -1 (off), `https` 8501, `grpc` -1 unless the datacenter sets it, `grpc_tls`
    * 8503. Without: plaintext `grpc` (default 8502), HTTP on Consul's default 8500.
@@ -158,7 +160,8 @@ export interface AgentConfigJson {
  * The server agent configuration of `datacenter`: `datacenter`, `primary_datacenter`,
  * `server: true`, `bootstrap_expect` (the datacenter's `servers`, default 1), `client_addr`, `disable_update_check`,
  * `ui_config`, `connect.enabled` (default true; `ca_config.cluster_id` when pinned;
- * `enable_mesh_gateway_wan_federation` with WAN federation through mesh gateways), `ports`
+ * `enable_mesh_gateway_wan_federation` with WAN federation through mesh gateways), `peering` (only
+ * `{ enabled: false }`, when the datacenter turns it off), `ports`
  * (HTTPS 8501 and gRPC TLS 8503 with `tls`, else plaintext gRPC, default 8502), `tls` (with TLS),
  * `encrypt` and its checks (with gossip encryption), `enable_central_service_config` (default
  * true), `retry_join_wan`, `primary_gateways` (secondaries, WAN federation through mesh gateways), and `acl` (`{ enabled: false }` when ACLs are off; else
@@ -197,6 +200,7 @@ export function renderAgentConfig(mesh: Mesh, datacenter: string, options: Agent
   if (options.clusterId && config.connect.enabled) config.connect.ca_config = { cluster_id: options.clusterId };
   const throughGateways = mesh.wanFederation?.mode === "mesh-gateways";
   if (throughGateways) config.connect.enable_mesh_gateway_wan_federation = true;
+  if (dc.peering?.enabled === false) config.peering = { enabled: false };
   const security = securityOf(dc);
   if (security.tls) {
     const files = options.tlsFiles ?? AGENT_TLS_FILES;

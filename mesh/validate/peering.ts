@@ -54,6 +54,11 @@ export function checkPeers(mesh: Mesh, c: Collector): void {
       c.add(`${at}.datacenter`, `unknown datacenter ${JSON.stringify(datacenter)}`);
       return;
     }
+    if (mesh.datacenters[index].peering?.enabled === false)
+      c.add(
+        `datacenters[${index}].peering.enabled`,
+        `${JSON.stringify(datacenter)} holds the peering with ${JSON.stringify(peer.name)} but turns cluster peering off`,
+      );
     if (peer.throughGateways !== true) return;
     if (!listOf<{ datacenter?: string }>(mesh.gateways).some((gw) => isObject(gw) && gw.datacenter === datacenter))
       c.add(

@@ -103,6 +103,16 @@ describe("readConsulConfig: agent configuration", () => {
     expect(mergeFragments([gossip, fragment]).mesh.wanFederation).toEqual({ mode: "mesh-gateways" });
   });
 
+  it("reads cluster peering turned off, which a peer held there is refused for", async () => {
+    const fragment = await readConsulConfig(
+      scratch({ "agent.hcl": 'datacenter = "dc1"\npeering {\n  enabled = false\n}\n' }),
+      undefined,
+    );
+    expect(fragment.mesh.datacenters[0].peering).toEqual({ enabled: false });
+    const problems = validateMesh({ ...fragment.mesh, peers: [{ name: "cluster-b" }] }).map((p) => p.path);
+    expect(problems).toEqual(["datacenters[0].peering.enabled"]);
+  });
+
   it("places the services of two agents of one datacenter on their nodes (node_name), so one ID on both is no clash", async () => {
     const service = JSON.stringify({ service: { name: "web", port: 8080 } });
     const a = await readConsulConfig(

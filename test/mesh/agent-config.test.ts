@@ -232,3 +232,12 @@ describe("renderAgentConfig: WAN federation through mesh gateways", () => {
     expect(config.primary_gateways).toBeUndefined();
   });
 });
+
+describe("renderAgentConfig: cluster peering", () => {
+  it("writes peering only when the datacenter turns it off (Consul's default is on)", () => {
+    const mesh = defaultMesh();
+    expect(renderAgentConfig(mesh, "dc1", { gossipKey: KEY }).peering).toBeUndefined();
+    mesh.datacenters[0].peering = { enabled: false };
+    expect(renderAgentConfig(mesh, "dc1", { gossipKey: KEY }).peering).toEqual({ enabled: false });
+  });
+});
