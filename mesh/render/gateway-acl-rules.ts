@@ -10,7 +10,7 @@ import { hclString } from "./hcl";
 
 /** The same rights in words, for the errors of a gateway whose token lacks them. */
 export const GATEWAY_TOKEN_RIGHTS =
-  "a mesh gateway's token needs service:write on its own name, service:read on every service, node:read on every node (and for cluster peering peering:read and mesh:read)";
+  "a mesh gateway's token needs service:write on its own name, service:read on every service, node:read on every node";
 
 /**
  * The policy rules (HCL) for a mesh gateway registered as `serviceName`.

@@ -69,6 +69,8 @@ export class PeeredMesh {
   apiSidecar!: RunningProxy;
   webSidecar!: RunningProxy;
   gateways: Record<string, RunningGateway> = {};
+  /** With ACLs: our gateways' token in each datacenter, made once (a restarted gateway reuses it). */
+  gatewayTokens: Record<string, string> = {};
   trustDomains = { a: "", b: "" };
   /** web's sidecar listens on `bindHost:bindPort` for its `api` upstream. */
   bindHost = "";
@@ -164,9 +166,10 @@ export class PeeredMesh {
     const consul = dc === this.dc1 ? this.a : this.b;
     const at = addresses ?? (await gatewayAddresses(dc));
     if (this.options.gateways[dc.name as "dc1" | "dc2"] !== "ours") return startEnvoyGateway(consul, dc, at);
+    if (this.options.acl && !this.gatewayTokens[dc.name]) this.gatewayTokens[dc.name] = await gatewayToken(dc);
     return startOurGateway(consul, this.program, dc, at, {
       ...(this.options.ourRoutes ? { routes: this.options.ourRoutes } : {}),
-      ...(this.options.acl ? { token: await gatewayToken(dc) } : {}),
+      ...(this.options.acl ? { token: this.gatewayTokens[dc.name] } : {}),
     });
   }
 
